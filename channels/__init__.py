@@ -1,0 +1,1 @@
+"""Channel adapters around ``channels.base``, and the rendering of items into posts."""

@@ -1,0 +1,225 @@
+"""The channel interface: one small class per channel type around this base (granary's ``source.py``).
+
+A channel adapter is handed everything it needs (its settings, the environment's secrets, a rendered
+``Post``, a ``DeliveryContext``); it never reads files or the clock itself. Expected failures are
+values (``Failure``), not exceptions: exceptions are for bugs and for stopping the whole run.
+
+Preview and delivery share one code path: ``deliver`` with ``ctx.dry_run`` does everything but the
+final request (granary's ``_create(preview=…)``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, ClassVar, Mapping
+
+from newsroom import schema as s
+from newsroom.model import ChannelConfig
+from newsroom.problems import Problem
+
+USER_AGENT = "newsroom-publish/0.1 (+https://github.com/newsroom-publish)"
+DEFAULT_TIMEOUT = (5, 30)  # (connect, read) seconds for every request
+
+
+@dataclass(frozen=True)
+class Media:
+    """An image to attach: a URL or a local path (relative to the project), with its alt text."""
+
+    src: str
+    alt: str
+    path: str | None = None  # local file, when the image lives in the repo
+
+
+@dataclass
+class Post:
+    """What one entry sends: rendered through the channel's templates and checked against its limits.
+
+    ``parts`` holds the text messages in order (more than one for a thread). HTML channels (blog,
+    email) also fill ``html`` and ``text``. ``data`` carries a type's own payload (Slack blocks,
+    dev.to's article fields …).
+    """
+
+    channel: str  # channel name from publish.yml
+    type: str  # channel type
+    item_id: str
+    item_path: str
+    revision: str
+    title: str
+    url: str  # the item's canonical URL
+    parts: list[str] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)  # each part's length by the channel's own rule
+    limit: int | None = None
+    subject: str | None = None
+    html: str | None = None
+    text: str | None = None
+    segment: str | None = None
+    media: list[Media] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    template: str = ""  # which template produced it, for problems
+    data: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof that an entry went out: the remote id and URL of the (first) post, and every part's."""
+
+    remote_id: str
+    url: str | None
+    at: datetime
+    parts: tuple[dict, ...] = ()  # [{"id": …, "url": …}] per thread part, in order
+    data: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"remote_id": self.remote_id, "url": self.url, "at": self.at.isoformat(),
+                "parts": list(self.parts), "data": dict(self.data)}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A delivery that did not succeed.
+
+    ``retryable``: trying again may work (timeout, 5xx, 429). ``retry_after``: seconds the platform
+    asked us to wait. ``ambiguous``: the request may have gone through (a dropped connection after
+    sending), so a retry must reconcile first. ``message`` carries the platform's own words.
+    """
+
+    message: str
+    retryable: bool = False
+    retry_after: float | None = None
+    status: int | None = None
+    ambiguous: bool = False
+    partial: tuple[dict, ...] = ()  # parts that did go out before the failure
+
+
+DeliveryResult = Receipt | Failure
+
+
+class Journal:
+    """Progress inside one delivery that survives a crash (email batches, thread parts).
+
+    The publish run backs it with the ledger; tests and previews use the in-memory default.
+    """
+
+    def __init__(self, initial: Mapping[str, Any] | None = None, on_write: Callable[[str, Any], None] | None = None):
+        self._data = dict(initial or {})
+        self._on_write = on_write
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def put(self, key: str, value: Any) -> None:
+        self._data[key] = value
+        if self._on_write:
+            self._on_write(key, value)
+
+
+@dataclass
+class DeliveryContext:
+    """What a delivery is handed. ``key`` is stable for (item id, channel, revision): idempotency
+    keys and record keys derive from it, so a retry of the same entry reuses them."""
+
+    key: str
+    now: datetime
+    dry_run: bool = False
+    journal: Journal = field(default_factory=Journal)
+    sleep: Callable[[float], None] | None = None  # how to wait (tests pass a fake); None: time.sleep
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply or mention: who said what where, and whether it is our own account speaking."""
+
+    channel: str
+    remote_id: str
+    in_reply_to: str  # remote id of the post it answers
+    author: str
+    text: str
+    url: str | None
+    at: datetime
+    ours: bool = False
+
+
+#: The shared vocabulary for engagement numbers.
+METRICS = ("views", "impressions", "likes", "shares", "replies", "quotes", "bookmarks", "clicks", "opens")
+
+
+class Channel:
+    """Base class. Subclasses declare constants and implement what their platform offers."""
+
+    TYPE: ClassVar[str] = ""
+    MEDIUM: ClassVar[str] = "social"  # utm_medium default: social, email, blog, chat, webhook
+    OPTIONS: ClassVar[s.Schema] = s.Schema("options", [])  # the type's own keys in publish.yml
+    OVERRIDES: ClassVar[s.Schema | None] = None  # extra keys allowed in an item's channels.<name>
+    SECRETS: ClassVar[tuple[str, ...]] = ()  # option names holding env:NAME references that must be set
+    MAX_CHARS: ClassVar[int | None] = None
+    URL_WEIGHT: ClassVar[int | None] = None
+    SUPPORTS_THREADS: ClassVar[bool] = False
+    SUPPORTS_MEDIA: ClassVar[bool] = False
+    METRICS_BATCH: ClassVar[int] = 0  # ids per metrics call; 0: no metrics
+    DEFAULT_GRACE: ClassVar[timedelta | None] = timedelta(hours=6)
+
+    def __init__(self, config: ChannelConfig, env: Mapping[str, str], *, base_url: str | None = None):
+        self.config = config
+        self.name = config.name
+        self.env = env
+        self.base_url = base_url
+        self._session = None
+
+    # -- setup --------------------------------------------------------------------------------
+    @property
+    def grace(self) -> timedelta | None:
+        return self.config.grace if self.config.grace_set else self.DEFAULT_GRACE
+
+    def secret(self, option: str) -> str | None:
+        ref = self.config.options.get(option)
+        return ref.resolve(self.env) if isinstance(ref, s.SecretRef) else None
+
+    def missing_secrets(self) -> list[str]:
+        """Environment variables this channel needs that are not set (never their values)."""
+        out = []
+        for option in self.SECRETS:
+            ref = self.config.options.get(option)
+            if isinstance(ref, s.SecretRef) and not ref.resolve(self.env):
+                out.append(ref.env)
+        return out
+
+    @property
+    def session(self):
+        """One ``requests.Session`` per adapter, with our User-Agent; created on first use."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            self._session.headers["User-Agent"] = USER_AGENT
+        return self._session
+
+    # -- limits -------------------------------------------------------------------------------
+    def count(self, text: str) -> int:
+        """Length of ``text`` by this platform's rule (plain code points unless overridden)."""
+        return len(text)
+
+    # -- delivery -----------------------------------------------------------------------------
+    def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
+        raise NotImplementedError(f"{type(self).__name__} cannot deliver")
+
+    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
+        """After a run died between claim and receipt: the receipt if the post is already out, None
+        if it is surely not; raise ``CannotReconcile`` when the platform cannot tell."""
+        raise CannotReconcile(f"{self.TYPE} has no way to find out whether the entry went out")
+
+    def finish(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> None:
+        """Called once per run after this channel's deliveries (the blog rebuilds here)."""
+
+    # -- engagement ---------------------------------------------------------------------------
+    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:
+        """remote id → {metric: value} in the shared vocabulary (``METRICS``)."""
+        return {}
+
+    def fetch_replies(self, receipts: list[Receipt]) -> list[Reply]:
+        return []
+
+
+class CannotReconcile(Exception):
+    """The platform offers no way to tell whether an earlier attempt went out: a person decides."""

@@ -1,0 +1,224 @@
+"""Items: Markdown files under content/ with YAML front matter, read into ``model.Item``."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from datetime import timedelta
+from pathlib import Path
+
+from . import schema as s
+from . import times, yamlload
+from .model import STATUSES, ChannelOverride, Item, Settings
+from .problems import ERROR, WARNING, Problem, did_you_mean
+
+
+class At(s.Kind):
+    """``at``: an absolute time, an offset from publish_at (+2h), or ``next`` (the next free slot)."""
+
+    name = "date-time, offset (+2h, -30m) or next"
+
+    def convert(self, value, ctx, key):
+        text = str(value).strip()
+        if text.lower() == "next":
+            return "next"
+        if text[:1] in "+-":
+            try:
+                return times.parse_duration(text, signed=True)
+            except times.TimeError as exc:
+                raise s.Invalid(str(exc)) from None
+        try:
+            return times.parse_datetime(text, ctx.tz)
+        except times.TimeError as exc:
+            raise s.Invalid(f"{exc}, an offset like +2h, or next") from None
+
+
+OVERRIDE = s.Schema("channel override", [
+    s.Key("at", At(), "when on this channel: a date-time, an offset from publish_at like +2h, or next (queue slot)"),
+    s.Key("text", s.Text(), "a hand-written post used instead of the template's"),
+    s.Key("template", s.Text(), "template name to use for this item on this channel"),
+    s.Key("thread", s.Boolean(), "split a long post into a numbered thread where the channel supports it"),
+    s.Key("segment", s.Text(), "the audience segment this channel's post addresses"),
+    s.Key("enabled", s.Boolean(), "false skips this channel for this item", default=True),
+], open=True)
+
+
+class Channels(s.Kind):
+    """``channels``: a list of channel names, or a mapping of channel name → overrides."""
+
+    name = "list of channel names, or mapping of channel name → overrides"
+
+    def convert(self, value, ctx, key):
+        if value is None:
+            return {}
+        if isinstance(value, list):
+            value = {str(v): {} for v in value}
+        if not isinstance(value, dict):
+            raise s.Invalid("expected a list of channel names or a mapping (channels: {mastodon: {at: +2h}})")
+        out = {}
+        for name, override in value.items():
+            sub = f"{key}.{name}"
+            if override is None:
+                override = {}
+            elif isinstance(override, bool):
+                override = {"enabled": override}
+            elif not isinstance(override, dict):
+                ctx.add(sub, "expected a mapping of overrides (at, text, template, thread, segment, enabled)")
+                continue
+            out[name] = (OVERRIDE.validate(override, ctx, prefix=sub), set(override))
+        return out
+
+
+ITEM = s.Schema("front matter", [
+    s.Key("title", s.Text(max_len=300), "the headline", required=True),
+    s.Key("id", s.Slug(), "stable identity for the ledger when the slug may change (default: the slug)"),
+    s.Key("slug", s.Slug(), "URL path segment (default: the file name without a leading date)"),
+    s.Key("summary", s.Text(), "one or two sentences: the excerpt, the meta description, the feed summary", default=""),
+    s.Key("status", s.Choice(*STATUSES), "where the item is in the workflow", required=True),
+    s.Key("author", s.Text(), "who wrote it (matched against approved_by)", default=""),
+    s.Key("reviewers", s.ListOf(s.Text()), "who should review it", default=list),
+    s.Key("approved_by", s.Text(), "who approved it; required when status is approved"),
+    s.Key("approved_at", s.DateTime(), "when it was approved (orders the queue among equal priorities)"),
+    s.Key("publish_at", s.DateTime(), "when it goes out: a date-time with offset, or naive in `timezone`"),
+    s.Key("expires_at", s.DateTime(), "after this nothing of the item goes out any more"),
+    s.Key("timezone", s.Timezone(), "timezone of naive times in this file (default: the project's)"),
+    s.Key("campaign", s.Text(), "campaign name; also the utm_campaign of its links"),
+    s.Key("tags", s.ListOf(s.Text(max_len=60)), "topics; hashtags on social channels", default=list),
+    s.Key("segments", s.ListOf(s.Text()), "audience segments with their own blocks in the body", default=list),
+    s.Key("image", s.Url(relative_ok=True), "lead image, a URL or a path under the site"),
+    s.Key("image_alt", s.Text(), "alt text for the image; required with image"),
+    s.Key("canonical_url", s.Url(), "the original's URL when this item is a copy (default: its blog URL)"),
+    s.Key("priority", s.Integer(), "higher goes first when queue slots are handed out", default=0),
+    s.Key("channels", Channels(), "where it goes: channel names, or channel name → overrides", default=dict),
+])
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
+
+
+def default_slug(path: str) -> str:
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return re.sub(r"^\d{4}-\d{2}-\d{2}-", "", stem)
+
+
+def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
+              channel_overrides: dict[str, s.Schema] | None = None) -> Item | None:
+    """One item from its bytes; problems are appended, and None returned when nothing usable remains."""
+    try:
+        text = yamlload.decode(raw)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(rel, line, "", f"is not UTF-8 (byte 0x{raw[exc.start]:02x} on this line); "
+                                              "save the file as UTF-8"))
+        return None
+    src = yamlload.split_front_matter(text)
+    if src.front is None:
+        problems.append(Problem(rel, 1, "", "has no front matter: start the file with a line '---', "
+                                            "the YAML keys (title, status …), then another '---'"))
+        return None
+    if not src.front_closed:
+        problems.append(Problem(rel, 1, "", "front matter is not closed: add a line '---' after the last key"))
+        return None
+    try:
+        doc = yamlload.parse(src.front, line_offset=1)
+    except yamlload.YamlError as exc:
+        problems.append(Problem(rel, exc.line, "", exc.message))
+        return None
+    data = doc.data
+    if data is None:
+        problems.append(Problem(rel, 1, "", "front matter is empty: title and status are required"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(rel, 2, "", "front matter must be keys and values (title: …), not "
+                                            f"{'a list' if isinstance(data, list) else 'a single value'}"))
+        return None
+    for dotted, line in doc.duplicates:
+        problems.append(Problem(rel, line, dotted, "appears twice; keep one"))
+
+    ctx = s.Context(rel, doc, problems)
+    tz = settings.timezone
+    if "timezone" in data:
+        try:
+            tz = times.zone(str(data["timezone"]))
+        except times.TimeError:
+            pass  # reported by the schema below
+    ctx.tz = tz
+    before = len(problems)
+    v = ITEM.validate(data, ctx, unknown=WARNING)
+    known_extra = {k: data[k] for k in data if k not in ITEM.by_name}
+
+    slug = v.get("slug")
+    if slug is None:
+        slug = default_slug(rel)
+        if not re.match(s.Slug.PATTERN, slug):
+            problems.append(Problem(rel, 1, "slug", f"the file name gives '{slug}', which is not a safe path segment; "
+                                                    f"add slug: {slugify(slug)}"))
+            slug = slugify(slug)
+    overrides: dict[str, ChannelOverride] = {}
+    for name, (o, given) in (v.get("channels") or {}).items():
+        extra = {k: o[k] for k in o if k not in OVERRIDE.by_name}
+        channel = settings.channels.get(name)
+        if channel_overrides is not None and channel is not None and extra:
+            extra_schema = channel_overrides.get(channel.type)
+            if extra_schema is None:
+                for k in extra:
+                    problems.append(Problem(rel, doc.line(f"channels.{name}.{k}"), f"channels.{name}.{k}",
+                                            f"unknown key{did_you_mean(k, OVERRIDE.by_name)}"))
+                extra = {}
+            else:
+                merged = OVERRIDE.extend(extra_schema.title, extra_schema.keys, open=False)
+                for k in list(extra):
+                    if k not in merged.by_name:
+                        problems.append(Problem(rel, doc.line(f"channels.{name}.{k}"), f"channels.{name}.{k}",
+                                                f"unknown key{did_you_mean(k, merged.by_name)}"))
+                        extra.pop(k)
+                extra = s.Schema(extra_schema.title, extra_schema.keys).validate(extra, ctx, prefix=f"channels.{name}")
+                extra = {k: val for k, val in extra.items() if k in o}
+        overrides[name] = ChannelOverride(
+            channel=name, at=o.get("at"), text=o.get("text"), template=o.get("template"), thread=o.get("thread"),
+            segment=o.get("segment"), enabled=o.get("enabled", True), options=extra,
+            line=doc.line(f"channels.{name}"))
+    if v.get("title") is None or v.get("status") is None:
+        # Without these the item means nothing to the calendar; its problems are already listed.
+        return None
+    revision = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    return Item(
+        path=rel, id=v.get("id") or slug, slug=slug, title=v["title"], status=v["status"], body=src.body,
+        body_line=src.body_line, revision=revision, summary=v["summary"], author=v["author"],
+        reviewers=v["reviewers"], approved_by=v.get("approved_by"), approved_at=v.get("approved_at"),
+        publish_at=v.get("publish_at"), expires_at=v.get("expires_at"),
+        timezone=v.get("timezone"), campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
+        image=v.get("image"), image_alt=v.get("image_alt"), canonical_url=v.get("canonical_url"),
+        priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc)
+
+
+def content_files(root: Path, content_dir: str) -> list[str]:
+    """Relative POSIX paths of every item file, sorted; names starting with _ or . are skipped."""
+    base = root / content_dir
+    out: list[str] = []
+    prefix_len = len(str(root)) + 1
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
+        for name in filenames:
+            if name.endswith(".md") and not name.startswith((".", "_")):
+                out.append((dirpath + "/" + name)[prefix_len:].replace(os.sep, "/"))
+    out.sort()
+    return out
+
+
+def load_items(root: Path, settings: Settings, problems: list[Problem],
+               channel_overrides: dict[str, s.Schema] | None = None) -> list[Item]:
+    items = []
+    for rel in content_files(root, settings.content_dir):
+        try:
+            raw = (root / rel).read_bytes()
+        except OSError as exc:
+            problems.append(Problem(rel, None, "", f"cannot be read: {exc.strerror}"))
+            continue
+        item = load_item(rel, raw, settings, problems, channel_overrides)
+        if item is not None:
+            items.append(item)
+    return items

@@ -1,0 +1,178 @@
+"""The newsroom's nouns: settings, channels, items and their per-channel overrides.
+
+Plain data, built by ``settings.py`` and ``items.py`` from validated YAML; every other layer reads
+these and never the YAML itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from .problems import Problem
+from .yamlload import Document
+
+STATUSES = ("idea", "draft", "review", "approved", "published", "archived")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A posting slot: on these weekdays (0 = Monday) at this local time."""
+
+    weekdays: frozenset[int]
+    at: time
+
+
+@dataclass(frozen=True)
+class Blackout:
+    """No entries from ``start`` to ``end`` inclusive (local dates), for ``reason``."""
+
+    start: date
+    end: date
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local times when nothing should go out; ``start > end`` wraps midnight (22:00-07:00)."""
+
+    start: time
+    end: time
+
+    def contains(self, t: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Calendar rules, globally (settings.calendar) or for one channel (channel.rules)."""
+
+    slots: tuple[Slot, ...] = ()
+    max_per_day: int | None = None
+    min_gap: timedelta | None = None
+    quiet_hours: QuietHours | None = None
+    blackout: tuple[Blackout, ...] = ()
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    url: str
+    language: str = "en"
+    description: str = ""
+    author: str = ""
+
+
+@dataclass
+class ChannelConfig:
+    """One channel declared in publish.yml: a name, a type, and that type's options."""
+
+    name: str
+    type: str
+    enabled: bool = True
+    template: str | None = None
+    grace: timedelta | None = None  # None: no staleness limit
+    grace_set: bool = False  # False: the channel type's default applies
+    rules: Rules = field(default_factory=Rules)
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+
+@dataclass
+class CalendarSettings:
+    timezone: Any  # ZoneInfo
+    lead_time: timedelta
+    rules: Rules
+    severity: dict[str, str]
+
+
+@dataclass
+class Settings:
+    root: Path
+    path: str  # relative path of publish.yml, for problems
+    site: Site
+    timezone: Any  # ZoneInfo: the project's default
+    content_dir: str
+    require_second_pair_of_eyes: bool
+    calendar: CalendarSettings
+    channels: dict[str, ChannelConfig]
+    segments: dict[str, str]
+    state: dict[str, Any]
+    output: dict[str, str]
+    alerts: dict[str, Any]
+    raw: dict[str, Any]  # every validated top-level section, for layers with their own keys
+    doc: Document
+
+    def line(self, key: str) -> int | None:
+        return self.doc.line(key)
+
+
+@dataclass
+class ChannelOverride:
+    """``channels.<name>`` in an item's front matter."""
+
+    channel: str
+    at: datetime | timedelta | str | None = None  # absolute (UTC), offset from publish_at, or "next"
+    text: str | None = None
+    template: str | None = None
+    thread: bool | None = None
+    segment: str | None = None
+    enabled: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+
+@dataclass
+class Item:
+    """One Markdown file under content/ with its front matter, validated."""
+
+    path: str  # relative to the project root, POSIX separators
+    id: str  # stable identity: front matter `id`, else the slug; the ledger keys entries by it
+    slug: str
+    title: str
+    status: str
+    body: str
+    body_line: int
+    revision: str  # hash of the file's content: a changed item is a new revision
+    summary: str = ""
+    author: str = ""
+    reviewers: list[str] = field(default_factory=list)
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    publish_at: datetime | None = None
+    expires_at: datetime | None = None
+    timezone: Any = None  # ZoneInfo or None (the project's applies)
+    campaign: str | None = None
+    tags: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    image: str | None = None
+    image_alt: str | None = None
+    canonical_url: str | None = None
+    priority: int = 0
+    channels: dict[str, ChannelOverride] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    doc: Document | None = field(default=None, repr=False)
+
+    def line(self, key: str) -> int | None:
+        return self.doc.line(key, 1) if self.doc else None
+
+
+@dataclass
+class Project:
+    """Settings plus every item that loaded, and every problem found on the way."""
+
+    root: Path
+    settings: Settings
+    items: list[Item]
+    problems: list[Problem]
+
+    def item_by_path(self, path: str) -> Item | None:
+        for item in self.items:
+            if item.path == path:
+                return item
+        return None

@@ -1,0 +1,238 @@
+"""publish.yml: the project's settings, one declarative schema with a line of help per key."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from . import schema as s
+from . import times, yamlload
+from .model import Blackout, CalendarSettings, ChannelConfig, QuietHours, Rules, Settings, Site, Slot
+from .problems import ERROR, WARNING, Problem, UnusableSettings
+
+SETTINGS_FILE = "publish.yml"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_WORDS = {"daily": range(7), "everyday": range(7), "weekdays": range(5), "weekends": range(5, 7)}
+RULES = ("slots", "max_per_day", "min_gap", "quiet_hours", "blackout", "lead_time", "conflict")
+DEFAULT_SEVERITY = {"conflict": ERROR, "max_per_day": ERROR, "min_gap": WARNING, "quiet_hours": WARNING,
+                    "blackout": ERROR, "lead_time": WARNING, "slots": WARNING}
+
+
+class Days(s.Kind):
+    """'weekdays', 'daily', 'mon-fri', 'mon,wed,fri' → weekday numbers (Monday 0)."""
+
+    name = "days (weekdays, weekends, daily, mon-fri, mon,wed,fri)"
+
+    def convert(self, value, ctx, key):
+        text = str(value).strip().lower()
+        if text in _DAY_WORDS:
+            return frozenset(_DAY_WORDS[text])
+        days: set[int] = set()
+        for part in re.split(r"\s*,\s*", text):
+            a, _, b = part.partition("-")
+            try:
+                i = DAY_NAMES.index(a[:3]) if a else -1
+                j = DAY_NAMES.index(b[:3]) if b else i
+            except ValueError:
+                i = j = -1
+            if i < 0 or j < 0:
+                raise s.Invalid(f"'{value}' is not a set of days (use weekdays, daily, mon-fri or mon,wed,fri)")
+            days.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+        return frozenset(days)
+
+
+class QuietHoursKind(s.Kind):
+    name = "HH:MM-HH:MM"
+
+    def convert(self, value, ctx, key):
+        a, sep, b = str(value).partition("-")
+        try:
+            if not sep:
+                raise times.TimeError("")
+            return QuietHours(times.parse_time_of_day(a), times.parse_time_of_day(b))
+        except times.TimeError:
+            raise s.Invalid(f"'{value}' is not a time range (use 22:00-07:00)") from None
+
+
+class BlackoutKind(s.Kind):
+    """A date, 'YYYY-MM-DD..YYYY-MM-DD', or {date|from, to, reason}."""
+
+    name = "date, date range (2026-12-24..2026-12-26) or {from, to, reason}"
+
+    def convert(self, value, ctx, key):
+        reason = ""
+        if isinstance(value, dict):
+            reason = str(value.get("reason") or "")
+            start = value.get("from", value.get("date"))
+            end = value.get("to", start)
+            unknown = set(value) - {"from", "to", "date", "reason"}
+            if unknown:
+                raise s.Invalid(f"unknown key '{sorted(unknown)[0]}' (use from, to, date, reason)")
+        else:
+            start, _, end = str(value).partition("..")
+            end = end or start
+        try:
+            a, b = times.parse_date(start), times.parse_date(end)
+        except times.TimeError as exc:
+            raise s.Invalid(f"blackout {exc}") from None
+        if b < a:
+            raise s.Invalid(f"ends ({b}) before it starts ({a})")
+        return Blackout(a, b, reason)
+
+
+SLOT = s.Schema("slot", [
+    s.Key("days", Days(), "on which days the slot exists", default=frozenset(range(7))),
+    s.Key("times", s.ListOf(s.TimeOfDay()), "local times of day (calendar timezone)", required=True),
+])
+
+RULE_KEYS = [
+    s.Key("slots", s.ListOf(s.Nested(SLOT), single_ok=False),
+          "posting slots like Buffer's queue: [{days: weekdays, times: ['09:00', '13:00']}]", default=()),
+    s.Key("max_per_day", s.Integer(minimum=1), "at most this many entries a day"),
+    s.Key("min_gap", s.Duration(), "at least this long between two entries"),
+    s.Key("quiet_hours", QuietHoursKind(), "local times when nothing goes out, e.g. 22:00-07:00"),
+    s.Key("blackout", s.ListOf(BlackoutKind()), "dates with nothing out (holidays, embargoes)", default=()),
+]
+
+CHANNEL = s.Schema("channel", [
+    s.Key("type", s.Text(), "the channel type (blog, email, mastodon, bluesky, …)", required=True),
+    s.Key("enabled", s.Boolean(), "false keeps the channel declared but sends nothing", default=True),
+    s.Key("template", s.Text(), "template name to use instead of the type's post.j2"),
+    s.Key("grace", s.Duration(allow_none=True),
+          "how late an entry may still go out before it is missed (none: no limit); default per type"),
+    s.Key("utm_source", s.Text(), "utm_source for links in this channel's posts (default: the channel name)"),
+    s.Key("utm_medium", s.Text(), "utm_medium for links (default: social, email, or blog by type)"),
+    *RULE_KEYS,
+], open=True)
+
+CALENDAR = s.Schema("calendar", [
+    s.Key("timezone", s.Timezone(), "timezone the calendar is shown and slotted in (default: timezone)"),
+    s.Key("lead_time", s.Duration(), "an item still in idea/draft/review this close to its time is flagged",
+          default=times.timedelta(hours=48)),
+    *RULE_KEYS,
+    s.Key("severity", s.MapOf(s.Choice(ERROR, WARNING), "mapping of rule → error|warning"),
+          "per rule (" + ", ".join(RULES) + "): error or warning", default=dict),
+])
+
+SETTINGS = s.Schema("publish.yml", [
+    s.Key("site", s.Nested(s.Schema("site", [
+        s.Key("title", s.Text(), "the publication's name", required=True),
+        s.Key("url", s.Url(), "public base URL of the blog; links and canonical URLs start here", required=True),
+        s.Key("language", s.Text(), "BCP 47 language tag", default="en"),
+        s.Key("description", s.Text(), "one line shown in feeds and the blog header", default=""),
+        s.Key("author", s.Text(), "default author name for feeds", default=""),
+    ])), "the publication", required=True),
+    s.Key("timezone", s.Timezone(), "default timezone for naive times in front matter", default=None),
+    s.Key("content", s.Text(), "folder of Markdown items", default="content"),
+    s.Key("workflow", s.Nested(s.Schema("workflow", [
+        s.Key("require_second_pair_of_eyes", s.Boolean(),
+              "an approved item needs an approver who is not its author", default=False),
+    ])), "editorial workflow rules", default=dict),
+    s.Key("calendar", s.Nested(CALENDAR), "calendar rules that apply to every channel", default=dict),
+    s.Key("channels", s.MapOf(s.Nested(CHANNEL)), "channel name → type and options", default=dict),
+    s.Key("segments", s.MapOf(s.Text(), "mapping of segment → description"),
+          "audience segments items may address (name → description)", default=dict),
+    s.Key("state", s.Nested(s.Schema("state", [
+        s.Key("backend", s.Choice("files"), "where the ledger and snapshots live (files: JSON Lines under path)", default="files"),
+        s.Key("path", s.Text(), "folder of the files backend", default="state"),
+    ])), "the state store", default=dict),
+    s.Key("output", s.Nested(s.Schema("output", [
+        s.Key("site", s.Text(), "where the blog is built", default="public"),
+        s.Key("outbox", s.Text(), "where email goes when no SMTP server is set", default="outbox"),
+        s.Key("calendar", s.Text(), "where calendar pages and feeds are written", default="public/calendar"),
+        s.Key("reports", s.Text(), "where reports are written", default="reports-out"),
+    ])), "output folders, relative to the project", default=dict),
+    s.Key("alerts", s.Nested(s.Schema("alerts", [
+        s.Key("channel", s.Text(), "channel name that gets a message when an entry fails or is missed"),
+    ])), "where failures are announced", default=dict),
+])
+
+
+def _rules(d: dict) -> Rules:
+    slots = tuple(Slot(day_set, t) for slot in d.get("slots") or () if slot
+                  for day_set in [slot.get("days") or frozenset(range(7))] for t in slot.get("times") or ())
+    return Rules(slots=slots, max_per_day=d.get("max_per_day"), min_gap=d.get("min_gap"),
+                 quiet_hours=d.get("quiet_hours"), blackout=tuple(d.get("blackout") or ()))
+
+
+def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
+                  channel_types: dict[str, s.Schema] | None = None) -> tuple[Settings, list[Problem]]:
+    """Read ``root/publish.yml``. Raises UnusableSettings when nothing can be built from it.
+
+    ``channel_types`` maps each known type to the schema of its options (from the channels layer);
+    ``extra_sections`` declares top-level sections other layers own (listen, pull …).
+    """
+    path = root / SETTINGS_FILE
+    problems: list[Problem] = []
+    try:
+        text = yamlload.decode(path.read_bytes())
+    except FileNotFoundError:
+        raise UnusableSettings([Problem(SETTINGS_FILE, None, "", "not found: create publish.yml at the project root "
+                                        "(see README)")]) from None
+    except UnicodeDecodeError as exc:
+        raise UnusableSettings([Problem(SETTINGS_FILE, None, "", f"is not UTF-8 ({exc.reason}); save it as UTF-8")]) from None
+    try:
+        doc = yamlload.parse(text)
+    except yamlload.YamlError as exc:
+        raise UnusableSettings([Problem(SETTINGS_FILE, exc.line, "", exc.message)]) from None
+    if not isinstance(doc.data, dict):
+        raise UnusableSettings([Problem(SETTINGS_FILE, 1, "", "expected a mapping of settings (site:, channels: …)")])
+    for dotted, line in doc.duplicates:
+        problems.append(Problem(SETTINGS_FILE, line, dotted, "appears twice; the first one would be ignored"))
+    ctx = s.Context(SETTINGS_FILE, doc, problems, env=dict(os.environ))
+    schema = SETTINGS if extra_sections is None else SETTINGS.extend("publish.yml", extra_sections.keys)
+    data = schema.validate(doc.data, ctx, unknown=WARNING)
+    if data.get("site") is None or not data["site"].get("title") or not data["site"].get("url"):
+        raise UnusableSettings(problems or [Problem(SETTINGS_FILE, 1, "site", "site.title and site.url are required")])
+
+    default_tz = data.get("timezone") or times.zone("UTC")
+    cal = data.get("calendar") or {}
+    severity = dict(DEFAULT_SEVERITY)
+    for rule, level in (cal.get("severity") or {}).items():
+        if rule not in RULES:
+            from .problems import did_you_mean
+            problems.append(Problem(SETTINGS_FILE, doc.line(f"calendar.severity.{rule}"), f"calendar.severity.{rule}",
+                                    f"unknown rule{did_you_mean(rule, RULES)} (rules: {', '.join(RULES)})"))
+        else:
+            severity[rule] = level
+    calendar = CalendarSettings(cal.get("timezone") or default_tz, cal.get("lead_time"), _rules(cal), severity)
+
+    channels: dict[str, ChannelConfig] = {}
+    known = set(CHANNEL.by_name)
+    for name, c in (data.get("channels") or {}).items():
+        if not c or not c.get("type"):
+            continue
+        key = f"channels.{name}"
+        if not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
+            problems.append(Problem(SETTINGS_FILE, doc.line(key), key,
+                                    "a channel name uses lowercase letters, digits, - and _"))
+        options = {k: v for k, v in c.items() if k not in known}
+        ctype = c["type"]
+        if channel_types is not None:
+            if ctype not in channel_types:
+                from .problems import did_you_mean
+                problems.append(Problem(SETTINGS_FILE, doc.line(f"{key}.type"), f"{key}.type",
+                                        f"unknown channel type '{ctype}'{did_you_mean(ctype, channel_types)} "
+                                        f"(types: {', '.join(sorted(channel_types))})"))
+            else:
+                options = channel_types[ctype].validate(options, ctx, prefix=key)
+        channels[name] = ChannelConfig(
+            name=name, type=ctype, enabled=c.get("enabled", True), template=c.get("template"),
+            grace=c.get("grace"), grace_set="grace" in doc.data.get("channels", {}).get(name, {}),
+            rules=_rules(c), utm_source=c.get("utm_source"), utm_medium=c.get("utm_medium"),
+            options=options, line=doc.line(key))
+    alert_channel = (data.get("alerts") or {}).get("channel")
+    if alert_channel and alert_channel not in channels:
+        from .problems import did_you_mean
+        problems.append(Problem(SETTINGS_FILE, doc.line("alerts.channel"), "alerts.channel",
+                                f"no channel named '{alert_channel}'{did_you_mean(alert_channel, channels)}"))
+    site = data["site"]
+    settings = Settings(
+        root=root, path=SETTINGS_FILE,
+        site=Site(site["title"], site["url"].rstrip("/"), site["language"], site["description"], site["author"]),
+        timezone=default_tz, content_dir=data["content"],
+        require_second_pair_of_eyes=(data.get("workflow") or {}).get("require_second_pair_of_eyes", False),
+        calendar=calendar, channels=channels, segments=data.get("segments") or {},
+        state=data.get("state") or {"backend": "files", "path": "state"},
+        output=data.get("output") or {}, alerts=data.get("alerts") or {}, raw=data, doc=doc)
+    return settings, problems

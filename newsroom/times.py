@@ -1,0 +1,149 @@
+"""Times as the newsroom writes them, read strictly.
+
+Stored in UTC, shown in the calendar's timezone. A naive time takes the item's or the project's
+timezone; a local time that does not exist or is ambiguous on a DST change is an error naming both
+readings, never a guess.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+UTC = timezone.utc
+
+_DURATION = re.compile(r"^\s*([+-])?\s*((?:\d+(?:\.\d+)?\s*[wdhms]\s*)+)$", re.I)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.I)
+_UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+
+
+class TimeError(ValueError):
+    """A time the newsroom wrote that cannot be read; the message says what to write instead."""
+
+
+@lru_cache(maxsize=None)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called ``name``; TimeError when there is none."""
+    try:
+        if not name or "/" not in name and name not in ("UTC", "GMT"):
+            raise ZoneInfoNotFoundError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
+        raise TimeError(f"'{name}' is not a known timezone (use an IANA name such as Europe/Berlin or UTC)") from None
+
+
+def parse_duration(text: object, *, signed: bool = False) -> timedelta:
+    """'48h', '90m', '1d 12h', '+2h' (signed offsets when ``signed``)."""
+    if isinstance(text, bool):
+        raise TimeError(f"'{text}' is not a duration (write it like 30m, 6h or 2d)")
+    if isinstance(text, (int, float)):
+        return timedelta(seconds=float(text))
+    m = _DURATION.match(str(text))
+    if not m or (m.group(1) and not signed):
+        example = "+2h or -30m" if signed else "30m, 6h or 2d"
+        raise TimeError(f"'{text}' is not a duration (write it like {example})")
+    seconds = sum(float(n) * _UNIT[u.lower()] for n, u in _DURATION_PART.findall(m.group(2)))
+    return timedelta(seconds=-seconds if m.group(1) == "-" else seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            out.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return sign + ("".join(out) or "0m")
+
+
+def parse_time_of_day(text: object) -> time:
+    """'09:00' or '13:30:00'. YAML 1.1 would have read 09:00 as 540; the loader keeps it text."""
+    m = _TIME.match(str(text).strip())
+    if not m:
+        raise TimeError(f"'{text}' is not a time of day (use HH:MM, e.g. 09:00)")
+    return time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+
+
+def parse_date(text: object) -> date:
+    if isinstance(text, date) and not isinstance(text, datetime):
+        return text
+    s = str(text).strip()
+    if not _DATE.match(s):
+        raise TimeError(f"'{text}' is not a date (use YYYY-MM-DD, e.g. 2026-11-27)")
+    try:
+        return date.fromisoformat(s)
+    except ValueError:
+        raise TimeError(f"'{text}' is not a date (use YYYY-MM-DD, e.g. 2026-11-27)") from None
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """Attach ``tz`` to a naive local time, refusing a time a DST change skips or repeats."""
+    first = naive.replace(tzinfo=tz, fold=0)
+    second = naive.replace(tzinfo=tz, fold=1)
+    off1, off2 = first.utcoffset(), second.utcoffset()
+    if off1 != off2:
+        # fold=0 and fold=1 disagree: the wall time is either skipped (spring) or repeated (autumn).
+        round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        a = naive.strftime("%Y-%m-%dT%H:%M")
+        if round_trip != naive:
+            raise TimeError(
+                f"{a} does not exist in {tz.key} (clocks jump at the DST change); "
+                f"it could mean {_iso(first.astimezone(UTC).astimezone(tz))} or "
+                f"{_iso(second.astimezone(UTC).astimezone(tz))}; write the one you mean")
+        raise TimeError(
+            f"{a} happens twice in {tz.key} (clocks go back at the DST change): it could mean "
+            f"{_iso(first)} or {_iso(second)}; write the offset you mean")
+    return first
+
+
+def _offset(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta()).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M") + _offset(dt.utcoffset())
+
+
+def parse_datetime(text: object, tz: ZoneInfo | None) -> datetime:
+    """An aware UTC datetime from '2026-11-27T09:00+01:00', '2026-11-27 09:00' (naive + tz) or 'Z'.
+
+    A bare date is refused for a publish time: it does not say when on that day.
+    """
+    if isinstance(text, datetime):
+        dt = text
+    else:
+        s = str(text).strip()
+        if _DATE.match(s):
+            raise TimeError(f"'{s}' is a date without a time (use {s}T09:00 or add the time you mean)")
+        if _TIME.match(s):
+            raise TimeError(f"'{s}' is a time without a date (use YYYY-MM-DDT{s})")
+        try:
+            dt = datetime.fromisoformat(s)
+        except ValueError:
+            raise TimeError(f"'{s}' is not a date-time (use 2026-11-27T09:00 or 2026-11-27T09:00+01:00)") from None
+    if dt.tzinfo is None:
+        if tz is None:
+            raise TimeError(f"'{text}' has no timezone (add an offset or set timezone)")
+        dt = localize(dt, tz)
+    return dt.astimezone(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """A CLI time (--now, --since): ISO date-time, 'Z' allowed; a bare date means its midnight UTC."""
+    s = text.strip()
+    if _DATE.match(s):
+        return datetime.fromisoformat(s).replace(tzinfo=UTC)
+    dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def iso_utc(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

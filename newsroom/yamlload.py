@@ -1,0 +1,194 @@
+"""Front matter and YAML, read strictly and fast, with a line number for every key.
+
+PyYAML's C parser (libyaml) builds the node tree when it is installed; the pure-Python parser
+otherwise. Values are then built from the nodes here rather than by PyYAML's constructor, because
+YAML 1.1 (what PyYAML implements) has traps a content team falls into:
+
+- ``09:00`` is the base-60 integer 540, ``no``/``yes``/``on``/``off`` are booleans (Norway's code
+  ``NO`` becomes False), and ``2026-11-27`` becomes a date object. Plain scalars here follow the
+  YAML 1.2 core schema instead: only ``true``/``false`` are booleans, only decimal numbers are
+  numbers; times and dates stay text for the schema to read with the key's own rules.
+- A repeated key silently keeps the last value in PyYAML; here it is a problem.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+try:  # libyaml, when PyYAML was built with it
+    from yaml import CSafeLoader as _Loader
+    FAST = True
+except ImportError:  # pragma: no cover - depends on the install
+    from yaml import SafeLoader as _Loader
+    FAST = False
+
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$")
+_NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_TRUE = frozenset(("true", "True", "TRUE"))
+_FALSE = frozenset(("false", "False", "FALSE"))
+#: Words YAML 1.1 reads as booleans; kept as text here, read as booleans only by boolean keys.
+YAML11_BOOLS = {w: v for v, words in ((True, "y Y yes Yes YES on On ON"), (False, "n N no No NO off Off OFF"))
+                for w in words.split()}
+
+
+#: libyaml's words for the usual mistakes, and what to do about them.
+_HINTS = {
+    "mapping values are not allowed": "a value holds ': '; put the whole value in quotes",
+    "found character '\\t'": "a tab is not allowed here; use spaces",
+    "could not find expected ':'": "a line is missing its 'key: value' colon, or a quote is not closed",
+    "found undefined alias": "'*' starts an alias in YAML; put the value in quotes",
+    "expected <block end>, but found": "the indentation does not line up with the lines above",
+    "did not find expected key": "the indentation does not line up with the lines above",
+    "found unexpected end of stream": "a quote or bracket is not closed",
+}
+
+
+class YamlError(ValueError):
+    """YAML that cannot be read; ``line`` is 1-based, within the text that was parsed."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Document:
+    """Parsed YAML: plain Python ``data`` and ``lines``, a map from dotted key to its 1-based line."""
+
+    data: object
+    lines: dict[str, int] = field(default_factory=dict)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+
+    def line(self, key: str, default: int | None = None) -> int | None:
+        """The line of ``key``, or of its nearest parent that has one."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key.rpartition(".")[0]
+        return default
+
+
+def _build(node, path: str, doc: Document, offset: int):
+    if isinstance(node, ScalarNode):
+        value = node.value
+        if node.style:  # quoted or block scalar: always text (plain is None, or "" from libyaml)
+            return value
+        if value in _NULL:
+            return None
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        if _INT.match(value):
+            return int(value)
+        if _FLOAT.match(value):
+            return float(value)
+        return value
+    if isinstance(node, MappingNode):
+        out: dict = {}
+        lines = doc.lines
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlError("merge keys (<<) are not supported; write the keys out", key_node.start_mark.line + 1 + offset)
+            key = _build(key_node, path, doc, offset)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise YamlError("a key must be a plain word", key_node.start_mark.line + 1 + offset)
+            key = str(key) if not isinstance(key, bool) else ("true" if key else "false")
+            dotted = f"{path}.{key}" if path else key
+            line = key_node.start_mark.line + 1 + offset
+            if key in out:
+                doc.duplicates.append((dotted, line))
+            lines[dotted] = line
+            out[key] = _build(value_node, dotted, doc, offset)
+        return out
+    if isinstance(node, SequenceNode):
+        items = []
+        for i, child in enumerate(node.value):
+            dotted = f"{path}[{i}]"
+            doc.lines[dotted] = child.start_mark.line + 1 + offset
+            items.append(_build(child, dotted, doc, offset))
+        return items
+    raise YamlError(f"unsupported YAML node {node!r}", None)  # pragma: no cover
+
+
+def parse(text: str, *, line_offset: int = 0) -> Document:
+    """Parse one YAML document. ``line_offset`` is added to every line (front matter starts at 2)."""
+    doc = Document(None)
+    if not text.strip():
+        return doc
+    if "\t" in text:
+        # libyaml's message for a tab in indentation is cryptic; say what it is.
+        for n, raw in enumerate(text.split("\n"), start=1):
+            stripped = raw.lstrip(" ")
+            if stripped.startswith("\t"):
+                raise YamlError("a tab is used for indentation; YAML needs spaces", n + line_offset)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "is not valid YAML").strip()
+        for known, hint in _HINTS.items():
+            if known in problem:
+                problem += f" ({hint})"
+                break
+        raise YamlError(f"YAML: {problem}", (mark.line + 1 + line_offset) if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"YAML: {exc}", None) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return doc
+    doc.data = _build(node, "", doc, line_offset)
+    return doc
+
+
+@dataclass
+class Source:
+    """A Markdown file split into its front matter and body."""
+
+    front: str | None  # None when the file has no front matter block
+    body: str
+    body_line: int  # 1-based line where the body starts
+    front_closed: bool = True
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 text with a BOM removed and CRLF/CR line ends made LF. UnicodeDecodeError when not UTF-8."""
+    text = raw.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def split_front_matter(text: str) -> Source:
+    """``---`` YAML ``---`` then the Markdown body. ``...`` also closes the block (YAML's own end marker)."""
+    if not text.startswith("---") or text[3:4] not in ("\n", "", " "):
+        return Source(None, text, 1)
+    end = -1
+    pos = text.find("\n") + 1 if "\n" in text else len(text)
+    start = pos
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        line = text[pos: nl if nl != -1 else len(text)]
+        if line.rstrip() in ("---", "..."):
+            end = pos
+            break
+        if nl == -1:
+            break
+        pos = nl + 1
+    if end == -1:
+        return Source(text[start:], "", text.count("\n") + 2, front_closed=False)
+    front = text[start:end]
+    after = text.find("\n", end)
+    body = text[after + 1:] if after != -1 else ""
+    body_line = front.count("\n") + 3
+    return Source(front, body, body_line)

@@ -1,0 +1,1 @@
+"""The engagement pull, metric snapshots and the reports built from them."""

@@ -1,0 +1,102 @@
+"""The YAML traps a content team falls into, handled on purpose."""
+from datetime import time
+
+import pytest
+
+from newsroom import schema as s
+from newsroom import times, yamlload
+from newsroom.problems import Problem
+
+
+def parse(text, offset=0):
+    return yamlload.parse(text, line_offset=offset)
+
+
+def test_time_of_day_stays_text_not_base60():
+    # YAML 1.1 (PyYAML's default) reads 09:00 as 540.
+    assert parse("at: 09:00").data == {"at": "09:00"}
+    assert times.parse_time_of_day("09:00") == time(9, 0)
+
+
+def test_norway_problem_words_stay_text():
+    doc = parse("country: NO\nanswer: yes\nswitch: on\nflag: true")
+    assert doc.data == {"country": "NO", "answer": "yes", "switch": "on", "flag": True}
+
+
+def test_boolean_keys_still_accept_yes_and_on():
+    ctx = s.Context("x.md", parse(""), [])
+    assert s.Boolean().convert("yes", ctx, "k") is True
+    assert s.Boolean().convert("off", ctx, "k") is False
+    with pytest.raises(s.Invalid, match="expected true or false, got 'maybe'"):
+        s.Boolean().convert("maybe", ctx, "k")
+
+
+def test_text_key_refuses_a_real_boolean_with_advice():
+    ctx = s.Context("x.md", parse(""), [])
+    with pytest.raises(s.Invalid, match='quote it: "true"'):
+        s.Text().convert(True, ctx, "title")
+
+
+def test_bare_date_and_datetime_stay_text_and_are_told_apart():
+    doc = parse("a: 2026-11-27\nb: 2026-11-27T09:00:00+01:00")
+    assert doc.data == {"a": "2026-11-27", "b": "2026-11-27T09:00:00+01:00"}
+    with pytest.raises(times.TimeError, match="is a date without a time"):
+        times.parse_datetime(doc.data["a"], times.zone("UTC"))
+    assert times.iso_utc(times.parse_datetime(doc.data["b"], None)) == "2026-11-27T08:00:00Z"
+
+
+def test_numbers_follow_yaml_12_core():
+    assert parse("a: 12\nb: 1.5\nc: 0x1F\nd: 1_000\ne: '7'").data == {"a": 12, "b": 1.5, "c": "0x1F", "d": "1_000", "e": "7"}
+
+
+def test_lines_of_nested_keys_and_list_items():
+    doc = parse("a: 1\nb:\n  c:\n    - x\n    - y\n", offset=1)
+    assert doc.lines == {"a": 2, "b": 3, "b.c": 4, "b.c[0]": 5, "b.c[1]": 6}
+    assert doc.line("b.c.missing") == 4
+
+
+def test_tab_indentation_names_the_line():
+    with pytest.raises(yamlload.YamlError) as info:
+        parse("a:\n  b: 1\n\tc: 2\n", offset=1)
+    assert (info.value.line, info.value.message) == (4, "a tab is used for indentation; YAML needs spaces")
+
+
+def test_bom_and_crlf_are_normalised():
+    text = yamlload.decode(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\nbody\r\n")
+    src = yamlload.split_front_matter(text)
+    assert (src.front, src.body, src.body_line) == ("title: x\n", "body\n", 4)
+
+
+def test_not_utf8_raises_decode_error():
+    with pytest.raises(UnicodeDecodeError):
+        yamlload.decode(b"caf\xe9")
+
+
+def test_duplicate_keys_are_recorded_not_silently_overwritten():
+    doc = parse("a: 1\nb: 2\na: 3\n")
+    assert doc.duplicates == [("a", 3)]
+
+
+def test_empty_and_missing_front_matter():
+    assert yamlload.split_front_matter("---\n---\nbody").front == ""
+    assert yamlload.split_front_matter("# title\n").front is None
+    assert yamlload.split_front_matter("---\ntitle: x\n").front_closed is False
+
+
+def test_merge_keys_are_refused():
+    with pytest.raises(yamlload.YamlError, match="merge keys"):
+        parse("base: &b {x: 1}\nother:\n  <<: *b\n")
+
+
+def test_c_loader_is_used_when_available():
+    import yaml
+
+    assert yamlload.FAST == bool(getattr(yaml, "__with_libyaml__", False))
+
+
+def test_pure_python_fallback_gives_the_same_document(monkeypatch):
+    text = "title: x\nat: 09:00\nlist: [a, 'b', 3]\nnested:\n  k: no\n"
+    fast = parse(text)
+    monkeypatch.setattr(yamlload, "_Loader", __import__("yaml").SafeLoader)
+    slow = parse(text)
+    assert (fast.data, fast.lines) == (slow.data, slow.lines)
