@@ -53,7 +53,12 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 
 def all_problems(project) -> list:
     """Every problem ``check`` reports: loading and workflow, plus each layer's own checks."""
-    return list(project.problems)
+    problems = list(project.problems)
+    # -- calendar rules (scheduler) --
+
+    # -- rendering limits (channels.render) --
+
+    return problems
 
 
 def print_problems(problems, fmt: str, summary: str, out=None) -> None:
@@ -131,6 +136,18 @@ def reference(obj: dict, write: bool) -> None:
         click.echo(f"wrote {target}")
     else:
         click.echo(text, nl=False)
+
+
+# == calendar: calendar, plan ==
+
+
+# == rendering: render ==
+
+
+# == the publish run: publish, status, serve ==
+
+
+# == engagement: pull, inbox, report ==
 
 
 def main() -> None:

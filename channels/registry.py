@@ -27,3 +27,8 @@ def option_schemas() -> dict[str, s.Schema]:
 
 def override_schemas() -> dict[str, s.Schema]:
     return {name: cls.OVERRIDES for name, cls in TYPES.items() if cls.OVERRIDES is not None}
+
+
+def build(config, env, *, base_url: str | None = None) -> Channel:
+    """The adapter for one channel declared in publish.yml."""
+    return TYPES[config.type](config, env, base_url=base_url)

@@ -74,3 +74,8 @@ def expand(project: Project, ledger: dict[str, EntryState] | None = None) -> lis
                                  enabled=override.enabled and config.enabled,
                                  segment=override.segment))
     return entries
+
+
+def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: datetime | None = None) -> list[Entry]:
+    """The calendar: every entry with its time (queue slots assigned), state and flags."""
+    return expand(project, ledger)
