@@ -125,6 +125,8 @@ class DeliveryContext:
     journal: Journal = field(default_factory=Journal)
     sleep: Callable[[float], None] | None = None  # how to wait (tests pass a fake); None: time.sleep
     progress: Callable[[str], None] | None = None
+    #: item id → where else it went: [{"channel": name, "type": type, "url": url}] (the blog's "also on")
+    syndication: dict[str, list[dict]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
