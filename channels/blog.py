@@ -93,7 +93,8 @@ class Blog(Channel):
 
     def finish(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> BuildReport:
         """Build the site from ALL delivered blog entries (not only this run's) and the "also on" links."""
-        self.last_report = build_site(self.site_dir, self.site, delivered, ctx.syndication, self.build_options(),
+        site = self.site
+        self.last_report = build_site(self.site_dir, site, delivered, ctx.syndication, self.build_options(),
                                       dry_run=ctx.dry_run)
         if ctx.progress:
             ctx.progress(self.last_report.summary())
