@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import jinja2
 
@@ -147,17 +147,27 @@ def _digest(data: Any) -> str:
     return hashlib.sha1(repr(data).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _entry_digest(entry: dict) -> str:
-    """An entry's fingerprint; the body is hashed as bytes (serialising it would cost the most)."""
-    h = hashlib.sha1(entry["html"].encode("utf-8", "surrogatepass"))
-    h.update(repr([(k, v) for k, v in entry.items() if k != "html"]).encode("utf-8", "surrogatepass"))
+def _input_key(common: str, post: Post, receipt: Receipt, syndication: list[dict]) -> str:
+    """A fingerprint of everything an entry is made from, cheap enough to take for 10,000 posts:
+    the body is hashed as bytes, the few other fields through ``repr`` (no serialising of the body)."""
+    h = hashlib.sha1((post.html or "").encode("utf-8", "surrogatepass"))
+    data = post.data
+    links = sorted((str(s.get("channel")), str(s.get("type")), str(s.get("url"))) for s in syndication)
+    fields = (common, post.item_id, post.title, post.url, repr(sorted(post.tags)),
+              repr([(m.src, m.alt) for m in post.media]), repr(data.get("summary")), repr(data.get("author")),
+              repr(data.get("published")), repr(data.get("campaign")), repr(data.get("slug")), str(receipt.at),
+              repr(links) if links else "")
+    h.update("\0".join(fields).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
+CARD_KEYS = ("id", "path", "url", "title", "excerpt", "author", "published", "updated", "date", "campaign",
+             "campaign_slug", "tags", "image")
+
+
 def _card(entry: dict) -> dict:
-    """What a list page shows of an entry (a list page changes only when one of these does)."""
-    keys = ("path", "title", "excerpt", "author", "published", "date", "campaign", "campaign_slug", "tags", "image")
-    return {k: entry[k] for k in keys}
+    """What lists, the sitemap and the ordering need of an entry (no body): kept between builds."""
+    return {k: entry[k] for k in CARD_KEYS}
 
 
 # -- the build ---------------------------------------------------------------------------------
@@ -166,8 +176,8 @@ def _card(entry: dict) -> dict:
 class Output:
     path: str  # relative to the site folder, POSIX
     template: str
-    context: dict
     fingerprint: str
+    make: Callable[[], dict]  # the template's context, built only when the file has to be rendered
 
 
 def _environment(templates_dir: str | None) -> jinja2.Environment:
@@ -195,25 +205,28 @@ def _root(path: str) -> str:
     return "../" * path.count("/")
 
 
-def _paged(prefix: str, cards: list[dict], per_page: int) -> list[tuple[str, list[dict], int, int]]:
-    """(path, cards, page number, page count) for a paginated list under ``prefix`` ('' or 'tags/x/')."""
-    count = max(1, -(-len(cards) // per_page))
-    out = []
-    for n in range(1, count + 1):
-        path = f"{prefix}index.html" if n == 1 else f"{prefix}page/{n}/index.html"
-        out.append((path, cards[(n - 1) * per_page:n * per_page], n, count))
-    return out
+@dataclass
+class Plan:
+    outputs: list[Output]
+    cards: list[dict]  # newest first
+    cache: dict[str, list]  # item id → [input key, card, card digest], kept in the manifest
 
 
 def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndication: dict[str, list[dict]],
-                 options: dict, templates_digest: str, problems: list[Problem]) -> tuple[list[Output], list[dict]]:
-    """Every file of the site with its template, context and fingerprint (nothing rendered yet)."""
+                 options: dict, templates_digest: str, problems: list[Problem],
+                 cache: dict[str, list] | None = None) -> Plan:
+    """Every file of the site with its template and fingerprint; contexts are made on demand.
+
+    ``cache`` holds each item's card from the last build under the key of its inputs: an item whose
+    inputs did not change costs a hash and a lookup, not a rebuild of its data.
+    """
     per_page = int(options.get("per_page") or 10)
     feed_items = int(options.get("feed_items") or 20)
     feed_content = options.get("feed_content") or "full"
     site_data = {"title": site.title, "url": site.url.rstrip("/"), "language": site.language or "en",
                  "description": site.description or site.title, "author": site.author or site.title}
     common = _digest([templates_digest, site_data, per_page, feed_items, feed_content])
+    cache = cache or {}
 
     # One entry per item: the latest receipt wins when the run hands in several revisions.
     latest: dict[str, tuple[Post, Receipt]] = {}
@@ -221,87 +234,116 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
         held = latest.get(post.item_id)
         if held is None or (_utc(receipt.at, EPOCH), post.revision) > (_utc(held[1].at, EPOCH), held[0].revision):
             latest[post.item_id] = (post, receipt)
-    entries: list[dict] = []
+
+    made: dict[str, dict] = {}
+
+    def entry_of(item_id: str) -> dict:
+        if item_id not in made:
+            post, receipt = latest[item_id]
+            made[item_id] = make_entry(post, receipt, site, syndication.get(item_id, []))
+        return made[item_id]
+
+    rows: list[tuple[dict, str, str]] = []  # (card, card digest, input key)
+    new_cache: dict[str, list] = {}
     seen_paths: dict[str, str] = {}
     for item_id in sorted(latest):
         post, receipt = latest[item_id]
-        entry = make_entry(post, receipt, site, syndication.get(item_id, []))
-        top = entry["path"].split("/", 1)[0]
-        if top in RESERVED or entry["path"] in seen_paths:
-            other = seen_paths.get(entry["path"])
+        key = _input_key(common, post, receipt, syndication.get(item_id, []))
+        held = cache.get(item_id)
+        if held and held[0] == key:
+            card, card_digest = held[1], held[2]
+        else:
+            card = _card(entry_of(item_id))
+            card_digest = _digest(card)
+        if card["path"].split("/", 1)[0] in RESERVED or card["path"] in seen_paths:
+            other = seen_paths.get(card["path"])
             problems.append(Problem(post.item_path, None, "slug",
-                                    f"the blog page '{entry['path']}' is taken by "
+                                    f"the blog page '{card['path']}' is taken by "
                                     f"{'item ' + repr(other) if other else 'the site itself'}; give the item another slug"))
             continue
-        seen_paths[entry["path"]] = item_id
-        entries.append(entry)
-    entries.sort(key=lambda e: (e["published"], e["id"]), reverse=True)  # newest first, ties by id
+        seen_paths[card["path"]] = item_id
+        new_cache[item_id] = [key, card, card_digest]
+        rows.append((card, card_digest, key))
+    rows.sort(key=lambda r: (r[0]["published"], r[0]["id"]), reverse=True)  # newest first, ties by id
 
     outputs: list[Output] = []
-    for entry in entries:
-        path = f"{entry['path']}index.html"
-        outputs.append(Output(path, "blog/page.html.j2", {"entry": entry, "root": _root(path)},
-                              _digest([common, "page", _entry_digest(entry)])))
 
-    cards = [(_card(e), _digest(_card(e))) for e in entries]
+    def add(path: str, template: str, fingerprint: list | str, make: Callable[[], dict]) -> None:
+        def context() -> dict:
+            return {**make(), "site": site_data, "root": _root(path)}
+        if not isinstance(fingerprint, str):
+            fingerprint = _digest([common, template, path, *fingerprint])
+        outputs.append(Output(path, template, fingerprint, context))
 
-    def lists(prefix: str, chosen: list[tuple[dict, str]], heading: str, kind: str) -> None:
-        for path, page, n, count in _paged(prefix, [c for c, _ in chosen], per_page):
-            start = (n - 1) * per_page
-            digests = [d for _, d in chosen[start:start + per_page]]
-            context = {"heading": heading, "kind": kind, "cards": page, "number": n, "count": count,
-                       "root": _root(path), "base": prefix, "total": len(chosen)}
-            outputs.append(Output(path, "blog/list.html.j2", context,
-                                  _digest([common, "list", path, heading, kind, n, count, len(chosen), digests])))
+    for card, _, key in rows:
+        # An item page depends on its entry alone, and the input key already covers the settings
+        # (``common``) and everything its path is made from.
+        add(f"{card['path']}index.html", "blog/page.html.j2", "page:" + key,
+            lambda i=card["id"]: {"entry": entry_of(i)})
 
-    lists("", cards, site.title, "index")
+    def lists(prefix: str, chosen: list[tuple[dict, str, str]], heading: str, kind: str) -> None:
+        count = max(1, -(-len(chosen) // per_page))
+        for n in range(1, count + 1):
+            path = f"{prefix}index.html" if n == 1 else f"{prefix}page/{n}/index.html"
+            page = chosen[(n - 1) * per_page:n * per_page]
+            context = {"heading": heading, "kind": kind, "cards": [c for c, _, _ in page], "number": n,
+                       "count": count, "base": prefix, "total": len(chosen)}
+            add(path, "blog/list.html.j2", [heading, kind, n, count, len(chosen), [d for _, d, _ in page]],
+                lambda c=context: c)
+
+    lists("", rows, site.title, "index")
     tags: dict[str, dict] = {}
     campaigns: dict[str, dict] = {}
-    for entry, card in zip(entries, cards):
-        for tag in entry["tags"]:
-            tags.setdefault(tag["slug"], {"name": tag["name"], "cards": []})["cards"].append(card)
-        if entry["campaign"]:
-            campaigns.setdefault(entry["campaign_slug"], {"name": entry["campaign"], "cards": []})["cards"].append(card)
+    for row in rows:
+        card = row[0]
+        for tag in card["tags"]:
+            tags.setdefault(tag["slug"], {"name": tag["name"], "rows": []})["rows"].append(row)
+        if card["campaign"]:
+            campaigns.setdefault(card["campaign_slug"], {"name": card["campaign"], "rows": []})["rows"].append(row)
     for slug in sorted(tags):
-        lists(f"tags/{slug}/", tags[slug]["cards"], tags[slug]["name"], "tag")
+        lists(f"tags/{slug}/", tags[slug]["rows"], tags[slug]["name"], "tag")
     for slug in sorted(campaigns):
-        lists(f"campaigns/{slug}/", campaigns[slug]["cards"], campaigns[slug]["name"], "campaign")
-    tag_rows = [{"slug": slug, "name": tags[slug]["name"], "count": len(tags[slug]["cards"])} for slug in sorted(tags)]
-    campaign_rows = [{"slug": slug, "name": campaigns[slug]["name"], "count": len(campaigns[slug]["cards"])}
+        lists(f"campaigns/{slug}/", campaigns[slug]["rows"], campaigns[slug]["name"], "campaign")
+    tag_rows = [{"slug": slug, "name": tags[slug]["name"], "count": len(tags[slug]["rows"])} for slug in sorted(tags)]
+    campaign_rows = [{"slug": slug, "name": campaigns[slug]["name"], "count": len(campaigns[slug]["rows"])}
                      for slug in sorted(campaigns)]
-    outputs.append(Output("tags/index.html", "blog/tags.html.j2",
-                          {"tags": tag_rows, "campaigns": campaign_rows, "root": "../"},
-                          _digest([common, "tags", tag_rows, campaign_rows])))
+    add("tags/index.html", "blog/tags.html.j2", [tag_rows, campaign_rows],
+        lambda: {"tags": tag_rows, "campaigns": campaign_rows})
 
-    newest = [{**e, "published_822": format_datetime(_utc(e["published"], EPOCH), usegmt=True)}
-              for e in entries[:feed_items]]
-    updated = max((e["updated"] for e in newest), default=_rfc3339(EPOCH))
-    feed = {"entries": newest, "updated": updated, "content": feed_content,
-            "updated_822": format_datetime(_utc(updated, EPOCH), usegmt=True)}
-    feed_digest = _digest([common, "feed", [_entry_digest(e) for e in newest]])
-    outputs.append(Output("atom.xml", "blog/atom.xml.j2", feed, feed_digest))
-    outputs.append(Output("rss.xml", "blog/rss.xml.j2", feed, feed_digest))
+    newest = rows[:feed_items]
+    updated = max((card["updated"] for card, _, _ in newest), default=_rfc3339(EPOCH))
 
-    urls = [{"loc": e["url"], "lastmod": e["updated"]} for e in entries]
-    last = max((e["updated"] for e in entries), default=None)
-    urls.insert(0, {"loc": f"{site_data['url']}/", "lastmod": last})
+    def feed() -> dict:
+        entries = [{**entry_of(card["id"]), "published_822": format_datetime(_utc(card["published"], EPOCH), usegmt=True)}
+                   for card, _, _ in newest]
+        return {"entries": entries, "updated": updated, "content": feed_content,
+                "updated_822": format_datetime(_utc(updated, EPOCH), usegmt=True)}
+
+    feed_keys = [key for _, _, key in newest]
+    add("atom.xml", "blog/atom.xml.j2", feed_keys, feed)
+    add("rss.xml", "blog/rss.xml.j2", feed_keys, feed)
+
+    urls = [{"loc": f"{site_data['url']}/", "lastmod": rows[0][0]["updated"] if rows else None}]
+    urls += [{"loc": card["url"], "lastmod": card["updated"]} for card, _, _ in rows]
     for prefix, groups in (("tags", tags), ("campaigns", campaigns)):
         for slug in sorted(groups):
-            cards_of = groups[slug]["cards"]
             urls.append({"loc": f"{site_data['url']}/{prefix}/{slug}/",
-                         "lastmod": max(c["published"] for c, _ in cards_of)})
-    outputs.append(Output("sitemap.xml", "blog/sitemap.xml.j2", {"urls": urls}, _digest([common, "sitemap", urls])))
-    for output in outputs:
-        output.context["site"] = site_data
-    return outputs, entries
+                         "lastmod": max(card["published"] for card, _, _ in groups[slug]["rows"])})
+    # The sitemap is made of the cards' URLs and times, which the input keys and the groups cover.
+    add("sitemap.xml", "blog/sitemap.xml.j2", [[key for _, _, key in rows], urls[len(rows) + 1:]],
+        lambda: {"urls": urls})
+    return Plan(outputs, [card for card, _, _ in rows], new_cache)
 
 
-def _load_manifest(site_dir: Path) -> dict[str, list]:
+def _load_manifest(site_dir: Path) -> dict:
+    """{"files": {path: [fingerprint, size]}, "entries": {item id: [input key, card, card digest]}}."""
     try:
         data = json.loads((site_dir / MANIFEST).read_text(encoding="utf-8"))
-        return data.get("files", {}) if isinstance(data, dict) else {}
     except (OSError, ValueError):
-        return {}
+        return {"files": {}, "entries": {}}
+    if not isinstance(data, dict):
+        return {"files": {}, "entries": {}}
+    return {"files": data.get("files") or {}, "entries": data.get("entries") or {}}
 
 
 def _write(target: str, data: bytes) -> None:
@@ -325,15 +367,16 @@ def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post,
     options = dict(options or {})
     report = BuildReport(site_dir)
     env = _environment(options.get("templates_dir"))
-    outputs, entries = plan_outputs(site, delivered, syndication or {}, options, _templates_digest(env),
-                                    report.problems)
-    report.pages = {e["id"]: e["url"] for e in entries}
-    before = _load_manifest(site_dir)
+    manifest = _load_manifest(site_dir)
+    plan = plan_outputs(site, delivered, syndication or {}, options, _templates_digest(env), report.problems,
+                        manifest["entries"])
+    report.pages = {card["id"]: card["url"] for card in plan.cards}
+    before = manifest["files"]
     after: dict[str, list] = {}
     templates: dict[str, jinja2.Template] = {}
     folders: set[str] = set()
     base = str(site_dir)
-    for output in outputs:
+    for output in plan.outputs:
         target = os.path.join(base, output.path)  # plain strings: 10,000 Path objects cost more than the stats
         known = before.get(output.path)
         if known and known[0] == output.fingerprint:
@@ -346,7 +389,7 @@ def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post,
                 pass
         template = templates.get(output.template) or templates.setdefault(output.template,
                                                                           env.get_template(output.template))
-        data = template.render(output.context).encode("utf-8")
+        data = template.render(output.make()).encode("utf-8")
         report.rendered += 1
         after[output.path] = [output.fingerprint, len(data)]
         try:
@@ -368,14 +411,16 @@ def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post,
     if not dry_run:
         for rel in report.removed:
             _remove(site_dir, rel)
-        manifest = json.dumps({"files": after}, sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
+    if not dry_run and (after != before or plan.cache != manifest["entries"]):
+        data = json.dumps({"entries": plan.cache, "files": after}, sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8") + b"\n"
         try:
-            same = (site_dir / MANIFEST).read_bytes() == manifest
+            same = (site_dir / MANIFEST).read_bytes() == data
         except OSError:
             same = False
         if not same:
             site_dir.mkdir(parents=True, exist_ok=True)
-            _write(str(site_dir / MANIFEST), manifest)
+            _write(str(site_dir / MANIFEST), data)
     report.written.sort()
     return report
 
