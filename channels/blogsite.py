@@ -329,9 +329,7 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
         for slug in sorted(groups):
             urls.append({"loc": f"{site_data['url']}/{prefix}/{slug}/",
                          "lastmod": max(card["published"] for card, _, _ in groups[slug]["rows"])})
-    # The sitemap is made of the cards' URLs and times, which the input keys and the groups cover.
-    add("sitemap.xml", "blog/sitemap.xml.j2", [[key for _, _, key in rows], urls[len(rows) + 1:]],
-        lambda: {"urls": urls})
+    add("sitemap.xml", "blog/sitemap.xml.j2", [[(u["loc"], u["lastmod"]) for u in urls]], lambda: {"urls": urls})
     return Plan(outputs, [card for card, _, _ in rows], new_cache)
 
 
