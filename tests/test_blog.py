@@ -387,3 +387,27 @@ def test_from_markdown_item_to_page_through_the_project(project, tmp_path):
     assert "<strong>shipped</strong>" in page.read_text()
     feed = feedparser.parse((root / "public" / "atom.xml").read_bytes())
     assert feed.bozo == 0 and [e.link for e in feed.entries] == ["https://news.test/launch/"]
+
+
+def test_prepare_keeps_a_channel_s_own_site_dir(project):
+    from newsroom.project import load_project
+
+    root = project(settings="""\
+        site:
+          title: Two blogs
+          url: https://two.test
+        timezone: UTC
+        channels:
+          blog:
+            type: blog
+          engineering:
+            type: blog
+            site_dir: public-engineering
+        output:
+          site: www
+        """)
+    loaded = load_project(root, channel_types=registry.option_schemas())
+    main, engineering = (registry.build(prepare(loaded.settings.channels[name], loaded.settings), {})
+                         for name in ("blog", "engineering"))
+    assert (main.site_dir, engineering.site_dir) == (root / "www", root / "public-engineering")
+    assert main.site.url == "https://two.test"
