@@ -63,6 +63,7 @@ class Tally:
     unsubscribed: int = 0
     other_segment: int = 0
     invalid: list[str] = field(default_factory=list)
+    last_error: str = ""  # the server's words for the last refusal or deferral (no address in them)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -286,11 +287,14 @@ class Email(Channel):
                             broken = exc
                             outcome["uncertain" if exc.uncertain else "retry"].append(h)
                             continue
-                        if state == REFUSED:
-                            outcome["refused"].append(h)
-                        elif state == DEFERRED:
+                        except Unusable as exc:  # e.g. the sender refused: this one and the rest wait
+                            broken = exc
                             outcome["retry"].append(h)
-            except Unusable as exc:
+                            continue
+                        if state in (REFUSED, DEFERRED):
+                            outcome["refused" if state == REFUSED else "retry"].append(h)
+                            tally.last_error = detail.replace(r.address, "<recipient>")
+            except Unusable as exc:  # could not connect or log in: nothing of this batch was sent
                 outcome = {"refused": [], "retry": hashes, "uncertain": []}
                 broken = exc
             ctx.journal.put(f"{c.segment}/{n}/done", outcome)
@@ -301,13 +305,13 @@ class Email(Channel):
             tally.pending -= len(batch)
             if ctx.progress:
                 ctx.progress(f"{self.name}: {c.segment}: batch {n + 1}: {tally.sent} of {tally.recipients} sent")
-            if isinstance(broken, Unusable):
-                return Failure(str(broken), retryable=broken.retryable)
             if broken is not None:
                 left = sum(len(b) for _, _, b in batches[index + 1:])
                 for _, t, b in batches[index + 1:]:
                     t.retry += len(b)
                     t.pending -= len(b)
+                if isinstance(broken, Unusable):
+                    return Failure(str(broken), retryable=broken.retryable)
                 return Failure(f"{broken} ({left + len(outcome['retry'])} recipient(s) left for the next run)",
                                retryable=True)
             if transport.rate_limited and index + 1 < len(batches):

@@ -208,6 +208,7 @@ class SMTPTransport:
         try:
             if self.security == "ssl":
                 smtp = _SMTPSSL(self.host, self.port, local_hostname=helo, timeout=self.timeout, context=context)
+                smtp.ehlo()  # smtplib's mail() does not greet by itself (only sendmail() does)
             else:
                 smtp = _SMTP(self.host, self.port, local_hostname=helo, timeout=self.timeout)
                 smtp.ehlo()
@@ -270,7 +271,10 @@ class _SMTPSession:
                 raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
             if code != 250:
                 smtp.rset()
-                return _classify(code, reply)
+                state, detail = _classify(code, reply)
+                if state == REFUSED:  # the sender, not this recipient, is refused: nobody can be sent to
+                    raise Unusable(f"the SMTP server refused the sender {sender}: {detail}")
+                return state, detail
             code, reply = smtp.rcpt(address)
             if code == 421:
                 raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
@@ -311,14 +315,15 @@ class OutboxTransport:
 
     def send(self, sender: str, address: str, message: EmailMessage, name: str) -> tuple[str, str]:
         target = self.folder / f"{name}.eml"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+        tmp = None
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(message.as_bytes(policy=email.policy.SMTP))
             os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
+        except OSError as exc:
+            if tmp and os.path.exists(tmp):
                 os.unlink(tmp)
-            raise
+            raise Unusable(f"cannot write to the outbox {self.folder}: {exc.strerror or exc}") from None
         return SENT, ""
