@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
+from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
 from .hooks import missing_url, post_json, revoked
 
 
@@ -29,6 +29,7 @@ class Discord(Channel):
     MEDIUM = "chat"
     MAX_CHARS = 2000  # message content, https://discord.com/developers/docs/resources/webhook#execute-webhook
     DEFAULT_GRACE = timedelta(hours=2)
+    timeout = DEFAULT_TIMEOUT  # (connect, read) seconds
     SECRETS = ('webhook',)
     OPTIONS = s.Schema("discord options", [
         s.Key("webhook", s.Secret(), "webhook URL, from the environment", required=True),
@@ -54,7 +55,7 @@ class Discord(Channel):
         url = self.secret("webhook")
         if not url:
             return missing_url(self.name, "webhook", self.config.options.get("webhook"))
-        result = post_json(self.session, url, payload, params={"wait": "true"})
+        result = post_json(self.session, url, payload, params={"wait": "true"}, timeout=self.timeout)
         if isinstance(result, Failure):
             if result.status in (401, 403, 404):
                 return revoked(result, "Discord webhook", self.config.options.get("webhook"))

@@ -10,7 +10,7 @@ import json
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from .base import Failure
+from .base import DEFAULT_TIMEOUT, Failure
 from .http import request
 
 REDACTED = "[webhook URL]"
@@ -29,10 +29,10 @@ def scrub(text: str, url: str | None) -> str:
 
 
 def post_json(session, url: str, payload: dict, *, headers: dict | None = None, body: bytes | None = None,
-              params: dict | None = None):
+              params: dict | None = None, timeout=DEFAULT_TIMEOUT):
     """POST ``payload`` (or the exact ``body`` bytes) as JSON: a Response, or a Failure with no trace of the URL."""
     data = body if body is not None else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    result = request(session, "POST", url, data=data, params=params,
+    result = request(session, "POST", url, data=data, params=params, timeout=timeout,
                      headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
     if isinstance(result, Failure):
         return replace(result, message=scrub(result.message, url))

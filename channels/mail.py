@@ -203,7 +203,9 @@ class SMTPTransport:
                 smtp.close()
 
     def _connect(self):
-        context = self.tls_context or ssl.create_default_context()
+        if self.security != "none" and self.tls_context is None:
+            self.tls_context = ssl.create_default_context()  # once: loading the system's CAs takes time
+        context = self.tls_context
         helo = self.local_hostname or "localhost"
         try:
             if self.security == "ssl":

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
+from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
 from .hooks import missing_url, post_json, revoked
 
 SECTION_MAX = 3000
@@ -44,6 +44,7 @@ class Slack(Channel):
     TYPE = "slack"
     MEDIUM = "chat"
     DEFAULT_GRACE = timedelta(hours=2)
+    timeout = DEFAULT_TIMEOUT  # (connect, read) seconds
     SECRETS = ('webhook',)
     OPTIONS = s.Schema("slack options", [
         s.Key("webhook", s.Secret(), "incoming webhook URL, from the environment", required=True),
@@ -68,7 +69,7 @@ class Slack(Channel):
         url = self.secret("webhook")
         if not url:
             return missing_url(self.name, "webhook", self.config.options.get("webhook"))
-        result = post_json(self.session, url, payload)
+        result = post_json(self.session, url, payload, timeout=self.timeout)
         if isinstance(result, Failure):
             if result.status in (403, 404, 410):
                 return revoked(result, "Slack webhook", self.config.options.get("webhook"))

@@ -24,7 +24,7 @@ from datetime import timedelta, timezone
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
+from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
 from .hooks import missing_url, post_json, revoked
 
 TIMESTAMP_HEADER = "X-Newsroom-Timestamp"
@@ -54,6 +54,7 @@ class Webhook(Channel):
     TYPE = "webhook"
     MEDIUM = "webhook"
     DEFAULT_GRACE = timedelta(hours=2)
+    timeout = DEFAULT_TIMEOUT  # (connect, read) seconds
     SECRETS = ('url', 'signing_secret')
     OPTIONS = s.Schema("webhook options", [
         s.Key("url", s.Secret(), "endpoint URL, from the environment", required=True),
@@ -99,7 +100,7 @@ class Webhook(Channel):
             return Failure(f"channel '{self.name}': signing_secret is not set: put it in the environment variable "
                            f"{getattr(ref, 'env', '?')}")
         body, headers = self.request_for(post, ctx, secret)
-        result = post_json(self.session, url, {}, body=body, headers=headers)
+        result = post_json(self.session, url, {}, body=body, headers=headers, timeout=self.timeout)
         if isinstance(result, Failure):
             if result.status in (404, 410):
                 return revoked(result, "webhook endpoint", self.config.options.get("url"))

@@ -75,7 +75,8 @@ def authenticator(user: str, password: str, mailbox: Mailbox):
 
 
 def start(mailbox: Mailbox, **kwargs) -> LoopbackController:
-    controller = LoopbackController(mailbox, hostname="127.0.0.1", port=0, **kwargs)
+    # server_hostname: otherwise every connection asks the resolver for this machine's name (slow here)
+    controller = LoopbackController(mailbox, hostname="127.0.0.1", port=0, server_hostname="localhost", **kwargs)
     controller.start()
     return controller
 
@@ -85,7 +86,7 @@ def self_signed(folder: Path) -> tuple[Path, Path] | None:
     if not shutil.which("openssl"):
         return None
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out", str(cert),
                     "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
                    check=True, capture_output=True)
     return cert, key
