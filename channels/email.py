@@ -266,7 +266,7 @@ class Email(Channel):
         size, rate = self.options.get("batch_size") or 50, self.options.get("rate") or 600
         sleep = ctx.sleep or time.sleep
         envelope_from = email.utils.parseaddr(self.options["from"])[1]
-        folder = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{post.item_id}/{self.name}").strip("-")
+        folder = "/".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip(".-") or "_" for part in (post.item_id, self.name))
         batches = [(c, tally, todo[i:i + size]) for c, tally, todo in plans for i in range(0, len(todo), size)]
         for index, (c, tally, batch) in enumerate(batches):
             n = self._next_batch(ctx, c.segment)

@@ -116,3 +116,20 @@ def load_audience(root: Path, rel: str) -> Audience:
     except (OSError, UnicodeDecodeError) as exc:
         return Audience(rel, problems=[Problem(rel, None, "", f"cannot read the recipient list: {exc}", ERROR)])
     return parse_audience(text, rel)
+
+
+def audience_problems(settings) -> list[Problem]:
+    """Every problem in the recipient lists of the project's email channels, for ``check``.
+
+    A list named by two channels is read once. Bad lines are errors: they would be skipped when sending."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for channel in settings.channels.values():
+        if channel.type != "email":
+            continue
+        for rel in (channel.options.get("lists") or {}).values():
+            if rel in seen:
+                continue
+            seen.add(rel)
+            problems.extend(load_audience(settings.root, rel).problems)
+    return problems

@@ -1,0 +1,80 @@
+"""The example project on a fresh clone: no SMTP host, so the newsletter goes to the outbox, its
+progress kept in a real ledger (FileStore) and a second run sends nothing."""
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import datetime, timezone
+from functools import partial
+
+from channels import registry
+from channels.base import DeliveryContext, Journal, Receipt
+from channels.render import render_post
+from newsroom.audience import audience_problems, load_audience
+from newsroom.project import load_project
+from newsroom.state import FileStore, entry_key
+
+from conftest import ROOT
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+
+
+def ledger_journal(store: FileStore, key: str) -> Journal:
+    """How the publish run backs a delivery's journal with the ledger: ``progress`` events."""
+    state = store.entries().get(key)
+
+    def write(name, value):
+        store.append([{"event": "progress", "entry": key, "name": name, "value": value, "at": NOW.isoformat()}])
+
+    return Journal(state.journal if state else {}, on_write=write)
+
+
+def test_example_newsletter_goes_to_the_outbox_once(tmp_path):
+    project = load_project(ROOT, channel_types=registry.option_schemas(),
+                           channel_overrides=registry.override_schemas())
+    channel = registry.build(project.settings.channels["newsletter"], {})
+    channel.bind(read_list=partial(load_audience, project.settings.root), outbox=tmp_path / "outbox")
+    item = next(i for i in project.items if i.id == "autumn-release")
+    post = render_post(project, item, channel)
+    store, key = FileStore(tmp_path / "state"), entry_key(item.id, "newsletter")
+
+    first = channel.deliver(post, DeliveryContext(key=key, now=NOW, journal=ledger_journal(store, key)))
+    assert isinstance(first, Receipt), first
+    files = sorted((tmp_path / "outbox").rglob("*.eml"))
+    assert [f.parent.relative_to(tmp_path / "outbox").as_posix() for f in files] == ["autumn-release/newsletter/all"] * 4
+    to = sorted(email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["To"].addresses[0].addr_spec
+                for f in files)
+    assert to == ["ana@customers.example", "ben@customers.example", "chloe@customers.example",
+                  "erin@customers.example"]  # dev unsubscribed
+    assert first.data["campaigns"][0]["unsubscribed"] == 1
+    progress = [e for e in store.events() if e["event"] == "progress"]
+    assert [e["name"] for e in progress] == ["all/0", "all/0/done"]
+
+    second = channel.deliver(post, DeliveryContext(key=key, now=NOW, journal=ledger_journal(store, key)))
+    assert second.data["campaigns"] == first.data["campaigns"]
+    assert len(sorted((tmp_path / "outbox").rglob("*.eml"))) == 4
+    assert [e["event"] for e in store.events()] == ["progress", "progress"]  # nothing new to record
+
+
+def test_check_reports_bad_lines_in_recipient_lists(project):
+    root = project(files={"audience/all.csv": "email,name\nana@example.com,Ana\nana(at)example.com,Ana\n"},
+                   settings="""\
+        site:
+          title: T
+          url: https://news.test
+        channels:
+          newsletter:
+            type: email
+            from: news@news.test
+            unsubscribe_url: https://news.test/u/{token}
+            lists:
+              all: audience/all.csv
+              vip: audience/vip.csv
+        """)
+    settings = load_project(root, channel_types=registry.option_schemas()).settings
+    assert [str(p) for p in audience_problems(settings)] == [
+        "audience/all.csv:3: email: 'ana(at)example.com' is not an email address (expected name@example.com); "
+        "the line is skipped until it is fixed",
+        "audience/vip.csv: the recipient list does not exist (check channels.<name>.lists in publish.yml)",
+    ]
+    assert audience_problems(load_project(ROOT, channel_types=registry.option_schemas()).settings) == []
