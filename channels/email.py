@@ -37,7 +37,7 @@ from newsroom.problems import ERROR
 
 from .base import Channel, DeliveryContext, Failure, Post, Receipt
 from .mail import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
-                   html_to_text, recipient_hash, unsubscribe_token)
+                   html_to_text, recipient_hash, text_to_html, unsubscribe_token)
 
 
 @dataclass
@@ -125,11 +125,10 @@ class Email(Channel):
 
     def campaigns(self, post: Post) -> list[Campaign]:
         variants = post.data.get("variants") or []
-        if variants:
-            return [Campaign(v["segment"], v.get("subject") or post.subject or post.title, v.get("html") or "",
-                             v.get("text") or html_to_text(v.get("html") or "")) for v in variants]
-        html = post.html or ""
-        return [Campaign(post.segment or "all", post.subject or post.title, html, post.text or html_to_text(html))]
+        found = [(v["segment"], v.get("subject"), v.get("html") or "", v.get("text") or "") for v in variants] \
+            or [(post.segment or "all", post.subject, post.html or "", post.text or "")]
+        return [Campaign(segment, subject or post.title, html or text_to_html(text), text or html_to_text(html))
+                for segment, subject, html, text in found]
 
     def _audiences(self, campaigns: list[Campaign]) -> dict[str, Audience] | Failure:
         lists = self.options.get("lists") or {}

@@ -102,7 +102,8 @@ def html_to_text(html: str) -> str:
 
 def email_html(html: str, *, url: str, list_name: str, title: str, lang: str = "en") -> str:
     """The HTML part: a fragment wrapped in a simple shell (inline styles only: many mail clients drop
-    ``<style>``), the unsubscribe link put in place of ``%unsubscribe_url%`` or added as a footer."""
+    ``<style>``, so a template's style block is inlined), the unsubscribe link put in place of
+    ``%unsubscribe_url%`` or added as a footer."""
     safe_url = htmlmod.escape(url, quote=True)
     if UNSUBSCRIBE_TAG in html:
         html = html.replace(UNSUBSCRIBE_TAG, safe_url)
@@ -112,7 +113,19 @@ def email_html(html: str, *, url: str, list_name: str, title: str, lang: str = "
             else html + "\n" + footer
     if not re.search(r"(?i)<html\b", html):
         html = _SHELL.format(lang=htmlmod.escape(lang), title=htmlmod.escape(title), body=html)
+    if re.search(r"(?i)<style\b", html):
+        # A template's <style> block becomes style="" attributes: Gmail and Outlook drop or mangle
+        # <style> in many cases. Remote stylesheets are never fetched.
+        import css_inline
+
+        html = css_inline.CSSInliner(load_remote_stylesheets=False).inline(html)
     return html
+
+
+def text_to_html(text: str) -> str:
+    """An HTML part for a post that has only text: paragraphs and line breaks, everything escaped."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p]
+    return "\n".join(f"<p>{htmlmod.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
 def email_text(text: str, *, url: str, list_name: str) -> str:

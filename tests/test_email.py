@@ -404,3 +404,17 @@ def test_unwritable_outbox_is_a_failure_not_a_traceback(root):
     (root / "outbox").write_text("a file where the folder should be")
     result = make_email(root).deliver(post(), context())
     assert result.message.startswith(f"cannot write to the outbox {root / 'outbox'}: ")
+
+
+def test_style_blocks_are_inlined_and_text_only_posts_get_an_html_part(root):
+    styled = post(html="<html><head><style>p { color: #336699 }</style></head><body><p>Hi</p></body></html>",
+                  data={"variants": [{"segment": "smb", "subject": "Plain", "text": "Line one\nline <two>\n\nNext"}]})
+    make_email(root).deliver(styled, context())
+    (path, _) = eml_files(root)
+    html = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
+    html = html.replace("\r\n", "\n")
+    assert "<p>Line one<br>line &lt;two&gt;</p>\n<p>Next</p>" in html
+    make_email(root).deliver(post(html=styled.html), DeliveryContext(key="other", now=NOW))
+    inlined = [f for f in eml_files(root) if "/all/" in f.as_posix()][0]
+    html = email.message_from_bytes(inlined.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
+    assert '<p style="color: #336699;">Hi</p>' in html and "<style" not in html
