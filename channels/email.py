@@ -37,7 +37,7 @@ from newsroom.problems import ERROR
 
 from .base import Channel, DeliveryContext, Failure, Post, Receipt
 from .mail import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
-                   html_to_text, recipient_hash, text_to_html, unsubscribe_token)
+                   html_to_text, prepare, recipient_hash, text_to_html, unsubscribe_token)
 
 
 @dataclass
@@ -200,6 +200,7 @@ class Email(Channel):
 
     def _run(self, post: Post, ctx: DeliveryContext, *, send: bool, reconciling: bool = False) -> Receipt | Failure:
         campaigns = self.campaigns(post)
+        self._prepared: dict[int, object] = {}  # each campaign's bodies, built once
         failure = self._check(campaigns)
         if failure:
             return failure
@@ -255,11 +256,14 @@ class Email(Channel):
         return Receipt(remote_id=ctx.key, url=None, at=ctx.now, data=data)
 
     def _message(self, c: Campaign, r, post: Post, ctx: DeliveryContext):
+        prepared = self._prepared.get(id(c))
+        if prepared is None:
+            prepared = self._prepared[id(c)] = prepare(c.subject, c.text, c.html, list_name=self.name)
         token = unsubscribe_token(r.address, self.secret("unsubscribe_key"), self.list_id)
-        return build_message(sender=self.options["from"], to_address=r.address, to_name=r.name, subject=c.subject,
-                             text=c.text, html=c.html or "", reply_to=self.options.get("reply_to"),
+        return build_message(prepared, sender=self.options["from"], to_address=r.address, to_name=r.name,
+                             reply_to=self.options.get("reply_to"), date=ctx.now,
                              unsubscribe_url=self.options["unsubscribe_url"].replace("{token}", token),
-                             list_id=self.list_id, list_name=self.name, date=ctx.now)
+                             list_id=self.list_id, list_name=self.name)
 
     def _send(self, plans, transport, post: Post, ctx: DeliveryContext) -> Failure | None:
         size, rate = self.options.get("batch_size") or 50, self.options.get("rate") or 600

@@ -418,3 +418,11 @@ def test_style_blocks_are_inlined_and_text_only_posts_get_an_html_part(root):
     inlined = [f for f in eml_files(root) if "/all/" in f.as_posix()][0]
     html = email.message_from_bytes(inlined.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
     assert '<p style="color: #336699;">Hi</p>' in html and "<style" not in html
+
+
+def test_password_is_never_sent_in_clear_to_a_remote_relay(root):
+    channel = make_email(root, host="relay.example.net", security="none", **LOGIN)
+    channel.env = ENV
+    result = channel.deliver(post(), context())
+    assert (result.message, result.retryable) == (
+        "refusing to send the SMTP password over an unencrypted connection (set security: starttls or ssl)", False)
