@@ -288,16 +288,24 @@ class SMTPTransport:
                 smtp.login(self.username, self.password or "")
             except smtplib.SMTPAuthenticationError as exc:
                 smtp.close()
-                raise Unusable(f"the SMTP server {self.where} refused the login: "
-                               f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+                raise Unusable(self._scrub(f"the SMTP server {self.where} refused the login: "
+                                           f"{exc.smtp_code} {_text(exc.smtp_error)}")) from None
             except smtplib.SMTPNotSupportedError:
                 smtp.close()
                 raise Unusable(f"the SMTP server {self.where} does not offer a login (AUTH); "
                                "remove username and password") from None
             except (smtplib.SMTPException, OSError) as exc:
                 smtp.close()
-                raise Unusable(f"login to the SMTP server {self.where} failed: {_describe(exc)}", retryable=True) from None
+                raise Unusable(self._scrub(f"login to the SMTP server {self.where} failed: {_describe(exc)}"),
+                               retryable=True) from None
         return smtp
+
+    def _scrub(self, text: str) -> str:
+        """A server may echo the login in its answer: never let it (or the password) reach a message."""
+        for secret, label in ((self.password, "[password]"), (self.username, "[login]")):
+            if secret and len(secret) > 1:
+                text = text.replace(secret, label)
+        return text
 
 
 def _text(value) -> str:

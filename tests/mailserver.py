@@ -90,3 +90,25 @@ def self_signed(folder: Path) -> tuple[Path, Path] | None:
                     "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
                    check=True, capture_output=True)
     return cert, key
+
+
+class ClosingMailbox(Mailbox):
+    """Answers ``421`` (service closing) to MAIL once ``close_after`` messages were accepted."""
+
+    def __init__(self, close_after: int, **kwargs):
+        super().__init__(**kwargs)
+        self.close_after = close_after
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.close_after is not None and len(self.messages) >= self.close_after:
+            self.close_after = None
+            return "421 4.3.2 Service shutting down, closing transmission channel"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+
+
+def echoing_authenticator(server, session, envelope, mechanism, auth_data):
+    """A server whose refusal repeats the login it was given (some do)."""
+    return AuthResult(success=False, handled=False, message=f"535 5.7.8 Authentication failed for {auth_data.login.decode()}")

@@ -426,3 +426,25 @@ def test_password_is_never_sent_in_clear_to_a_remote_relay(root):
     result = channel.deliver(post(), context())
     assert (result.message, result.retryable) == (
         "refusing to send the SMTP password over an unencrypted connection (set security: starttls or ssl)", False)
+
+
+def test_421_service_closing_leaves_the_rest_for_the_next_run(root, smtp):
+    box, port = smtp(mailserver.ClosingMailbox(close_after=2))
+    channel, recorded = smtp_email(root, port), Recorded()
+    first = channel.deliver(post(), context(recorded))
+    assert first.retryable and first.message == (
+        "the server closed the session: 421 4.3.2 Service shutting down, closing transmission channel "
+        "(2 recipient(s) left for the next run)")
+    second = channel.deliver(post(), context(recorded))
+    assert isinstance(second, Receipt) and second.data["campaigns"][0]["sent"] == 4
+    assert sorted(box.recipients()) == ["ana@customers.example", "ben@customers.example", "chloe@customers.example",
+                                        "erin@customers.example"]
+
+
+def test_a_refusal_that_echoes_the_login_does_not_show_it(root, smtp, cert):
+    _, port = smtp(tls_context=server_tls(cert), require_starttls=True, authenticator=mailserver.echoing_authenticator)
+    channel = smtp_email(root, port, security="starttls", **LOGIN)
+    channel.env = ENV
+    channel.tls_context = trusting(cert)
+    result = channel.deliver(post(), context())
+    assert result.message == f"the SMTP server 127.0.0.1:{port} refused the login: 535 5.7.8 Authentication failed for [login]"
