@@ -125,7 +125,7 @@ class Email(Channel):
 
     def campaigns(self, post: Post) -> list[Campaign]:
         variants = post.data.get("variants") or []
-        found = [(v["segment"], v.get("subject"), v.get("html") or "", v.get("text") or "") for v in variants] \
+        found = [(v.get("segment") or "all", v.get("subject"), v.get("html") or "", v.get("text") or "") for v in variants] \
             or [(post.segment or "all", post.subject, post.html or "", post.text or "")]
         return [Campaign(segment, subject or post.title, html or text_to_html(text), text or html_to_text(html))
                 for segment, subject, html, text in found]
