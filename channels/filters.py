@@ -7,6 +7,7 @@ template context, so templates write ``{{ url | utm }}`` and ``{{ text | truncat
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import jinja2
@@ -50,7 +51,8 @@ def hashtag(tag: str, style: str = "camel") -> str | None:
     whose HASHTAG_RE requires a letter)."""
     words = [w for w in _SPLIT_WORDS.split(tag.strip().lstrip("#")) if w]
     if style == "lower":
-        value = "".join(_NOT_WORD.sub("", w) for w in words).lower()
+        # dev.to tags are lowercase ASCII letters and digits: fold accents rather than drop letters
+        value = unicodedata.normalize("NFKD", "".join(words)).encode("ascii", "ignore").decode().lower()
         value = regex.sub(r"[^a-z0-9]", "", value)
         return value or None
     if len(words) > 1:
@@ -80,14 +82,14 @@ _SENTENCE = regex.compile(r"[.!?…。！？](?=\s|$)")
 
 
 def excerpt(value: str, n: int = 200, end: str = "…") -> str:
-    """At most ``n`` characters of ``value``: whole sentences when at least half of ``n`` fits that
+    """At most ``n`` characters of ``value``: whole sentences when at least a third of ``n`` fits that
     way, else whole words, with ``end`` appended when something was cut."""
     value = re.sub(r"\s+", " ", value or "").strip()
     if len(value) <= n:
         return value
     room = value[: n - len(end) + 1]
     cut = max((m.end() for m in _SENTENCE.finditer(room)), default=0)
-    if cut >= n // 2:
+    if cut >= n // 3:
         return value[:cut]
     space = room.rfind(" ")
     head = room[:space] if space > 0 else room[: n - len(end)]

@@ -222,7 +222,7 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
         RENDERERS.get(channel.TYPE, _social)(engine, post, ctx, channel, override, rule, where)
     except RenderError as exc:
         post.template = post.template or exc.template
-        post.problems.append(where.problem(f"{exc} (rendering for channel '{channel.name}')"))
+        post.problems.append(where.problem(str(exc)))
     return post
 
 

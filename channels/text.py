@@ -11,9 +11,10 @@ from typing import Callable, Mapping
 
 import regex
 
-# A URL as the platforms' link detectors see it: a scheme, then everything up to whitespace, minus
-# trailing punctuation that usually ends the sentence rather than the link.
-URL_RE = regex.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”»…]")
+# A URL as the platforms' link detectors see it: a scheme not glued to a preceding word (twitter-text's
+# "valid preceding characters"; Mastodon's extractor is the same), then everything up to whitespace,
+# minus trailing punctuation that usually ends the sentence rather than the link.
+URL_RE = regex.compile(r"(?<![\w@$#＃/.-])https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”»…]", regex.IGNORECASE)
 _GRAPHEME = regex.compile(r"\X")
 
 
