@@ -170,12 +170,14 @@ def mrkdwn_filter(value: str) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_DISCORD_MD = re.compile(r"([\\*_~`|>#\[\]()-])")
+_DISCORD_MD = re.compile(r"([\\*_~`|\[\]])")
+_DISCORD_LINE = re.compile(r"^(\s*)([>#-])", re.M)
 
 
 def discord_escape_filter(value: str) -> str:
-    """Backslash-escape Discord markdown characters so a title shows as written."""
-    return _DISCORD_MD.sub(r"\\\1", str(value))
+    """Backslash-escape Discord Markdown (emphasis, code, spoilers, masked links; quotes, headings
+    and lists at a line start) so a title shows as written."""
+    return _DISCORD_LINE.sub(r"\1\\\2", _DISCORD_MD.sub(r"\\\1", str(value)))
 
 
 FILTERS = {

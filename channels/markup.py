@@ -176,6 +176,9 @@ class _Text(HTMLParser):
         self.skip = 0
         self.pre = 0
         self.lists: list[list[int]] = []  # [counter or -1 for bullets]
+        self.li_fresh = False  # just after <li>: its first <p> starts no new paragraph
+        self.cells = 0
+        self.in_ref = 0
 
     def _newlines(self, n: int) -> None:
         text = "".join(self.out)
@@ -188,36 +191,48 @@ class _Text(HTMLParser):
         if tag in ("script", "style"):
             self.skip += 1
         elif tag in _BLOCK:
-            self._newlines(2)
+            if not (tag == "p" and self.li_fresh):
+                self._newlines(2)
             if tag == "pre":
                 self.pre += 1
             elif tag in ("ul", "ol"):
                 self.lists.append([0 if tag == "ol" else -1])
         elif tag == "li":
             self._newlines(1)
+            self.li_fresh = True
             counter = self.lists[-1] if self.lists else [-1]
-            if counter[0] >= 0:
+            if (a.get("id") or "").startswith("fn:"):  # a footnote: [1] its text
+                counter[0] += 1 if counter[0] >= 0 else 0
+                self._sep(f"[{a['id'][3:]}] ")
+            elif counter[0] >= 0:
                 counter[0] += 1
-                self.out.append(f"{counter[0]}. ")
+                self._sep(f"{counter[0]}. ")
             else:
-                self.out.append("- ")
+                self._sep("- ")
         elif tag == "br":
             self.out.append("\n")
         elif tag in ("tr",):
             self._newlines(1)
+            self.cells = 0
         elif tag in ("td", "th"):
-            self.out.append(" | " if self.out and not self.out[-1].endswith("\n") else "")
+            if self.cells:
+                self._sep(" | ")
+            self.cells += 1
         elif tag == "a":
             self.href.append(a.get("href"))
             self.link_text.append(len(self.out))
         elif tag == "img":
             if a.get("alt"):
                 self.out.append(f"[{a['alt']}]")
-        elif tag == "sup" and "footnote-ref" in (a.get("class") or ""):
-            pass
+        elif tag == "sup" and (a.get("id") or "").startswith("fnref"):
+            self.out.append("[")
+            self.in_ref += 1
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag == "sup" and self.in_ref:
+            self.in_ref -= 1
+            self.out.append("]")
+        elif tag in ("script", "style"):
             self.skip = max(0, self.skip - 1)
         elif tag in _BLOCK:
             if tag == "pre":
@@ -236,12 +251,23 @@ class _Text(HTMLParser):
                 if text in ("\u21a9", "\u21a9\ufe0e"):
                     del self.out[start:]
 
+    def _sep(self, sep: str) -> None:
+        while self.out and self.out[-1].endswith(" ") and not self.pre:
+            self.out[-1] = self.out[-1].rstrip(" ")
+            if not self.out[-1]:
+                self.out.pop()
+            else:
+                break
+        self.out.append(sep)
+
     def handle_data(self, data):
         if self.skip:
             return
+        if data.strip():
+            self.li_fresh = False
         if not self.pre:
             data = re.sub(r"\s+", " ", data)
-            if not "".join(self.out[-1:]).strip() and data.startswith(" ") and (not self.out or self.out[-1].endswith(("\n", " "))):
+            if data.startswith(" ") and (not self.out or self.out[-1].endswith(("\n", " "))):
                 data = data.lstrip()
         self.out.append(data)
 

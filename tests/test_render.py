@@ -108,7 +108,7 @@ def test_escaping_only_in_html_templates(project):
     masto = render(root, "content/a.md", "mastodon")
     assert masto.parts[0].startswith("Q&A <live> with the team\n\nFish & chips\n\n")
     mail = render(root, "content/a.md", "newsletter")
-    assert "<h1 style=\"margin:0 0 16px;font-size:24px;line-height:1.3;\">Q&amp;A &lt;live&gt; with the team</h1>" in mail.html
+    assert "<h1 dir=\"auto\" style=\"margin:0 0 16px;font-size:24px;line-height:1.3;\">Q&amp;A &lt;live&gt; with the team</h1>" in mail.html
     assert mail.subject == "Q&A <live> with the team"
     assert mail.text.startswith("Q&A <live> with the team\n" + "=" * 24 + "\n\nFish & chips")
 
