@@ -258,7 +258,8 @@ class Email(Channel):
     def _message(self, c: Campaign, r, post: Post, ctx: DeliveryContext):
         prepared = self._prepared.get(id(c))
         if prepared is None:
-            prepared = self._prepared[id(c)] = prepare(c.subject, c.text, c.html, list_name=self.name)
+            prepared = self._prepared[id(c)] = prepare(c.subject, c.text, c.html, list_name=self.name,
+                                                         url_pattern=self.options["unsubscribe_url"])
         token = unsubscribe_token(r.address, self.secret("unsubscribe_key"), self.list_id)
         return build_message(prepared, sender=self.options["from"], to_address=r.address, to_name=r.name,
                              reply_to=self.options.get("reply_to"), date=ctx.now,

@@ -147,7 +147,13 @@ class Prepared:
     html: str
 
 
-def prepare(subject: str, text: str, html: str, *, list_name: str, lang: str = "en") -> Prepared:
+def prepare(subject: str, text: str, html: str, *, list_name: str, url_pattern: str = "", lang: str = "en") -> Prepared:
+    """``url_pattern``: the configured unsubscribe URL with ``{token}`` still in it. The email templates
+    write it as it is (``{{ channel.options.unsubscribe_url }}``); it becomes the recipient's own link
+    just like ``%unsubscribe_url%``."""
+    if url_pattern:
+        text = text.replace(url_pattern, UNSUBSCRIBE_TAG)
+        html = html.replace(htmlmod.escape(url_pattern, quote=True), UNSUBSCRIBE_TAG).replace(url_pattern, UNSUBSCRIBE_TAG)
     return Prepared(subject, email_text(text, url=UNSUBSCRIBE_TAG, list_name=list_name),
                     email_html(html, url=UNSUBSCRIBE_TAG, list_name=list_name, title=subject, lang=lang))
 

@@ -51,16 +51,17 @@ class Slack(Channel):
     ])
 
     def payload(self, post: Post) -> dict:
-        """``post.data["blocks"]`` when the template made them, else a section per part and the image."""
-        text = "\n\n".join(p for p in post.parts if p) or post.title
+        """``post.data["blocks"]`` when the rendering made them, else a section per 3,000 characters and
+        the image. ``post.parts`` are mrkdwn already: the templates escape with the ``mrkdwn`` filter."""
+        text = "\n\n".join(p for p in post.parts if p) or escape(post.title)
         if post.data.get("blocks"):
-            return {"text": escape(text), "blocks": post.data["blocks"]}
+            return {"text": text, "blocks": post.data["blocks"]}
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
-                  for chunk in _chunks(escape(text), SECTION_MAX)]
+                  for chunk in _chunks(text, SECTION_MAX)]
         for media in post.media:
             if media.src.startswith(("https://", "http://")):
                 blocks.append({"type": "image", "image_url": media.src, "alt_text": media.alt or post.title})
-        return {"text": escape(text), "blocks": blocks}
+        return {"text": text, "blocks": blocks}
 
     def deliver(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure:
         payload = self.payload(post)

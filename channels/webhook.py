@@ -64,6 +64,10 @@ class Webhook(Channel):
     ])
 
     def payload(self, post: Post, ctx: DeliveryContext) -> dict:
+        """The payload the rendering made (``post.data["payload"]``, see docs/templates.md) with the
+        delivery id and channel added; without one, a payload built from the post's fields."""
+        if isinstance(post.data.get("payload"), dict):
+            return {**post.data["payload"], "delivery": ctx.key, "channel": self.name}
         return {
             "event": EVENT,
             "delivery": ctx.key,

@@ -49,8 +49,9 @@ def slack(server: HookServer) -> Slack:
 
 
 def test_slack_posts_text_and_blocks_and_accepts_ok():
+    mrkdwn = "The autumn release is out: reorder points &lt;and&gt; more &amp; better\n\nhttps://news.test/autumn-release/"
     with HookServer().queue(Answer(200, "ok")) as server:
-        result = slack(server).deliver(post(), ctx())
+        result = slack(server).deliver(post(parts=[mrkdwn]), ctx())  # parts come escaped by the templates
     assert isinstance(result, Receipt) and result.remote_id == KEY and result.url is None
     (seen,) = server.requests
     assert seen.path == SLACK_PATH and seen.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -243,3 +244,37 @@ def test_webhook_reconcile_only_when_the_receiver_dedupes():
         assert webhook(server, dedupes=True).reconcile(post(type="webhook"), ctx()) is None
         with pytest.raises(CannotReconcile, match="set dedupes: true on channel 'partner-hook'"):
             webhook(server).reconcile(post(type="webhook"), ctx())
+
+
+# -- with the real rendering --------------------------------------------------------------------
+
+def rendered(channel_name: str, env: dict):
+    from channels import registry
+    from channels.render import render_post
+    from conftest import ROOT
+    from newsroom.project import load_project
+
+    project = load_project(ROOT, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas())
+    channel = registry.build(project.settings.channels[channel_name], env)
+    channel.timeout = (1, 0.5)
+    item = next(i for i in project.items if i.id == "autumn-release")
+    return channel, render_post(project, item, channel)
+
+
+def test_rendered_slack_post_goes_out_with_the_renderings_blocks():
+    with HookServer().queue(Answer(200, "ok")) as server:
+        channel, rendered_post = rendered("team-slack", {"SLACK_WEBHOOK_URL": server.base + SLACK_PATH})
+        assert isinstance(channel.deliver(rendered_post, ctx()), Receipt)
+    body = server.requests[0].json()
+    assert body["blocks"] == rendered_post.data["blocks"] and body["text"] == "\n\n".join(rendered_post.parts)
+    assert body["blocks"][-1]["type"] == "actions"
+
+
+def test_rendered_webhook_payload_is_signed_as_sent():
+    with HookServer(respond=receiver) as server:
+        channel, rendered_post = rendered("partner-hook", {"PARTNER_WEBHOOK_URL": server.base + HOOK_PATH,
+                                                            "PARTNER_WEBHOOK_SECRET": SECRET})
+        result = channel.deliver(rendered_post, ctx())
+    assert result.remote_id == "evt_42"
+    body = server.requests[0].json()
+    assert body == {**rendered_post.data["payload"], "delivery": KEY, "channel": "partner-hook"}

@@ -78,3 +78,26 @@ def test_check_reports_bad_lines_in_recipient_lists(project):
         "audience/vip.csv: the recipient list does not exist (check channels.<name>.lists in publish.yml)",
     ]
     assert audience_problems(load_project(ROOT, channel_types=registry.option_schemas()).settings) == []
+
+
+def test_rendered_segment_variants_get_each_recipient_their_own_unsubscribe_link(tmp_path):
+    """The rendering writes channels.<name>.options.unsubscribe_url (with {token}) into both parts."""
+    project = load_project(ROOT, channel_types=registry.option_schemas(),
+                           channel_overrides=registry.override_schemas())
+    channel = registry.build(project.settings.channels["newsletter"], {})
+    channel.bind(read_list=partial(load_audience, project.settings.root), outbox=tmp_path / "outbox")
+    item = next(i for i in project.items if i.id == "black-friday-offer")
+    post = render_post(project, item, channel)
+    assert [v["segment"] for v in post.data["variants"]] == ["smb", "enterprise"]
+    result = channel.deliver(post, DeliveryContext(key=entry_key(item.id, "newsletter"), now=NOW))
+    assert [(t["segment"], t["sent"], t["other_segment"], t["unsubscribed"]) for t in result.data["campaigns"]] == [
+        ("smb", 2, 0, 0), ("enterprise", 2, 0, 1)]
+    for path in sorted((tmp_path / "outbox").rglob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        link = message["List-Unsubscribe"].strip("<>")
+        assert "{token}" not in link
+        for kind in ("plain", "html"):
+            body = message.get_body((kind,)).get_content()
+            assert "{token}" not in body and body.count(link) == 1  # the template's link, no second footer
+        segment = path.parent.name
+        assert ("Small teams" in message.get_body(("plain",)).get_content()) == (segment == "smb")
