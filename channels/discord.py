@@ -12,6 +12,9 @@ Facts relied on (https://discord.com/developers/docs/resources/webhook#execute-w
   carries ``Retry-After`` and the JSON body ``{"message", "retry_after" (seconds, float), "global"}``.
 - A webhook cannot list the channel's messages (that needs a bot token): after a run died between
   claim and receipt there is no way to tell whether the message went out: ``CannotReconcile``.
+- It can read back a message it sent, by id (https://discord.com/developers/docs/resources/webhook#get-webhook-message):
+  ``GET /webhooks/{id}/{token}/messages/{message.id}``; the Message's ``reactions`` (``count`` per
+  emoji) are the engagement we report, as ``likes``.
 """
 from __future__ import annotations
 
@@ -22,12 +25,14 @@ from newsroom import schema as s
 
 from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
 from .hooks import missing_url, post_json, revoked
+from .http import request
 
 
 class Discord(Channel):
     TYPE = "discord"
     MEDIUM = "chat"
     MAX_CHARS = 2000  # message content, https://discord.com/developers/docs/resources/webhook#execute-webhook
+    METRICS_BATCH = 1  # one message per Get Webhook Message call
     DEFAULT_GRACE = timedelta(hours=2)
     timeout = DEFAULT_TIMEOUT  # (connect, read) seconds
     SECRETS = ('webhook',)
@@ -87,3 +92,24 @@ class Discord(Channel):
         raise CannotReconcile("a Discord webhook cannot list the channel's messages (that needs a bot): "
                               "look in the channel, then mark the entry delivered or release it")
 
+
+    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:
+        """Reactions on each message we sent, summed over emoji, as ``likes``. A message that is gone
+        (404 Unknown Message) is left out; a rate limit or an outage ends the pass early."""
+        url = self.secret("webhook")
+        out: dict[str, dict[str, int]] = {}
+        if not url:
+            return out
+        for receipt in receipts:
+            result = request(self.session, "GET", f"{url.rstrip('/')}/messages/{receipt.remote_id}", timeout=self.timeout)
+            if isinstance(result, Failure):
+                if result.status == 404:
+                    continue
+                break
+            try:
+                message = result.json()
+            except ValueError:
+                continue
+            reactions = (message.get("reactions") or []) if isinstance(message, dict) else []
+            out[receipt.remote_id] = {"likes": sum(int(r.get("count") or 0) for r in reactions if isinstance(r, dict))}
+        return out

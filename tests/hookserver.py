@@ -41,10 +41,13 @@ class HookServer:
             def log_message(self, *args):
                 pass
 
-            def do_POST(self):
+            def do_GET(self):
+                self.do_POST(method="GET")
+
+            def do_POST(self, method="POST"):
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
-                seen = Seen("POST", parts.path, parse_qs(parts.query), dict(self.headers), self.rfile.read(length))
+                seen = Seen(method, parts.path, parse_qs(parts.query), dict(self.headers), self.rfile.read(length))
                 server.requests.append(seen)
                 answer = server.answers.pop(0) if server.answers else (server.respond(seen) if server.respond else Answer())
                 if answer.delay:

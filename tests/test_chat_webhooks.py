@@ -278,3 +278,21 @@ def test_rendered_webhook_payload_is_signed_as_sent():
     assert result.remote_id == "evt_42"
     body = server.requests[0].json()
     assert body == {**rendered_post.data["payload"], "delivery": KEY, "channel": "partner-hook"}
+
+
+def test_discord_metrics_are_the_reactions_on_each_message_we_sent():
+    def answer(seen):
+        message_id = seen.path.rsplit("/", 1)[1]
+        if message_id == "1310000000000000009":
+            return Answer(404, {"message": "Unknown Message", "code": 10008})
+        return Answer(200, {**MESSAGE, "id": message_id, "reactions": [
+            {"count": 3, "me": False, "emoji": {"id": None, "name": "🎉"}},
+            {"count": 2, "me": False, "emoji": {"id": None, "name": "👍"}}]}, dict(BUCKET))
+
+    receipts = [Receipt(remote_id=i, url=None, at=datetime.now(timezone.utc))
+                for i in ("1310000000000000001", "1310000000000000009")]
+    with HookServer(respond=answer) as server:
+        metrics = discord(server).fetch_metrics(receipts)
+    assert metrics == {"1310000000000000001": {"likes": 5}}
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("GET", DISCORD_PATH + "/messages/1310000000000000001"), ("GET", DISCORD_PATH + "/messages/1310000000000000009")]
