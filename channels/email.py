@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from newsroom import schema as s
-from newsroom.audience import Audience
+from newsroom.audience import Audience, address_problem
 from newsroom.problems import ERROR
 
 from .base import Channel, DeliveryContext, Failure, Post, Receipt
@@ -69,6 +69,34 @@ class Tally:
         return dict(vars(self))
 
 
+class UnsubscribeUrl(s.Url):
+    """An https URL with ``{token}`` in it: RFC 8058 one-click needs HTTPS and a link per recipient."""
+
+    name = "https URL with {token}"
+
+    def convert(self, value, ctx, key):
+        url = super().convert(value, ctx, key)
+        if not url.startswith("https://"):
+            raise s.Invalid(f"'{url}' must start with https:// (RFC 8058: one-click unsubscribe needs HTTPS)")
+        if "{token}" not in url:
+            raise s.Invalid(f"'{url}' has no {{token}}: put it where each recipient's token goes, "
+                            "e.g. https://example.com/unsubscribe?token={token}")
+        return url
+
+
+class Sender(s.Text):
+    """``Name <address>`` or a bare address."""
+
+    name = "email address (Name <news@example.com>)"
+
+    def convert(self, value, ctx, key):
+        text = super().convert(value, ctx, key)
+        address = email.utils.parseaddr(text)[1]
+        if not address or address_problem(address):
+            raise s.Invalid(f"'{text}' is not a sender address (use e.g. 'Acme News <news@acme.example>')")
+        return text
+
+
 class Email(Channel):
     TYPE = "email"
     MEDIUM = "email"
@@ -80,11 +108,11 @@ class Email(Channel):
         s.Key("security", s.Choice("starttls", "ssl", "none"), "how the SMTP connection is protected", default="starttls"),
         s.Key("username", s.Secret(), "SMTP login, from the environment"),
         s.Key("password", s.Secret(), "SMTP password, from the environment"),
-        s.Key("from", s.Text(), "sender, e.g. 'Acme News <news@acme.example>'", required=True),
-        s.Key("reply_to", s.Text(), "Reply-To address"),
+        s.Key("from", Sender(), "sender, e.g. 'Acme News <news@acme.example>'", required=True),
+        s.Key("reply_to", Sender(), "Reply-To address"),
         s.Key("lists", s.MapOf(s.Text(), "mapping of segment → CSV path"),
               "recipients: segment name (or 'all') → CSV file with email, name, unsubscribed columns", default=dict),
-        s.Key("unsubscribe_url", s.Url(), "one-click unsubscribe endpoint (https); {token} is replaced per recipient", required=True),
+        s.Key("unsubscribe_url", UnsubscribeUrl(), "one-click unsubscribe endpoint (https); {token} is replaced per recipient", required=True),
         s.Key("unsubscribe_key", s.Secret(), "HMAC key for the unsubscribe tokens, from the environment "
               "(without it a token is a plain hash of the address)"),
         s.Key("batch_size", s.Integer(minimum=1), "recipients per SMTP batch", default=50),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email
+import json
 import email.policy
 import re
 import ssl
@@ -448,3 +449,30 @@ def test_a_refusal_that_echoes_the_login_does_not_show_it(root, smtp, cert):
     channel.tls_context = trusting(cert)
     result = channel.deliver(post(), context())
     assert result.message == f"the SMTP server 127.0.0.1:{port} refused the login: 535 5.7.8 Authentication failed for [login]"
+
+
+def test_check_names_a_bad_unsubscribe_url_and_sender_in_publish_yml(project, cli):
+    root = project(settings="""\
+        site:
+          title: T
+          url: https://news.test
+        channels:
+          newsletter:
+            type: email
+            from: Newsroom
+            unsubscribe_url: http://news.test/unsubscribe
+          letters:
+            type: email
+            from: news@news.test
+            unsubscribe_url: https://news.test/unsubscribe
+        """)
+    result = cli(root, "check", "--format", "json")
+    errors = [f"{e['path']}:{e['line']}: {e['key']}: {e['message']}" for e in json.loads(result.output)["errors"]]
+    assert errors == [
+        "publish.yml:7: channels.newsletter.from: 'Newsroom' is not a sender address (use e.g. 'Acme News <news@acme.example>')",
+        "publish.yml:8: channels.newsletter.unsubscribe_url: 'http://news.test/unsubscribe' must start with https:// "
+        "(RFC 8058: one-click unsubscribe needs HTTPS)",
+        "publish.yml:12: channels.letters.unsubscribe_url: 'https://news.test/unsubscribe' has no {token}: put it where "
+        "each recipient's token goes, e.g. https://example.com/unsubscribe?token={token}",
+    ]
+    assert result.exit_code == 1
