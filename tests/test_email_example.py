@@ -101,3 +101,82 @@ def test_rendered_segment_variants_get_each_recipient_their_own_unsubscribe_link
             assert "{token}" not in body and body.count(link) == 1  # the template's link, no second footer
         segment = path.parent.name
         assert ("Small teams" in message.get_body(("plain",)).get_content()) == (segment == "smb")
+
+
+CHILD = """
+import sys, time
+from datetime import datetime, timezone
+from functools import partial
+sys.path.insert(0, {repo!r})
+from channels.base import DeliveryContext, Journal, Post
+from channels.email import Email
+from newsroom.audience import load_audience
+from newsroom.model import ChannelConfig
+from newsroom.state import FileStore
+
+root, port = {root!r}, {port}
+options = {{k.name: (k.default() if callable(k.default) else k.default) for k in Email.OPTIONS.keys}}
+options.update({{"from": "news@northwind.example", "unsubscribe_url": "https://n.example/u?t={{token}}",
+                "lists": {{"all": "all.csv"}}, "host": "127.0.0.1", "port": port, "security": "none",
+                "batch_size": 3, "rate": 600}})
+channel = Email(ChannelConfig(name="newsletter", type="email", options=options), {{}})
+channel.bind(read_list=partial(load_audience, root))
+store = FileStore(__import__("pathlib").Path(root) / "state")
+key = "killed/newsletter"
+def write(name, value):
+    store.append([{{"event": "progress", "entry": key, "name": name, "value": value, "at": "2026-11-20T09:00:00+00:00"}}])
+post = Post(channel="newsletter", type="email", item_id="killed", item_path="x.md", revision="r1", title="T",
+            url="https://n.example/t/", subject="S", html="<p>Hi</p>", text="Hi")
+print("ready", flush=True)
+channel.deliver(post, DeliveryContext(key=key, now=datetime(2026, 11, 20, 9, tzinfo=timezone.utc),
+                                      journal=Journal({{}}, on_write=write), sleep=lambda s: time.sleep(0.05)))
+print("finished", flush=True)
+"""
+
+
+def test_a_run_killed_with_sigkill_resumes_without_mailing_anyone_twice(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import mailserver
+
+    from channels.base import Post
+    from channels.email import Email
+    from newsroom.model import ChannelConfig
+
+    n = 30
+    (tmp_path / "all.csv").write_text("email,name\n" + "".join(f"r{i}@customers.example,R{i}\n" for i in range(n)))
+    box = mailserver.Mailbox()
+    controller = mailserver.start(box)
+    try:
+        script = CHILD.format(repo=str(ROOT), root=str(tmp_path), port=controller.port)
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while len(box.messages) < 7 and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.005)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        killed_at = len(box.messages)
+        assert 7 <= killed_at < n, "the child finished before it could be killed"
+
+        store = FileStore(tmp_path / "state")
+        key = "killed/newsletter"
+        options = {k.name: (k.default() if callable(k.default) else k.default) for k in Email.OPTIONS.keys}
+        options.update({"from": "news@northwind.example", "unsubscribe_url": "https://n.example/u?t={token}",
+                        "lists": {"all": "all.csv"}, "host": "127.0.0.1", "port": controller.port,
+                        "security": "none", "batch_size": 3})
+        channel = Email(ChannelConfig(name="newsletter", type="email", options=options), {})
+        channel.bind(read_list=partial(load_audience, tmp_path))
+        post = Post(channel="newsletter", type="email", item_id="killed", item_path="x.md", revision="r1", title="T",
+                    url="https://n.example/t/", subject="S", html="<p>Hi</p>", text="Hi")
+        result = channel.deliver(post, DeliveryContext(key=key, now=NOW, journal=ledger_journal(store, key),
+                                                       sleep=lambda s: None))
+    finally:
+        controller.stop()
+    delivered = box.recipients()
+    assert len(delivered) == len(set(delivered)), "somebody got the newsletter twice"
+    tally = result.data["campaigns"][0]
+    assert tally["sent"] + tally["uncertain"] == n and tally["uncertain"] <= 3  # at most the batch in flight
+    assert len(delivered) >= n - 3
