@@ -51,14 +51,43 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = {"root": (root.resolve() if root else find_root())}
 
 
-def all_problems(project) -> list:
-    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks."""
+def all_problems(project, now: datetime | None = None) -> list:
+    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
+
+    ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time.
+    """
     problems = list(project.problems)
     # -- calendar rules (scheduler) --
+    from scheduler import rules
+
+    problems += rules.check(project, ledger=ledger_of(project), now=now)
 
     # -- rendering limits (channels.render) --
 
     return problems
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """``--now`` read strictly: a clear message and exit 2 when it is not a time."""
+    if text is None:
+        return None
+    from newsroom.times import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError:
+        click.echo(f"error: --now: '{text}' is not a date-time (use 2026-11-27T09:00Z)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+def ledger_of(project) -> dict:
+    """What the ledger knows about every entry (empty when there is no state yet)."""
+    from newsroom.state import open_store
+
+    try:
+        return open_store(project.root, project.settings.state).entries()
+    except NotImplementedError:
+        return {}
 
 
 def print_problems(problems, fmt: str, summary: str, out=None) -> None:
@@ -83,11 +112,12 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @cli.command()
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str) -> None:
+def check(obj: dict, strict: bool, fmt: str, now: str | None) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
     project = load(obj["root"])
-    problems = sorted(set(all_problems(project)))
+    problems = sorted(set(all_problems(project, parse_now(now))))
     errors = sum(p.severity == ERROR for p in problems)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
