@@ -234,6 +234,8 @@ def problems(project: Project, entries: list) -> list[Problem]:
             seen.add(id(v))
             paths = sorted({x.item.path for x in v.entries})
             for x in v.entries:
+                if x.state in DONE:
+                    continue  # out already: nothing to fix in that file
                 line, key = _where(x)
                 others = [p for p in paths if p != x.item.path]
                 with_ = f" (with {', '.join(others)})" if others else ""
