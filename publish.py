@@ -276,8 +276,11 @@ def _calendar_ics(project, chosen, rows, split, tzname, when) -> None:
     lookup = {e.key: e for e in chosen}
     name = project.settings.site.title
     if split != "channel":
-        click.echo(ics.feed(rows, lookup, name=name, tzname=tzname, site_url=project.settings.site.url, now=when),
-                   nl=False)
+        # Bytes, so the CRLF line ends RFC 5545 asks for reach the file untouched.
+        out = sys.stdout.buffer
+        out.write(ics.feed(rows, lookup, name=name, tzname=tzname, site_url=project.settings.site.url,
+                           now=when).encode("utf-8"))
+        out.flush()
         return
     folder = project.root / project.settings.output.get("calendar", "public/calendar")
     folder.mkdir(parents=True, exist_ok=True)
