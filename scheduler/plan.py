@@ -43,7 +43,7 @@ class Entry:
 
     @property
     def wants_slot(self) -> bool:
-        return self.source == "none" or self.item.channels[self.channel].at == "next"
+        return self.source in ("none", "slot") or self.item.channels[self.channel].at == "next"
 
 
 def entry_time(item: Item, channel: str) -> tuple[datetime | None, str]:
