@@ -35,18 +35,18 @@ def plan_at(root: Path, rev: str, *, ledger, now, loader):
     top = _git(root, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise DiffError(f"{root} is not in a git checkout; --diff compares with a git revision")
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
     commit = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if commit.returncode != 0:
         raise DiffError(f"'{rev}' is not a revision in this repository (try main, HEAD~1 or a commit hash)")
     sha = commit.stdout.decode().strip()
-    archive = _git(root, "archive", "--format=tar", sha, *([prefix] if prefix else []))
+    # Run in a subfolder of the repository, git archive takes that folder only, paths relative to it.
+    archive = _git(root, "archive", "--format=tar", sha)
     if archive.returncode != 0:
         raise DiffError(f"the project folder does not exist at {rev}")
     with tempfile.TemporaryDirectory(prefix="calendar-diff-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(tmp, filter="data")
-        old_root = Path(tmp) / prefix
+        old_root = Path(tmp)
         if not (old_root / "publish.yml").exists():
             raise DiffError(f"there is no publish.yml at {rev}")
         try:
