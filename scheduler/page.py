@@ -60,7 +60,8 @@ h1 { font-size:18px; margin:0 0 8px; }
 .legend span { padding:1px 6px; border-radius:10px; color:#fff; }
 .legend.states span { color:var(--fg); background:#fff; border-left:4px solid; border-radius:2px; }
 main { display:grid; grid-template-columns: minmax(0,3fr) minmax(0,2fr); gap:16px; padding:16px; }
-@media (max-width: 800px) { main { grid-template-columns: 1fr; padding:8px; } }
+.agenda { max-height: calc(100vh - 150px); overflow:auto; }
+@media (max-width: 800px) { main { grid-template-columns: 1fr; padding:8px; } .agenda { max-height:none; } }
 section { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:12px; min-width:0; }
 .monthbar { display:flex; justify-content:space-between; align-items:center; margin-bottom:8px; }
 .monthbar h2, section h2 { font-size:16px; margin:0; }
@@ -193,6 +194,9 @@ function fromHash() {
 }
 function shift(n) { const [y, m] = month.split("-").map(Number); const d = new Date(Date.UTC(y, m - 1 + n, 1)); month = d.toISOString().slice(0, 7); grid(); apply(); }
 fromHash(); grid(); agenda(); apply();
+// Open the agenda at today: what is past stays above, one scroll away.
+const upcoming = [...document.querySelectorAll("#agenda .dayhead")].find((h) => h.dataset.date && h.dataset.date >= D.today);
+if (upcoming && upcoming.previousElementSibling) $("agenda").parentNode.scrollTop = upcoming.offsetTop - $("agenda").parentNode.offsetTop - 40;
 $("prev").onclick = () => shift(-1); $("next").onclick = () => shift(1);
 ["f-channel", "f-state", "f-campaign", "f-problems", "f-text"].forEach((id) => $(id).addEventListener("input", apply));
 </script>
