@@ -243,7 +243,7 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
         first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()
         last = ((filters.until - timedelta(seconds=1)).astimezone(view_tz).date() if filters.until else last)
     chosen = [e for e in entries if filters.keep(e)]
-    rows = [views.row(e, view_tz) for e in chosen]
+    rows = views.rows(chosen, view_tz)
     if fmt == "json":
         click.echo(views.to_json(rows))
     elif fmt == "csv":
@@ -255,7 +255,7 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
 
         target = project.root / project.settings.output.get("calendar", "public/calendar") / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.render(project, [views.row(e, view_tz) for e in entries], tzname=tzname, now=when),
+        target.write_text(page.render(project, views.rows(entries, view_tz), tzname=tzname, now=when),
                           encoding="utf-8")
         click.echo(f"wrote {target.relative_to(project.root)} ({len(entries)} entries)")
     elif fmt == "md":
@@ -331,7 +331,7 @@ def plan(obj: dict, write: bool, fmt: str, now: str | None) -> None:
     project, entries, tz, when = _calendar_inputs(obj, now, None)
     waiting = [e for e in entries if e.wants_slot and e.enabled and e.item.status == "approved"
                and e.source in ("slot", "none")]
-    rows = [views.row(e, tz) for e in waiting]
+    rows = views.rows(waiting, tz)
     if write:
         changed = writer.write_times(project, [e for e in waiting if e.source == "slot"], tz)
         for path, n in changed.items():

@@ -7,6 +7,7 @@ the item's ``publish_at``, or — for ``at: next`` or no time on a channel with 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 import bisect
 from datetime import datetime, timedelta
 
@@ -37,7 +38,7 @@ class Entry:
     notes: list[str] = field(default_factory=list)
     violations: list = field(default_factory=list, repr=False)  # rules.Violation, for check
 
-    @property
+    @cached_property
     def key(self) -> str:
         return entry_key(self.item.id, self.channel)
 
@@ -191,7 +192,8 @@ def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: 
             else:
                 e.notes.append("takes a slot once approved")
         if counts(e):
-            occupancy.add(e.channel, e.at)
+            occupancy.add(e.channel, e.at, sort=False)
+    occupancy.sort()
     queues: dict[str, Queue] = {}
     for e in sorted(waiting, key=_queue_order):
         queue = queues.get(e.channel)
@@ -210,5 +212,7 @@ def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: 
                 e.flags.append(v.rule)
             e.violations.append(v)
             e.notes.append(f"{v.rule}: {v.message}")
-    entries.sort(key=lambda e: (e.at is None, e.at or now, e.item.path, e.channel))
+    # By time; entries at the same time keep their path order (and their order in the front matter).
+    far = datetime.max.replace(tzinfo=UTC)
+    entries.sort(key=lambda e: e.at or far)
     return entries

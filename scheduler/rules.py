@@ -87,11 +87,24 @@ class Occupancy:
         self.times: dict[str, list[datetime]] = {}
         self.per_day: dict[tuple[str, date], int] = {}
 
-    def add(self, channel: str, at: datetime) -> None:
+    def add(self, channel: str, at: datetime, *, sort: bool = True) -> None:
+        """Count one more entry; ``sort=False`` appends (call ``sort()`` once after adding many)."""
         day = self.local(at).date()
-        for name in (channel, *(f"group:{g.name}" for g in self.groups.get(channel, ()))):
-            bisect.insort(self.times.setdefault(name, []), at)
-            self.per_day[name, day] = self.per_day.get((name, day), 0) + 1
+        groups = self.groups.get(channel)
+        for name in (channel, *(f"group:{g.name}" for g in groups)) if groups else (channel,):
+            taken = self.times.get(name)
+            if taken is None:
+                taken = self.times[name] = []
+            if sort:
+                bisect.insort(taken, at)
+            else:
+                taken.append(at)
+            key = (name, day)
+            self.per_day[key] = self.per_day.get(key, 0) + 1
+
+    def sort(self) -> None:
+        for taken in self.times.values():
+            taken.sort()
 
     def _gap_ok(self, name: str, at: datetime, gap: timedelta | None) -> bool:
         taken = self.times.get(name)

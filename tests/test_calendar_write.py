@@ -83,12 +83,12 @@ def test_plan_shows_the_queue(cli, project):
     result = cli(root, "plan", "--now", NOW)
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "2026-11-23T09:00+01:00  blog          content/a-next.md  A"
+    assert lines[0] == "2026-11-23T09:00+01:00  mastodon      content/a-next.md  A"  # front-matter order
     assert lines[-1] == "9 of 9 waiting entries have a slot"
     rows = json.loads(cli(root, "plan", "--now", NOW, "--format", "json").output)
     assert [(r["path"], r["channel"], r["local"]) for r in rows][:3] == [
-        ("content/a-next.md", "blog", "2026-11-23T09:00+01:00"),
         ("content/a-next.md", "mastodon", "2026-11-23T09:00+01:00"),
+        ("content/a-next.md", "blog", "2026-11-23T09:00+01:00"),
         ("content/b-flow.md", "mastodon", "2026-11-23T13:00+01:00")]
     # plan without --write changes nothing
     assert {p: (root / p).read_text() for p in FORMS} == FORMS
