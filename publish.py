@@ -69,6 +69,11 @@ def all_problems(project, now: datetime | None = None) -> list:
 
     problems.extend(render_problems(project, datetime.now(timezone.utc)))
 
+    # -- audience lists (newsletter recipients) --
+    from newsroom.audience import audience_problems
+
+    problems.extend(audience_problems(project.settings))
+
     return problems
 
 
