@@ -131,7 +131,7 @@ def make_entry(post: Post, receipt: Receipt, site: Site, syndication: list[dict]
     return {
         "id": post.item_id, "path": path, "url": f"{base}/{path}", "canonical": post.url or f"{base}/{path}",
         "title": post.title, "html": post.html or "", "summary": summary,
-        "excerpt": summary or text_excerpt(post.html or ""),
+        "excerpt": summary or post.data.get("excerpt") or text_excerpt(post.html or ""),
         "author": post.data.get("author") or site.author or site.title,
         "published": _rfc3339(published), "updated": _rfc3339(updated), "date": _rfc3339(published)[:10],
         "campaign": campaign, "campaign_slug": slugify(campaign) if campaign else "",
@@ -154,7 +154,8 @@ def _input_key(common: str, post: Post, receipt: Receipt, syndication: list[dict
     data = post.data
     links = sorted((str(s.get("channel")), str(s.get("type")), str(s.get("url"))) for s in syndication)
     fields = (common, post.item_id, post.title, post.url, repr(sorted(post.tags)),
-              repr([(m.src, m.alt) for m in post.media]), repr(data.get("summary")), repr(data.get("author")),
+              repr([(m.src, m.alt) for m in post.media]), repr(data.get("summary")), repr(data.get("excerpt")),
+              repr(data.get("author")),
               repr(data.get("published")), repr(data.get("campaign")), repr(data.get("slug")), str(receipt.at),
               repr(links) if links else "")
     h.update("\0".join(fields).encode("utf-8", "surrogatepass"))

@@ -411,3 +411,22 @@ def test_prepare_keeps_a_channel_s_own_site_dir(project):
                          for name in ("blog", "engineering"))
     assert (main.site_dir, engineering.site_dir) == (root / "www", root / "public-engineering")
     assert main.site.url == "https://two.test"
+
+
+def test_blog_templates_use_only_documented_variables():
+    import re
+
+    import jinja2
+    from jinja2 import meta
+
+    from channels.blogsite import TEMPLATE_NAMES, TEMPLATES
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "blog.md").read_text(encoding="utf-8")
+    common = {"site", "root"}
+    assert "Variables every template gets: `site`" in docs and "and `root`" in docs
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
+    for name in TEMPLATE_NAMES:
+        row = re.search(rf"^\| [^|]*`{re.escape(name.split('/')[1])}`[^|]*\|.*$", docs, re.M)
+        documented = set(re.findall(r"`(\w+)`", row.group(0))) if row else set()
+        used = meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
+        assert used - common - documented == set(), name
