@@ -140,10 +140,8 @@ def make_entry(post: Post, receipt: Receipt, site: Site, syndication: list[dict]
 
 
 def _digest(data: Any) -> str:
-    """A fingerprint of plain data (str, int, None, lists, dicts built in a fixed key order).
-
-    ``repr`` is deterministic for these and several times faster than ``json.dumps`` on 10,000 entries.
-    """
+    """A fingerprint of plain data (str, int, None, lists, dicts built in a fixed key order), for
+    which ``repr`` is deterministic. Item bodies are not passed here: ``_input_key`` hashes them as bytes."""
     return hashlib.sha1(repr(data).encode("utf-8", "surrogatepass")).hexdigest()
 
 
