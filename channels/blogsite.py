@@ -110,6 +110,14 @@ def _absolute(src: str, site: Site) -> str:
     return src if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) else f"{site.url.rstrip('/')}/{src.lstrip('/')}"
 
 
+#: Characters XML 1.0 does not allow (a stray one would make the feeds unreadable).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return NOT_XML.sub("", text) if text else ""
+
+
 def make_entry(post: Post, receipt: Receipt, site: Site, syndication: list[dict]) -> dict:
     """The plain data a page, a list card and a feed entry are rendered from (also fingerprinted)."""
     base = site.url.rstrip("/")
@@ -130,9 +138,9 @@ def make_entry(post: Post, receipt: Receipt, site: Site, syndication: list[dict]
     tags = sorted({slugify(t): t for t in sorted(post.tags, reverse=True)}.items())
     return {
         "id": post.item_id, "path": path, "url": f"{base}/{path}", "canonical": post.url or f"{base}/{path}",
-        "title": post.title, "html": post.html or "", "summary": summary,
-        "excerpt": summary or post.data.get("excerpt") or text_excerpt(post.html or ""),
-        "author": post.data.get("author") or site.author or site.title,
+        "title": _clean(post.title), "html": _clean(post.html or ""), "summary": _clean(summary),
+        "excerpt": _clean(summary or post.data.get("excerpt") or text_excerpt(post.html or "")),
+        "author": _clean(post.data.get("author") or site.author or site.title),
         "published": _rfc3339(published), "updated": _rfc3339(updated), "date": _rfc3339(published)[:10],
         "campaign": campaign, "campaign_slug": slugify(campaign) if campaign else "",
         "tags": [{"slug": slug, "name": name} for slug, name in tags], "image": image, "also_on": also_on,

@@ -430,3 +430,12 @@ def test_blog_templates_use_only_documented_variables():
         documented = set(re.findall(r"`(\w+)`", row.group(0))) if row else set()
         used = meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
         assert used - common - documented == set(), name
+
+
+def test_characters_xml_forbids_are_dropped_so_the_feeds_stay_readable(tmp_path):
+    build(tmp_path, delivered(post(1, title="Tab\tand bell\x07 and form feed\x0c", html="<p>nul\x00 here</p>")))
+    for name in ("atom.xml", "rss.xml"):
+        feed = feedparser.parse((tmp_path / name).read_bytes())
+        assert feed.bozo == 0, feed.get("bozo_exception")
+        assert feed.entries[0].title == "Tab\tand bell and form feed"
+    html_doc(tmp_path / "item-01/index.html")
