@@ -165,41 +165,38 @@ def change_one_item(root: Path) -> Path:
 
 # -- the run --------------------------------------------------------------------------------------
 
-def bench(n: int, with_pelican: bool) -> list[tuple[str, tuple[float, float], str]]:
-    """Rows of (what, (wall s, CPU s), note); ratios use CPU time (the machine may be shared)."""
+def bench(n: int, with_pelican: bool):
+    """Yields rows of (what, (wall s, CPU s), note) as they are measured; ratios use CPU time (the
+    machine may be shared)."""
     base = WORK / f"blog-{n}"
     shutil.rmtree(base, ignore_errors=True)
     root = generate_corpus(base / "project", n)
     project = load_project(root, channel_types=registry.option_schemas())
-    rows = []
     full = ours(root, base / "site")
     s = full["steps"]
-    rows.append((f"ours: full build ({full['items']} items, {full['report'].total} files)", s["total"],
-                 f"load {s['load'][1]:.2f} + render {s['render'][1]:.2f} + site {s['site'][1]:.2f} s CPU"))
-    rows.append(("ours: site build step alone (from rendered posts)", s["site"], ""))
+    yield (f"ours: full build ({full['items']} items, {full['report'].total} files)", s["total"],
+           f"load {s['load'][1]:.2f} + render {s['render'][1]:.2f} + site {s['site'][1]:.2f} s CPU")
+    yield "ours: site build step alone (from rendered posts)", s["site"], ""
     pelican_full = None
     if with_pelican:
         pelican_corpus(project, base / "pelican")
         pelican_full = run_pelican(base / "pelican", base / "pelican-out")
         files = sum(1 for p in (base / "pelican-out").rglob("*") if p.is_file())
-        rows.append((f"pelican: full build ({files} files)", pelican_full,
-                     f"ours end to end is {pelican_full[1] / s['total'][1]:.1f}x faster (goal >= 3x); "
-                     f"the site step alone {pelican_full[1] / s['site'][1]:.1f}x"))
+        yield (f"pelican: full build ({files} files)", pelican_full,
+               f"ours end to end is {pelican_full[1] / s['total'][1]:.1f}x faster (goal >= 3x); "
+               f"the site step alone {pelican_full[1] / s['site'][1]:.1f}x")
     changed = change_one_item(root)
     again = ours(root, base / "site")
-    a = again["steps"]
-    report = again["report"]
-    rows.append((f"ours: one item changed, end to end ({len(report.written)} written, {report.rendered} rendered)",
-                 a["total"], f"{a['total'][1] / s['total'][1]:.1%} of the full build (every item is loaded and "
-                             "rendered again)"))
-    rows.append(("ours: one item changed, site build step", a["site"],
-                 f"{a['site'][1] / s['site'][1]:.1%} of the full site build step (goal < 5%)"))
+    a, report = again["steps"], again["report"]
+    yield (f"ours: one item changed, end to end ({len(report.written)} written, {report.rendered} rendered)",
+           a["total"], f"{a['total'][1] / s['total'][1]:.1%} of the full build (every item is loaded and "
+                       "rendered again)")
+    yield ("ours: one item changed, site build step", a["site"],
+           f"{a['site'][1] / s['site'][1]:.1%} of the full site build step (goal < 5%)")
     if with_pelican:
         pelican_corpus_update(project, base, changed)
         pelican_again = run_pelican(base / "pelican", base / "pelican-out")
-        rows.append(("pelican: one item changed", pelican_again,
-                     f"{pelican_again[1] / pelican_full[1]:.0%} of its full build"))
-    return rows
+        yield ("pelican: one item changed", pelican_again, f"{pelican_again[1] / pelican_full[1]:.0%} of its full build")
 
 
 def pelican_corpus_update(project, base: Path, changed: Path) -> None:
