@@ -25,10 +25,11 @@ def load(root: Path):
     """The project at ``root``, loaded with every channel type's schemas; exit 2 when unusable."""
     from channels import registry
     from newsroom.project import load_project
+    from reports.settings import SECTIONS
 
     try:
         return load_project(root, channel_types=registry.option_schemas(),
-                            channel_overrides=registry.override_schemas())
+                            channel_overrides=registry.override_schemas(), extra_sections=SECTIONS)
     except UnusableSettings as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -148,6 +149,103 @@ def reference(obj: dict, write: bool) -> None:
 
 
 # == engagement: pull, inbox, report ==
+
+
+def _engagement_store(project):
+    from reports.store import open_engagement
+
+    return open_engagement(project.root, project.settings.state)
+
+
+def _tty_progress(label: str):
+    """A progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+
+    return show
+
+
+@cli.command()
+@click.option("--channel", "only", multiple=True, help="Only this channel (repeat for more).")
+@click.option("--no-feeds", is_flag=True, help="Skip the listening feeds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def pull(obj: dict, only: tuple[str, ...], no_feeds: bool, fmt: str) -> None:
+    """Fetch engagement numbers and replies of delivered entries, and mentions from feeds."""
+    import os
+    from datetime import timezone
+
+    from reports.pull import pull as run_pull
+
+    project = load(obj["root"])
+    store = _engagement_store(project)
+    result = run_pull(project, store, env=dict(os.environ), now=datetime.now(timezone.utc),
+                      clock=lambda: datetime.now(timezone.utc), only=only, feeds=not no_feeds,
+                      progress=_tty_progress("pulling"))
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for note in result.notes:
+            click.echo(f"note: {note}")
+        for failure in result.failures:
+            click.echo(f"failed: {failure}")
+        click.echo(f"pulled {result.due} entr{'y' if result.due == 1 else 'ies'}: {result.snapshots} snapshots, "
+                   f"{result.replies} new replies, {result.mentions} new mentions")
+    if result.failures:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--unanswered", is_flag=True, help="Only conversations we have not answered.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def inbox(obj: dict, unanswered: bool, fmt: str) -> None:
+    """Replies and mentions from every channel, newest first, with the age of unanswered ones."""
+    from datetime import timezone
+
+    from reports import inbox as inbox_
+
+    project = load(obj["root"])
+    items = inbox_.load(_engagement_store(project))
+    if unanswered:
+        items = [c for c in items if not c.answered]
+    click.echo(inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt), nl=False)
+
+
+@cli.command()
+@click.option("--since", default=None, help="Start: a date, date-time or duration back from now (7d). Default: 30 days.")
+@click.option("--until", default=None, help="End: a date (through that day), date-time or duration. Default: now.")
+@click.option("--by", type=click.Choice(["item", "channel", "campaign", "tag", "author", "segment"]),
+              default="channel", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "html", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def report(obj: dict, since: str | None, until: str | None, by: str, fmt: str, output: Path | None) -> None:
+    """Engagement for a period: totals, groups, top posts, best times, campaigns, conversations."""
+    from datetime import timezone
+
+    from reports import formats
+    from reports.report import PeriodError, build, period_bounds
+
+    project = load(obj["root"])
+    try:
+        start, end = period_bounds(since, until, now=datetime.now(timezone.utc),
+                                   tz=project.settings.calendar.timezone)
+    except PeriodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    text = formats.render(build(project, _engagement_store(project), since=start, until=end, by=by), fmt)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
 
 
 def main() -> None:

@@ -1,0 +1,367 @@
+"""Engagement reports: what the pulled numbers say, for a period, grouped the way the team asks.
+
+Figures, all from the snapshot rows and the ledger:
+
+- totals per metric: for each (entry, metric) the latest snapshot inside the period, summed;
+  the previous period (as long, just before) is computed the same way, and ``change`` is
+  (now - before) / before;
+- engagement rate: interactions (likes, shares, replies, quotes, bookmarks, clicks) divided by
+  impressions, over the entries whose platform reports impressions;
+- per group (item, channel, campaign, tag, author, segment), top and bottom posts with their links;
+- best time to post: per channel, a weekday × hour grid in the calendar's timezone of when each
+  post went out, with its interactions per post;
+- campaigns with their ``utm_campaign`` names; the conversation summary; a daily trend (the sum of
+  each entry's latest value as of the end of each day).
+
+``build`` returns plain data; ``reports.formats`` and ``reports.html`` turn it into text.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from channels import registry
+
+from .inbox import conversations
+from .pull import delivered_entries
+from .store import EngagementStore, parse_stamp, stamp
+
+#: The columns every report shows, in order.
+COLUMNS = ("views", "impressions", "likes", "shares", "replies", "clicks", "opens")
+INTERACTIONS = ("likes", "shares", "replies", "quotes", "bookmarks", "clicks")
+GROUPINGS = ("item", "channel", "campaign", "tag", "author", "segment")
+NONE = "(none)"
+TOP = 5
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class EntryInfo:
+    key: str
+    item_id: str
+    channel: str
+    title: str
+    url: str | None
+    delivered_at: datetime | None
+    campaign: str | None = None
+    tags: tuple[str, ...] = ()
+    author: str = ""
+    segments: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    since: datetime
+    until: datetime
+    previous_since: datetime
+    timezone: str
+    by: str
+    totals: dict
+    previous: dict
+    change: dict
+    groups: list[dict]
+    top: list[dict]
+    bottom: list[dict]
+    heatmaps: dict  # channel → {"cells": [[{posts, interactions}]*24]*7, "best": {...}}
+    campaigns: list[dict]
+    conversations: dict
+    trend: dict  # {"days": [...], "series": {metric: [...]}}
+    title: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "period": {"since": stamp(self.since), "until": stamp(self.until),
+                                                "previous_since": stamp(self.previous_since),
+                                                "timezone": self.timezone},
+                "by": self.by, "totals": self.totals, "previous": self.previous, "change": self.change,
+                "groups": self.groups, "top": self.top, "bottom": self.bottom, "heatmaps": self.heatmaps,
+                "campaigns": self.campaigns, "conversations": self.conversations, "trend": self.trend,
+                "notes": self.notes}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- reading the snapshots ----------------------------------------------------------------------
+
+def latest_values(store: EngagementStore, since: str, until: str, prev_since: str, day_of) -> tuple[dict, dict, dict]:
+    """(current, previous, daily) from one pass over the rows between ``prev_since`` and ``until``.
+
+    current/previous: entry → {metric: (at, value)}, the latest per (entry, metric) in each period;
+    daily: entry → {local day: metrics of the latest row that day} inside the current period.
+    """
+    cur: dict[str, dict] = {}
+    prev: dict[str, dict] = {}
+    daily: dict[str, dict] = {}
+    daily_at: dict[tuple, str] = {}
+    for row in store.snapshots(prev_since, until):
+        at = row["at"]
+        entry = row["entry"]
+        metrics = row.get("metrics") or {}
+        if at >= since:
+            target = cur
+            day = day_of(at)
+            k = (entry, day)
+            if k not in daily_at or at >= daily_at[k]:
+                daily_at[k] = at
+                daily.setdefault(entry, {})[day] = metrics
+        else:
+            target = prev
+        d = target.get(entry)
+        if d is None:
+            d = target[entry] = {}
+        for name, value in metrics.items():
+            old = d.get(name)
+            if old is None or at >= old[0]:
+                d[name] = (at, value)
+    return cur, prev, daily
+
+
+def _values(latest: dict) -> dict[str, dict[str, int]]:
+    return {e: {k: v for k, (_, v) in m.items()} for e, m in latest.items()}
+
+
+def _sum(rows: list[dict[str, int]]) -> dict:
+    out = {k: 0 for k in COLUMNS}
+    interactions = impressions = 0
+    for m in rows:
+        for k in COLUMNS:
+            out[k] += m.get(k, 0)
+        if m.get("impressions"):
+            impressions += m["impressions"]
+            interactions += sum(m.get(k, 0) for k in INTERACTIONS)
+    out["interactions"] = sum(sum(m.get(k, 0) for k in INTERACTIONS) for m in rows)
+    out["engagement_rate"] = round(interactions / impressions, 6) if impressions else None
+    out["posts"] = len(rows)
+    return out
+
+
+def _change(cur: dict, prev: dict) -> dict:
+    out = {}
+    for k in (*COLUMNS, "interactions"):
+        before = prev.get(k) or 0
+        out[k] = round((cur.get(k, 0) - before) / before, 6) if before else None
+    return out
+
+
+# -- the report -------------------------------------------------------------------------------
+
+def entry_infos(project, store: EngagementStore) -> dict[str, EntryInfo]:
+    items = {i.id: i for i in project.items}
+    out = {}
+    for d in delivered_entries(store.files):
+        item = items.get(d.item_id)
+        override = item.channels.get(d.channel) if item else None
+        segments = ((override.segment,) if override and override.segment else tuple(item.segments)) if item else ()
+        out[d.key] = EntryInfo(d.key, d.item_id, d.channel, item.title if item else d.item_id, d.receipt.url, d.at,
+                               item.campaign if item else None, tuple(item.tags) if item else (),
+                               item.author if item else "", segments)
+    return out
+
+
+def _info(infos: dict, key: str) -> EntryInfo:
+    info = infos.get(key)
+    if info is None:
+        item_id, _, channel = key.rpartition("/")
+        info = infos[key] = EntryInfo(key, item_id, channel, item_id, None, None)
+    return info
+
+
+def group_keys(info: EntryInfo, by: str) -> tuple[str, ...]:
+    if by == "item":
+        return (info.item_id,)
+    if by == "channel":
+        return (info.channel,)
+    if by == "campaign":
+        return (info.campaign or NONE,)
+    if by == "author":
+        return (info.author or NONE,)
+    if by == "tag":
+        return info.tags or (NONE,)
+    if by == "segment":
+        return info.segments or (NONE,)
+    raise ValueError(by)
+
+
+def _entry_row(info: EntryInfo, m: dict) -> dict:
+    return {"entry": info.key, "item": info.item_id, "title": info.title, "channel": info.channel, "url": info.url,
+            **{k: m.get(k, 0) for k in COLUMNS}, "interactions": sum(m.get(k, 0) for k in INTERACTIONS)}
+
+
+def heatmaps(infos: dict, values: dict, tz) -> dict:
+    out: dict[str, dict] = {}
+    for key, m in values.items():
+        info = _info(infos, key)
+        if info.delivered_at is None:
+            continue
+        local = info.delivered_at.astimezone(tz)
+        grid = out.setdefault(info.channel, {"cells": [[{"posts": 0, "interactions": 0} for _ in range(24)]
+                                                       for _ in range(7)]})["cells"]
+        cell = grid[local.weekday()][local.hour]
+        cell["posts"] += 1
+        cell["interactions"] += sum(m.get(k, 0) for k in INTERACTIONS)
+    for channel, h in out.items():
+        best = None
+        for wd, row in enumerate(h["cells"]):
+            for hour, cell in enumerate(row):
+                if cell["posts"]:
+                    avg = cell["interactions"] / cell["posts"]
+                    if best is None or avg > best["per_post"]:
+                        best = {"weekday": WEEKDAYS[wd], "hour": hour, "per_post": round(avg, 6),
+                                "posts": cell["posts"]}
+        h["best"] = best
+    return dict(sorted(out.items()))
+
+
+def campaigns(project, infos: dict, values: dict) -> list[dict]:
+    by_campaign: dict[str, list] = {}
+    for info in infos.values():
+        if info.campaign:
+            by_campaign.setdefault(info.campaign, []).append(info)
+    out = []
+    for name in sorted(by_campaign):
+        rows = []
+        for info in sorted(by_campaign[name], key=lambda i: (i.item_id, i.channel)):
+            config = project.settings.channels.get(info.channel)
+            cls = registry.TYPES.get(config.type) if config else None
+            rows.append({**_entry_row(info, values.get(info.key, {})),
+                         "utm_source": (config.utm_source if config and config.utm_source else info.channel),
+                         "utm_medium": (config.utm_medium if config and config.utm_medium else
+                                        (cls.MEDIUM if cls else "")),
+                         "utm_campaign": name})
+        out.append({"campaign": name, "utm_campaign": name, "entries": rows,
+                    "totals": _sum([values.get(i.key, {}) for i in by_campaign[name]])})
+    return out
+
+
+def conversation_summary(replies: list[dict], mentions: list[dict], since: datetime, until: datetime) -> dict:
+    convs = [c for c in conversations(replies, mentions) if since <= c.at < until]
+    received = [c for c in convs if c.kind == "reply"]
+    answered = [c for c in received if c.answered_at is not None and c.answered_at < until]
+    waits = sorted((c.answered_at - c.at).total_seconds() for c in answered)
+    return {"received": len(received), "answered": len(answered), "unanswered": len(received) - len(answered),
+            "median_seconds_to_answer": statistics.median(waits) if waits else None,
+            "mentions": sum(c.kind == "mention" for c in convs)}
+
+
+def trend(daily: dict, days: list[str]) -> dict:
+    """Per day, the sum over entries of each one's latest value so far in the period."""
+    index = {d: i for i, d in enumerate(days)}
+    deltas = {k: [0] * len(days) for k in (*COLUMNS, "interactions")}
+    for per_day in daily.values():
+        last: dict[str, int] = {}
+        for day in sorted(per_day):
+            i = index.get(day)
+            if i is None:
+                continue
+            m = per_day[day]
+            m = {**m, "interactions": sum(m.get(k, 0) for k in INTERACTIONS)}
+            for k, series in deltas.items():
+                if k in m:
+                    series[i] += m[k] - last.get(k, 0)
+                    last[k] = m[k]
+    series = {}
+    for k, d in deltas.items():
+        total, acc = 0, []
+        for x in d:
+            total += x
+            acc.append(total)
+        series[k] = acc
+    return {"days": days, "series": series}
+
+
+def build(project, store: EngagementStore, *, since: datetime, until: datetime, by: str = "channel") -> Report:
+    if by not in GROUPINGS:
+        raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
+    tz = project.settings.calendar.timezone
+    length = until - since
+    prev_since = since - length
+    s_since, s_until, s_prev = stamp(since), stamp(until), stamp(prev_since)
+
+    # A local day for each stored time; cached per UTC hour (per minute for zones off the hour).
+    width = 13 if all(int(tz.utcoffset(t).total_seconds()) % 3600 == 0 for t in (since, until)) else 16
+    cache: dict[str, str] = {}
+
+    def day_of(at: str) -> str:
+        k = at[:width]
+        d = cache.get(k)
+        if d is None:
+            d = cache[k] = parse_stamp(k + (":00:00Z" if width == 13 else ":00Z")).astimezone(tz).date().isoformat()
+        return d
+
+    cur_l, prev_l, daily = latest_values(store, s_since, s_until, s_prev, day_of)
+    cur, prev = _values(cur_l), _values(prev_l)
+    infos = entry_infos(project, store)
+
+    totals, previous = _sum(list(cur.values())), _sum(list(prev.values()))
+    groups: dict[str, list] = {}
+    prev_groups: dict[str, list] = {}
+    for source, target in ((cur, groups), (prev, prev_groups)):
+        for key, m in source.items():
+            for g in group_keys(_info(infos, key), by):
+                target.setdefault(g, []).append(m)
+    group_rows = []
+    for g in sorted(groups):
+        row = _sum(groups[g])
+        before = _sum(prev_groups.get(g, []))
+        label = g
+        if by == "item":
+            label = next((i.title for i in infos.values() if i.item_id == g), g)
+        group_rows.append({"group": g, "label": label, **row, "change": _change(row, before)})
+    group_rows.sort(key=lambda r: (-r["interactions"], -r["views"], r["group"]))
+
+    ranked = sorted((_entry_row(_info(infos, k), m) for k, m in cur.items()),
+                    key=lambda r: (-r["interactions"], -r["views"], r["entry"]))
+    top = ranked[:TOP]
+    bottom = [r for r in reversed(ranked) if r not in top][:TOP]
+
+    first_day = since.astimezone(tz).date()
+    last_day = (until - timedelta(microseconds=1)).astimezone(tz).date()
+    days = [(first_day + timedelta(days=i)).isoformat() for i in range((last_day - first_day).days + 1)]
+    return Report(since=since, until=until, previous_since=prev_since, timezone=str(tz), by=by,
+                  totals=totals, previous=previous, change=_change(totals, previous), groups=group_rows,
+                  top=top, bottom=bottom, heatmaps=heatmaps(infos, cur, tz),
+                  campaigns=campaigns(project, infos, cur),
+                  conversations=conversation_summary(store.replies(), store.mentions(), since, until),
+                  trend=trend(daily, days), title=project.settings.site.title)
+
+
+class PeriodError(ValueError):
+    """A --since/--until the report cannot read; the message says what to write."""
+
+
+def _bound(text: str, option: str, tz, now: datetime, end: bool) -> datetime:
+    from newsroom import times
+
+    s = text.strip()
+    try:
+        return now - times.parse_duration(s)
+    except times.TimeError:
+        pass
+    try:
+        d = times.parse_date(s)
+    except times.TimeError:
+        d = None
+    if d is not None:
+        from datetime import datetime as dt
+
+        day = dt.combine(d + timedelta(days=1) if end else d, dt.min.time())
+        return times.localize(day, tz).astimezone(timezone.utc)
+    try:
+        return times.parse_datetime(s, tz)
+    except times.TimeError as exc:
+        raise PeriodError(f"{option}: '{text}' is not a date, date-time or duration "
+                          f"(use 2026-11-01, 2026-11-01T09:00 or 7d)") from exc
+
+
+def period_bounds(since: str | None, until: str | None, *, now: datetime, tz,
+                  default: timedelta = timedelta(days=30)) -> tuple[datetime, datetime]:
+    """The period asked for: ``--until`` a date means through the end of that day (calendar
+    timezone); a duration counts back from now; by default the last 30 days."""
+    end = _bound(until, "--until", tz, now, True) if until else now
+    start = _bound(since, "--since", tz, now, False) if since else end - default
+    if start >= end:
+        raise PeriodError(f"--since ({stamp(start)}) must be before --until ({stamp(end)})")
+    return start, end
