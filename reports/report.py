@@ -104,9 +104,16 @@ def latest_values(store: EngagementStore, since: str, until: str, prev_since: st
             target = cur
             day = day_of(at)
             k = (entry, day)
-            if k not in daily_at or at >= daily_at[k]:
+            seen = daily_at.get(k)
+            if seen is None:
                 daily_at[k] = at
-                daily.setdefault(entry, {})[day] = metrics
+                daily.setdefault(entry, {})[day] = dict(metrics)
+            elif at >= seen:
+                daily_at[k] = at
+                daily[entry][day].update(metrics)
+            else:  # an older row of the same day: it only fills metrics the later ones lack
+                for name, value in metrics.items():
+                    daily[entry][day].setdefault(name, value)
         else:
             target = prev
         d = target.get(entry)
@@ -251,17 +258,20 @@ def trend(daily: dict, days: list[str]) -> dict:
     index = {d: i for i, d in enumerate(days)}
     deltas = {k: [0] * len(days) for k in (*COLUMNS, "interactions")}
     for per_day in daily.values():
-        last: dict[str, int] = {}
+        state: dict[str, int] = {}  # the entry's latest value of each metric so far
+        interactions = 0
         for day in sorted(per_day):
             i = index.get(day)
             if i is None:
                 continue
             m = per_day[day]
-            m = {**m, "interactions": sum(m.get(k, 0) for k in INTERACTIONS)}
-            for k, series in deltas.items():
+            for k in COLUMNS:
                 if k in m:
-                    series[i] += m[k] - last.get(k, 0)
-                    last[k] = m[k]
+                    deltas[k][i] += m[k] - state.get(k, 0)
+            state.update(m)
+            now = sum(state.get(k, 0) for k in INTERACTIONS)
+            deltas["interactions"][i] += now - interactions
+            interactions = now
     series = {}
     for k, d in deltas.items():
         total, acc = 0, []
@@ -314,8 +324,9 @@ def build(project, store: EngagementStore, *, since: datetime, until: datetime, 
 
     ranked = sorted((_entry_row(_info(infos, k), m) for k, m in cur.items()),
                     key=lambda r: (-r["interactions"], -r["views"], r["entry"]))
-    top = ranked[:TOP]
-    bottom = [r for r in reversed(ranked) if r not in top][:TOP]
+    # The better half (at most TOP) on top, the rest from the end at the bottom: no post in both.
+    top = ranked[:min(TOP, (len(ranked) + 1) // 2)]
+    bottom = list(reversed(ranked[len(top):]))[:TOP]
 
     first_day = since.astimezone(tz).date()
     last_day = (until - timedelta(microseconds=1)).astimezone(tz).date()
