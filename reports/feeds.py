@@ -107,10 +107,18 @@ def read_feed(feed: Feed, session: requests.Session, cache: dict, timeout: float
     if got.status_code == 304:
         return None, None, f"feed {feed.name}: not modified", None
     parsed = feedparser.parse(got.content, response_headers={k.lower(): v for k, v in got.headers.items()})
-    if parsed.bozo and not parsed.entries and not parsed.feed:
-        exc = parsed.get("bozo_exception")
-        where = f"line {exc.getLineNumber()}: " if hasattr(exc, "getLineNumber") else ""
-        return None, None, None, f"feed {feed.name}: not a valid RSS or Atom feed ({where}{exc})"
+    exc = parsed.get("bozo_exception") if parsed.bozo else None
+    if exc is not None and not isinstance(exc, (feedparser.CharacterEncodingOverride,
+                                                feedparser.NonXMLContentType)):
+        if hasattr(exc, "getLineNumber"):  # xml.sax.SAXParseException
+            why = f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+        else:
+            why = str(exc)
+        failure = f"feed {feed.name}: not a well-formed RSS or Atom feed ({why})"
+        if not parsed.entries and not parsed.feed:
+            return None, None, None, failure
+        # feedparser's lenient parser kept what it could read: use it, and fetch it whole next time.
+        return parsed, None, None, failure
     row = {"feed": feed.name, "url": feed.url, "etag": got.headers.get("ETag"),
            "modified": got.headers.get("Last-Modified")}
     return parsed, row, None, None
