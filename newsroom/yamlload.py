@@ -17,14 +17,54 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from yaml.composer import Composer
+from yaml.constructor import BaseConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
+
+
+class _NoResolver:
+    """Tags by node kind only. Values are read by ``_build`` below, so PyYAML's implicit resolver
+    (a regex per scalar, in Python) would be work thrown away; skipping it halves parse time."""
+
+    _TAGS = {ScalarNode: "tag:yaml.org,2002:str", SequenceNode: "tag:yaml.org,2002:seq",
+             MappingNode: "tag:yaml.org,2002:map"}
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+    def resolve(self, kind, value, implicit):
+        return self._TAGS[kind]
+
+
+class _PureLoader(Reader, Scanner, Parser, Composer, BaseConstructor, _NoResolver):
+    """The pure-Python parser with the same resolver, for installs without libyaml."""
+
+    def __init__(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        BaseConstructor.__init__(self)
+
+
 try:  # libyaml, when PyYAML was built with it
-    from yaml import CSafeLoader as _Loader
+    from yaml._yaml import CParser
+
+    class _Loader(CParser, BaseConstructor, _NoResolver):
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            BaseConstructor.__init__(self)
+
     FAST = True
 except ImportError:  # pragma: no cover - depends on the install
-    from yaml import SafeLoader as _Loader
+    _Loader = _PureLoader  # type: ignore[misc]
     FAST = False
-
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$")
@@ -94,7 +134,7 @@ def _build(node, path: str, doc: Document, offset: int):
         out: dict = {}
         lines = doc.lines
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.value == "<<" and not getattr(key_node, "style", None):
                 raise YamlError("merge keys (<<) are not supported; write the keys out", key_node.start_mark.line + 1 + offset)
             key = _build(key_node, path, doc, offset)
             if not isinstance(key, (str, int, float, bool)) or key is None:
