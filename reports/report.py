@@ -21,6 +21,7 @@ import json
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 
 from channels import registry
 
@@ -89,45 +90,45 @@ class Report:
 def latest_values(store: EngagementStore, since: str, until: str, prev_since: str, day_of) -> tuple[dict, dict, dict]:
     """(current, previous, daily) from one pass over the rows between ``prev_since`` and ``until``.
 
-    current/previous: entry → {metric: (at, value)}, the latest per (entry, metric) in each period;
-    daily: entry → {local day: metrics of the latest row that day} inside the current period.
+    current/previous: entry → {metric: value}, the latest per (entry, metric) in each period;
+    daily: entry → {local day: {metric: latest value that day}} inside the current period.
+    Rows are put in time order first (each shard is sorted; shards are months, read in order), so a
+    plain update leaves every metric at its latest value even when a merge shuffled the lines.
     """
     cur: dict[str, dict] = {}
     prev: dict[str, dict] = {}
     daily: dict[str, dict] = {}
-    daily_at: dict[tuple, str] = {}
-    for row in store.snapshots(prev_since, until):
-        at = row["at"]
-        entry = row["entry"]
-        metrics = row.get("metrics") or {}
-        if at >= since:
-            target = cur
-            day = day_of(at)
-            k = (entry, day)
-            seen = daily_at.get(k)
-            if seen is None:
-                daily_at[k] = at
-                daily.setdefault(entry, {})[day] = dict(metrics)
-            elif at >= seen:
-                daily_at[k] = at
-                daily[entry][day].update(metrics)
-            else:  # an older row of the same day: it only fills metrics the later ones lack
-                for name, value in metrics.items():
-                    daily[entry][day].setdefault(name, value)
-        else:
-            target = prev
-        d = target.get(entry)
-        if d is None:
-            d = target[entry] = {}
-        for name, value in metrics.items():
-            old = d.get(name)
-            if old is None or at >= old[0]:
-                d[name] = (at, value)
+    by_time = attrgetter("at")
+    for rows in store.snapshot_batches(prev_since, until):
+        rows.sort(key=by_time)
+        for r in rows:
+            at = r.at
+            if at < prev_since or at >= until:
+                continue
+            entry, metrics = r.entry, r.metrics
+            if at >= since:
+                d = cur.get(entry)
+                if d is None:
+                    cur[entry] = dict(metrics)
+                else:
+                    d.update(metrics)
+                day = day_of(at)
+                per = daily.get(entry)
+                if per is None:
+                    daily[entry] = {day: dict(metrics)}
+                else:
+                    dd = per.get(day)
+                    if dd is None:
+                        per[day] = dict(metrics)
+                    else:
+                        dd.update(metrics)
+            else:
+                d = prev.get(entry)
+                if d is None:
+                    prev[entry] = dict(metrics)
+                else:
+                    d.update(metrics)
     return cur, prev, daily
-
-
-def _values(latest: dict) -> dict[str, dict[str, int]]:
-    return {e: {k: v for k, (_, v) in m.items()} for e, m in latest.items()}
 
 
 def _sum(rows: list[dict[str, int]]) -> dict:
@@ -204,8 +205,10 @@ def heatmaps(infos: dict, values: dict, tz) -> dict:
         if info.delivered_at is None:
             continue
         local = info.delivered_at.astimezone(tz)
-        grid = out.setdefault(info.channel, {"cells": [[{"posts": 0, "interactions": 0} for _ in range(24)]
-                                                       for _ in range(7)]})["cells"]
+        h = out.get(info.channel)
+        if h is None:
+            h = out[info.channel] = {"cells": [[{"posts": 0, "interactions": 0} for _ in range(24)] for _ in range(7)]}
+        grid = h["cells"]
         cell = grid[local.weekday()][local.hour]
         cell["posts"] += 1
         cell["interactions"] += sum(m.get(k, 0) for k in INTERACTIONS)
@@ -257,21 +260,22 @@ def trend(daily: dict, days: list[str]) -> dict:
     """Per day, the sum over entries of each one's latest value so far in the period."""
     index = {d: i for i, d in enumerate(days)}
     deltas = {k: [0] * len(days) for k in (*COLUMNS, "interactions")}
+    interaction = set(INTERACTIONS)
     for per_day in daily.values():
         state: dict[str, int] = {}  # the entry's latest value of each metric so far
-        interactions = 0
-        for day in sorted(per_day):
+        for day, m in sorted(per_day.items()):
             i = index.get(day)
             if i is None:
                 continue
-            m = per_day[day]
-            for k in COLUMNS:
-                if k in m:
-                    deltas[k][i] += m[k] - state.get(k, 0)
-            state.update(m)
-            now = sum(state.get(k, 0) for k in INTERACTIONS)
-            deltas["interactions"][i] += now - interactions
-            interactions = now
+            for k, v in m.items():
+                old = state.get(k, 0)
+                if v != old:
+                    series = deltas.get(k)
+                    if series is not None:
+                        series[i] += v - old
+                    if k in interaction:
+                        deltas["interactions"][i] += v - old
+                    state[k] = v
     series = {}
     for k, d in deltas.items():
         total, acc = 0, []
@@ -301,8 +305,7 @@ def build(project, store: EngagementStore, *, since: datetime, until: datetime, 
             d = cache[k] = parse_stamp(k + (":00:00Z" if width == 13 else ":00Z")).astimezone(tz).date().isoformat()
         return d
 
-    cur_l, prev_l, daily = latest_values(store, s_since, s_until, s_prev, day_of)
-    cur, prev = _values(cur_l), _values(prev_l)
+    cur, prev, daily = latest_values(store, s_since, s_until, s_prev, day_of)
     infos = entry_infos(project, store)
 
     totals, previous = _sum(list(cur.values())), _sum(list(prev.values()))

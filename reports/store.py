@@ -25,6 +25,11 @@ from typing import Iterable, Iterator
 
 from newsroom.state import FileStore, dumps
 
+try:  # a decoder about five times faster than json's for the report's 300,000 rows; json otherwise
+    import msgspec
+except ImportError:  # pragma: no cover - msgspec is a dependency; the fallback keeps reading possible
+    msgspec = None
+
 SNAPSHOT_DIR = "snapshots"
 REPLIES = "replies.jsonl"
 MENTIONS = "mentions.jsonl"
@@ -49,6 +54,42 @@ def _month(at: str) -> str:
 
 def _months_between(since: str | None, until: str | None, available: list[str]) -> list[str]:
     return [m for m in available if (since is None or m >= since[:7]) and (until is None or m <= until[:7])]
+
+
+class Row:
+    """The three fields a report reads from a snapshot row (``msgspec`` decodes into ``FastRow``)."""
+
+    __slots__ = ("at", "entry", "metrics")
+
+    def __init__(self, at: str, entry: str, metrics: dict):
+        self.at, self.entry, self.metrics = at, entry, metrics
+
+
+if msgspec is not None:
+    class FastRow(msgspec.Struct, gc=False):
+        at: str
+        entry: str
+        metrics: dict[str, int] = {}
+
+    _DECODER = msgspec.json.Decoder(FastRow)
+
+
+def decode_rows(data: bytes) -> list:
+    """Rows (with ``at``, ``entry``, ``metrics``) from complete JSON lines; torn or odd lines skipped."""
+    if msgspec is not None:
+        try:
+            return _DECODER.decode_lines(data)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            pass  # a torn line or an unexpected value somewhere: go line by line
+    out = []
+    for raw in data.splitlines():
+        try:
+            d = json.loads(raw)
+            out.append(Row(str(d["at"]), str(d["entry"]),
+                           {k: v for k, v in (d.get("metrics") or {}).items() if isinstance(v, int)}))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return out
 
 
 class EngagementStore:
@@ -100,6 +141,16 @@ class EngagementStore:
                 continue
             end = data.rfind(b"\n") + 1
             yield from data[:end].splitlines()
+
+    def snapshot_batches(self, since: str | None = None, until: str | None = None) -> Iterator[list]:
+        """Per shard file, its rows as light objects (``at``, ``entry``, ``metrics``), unfiltered:
+        the report reads 300,000 rows this way without building a dict per row."""
+        for path in self.snapshot_files(since, until):
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            yield decode_rows(data[:data.rfind(b"\n") + 1])
 
     def snapshots(self, since: str | None = None, until: str | None = None) -> Iterator[dict]:
         """Snapshot rows with ``since <= at < until`` (stamps; None: open)."""
