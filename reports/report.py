@@ -22,6 +22,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from operator import attrgetter
+from bisect import bisect_right
 
 from channels import registry
 
@@ -87,48 +88,41 @@ class Report:
 
 # -- reading the snapshots ----------------------------------------------------------------------
 
-def latest_values(store: EngagementStore, since: str, until: str, prev_since: str, day_of) -> tuple[dict, dict, dict]:
-    """(current, previous, daily) from one pass over the rows between ``prev_since`` and ``until``.
+def read_period(store: EngagementStore, since: str, until: str, prev_since: str,
+                bounds: list[str]) -> tuple[dict, dict]:
+    """(daily, previous) from one pass over the rows between ``prev_since`` and ``until``.
 
-    current/previous: entry → {metric: value}, the latest per (entry, metric) in each period;
-    daily: entry → {local day: {metric: latest value that day}} inside the current period.
+    daily: entry → [[day index, {metric: latest value that day}], …] in day order, inside the
+    period; ``bounds`` are the stamps where each local day after the first starts.
+    previous: entry → {metric: latest value} in the previous period.
     Rows are put in time order first (each shard is sorted; shards are months, read in order), so a
     plain update leaves every metric at its latest value even when a merge shuffled the lines.
     """
-    cur: dict[str, dict] = {}
     prev: dict[str, dict] = {}
-    daily: dict[str, dict] = {}
+    daily: dict[str, list] = {}
     by_time = attrgetter("at")
     for rows in store.snapshot_batches(prev_since, until):
         rows.sort(key=by_time)
         for r in rows:
             at = r.at
-            if at < prev_since or at >= until:
-                continue
-            entry, metrics = r.entry, r.metrics
             if at >= since:
-                d = cur.get(entry)
-                if d is None:
-                    cur[entry] = dict(metrics)
-                else:
-                    d.update(metrics)
-                day = day_of(at)
-                per = daily.get(entry)
+                if at >= until:
+                    break
+                i = bisect_right(bounds, at)
+                per = daily.get(r.entry)
                 if per is None:
-                    daily[entry] = {day: dict(metrics)}
+                    daily[r.entry] = [[i, dict(r.metrics)]]
+                elif per[-1][0] == i:
+                    per[-1][1].update(r.metrics)
                 else:
-                    dd = per.get(day)
-                    if dd is None:
-                        per[day] = dict(metrics)
-                    else:
-                        dd.update(metrics)
-            else:
-                d = prev.get(entry)
+                    per.append([i, dict(r.metrics)])
+            elif at >= prev_since:
+                d = prev.get(r.entry)
                 if d is None:
-                    prev[entry] = dict(metrics)
+                    prev[r.entry] = dict(r.metrics)
                 else:
-                    d.update(metrics)
-    return cur, prev, daily
+                    d.update(r.metrics)
+    return daily, prev
 
 
 def _sum(rows: list[dict[str, int]]) -> dict:
@@ -256,17 +250,15 @@ def conversation_summary(replies: list[dict], mentions: list[dict], since: datet
             "mentions": sum(c.kind == "mention" for c in convs)}
 
 
-def trend(daily: dict, days: list[str]) -> dict:
-    """Per day, the sum over entries of each one's latest value so far in the period."""
-    index = {d: i for i, d in enumerate(days)}
+def trend(daily: dict, days: list[str]) -> tuple[dict, dict]:
+    """(latest, trend): each entry's latest value per metric in the period, and per day the sum over
+    entries of each one's latest value so far."""
     deltas = {k: [0] * len(days) for k in (*COLUMNS, "interactions")}
     interaction = set(INTERACTIONS)
-    for per_day in daily.values():
+    latest = {}
+    for entry, per_day in daily.items():
         state: dict[str, int] = {}  # the entry's latest value of each metric so far
-        for day, m in sorted(per_day.items()):
-            i = index.get(day)
-            if i is None:
-                continue
+        for i, m in per_day:
             for k, v in m.items():
                 old = state.get(k, 0)
                 if v != old:
@@ -276,6 +268,7 @@ def trend(daily: dict, days: list[str]) -> dict:
                     if k in interaction:
                         deltas["interactions"][i] += v - old
                     state[k] = v
+        latest[entry] = state
     series = {}
     for k, d in deltas.items():
         total, acc = 0, []
@@ -283,7 +276,7 @@ def trend(daily: dict, days: list[str]) -> dict:
             total += x
             acc.append(total)
         series[k] = acc
-    return {"days": days, "series": series}
+    return latest, {"days": days, "series": series}
 
 
 def build(project, store: EngagementStore, *, since: datetime, until: datetime, by: str = "channel") -> Report:
@@ -294,18 +287,14 @@ def build(project, store: EngagementStore, *, since: datetime, until: datetime, 
     prev_since = since - length
     s_since, s_until, s_prev = stamp(since), stamp(until), stamp(prev_since)
 
-    # A local day for each stored time; cached per UTC hour (per minute for zones off the hour).
-    width = 13 if all(int(tz.utcoffset(t).total_seconds()) % 3600 == 0 for t in (since, until)) else 16
-    cache: dict[str, str] = {}
-
-    def day_of(at: str) -> str:
-        k = at[:width]
-        d = cache.get(k)
-        if d is None:
-            d = cache[k] = parse_stamp(k + (":00:00Z" if width == 13 else ":00Z")).astimezone(tz).date().isoformat()
-        return d
-
-    cur, prev, daily = latest_values(store, s_since, s_until, s_prev, day_of)
+    first_day = since.astimezone(tz).date()
+    last_day = (until - timedelta(microseconds=1)).astimezone(tz).date()
+    dates = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    # Where each local day after the first starts, as a stored stamp: a row's day is a bisection.
+    # (A midnight a DST change skips takes the offset from before the change, as zoneinfo does.)
+    bounds = [stamp(datetime(d.year, d.month, d.day, tzinfo=tz)) for d in dates[1:]]
+    daily, prev = read_period(store, s_since, s_until, s_prev, bounds)
+    cur, trend_data = trend(daily, [d.isoformat() for d in dates])
     infos = entry_infos(project, store)
 
     totals, previous = _sum(list(cur.values())), _sum(list(prev.values()))
@@ -315,13 +304,14 @@ def build(project, store: EngagementStore, *, since: datetime, until: datetime, 
         for key, m in source.items():
             for g in group_keys(_info(infos, key), by):
                 target.setdefault(g, []).append(m)
+    titles = {i.item_id: i.title for i in infos.values()}
     group_rows = []
     for g in sorted(groups):
         row = _sum(groups[g])
         before = _sum(prev_groups.get(g, []))
         label = g
         if by == "item":
-            label = next((i.title for i in infos.values() if i.item_id == g), g)
+            label = titles.get(g, g)
         group_rows.append({"group": g, "label": label, **row, "change": _change(row, before)})
     group_rows.sort(key=lambda r: (-r["interactions"], -r["views"], r["group"]))
 
@@ -331,15 +321,12 @@ def build(project, store: EngagementStore, *, since: datetime, until: datetime, 
     top = ranked[:min(TOP, (len(ranked) + 1) // 2)]
     bottom = list(reversed(ranked[len(top):]))[:TOP]
 
-    first_day = since.astimezone(tz).date()
-    last_day = (until - timedelta(microseconds=1)).astimezone(tz).date()
-    days = [(first_day + timedelta(days=i)).isoformat() for i in range((last_day - first_day).days + 1)]
     return Report(since=since, until=until, previous_since=prev_since, timezone=str(tz), by=by,
                   totals=totals, previous=previous, change=_change(totals, previous), groups=group_rows,
                   top=top, bottom=bottom, heatmaps=heatmaps(infos, cur, tz),
                   campaigns=campaigns(project, infos, cur),
                   conversations=conversation_summary(store.replies(), store.mentions(), since, until),
-                  trend=trend(daily, days), title=project.settings.site.title)
+                  trend=trend_data, title=project.settings.site.title)
 
 
 class PeriodError(ValueError):
