@@ -22,7 +22,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px}h3{font-si
 .up{color:#1a7f37}.down{color:#c62828}
 table{border-collapse:collapse;background:#fff;width:100%;margin:6px 0 12px;font-size:14px}
 th,td{border-bottom:1px solid #e2e5ea;padding:5px 8px;text-align:right}
-th:first-child,td:first-child,td.t{text-align:left}
+th:first-child,td:first-child,td.t,th.t{text-align:left}
 svg{background:#fff;border:1px solid #e2e5ea;border-radius:8px;max-width:100%}
 svg text{font:11px system-ui,sans-serif;fill:#5b6475}
 a{color:#1f5fbf}
@@ -42,7 +42,8 @@ def _link(url: str | None) -> str:
 
 
 def _table(head, rows, text_cols=(1,)) -> str:
-    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    left = ' class="t"'
+    th = "".join(f"<th{left if i in text_cols else ''}>{_e(h)}</th>" for i, h in enumerate(head))
     body = []
     for row in rows:
         cells = []
@@ -58,11 +59,18 @@ class _Raw(str):
     """Markup made here (a link), not to be escaped again."""
 
 
-def trend_svg(r: Report, metrics=("views", "interactions"), w=1000, h=240) -> str:
+def trend_charts(r: Report) -> str:
+    """One line chart per metric that has figures (their scales differ too much to share one)."""
+    shown = [k for k in ("interactions", "impressions", "views", "opens", "clicks") if any(r.trend["series"][k])]
+    return "".join(f"<h3>{_e(k)}</h3>" + trend_svg(r, (k,), color=PALETTE[n % len(PALETTE)])
+                   for n, k in enumerate(shown or ["interactions"]))
+
+
+def trend_svg(r: Report, metrics=("interactions",), w=1000, h=200, color=None) -> str:
     days = r.trend["days"]
     series = {k: r.trend["series"][k] for k in metrics}
     top = max([1] + [max(v) for v in series.values() if v])
-    left, right, upper, lower = 60, 20, 20, 40
+    left, right, upper, lower = 60, 20, 16, 28
     pw, ph = w - left - right, h - upper - lower
     x = lambda i: left + (pw * i / max(1, len(days) - 1))
     y = lambda v: upper + ph - ph * v / top
@@ -73,13 +81,11 @@ def trend_svg(r: Report, metrics=("views", "interactions"), w=1000, h=240) -> st
                    f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{int(top * frac):,}</text>')
     step = max(1, len(days) // 8)
     for i in range(0, len(days), step):
-        out.append(f'<text x="{x(i):.1f}" y="{h - 18}" text-anchor="middle">{_e(days[i][5:])}</text>')
+        out.append(f'<text x="{x(i):.1f}" y="{h - 8}" text-anchor="middle">{_e(days[i][5:])}</text>')
     for n, (k, values) in enumerate(series.items()):
         pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        color = PALETTE[n % len(PALETTE)]
+        color = color or PALETTE[n % len(PALETTE)]
         out.append(f'<polyline class="trend-{_e(k)}" fill="none" stroke="{color}" stroke-width="2.5" points="{pts}"/>')
-        out.append(f'<rect x="{left + 120 * n}" y="{h - 12}" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{left + 14 + 120 * n}" y="{h - 3}">{_e(k)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -145,15 +151,15 @@ def to_html(r: Report) -> str:
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              f"<title>Engagement report: {_e(r.title)}</title><style>{CSS}</style></head><body><main>",
              f"<h1>Engagement report: {_e(r.title)}</h1><p class=\"period\">{_e(formats.period(r))}</p>",
-             _cards(r), "<h2>Trend</h2>", trend_svg(r),
-             "<h2>Totals</h2>", _table(*formats.totals_rows(r), text_cols=(0,)),
+             _cards(r), "<h2>Trend</h2>", trend_charts(r),
              f"<h2>By {_e(r.by)}</h2>", bars_svg(r) if r.groups else "",
              _table(*formats.group_rows(r), text_cols=(0,)),
-             "<h2>Top posts</h2>", _table(*formats.post_rows(r.top, link), text_cols=(1, 2)),
-             "<h2>Bottom posts</h2>", _table(*formats.post_rows(r.bottom, link), text_cols=(1, 2)),
              f"<h2>Best time to post ({_e(r.timezone)})</h2>"]
     for channel, h in r.heatmaps.items():
         parts += [f"<h3>{_e(channel)}</h3><p>{_e(formats.best_line(channel, h))}</p>", heatmap_svg(channel, h)]
+    parts += ["<h2>Top posts</h2>", _table(*formats.post_rows(r.top, link), text_cols=(1, 2)),
+              "<h2>Bottom posts</h2>", _table(*formats.post_rows(r.bottom, link), text_cols=(1, 2)),
+              "<h2>Totals</h2>", _table(*formats.totals_rows(r), text_cols=(0,))]
     parts.append("<h2>Campaigns</h2>")
     for c in r.campaigns:
         parts += [f"<h3>{_e(c['campaign'])} <small>utm_campaign={_e(c['utm_campaign'])}</small></h3>",
