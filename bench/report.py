@@ -16,7 +16,6 @@ import json
 import random
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -37,7 +36,6 @@ METRIC_CHANNELS = {"mastodon": ("likes", "shares", "replies"), "bluesky": ("like
 
 def build_state(root: Path, entries: int, snapshots: int, seed: int = 1) -> int:
     """A ledger with ``entries`` delivered entries and ``snapshots`` rows each, like the pull writes."""
-    from newsroom.items import load_items  # noqa: F401 - only to fail early on a broken corpus
     from newsroom.state import FileStore
     from publish import load
     from reports.store import EngagementStore, stamp

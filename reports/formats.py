@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from .inbox import age
 from .report import COLUMNS, WEEKDAYS, Report
-from datetime import timedelta
 
 METRIC_LABELS = {"views": "views", "impressions": "impressions", "likes": "likes", "shares": "shares",
                  "replies": "replies", "clicks": "clicks", "opens": "opens", "interactions": "interactions"}
@@ -32,9 +33,6 @@ def duration(seconds) -> str:
 
 
 def period(r: Report) -> str:
-    tz = r.since.tzinfo
-    from zoneinfo import ZoneInfo
-
     z = ZoneInfo(r.timezone)
     fmt = "%Y-%m-%d %H:%M"
     return (f"{r.since.astimezone(z).strftime(fmt)} – {r.until.astimezone(z).strftime(fmt)} ({r.timezone}), "

@@ -25,7 +25,7 @@ from channels.base import METRICS, Channel, Failure, Receipt, Reply
 from newsroom.state import FileStore
 
 from .settings import pull_settings
-from .store import EngagementStore, parse_stamp, stamp
+from .store import EngagementStore, stamp
 
 MAX_ATTEMPTS = 3
 MAX_WAIT = 120.0  # seconds: a platform asking for longer is left for the next pull

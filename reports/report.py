@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import json
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from operator import attrgetter
-from bisect import bisect_right
 
 from channels import registry
 
 from .inbox import conversations
 from .pull import delivered_entries
-from .store import EngagementStore, parse_stamp, stamp
+from .store import EngagementStore, stamp
 
 #: The columns every report shows, in order.
 COLUMNS = ("views", "impressions", "likes", "shares", "replies", "clicks", "opens")
@@ -346,10 +346,9 @@ def _bound(text: str, option: str, tz, now: datetime, end: bool) -> datetime:
     except times.TimeError:
         d = None
     if d is not None:
-        from datetime import datetime as dt
-
-        day = dt.combine(d + timedelta(days=1) if end else d, dt.min.time())
-        return times.localize(day, tz).astimezone(timezone.utc)
+        day = d + timedelta(days=1) if end else d
+        # Local midnight; where a DST change skips it, zoneinfo's reading (the offset before) applies.
+        return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc)
     try:
         return times.parse_datetime(s, tz)
     except times.TimeError as exc:

@@ -13,7 +13,6 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-import requests
 
 from channels.base import Channel, Failure, Reply
 from channels.http import request

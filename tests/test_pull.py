@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import loopback
-from conftest import ROOT, item
+from conftest import ROOT
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
