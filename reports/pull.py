@@ -192,7 +192,7 @@ class _ChannelPull:
                 if isinstance(part, dict) and part.get("id"):
                     by_id[str(part["id"])] = d.key
         fetched = stamp(self.clock())
-        rows = [{"channel": r.channel or self.adapter.name, "remote_id": str(r.remote_id),
+        rows = [{"channel": self.adapter.name, "remote_id": str(r.remote_id),
                  "in_reply_to": str(r.in_reply_to), "author": r.author, "text": r.text, "url": r.url,
                  "at": stamp(r.at), "ours": bool(r.ours), "entry": by_id.get(str(r.in_reply_to)),
                  "fetched": fetched} for r in replies]

@@ -59,10 +59,10 @@ def _months_between(since: str | None, until: str | None, available: list[str]) 
 class Row:
     """The three fields a report reads from a snapshot row (``msgspec`` decodes into ``FastRow``)."""
 
-    __slots__ = ("at", "entry", "metrics")
+    __slots__ = ("at", "entry", "metrics", "slot")
 
-    def __init__(self, at: str, entry: str, metrics: dict):
-        self.at, self.entry, self.metrics = at, entry, metrics
+    def __init__(self, at: str, entry: str, metrics: dict, slot: str = ""):
+        self.at, self.entry, self.metrics, self.slot = at, entry, metrics, slot
 
 
 if msgspec is not None:
@@ -70,6 +70,7 @@ if msgspec is not None:
         at: str
         entry: str
         metrics: dict[str, int] = {}
+        slot: str = ""
 
     _DECODER = msgspec.json.Decoder(FastRow)
 
@@ -86,7 +87,8 @@ def decode_rows(data: bytes) -> list:
         try:
             d = json.loads(raw)
             out.append(Row(str(d["at"]), str(d["entry"]),
-                           {k: v for k, v in (d.get("metrics") or {}).items() if isinstance(v, int)}))
+                           {k: v for k, v in (d.get("metrics") or {}).items() if isinstance(v, int)},
+                           str(d.get("slot") or "")))
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
     return out
@@ -168,7 +170,7 @@ class EngagementStore:
 
     def filled_slots(self, since: str | None = None) -> set[tuple[str, str]]:
         """(entry, slot) pairs already stored: the pull's resumable record."""
-        return {(r.get("entry"), r.get("slot")) for r in self.snapshots(since=since)}
+        return {(r.entry, r.slot) for rows in self.snapshot_batches(since=since) for r in rows}
 
     # -- replies ------------------------------------------------------------------------------
     def replies(self) -> list[dict]:

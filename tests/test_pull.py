@@ -204,3 +204,22 @@ def test_a_killed_pull_continues_without_counting_twice(project, monkeypatch, tm
 
         rows = list(open_engagement(root, {"backend": "files", "path": "state"}).snapshots())
         assert sorted(r["entry"] for r in rows) == sorted(f"i{n}/alpha" for n in range(9))
+
+
+def test_progress_shows_only_on_a_terminal(monkeypatch):
+    import io
+
+    import publish
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert publish._tty_progress("pulling") is None
+    tty = Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    show = publish._tty_progress("pulling")
+    show(3, 6)
+    show(6, 6)
+    assert tty.getvalue() == "\rpulling: 3/6\rpulling: 6/6\n"
