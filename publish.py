@@ -59,6 +59,10 @@ def all_problems(project) -> list:
 
     # -- rendering limits (channels.render) --
 
+    # -- engagement settings (reports) --
+    from reports.settings import check as check_engagement
+
+    problems.extend(check_engagement(project.settings))
     return problems
 
 

@@ -87,3 +87,24 @@ def feeds(raw: dict) -> tuple[list[Feed], timedelta]:
         kw = f.get("keywords")
         out.append(Feed(f["name"], f["url"], tuple(kw) if kw is not None else common, bool(f.get("all"))))
     return out, listen.get("timeout") or timedelta(seconds=20)
+
+
+def check(settings) -> list:
+    """Problems across keys the schema cannot see: feed names used twice, pauses for no channel."""
+    from newsroom.problems import Problem, did_you_mean
+
+    problems = []
+    seen: set[str] = set()
+    for i, f in enumerate((settings.raw.get("listen") or {}).get("feeds") or ()):
+        name = (f or {}).get("name")
+        if name and name in seen:
+            key = f"listen.feeds[{i}].name"
+            problems.append(Problem(settings.path, settings.line(key), key,
+                                    f"another feed is already called '{name}'; give each feed its own name"))
+        seen.add(name)
+    for channel in ((settings.raw.get("pull") or {}).get("pause") or {}):
+        if channel not in settings.channels:
+            key = f"pull.pause.{channel}"
+            problems.append(Problem(settings.path, settings.line(key), key,
+                                    f"no channel named '{channel}'{did_you_mean(channel, settings.channels)}"))
+    return problems

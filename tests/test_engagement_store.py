@@ -80,3 +80,28 @@ listen:
     assert result.exit_code == 1
     assert "publish.yml:8: listen.feeds[0].url: 'not a url' is not a URL (use https://…)" in result.output
     assert "publish.yml:9: listen.feeds[1]: name is required (short name shown in the inbox and reports)" in result.output
+
+
+def test_feed_names_and_pauses_are_checked_together(project, cli):
+    settings = """\
+site:
+  title: T
+  url: https://news.test
+channels:
+  mastodon:
+    type: mastodon
+    instance: https://m.test
+    token: env:MASTODON_TOKEN
+pull:
+  pause:
+    mastodn: 1s
+listen:
+  feeds:
+    - {name: news, url: https://a.test/feed}
+    - {name: news, url: https://b.test/feed}
+"""
+    result = cli(project({}, settings), "check")
+    assert result.exit_code == 1
+    assert "publish.yml:11: pull.pause.mastodn: no channel named 'mastodn' (did you mean 'mastodon'?)" in result.output
+    assert ("publish.yml:15: listen.feeds[1].name: another feed is already called 'news'; give each feed its "
+            "own name") in result.output
