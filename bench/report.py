@@ -16,6 +16,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -111,6 +112,18 @@ print(took, u.ru_maxrss, len(buf.getvalue()), u.ru_utime + u.ru_stime)
     return float(took), int(rss) / 1024, int(size), float(cpu)
 
 
+REFERENCE_LOOP_SECONDS = 0.5  # CPU seconds of reference_loop() on a current laptop with CPython 3.11
+
+
+def reference_loop() -> float:
+    """CPU seconds for ten million additions in pure Python: how fast this machine is right now."""
+    start = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - start
+
+
 def floor_once(root: Path) -> float:
     """Seconds for the least work a report needs: load the project and decode every row."""
     code = f"""
@@ -144,15 +157,19 @@ def main(argv=None) -> dict:
     peak = max(r[1] for r in runs)
     cpu = min(r[3] for r in runs)
     floor = min(floor_once(root) for _ in range(args.repeat))
+    speed = reference_loop()
     result = {"entries": args.entries, "snapshot_rows": rows, "format": args.format, "seconds": round(took, 3),
               "peak_mb": round(peak, 1), "output_bytes": runs[0][2], "floor_seconds": round(floor, 3),
-              "cpu_seconds": round(cpu, 3)}
+              "cpu_seconds": round(cpu, 3), "reference_loop_cpu_seconds": round(speed, 3)}
     print(f"report --format {args.format} over {args.entries:,} entries × {args.snapshots} snapshots "
           f"({rows:,} rows)")
     print(f"  time      {took:.2f} s   goal {GOAL_SECONDS:.1f} s   ratio {took / GOAL_SECONDS:.2f}")
     print(f"  CPU time  {cpu:.2f} s   goal {GOAL_SECONDS:.1f} s   ratio {cpu / GOAL_SECONDS:.2f}   "
           "(the process's own CPU seconds, imports included)")
     print(f"  floor     {floor:.2f} s   (load the project, decode every row)   ratio {took / floor:.2f}")
+    scale = REFERENCE_LOOP_SECONDS / speed
+    print(f"  machine   reference loop {speed:.2f} s CPU (a current laptop: about {REFERENCE_LOOP_SECONDS} s); "
+          f"CPU time scaled to such a machine, an estimate: {cpu * scale:.2f} s")
     print(f"  peak RSS  {peak:.0f} MB   goal {GOAL_MB:.0f} MB   ratio {peak / GOAL_MB:.2f}")
     return result
 
