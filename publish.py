@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -52,18 +52,57 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = {"root": (root.resolve() if root else find_root())}
 
 
-def all_problems(project) -> list:
-    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks."""
+def all_problems(project, now: datetime | None = None) -> list:
+    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
+
+    ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time.
+    """
     problems = list(project.problems)
     # -- calendar rules (scheduler) --
+    from scheduler import rules
+
+    problems += rules.check(project, ledger=ledger_of(project), now=now)
 
     # -- rendering limits (channels.render) --
+    from datetime import timezone
+
+    from channels.preview import render_problems
+
+    problems.extend(render_problems(project, datetime.now(timezone.utc)))
+
+    # -- audience lists (newsletter recipients) --
+    from newsroom.audience import audience_problems
+
+    problems.extend(audience_problems(project.settings))
 
     # -- engagement settings (reports) --
     from reports.settings import check as check_engagement
 
     problems.extend(check_engagement(project.settings))
     return problems
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """``--now`` read strictly: a clear message and exit 2 when it is not a time."""
+    if text is None:
+        return None
+    from newsroom.times import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError:
+        click.echo(f"error: --now: '{text}' is not a date-time (use 2026-11-27T09:00Z)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+def ledger_of(project) -> dict:
+    """What the ledger knows about every entry (empty when there is no state yet)."""
+    from newsroom.state import open_store
+
+    try:
+        return open_store(project.root, project.settings.state).entries()
+    except NotImplementedError:
+        return {}
 
 
 def print_problems(problems, fmt: str, summary: str, out=None) -> None:
@@ -88,11 +127,12 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @cli.command()
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str) -> None:
+def check(obj: dict, strict: bool, fmt: str, now: str | None) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
     project = load(obj["root"])
-    problems = sorted(set(all_problems(project)))
+    problems = sorted(set(all_problems(project, parse_now(now))))
     errors = sum(p.severity == ERROR for p in problems)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
@@ -145,8 +185,245 @@ def reference(obj: dict, write: bool) -> None:
 
 # == calendar: calendar, plan ==
 
+def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
+    """The project, its planned entries, the view's timezone and ``now``; exit 2 on unusable input."""
+    from newsroom.times import TimeError, UTC, zone
+    from scheduler.plan import plan
+
+    project = load(obj["root"])
+    when = parse_now(now) or datetime.now(UTC)
+    try:
+        view_tz = zone(tz) if tz else project.settings.calendar.timezone
+    except TimeError as exc:
+        click.echo(f"error: --tz: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    return project, plan(project, ledger=ledger_of(project), now=when), view_tz, when
+
+
+def _day_option(text: str | None, name: str, tz):
+    """--since/--until: a date (local midnight in the view's timezone) or a date-time."""
+    from newsroom.times import parse_instant, parse_date, TimeError
+    from scheduler.views import day_start
+
+    if text is None:
+        return None
+    try:
+        return day_start(parse_date(text), tz) if len(text.strip()) == 10 else parse_instant(text)
+    except (TimeError, ValueError):
+        click.echo(f"error: {name}: '{text}' is not a date (use 2026-11-27 or 2026-11-27T09:00)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+@cli.command()
+@click.option("--week", "span", flag_value="week", help="This week, Monday to Sunday.")
+@click.option("--month", "span", flag_value="month", help="This month as a grid.")
+@click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True,
+              help="Days after today the agenda shows.")
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeat for more).")
+@click.option("--campaign", "campaigns", multiple=True, help="Only this campaign (repeat for more).")
+@click.option("--status", "statuses", multiple=True, help="Only this status or ledger state (repeat for more).")
+@click.option("--author", "authors", multiple=True, help="Only items by this author (repeat for more).")
+@click.option("--since", default=None, help="From this date or date-time (calendar timezone).")
+@click.option("--until", default=None, help="Up to (not including) this date or date-time.")
+@click.option("--tz", default=None, help="Show times in this timezone (default: calendar.timezone).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "ics", "html", "md"]), default="text",
+              show_default=True, help="md is for --diff.")
+@click.option("--split", type=click.Choice(["channel"]), default=None,
+              help="With --format ics: one feed per channel, written to output.calendar.")
+@click.option("--diff", "rev", default=None, metavar="REV", help="What changed since this git revision.")
+@click.option("--now", default=None, metavar="TIME", help="Plan as if it were this time (ISO; UTC unless an offset is given).")
+@click.pass_obj
+def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, since, until, tz, fmt, split, rev,
+             now) -> None:
+    """What goes out when, where, and whether it is ready: agenda, week, month, json, csv, ics, html, diff."""
+    from scheduler import views
+
+    project, entries, view_tz, when = _calendar_inputs(obj, now, tz)
+    tzname = getattr(view_tz, "key", str(view_tz))
+    filters = views.Filters(channels=channels, campaigns=campaigns, statuses=statuses, authors=authors,
+                            since=_day_option(since, "--since", view_tz), until=_day_option(until, "--until", view_tz))
+    if rev is not None:
+        return _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when)
+    today = when.astimezone(view_tz).date()
+    first, last = today, today + timedelta(days=days)
+    if span == "week":
+        first = today - timedelta(days=today.weekday())
+        last = first + timedelta(days=6)
+    elif span == "month":
+        first = today.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if fmt == "text" and filters.since is None and filters.until is None:
+        filters.since, filters.until = views.day_start(first, view_tz), views.day_start(last + timedelta(days=1), view_tz)
+    elif fmt == "text":
+        first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()
+        last = ((filters.until - timedelta(seconds=1)).astimezone(view_tz).date() if filters.until else last)
+    chosen = [e for e in entries if filters.keep(e)]
+    rows = views.rows(chosen, view_tz)
+    if fmt == "json":
+        click.echo(views.to_json(rows))
+    elif fmt == "csv":
+        click.echo(views.to_csv(rows), nl=False)
+    elif fmt == "ics":
+        _calendar_ics(project, chosen, rows, split, tzname, when)
+    elif fmt == "html":
+        from scheduler import page
+
+        target = project.root / project.settings.output.get("calendar", "public/calendar") / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.render(project, views.rows(entries, view_tz), tzname=tzname, now=when),
+                          encoding="utf-8")
+        click.echo(f"wrote {target.relative_to(project.root)} ({len(entries)} entries)")
+    elif fmt == "md":
+        click.echo("error: --format md is the --diff output; add --diff REV", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    elif span == "month":
+        click.echo(views.month(rows, first.year, first.month, tzname=tzname, today=today), nl=False)
+    else:
+        waiting = [views.row(e, view_tz) for e in entries if e.at is None and e.enabled
+                   and e.state not in ("idea", "archived") and filters.keep_untimed(e)]
+        click.echo(views.agenda(rows, first, last, tzname=tzname, show_empty=span == "week",
+                                unscheduled=waiting), nl=False)
+
+
+def _calendar_ics(project, chosen, rows, split, tzname, when) -> None:
+    from scheduler import ics
+
+    lookup = {e.key: e for e in chosen}
+    name = project.settings.site.title
+    if split != "channel":
+        # Bytes, so the CRLF line ends RFC 5545 asks for reach the file untouched.
+        out = sys.stdout.buffer
+        out.write(ics.feed(rows, lookup, name=name, tzname=tzname, site_url=project.settings.site.url,
+                           now=when).encode("utf-8"))
+        out.flush()
+        return
+    folder = project.root / project.settings.output.get("calendar", "public/calendar")
+    folder.mkdir(parents=True, exist_ok=True)
+    for channel in sorted({r["channel"] for r in rows} | set(project.settings.channels)):
+        mine = [r for r in rows if r["channel"] == channel]
+        target = folder / f"{channel}.ics"
+        target.write_bytes(ics.feed(mine, lookup, name=f"{name} · {channel}", tzname=tzname,
+                                    site_url=project.settings.site.url, now=when).encode("utf-8"))
+        click.echo(f"wrote {target.relative_to(project.root)} ({len(mine)} entries)")
+
+
+def _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when) -> None:
+    from scheduler import diff
+
+    try:
+        old = diff.plan_at(project.root, rev, ledger=ledger_of(project), now=when, loader=_load_quiet)
+    except diff.DiffError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    changes = diff.compare([e for e in old if filters.keep(e)], [e for e in entries if filters.keep(e)], view_tz)
+    if fmt == "json":
+        click.echo(json.dumps(changes.as_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "md":
+        click.echo(diff.markdown(changes, rev), nl=False)
+    elif fmt == "text":
+        click.echo(diff.table(changes, rev), nl=False)
+    else:
+        click.echo(f"error: --diff shows text, md or json, not {fmt}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+def _load_quiet(root: Path):
+    from channels import registry
+    from newsroom.project import load_project
+
+    return load_project(root, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas())
+
+
+@cli.command()
+@click.option("--write", is_flag=True, help="Write the chosen times into the items (channels.<name>.at).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--now", default=None, metavar="TIME", help="Plan as if it were this time.")
+@click.pass_obj
+def plan(obj: dict, write: bool, fmt: str, now: str | None) -> None:
+    """The queue: which slot each waiting entry takes; --write pins those times in the items."""
+    from scheduler import views, write as writer
+
+    project, entries, tz, when = _calendar_inputs(obj, now, None)
+    waiting = [e for e in entries if e.wants_slot and e.enabled and e.item.status == "approved"
+               and e.source in ("slot", "none")]
+    rows = views.rows(waiting, tz)
+    if write:
+        changed = writer.write_times(project, [e for e in waiting if e.source == "slot"], tz)
+        for path, n in changed.items():
+            click.echo(f"wrote {path} ({n} time{'s' * (n != 1)})", err=fmt == "json")
+    if fmt == "json":
+        click.echo(views.to_json(rows))
+        return
+    if not rows:
+        click.echo("no entry is waiting for a slot")
+        return
+    for r in rows:
+        when_text = r["local"] or "no free slot"
+        click.echo(f"{when_text:<22}  {r['channel']:<12}  {r['path']}  {r['title']}")
+    click.echo(f"{sum(r['local'] is not None for r in rows)} of {len(rows)} waiting entries have a slot")
+    if any(r["local"] is None for r in rows):
+        sys.exit(EXIT_PROBLEMS)
+
+
 
 # == rendering: render ==
+@cli.command()
+@click.argument("path")
+@click.option("--channel", "channel_names", multiple=True, help="Only this channel (repeat for more; default: the item's).")
+@click.option("--segment", default=None, help="Render for this audience segment.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("--open", "open_", is_flag=True, help="Write an HTML preview of every channel side by side and print its path.")
+@click.pass_obj
+def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | None, fmt: str, open_: bool) -> None:
+    """Show exactly what an item would send on each channel, each part's length against its limit."""
+    from channels import preview, registry
+    from channels.render import render_post
+    from channels.text import rule_for
+    from newsroom.problems import did_you_mean
+
+    project = load(obj["root"])
+    root = obj["root"]
+    target = Path(path)
+    rel = (target.resolve().relative_to(root) if target.is_absolute() or (Path.cwd() / target).exists()
+           and (Path.cwd() / target).resolve().is_relative_to(root) else target).as_posix()
+    item = project.item_by_path(rel)
+    if item is None:
+        near = did_you_mean(rel, [i.path for i in project.items])
+        broken = [p for p in project.problems if p.path == rel]
+        click.echo(f"error: {rel}: no item loaded from this path{near}", err=True)
+        for p in broken:
+            click.echo(f"  {p}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    settings = project.settings
+    names = list(channel_names) or [n for n, o in item.channels.items() if o.enabled]
+    for name in names:
+        if name not in settings.channels:
+            click.echo(f"error: no channel named '{name}' in publish.yml{did_you_mean(name, settings.channels)}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+    if segment is not None and settings.segments and segment not in settings.segments:
+        click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    posts, units = [], {}
+    for name in names:
+        config = settings.channels[name]
+        channel = registry.build(config, {})
+        posts.append(render_post(project, item, channel, segment=segment))
+        units[name] = rule_for(config.type, config.options).unit
+    if open_:
+        folder = root / settings.output.get("reports", "reports-out") / "preview"
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"{item.id}.html"
+        out.write_text(preview.html_preview(posts, item.title, units), encoding="utf-8")
+        click.echo(str(out))
+    elif fmt == "json":
+        click.echo(preview.dumps(posts))
+    elif fmt == "html":
+        click.echo(preview.html_preview(posts, item.title, units), nl=False)
+    else:
+        click.echo(preview.text_report(posts, units), nl=False)
+    if any(p.severity == ERROR for post in posts for p in post.problems):
+        sys.exit(EXIT_PROBLEMS)
+
 
 
 # == the publish run: publish, status, serve ==

@@ -45,13 +45,16 @@ def check(root: Path) -> int:
     return len(project.items)
 
 
-def best(fn, root: Path, repeat: int) -> float:
-    times = []
+def best(fn, root: Path, repeat: int) -> tuple[float, float]:
+    """Best (wall, CPU) seconds of ``repeat`` runs. Ratios use CPU time: it is what the code costs,
+    and it holds still when other work shares the machine."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn(root)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return min(walls), min(cpus)
 
 
 def peak_memory_mb(root: Path) -> float:
@@ -75,14 +78,16 @@ def main(argv=None) -> list[dict]:
         if not (root / "publish.yml").exists() or len(list((root / "content").rglob("*.md"))) != n:
             generate(root, n)
         check(root)  # warm the page cache and imports
-        t_floor = best(floor, root, args.repeat)
-        t_check = best(check, root, args.repeat)
+        w_floor, t_floor = best(floor, root, args.repeat)
+        w_check, t_check = best(check, root, args.repeat)
         mem = peak_memory_mb(root)
-        row = {"items": n, "check_s": round(t_check, 3), "floor_s": round(t_floor, 3),
+        row = {"items": n, "check_cpu_s": round(t_check, 3), "floor_cpu_s": round(t_floor, 3),
+               "check_wall_s": round(w_check, 3), "floor_wall_s": round(w_floor, 3),
                "ratio": round(t_check / t_floor, 2), "peak_mb": round(mem, 1)}
         results.append(row)
-        print(f"check {n:>6} items: {t_check:7.3f} s   floor (read + C-loader YAML) {t_floor:7.3f} s   "
-              f"ratio {t_check / t_floor:4.2f}x (goal <= 1.5x)   peak {mem:6.1f} MB (goal <= 250 MB)")
+        print(f"check {n:>6} items: {t_check:7.3f} s CPU ({w_check:.3f} s wall)   floor (read + C-loader YAML) "
+              f"{t_floor:7.3f} s CPU ({w_floor:.3f} s wall)   ratio {t_check / t_floor:4.2f}x (goal <= 1.5x)   "
+              f"peak {mem:6.1f} MB (goal <= 250 MB)")
     return results
 
 
