@@ -281,3 +281,22 @@ def test_until_date_means_through_that_day(cli, history):
     r = json.loads(cli(history, "report", "--since", "2026-03-23", "--until", "2026-03-29", "--format", "json").output)
     assert r["period"]["since"] == "2026-03-22T23:00:00Z"  # local midnight, CET
     assert r["period"]["until"] == "2026-03-29T22:00:00Z"  # end of the 29th, CEST
+
+
+def test_by_item_shows_titles(cli, history):
+    out = cli(history, "report", *ARGS, "--by", "item", "--format", "md").output
+    assert "| Alpha launch | 2 | 0 | 1,000 | 19 | 5 | 3 | 5 | 0 | 32 | 2.0% | new |" in out.splitlines()
+    assert "## By item" in out
+
+
+def test_an_empty_store_reports_zeros(cli, project):
+    root = project(FILES, SETTINGS)
+    result = cli(root, "report", *ARGS, "--format", "json")
+    assert result.exit_code == 0
+    r = json.loads(result.output)
+    assert r["totals"]["posts"] == 0 and r["groups"] == [] and r["top"] == [] and r["heatmaps"] == {}
+    assert r["conversations"] == {"received": 0, "answered": 0, "unanswered": 0, "median_seconds_to_answer": None,
+                                  "mentions": 0}
+    assert "No figures in this period." in cli(root, "report", *ARGS, "--format", "md").output
+    assert cli(root, "inbox").output == "No conversations.\n"
+    assert "<h1>Engagement report: Known History</h1>" in cli(root, "report", *ARGS, "--format", "html").output
