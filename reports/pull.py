@@ -264,4 +264,5 @@ def pull(project, store: EngagementStore, *, env: Mapping[str, str], now: dateti
     store.record_pull({"event": "finished", "pull": run, "at": stamp(clock()), "snapshots": result.snapshots,
                        "replies": result.replies, "mentions": result.mentions, "failures": len(result.failures)})
     result.notes.sort()
+    result.failures.sort()
     return result
