@@ -300,3 +300,15 @@ def test_an_empty_store_reports_zeros(cli, project):
     assert "No figures in this period." in cli(root, "report", *ARGS, "--format", "md").output
     assert cli(root, "inbox").output == "No conversations.\n"
     assert "<h1>Engagement report: Known History</h1>" in cli(root, "report", *ARGS, "--format", "html").output
+
+
+def test_html_escapes_what_people_wrote(cli, project):
+    files = dict(FILES)
+    files["content/a.md"] = item('<script>alert(1)</script> & "friends"', status="approved", id="a",
+                                 campaign="<b>spring</b>", channels={"mastodon": {}, "x": {}})
+    root = project(files, SETTINGS)
+    build_history(root)
+    out = cli(root, "report", *ARGS, "--format", "html", "--by", "item").output
+    assert "<script>" not in out and "<b>spring" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;friends&quot;" in out
+    assert "utm_campaign=&lt;b&gt;spring&lt;/b&gt;" in out
