@@ -164,7 +164,9 @@ def read(session: requests.Session, gate: RateGate, method: str, url: str, *, at
          **kwargs) -> requests.Response | Failure:
     """A read (safe to repeat): pauses as the gate says, and on 429/5xx waits as told and tries again."""
     # Every answer, 429s included, updates the gate: X gives its reset only in x-rate-limit-reset.
-    kwargs["hooks"] = {"response": lambda response, *a, **k: gate.after(response.headers)}
+    theirs = (kwargs.get("hooks") or {}).get("response") or []
+    kwargs["hooks"] = {"response": [lambda response, *a, **k: gate.after(response.headers)]
+                       + ([theirs] if callable(theirs) else list(theirs))}
     failure: Failure | None = None
     for attempt in range(attempts):
         gate.before()
