@@ -105,7 +105,7 @@ class Bluesky(Channel):
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 25
-    CONCURRENCY = 8
+    CONCURRENCY = 4
     SECRETS = ('app_password',)
     OPTIONS = s.Schema("bluesky options", [
         s.Key("service", s.Url(), "the PDS base URL", default="https://bsky.social"),
@@ -326,7 +326,7 @@ class Bluesky(Channel):
         uris = list(dict.fromkeys(r.remote_id for r in receipts))
         if not uris:
             return {}
-        pooled_session(self.session, self.CONCURRENCY)
+        pooled_session(self.session, self.CONCURRENCY, self.api)
         if self.login():
             raise MetricsError(f"{self.name}: cannot sign in")
 
@@ -344,7 +344,7 @@ class Bluesky(Channel):
     def fetch_replies(self, receipts: list[Receipt]) -> list[Reply]:
         if receipts and self.login():
             raise MetricsError(f"{self.name}: cannot sign in")
-        pooled_session(self.session, self.CONCURRENCY)
+        pooled_session(self.session, self.CONCURRENCY, self.api)
 
         def thread(receipt: Receipt) -> list[Reply]:
             got = self.call("GET", "app.bsky.feed.getPostThread", reading=True,

@@ -37,7 +37,7 @@ class Mastodon(Channel):
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 20
     #: requests in flight at once while reading metrics and replies
-    CONCURRENCY = 8
+    CONCURRENCY = 4
     MEDIA_POLLS = 10
     SECRETS = ('token',)
     OPTIONS = s.Schema("mastodon options", [
@@ -154,7 +154,7 @@ class Mastodon(Channel):
         out: dict[str, dict[str, int]] = {}
         if not ids:
             return out
-        pooled_session(self.session, self.CONCURRENCY)
+        pooled_session(self.session, self.CONCURRENCY, self.api)
         batches = chunks(ids, self.METRICS_BATCH)
         if self.batch_reads is None:
             # The first batch tells whether the server has GET /api/v1/statuses (4.3.0+).
@@ -202,7 +202,7 @@ class Mastodon(Channel):
 
     def fetch_replies(self, receipts: list[Receipt]) -> list[Reply]:
         me = self.me()
-        pooled_session(self.session, self.CONCURRENCY)
+        pooled_session(self.session, self.CONCURRENCY, self.api)
 
         def context(receipt: Receipt) -> list[Reply]:
             got = self._read(f"/api/v1/statuses/{receipt.remote_id}/context")

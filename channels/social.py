@@ -191,11 +191,24 @@ def run_concurrently(fn: Callable[[Any], Any], jobs: Sequence, workers: int) -> 
         return list(pool.map(fn, jobs))
 
 
-def pooled_session(session: requests.Session, size: int) -> requests.Session:
-    """Let ``size`` concurrent requests keep their connections (requests' pool holds 10 by default)."""
+def pooled_session(session: requests.Session, size: int, base_url: str | None = None) -> requests.Session:
+    """Ready ``session`` for ``size`` concurrent reads: enough pooled connections (requests keeps 10),
+    and the environment's proxy and CA settings read once instead of on every request (requests'
+    ``trust_env`` walks the whole environment per call, a millisecond each)."""
+    if getattr(session, "_pooled", 0) >= size:
+        return session
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(10, size))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    if session.trust_env and base_url:
+        import os
+
+        session.proxies.update(requests.utils.get_environ_proxies(base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+        session.trust_env = False
+    session._pooled = size
     return session
 
 
