@@ -5,9 +5,10 @@ API facts (developers.forem.com/api/v1, forem/forem ``app/controllers/api/v1/art
 - Headers ``api-key`` and ``Accept: application/vnd.forem.api-v1+json``.
 - ``POST /api/articles`` {"article": {title, body_markdown, published, series, main_image,
   canonical_url, description, tags, organization_id}} → 201 Article (id, url, published_at …);
-  422 ``{"error": "...", "status": 422}``. ``tags`` takes at most 4. The v1 article schema has no
-  ``published_at``: scheduling through the API is an open request (forem/forem#20105), so an entry
-  goes out when the run sends it.
+  422 ``{"error": "...", "status": 422}``. ``tags`` takes at most 4. ``published_at`` was not in
+  the create schema of 2023 (OpenAPI ``ArticleArticle``; forem/forem#20105 asked for API scheduling);
+  the current ``app/controllers/concerns/api/articles_controller.rb`` permits it. We send it only when
+  the rendering put one in ``Post.data``: the calendar, not dev.to, decides when an entry goes out.
 - ``GET /api/articles/me/published?page=&per_page=`` (per_page ≤ 1000) → page_views_count,
   public_reactions_count, comments_count; ``GET /api/articles/me/all`` also lists drafts.
 - ``GET /api/comments?a_id=`` → comment tree (id_code, body_html, user.username, children).
@@ -78,8 +79,9 @@ class DevTo(Channel):
         main_image = data.get("main_image") or next((m.src for m in post.media if m.src.startswith("http")), None)
         if main_image:
             article["main_image"] = main_image
-        if data.get("series"):
-            article["series"] = data["series"]
+        for key in ("series", "published_at"):
+            if data.get(key):
+                article[key] = data[key]
         if self.config.options.get("organization_id") is not None:
             article["organization_id"] = self.config.options["organization_id"]
         return article
