@@ -74,7 +74,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="requests in flight at once (default: each adapter's CONCURRENCY)")
     args = parser.parse_args(argv)
+    if args.workers:
+        Mastodon.CONCURRENCY = Bluesky.CONCURRENCY = args.workers
+    import os
+
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
+          "(client and each server in their own process)")
     ok = True
     print(f"{'platform':10} {'posts':>6} {'requests':>8} {'minimum':>7} {'workers':>7} {'time s':>7} "
           f"{'floor s':>7} {'ratio':>6}")

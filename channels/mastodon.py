@@ -22,9 +22,9 @@ import requests
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
-from .social import (MetricsError, RateGate, chunks, done_parts, html_to_text, idempotency_key, media_bytes,
+from .social import (MetricsError, RateGate, chunks, comparable, done_parts, html_to_text, idempotency_key, media_bytes,
                      parse_time, pooled_session, read, receipt_from, run_concurrently, with_partial)
 
 
@@ -133,12 +133,29 @@ class Mastodon(Channel):
         return media_id
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
-        """The journal says which parts are out. For the rest, delivering again is safe for an hour:
-        the server answers a repeated Idempotency-Key with the status it already created."""
+        """The journal says which parts are confirmed. A repeated Idempotency-Key is only remembered
+        for an hour, so the parts after those are looked for among the account's latest statuses."""
         parts = done_parts(ctx.journal, len(post.parts))
-        if len(parts) == len(post.parts):
-            return receipt_from(parts, ctx)
-        return None
+        if len(parts) < len(post.parts):
+            try:
+                me = self.me()
+            except MetricsError as exc:
+                raise CannotReconcile(str(exc)) from None
+            got = self._read(f"/api/v1/accounts/{me['id']}/statuses", params={"limit": 40})
+            if isinstance(got, Failure):
+                raise CannotReconcile(f"{self.name}: {got.message}")
+            recent = got.json()[::-1]  # oldest first, as the thread was written
+            for i in range(len(parts), len(post.parts)):
+                wanted = comparable(post.parts[i])
+                parent = parts[-1]["id"] if parts else None
+                match = next((st for st in recent if comparable(st.get("content", "")) == wanted
+                              and (st.get("in_reply_to_id") or None) == parent), None)
+                if match is None:
+                    break
+                part = {"id": str(match["id"]), "url": match.get("url")}
+                ctx.journal.put(f"part:{i}", part)
+                parts.append(part)
+        return receipt_from(parts, ctx) if len(parts) == len(post.parts) else None
 
     # -- engagement ---------------------------------------------------------------------------
     @staticmethod

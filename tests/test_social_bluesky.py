@@ -190,3 +190,19 @@ def test_replies_from_the_thread_mark_our_own(server):
     assert [(r.author, r.text, r.ours, r.in_reply_to) for r in replies] == [
         ("ana.bsky.social", "Génial 🎉", False, root), (HANDLE, "Merci !", True, theirs)]
     assert replies[0].url == f"https://bsky.app/profile/ana.bsky.social/post/{theirs.rsplit('/', 1)[1]}"
+
+
+def test_stalled_write_times_out_and_the_retry_finds_the_record(server, monkeypatch):
+    from channels import http
+
+    monkeypatch.setitem(http.request.__kwdefaults__, "timeout", (2, 0.3))
+    server.stall(0.8, path="createRecord")  # the PDS writes, but answers after we stopped waiting
+    journal = Journal()
+    a = adapter(server)
+    first = a.deliver(bsky_post(["slow"]), context(journal=journal))
+    assert isinstance(first, Failure) and first.ambiguous and first.message.startswith("no answer in time")
+    import time
+
+    time.sleep(0.8)
+    again = a.deliver(bsky_post(["slow"]), context(journal=journal))
+    assert not isinstance(again, Failure) and len(server.records) == 1

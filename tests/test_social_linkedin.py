@@ -62,14 +62,14 @@ def test_errors_carry_linkedin_words(server):
 
 
 def test_share_statistics_for_an_organization(server):
-    urns = [f"urn:li:share:{i}" for i in range(1, 46)] + ["urn:li:ugcPost:99"]
+    urns = [f"urn:li:share:{i}" for i in range(1, 2000)] + ["urn:li:ugcPost:99"]
     server.statistics["urn:li:share:3"] = {"impressionCount": 120, "likeCount": 7, "shareCount": 2,
                                            "commentCount": 1, "clickCount": 9}
     a = adapter(server)
     got = a.fetch_metrics([Receipt(u, None, NOW) for u in urns])
-    assert len(server.requests("organizationalEntityShareStatistics")) == 3  # 46 posts, 20 per call
+    assert len(server.requests("organizationalEntityShareStatistics")) == 100  # 2,000 posts, 20 per call
     assert got["urn:li:share:3"] == {"impressions": 120, "likes": 7, "shares": 2, "replies": 1, "clicks": 9}
-    assert "urn:li:ugcPost:99" in got and len(got) == 46
+    assert "urn:li:ugcPost:99" in got and len(got) == 2000
     assert adapter(server, author="urn:li:person:abc").fetch_metrics([Receipt(urns[0], None, NOW)]) == {}
 
 

@@ -122,12 +122,21 @@ def test_dry_run_sends_nothing(server, tmp_path):
     assert len(receipt.parts) == 4 and server.seen == []
 
 
-def test_reconcile_uses_the_journal(server):
+def test_reconcile_uses_the_journal_then_reads_back(server):
     journal = Journal({"part:0": {"id": "1", "url": "u"}})
     a = adapter(server)
     assert a.reconcile(post(["one", "two"]), context(journal=journal)) is None
     journal.put("part:1", {"id": "2", "url": "v"})
     assert a.reconcile(post(["one", "two"]), context(journal=journal)).parts[1]["id"] == "2"
+    # a run died more than an hour ago (the key is forgotten): the parts are found among our statuses
+    server.drop(r"/api/v1/statuses$", times=1)
+    fresh = Journal()
+    a.deliver(post(["Tout est prêt 🚀 https://news.test/x", "Part two"]), context(journal=fresh))
+    found = a.reconcile(post(["Tout est prêt 🚀 https://news.test/x", "Part two"]), context(journal=Journal()))
+    assert found is None  # only part 1 went out
+    a.deliver(post(["Tout est prêt 🚀 https://news.test/x", "Part two"]), context(journal=fresh))
+    found = a.reconcile(post(["Tout est prêt 🚀 https://news.test/x", "Part two"]), context(journal=Journal()))
+    assert [p["id"] for p in found.parts] == list(server.statuses)[-2:]
 
 
 def receipts_for(statuses):

@@ -31,6 +31,7 @@ class MastodonServer(Server):
         ("POST", r"/api/v2/media", "media"),
         ("GET", r"/api/v1/media/(?P<mid>\d+)", "media_show"),
         ("GET", r"/api/v1/accounts/verify_credentials", "verify"),
+        ("GET", r"/api/v1/accounts/(?P<aid>\d+)/statuses", "account_statuses"),
         ("GET", r"/api/v2/instance", "instance"),
     ]
 
@@ -166,6 +167,13 @@ class MastodonServer(Server):
         if (denied := self._auth(seen)):
             return denied
         return Answer(200, dict(ME))
+
+    def account_statuses(self, seen: Seen, aid: str):
+        if (denied := self._auth(seen)):
+            return denied
+        limit = min(int((seen.query.get("limit") or ["20"])[0]), 40)
+        mine = [st for st in self.statuses.values() if st["account"]["id"] == aid]
+        return Answer(200, mine[::-1][:limit])  # newest first
 
     def instance(self, seen: Seen):
         return Answer(200, {"domain": "mastodon.test", "version": self.version,
