@@ -252,7 +252,7 @@ class Bluesky(Channel):
             if isinstance(existing, Failure):
                 return existing
             if existing:
-                return existing
+                return self._ours(existing, record, rkey)
         ctx.journal.put(f"sent:{index}", True)
         got = self.call("POST", "com.atproto.repo.createRecord",
                         json={"repo": self.auth["did"], "collection": POST, "rkey": rkey, "record": record})
@@ -261,10 +261,16 @@ class Bluesky(Channel):
                 # A dropped answer, or the 500 a PDS gives for a key already taken: ask for the record.
                 existing = self.get_record(rkey)
                 if isinstance(existing, dict):
-                    return existing
+                    return self._ours(existing, record, rkey)
             return got
         body = got.json()
         return self._part(body["uri"], body["cid"], rkey)
+
+    def _ours(self, existing: dict, record: dict, rkey: str) -> dict | Failure:
+        """The record found under our key must be the one we meant to write."""
+        if existing.get("text") != record["text"]:
+            return Failure(f"record key {rkey} already holds another post; clear this entry's journal to choose a new key")
+        return {k: v for k, v in existing.items() if k != "text"}
 
     def get_record(self, rkey: str) -> dict | None | Failure:
         got = self.call("GET", "com.atproto.repo.getRecord",
@@ -274,7 +280,7 @@ class Bluesky(Channel):
                 return None
             return got
         body = got.json()
-        return self._part(body["uri"], body["cid"], rkey)
+        return {**self._part(body["uri"], body["cid"], rkey), "text": (body.get("value") or {}).get("text")}
 
     def _embed(self, post: Post, ctx: DeliveryContext) -> dict | Failure:
         media = post.media[0]
@@ -307,8 +313,9 @@ class Bluesky(Channel):
                 from .base import CannotReconcile
 
                 raise CannotReconcile(f"{self.name}: {found.message}")
-            if not found:
+            if not found or found.get("text") != post.parts[i]:
                 break
+            found = {k: v for k, v in found.items() if k != "text"}
             ctx.journal.put(f"part:{i}", found)
             parts.append(found)
         return receipt_from(parts, ctx) if len(parts) == len(post.parts) else None

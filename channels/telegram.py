@@ -12,6 +12,8 @@ API facts (core.telegram.org/bots/api):
 """
 from __future__ import annotations
 
+import re
+
 from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post
@@ -51,7 +53,12 @@ class Telegram(Channel):
             # The token is part of the URL: never let it reach a message.
             token = self.secret("token")
             message = got.message.replace(token, "<token>") if token else got.message
-            return Failure(message, retryable=got.retryable, retry_after=got.retry_after, status=got.status,
+            retry_after = got.retry_after
+            if got.status == 429 and retry_after is None:
+                # The wait is in the body: "Too Many Requests: retry after 7" (parameters.retry_after).
+                m = re.search(r"retry after (\d+)", message)
+                retry_after = float(m.group(1)) if m else None
+            return Failure(message, retryable=got.retryable, retry_after=retry_after, status=got.status,
                            ambiguous=got.ambiguous)
         message = got.json()["result"]
         return {"id": str(message["message_id"]), "url": self._link(message)}

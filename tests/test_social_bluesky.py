@@ -206,3 +206,14 @@ def test_stalled_write_times_out_and_the_retry_finds_the_record(server, monkeypa
     time.sleep(0.8)
     again = a.deliver(bsky_post(["slow"]), context(journal=journal))
     assert not isinstance(again, Failure) and len(server.records) == 1
+
+
+def test_a_key_holding_another_post_is_not_taken_for_ours(server):
+    journal = Journal()
+    a = adapter(server)
+    a.deliver(bsky_post(["first entry"]), context(journal=journal))
+    other = Journal({"rkey:0": journal.get("rkey:0")})  # the same key, chosen by another entry
+    failed = a.deliver(bsky_post(["second entry"]), context(journal=other))
+    assert failed.message == (f"record key {journal.get('rkey:0')} already holds another post; "
+                              "clear this entry's journal to choose a new key")
+    assert not failed.retryable and len(server.records) == 1
