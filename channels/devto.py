@@ -26,7 +26,7 @@ from newsroom import schema as s
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
 from .social import (Found, MetricsError, RateGate, done_parts, html_to_text, parse_time, read, receipt_from,
-                     with_partial, write_part)
+                     write_part)
 
 ACCEPT = "application/vnd.forem.api-v1+json"
 

@@ -16,10 +16,6 @@ mastodon/mastodon ``app/controllers/api/v1/statuses_controller.rb``:
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
-import requests
-
 from newsroom import schema as s
 
 from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply

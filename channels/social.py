@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import requests
 
-from .base import DeliveryContext, Failure, Journal, Media, Post, Receipt
-from .http import RateLimit, parse_retry_after, read_rate_limit, request
+from .base import DeliveryContext, Failure, Journal, Media, Receipt
+from .http import RateLimit, read_rate_limit, request
 
 
 # -- thread progress ------------------------------------------------------------------------------
@@ -233,7 +233,8 @@ def write_part(ctx: DeliveryContext, index: int, send: Callable[[], dict | Failu
     journal = ctx.journal
     if journal.get(f"sent:{index}") and not journal.get(f"part:{index}"):
         if find is None:
-            return Failure(f"part {index + 1} may already have gone out and this platform offers no way to "
+            what = f"part {index + 1}" if index >= 0 else "the image"
+            return Failure(f"{what} may already have gone out and this platform offers no way to "
                            "check: look at the channel and record or clear the entry by hand")
         found = find()
         if isinstance(found, Failure):

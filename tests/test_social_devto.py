@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.base import Failure, Journal, Media, Receipt
+from channels.base import Journal, Media, Receipt
 from channels.devto import DevTo
 from channels.social import MetricsError
 from tests.servers import NOW, channel, context, post

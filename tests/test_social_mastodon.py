@@ -11,7 +11,7 @@ from channels.mastodon import Mastodon
 from channels.social import MetricsError, idempotency_key
 from tests.servers import NOW, PNG, channel, context, image, post
 from tests.servers.base import multipart
-from tests.servers.mastodon import ME, MastodonServer
+from tests.servers.mastodon import MastodonServer
 
 ENV = {"MASTODON_TOKEN": "secret-token"}
 OPTIONS = {"instance": "https://mastodon.test", "token": "env:MASTODON_TOKEN", "visibility": "unlisted"}

@@ -14,7 +14,7 @@ instance.md) and the server's statuses controller:
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from .base import Answer, Seen, Server, multipart
 
