@@ -111,3 +111,25 @@ def test_metrics_pause_until_the_epoch_reset(server):
 def test_metrics_error(server):
     with pytest.raises(MetricsError, match="^x: HTTP 401: Unauthorized$"):
         adapter(server, {"X_TOKEN": "bad"}).fetch_metrics([Receipt("1", None, NOW)])
+
+
+def test_real_payload_from_tweepy_cassette(server):
+    """A timeline answer recorded from the X API by Tweepy (tweepy/tweepy cassettes/test_client_get_tweets.yaml):
+    links come back as t.co, so the read-back must still recognise our own text."""
+    import json
+    from pathlib import Path
+
+    from requests.structures import CaseInsensitiveDict
+
+    from channels.http import read_rate_limit
+
+    recorded = json.loads((Path(__file__).parent / "fixtures" / "social" / "x_get_tweets.json").read_text())
+    limit = read_rate_limit(CaseInsensitiveDict(recorded["headers"]), "x-rate-limit-")
+    assert (limit.limit, limit.remaining, limit.reset) == (300, 298, 1665183228.0)
+    server.fail(200, recorded["body"], path=r"/2/users/\d+/tweets", headers=recorded["headers"])
+    ours = ("It’s finally here! 🥁 Say hello to the new #TwitterAPI.\n\nWe’re rebuilding the Twitter API v2 from the "
+            "ground up to better serve our developer community. And today’s launch is only the beginning.\n\n"
+            "https://blog.twitter.com/developer/en_us/topics/tools/2020/introducing_new_twitter_api "
+            "https://twitter.com/TwitterDev/status/1293593516040269825/photo/1")
+    receipt = adapter(server).reconcile(post([ours], type="x"), context())
+    assert receipt.remote_id == "1293593516040269825"
