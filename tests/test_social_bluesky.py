@@ -217,3 +217,17 @@ def test_a_key_holding_another_post_is_not_taken_for_ours(server):
     assert failed.message == (f"record key {journal.get('rkey:0')} already holds another post; "
                               "clear this entry's journal to choose a new key")
     assert not failed.retryable and len(server.records) == 1
+
+
+def test_connection_dropped_mid_thread_resumes_the_reply_chain(server, tmp_path):
+    journal = Journal()
+    server.drop("createRecord", skip=2)  # parts 1 and 2 answered, part 3 written but unanswered
+    server.drop("getRecord")
+    a = adapter(server)
+    failed = a.deliver(bsky_post(PARTS, media=[image(tmp_path)]), context(journal=journal))
+    assert failed.message.startswith("part 3 of 4: connection failed") and len(failed.partial) == 2
+    done = a.deliver(bsky_post(PARTS, media=[image(tmp_path)]), context(journal=journal))
+    assert [server.records[p["id"]]["value"]["text"] for p in done.parts] == PARTS
+    assert len(server.records) == 4
+    last = server.records[done.parts[3]["id"]]["value"]["reply"]
+    assert last["parent"]["uri"] == done.parts[2]["id"] and last["root"]["uri"] == done.parts[0]["id"]

@@ -5,8 +5,8 @@ Each platform module declares routes (method, path pattern) → handler; the bas
 wrong on demand:
 
 - ``fail(status, body, times=1, path=None)``: answer the next matching requests with an error;
-- ``drop(path, times=1)``: process the next matching request, then close the connection unanswered
-  (the write happened; the client cannot know);
+- ``drop(path, times=1, skip=0)``: process the next matching request (after ``skip`` of them), then
+  close the connection unanswered (the write happened; the client cannot know);
 - ``stall(seconds, path=None, times=1)``: wait before answering (a read timeout on the client);
 - ``latency``: seconds added to every request (benchmarks);
 - ``rate_limit(remaining, reset_in)``: the budget reported in the platform's rate-limit headers.
@@ -55,6 +55,7 @@ class _Mode:
     body: object = None
     seconds: float = 0.0
     headers: dict = field(default_factory=dict)
+    skip: int = 0  # let this many matching requests through first
 
 
 class Server:
@@ -97,8 +98,8 @@ class Server:
     def fail(self, status: int, body=None, *, times: int = 1, path: str | None = None, headers=None):
         self.modes.append(_Mode("fail", path, times, status=status, body=body, headers=headers or {}))
 
-    def drop(self, path: str | None = None, *, times: int = 1):
-        self.modes.append(_Mode("drop", path, times))
+    def drop(self, path: str | None = None, *, times: int = 1, skip: int = 0):
+        self.modes.append(_Mode("drop", path, times, skip=skip))
 
     def stall(self, seconds: float, *, path: str | None = None, times: int = 1):
         self.modes.append(_Mode("stall", path, times, seconds=seconds))
@@ -107,6 +108,9 @@ class Server:
         with self.lock:
             for mode in self.modes:
                 if mode.kind == kind and mode.times > 0 and (mode.path is None or re.search(mode.path, path)):
+                    if mode.skip > 0:
+                        mode.skip -= 1
+                        continue
                     mode.times -= 1
                     return mode
         return None
