@@ -231,3 +231,16 @@ def test_connection_dropped_mid_thread_resumes_the_reply_chain(server, tmp_path)
     assert len(server.records) == 4
     last = server.records[done.parts[3]["id"]]["value"]["reply"]
     assert last["parent"]["uri"] == done.parts[2]["id"] and last["root"]["uri"] == done.parts[0]["id"]
+
+
+def test_real_post_views_from_the_appview_snapshots(server):
+    """postViews as Bluesky's AppView returns them in its own tests
+    (bluesky-social/atproto packages/bsky/tests/views/__snapshots__/posts.test.ts.snap)."""
+    import json
+    from pathlib import Path
+
+    recorded = json.loads((Path(__file__).parent / "fixtures" / "social" / "bluesky_get_posts.json").read_text())
+    server.fail(200, recorded["body"], path="getPosts")
+    got = adapter(server).fetch_metrics([Receipt("record(0)", None, NOW), Receipt("record(2)", None, NOW)])
+    assert got == {"record(0)": {"likes": 0, "shares": 0, "replies": 0, "quotes": 0, "bookmarks": 0},
+                   "record(2)": {"likes": 3, "shares": 1, "replies": 2, "quotes": 0, "bookmarks": 0}}
