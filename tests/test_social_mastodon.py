@@ -228,3 +228,13 @@ def test_real_payloads_from_mastodon_py_cassette(server):
     assert (limit.limit, limit.remaining) == (300, 217) and limit.reset == 1669064400.065866
     server.fail(200, recorded["context"]["body"], path=r"/context$")
     assert adapter(server).fetch_replies([Receipt(status["id"], status["url"], NOW)]) == []
+
+
+def test_repeated_idempotency_key_returns_the_same_statuses(server):
+    first = adapter(server).deliver(post(PARTS), context())
+    # the journal is lost (a run killed before it was saved): the same entry key, the same statuses
+    second = adapter(server).deliver(post(PARTS), context())
+    assert [p["id"] for p in second.parts] == [p["id"] for p in first.parts]
+    assert len(server.statuses) == 4 and len(server.requests(r"/api/v1/statuses$", "POST")) == 8
+    other = adapter(server).deliver(post(PARTS[:1]), context(key="2026/other|mastodon|abc123"))
+    assert other.remote_id not in [p["id"] for p in first.parts] and len(server.statuses) == 5
