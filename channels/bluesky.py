@@ -33,7 +33,7 @@ import requests
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
 from .social import (MetricsError, RateGate, chunks, done_parts, media_bytes, parse_time, pooled_session,
                      read, receipt_from, run_concurrently, with_partial)
@@ -305,13 +305,9 @@ class Bluesky(Channel):
             if not rkey:
                 break
             if self.login():
-                from .base import CannotReconcile
-
                 raise CannotReconcile(f"{self.name}: cannot sign in to check record {rkey}")
             found = self.get_record(rkey)
             if isinstance(found, Failure):
-                from .base import CannotReconcile
-
                 raise CannotReconcile(f"{self.name}: {found.message}")
             if not found or found.get("text") != post.parts[i]:
                 break

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
 from .social import (Found, MetricsError, RateGate, done_parts, html_to_text, parse_time, read, receipt_from,
                      write_part)
@@ -124,8 +124,6 @@ class DevTo(Channel):
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
         found = self.find(self.article(post)["canonical_url"])
         if isinstance(found, Failure):
-            from .base import CannotReconcile
-
             raise CannotReconcile(f"{self.name}: {found.message}")
         if found is None:
             return None

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
 from .social import (Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session, read,
                      receipt_from, run_concurrently, with_partial, write_part)
@@ -148,8 +148,6 @@ class LinkedIn(Channel):
             return receipt_from(done, ctx)
         found = self.find(post.parts[0])
         if isinstance(found, Failure):
-            from .base import CannotReconcile
-
             raise CannotReconcile(f"{self.name}: {found.message}")
         if found is None:
             return None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
 from .social import (Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session,
                      read, receipt_from, run_concurrently, with_partial, write_part)
@@ -135,8 +135,6 @@ class X(Channel):
         for i in range(len(parts), len(post.parts)):
             found = self.find(post.parts[i])
             if isinstance(found, Failure):
-                from .base import CannotReconcile
-
                 raise CannotReconcile(f"{self.name}: {found.message}")
             if found is None:
                 break
