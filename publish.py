@@ -167,14 +167,27 @@ def new(obj: dict, title: str, channels: tuple[str, ...], at: str | None, campai
     click.echo(f"created {path}")
 
 
+def reference_sections() -> tuple:
+    """Reference sections owned by the layers above channels (publish.yml's pull: and listen:)."""
+    from reports.settings import LISTEN, PULL
+
+    return (("Engagement pull", "Keys under `pull:` in publish.yml (`publish.py pull`).", PULL, "pull."),
+            ("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
+             "`publish.py pull`.", LISTEN, "listen."))
+
+
+def reference_text() -> str:
+    from channels.reference import render
+
+    return render(reference_sections())
+
+
 @cli.command()
 @click.option("--write", is_flag=True, help="Write docs/reference.md instead of printing it.")
 @click.pass_obj
 def reference(obj: dict, write: bool) -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
-    from channels.reference import render
-
-    text = render()
+    text = reference_text()
     if write:
         target = Path(__file__).resolve().parent / "docs" / "reference.md"
         target.write_text(text, encoding="utf-8")
