@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import jinja2
@@ -69,13 +70,18 @@ HASHTAG_STYLE = {"devto": ("lower", text.DEVTO_MAX_TAGS), "linkedin": ("camel", 
 
 
 def hashtags_for(tags, channel_type: str = "", limit: int | None = None) -> list[str]:
+    return list(_hashtags(tuple(str(t) for t in tags or ()), channel_type, limit))
+
+
+@lru_cache(maxsize=4096)
+def _hashtags(tags: tuple[str, ...], channel_type: str, limit: int | None) -> tuple[str, ...]:
     style, default_limit = HASHTAG_STYLE.get(channel_type, ("camel", 5))
     out: list[str] = []
-    for tag in tags or ():
-        h = hashtag(str(tag), style)
+    for tag in tags:
+        h = hashtag(tag, style)
         if h and h.casefold() not in {o.casefold() for o in out}:
             out.append(h)
-    return out[: limit if limit is not None else default_limit]
+    return tuple(out[: limit if limit is not None else default_limit])
 
 
 _SENTENCE = regex.compile(r"[.!?…。！？](?=\s|$)")

@@ -151,7 +151,7 @@ def render_problems(project: Project, now: datetime) -> list[Problem]:
             channel = channels.get(name)
             if channel is None:
                 channel = channels[name] = registry.build(config, {})
-            problems.extend(render_post(project, item, channel).problems)
+            problems.extend(render_post(project, item, channel, quick=True).problems)
     return problems
 
 

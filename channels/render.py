@@ -62,14 +62,25 @@ class Engine:
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False, cache_size=-1)
         self.env.filters.update(filters.FILTERS)
         self._needs: dict[str, frozenset[str] | None] = {}
+        self._display: dict[str, str] = {}
+        self._exists: dict[str, bool] = {}
         self._bodies: dict[tuple, Body] = {}
 
     # -- templates ------------------------------------------------------------------------------
     def exists(self, name: str) -> bool:
-        return any((f / name).is_file() for f in self.folders)
+        found = self._exists.get(name)
+        if found is None:
+            found = self._exists[name] = any((f / name).is_file() for f in self.folders)
+        return found
 
     def display(self, name: str) -> str:
         """templates/<name> as the user finds it (the project's copy, or the shipped default)."""
+        shown = self._display.get(name)
+        if shown is None:
+            shown = self._display[name] = self._find(name)
+        return shown
+
+    def _find(self, name: str) -> str:
         for folder in self.folders:
             if (folder / name).is_file():
                 try:
@@ -112,13 +123,13 @@ class Engine:
             raise RenderError(self.display(name), _template_line(exc, tpl), _describe(exc)) from None
 
     # -- bodies ---------------------------------------------------------------------------------
-    def body(self, item: Item, segment: str | None, base: str) -> Body:
-        key = (item.path, item.revision, segment, base)
+    def body(self, item: Item, segment: str | None, base: str, quick: bool = False) -> Body:
+        key = (item.path, item.revision, segment, base, quick)
         body = self._bodies.get(key)
         if body is None:
             if len(self._bodies) >= self.BODY_CACHE:
                 self._bodies.pop(next(iter(self._bodies)))
-            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base)
+            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base, quick)
         return body
 
 
@@ -160,6 +171,13 @@ def engine_for(project: Project) -> Engine:
 
 # -- the context ----------------------------------------------------------------------------------
 def channel_info(channel: Channel) -> ChannelInfo:
+    info = getattr(channel, "_template_info", None)
+    if info is None:
+        info = channel._template_info = _channel_info(channel)
+    return info
+
+
+def _channel_info(channel: Channel) -> ChannelInfo:
     from newsroom.schema import SecretRef
 
     rule = text.rule_for(channel.TYPE, channel.config.options)
@@ -169,7 +187,8 @@ def channel_info(channel: Channel) -> ChannelInfo:
                        utm_medium=channel.config.utm_medium or channel.MEDIUM, options=options)
 
 
-def build_context(project: Project, item: Item, channel: Channel, segment: str | None) -> TemplateContext:
+def build_context(project: Project, item: Item, channel: Channel, segment: str | None,
+                  quick: bool = False) -> TemplateContext:
     settings = project.settings
     site = settings.site
     base = site.url.rstrip("/")
@@ -195,20 +214,24 @@ def build_context(project: Project, item: Item, channel: Channel, segment: str |
         segment_description=settings.segments.get(segment) if segment else None,
         channel=info, site=site, author=item.author or site.author,
         thread=bool(channel.SUPPORTS_THREADS and override is not None and override.thread),
-        publish_at=publish_at, body=engine_for(project).body(item, segment, base), link_transform=transform,
+        publish_at=publish_at, body=engine_for(project).body(item, segment, base, quick), link_transform=transform,
         segments=dict(settings.segments))
 
 
 # -- posts ------------------------------------------------------------------------------------------
-def render_post(project: Project, item: Item, channel: Channel, *, segment: str | None = None) -> Post:
+def render_post(project: Project, item: Item, channel: Channel, *, segment: str | None = None,
+                quick: bool = False) -> Post:
     """The post ``item`` makes on ``channel`` (for ``segment``), with its parts, their lengths by the
-    channel's rule and every problem found on the way."""
+    channel's rule and every problem found on the way.
+
+    ``quick`` (for ``check``): HTML bodies (blog, email) get a cheap stand-in instead of the Markdown
+    conversion; every template still renders and every text is still measured."""
     override = item.channels.get(channel.name)
     if segment is None and override is not None and override.segment:
         segment = override.segment
     engine = engine_for(project)
     rule = text.rule_for(channel.TYPE, channel.config.options)
-    ctx = build_context(project, item, channel, segment)
+    ctx = build_context(project, item, channel, segment, quick)
     post = Post(channel=channel.name, type=channel.TYPE, item_id=item.id, item_path=item.path,
                 revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
                 limit=rule.limit)
@@ -316,23 +339,19 @@ def _webhook(engine, post, ctx, channel, override, rule, where) -> None:
 
 def _blog(engine, post, ctx, channel, override, rule, where) -> None:
     """The blog builds its pages itself: it gets the sanitised body HTML and its plain text."""
+    _alt_problems(post, ctx, where)
+    if ctx.body.quick:  # check: nothing here can go over a limit or fail a template
+        return
     post.html = str(ctx.body_html)
     post.text = ctx.body_text
     post.data["excerpt"] = ctx.excerpt
-    _alt_problems(post, ctx, where)
 
 
 def _alt_problems(post: Post, ctx: TemplateContext, where: _Where) -> None:
-    for src in ctx.body.images_without_alt:
-        post.problems.append(Problem(post.item_path, _body_line(ctx.item, src), "body",
+    item = ctx.item
+    for n, src in ctx.body.images_without_alt:
+        post.problems.append(Problem(post.item_path, item.body_line + n - 1 if item.body_line else None, "body",
                                      f"image '{src}' has no alt text: write ![what it shows]({src})"))
-
-
-def _body_line(item: Item, needle: str) -> int | None:
-    for n, line in enumerate(item.body.splitlines(), 0):
-        if needle and needle in line:
-            return item.body_line + n if item.body_line else None
-    return item.body_line or None
 
 
 def _email_one(engine, ctx: TemplateContext, channel, override) -> tuple[str, str, str, list[str]]:
@@ -359,7 +378,7 @@ def _email(engine, post, ctx, channel, override, rule, where) -> None:
         for seg in ctx.item.segments:
             # the same context for another segment: only the segment fields and the body change
             seg_ctx = replace(ctx, segment=seg, segment_description=_segment_description(ctx, seg),
-                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/")))
+                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), ctx.body.quick))
             subject, html, txt, _ = _email_one(engine, seg_ctx, channel, override)
             variants.append({"segment": seg, "subject": subject, "html": html, "text": txt})
         post.data["variants"] = variants

@@ -20,6 +20,8 @@ _GRAPHEME = regex.compile(r"\X")
 
 def graphemes(text: str) -> int:
     """User-perceived characters (Unicode extended grapheme clusters, UAX #29)."""
+    if text.isascii():  # every ASCII character is a cluster of its own, except CR LF
+        return len(text) - text.count("\r\n")
     return len(_GRAPHEME.findall(text))
 
 
@@ -41,8 +43,9 @@ _MENTION_RE = regex.compile(r"(?<![\w/@])@(\w[\w.]*\w|\w)@[\w-]+(?:\.[\w-]+)+")
 
 
 def mastodon_length(text: str, url_weight: int = 23) -> int:
-    countable = URL_RE.sub("x" * url_weight, text)
-    countable = _MENTION_RE.sub(lambda m: "@" + m.group(1), countable)
+    countable = URL_RE.sub("x" * url_weight, text) if "://" in text else text
+    if "@" in countable:
+        countable = _MENTION_RE.sub(lambda m: "@" + m.group(1), countable)
     return graphemes(countable)
 
 
