@@ -316,3 +316,23 @@ def test_shipped_templates_use_only_documented_variables():
     for name in names:
         used = meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
         assert used <= known, (name, used - known)
+
+
+def test_a_link_longer_than_a_part_is_reported_not_cut(project):
+    link = "https://docs.news.test/" + "very-long-path/" * 25
+    body = f"Intro sentence here. Then the link {link} and more words after it.\n"
+    root = project({"content/a.md": item("A", body=body, channels={"bluesky": {"thread": True}})}, settings=SETTINGS)
+    post = render(root, "content/a.md", "bluesky")
+    assert any(link in part for part in post.parts)
+    over = [p.message for p in post.problems]
+    assert len(over) == 1 and over[0].startswith("bluesky: part ")
+    assert over[0].endswith("a link is never cut, so shorten the link or the text around it")
+
+
+def test_render_cli_html_format_escapes_and_frames_the_email(project, cli):
+    root = project({"content/a.md": item("Fish & <chips>", channels=["mastodon", "newsletter"])}, settings=SETTINGS)
+    result = cli(root, "render", "content/a.md", "--format", "html")
+    assert result.exit_code == 0
+    out = result.output
+    assert out.startswith("<!DOCTYPE html>") and "<title>Preview: Fish &amp; &lt;chips&gt;</title>" in out
+    assert "<iframe sandbox srcdoc=" in out
