@@ -10,6 +10,7 @@ block left open, an image without alt text) are returned on ``Post.problems``, n
 """
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import replace
 from functools import lru_cache
@@ -59,9 +60,10 @@ class Engine:
             # HTML templates only: a post for Mastodon must not turn & into &amp;.
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html", "htm"),
                                                 disabled_extensions=(), default_for_string=False, default=False),
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False, cache_size=-1)
+            # auto_reload: a long-running scheduler picks up edited templates (one stat per render)
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=True, cache_size=-1)
         self.env.filters.update(filters.FILTERS)
-        self._needs: dict[str, frozenset[str] | None] = {}
+        self._needs: dict[str, tuple[jinja2.Template, frozenset[str] | None]] = {}
         self._display: dict[str, str] = {}
         self._exists: dict[str, bool] = {}
         self._bodies: dict[tuple, Body] = {}
@@ -97,10 +99,12 @@ class Engine:
                               + ", ".join(self._folder_names()) + ")") from None
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(self.display(name), exc.lineno, exc.message or "syntax error") from None
-        if name not in self._needs:
+        known = self._needs.get(name)
+        if known is None or known[0] is not tpl:  # new, or reloaded after an edit
             source = self.env.loader.get_source(self.env, name)[0]
             ast = self.env.parse(source)
-            self._needs[name] = (None if list(meta.find_referenced_templates(ast))
+            # the variables this template reads; a template that includes others gets them all
+            self._needs[name] = (tpl, None if list(meta.find_referenced_templates(ast))
                                  else frozenset(meta.find_undeclared_variables(ast)))
         return tpl
 
@@ -116,7 +120,7 @@ class Engine:
     def render(self, name: str, ctx: TemplateContext) -> str:
         tpl = self.template(name)
         try:
-            return tpl.render(ctx.as_dict(self._needs.get(name))).strip("\n")
+            return tpl.render(ctx.as_dict(self._needs[name][1])).strip("\n")
         except RenderError:
             raise
         except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's problem
@@ -148,8 +152,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, jinja2.UndefinedError):
         message = str(exc)
         # "'newsroom.model.Item object' has no attribute 'subtitle'" → "item has no attribute 'subtitle'"
-        import re
-
         m = re.match(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '([^']+)'", message)
         if m:
             return f"{_TYPE_NAMES.get(m.group(1), m.group(1))} has no attribute '{m.group(2)}' (see docs/templates.md)"
@@ -195,10 +197,8 @@ def build_context(project: Project, item: Item, channel: Channel, segment: str |
     info = channel_info(channel)
     url = item_url(project, item)
     override = item.channels.get(channel.name)
-    publish_at = None
-    if item.publish_at is not None:
-        publish_at = item.publish_at.astimezone(item.timezone or settings.timezone) if (item.timezone or settings.timezone) \
-            else item.publish_at
+    tz = item.timezone or settings.timezone
+    publish_at = item.publish_at.astimezone(tz) if item.publish_at is not None and tz else item.publish_at
     transform = None
     if channel.TYPE == "email":
         own = urlsplit(base).netloc

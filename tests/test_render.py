@@ -336,3 +336,16 @@ def test_render_cli_html_format_escapes_and_frames_the_email(project, cli):
     out = result.output
     assert out.startswith("<!DOCTYPE html>") and "<title>Preview: Fish &amp; &lt;chips&gt;</title>" in out
     assert "<iframe sandbox srcdoc=" in out
+
+
+def test_an_edited_template_is_picked_up_with_its_new_variables(project):
+    import os
+
+    root = project({"content/a.md": item("A", summary="S", channels=["mastodon"]),
+                    "templates/mastodon/post.j2": "{{ title }}\n"}, settings=SETTINGS)
+    assert render(root, "content/a.md", "mastodon").parts == ["A"]
+    tpl = root / "templates/mastodon/post.j2"
+    tpl.write_text("{{ title }} / {{ summary }}\n", encoding="utf-8")
+    stat = tpl.stat()
+    os.utime(tpl, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert render(root, "content/a.md", "mastodon").parts == ["A / S"]
