@@ -314,6 +314,9 @@ def _social(engine: Engine, post: Post, ctx: TemplateContext, channel: Channel, 
         parts = [body]
     _measure(post, rule, parts, source, where, channel, override)
     post.text = body
+    # how the parts are written: plain text (send Telegram without parse_mode, LinkedIn escapes its
+    # "little text" reserved characters itself), Discord Markdown, or Slack mrkdwn
+    post.data["format"] = TEXT_FORMATS.get(channel.TYPE, "text")
 
 
 def _slack(engine, post, ctx, channel, override, rule, where) -> None:
@@ -409,4 +412,5 @@ def _devto(engine, post, ctx, channel, override, rule, where) -> None:
         post.data["organization_id"] = channel.config.options["organization_id"]
 
 
+TEXT_FORMATS = {"discord": "markdown", "slack": "mrkdwn"}
 RENDERERS = {"blog": _blog, "email": _email, "devto": _devto, "slack": _slack, "webhook": _webhook}
