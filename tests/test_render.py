@@ -349,3 +349,25 @@ def test_an_edited_template_is_picked_up_with_its_new_variables(project):
     stat = tpl.stat()
     os.utime(tpl, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
     assert render(root, "content/a.md", "mastodon").parts == ["A / S"]
+
+
+def test_templates_never_see_secrets(project):
+    root = project({"content/a.md": item("A", channels=["mastodon"]),
+                    "templates/mastodon/post.j2": "{{ channel.options.token }}\n"}, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert [p.message for p in post.problems] == [
+        "templates/mastodon/post.j2:1: the mapping has no attribute 'token' (see docs/templates.md)"]
+
+
+def test_webhook_payload_and_text_formats(project):
+    settings = SETTINGS + "  hook:\n    type: webhook\n    url: env:HOOK\n    signing_secret: env:HOOK_SECRET\n" \
+                          "  tg:\n    type: telegram\n    token: env:TG\n    chat_id: '@t'\n"
+    root = project({"content/a.md": item("A <b>", summary="S", tags=["t"], channels=["hook", "tg", "team-slack"])},
+                   settings=settings)
+    hook = render(root, "content/a.md", "hook")
+    payload = hook.data["payload"]
+    assert payload["event"] == "item.published" and payload["title"] == "A <b>"
+    assert payload["link"] == "https://news.test/a/?utm_source=hook&utm_medium=webhook"
+    assert hook.parts == ["A <b>: https://news.test/a/?utm_source=hook&utm_medium=webhook"]
+    assert render(root, "content/a.md", "tg").data["format"] == "text"
+    assert render(root, "content/a.md", "team-slack").data["format"] == "mrkdwn"
