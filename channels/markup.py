@@ -203,7 +203,11 @@ _FOOTREF = re.compile(r"\[\^([^\]]+)\]")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_EMPH = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+# emphasis markers: * anywhere, _ only at word edges (snake_case stays), ~~ for strike-through;
+# the content may not hold the marker, which keeps matching linear on long paragraphs
+_EMPH_STAR = re.compile(r"(\*{1,3})(?=\S)([^*]+?)(?<=\S)\1")
+_EMPH_UNDER = re.compile(r"(?<!\w)(_{1,3})(?=\S)([^_]+?)(?<=\S)\1(?!\w)")
+_STRIKE = re.compile(r"~~(?=\S)([^~]+?)(?<=\S)~~")
 _CODE = re.compile(r"`+([^`]*)`+")
 _RAW_A = re.compile(r"""<a\b[^>]*?\shref=["']([^"']+)["'][^>]*>(.*?)</a\s*>""", re.I | re.S)
 
@@ -222,10 +226,12 @@ def _inline_text(line: str) -> str:
         line = _FOOTREF.sub(r"[\1]", line)
     if "`" in line:
         line = _CODE.sub(r"\1", line)
-    if "*" in line or "_" in line or "~" in line:
-        prev = None
-        while prev != line:  # nested emphasis: ***x*** and **_x_**
-            prev, line = line, _EMPH.sub(r"\2", line)
+    if "*" in line:
+        line = _EMPH_STAR.sub(r"\2", line)
+    if "_" in line:
+        line = _EMPH_UNDER.sub(r"\2", line)
+    if "~~" in line:
+        line = _STRIKE.sub(r"\1", line)
     return htmllib.unescape(line) if "&" in line else line
 
 

@@ -108,6 +108,14 @@ class Engine:
                                  else frozenset(meta.find_undeclared_variables(ast)))
         return tpl
 
+    def reads_segment(self, names: list[str]) -> bool:
+        """Whether any of these (rendered) templates reads the segment or includes others."""
+        for name in names:
+            needs = self._needs[name][1] if name in self._needs else None
+            if needs is None or "segment" in needs or "segment_description" in needs:
+                return True
+        return False
+
     def _folder_names(self) -> list[str]:
         out = []
         for f in self.folders:
@@ -373,15 +381,22 @@ def _email_one(engine, ctx: TemplateContext, channel, override) -> tuple[str, st
 
 def _email(engine, post, ctx, channel, override, rule, where) -> None:
     """A newsletter: subject, HTML and text; one variant per segment when the item has segments."""
+    quick = ctx.body.quick
+    if quick:  # check: nothing in an email is measured, so its text part needs no conversion either
+        ctx.__dict__["body_text"] = ctx.body.selected
     post.subject, post.html, post.text, names = _email_one(engine, ctx, channel, override)
     post.template = names[0]
     _alt_problems(post, ctx, where)
+    if quick and not engine.reads_segment(names):
+        return  # variants differ only in their (stand-in) body: nothing more to check
     if ctx.segment is None and ctx.item.segments:
         variants = []
         for seg in ctx.item.segments:
             # the same context for another segment: only the segment fields and the body change
             seg_ctx = replace(ctx, segment=seg, segment_description=_segment_description(ctx, seg),
-                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), ctx.body.quick))
+                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), quick))
+            if quick:
+                seg_ctx.__dict__["body_text"] = seg_ctx.body.selected
             subject, html, txt, _ = _email_one(engine, seg_ctx, channel, override)
             variants.append({"segment": seg, "subject": subject, "html": html, "text": txt})
         post.data["variants"] = variants

@@ -177,22 +177,35 @@ def _pieces(atom: str, budget: int, measure: Callable[[str], int]) -> list[str]:
     return out
 
 
-def _pack(text: str, budget: int, measure: Callable[[str], int]) -> list[str]:
+def _pack(text: str, budget: int, measure: Callable[[str], int], exact: bool = False) -> list[str]:
+    """Greedy packing of sentences (or words) into parts within ``budget``.
+
+    Every rule here adds up across whitespace (a URL or a grapheme never spans a space), so a part's
+    length is kept as a running sum instead of measuring the growing text again for every piece;
+    ``split_thread`` verifies the result and packs again with ``exact`` measuring if it is off."""
     parts: list[str] = []
-    current = ""
+    current, size = "", 0  # size: measure(current), trailing whitespace included
+
+    def fits(piece: str) -> bool:
+        if exact:
+            return measure((current + piece).rstrip()) <= budget
+        return size + measure(piece.rstrip()) <= budget
+
     for atom in _atoms(text):
         candidates = [atom] if measure(atom.rstrip()) <= budget else _pieces(atom, budget, measure)
         for piece in candidates:
-            if current and measure((current + piece).rstrip()) > budget:
+            if current and not fits(piece):
                 # Prefer ending a part at a paragraph when that still fills at least half of it.
                 cut = current.rstrip().rfind("\n\n")
                 if cut > 0 and measure(current[:cut]) * 2 >= budget:
                     parts.append(current[:cut].rstrip())
                     current = current[cut:].lstrip()
-                if current and measure((current + piece).rstrip()) > budget:
+                    size = measure(current)
+                if current and not fits(piece):
                     parts.append(current.rstrip())
-                    current = ""
+                    current, size = "", 0
             current += piece
+            size += measure(piece)
     if current.strip():
         parts.append(current.rstrip())
     return parts
@@ -207,7 +220,10 @@ def split_thread(text: str, limit: int, measure: Callable[[str], int]) -> list[s
     guess = 9
     for _ in range(4):  # the suffix width depends on the part count: settle it
         suffix = f"\n\n{guess}/{guess}"
-        parts = _pack(text, max(1, limit - measure(suffix)), measure)
+        budget = max(1, limit - measure(suffix))
+        parts = _pack(text, budget, measure)
+        if any(measure(p) > budget for p in parts):  # the running sum was off (a rule not additive here)
+            parts = _pack(text, budget, measure, exact=True)
         if len(str(len(parts))) <= len(str(guess)):
             break
         guess = 10 ** len(str(len(parts))) - 1

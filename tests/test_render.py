@@ -371,3 +371,16 @@ def test_webhook_payload_and_text_formats(project):
     assert hook.parts == ["A <b>: https://news.test/a/?utm_source=hook&utm_medium=webhook"]
     assert render(root, "content/a.md", "tg").data["format"] == "text"
     assert render(root, "content/a.md", "team-slack").data["format"] == "mrkdwn"
+
+
+def test_check_still_renders_email_variants_when_a_template_reads_the_segment(project, cli):
+    root = project({
+        "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", segments=["smb"],
+                             body=SEGMENTED.replace("::: segment enterprise\nEnterprise: ask your manager.\n:::\n", ""),
+                             channels=["newsletter", "blog"]),
+        "templates/email/subject.j2": "{% if segment == 'smb' %}{{ smb_subject }}{% endif %}{{ title }}\n",
+    }, settings=SETTINGS)
+    report = json.loads(cli(root, "check", "--format", "json").output)
+    assert [(e["key"], e["message"]) for e in report["errors"]] == [
+        ("channels.newsletter", "templates/email/subject.j2:1: variable 'smb_subject' is undefined "
+                                "(see docs/templates.md for the variables)")]
