@@ -185,6 +185,9 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     if segment is not None and settings.segments and segment not in settings.segments:
         click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
         sys.exit(EXIT_UNUSABLE)
+    if not names:
+        click.echo(f"{rel} goes to no channel; preview one with --channel NAME", err=True)
+        return
     posts, units = [], {}
     for name in names:
         config = settings.channels[name]

@@ -384,3 +384,49 @@ def test_check_still_renders_email_variants_when_a_template_reads_the_segment(pr
     assert [(e["key"], e["message"]) for e in report["errors"]] == [
         ("channels.newsletter", "templates/email/subject.j2:1: variable 'smb_subject' is undefined "
                                 "(see docs/templates.md for the variables)")]
+
+
+def test_the_excerpt_gives_way_so_the_link_fits(project):
+    title = ("A headline that runs long " * 9).strip()
+    root = project({"content/a.md": item(title, summary="A summary that will not fit at all.",
+                                         channels=["x", "bluesky"])}, settings=SETTINGS)
+    x = render(root, "content/a.md", "x")
+    assert x.parts == [f"{title}\n\nA summary that…\n\nhttps://news.test/a/?utm_source=x&utm_medium=social"]
+    assert x.lengths == [276] and x.problems == []
+    bsky = render(root, "content/a.md", "bluesky")
+    assert bsky.parts == [f"{title}\n\nA…\n\nhttps://news.test/a/?utm_source=bluesky&utm_medium=social"]
+    assert bsky.lengths == [296] and bsky.problems == []
+
+
+def test_check_keeps_rendering_results_until_item_template_or_settings_change(project, monkeypatch):
+    import os
+    from datetime import datetime, timezone
+
+    from channels import preview
+    from publish import load as load_project
+
+    root = project({
+        "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", channels=["mastodon"]),
+        "templates/mastodon/post.j2": "{{ 'x' * 501 }}\n",
+    }, settings=SETTINGS)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = preview.render_problems(load_project(root), now)
+    assert [p.message.split(" (")[0] for p in first] == ["mastodon: the post is 1 characters over the limit of 500"]
+    assert (root / ".cache/render-check.json").exists()
+
+    def boom(*a, **k):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr("channels.render.render_post", boom)
+    assert preview.render_problems(load_project(root), now) == first  # from the cache
+    monkeypatch.undo()
+
+    tpl = root / "templates/mastodon/post.j2"
+    tpl.write_text("{{ 'x' * 502 }}\n", encoding="utf-8")
+    st = tpl.stat()
+    os.utime(tpl, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    again = preview.render_problems(load_project(root), now)
+    assert again[0].message.startswith("mastodon: the post is 2 characters over")
+
+    (root / ".cache/render-check.json").write_text("{not json", encoding="utf-8")
+    assert preview.render_problems(load_project(root), now) == again
