@@ -90,9 +90,14 @@ _SENTENCE = regex.compile(r"[.!?…。！？](?=\s|$)")
 def excerpt(value: str, n: int = 200, end: str = "…") -> str:
     """At most ``n`` characters of ``value``: whole sentences when at least a third of ``n`` fits that
     way, else whole words, with ``end`` appended when something was cut."""
-    value = re.sub(r"\s+", " ", value or "").strip()
-    if len(value) <= n:
+    value = value or ""
+    head = value[: 4 * n + 64]  # only the start can end up in an excerpt: spare the rest of a long body
+    cut_off = len(head) < len(value)
+    value = re.sub(r"\s+", " ", head).strip()
+    if len(value) <= n and not cut_off:
         return value
+    if len(value) <= n:  # whitespace-heavy start: what is left still fits
+        return value[: max(0, n - len(end))].rstrip() + end
     room = value[: n - len(end) + 1]
     cut = max((m.end() for m in _SENTENCE.finditer(room)), default=0)
     if cut >= n // 3:
