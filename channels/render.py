@@ -28,7 +28,6 @@ from .base import Channel, Media, Post
 from .context import Body, ChannelInfo, TemplateContext
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-HTML_TYPES = ("blog", "email")
 
 
 class RenderError(Exception):
@@ -244,7 +243,7 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
                 revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
                 limit=rule.limit)
     if ctx.image:
-        post.media.append(Media(src=ctx.image, alt=item.image_alt or ""))
+        post.media.append(Media(src=ctx.image, alt=item.image_alt or "", path=_local_image(project, item.image)))
     where = _Where(item, channel.name)
     for note in ctx.body.notes:
         post.problems.append(Problem(item.path, item.body_line + note.line - 1 if item.body_line else None,
@@ -255,6 +254,18 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
         post.template = post.template or exc.template
         post.problems.append(where.problem(str(exc)))
     return post
+
+
+def _local_image(project: Project, image: str) -> str | None:
+    """The image's file in the project when ``image`` is a path (``/images/a.png`` → ``images/a.png``,
+    or under the site's output folder), for adapters that upload media; None when it is elsewhere."""
+    if "://" in image:
+        return None
+    rel = image.lstrip("/")
+    for candidate in (rel, f"{project.settings.output.get('site', 'public')}/{rel}"):
+        if (project.root / candidate).is_file():
+            return candidate
+    return None
 
 
 class _Where:

@@ -430,3 +430,11 @@ def test_check_keeps_rendering_results_until_item_template_or_settings_change(pr
 
     (root / ".cache/render-check.json").write_text("{not json", encoding="utf-8")
     assert preview.render_problems(load_project(root), now) == again
+
+
+def test_the_lead_image_is_absolute_with_its_local_file(project):
+    root = project({"content/a.md": item("A", image="/images/a.png", image_alt="A chart", channels=["mastodon"]),
+                    "images/a.png": b"\x89PNG\r\n"}, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert [(m.src, m.alt, m.path) for m in post.media] == [("https://news.test/images/a.png", "A chart",
+                                                              "images/a.png")]
