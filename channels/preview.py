@@ -87,7 +87,7 @@ pre{white-space:pre-wrap;word-wrap:break-word;font:14px/1.45 system-ui,sans-seri
 .len{font-size:12px;color:#52525b;margin:4px 0 12px}
 .over{color:#b91c1c;font-weight:600}
 .problem{color:#b91c1c;font-size:13px}
-iframe{width:100%;height:640px;border:1px solid #e4e4e7;border-radius:4px}
+iframe{width:100%;height:520px;border:1px solid #e4e4e7;border-radius:4px}
 """
 
 
