@@ -245,6 +245,10 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     if ctx.image:
         post.media.append(Media(src=ctx.image, alt=item.image_alt or "", path=_local_image(project, item.image)))
     where = _Where(item, channel.name)
+    if override is not None and override.thread and not channel.SUPPORTS_THREADS:
+        post.problems.append(where.problem(f"{channel.TYPE} has no threads: thread: true is ignored here; "
+                                           "keep the post within the limit instead", WARNING,
+                                           key=f"channels.{channel.name}.thread"))
     for note in ctx.body.notes:
         post.problems.append(Problem(item.path, item.body_line + note.line - 1 if item.body_line else None,
                                      note.key, note.message))

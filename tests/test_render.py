@@ -438,3 +438,13 @@ def test_the_lead_image_is_absolute_with_its_local_file(project):
     post = render(root, "content/a.md", "mastodon")
     assert [(m.src, m.alt, m.path) for m in post.media] == [("https://news.test/images/a.png", "A chart",
                                                               "images/a.png")]
+
+
+def test_thread_on_a_channel_without_threads_is_a_warning(project):
+    settings = SETTINGS + "  li:\n    type: linkedin\n    token: env:LI\n    author: urn:li:organization:1\n"
+    root = project({"content/a.md": item("A", channels={"li": {"thread": True}})}, settings=settings)
+    post = render(root, "content/a.md", "li")
+    assert [(p.severity, p.key, p.message) for p in post.problems] == [
+        ("warning", "channels.li.thread",
+         "linkedin has no threads: thread: true is ignored here; keep the post within the limit instead")]
+    assert len(post.parts) == 1
