@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import jinja2
 import regex
@@ -19,19 +19,27 @@ from . import markup, text
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _q(value) -> str:
+    value = str(value)
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
+
+
 def add_utm(url: str, source: str | None = None, medium: str | None = None, campaign: str | None = None,
             content: str | None = None, term: str | None = None) -> str:
     """``url`` with UTM parameters added. The existing query string is kept byte for byte (a UTM key
     it already has wins: the writer chose it on purpose) and the fragment stays last."""
-    parts = urlsplit(url)
-    present = {p.split("=", 1)[0] for p in parts.query.split("&") if p}
-    added = [f"{key}={quote(str(value), safe='')}"
-             for key, value in zip(UTM_KEYS, (source, medium, campaign, content, term))
+    base, hash_, fragment = url.partition("#")
+    base, qmark, query = base.partition("?")
+    present = {p.split("=", 1)[0] for p in query.split("&") if p} if query else set()
+    added = [f"{key}={_q(value)}" for key, value in zip(UTM_KEYS, (source, medium, campaign, content, term))
              if value not in (None, "") and key not in present]
     if not added:
         return url
-    query = "&".join(([parts.query] if parts.query else []) + added)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    query = "&".join(([query] if query else []) + added)
+    return f"{base}?{query}{hash_}{fragment}"
 
 
 def absolute(url: str, base: str) -> str:

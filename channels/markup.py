@@ -129,7 +129,8 @@ def rewrite_links(html: str, base: str, transform=None) -> str:
     return _LINK_ATTR.sub(fix, html)
 
 
-_MD_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)")
+# the target of a Markdown link or image whose URL has no scheme and is no fragment: a relative one
+_MD_LINK = re.compile(r"(\]\()(?![#<]|[A-Za-z][A-Za-z0-9+.-]*:)([^)\s]+)")
 
 
 def absolute_markdown_links(text: str, base: str) -> str:
@@ -137,10 +138,7 @@ def absolute_markdown_links(text: str, base: str) -> str:
     base = base.rstrip("/") + "/"
 
     def fix(m: re.Match) -> str:
-        url = m.group(2)
-        if url.startswith("#") or urlsplit(url).scheme:
-            return m.group(0)
-        return m.group(1) + urljoin(base, url)
+        return m.group(1) + urljoin(base, m.group(2))
 
     def fix_attr(m: re.Match) -> str:
         url = m.group(2)
