@@ -2,7 +2,7 @@
 with Jinja and the same Markdown conversion, without any of the checks (no sanitising, no link
 rewriting, no segment blocks, no length rules, no threads, no problems). Goal: at most 1.3x the floor.
 
-    python bench/render.py [--items 1000] [--chunk 50]
+    python bench/render.py [--items 1000] [--chunk 50] [--check-items 1000]
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def engine(project, items) -> int:
     return n
 
 
+_FLOOR_ENV: dict = {}
+
+
 def floor(project, items) -> int:
     """The same templates and the same Markdown, nothing else: one conversion per item (and per
     segment variant of the newsletter, as the engine makes), a plain dict as the context."""
@@ -47,10 +50,13 @@ def floor(project, items) -> int:
     from channels.context import ChannelInfo
     from channels.render import TEMPLATES, item_url
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True, lstrip_blocks=True,
-                             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-                             auto_reload=False, cache_size=-1)
-    env.filters.update(filters.FILTERS)
+    env = _FLOOR_ENV.get("env")
+    if env is None:  # one environment for the whole run, as the engine keeps one per project
+        env = _FLOOR_ENV["env"] = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True, lstrip_blocks=True,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+            auto_reload=False, cache_size=-1)
+        env.filters.update(filters.FILTERS)
     site = project.settings.site
     infos = []
     for ch in channels(project):
@@ -103,10 +109,37 @@ def run(project, chunk: int) -> dict:
     return totals
 
 
+def check_hook(corpus: Path, n: int) -> None:
+    """check's rendering hook beside loading the same items: without its cache (a fresh checkout)
+    and with it (the next check)."""
+    from datetime import datetime, timezone
+
+    from channels.preview import render_problems
+    from publish import load
+
+    root = corpus / str(n)
+    if not (root / "publish.yml").exists() or len(list((root / "content").rglob("*.md"))) != n:
+        generate(root, n)
+    cpu = time.process_time()
+    project = load(root)
+    t_load = time.process_time() - cpu
+    now = datetime.now(timezone.utc)
+    cpu = time.process_time()
+    render_problems(project, now, cache=False)
+    t_cold = time.process_time() - cpu
+    render_problems(project, now)  # fills the cache
+    cpu = time.process_time()
+    render_problems(project, now)
+    t_warm = time.process_time() - cpu
+    print(f"check's rendering hook on {n} items: {t_cold:6.2f} s CPU without cache ({t_cold / t_load:.2f}x loading "
+          f"them, {t_load:.2f} s), {t_warm:6.2f} s with it ({t_warm / t_load:.2f}x)")
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=1000)
     ap.add_argument("--chunk", type=int, default=50, help="items per alternating chunk")
+    ap.add_argument("--check-items", type=int, default=1000, help="items for the check hook figure (0: skip)")
     ap.add_argument("--corpus", default=str(HERE / ".corpus"))
     args = ap.parse_args(argv)
     root = Path(args.corpus) / str(args.items)
@@ -117,6 +150,9 @@ def main(argv=None) -> dict:
     project = load(root)
     engine(project, project.items[:5])  # imports and compiled templates: not what is measured
     floor(project, project.items[:5])
+    from channels.render import engine_for
+
+    engine_for(project)._bodies.clear()  # but no body converted ahead of the measured run
     totals = run(project, args.chunk)
     (f_wall, f_cpu, n_floor), (e_wall, e_cpu, n_engine) = totals["floor"], totals["engine"]
     ratio = e_cpu / f_cpu
@@ -126,6 +162,8 @@ def main(argv=None) -> dict:
           f"for {n_engine} posts ({e_cpu / n_engine * 1000:.2f} ms each)")
     print(f"ratio {ratio:.2f}x CPU, {e_wall / f_wall:.2f}x wall (goal <= 1.3x) for {len(project.items)} items x "
           f"{len(project.settings.channels)} channels")
+    if args.check_items:
+        check_hook(Path(args.corpus), args.check_items)
     return {"items": len(project.items), "floor_cpu_s": round(f_cpu, 3), "render_cpu_s": round(e_cpu, 3),
             "ratio": round(ratio, 3)}
 
