@@ -3,7 +3,6 @@ import json
 import re
 
 import jinja2
-import pytest
 
 from channels import registry
 from channels.context import TemplateContext
