@@ -397,8 +397,10 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     project = load(obj["root"])
     root = obj["root"]
     target = Path(path)
-    rel = (target.resolve().relative_to(root) if target.is_absolute() or (Path.cwd() / target).exists()
-           and (Path.cwd() / target).resolve().is_relative_to(root) else target).as_posix()
+    here = target if target.is_absolute() else Path.cwd() / target
+    # a path as typed from anywhere inside the project, or relative to its root
+    rel = (here.resolve().relative_to(root) if here.exists() and here.resolve().is_relative_to(root)
+           else target).as_posix()
     item = project.item_by_path(rel)
     if item is None:
         near = did_you_mean(rel, [i.path for i in project.items])
@@ -416,6 +418,9 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     if segment is not None and settings.segments and segment not in settings.segments:
         click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
         sys.exit(EXIT_UNUSABLE)
+    if not names:
+        click.echo(f"{rel} goes to no channel; preview one with --channel NAME", err=True)
+        return
     posts, units = [], {}
     for name in names:
         config = settings.channels[name]
