@@ -181,6 +181,13 @@ def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
     from scheduler.plan import plan
 
     project = load(obj["root"])
+    broken = [p for p in project.problems if p.path == project.settings.path and p.severity == ERROR]
+    if broken:
+        # A calendar planned with half its rules would mislead: the settings come first.
+        for problem in broken:
+            click.echo(f"error: {problem}", err=True)
+        click.echo("publish.yml has errors; fix them first (python publish.py check lists everything).", err=True)
+        sys.exit(EXIT_UNUSABLE)
     when = parse_now(now) or datetime.now(UTC)
     try:
         view_tz = zone(tz) if tz else project.settings.calendar.timezone
