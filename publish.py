@@ -249,7 +249,8 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
     elif span == "month":
         first = today.replace(day=1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    if fmt == "text" and filters.since is None and filters.until is None:
+    # The agenda shows its days; the exports show everything unless a range (or --week/--month) is asked.
+    if (fmt == "text" or span) and filters.since is None and filters.until is None:
         filters.since, filters.until = views.day_start(first, view_tz), views.day_start(last + timedelta(days=1), view_tz)
     elif fmt == "text":
         first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()

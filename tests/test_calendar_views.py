@@ -92,6 +92,8 @@ def test_filters(cli, root):
     assert keys("--author", "CLEO") == ["draft/blog"]
     assert keys("--since", "2026-12-02", "--until", "2026-12-03") == ["draft/blog", "launch/newsletter"]
     assert len(keys()) == 7  # json without a range: everything
+    assert keys("--week") == ["clash/mastodon", "draft/blog", "launch/blog", "launch/mastodon", "launch/newsletter",
+                              "tokyo/mastodon"]  # 30 November to 6 December
 
 
 def test_json_and_csv_have_every_field(cli, root):
