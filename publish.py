@@ -204,6 +204,13 @@ def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
     from scheduler.plan import plan
 
     project = load(obj["root"])
+    broken = [p for p in project.problems if p.path == project.settings.path and p.severity == ERROR]
+    if broken:
+        # A calendar planned with half its rules would mislead: the settings come first.
+        for problem in broken:
+            click.echo(f"error: {problem}", err=True)
+        click.echo("publish.yml has errors; fix them first (python publish.py check lists everything).", err=True)
+        sys.exit(EXIT_UNUSABLE)
     when = parse_now(now) or datetime.now(UTC)
     try:
         view_tz = zone(tz) if tz else project.settings.calendar.timezone
@@ -265,7 +272,8 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
     elif span == "month":
         first = today.replace(day=1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    if fmt == "text" and filters.since is None and filters.until is None:
+    # The agenda shows its days; the exports show everything unless a range (or --week/--month) is asked.
+    if (fmt == "text" or span) and filters.since is None and filters.until is None:
         filters.since, filters.until = views.day_start(first, view_tz), views.day_start(last + timedelta(days=1), view_tz)
     elif fmt == "text":
         first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()
