@@ -371,6 +371,10 @@ def _blog(engine, post, ctx, channel, override, rule, where) -> None:
     post.html = str(ctx.body_html)
     post.text = ctx.body_text
     post.data["excerpt"] = ctx.excerpt
+    # What the site needs beyond the body (see docs/blog.md, "the contract with the publish run").
+    item = ctx.item
+    post.data.update({"summary": item.summary, "author": ctx.author or "", "campaign": item.campaign or "",
+                      "published": item.publish_at.isoformat() if item.publish_at else None, "slug": item.slug})
 
 
 def _alt_problems(post: Post, ctx: TemplateContext, where: _Where) -> None:
