@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """``calendar --format json`` beside ``check`` on one corpus of 10,000 items × 5 channels each.
 
-    python bench/calendar.py [--items 10000] [--repeat 3]
+    python bench/calendar_views.py [--items 10000] [--repeat 3]
 
 Both commands run in this process through the CLI (click's runner, output captured), best of
 ``--repeat`` after one warm-up run. Ratios use CPU time, as bench/check.py does: it is what the
