@@ -146,6 +146,42 @@ def reference(obj: dict, write: bool) -> None:
 
 # == the publish run: publish, status, serve ==
 
+def _instant(value: str | None, option: str = "--now") -> datetime:
+    from datetime import timezone
+
+    from newsroom.times import parse_instant
+
+    if value is None:
+        return datetime.now(timezone.utc)
+    try:
+        return parse_instant(value)
+    except ValueError:
+        click.echo(f"error: {option} '{value}' is not a date-time (use 2026-11-27T09:00Z or "
+                   "2026-11-27T09:00+01:00)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+@cli.command("publish")
+@click.option("--now", "now", default=None, metavar="TIME", help="Act as if it were this time (UTC unless an offset is given).")
+@click.option("--dry-run", is_flag=True, help="Do everything but the final request; record nothing.")
+@click.option("--only", multiple=True, metavar="PATH[:CHANNEL]", help="Only this item (path or id), optionally on one channel.")
+@click.option("--force", is_flag=True, help="Send the --only entries now, whatever their time (never twice).")
+@click.option("--budget", type=float, default=600.0, show_default=True, help="Seconds the run may spend retrying.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, ...], force: bool, budget: float,
+                    fmt: str) -> None:
+    """Send every entry that is due, exactly once, and record it in the ledger."""
+    from scheduler import command
+
+    try:
+        code = command.publish(obj["root"], load=load, now=_instant(now), echo=click.echo, dry_run=dry_run,
+                               only=only, force=force, budget=budget, fmt=fmt)
+    except command.UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    sys.exit(code)
+
 
 # == engagement: pull, inbox, report ==
 
