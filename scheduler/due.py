@@ -65,7 +65,8 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
         return Decision(DONE, st.state)
     if st.state == "failed" and not st.retryable and same and not forced:
         return Decision(DONE, "failed")
-    if st.state == "failed" and st.ambiguous:
+    if st.state == "failed" and st.ambiguous and not (forced and st.unresolved):
+        # A person who forces an unresolved entry has checked that it is not out.
         return Decision(RECONCILE, "the last attempt may have gone out")
     if now < entry.at and not force:
         return Decision(WAIT, "not yet", until=entry.at)

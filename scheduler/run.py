@@ -35,6 +35,10 @@ from . import due
 from .deliver import Attempt, Budget, Retry, deliver, reconcile
 from .plan import Entry, plan
 
+#: How a run waits and tells time unless its options say otherwise (tests replace these).
+pause = time.sleep
+clock = time.monotonic
+
 #: A retryable failure is announced once it has failed this many runs in a row (earlier ones are noise).
 ALERT_AFTER_ATTEMPTS = 3
 
@@ -48,8 +52,8 @@ class RunOptions:
     force: bool = False
     budget: float = 600.0  # seconds of retrying and waiting for the whole run
     retry: Retry = field(default_factory=Retry)
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] | None = None  # None: ``pause``
+    clock: Callable[[], float] | None = None  # None: ``clock``
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     progress: Callable[[int, int, str], None] | None = None
     stop: threading.Event | None = None  # set: finish the entry in flight, start no other
@@ -144,6 +148,10 @@ class Run:
 
     def __init__(self, project: Project, store: StateStore, opts: RunOptions):
         self.project, self.store, self.opts = project, store, opts
+        if opts.sleep is None:
+            opts.sleep = pause
+        if opts.clock is None:
+            opts.clock = clock
         self.now = opts.now
         self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
         self.channels = Channels(project, opts.env)

@@ -57,7 +57,10 @@ class TestChannel(Channel):
         return {"Authorization": f"Bearer {self.secret('token')}", "Idempotency-Key": ctx.key}
 
     def deliver(self, post, ctx):
-        body = {"text": post.parts[0] if post.parts else post.title, "item": post.item_id, "revision": post.revision}
+        tries = ctx.journal.get("tries", 0) + 1
+        ctx.journal.put("tries", tries)  # the run keeps this in the ledger: it survives a crash
+        body = {"text": post.parts[0] if post.parts else post.title, "item": post.item_id, "revision": post.revision,
+                "journal_tries": tries}
         if ctx.dry_run:
             return Receipt(remote_id="dry-run", url=None, at=ctx.now)
         r = http.request(self.session, "POST", f"{self.config.options['url']}/posts", json=body,
@@ -187,13 +190,14 @@ class ChannelServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def store(self, account, key, body) -> dict:
         with self.lock:
             n = len(self.posts) + 1
             post = {"id": str(n), "url": f"{self.url}/{account}/posts/{n}", "account": account, "key": key,
-                    "text": body.get("text"), "item": body.get("item"), "revision": body.get("revision")}
+                    "text": body.get("text"), "item": body.get("item"), "revision": body.get("revision"),
+                    "journal_tries": body.get("journal_tries")}
             self.posts.append(post)
         return post
 
