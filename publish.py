@@ -183,6 +183,65 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
     sys.exit(code)
 
 
+@cli.command()
+@click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status(obj: dict, now: str | None, fmt: str) -> None:
+    """Per channel: delivered, failed, claimed without a receipt, missed, due next."""
+    import os
+
+    from newsroom.state import open_store
+    from scheduler.status import status as build, text
+
+    project = load(obj["root"])
+    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for line in text(report):
+            click.echo(line)
+
+
+@cli.command()
+@click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
+              help="How often to reload the content and re-plan.")
+@click.option("--pull-cron", default="0 6 * * *", show_default=True,
+              help="When the engagement pull runs (crontab, UTC), if this version has the pull command.")
+@click.pass_obj
+def serve(obj: dict, replan: float, pull_cron: str) -> None:
+    """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
+    import os
+    import signal
+    from datetime import timezone
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from scheduler.serve import Service
+
+    root = obj["root"]
+    load(root)  # unusable settings stop here, with exit 2
+    pull = None
+    if "pull" in cli.commands:
+        def pull():
+            try:
+                cli.main(["--root", str(root), "pull"], prog_name="publish.py", standalone_mode=False)
+            except SystemExit:
+                pass
+    service = Service(root, load, BlockingScheduler(timezone=timezone.utc), env=dict(os.environ),
+                      replan_minutes=replan, pull=pull, pull_cron=pull_cron, echo=click.echo)
+
+    def stop(signum, frame):
+        click.echo("stopping: the entry in flight finishes first", err=True)
+        service.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"serving {root}: re-planning every {replan:g} min; SIGTERM stops", err=True)
+    service.start()
+    click.echo("stopped", err=True)
+
+
 # == engagement: pull, inbox, report ==
 
 
