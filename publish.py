@@ -46,9 +46,11 @@ class Root(click.Path):
 @click.pass_context
 def cli(ctx: click.Context, root: Path | None) -> None:
     """Plan, render, publish and measure content kept in git."""
-    from newsroom.project import find_root
+    if root is None:
+        from newsroom.project import find_root
 
-    ctx.obj = {"root": (root.resolve() if root else find_root())}
+        root = find_root()
+    ctx.obj = {"root": root.resolve()}
 
 
 def all_problems(project) -> list:

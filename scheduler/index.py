@@ -38,25 +38,33 @@ def code_signature() -> str:
 
 def content_signature(root: Path, content_dir: str) -> str:
     """A hash of every item file's path, mtime and size (the files ``load_items`` reads), and publish.yml."""
-    h = hashlib.blake2b(digest_size=16)
+    rows: list = []
     try:
         st = os.stat(root / "publish.yml")
-        h.update(f"publish.yml\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
+        rows.append(("publish.yml", st.st_mtime_ns, st.st_size))
     except FileNotFoundError:
-        h.update(b"no settings\n")
-    base = str(root / content_dir)
-    skip = len(str(root)) + 1
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        for name in sorted(filenames):
-            if name.endswith(".md") and not name.startswith((".", "_")):
-                path = dirpath + "/" + name
+        rows.append(("no settings",))
+    stack = [str(root / content_dir)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        for e in entries:
+            name = e.name
+            if name.startswith((".", "_")):
+                continue
+            if e.is_dir():
+                stack.append(e.path)
+            elif name.endswith(".md"):
                 try:
-                    st = os.stat(path)
+                    st = e.stat()
                 except OSError:
                     continue
-                h.update(f"{path[skip:]}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
-    return h.hexdigest()
+                rows.append((e.path, st.st_mtime_ns, st.st_size))
+    rows.sort()
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
 
 
 def ledger_ident(path: Path) -> list | None:
