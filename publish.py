@@ -59,6 +59,11 @@ def all_problems(project) -> list:
     # -- calendar rules (scheduler) --
 
     # -- rendering limits (channels.render) --
+    from datetime import timezone
+
+    from channels.preview import render_problems
+
+    problems.extend(render_problems(project, datetime.now(timezone.utc)))
 
     return problems
 
@@ -144,6 +149,63 @@ def reference(obj: dict, write: bool) -> None:
 
 
 # == rendering: render ==
+@cli.command()
+@click.argument("path")
+@click.option("--channel", "channel_names", multiple=True, help="Only this channel (repeat for more; default: the item's).")
+@click.option("--segment", default=None, help="Render for this audience segment.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("--open", "open_", is_flag=True, help="Write an HTML preview of every channel side by side and print its path.")
+@click.pass_obj
+def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | None, fmt: str, open_: bool) -> None:
+    """Show exactly what an item would send on each channel, each part's length against its limit."""
+    from channels import preview, registry
+    from channels.render import render_post
+    from channels.text import rule_for
+    from newsroom.problems import did_you_mean
+
+    project = load(obj["root"])
+    root = obj["root"]
+    target = Path(path)
+    rel = (target.resolve().relative_to(root) if target.is_absolute() or (Path.cwd() / target).exists()
+           and (Path.cwd() / target).resolve().is_relative_to(root) else target).as_posix()
+    item = project.item_by_path(rel)
+    if item is None:
+        near = did_you_mean(rel, [i.path for i in project.items])
+        broken = [p for p in project.problems if p.path == rel]
+        click.echo(f"error: {rel}: no item loaded from this path{near}", err=True)
+        for p in broken:
+            click.echo(f"  {p}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    settings = project.settings
+    names = list(channel_names) or [n for n, o in item.channels.items() if o.enabled]
+    for name in names:
+        if name not in settings.channels:
+            click.echo(f"error: no channel named '{name}' in publish.yml{did_you_mean(name, settings.channels)}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+    if segment is not None and settings.segments and segment not in settings.segments:
+        click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    posts, units = [], {}
+    for name in names:
+        config = settings.channels[name]
+        channel = registry.build(config, {})
+        posts.append(render_post(project, item, channel, segment=segment))
+        units[name] = rule_for(config.type, config.options).unit
+    if open_:
+        folder = root / settings.output.get("reports", "reports-out") / "preview"
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"{item.id}.html"
+        out.write_text(preview.html_preview(posts, item.title, units), encoding="utf-8")
+        click.echo(str(out))
+    elif fmt == "json":
+        click.echo(preview.dumps(posts))
+    elif fmt == "html":
+        click.echo(preview.html_preview(posts, item.title, units), nl=False)
+    else:
+        click.echo(preview.text_report(posts, units), nl=False)
+    if any(p.severity == ERROR for post in posts for p in post.problems):
+        sys.exit(EXIT_PROBLEMS)
+
 
 
 # == the publish run: publish, status, serve ==

@@ -199,8 +199,18 @@ class Channel:
 
     # -- limits -------------------------------------------------------------------------------
     def count(self, text: str) -> int:
-        """Length of ``text`` by this platform's rule (plain code points unless overridden)."""
-        return len(text)
+        """Length of ``text`` by this platform's own rule (``channels/text.py``: Mastodon's 23 per URL,
+        Bluesky's graphemes, X's weights …); plain code points for types without a rule."""
+        from .text import rule_for
+
+        return rule_for(self.TYPE, self.config.options).measure(text)
+
+    @property
+    def limit(self) -> int | None:
+        """The most one post may measure by ``count`` (Mastodon: the ``max_chars`` option), or None."""
+        from .text import rule_for
+
+        return rule_for(self.TYPE, self.config.options).limit
 
     # -- delivery -----------------------------------------------------------------------------
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:

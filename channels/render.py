@@ -1,49 +1,393 @@
 """Rendering: an item becomes a channel's ``Post`` through the templates in ``templates/<type>/``.
 
-Minimal first version of the contract the rest of the code relies on:
-
     render_post(project, item, channel, *, segment=None) -> Post
 
-The rendering issue grows this (filters, limits, threads, segments, sanitising) without changing it.
+Templates are looked up in the project's ``templates/`` first, then in the shipped defaults. A
+template is named by the item (``channels.<name>.template``), the channel (``template`` in
+publish.yml) or defaults to ``<type>/post.j2`` (``thread.j2`` for threads; ``email.html.j2``,
+``email.txt.j2`` and ``subject.j2`` for email). Problems (over a limit, a template error, a segment
+block left open, an image without alt text) are returned on ``Post.problems``, never raised.
 """
 from __future__ import annotations
 
+import traceback
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
-import markdown as md
+from jinja2 import meta
 
 from newsroom.model import Item, Project
+from newsroom.problems import ERROR, WARNING, Problem
 
+from . import filters, text
 from .base import Channel, Media, Post
+from .context import Body, ChannelInfo, TemplateContext
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+HTML_TYPES = ("blog", "email")
 
 
-@lru_cache(maxsize=8)
-def environment(folder: str = str(TEMPLATES)) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
-                              autoescape=jinja2.select_autoescape(["html.j2", "html"]), keep_trailing_newline=True)
+class RenderError(Exception):
+    """A template that cannot render: which one, on which line, and why."""
+
+    def __init__(self, template: str, line: int | None, message: str):
+        self.template, self.line, self.message = template, line, message
+        super().__init__(f"{template}:{line}: {message}" if line else f"{template}: {message}")
 
 
 def item_url(project: Project, item: Item) -> str:
-    return item.canonical_url or f"{project.settings.site.url}/{item.slug}/"
+    return item.canonical_url or f"{project.settings.site.url.rstrip('/')}/{item.slug}/"
 
 
-def render_post(project: Project, item: Item, channel: Channel, *, segment: str | None = None) -> Post:
-    override = item.channels.get(channel.name)
+class Engine:
+    """One project's Jinja environment and caches: compiled templates, the variables each uses,
+    and each item's body per segment."""
+
+    BODY_CACHE = 512
+
+    def __init__(self, root: Path):
+        self.root = root
+        folders = [p for p in (root / "templates", TEMPLATES) if p.is_dir()]
+        folders = list(dict.fromkeys(folders))
+        self.folders = folders
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+            undefined=jinja2.StrictUndefined,
+            # HTML templates only: a post for Mastodon must not turn & into &amp;.
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html", "htm"),
+                                                disabled_extensions=(), default_for_string=False, default=False),
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False, cache_size=-1)
+        self.env.filters.update(filters.FILTERS)
+        self._needs: dict[str, frozenset[str] | None] = {}
+        self._bodies: dict[tuple, Body] = {}
+
+    # -- templates ------------------------------------------------------------------------------
+    def exists(self, name: str) -> bool:
+        return any((f / name).is_file() for f in self.folders)
+
+    def display(self, name: str) -> str:
+        """templates/<name> as the user finds it (the project's copy, or the shipped default)."""
+        for folder in self.folders:
+            if (folder / name).is_file():
+                try:
+                    return str((folder / name).relative_to(self.root))
+                except ValueError:
+                    return f"templates/{name} (shipped default)"
+        return f"templates/{name}"
+
+    def template(self, name: str) -> jinja2.Template:
+        try:
+            tpl = self.env.get_template(name)
+        except jinja2.TemplateNotFound:
+            raise RenderError(f"templates/{name}", None, "no such template (looked in "
+                              + ", ".join(self._folder_names()) + ")") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(self.display(name), exc.lineno, exc.message or "syntax error") from None
+        if name not in self._needs:
+            source = self.env.loader.get_source(self.env, name)[0]
+            ast = self.env.parse(source)
+            self._needs[name] = (None if list(meta.find_referenced_templates(ast))
+                                 else frozenset(meta.find_undeclared_variables(ast)))
+        return tpl
+
+    def _folder_names(self) -> list[str]:
+        out = []
+        for f in self.folders:
+            try:
+                out.append(str(f.relative_to(self.root)) + "/")
+            except ValueError:
+                out.append("the shipped templates/")
+        return out
+
+    def render(self, name: str, ctx: TemplateContext) -> str:
+        tpl = self.template(name)
+        try:
+            return tpl.render(ctx.as_dict(self._needs.get(name))).strip("\n")
+        except RenderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's problem
+            raise RenderError(self.display(name), _template_line(exc, tpl), _describe(exc)) from None
+
+    # -- bodies ---------------------------------------------------------------------------------
+    def body(self, item: Item, segment: str | None, base: str) -> Body:
+        key = (item.path, item.revision, segment, base)
+        body = self._bodies.get(key)
+        if body is None:
+            if len(self._bodies) >= self.BODY_CACHE:
+                self._bodies.pop(next(iter(self._bodies)))
+            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base)
+        return body
+
+
+def _template_line(exc: BaseException, tpl: jinja2.Template) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == tpl.filename or (frame.filename or "").endswith(".j2"):
+            line = frame.lineno
+    return line
+
+
+_TYPE_NAMES = {"Item": "item", "Site": "site", "ChannelInfo": "channel", "dict": "the mapping", "str": "the text"}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        message = str(exc)
+        # "'newsroom.model.Item object' has no attribute 'subtitle'" → "item has no attribute 'subtitle'"
+        import re
+
+        m = re.match(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '([^']+)'", message)
+        if m:
+            return f"{_TYPE_NAMES.get(m.group(1), m.group(1))} has no attribute '{m.group(2)}' (see docs/templates.md)"
+        m = re.match(r"'([^']+)' is undefined", message)
+        if m:
+            return f"variable '{m.group(1)}' is undefined (see docs/templates.md for the variables)"
+        return message
+    return f"{type(exc).__name__}: {exc}"
+
+
+@lru_cache(maxsize=16)
+def _engine(root: str) -> Engine:
+    return Engine(Path(root))
+
+
+def engine_for(project: Project) -> Engine:
+    return _engine(str(project.root))
+
+
+# -- the context ----------------------------------------------------------------------------------
+def channel_info(channel: Channel) -> ChannelInfo:
+    from newsroom.schema import SecretRef
+
+    rule = text.rule_for(channel.TYPE, channel.config.options)
+    options = {k: v for k, v in channel.config.options.items() if not isinstance(v, SecretRef)}
+    return ChannelInfo(name=channel.name, type=channel.TYPE, limit=rule.limit, unit=rule.unit,
+                       utm_source=channel.config.utm_source or channel.name,
+                       utm_medium=channel.config.utm_medium or channel.MEDIUM, options=options)
+
+
+def build_context(project: Project, item: Item, channel: Channel, segment: str | None) -> TemplateContext:
+    settings = project.settings
+    site = settings.site
+    base = site.url.rstrip("/")
+    info = channel_info(channel)
     url = item_url(project, item)
-    html = md.markdown(item.body, extensions=["extra"])
+    override = item.channels.get(channel.name)
+    publish_at = None
+    if item.publish_at is not None:
+        publish_at = item.publish_at.astimezone(item.timezone or settings.timezone) if (item.timezone or settings.timezone) \
+            else item.publish_at
+    transform = None
+    if channel.TYPE == "email":
+        own = urlsplit(base).netloc
+
+        def transform(u: str, _own=own, _info=info, _campaign=item.campaign) -> str:
+            return filters.add_utm(u, _info.utm_source, _info.utm_medium, _campaign) if urlsplit(u).netloc == _own else u
+    return TemplateContext(
+        item=item, title=item.title, summary=item.summary, url=url,
+        link=filters.add_utm(url, info.utm_source, info.utm_medium, item.campaign),
+        image=filters.absolute(item.image, base) if item.image else None, image_alt=item.image_alt,
+        tags=list(item.tags), hashtags=" ".join(filters.hashtags_for(item.tags, channel.TYPE)),
+        campaign=item.campaign, segment=segment,
+        segment_description=settings.segments.get(segment) if segment else None,
+        channel=info, site=site, author=item.author or site.author,
+        thread=bool(channel.SUPPORTS_THREADS and override is not None and override.thread),
+        publish_at=publish_at, body=engine_for(project).body(item, segment, base), link_transform=transform,
+        segments=dict(settings.segments))
+
+
+# -- posts ------------------------------------------------------------------------------------------
+def render_post(project: Project, item: Item, channel: Channel, *, segment: str | None = None) -> Post:
+    """The post ``item`` makes on ``channel`` (for ``segment``), with its parts, their lengths by the
+    channel's rule and every problem found on the way."""
+    override = item.channels.get(channel.name)
+    if segment is None and override is not None and override.segment:
+        segment = override.segment
+    engine = engine_for(project)
+    rule = text.rule_for(channel.TYPE, channel.config.options)
+    ctx = build_context(project, item, channel, segment)
     post = Post(channel=channel.name, type=channel.TYPE, item_id=item.id, item_path=item.path,
-                revision=item.revision, title=item.title, url=url, segment=segment, tags=list(item.tags),
-                html=html, text=item.body, subject=item.title, limit=channel.MAX_CHARS)
-    if item.image:
-        post.media.append(Media(src=item.image, alt=item.image_alt or ""))
-    if override and override.text:
-        text = override.text
-    else:
-        text = f"{item.title}\n\n{item.summary}\n\n{url}".strip()
-    post.parts = [text]
-    post.lengths = [channel.count(text)]
+                revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
+                limit=rule.limit)
+    if ctx.image:
+        post.media.append(Media(src=ctx.image, alt=item.image_alt or ""))
+    where = _Where(item, channel.name)
+    for note in ctx.body.notes:
+        post.problems.append(Problem(item.path, item.body_line + note.line - 1 if item.body_line else None,
+                                     note.key, note.message))
+    try:
+        RENDERERS.get(channel.TYPE, _social)(engine, post, ctx, channel, override, rule, where)
+    except RenderError as exc:
+        post.template = post.template or exc.template
+        post.problems.append(where.problem(str(exc)))
     return post
+
+
+class _Where:
+    """Where an item's problems on one channel point: its channels.<name> line."""
+
+    def __init__(self, item: Item, name: str):
+        self.item, self.name = item, name
+        override = item.channels.get(name)
+        self.line = (override.line if override is not None and override.line else item.line("channels"))
+
+    def problem(self, message: str, severity: str = ERROR, key: str | None = None) -> Problem:
+        return Problem(self.item.path, self.line, key or f"channels.{self.name}", message, severity)
+
+
+def template_name(channel: Channel, override, default: str) -> str:
+    """The template a post uses: the item's choice, the channel's, else ``<type>/<default>``."""
+    name = (override.template if override is not None and override.template else None) or channel.config.template
+    if not name:
+        return f"{channel.TYPE}/{default}"
+    if "/" in name:
+        return name if name.endswith(".j2") else name + ".j2"
+    if channel.TYPE == "email":
+        return f"email/{name}"
+    return f"{channel.TYPE}/{name if name.endswith('.j2') else name + '.j2'}"
+
+
+def _measure(post: Post, rule: text.LengthRule, parts: list[str], source: str, where: _Where,
+             channel: Channel, override) -> None:
+    post.parts = parts
+    post.lengths = [rule.measure(p) for p in parts]
+    if rule.limit is None:
+        return
+    n = len(parts)
+    for i, (part, length) in enumerate(zip(parts, post.lengths), 1):
+        if length <= rule.limit:
+            continue
+        what = f"part {i} of {n}" if n > 1 else "the post"
+        over = length - rule.limit
+        hint = ""
+        if n == 1 and channel.SUPPORTS_THREADS and not (override is not None and override.thread):
+            hint = f", or set channels.{channel.name}.thread: true to post it as a thread"
+        elif text.URL_RE.search(part) and n > 1:
+            hint = "; a link is never cut, so shorten the link or the text around it"
+        post.problems.append(where.problem(
+            f"{channel.TYPE}: {what} is {over} {rule.unit} over the limit of {rule.limit} "
+            f"({length}/{rule.limit}), from {source}; shorten it{hint}"))
+
+
+def _social(engine: Engine, post: Post, ctx: TemplateContext, channel: Channel, override, rule, where) -> None:
+    """Mastodon, Bluesky, X, LinkedIn, Telegram, Discord: one text, or a thread of them."""
+    threaded = ctx.thread
+    if override is not None and override.text:
+        body, source = override.text.strip(), f"channels.{channel.name}.text in {post.item_path}"
+        post.template = f"channels.{channel.name}.text"
+    else:
+        name = template_name(channel, override, "post.j2")
+        if threaded and name == f"{channel.TYPE}/post.j2" and engine.exists(f"{channel.TYPE}/thread.j2"):
+            name = f"{channel.TYPE}/thread.j2"
+        post.template = name
+        source = engine.display(name)
+        body = engine.render(name, ctx)
+    if threaded and rule.limit is not None:
+        parts = text.split_thread(body, rule.limit, rule.measure)
+    else:
+        parts = [body]
+    _measure(post, rule, parts, source, where, channel, override)
+    post.text = body
+
+
+def _slack(engine, post, ctx, channel, override, rule, where) -> None:
+    _social(engine, post, ctx, channel, override, rule, where)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in post.parts]
+    if ctx.image:
+        blocks.append({"type": "image", "image_url": ctx.image, "alt_text": ctx.image_alt or ctx.title})
+    blocks.append({"type": "actions", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "Read it"}, "url": ctx.link}]})
+    post.data["blocks"] = blocks
+
+
+def _webhook(engine, post, ctx, channel, override, rule, where) -> None:
+    _social(engine, post, ctx, channel, override, rule, where)
+    item = ctx.item
+    post.data["payload"] = {
+        "event": "item.published", "id": item.id, "title": item.title, "summary": item.summary, "url": ctx.url,
+        "link": ctx.link, "text": post.text, "tags": list(item.tags), "campaign": item.campaign,
+        "segment": ctx.segment, "image": ctx.image, "image_alt": ctx.image_alt, "author": ctx.author,
+        "html": str(ctx.body_html),
+    }
+
+
+def _blog(engine, post, ctx, channel, override, rule, where) -> None:
+    """The blog builds its pages itself: it gets the sanitised body HTML and its plain text."""
+    post.html = str(ctx.body_html)
+    post.text = ctx.body_text
+    post.data["excerpt"] = ctx.excerpt
+    _alt_problems(post, ctx, where)
+
+
+def _alt_problems(post: Post, ctx: TemplateContext, where: _Where) -> None:
+    for src in ctx.body.images_without_alt:
+        post.problems.append(Problem(post.item_path, _body_line(ctx.item, src), "body",
+                                     f"image '{src}' has no alt text: write ![what it shows]({src})"))
+
+
+def _body_line(item: Item, needle: str) -> int | None:
+    for n, line in enumerate(item.body.splitlines(), 0):
+        if needle and needle in line:
+            return item.body_line + n if item.body_line else None
+    return item.body_line or None
+
+
+def _email_one(engine, ctx: TemplateContext, channel, override) -> tuple[str, str, str, list[str]]:
+    base = template_name(channel, override, "email")
+    if base.endswith(".j2"):  # a full path: <name>.html.j2 given; its text twin beside it
+        html_name = base
+        txt_name = base.replace(".html.j2", ".txt.j2")
+        subject_name = base.replace(".html.j2", ".subject.j2")
+    else:
+        html_name, txt_name, subject_name = f"{base}.html.j2", f"{base}.txt.j2", f"{base}.subject.j2"
+    if not engine.exists(subject_name):
+        subject_name = "email/subject.j2"
+    subject = " ".join(engine.render(subject_name, ctx).split())
+    return subject, engine.render(html_name, ctx), engine.render(txt_name, ctx), [html_name, txt_name, subject_name]
+
+
+def _email(engine, post, ctx, channel, override, rule, where) -> None:
+    """A newsletter: subject, HTML and text; one variant per segment when the item has segments."""
+    post.subject, post.html, post.text, names = _email_one(engine, ctx, channel, override)
+    post.template = names[0]
+    _alt_problems(post, ctx, where)
+    if ctx.segment is None and ctx.item.segments:
+        variants = []
+        for seg in ctx.item.segments:
+            # the same context for another segment: only the segment fields and the body change
+            seg_ctx = replace(ctx, segment=seg, segment_description=_segment_description(ctx, seg),
+                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/")))
+            subject, html, txt, _ = _email_one(engine, seg_ctx, channel, override)
+            variants.append({"segment": seg, "subject": subject, "html": html, "text": txt})
+        post.data["variants"] = variants
+
+
+def _segment_description(ctx: TemplateContext, seg: str) -> str | None:
+    return ctx.segments.get(seg)
+
+
+def _devto(engine, post, ctx, channel, override, rule, where) -> None:
+    """dev.to: the article's fields (developers.forem.com/api/v1#tag/articles/operation/createArticle)."""
+    name = template_name(channel, override, "post.j2")
+    post.template = name
+    body = engine.render(name, ctx)
+    tags = filters.hashtags_for(ctx.tags, "devto", limit=len(ctx.tags))
+    if len(tags) > text.DEVTO_MAX_TAGS:
+        dropped = ", ".join(tags[text.DEVTO_MAX_TAGS:])
+        post.problems.append(where.problem(
+            f"dev.to takes at most {text.DEVTO_MAX_TAGS} tags; {dropped} will be left out (order the tags "
+            "by importance or set fewer)", WARNING))
+    tags = tags[: text.DEVTO_MAX_TAGS]
+    post.text = body
+    post.tags = tags
+    post.data.update({"title": ctx.title, "body_markdown": body, "tags": tags, "canonical_url": ctx.url,
+                      "description": filters.excerpt(ctx.excerpt, 150), "main_image": ctx.image,
+                      "published": bool(channel.config.options.get("published", True))})
+    if channel.config.options.get("organization_id") is not None:
+        post.data["organization_id"] = channel.config.options["organization_id"]
+
+
+RENDERERS = {"blog": _blog, "email": _email, "devto": _devto, "slack": _slack, "webhook": _webhook}

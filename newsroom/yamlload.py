@@ -17,14 +17,54 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from yaml.composer import Composer
+from yaml.constructor import BaseConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
+
+
+class _NoResolver:
+    """Tags by node kind only. Values are read by ``_build`` below, so PyYAML's implicit resolver
+    (a regex per scalar, in Python) would be work thrown away; skipping it halves parse time."""
+
+    _TAGS = {ScalarNode: "tag:yaml.org,2002:str", SequenceNode: "tag:yaml.org,2002:seq",
+             MappingNode: "tag:yaml.org,2002:map"}
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+    def resolve(self, kind, value, implicit):
+        return self._TAGS[kind]
+
+
+class _PureLoader(Reader, Scanner, Parser, Composer, BaseConstructor, _NoResolver):
+    """The pure-Python parser with the same resolver, for installs without libyaml."""
+
+    def __init__(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        BaseConstructor.__init__(self)
+
+
 try:  # libyaml, when PyYAML was built with it
-    from yaml import CSafeLoader as _Loader
+    from yaml._yaml import CParser
+
+    class _Loader(CParser, BaseConstructor, _NoResolver):
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            BaseConstructor.__init__(self)
+
     FAST = True
 except ImportError:  # pragma: no cover - depends on the install
-    from yaml import SafeLoader as _Loader
+    _Loader = _PureLoader  # type: ignore[misc]
     FAST = False
-
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$")
@@ -74,44 +114,50 @@ class Document:
         return default
 
 
+_MISSING = object()
+_WORDS = {**{w: None for w in _NULL}, **{w: True for w in _TRUE}, **{w: False for w in _FALSE}}
+_NUMBER_START = frozenset("0123456789+-.")
+
+
 def _build(node, path: str, doc: Document, offset: int):
-    if isinstance(node, ScalarNode):
+    """Plain Python values from a node tree, recording each key's line. Hot: keep it lean."""
+    cls = node.__class__
+    if cls is ScalarNode:
         value = node.value
         if node.style:  # quoted or block scalar: always text (plain is None, or "" from libyaml)
             return value
-        if value in _NULL:
-            return None
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-        if _INT.match(value):
-            return int(value)
-        if _FLOAT.match(value):
-            return float(value)
+        word = _WORDS.get(value, _MISSING)
+        if word is not _MISSING:
+            return word
+        if value[0] in _NUMBER_START:
+            if _INT.match(value):
+                return int(value)
+            if _FLOAT.match(value):
+                return float(value)
         return value
-    if isinstance(node, MappingNode):
+    if cls is MappingNode:
         out: dict = {}
         lines = doc.lines
+        prefix = path + "." if path else ""
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlError("merge keys (<<) are not supported; write the keys out", key_node.start_mark.line + 1 + offset)
-            key = _build(key_node, path, doc, offset)
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                raise YamlError("a key must be a plain word", key_node.start_mark.line + 1 + offset)
-            key = str(key) if not isinstance(key, bool) else ("true" if key else "false")
-            dotted = f"{path}.{key}" if path else key
             line = key_node.start_mark.line + 1 + offset
+            if key_node.__class__ is not ScalarNode:
+                raise YamlError("a key must be a plain word, not a list or mapping", line)
+            key = key_node.value
+            if key == "<<" and not key_node.style:
+                raise YamlError("merge keys (<<) are not supported; write the keys out", line)
+            dotted = prefix + key
             if key in out:
                 doc.duplicates.append((dotted, line))
             lines[dotted] = line
             out[key] = _build(value_node, dotted, doc, offset)
         return out
-    if isinstance(node, SequenceNode):
+    if cls is SequenceNode:
         items = []
+        lines = doc.lines
         for i, child in enumerate(node.value):
             dotted = f"{path}[{i}]"
-            doc.lines[dotted] = child.start_mark.line + 1 + offset
+            lines[dotted] = child.start_mark.line + 1 + offset
             items.append(_build(child, dotted, doc, offset))
         return items
     raise YamlError(f"unsupported YAML node {node!r}", None)  # pragma: no cover
@@ -173,22 +219,18 @@ def split_front_matter(text: str) -> Source:
     """``---`` YAML ``---`` then the Markdown body. ``...`` also closes the block (YAML's own end marker)."""
     if not text.startswith("---") or text[3:4] not in ("\n", "", " "):
         return Source(None, text, 1)
-    end = -1
-    pos = text.find("\n") + 1 if "\n" in text else len(text)
-    start = pos
-    while pos < len(text):
-        nl = text.find("\n", pos)
-        line = text[pos: nl if nl != -1 else len(text)]
+    start = text.find("\n") + 1 if "\n" in text else len(text)
+    pos = start - 1  # the newline before the line being looked at
+    while True:
+        candidates = [i for i in (text.find("\n---", pos), text.find("\n...", pos)) if i != -1]
+        if not candidates:
+            return Source(text[start:], "", text.count("\n") + 2, front_closed=False)
+        nl = min(candidates)
+        line_end = text.find("\n", nl + 1)
+        line = text[nl + 1: line_end if line_end != -1 else len(text)]
         if line.rstrip() in ("---", "..."):
-            end = pos
-            break
-        if nl == -1:
             break
         pos = nl + 1
-    if end == -1:
-        return Source(text[start:], "", text.count("\n") + 2, front_closed=False)
-    front = text[start:end]
-    after = text.find("\n", end)
-    body = text[after + 1:] if after != -1 else ""
-    body_line = front.count("\n") + 3
-    return Source(front, body, body_line)
+    front = text[start: nl + 1] if nl + 1 > start else ""
+    body = text[line_end + 1:] if line_end != -1 else ""
+    return Source(front, body, front.count("\n") + 3)

@@ -1,0 +1,95 @@
+"""``check`` on 1,000 and 10,000 generated items beside its floor: reading the files and parsing
+their front matter with PyYAML's C loader, nothing else. Goals: at most 1.5x the floor, and at most
+250 MB of peak memory on 10,000 items.
+
+    python bench/check.py [--sizes 1000,10000] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import generate  # noqa: E402
+
+
+def floor(root: Path) -> int:
+    """Read every item and parse its front matter with the C loader: the least any check must do."""
+    import yaml
+
+    loader = yaml.CSafeLoader
+    n = 0
+    for dirpath, _, names in os.walk(root / "content"):
+        for name in names:
+            if name.endswith(".md"):
+                text = open(os.path.join(dirpath, name), "rb").read().decode("utf-8")
+                end = text.find("\n---", 3)
+                yaml.load(text[4:end], Loader=loader)
+                n += 1
+    return n
+
+
+def check(root: Path) -> int:
+    from publish import all_problems, load
+
+    project = load(root)
+    all_problems(project)
+    return len(project.items)
+
+
+def best(fn, root: Path, repeat: int) -> tuple[float, float]:
+    """Best (wall, CPU) seconds of ``repeat`` runs. Ratios use CPU time: it is what the code costs,
+    and it holds still when other work shares the machine."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn(root)
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return min(walls), min(cpus)
+
+
+def peak_memory_mb(root: Path) -> float:
+    """Peak RSS of a fresh process that runs check on ``root``."""
+    code = ("import resource, sys; sys.path.insert(0, %r); from bench.check import check; "
+            "check(__import__('pathlib').Path(%r)); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)") % (str(ROOT), str(root))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1]) / 1024
+
+
+def main(argv=None) -> list[dict]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--corpus", default=str(HERE / ".corpus"))
+    args = ap.parse_args(argv)
+    results = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        root = Path(args.corpus) / str(n)
+        if not (root / "publish.yml").exists() or len(list((root / "content").rglob("*.md"))) != n:
+            generate(root, n)
+        check(root)  # warm the page cache and imports
+        w_floor, t_floor = best(floor, root, args.repeat)
+        w_check, t_check = best(check, root, args.repeat)
+        mem = peak_memory_mb(root)
+        row = {"items": n, "check_cpu_s": round(t_check, 3), "floor_cpu_s": round(t_floor, 3),
+               "check_wall_s": round(w_check, 3), "floor_wall_s": round(w_floor, 3),
+               "ratio": round(t_check / t_floor, 2), "peak_mb": round(mem, 1)}
+        results.append(row)
+        print(f"check {n:>6} items: {t_check:7.3f} s CPU ({w_check:.3f} s wall)   floor (read + C-loader YAML) "
+              f"{t_floor:7.3f} s CPU ({w_floor:.3f} s wall)   ratio {t_check / t_floor:4.2f}x (goal <= 1.5x)   "
+              f"peak {mem:6.1f} MB (goal <= 250 MB)")
+    return results
+
+
+if __name__ == "__main__":
+    main()

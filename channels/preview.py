@@ -1,0 +1,159 @@
+"""Preview: what each channel would send for an item, as text, JSON or one HTML page side by side.
+
+``publish.py render`` calls these; nothing here sends anything. The check hook (``render_problems``)
+renders every entry that will go out and returns the problems ``check`` lists.
+"""
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+from newsroom.model import Project
+from newsroom.problems import Problem
+
+from .base import Post
+
+
+def post_dict(post: Post) -> dict:
+    out = asdict(post)
+    out["problems"] = [p.as_dict() for p in post.problems]
+    out["media"] = [asdict(m) for m in post.media]
+    return out
+
+
+def _over(length: int, limit: int | None) -> str:
+    if limit is None:
+        return f"{length}"
+    return f"{length}/{limit}" + (f"  OVER BY {length - limit}" if length > limit else "")
+
+
+def text_report(posts: list[Post], units: dict[str, str] | None = None) -> str:
+    """Exactly what would be sent, channel by channel, each part with its length against the limit."""
+    out: list[str] = []
+    for post in posts:
+        unit = (units or {}).get(post.channel, "characters")
+        head = f"== {post.channel} ({post.type})"
+        if post.segment:
+            head += f" · segment {post.segment}"
+        if post.template:
+            head += f" · {post.template}"
+        out.append(head + " ==")
+        if post.type == "email":
+            out.append(f"Subject: {post.subject}")
+            out.append("")
+            out.append(post.text or "")
+            for variant in post.data.get("variants", []):
+                out.append("")
+                out.append(f"-- variant for segment {variant['segment']} --")
+                out.append(f"Subject: {variant['subject']}")
+                out.append("")
+                out.append(variant["text"])
+        elif post.type == "blog":
+            out.append(post.text or "")
+        elif post.type == "devto":
+            data = post.data
+            out.append(f"Title: {data.get('title')}")
+            out.append(f"Tags: {', '.join(data.get('tags') or [])}")
+            out.append(f"Canonical URL: {data.get('canonical_url')}")
+            out.append(f"Description: {data.get('description')}")
+            out.append("")
+            out.append(data.get("body_markdown") or "")
+        else:
+            n = len(post.parts)
+            for i, (part, length) in enumerate(zip(post.parts, post.lengths), 1):
+                out.append(part)
+                label = f"part {i}/{n}: " if n > 1 else ""
+                out.append(f"-- {label}{_over(length, post.limit)} {unit}")
+        for p in post.problems:
+            out.append(f"{p.severity}: {p}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:0;background:#f4f4f5;color:#18181b}
+header{padding:16px 24px;background:#18181b;color:#fff}
+main{display:flex;flex-wrap:wrap;gap:16px;padding:16px;align-items:flex-start}
+section{background:#fff;border-radius:8px;padding:12px 16px;width:420px;box-shadow:0 1px 3px #0002}
+section.wide{width:680px}
+h2{font-size:15px;margin:0 0 8px}
+.meta{color:#71717a;font-size:12px;margin-bottom:8px}
+pre{white-space:pre-wrap;word-wrap:break-word;font:14px/1.45 system-ui,sans-serif;margin:0;padding:8px;background:#fafafa;border-radius:4px}
+.len{font-size:12px;color:#52525b;margin:4px 0 12px}
+.over{color:#b91c1c;font-weight:600}
+.problem{color:#b91c1c;font-size:13px}
+iframe{width:100%;height:640px;border:1px solid #e4e4e7;border-radius:4px}
+"""
+
+
+def html_preview(posts: list[Post], title: str, units: dict[str, str] | None = None) -> str:
+    """One page with every channel's post side by side; email and blog bodies in sandboxed frames."""
+    e = html.escape
+    cards = []
+    for post in posts:
+        unit = (units or {}).get(post.channel, "characters")
+        wide = post.type in ("email", "blog", "devto")
+        body: list[str] = []
+        if post.type in ("email", "blog"):
+            if post.subject:
+                body.append(f"<div class='meta'>Subject: {e(post.subject)}</div>")
+            # sandbox: no scripts, no navigation from inside the preview
+            body.append(f"<iframe sandbox srcdoc=\"{e(post.html or '', quote=True)}\"></iframe>")
+            for v in post.data.get("variants", []):
+                body.append(f"<h2>Segment {e(v['segment'])}</h2><div class='meta'>Subject: {e(v['subject'])}</div>")
+                body.append(f"<iframe sandbox srcdoc=\"{e(v['html'], quote=True)}\"></iframe>")
+        elif post.type == "devto":
+            body.append(f"<div class='meta'>{e(post.data.get('title') or '')} · tags: "
+                        f"{e(', '.join(post.data.get('tags') or []))}</div>")
+            body.append(f"<pre>{e(post.data.get('body_markdown') or '')}</pre>")
+        else:
+            n = len(post.parts)
+            for i, (part, length) in enumerate(zip(post.parts, post.lengths), 1):
+                over = post.limit is not None and length > post.limit
+                label = f"part {i}/{n}: " if n > 1 else ""
+                body.append(f"<pre>{e(part)}</pre><div class='len{' over' if over else ''}'>"
+                            f"{label}{e(_over(length, post.limit))} {e(unit)}</div>")
+        for p in post.problems:
+            body.append(f"<div class='problem'>{e(p.severity)}: {e(str(p))}</div>")
+        meta = " · ".join(x for x in (post.type, post.template, f"segment {post.segment}" if post.segment else "") if x)
+        cards.append(f"<section class='{'wide' if wide else ''}'><h2>{e(post.channel)}</h2>"
+                     f"<div class='meta'>{e(meta)}</div>{''.join(body)}</section>")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Preview: {e(title)}</title>"
+            f"<style>{_CSS}</style></head><body><header>Preview: {e(title)}</header>"
+            f"<main>{''.join(cards)}</main></body></html>\n")
+
+
+def will_go_out(item, now: datetime) -> bool:
+    """Items whose posts matter now: in review or approved, and not past expires_at."""
+    return item.status in ("review", "approved") and not (item.expires_at is not None and item.expires_at <= now)
+
+
+def render_problems(project: Project, now: datetime) -> list[Problem]:
+    """Over-limit and template problems of every entry that will go out (check's rendering hook).
+
+    Only items in review or approved and not expired are rendered, each enabled channel once (email
+    once per segment through its variants); a channel's own options come from publish.yml."""
+    from . import registry
+    from .render import render_post
+
+    settings = project.settings
+    channels = {}
+    problems: list[Problem] = []
+    for item in project.items:
+        if not will_go_out(item, now):
+            continue
+        for name, override in item.channels.items():
+            config = settings.channels.get(name)
+            if not override.enabled or config is None or not config.enabled or config.type not in registry.TYPES:
+                continue
+            channel = channels.get(name)
+            if channel is None:
+                channel = channels[name] = registry.build(config, {})
+            problems.extend(render_post(project, item, channel).problems)
+    return problems
+
+
+def dumps(posts: list[Post]) -> str:
+    return json.dumps([post_dict(p) for p in posts], indent=2, ensure_ascii=False, default=str)

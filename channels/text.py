@@ -1,0 +1,203 @@
+"""Length rules, one per platform, and thread splitting that respects them.
+
+Each platform counts differently; a post that fits one may not fit another. Every rule below names
+its source. ``rule_for(type, options)`` gives the rule a channel uses; ``Channel.count`` dispatches here.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import regex
+
+# A URL as the platforms' link detectors see it: a scheme not glued to a preceding word (twitter-text's
+# "valid preceding characters"; Mastodon's extractor is the same), then everything up to whitespace,
+# minus trailing punctuation that usually ends the sentence rather than the link.
+URL_RE = regex.compile(r"(?<![\w@$#＃/.-])https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”»…]", regex.IGNORECASE)
+_GRAPHEME = regex.compile(r"\X")
+
+
+def graphemes(text: str) -> int:
+    """User-perceived characters (Unicode extended grapheme clusters, UAX #29)."""
+    return len(_GRAPHEME.findall(text))
+
+
+def code_points(text: str) -> int:
+    return len(text)
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# -- Mastodon -----------------------------------------------------------------------------------
+# Mastodon app/validators/status_length_validator.rb: the status is counted in grapheme clusters
+# (``str.mb_chars.grapheme_length``) after ``countable_text`` replaces every URL by 23 characters
+# (URL_PLACEHOLDER_CHARS, also published as Instance configuration.statuses.characters_reserved_per_url)
+# and every remote mention ``@user@domain`` by ``@user``. Default MAX_CHARS = 500; servers may raise it
+# (Instance configuration.statuses.max_characters), hence the channel option ``max_chars``.
+_MENTION_RE = regex.compile(r"(?<![\w/@])@(\w[\w.]*\w|\w)@[\w-]+(?:\.[\w-]+)+")
+
+
+def mastodon_length(text: str, url_weight: int = 23) -> int:
+    countable = URL_RE.sub("x" * url_weight, text)
+    countable = _MENTION_RE.sub(lambda m: "@" + m.group(1), countable)
+    return graphemes(countable)
+
+
+# -- X ------------------------------------------------------------------------------------------
+# twitter-text config/v3.json (github.com/twitter/twitter-text, config/v3.json): maxWeightedTweetLength
+# 280, scale 100, defaultWeight 200, transformedURLLength 23, emojiParsingEnabled true, and code points
+# in these ranges weigh 100 (1 after scaling): 0-4351, 8192-8205, 8208-8223, 8242-8247. Everything else
+# (CJK, most symbols) weighs 2; an emoji sequence weighs 2 as a whole. The text is NFC-normalised first
+# (twitter-text parseTweet). Conformance cases: twitter-text conformance/validate.yml,
+# WeightedTweetsWithDiscountedEmojiCounterTest.
+X_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_EMOJI_RE = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\U0001F3FB-\U0001F3FF]")
+
+
+def _x_weight(cp: int) -> int:
+    for start, end in X_RANGES:
+        if start <= cp <= end:
+            return 1
+    return 2
+
+
+def x_length(text: str, url_weight: int = 23) -> int:
+    text = unicodedata.normalize("NFC", text)
+    total, pos = 0, 0
+    for m in URL_RE.finditer(text):
+        total += _x_segment(text[pos:m.start()]) + url_weight
+        pos = m.end()
+    return total + _x_segment(text[pos:])
+
+
+def _x_segment(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    total = 0
+    for cluster in _GRAPHEME.findall(text):
+        if _EMOJI_RE.search(cluster):
+            total += 2
+        else:
+            total += sum(_x_weight(ord(c)) for c in cluster)
+    return total
+
+
+@dataclass(frozen=True)
+class LengthRule:
+    """How one platform measures a text, and its limit (None: no limit we check)."""
+
+    name: str
+    limit: int | None
+    unit: str
+    measure: Callable[[str], int]
+    source: str
+
+
+def _rules(options: Mapping) -> dict[str, LengthRule]:
+    return {
+        "mastodon": LengthRule("mastodon", int(options.get("max_chars") or 500), "characters", mastodon_length,
+                               "Mastodon StatusLengthValidator: URLs count 23, @user@domain counts as @user"),
+        # atproto lexicons/app/bsky/feed/post.json: text maxGraphemes 300 (maxLength 3000 bytes).
+        "bluesky": LengthRule("bluesky", 300, "graphemes", graphemes, "app.bsky.feed.post text maxGraphemes 300"),
+        "x": LengthRule("x", 280, "weighted characters", x_length, "twitter-text config v3"),
+        # LinkedIn Posts API commentary: 3,000 characters (LinkedIn's own composer limit; confirmed
+        # by publishing tools' docs, e.g. ayrshare.com/docs/apis/post/social-networks/linkedin).
+        "linkedin": LengthRule("linkedin", 3000, "characters", code_points, "LinkedIn commentary 3,000"),
+        # core.telegram.org/bots/api#sendmessage: "1-4096 characters after entities parsing"; Telegram
+        # measures text in UTF-16 code units (MessageEntity offsets), so we count those.
+        "telegram": LengthRule("telegram", 4096, "UTF-16 units", utf16_units, "Telegram sendMessage 4,096"),
+        # discord.com/developers/docs/resources/webhook#execute-webhook: content up to 2000 characters.
+        "discord": LengthRule("discord", 2000, "characters", code_points, "Discord message content 2,000"),
+        # api.slack.com/reference/block-kit/blocks#section: a section's text is at most 3000 characters.
+        "slack": LengthRule("slack", 3000, "characters", code_points, "Slack section block text 3,000"),
+    }
+
+
+_PLAIN = LengthRule("plain", None, "characters", code_points, "")
+_DEFAULT_RULES = _rules({})
+
+
+def rule_for(channel_type: str, options: Mapping | None = None) -> LengthRule:
+    """The length rule of a channel type with its options (Mastodon's ``max_chars``)."""
+    if options and channel_type == "mastodon" and options.get("max_chars"):
+        return _rules(options)["mastodon"]
+    return _DEFAULT_RULES.get(channel_type, _PLAIN)
+
+
+#: dev.to accepts at most four tags per article (developers.forem.com/api/v1#tag/articles).
+DEVTO_MAX_TAGS = 4
+
+
+# -- threads ------------------------------------------------------------------------------------
+_SENTENCE_END = regex.compile(r"(?<=[.!?…。！？])\s+|\n{2,}")
+_WORD = regex.compile(r"\S+\s*")
+
+
+def _atoms(text: str) -> list[str]:
+    """Sentences with their trailing whitespace; text joined back from atoms is the text."""
+    out, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append(text[pos:m.end()])
+        pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    return out
+
+
+def _pieces(atom: str, budget: int, measure: Callable[[str], int]) -> list[str]:
+    """An atom too long for a part, cut at words; a word longer than a part is cut by graphemes
+    unless it is a link, which is never cut (it stays whole, and over the limit)."""
+    out = []
+    for word in _WORD.findall(atom):
+        if measure(word.rstrip()) <= budget or URL_RE.fullmatch(word.strip()):
+            out.append(word)
+            continue
+        chunk = ""
+        for g in _GRAPHEME.findall(word):
+            if chunk and measure(chunk + g) > budget:
+                out.append(chunk)
+                chunk = ""
+            chunk += g
+        out.append(chunk)
+    return out
+
+
+def _pack(text: str, budget: int, measure: Callable[[str], int]) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for atom in _atoms(text):
+        candidates = [atom] if measure(atom.rstrip()) <= budget else _pieces(atom, budget, measure)
+        for piece in candidates:
+            if current and measure((current + piece).rstrip()) > budget:
+                # Prefer ending a part at a paragraph when that still fills at least half of it.
+                cut = current.rstrip().rfind("\n\n")
+                if cut > 0 and measure(current[:cut]) * 2 >= budget:
+                    parts.append(current[:cut].rstrip())
+                    current = current[cut:].lstrip()
+                if current and measure((current + piece).rstrip()) > budget:
+                    parts.append(current.rstrip())
+                    current = ""
+            current += piece
+    if current.strip():
+        parts.append(current.rstrip())
+    return parts
+
+
+def split_thread(text: str, limit: int, measure: Callable[[str], int]) -> list[str]:
+    """``text`` in numbered parts ("… 1/3") each within ``limit`` by ``measure``, cut at sentence ends
+    where possible, else at words; links are never cut. A text that fits stays one unnumbered part."""
+    text = text.strip()
+    if measure(text) <= limit:
+        return [text]
+    guess = 9
+    for _ in range(4):  # the suffix width depends on the part count: settle it
+        suffix = f"\n\n{guess}/{guess}"
+        parts = _pack(text, max(1, limit - measure(suffix)), measure)
+        if len(str(len(parts))) <= len(str(guess)):
+            break
+        guess = 10 ** len(str(len(parts))) - 1
+    n = len(parts)
+    return [f"{part}\n\n{i}/{n}" for i, part in enumerate(parts, 1)]

@@ -1,0 +1,318 @@
+"""render_post: templates, strict variables, limits, threads, segments, per-type payloads, check, CLI."""
+import json
+import re
+
+import jinja2
+import pytest
+
+from channels import registry
+from channels.context import TemplateContext
+from channels.filters import FILTERS
+from channels.render import TEMPLATES, render_post
+from conftest import ROOT, item
+
+SETTINGS = """\
+site:
+  title: Test Newsroom
+  url: https://news.test
+timezone: Europe/Berlin
+segments:
+  smb: Small businesses
+  enterprise: Enterprise accounts
+channels:
+  blog:
+    type: blog
+  mastodon:
+    type: mastodon
+    instance: https://mastodon.test
+    token: env:MASTODON_TOKEN
+  bluesky:
+    type: bluesky
+    handle: t.bsky.social
+    app_password: env:BSKY
+  x:
+    type: x
+    token: env:X_TOKEN
+  newsletter:
+    type: email
+    from: "Test <news@news.test>"
+    unsubscribe_url: "https://news.test/unsubscribe?token={token}"
+  devto:
+    type: devto
+    api_key: env:DEVTO
+  team-slack:
+    type: slack
+    webhook: env:SLACK
+    utm_source: slack-internal
+"""
+
+
+def load(root):
+    from publish import load as load_project
+
+    return load_project(root)
+
+
+def render(root, path, channel, **kw):
+    project = load(root)
+    it = project.item_by_path(path)
+    return render_post(project, it, registry.build(project.settings.channels[channel], {}), **kw)
+
+
+def test_a_missing_variable_names_template_line_and_variable(project):
+    root = project({
+        "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", channels=["mastodon"]),
+        "templates/mastodon/post.j2": "{{ title }}\n\n{{ item.subtitle }}\n",
+    }, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert [str(p) for p in post.problems] == [
+        "content/a.md:6: channels.mastodon: templates/mastodon/post.j2:3: item has no attribute 'subtitle' "
+        "(see docs/templates.md)"]
+    assert post.template == "mastodon/post.j2"
+
+
+def test_an_undefined_variable_and_a_syntax_error(project):
+    root = project({
+        "content/a.md": item("A", channels={"mastodon": {"template": "bad"}, "x": {"template": "broken"}}),
+        "templates/mastodon/bad.j2": "{{ title }}\n{% if true %}\n{{ subtitle }}\n{% endif %}\n",
+        "templates/x/broken.j2": "{{ title }\n",
+    }, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert [p.message for p in post.problems] == [
+        "templates/mastodon/bad.j2:3: variable 'subtitle' is undefined (see docs/templates.md for the variables)"]
+    post = render(root, "content/a.md", "x")
+    assert len(post.problems) == 1 and post.problems[0].message.startswith("templates/x/broken.j2:1: ")
+
+
+def test_a_missing_template_is_a_problem_not_a_crash(project):
+    root = project({"content/a.md": item("A", channels={"mastodon": {"template": "nope"}})}, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert [p.message for p in post.problems] == [
+        "templates/mastodon/nope.j2: no such template (looked in templates/, the shipped templates/)"
+        if (root / "templates").is_dir() else
+        "templates/mastodon/nope.j2: no such template (looked in the shipped templates/)"]
+
+
+def test_content_is_never_run_as_template_code(project):
+    body = "Use {{ site.url }} and {% raw %} as you like.\n"
+    root = project({"content/a.md": item("A", body=body, channels=["mastodon", "blog"])}, settings=SETTINGS)
+    blog = render(root, "content/a.md", "blog")
+    assert "{{ site.url }}" in blog.html and "{% raw %}" in blog.html
+    masto = render(root, "content/a.md", "mastodon")
+    assert masto.problems == []
+
+
+def test_escaping_only_in_html_templates(project):
+    root = project({"content/a.md": item("Q&A <live> with the team", summary="Fish & chips",
+                                         channels=["mastodon", "newsletter"])}, settings=SETTINGS)
+    masto = render(root, "content/a.md", "mastodon")
+    assert masto.parts[0].startswith("Q&A <live> with the team\n\nFish & chips\n\n")
+    mail = render(root, "content/a.md", "newsletter")
+    assert "<h1 dir=\"auto\" style=\"margin:0 0 16px;font-size:24px;line-height:1.3;\">Q&amp;A &lt;live&gt; with the team</h1>" in mail.html
+    assert mail.subject == "Q&A <live> with the team"
+    assert mail.text.startswith("Q&A <live> with the team\n" + "=" * 24 + "\n\nFish & chips")
+
+
+def test_over_the_limit_says_by_how_much_and_which_template(project):
+    root = project({
+        "content/a.md": item("A", channels=["mastodon"]),
+        "templates/mastodon/post.j2": "{{ 'x' * 510 }}\n",
+    }, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert post.lengths == [510] and post.limit == 500
+    assert [p.message for p in post.problems] == [
+        "mastodon: the post is 10 characters over the limit of 500 (510/500), from templates/mastodon/post.j2; "
+        "shorten it, or set channels.mastodon.thread: true to post it as a thread"]
+
+
+def test_the_mastodon_limit_follows_max_chars(project):
+    settings = SETTINGS.replace("token: env:MASTODON_TOKEN", "token: env:MASTODON_TOKEN\n    max_chars: 1000")
+    root = project({
+        "content/a.md": item("A", channels=["mastodon"]),
+        "templates/mastodon/post.j2": "{{ 'x' * 510 }}\n",
+    }, settings=settings)
+    post = render(root, "content/a.md", "mastodon")
+    assert post.limit == 1000 and post.problems == []
+
+
+LONG_BODY = "\n\n".join(
+    f"Paragraph {i} explains one more thing about the release in a sentence or two. "
+    f"See https://docs.news.test/release/notes/section-{i}?from=thread for the details." for i in range(12)) + "\n"
+
+
+def test_a_thread_when_the_item_allows_it(project):
+    root = project({"content/a.md": item("Release notes", body=LONG_BODY, channels={"mastodon": {"thread": True},
+                                                                                      "bluesky": {"thread": True}})},
+                   settings=SETTINGS)
+    for name, limit in (("mastodon", 500), ("bluesky", 300)):
+        post = render(root, "content/a.md", name)
+        assert post.template == f"{name}/thread.j2"
+        assert len(post.parts) > 1 and post.problems == []
+        assert all(n <= limit for n in post.lengths)
+        n = len(post.parts)
+        assert [p.rsplit("\n\n", 1)[1] for p in post.parts] == [f"{i}/{n}" for i in range(1, n + 1)]
+        urls = re.findall(r"https://docs\.news\.test/\S+", "\n".join(post.parts))
+        assert urls == [f"https://docs.news.test/release/notes/section-{i}?from=thread" for i in range(12)]
+
+
+def test_a_hand_written_text_is_counted_not_rendered(project):
+    root = project({"content/a.md": item("A", channels={"x": {"text": "Hello {{ title }} 東京 " * 20}})},
+                   settings=SETTINGS)
+    post = render(root, "content/a.md", "x")
+    assert post.parts[0].startswith("Hello {{ title }} 東京")
+    assert post.template == "channels.x.text"
+    assert post.problems[0].message.startswith("x: the post is ") and "from channels.x.text in content/a.md" in post.problems[0].message
+
+
+SEGMENTED = """Hello everyone.
+
+::: segment smb
+Small teams: start today.
+:::
+
+::: segment enterprise
+Enterprise: ask your manager.
+:::
+"""
+
+
+def test_email_renders_one_variant_per_segment(project):
+    root = project({"content/a.md": item("Offer", body=SEGMENTED, segments=["smb", "enterprise"],
+                                         channels=["newsletter"], campaign="bf")}, settings=SETTINGS)
+    post = render(root, "content/a.md", "newsletter")
+    assert post.problems == []
+    assert [v["segment"] for v in post.data["variants"]] == ["smb", "enterprise"]
+    smb, ent = post.data["variants"]
+    assert "Small teams" in smb["html"] and "Enterprise" not in smb["html"] and "Small teams" in smb["text"]
+    assert "Enterprise: ask your manager." in ent["text"] and "Small teams" not in ent["text"]
+    assert "Small teams" not in post.html and "Hello everyone." in post.html
+    assert smb["subject"] == "Offer"
+    assert "utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=bf" in post.html
+
+
+def test_a_channel_segment_renders_that_segment_only(project):
+    root = project({"content/a.md": item("Offer", body=SEGMENTED, segments=["smb", "enterprise"],
+                                         channels={"newsletter": {"segment": "enterprise"}})}, settings=SETTINGS)
+    post = render(root, "content/a.md", "newsletter")
+    assert post.segment == "enterprise" and "variants" not in post.data
+    assert "Enterprise: ask your manager." in post.html
+
+
+def test_templates_can_branch_on_the_segment(project):
+    root = project({
+        "content/a.md": item("Offer", segments=["smb", "enterprise"], channels=["newsletter"]),
+        "templates/email/subject.j2": "{% if segment == 'enterprise' %}For your team: {% endif %}{{ title }}",
+    }, settings=SETTINGS)
+    post = render(root, "content/a.md", "newsletter")
+    assert [v["subject"] for v in post.data["variants"]] == ["Offer", "For your team: Offer"]
+
+
+def test_blog_gets_sanitised_absolute_html_and_alt_problems(project):
+    body = "See [pricing](/pricing/).\n\n![](img/chart.png)\n\n<script>alert(1)</script>\n"
+    root = project({"content/a.md": item("A", body=body, channels=["blog"])}, settings=SETTINGS)
+    post = render(root, "content/a.md", "blog")
+    assert '<a href="https://news.test/pricing/">pricing</a>' in post.html
+    assert "script" not in post.html
+    assert [str(p) for p in post.problems] == [
+        "content/a.md:8: body: image 'img/chart.png' has no alt text: write ![what it shows](img/chart.png)"]
+
+
+def test_devto_article_fields_and_at_most_four_tags(project):
+    root = project({"content/a.md": item("Guide", summary="A short guide.", tags=["API design", "Python", "café",
+                                                                                 "web", "ops"],
+                                         canonical_url="https://news.test/guide/", image="/img/g.png",
+                                         image_alt="A chart", body="Read [this](/x/).\n", channels=["devto"])},
+                   settings=SETTINGS)
+    post = render(root, "content/a.md", "devto")
+    data = post.data
+    assert data["tags"] == ["apidesign", "python", "cafe", "web"]
+    assert data["canonical_url"] == "https://news.test/guide/"
+    assert data["main_image"] == "https://news.test/img/g.png"
+    assert data["description"] == "A short guide."
+    assert data["body_markdown"].startswith("Read [this](https://news.test/x/).")
+    assert "Originally published on [Test Newsroom](https://news.test/guide/)" in data["body_markdown"]
+    assert [(p.severity, p.message) for p in post.problems] == [
+        ("warning", "dev.to takes at most 4 tags; ops will be left out (order the tags by importance or set fewer)")]
+
+
+def test_slack_blocks_and_mrkdwn_escaping(project):
+    root = project({"content/a.md": item("Q&A <now>", summary="Bring questions", campaign="c1",
+                                         channels=["team-slack"])}, settings=SETTINGS)
+    post = render(root, "content/a.md", "team-slack")
+    link = "https://news.test/a/?utm_source=slack-internal&utm_medium=chat&utm_campaign=c1"
+    assert post.parts == [f"*<{link}|Q&amp;A &lt;now&gt;>*\nBring questions"]
+    assert post.data["blocks"][0] == {"type": "section", "text": {"type": "mrkdwn", "text": post.parts[0]}}
+    assert post.data["blocks"][-1]["elements"][0]["url"] == link
+
+
+def test_check_reports_only_entries_that_will_go_out(project, cli):
+    tpl = "{{ title }} {{ 'x' * 600 }}\n"
+    root = project({
+        "content/approved.md": item("Approved", "approved", approved_by="B", publish_at="2030-01-01T09:00",
+                                    channels=["mastodon"]),
+        "content/draft.md": item("Draft", "draft", channels=["mastodon"]),
+        "content/expired.md": item("Expired", "approved", approved_by="B", publish_at="2020-01-01T09:00",
+                                   expires_at="2020-01-02T09:00", channels=["mastodon"]),
+        "templates/mastodon/post.j2": tpl,
+    }, settings=SETTINGS)
+    result = cli(root, "check", "--format", "json")
+    report = json.loads(result.output)
+    assert result.exit_code == 1
+    assert [(e["path"], e["key"], e["message"]) for e in report["errors"]] == [
+        ("content/approved.md", "channels.mastodon",
+         "mastodon: the post is 109 characters over the limit of 500 (609/500), from templates/mastodon/post.j2; "
+         "shorten it, or set channels.mastodon.thread: true to post it as a thread")]
+
+
+def test_render_cli_text_json_and_preview(project, cli):
+    root = project({"content/a.md": item("Hello 東京 🎉", summary="A summary.", campaign="c",
+                                         channels=["mastodon", "x", "newsletter"])}, settings=SETTINGS)
+    result = cli(root, "render", "content/a.md")
+    assert result.exit_code == 0, result.output
+    assert "== mastodon (mastodon) · mastodon/post.j2 ==" in result.output
+    assert "-- 47/500 characters" in result.output
+    assert "-- 50/280 weighted characters" in result.output
+    assert "== newsletter (email) · email/email.html.j2 ==\nSubject: Hello 東京 🎉" in result.output
+    result = cli(root, "render", "content/a.md", "--channel", "x", "--format", "json")
+    posts = json.loads(result.output)
+    assert [p["channel"] for p in posts] == ["x"] and posts[0]["limit"] == 280
+    assert posts[0]["lengths"] == [50]  # "Hello " 6 + 東京 4 + " " 1 + 🎉 2, separators 4, summary 10, link 23
+    result = cli(root, "render", "content/a.md", "--open")
+    path = result.output.strip()
+    assert path.endswith("preview/a.html")
+    html = open(path, encoding="utf-8").read()
+    assert "<h2>mastodon</h2>" in html and "<h2>x</h2>" in html and "<h2>newsletter</h2>" in html
+
+
+def test_render_cli_bad_input_exits_2(project, cli):
+    root = project({"content/a.md": item("A", channels=["mastodon"])}, settings=SETTINGS)
+    result = cli(root, "render", "content/b.md")
+    assert result.exit_code == 2
+    assert "error: content/b.md: no item loaded from this path (did you mean 'content/a.md'?)" in result.output
+    result = cli(root, "render", "content/a.md", "--channel", "mastadon")
+    assert result.exit_code == 2
+    assert "error: no channel named 'mastadon' in publish.yml (did you mean 'mastodon'?)" in result.output
+
+
+def _documented(section: str) -> set[str]:
+    text = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
+    part = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([^`]+)` \|", part, re.M))
+
+
+def test_every_template_variable_and_filter_is_documented():
+    assert set(TemplateContext.variables()) - _documented("Variables") == set()
+    assert set(FILTERS) - _documented("Filters") == set()
+
+
+def test_shipped_templates_use_only_documented_variables():
+    from jinja2 import meta
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
+    env.filters.update(FILTERS)
+    names = env.list_templates(extensions=["j2"])
+    assert len(names) >= 15
+    known = set(TemplateContext.variables())
+    for name in names:
+        used = meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
+        assert used <= known, (name, used - known)
