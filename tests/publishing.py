@@ -73,5 +73,6 @@ class Newsroom:
 
 
 def make_newsroom(root: Path, server: ChannelServer, files: dict, settings: str = SETTINGS) -> Newsroom:
+    files = {"templates/testchannel/post.j2": "{{ title }}\n\n{{ link }}\n", **files}
     write_project(root, files, settings.format(url=server.url))
     return Newsroom(root, server)
