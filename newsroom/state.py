@@ -40,7 +40,8 @@ LEDGER = "ledger.jsonl"
 SNAPSHOTS = "snapshots.jsonl"
 GITATTRIBUTES = "*.jsonl merge=union\n"
 GITIGNORE = ".lock\n.runs/\n"
-FOLD_VERSION = 3
+FOLD_VERSION = 4
+TAIL = 4096
 
 
 def entry_key(item_id: str, channel: str) -> str:
@@ -159,6 +160,10 @@ class FileStore:
         self._ident: tuple | None = None  # (inode, size, mtime) when the fold was last known current
         self._cache_loaded = False
         self._cache_dirty = False
+        self._saved = False
+        self._ino: int | None = None
+        self._tail = ""  # digest of the last TAIL bytes folded
+        self._hash, self._hash_offset = "", -1  # digest of every byte folded, and up to where it is valid
 
     # -- writing ------------------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -301,7 +306,9 @@ class FileStore:
         except Exception:  # a missing, torn or foreign cache is simply rebuilt
             return
         self._entries, self._offset = entries, cached["offset"]
-        self._ident, self._hash = (tuple(cached["ident"]) if cached["ident"] else None), cached["hash"]
+        self._ident = tuple(cached["ident"]) if cached["ident"] else None
+        self._ino, self._tail, self._hash = cached["ino"], cached["tail"], cached["hash"]
+        self._hash_offset = self._offset
 
     def _prefix_hash(self, upto: int) -> str:
         h = hashlib.blake2b(digest_size=16)
@@ -315,10 +322,25 @@ class FileStore:
                 remaining -= len(chunk)
         return h.hexdigest()
 
+    def _tail_digest(self, upto: int) -> str:
+        """A hash of the last 4 KiB before ``upto``: cheap proof that a file only grew past it."""
+        start = max(0, upto - TAIL)
+        with open(self.ledger_path, "rb") as f:
+            f.seek(start)
+            return hashlib.blake2b(f.read(upto - start), digest_size=16).hexdigest()
+
+    def _still_prefix(self, ino: int, size: int) -> bool:
+        """Whether the bytes folded so far are still the start of the ledger (it was only appended to)."""
+        if size < self._offset:
+            return False
+        if ino == self._ino:  # the same file, grown: its last folded bytes are enough to tell
+            return self._tail_digest(self._offset) == self._tail
+        # Another file (a checkout, a merge, a cache restored in CI): the whole prefix must match.
+        return self._hash_offset == self._offset and self._prefix_hash(self._offset) == self._hash
+
     def entries(self) -> dict[str, EntryState]:
         """Every entry's folded state; only new lines are read on later calls (and later runs)."""
         if not self._cache_loaded:
-            self._hash = ""
             self._load_cache()
         try:
             st = self.ledger_path.stat()
@@ -327,31 +349,34 @@ class FileStore:
             ident = None
         if ident == self._ident:
             return self._entries
-        size = ident[1] if ident else 0
-        if self._offset and (size < self._offset or self._prefix_hash(self._offset) != self._hash):
-            # Not a pure append (a git merge, a checkout): fold everything again.
-            self._entries, self._offset, self._hash = {}, 0, ""
+        ino, size = (ident[0], ident[1]) if ident else (None, 0)
+        if self._offset and not self._still_prefix(ino, size):
+            # Not a pure append (a git merge rewrote it, an older checkout): fold everything again.
+            self._entries, self._offset, self._hash, self._hash_offset = {}, 0, "", -1
         if size > self._offset:
             new, end, raw = self._read_lines(self.ledger_path, self._offset)
             self._fold(new)
-            h = hashlib.blake2b(digest_size=16)
-            if self._offset:
-                h = None  # recomputed below over the whole prefix
-            else:
-                h.update(raw)
+            if self._offset == 0:
+                self._hash, self._hash_offset = hashlib.blake2b(raw, digest_size=16).hexdigest(), end
             self._offset = end
-            self._hash = h.hexdigest() if h is not None else self._prefix_hash(end)
+            self._tail = (hashlib.blake2b(raw[-TAIL:], digest_size=16).hexdigest() if len(raw) >= TAIL
+                          else self._tail_digest(end))
+            self._ino = ino
             self._cache_dirty = True
         self._ident = ident if ident and self._offset == size else None
-        if self._cache_dirty:
-            self._save_cache()
+        if self._cache_dirty and not self._saved:
+            self.save()  # once per store: later appends of this run are saved by save() at its end
         return self._entries
 
-    def _save_cache(self) -> None:
-        self._cache_dirty = False
-        if self.cache_path is None:
+    def save(self) -> None:
+        """Write the fold to the cache (a run calls this once at its end)."""
+        self._saved = True
+        if self.cache_path is None or not self._cache_dirty:
             return
+        self._cache_dirty = False
         try:
+            if self._hash_offset != self._offset:
+                self._hash, self._hash_offset = self._prefix_hash(self._offset), self._offset
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
             names = [f.name for f in fields(EntryState)]
@@ -359,7 +384,8 @@ class FileStore:
             # marshal: builtin types only, and far faster than pickle for many small records.
             tmp.write_bytes(marshal.dumps({"version": FOLD_VERSION, "ledger": str(self.ledger_path.resolve()),
                                            "fields": names, "rows": rows, "offset": self._offset,
-                                           "ident": self._ident, "hash": self._hash}))
+                                           "ident": self._ident, "ino": self._ino, "tail": self._tail,
+                                           "hash": self._hash}))
             os.replace(tmp, self.cache_path)  # atomic: a reader sees the old cache or the new one
         except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time

@@ -162,6 +162,7 @@ class Run:
         self.touched: set[str] = set()  # channels whose finish() must run
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
         self.by_item_id = {i.id: i for i in project.items}
+        self._syndication: tuple[int, dict] | None = None  # rebuilt when an entry's outcome is added
 
     # -- selection ----------------------------------------------------------------------------
     def _wanted(self, entry: Entry) -> bool:
@@ -184,6 +185,9 @@ class Run:
         else:
             with self.store.run_lock(self.run):
                 self._execute()
+        save = getattr(self.store, "save", None)
+        if save is not None:
+            save()  # the ledger's fold, for the next run
         return self.report
 
     def _execute(self) -> None:
@@ -374,6 +378,11 @@ class Run:
     # -- after the deliveries -----------------------------------------------------------------
     def syndication(self) -> dict[str, list[dict]]:
         """item id → where it went: [{channel, type, url}] from every receipt in the ledger."""
+        if self._syndication is None or self._syndication[0] != len(self.report.outcomes):
+            self._syndication = (len(self.report.outcomes), self._build_syndication())
+        return self._syndication[1]
+
+    def _build_syndication(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
         for st in self.store.entries().values():
             if st.state == "delivered" and st.item and st.channel and st.receipt and st.receipt.get("url"):
