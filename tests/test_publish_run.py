@@ -335,3 +335,32 @@ def test_the_example_project_runs_green_without_accounts(tmp_path, cli):
     result = cli(root, "publish", "--now", "2026-11-23T17:00:00Z", env={"MASTODON_TOKEN": ""})
     assert result.exit_code == 0, result.output
     assert "note: mastodon: inactive, MASTODON_TOKEN is not set in the environment" in result.output
+
+
+def test_a_dead_server_fails_retryably_and_the_next_run_checks_before_sending(newsroom, server):
+    dead = ChannelServer().start()
+    dead_url = dead.url
+    dead.stop()  # nothing listens there any more: every connection is refused
+    from publishing import SETTINGS
+
+    n = newsroom({"content/a.md": approved("A")},
+                 settings=SETTINGS.replace("url: {url}/social", f"url: {dead_url}/social"))
+    result = n.run("publish")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith("FAILED     content/a.md → social  ")
+    (failed,) = n.events("failed")
+    assert failed["retryable"] is True
+    (n.root / "publish.yml").write_text(SETTINGS.format(url=server.url))  # the service is back
+    again = n.run("publish", now="2026-11-20T09:15:00Z")
+    assert again.output.splitlines()[0] == f"delivered  content/a.md → social  {server.url}/social/posts/1"
+    assert len(server.posts_for("social")) == 1
+
+
+def test_a_retryable_failure_is_alerted_once_after_three_runs(newsroom, server):
+    n = newsroom({"content/a.md": approved("A", channels=["social"])})
+    for minute in ("05", "20", "35", "50"):
+        server.script("social", *["fail:502:Bad Gateway"] * 4)
+        n.run("publish", now=f"2026-11-20T09:{minute}:00Z")
+    (alert,) = server.posts_for("alerts")
+    assert alert["text"].splitlines()[0] == 'Publishing problem: "A" keeps failing on social'
+    assert server.posts_for("social") == []
