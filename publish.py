@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -25,10 +25,11 @@ def load(root: Path):
     """The project at ``root``, loaded with every channel type's schemas; exit 2 when unusable."""
     from channels import registry
     from newsroom.project import load_project
+    from reports.settings import SECTIONS
 
     try:
         return load_project(root, channel_types=registry.option_schemas(),
-                            channel_overrides=registry.override_schemas())
+                            channel_overrides=registry.override_schemas(), extra_sections=SECTIONS)
     except UnusableSettings as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -53,10 +54,16 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = {"root": root.resolve()}
 
 
-def all_problems(project) -> list:
-    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks."""
+def all_problems(project, now: datetime | None = None) -> list:
+    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
+
+    ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time.
+    """
     problems = list(project.problems)
     # -- calendar rules (scheduler) --
+    from scheduler import rules
+
+    problems += rules.check(project, ledger=ledger_of(project), now=now)
 
     # -- rendering limits (channels.render) --
     from datetime import timezone
@@ -65,7 +72,39 @@ def all_problems(project) -> list:
 
     problems.extend(render_problems(project, datetime.now(timezone.utc)))
 
+    # -- audience lists (newsletter recipients) --
+    from newsroom.audience import audience_problems
+
+    problems.extend(audience_problems(project.settings))
+
+    # -- engagement settings (reports) --
+    from reports.settings import check as check_engagement
+
+    problems.extend(check_engagement(project.settings))
     return problems
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """``--now`` read strictly: a clear message and exit 2 when it is not a time."""
+    if text is None:
+        return None
+    from newsroom.times import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError:
+        click.echo(f"error: --now: '{text}' is not a date-time (use 2026-11-27T09:00Z)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+def ledger_of(project) -> dict:
+    """What the ledger knows about every entry (empty when there is no state yet)."""
+    from newsroom.state import open_store
+
+    try:
+        return open_store(project.root, project.settings.state).entries()
+    except NotImplementedError:
+        return {}
 
 
 def print_problems(problems, fmt: str, summary: str, out=None) -> None:
@@ -90,11 +129,12 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @cli.command()
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str) -> None:
+def check(obj: dict, strict: bool, fmt: str, now: str | None) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
     project = load(obj["root"])
-    problems = sorted(set(all_problems(project)))
+    problems = sorted(set(all_problems(project, parse_now(now))))
     errors = sum(p.severity == ERROR for p in problems)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
@@ -146,6 +186,186 @@ def reference(obj: dict, write: bool) -> None:
 
 
 # == calendar: calendar, plan ==
+
+def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
+    """The project, its planned entries, the view's timezone and ``now``; exit 2 on unusable input."""
+    from newsroom.times import TimeError, UTC, zone
+    from scheduler.plan import plan
+
+    project = load(obj["root"])
+    when = parse_now(now) or datetime.now(UTC)
+    try:
+        view_tz = zone(tz) if tz else project.settings.calendar.timezone
+    except TimeError as exc:
+        click.echo(f"error: --tz: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    return project, plan(project, ledger=ledger_of(project), now=when), view_tz, when
+
+
+def _day_option(text: str | None, name: str, tz):
+    """--since/--until: a date (local midnight in the view's timezone) or a date-time."""
+    from newsroom.times import parse_instant, parse_date, TimeError
+    from scheduler.views import day_start
+
+    if text is None:
+        return None
+    try:
+        return day_start(parse_date(text), tz) if len(text.strip()) == 10 else parse_instant(text)
+    except (TimeError, ValueError):
+        click.echo(f"error: {name}: '{text}' is not a date (use 2026-11-27 or 2026-11-27T09:00)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+@cli.command()
+@click.option("--week", "span", flag_value="week", help="This week, Monday to Sunday.")
+@click.option("--month", "span", flag_value="month", help="This month as a grid.")
+@click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True,
+              help="Days after today the agenda shows.")
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeat for more).")
+@click.option("--campaign", "campaigns", multiple=True, help="Only this campaign (repeat for more).")
+@click.option("--status", "statuses", multiple=True, help="Only this status or ledger state (repeat for more).")
+@click.option("--author", "authors", multiple=True, help="Only items by this author (repeat for more).")
+@click.option("--since", default=None, help="From this date or date-time (calendar timezone).")
+@click.option("--until", default=None, help="Up to (not including) this date or date-time.")
+@click.option("--tz", default=None, help="Show times in this timezone (default: calendar.timezone).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "ics", "html", "md"]), default="text",
+              show_default=True, help="md is for --diff.")
+@click.option("--split", type=click.Choice(["channel"]), default=None,
+              help="With --format ics: one feed per channel, written to output.calendar.")
+@click.option("--diff", "rev", default=None, metavar="REV", help="What changed since this git revision.")
+@click.option("--now", default=None, metavar="TIME", help="Plan as if it were this time (ISO; UTC unless an offset is given).")
+@click.pass_obj
+def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, since, until, tz, fmt, split, rev,
+             now) -> None:
+    """What goes out when, where, and whether it is ready: agenda, week, month, json, csv, ics, html, diff."""
+    from scheduler import views
+
+    project, entries, view_tz, when = _calendar_inputs(obj, now, tz)
+    tzname = getattr(view_tz, "key", str(view_tz))
+    filters = views.Filters(channels=channels, campaigns=campaigns, statuses=statuses, authors=authors,
+                            since=_day_option(since, "--since", view_tz), until=_day_option(until, "--until", view_tz))
+    if rev is not None:
+        return _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when)
+    today = when.astimezone(view_tz).date()
+    first, last = today, today + timedelta(days=days)
+    if span == "week":
+        first = today - timedelta(days=today.weekday())
+        last = first + timedelta(days=6)
+    elif span == "month":
+        first = today.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if fmt == "text" and filters.since is None and filters.until is None:
+        filters.since, filters.until = views.day_start(first, view_tz), views.day_start(last + timedelta(days=1), view_tz)
+    elif fmt == "text":
+        first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()
+        last = ((filters.until - timedelta(seconds=1)).astimezone(view_tz).date() if filters.until else last)
+    chosen = [e for e in entries if filters.keep(e)]
+    rows = views.rows(chosen, view_tz)
+    if fmt == "json":
+        click.echo(views.to_json(rows))
+    elif fmt == "csv":
+        click.echo(views.to_csv(rows), nl=False)
+    elif fmt == "ics":
+        _calendar_ics(project, chosen, rows, split, tzname, when)
+    elif fmt == "html":
+        from scheduler import page
+
+        target = project.root / project.settings.output.get("calendar", "public/calendar") / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.render(project, views.rows(entries, view_tz), tzname=tzname, now=when),
+                          encoding="utf-8")
+        click.echo(f"wrote {target.relative_to(project.root)} ({len(entries)} entries)")
+    elif fmt == "md":
+        click.echo("error: --format md is the --diff output; add --diff REV", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    elif span == "month":
+        click.echo(views.month(rows, first.year, first.month, tzname=tzname, today=today), nl=False)
+    else:
+        waiting = [views.row(e, view_tz) for e in entries if e.at is None and e.enabled
+                   and e.state not in ("idea", "archived") and filters.keep_untimed(e)]
+        click.echo(views.agenda(rows, first, last, tzname=tzname, show_empty=span == "week",
+                                unscheduled=waiting), nl=False)
+
+
+def _calendar_ics(project, chosen, rows, split, tzname, when) -> None:
+    from scheduler import ics
+
+    lookup = {e.key: e for e in chosen}
+    name = project.settings.site.title
+    if split != "channel":
+        # Bytes, so the CRLF line ends RFC 5545 asks for reach the file untouched.
+        out = sys.stdout.buffer
+        out.write(ics.feed(rows, lookup, name=name, tzname=tzname, site_url=project.settings.site.url,
+                           now=when).encode("utf-8"))
+        out.flush()
+        return
+    folder = project.root / project.settings.output.get("calendar", "public/calendar")
+    folder.mkdir(parents=True, exist_ok=True)
+    for channel in sorted({r["channel"] for r in rows} | set(project.settings.channels)):
+        mine = [r for r in rows if r["channel"] == channel]
+        target = folder / f"{channel}.ics"
+        target.write_bytes(ics.feed(mine, lookup, name=f"{name} · {channel}", tzname=tzname,
+                                    site_url=project.settings.site.url, now=when).encode("utf-8"))
+        click.echo(f"wrote {target.relative_to(project.root)} ({len(mine)} entries)")
+
+
+def _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when) -> None:
+    from scheduler import diff
+
+    try:
+        old = diff.plan_at(project.root, rev, ledger=ledger_of(project), now=when, loader=_load_quiet)
+    except diff.DiffError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    changes = diff.compare([e for e in old if filters.keep(e)], [e for e in entries if filters.keep(e)], view_tz)
+    if fmt == "json":
+        click.echo(json.dumps(changes.as_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "md":
+        click.echo(diff.markdown(changes, rev), nl=False)
+    elif fmt == "text":
+        click.echo(diff.table(changes, rev), nl=False)
+    else:
+        click.echo(f"error: --diff shows text, md or json, not {fmt}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+def _load_quiet(root: Path):
+    from channels import registry
+    from newsroom.project import load_project
+
+    return load_project(root, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas())
+
+
+@cli.command()
+@click.option("--write", is_flag=True, help="Write the chosen times into the items (channels.<name>.at).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--now", default=None, metavar="TIME", help="Plan as if it were this time.")
+@click.pass_obj
+def plan(obj: dict, write: bool, fmt: str, now: str | None) -> None:
+    """The queue: which slot each waiting entry takes; --write pins those times in the items."""
+    from scheduler import views, write as writer
+
+    project, entries, tz, when = _calendar_inputs(obj, now, None)
+    waiting = [e for e in entries if e.wants_slot and e.enabled and e.item.status == "approved"
+               and e.source in ("slot", "none")]
+    rows = views.rows(waiting, tz)
+    if write:
+        changed = writer.write_times(project, [e for e in waiting if e.source == "slot"], tz)
+        for path, n in changed.items():
+            click.echo(f"wrote {path} ({n} time{'s' * (n != 1)})", err=fmt == "json")
+    if fmt == "json":
+        click.echo(views.to_json(rows))
+        return
+    if not rows:
+        click.echo("no entry is waiting for a slot")
+        return
+    for r in rows:
+        when_text = r["local"] or "no free slot"
+        click.echo(f"{when_text:<22}  {r['channel']:<12}  {r['path']}  {r['title']}")
+    click.echo(f"{sum(r['local'] is not None for r in rows)} of {len(rows)} waiting entries have a slot")
+    if any(r["local"] is None for r in rows):
+        sys.exit(EXIT_PROBLEMS)
+
 
 
 # == rendering: render ==
@@ -307,6 +527,103 @@ def serve(obj: dict, replan: float, pull_cron: str) -> None:
 
 
 # == engagement: pull, inbox, report ==
+
+
+def _engagement_store(project):
+    from reports.store import open_engagement
+
+    return open_engagement(project.root, project.settings.state)
+
+
+def _tty_progress(label: str):
+    """A progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+
+    return show
+
+
+@cli.command()
+@click.option("--channel", "only", multiple=True, help="Only this channel (repeat for more).")
+@click.option("--no-feeds", is_flag=True, help="Skip the listening feeds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def pull(obj: dict, only: tuple[str, ...], no_feeds: bool, fmt: str) -> None:
+    """Fetch engagement numbers and replies of delivered entries, and mentions from feeds."""
+    import os
+    from datetime import timezone
+
+    from reports.pull import pull as run_pull
+
+    project = load(obj["root"])
+    store = _engagement_store(project)
+    result = run_pull(project, store, env=dict(os.environ), now=datetime.now(timezone.utc),
+                      clock=lambda: datetime.now(timezone.utc), only=only, feeds=not no_feeds,
+                      progress=_tty_progress("pulling"))
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for note in result.notes:
+            click.echo(f"note: {note}")
+        for failure in result.failures:
+            click.echo(f"failed: {failure}")
+        click.echo(f"pulled {result.due} entr{'y' if result.due == 1 else 'ies'}: {result.snapshots} snapshots, "
+                   f"{result.replies} new replies, {result.mentions} new mentions")
+    if result.failures:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--unanswered", is_flag=True, help="Only conversations we have not answered.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def inbox(obj: dict, unanswered: bool, fmt: str) -> None:
+    """Replies and mentions from every channel, newest first, with the age of unanswered ones."""
+    from datetime import timezone
+
+    from reports import inbox as inbox_
+
+    project = load(obj["root"])
+    items = inbox_.load(_engagement_store(project))
+    if unanswered:
+        items = [c for c in items if not c.answered]
+    click.echo(inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt), nl=False)
+
+
+@cli.command()
+@click.option("--since", default=None, help="Start: a date, date-time or duration back from now (7d). Default: 30 days.")
+@click.option("--until", default=None, help="End: a date (through that day), date-time or duration. Default: now.")
+@click.option("--by", type=click.Choice(["item", "channel", "campaign", "tag", "author", "segment"]),
+              default="channel", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "html", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def report(obj: dict, since: str | None, until: str | None, by: str, fmt: str, output: Path | None) -> None:
+    """Engagement for a period: totals, groups, top posts, best times, campaigns, conversations."""
+    from datetime import timezone
+
+    from reports import formats
+    from reports.report import PeriodError, build, period_bounds
+
+    project = load(obj["root"])
+    try:
+        start, end = period_bounds(since, until, now=datetime.now(timezone.utc),
+                                   tz=project.settings.calendar.timezone)
+    except PeriodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    text = formats.render(build(project, _engagement_store(project), since=start, until=end, by=by), fmt)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
 
 
 def main() -> None:

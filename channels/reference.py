@@ -22,6 +22,12 @@ def sections() -> list[tuple[str, str, Schema, str]]:
         if cls.OVERRIDES is not None and cls.OVERRIDES.keys:
             out.append((f"Overrides for `{cls.TYPE}`", f"Extra keys under `channels.<name>` of an item for a "
                         f"`{cls.TYPE}` channel.", cls.OVERRIDES, "channels.<name>."))
+    # Top-level sections other layers own; imported here only to document them.
+    from reports.settings import LISTEN, PULL
+
+    out.append(("Engagement pull", "Keys under `pull:` in publish.yml (`publish.py pull`).", PULL, "pull."))
+    out.append(("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
+                "`publish.py pull`.", LISTEN, "listen."))
     return out
 
 

@@ -83,12 +83,23 @@ class ChannelConfig:
     line: int | None = None
 
 
+@dataclass(frozen=True)
+class Group:
+    """Rules counted across several channels together (calendar.groups.<name>)."""
+
+    name: str
+    channels: tuple[str, ...]
+    max_per_day: int | None = None
+    min_gap: timedelta | None = None
+
+
 @dataclass
 class CalendarSettings:
     timezone: Any  # ZoneInfo
     lead_time: timedelta
     rules: Rules
     severity: dict[str, str]
+    groups: dict[str, Group] = field(default_factory=dict)
 
 
 @dataclass

@@ -7,15 +7,15 @@ from pathlib import Path
 
 from . import schema as s
 from . import times, yamlload
-from .model import Blackout, CalendarSettings, ChannelConfig, QuietHours, Rules, Settings, Site, Slot
+from .model import Blackout, CalendarSettings, Group, ChannelConfig, QuietHours, Rules, Settings, Site, Slot
 from .problems import ERROR, WARNING, Problem, UnusableSettings
 
 SETTINGS_FILE = "publish.yml"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_WORDS = {"daily": range(7), "everyday": range(7), "weekdays": range(5), "weekends": range(5, 7)}
-RULES = ("slots", "max_per_day", "min_gap", "quiet_hours", "blackout", "lead_time", "conflict")
+RULES = ("slots", "max_per_day", "min_gap", "quiet_hours", "blackout", "lead_time", "conflict", "expires")
 DEFAULT_SEVERITY = {"conflict": ERROR, "max_per_day": ERROR, "min_gap": WARNING, "quiet_hours": WARNING,
-                    "blackout": ERROR, "lead_time": WARNING, "slots": WARNING}
+                    "blackout": ERROR, "lead_time": WARNING, "slots": WARNING, "expires": ERROR}
 
 
 class Days(s.Kind):
@@ -105,11 +105,21 @@ CHANNEL = s.Schema("channel", [
     *RULE_KEYS,
 ], open=True)
 
+GROUP = s.Schema("group", [
+    s.Key("channels", s.ListOf(s.Text(), single_ok=False), "the channels the group's rules count together",
+          required=True),
+    s.Key("max_per_day", s.Integer(minimum=1), "at most this many entries a day across the group"),
+    s.Key("min_gap", s.Duration(), "at least this long between two entries anywhere in the group"),
+])
+
 CALENDAR = s.Schema("calendar", [
     s.Key("timezone", s.Timezone(), "timezone the calendar is shown and slotted in (default: timezone)"),
     s.Key("lead_time", s.Duration(), "an item still in idea/draft/review this close to its time is flagged",
           default=times.timedelta(hours=48)),
     *RULE_KEYS,
+    s.Key("groups", s.MapOf(s.Nested(GROUP), "mapping of group name → channels and rules"),
+          "rules across several channels: {social: {channels: [mastodon, bluesky], max_per_day: 4}}",
+          default=dict),
     s.Key("severity", s.MapOf(s.Choice(ERROR, WARNING), "mapping of rule → error|warning"),
           "per rule (" + ", ".join(RULES) + "): error or warning", default=dict),
 ])
@@ -221,6 +231,17 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
             grace=c.get("grace"), grace_set="grace" in doc.data.get("channels", {}).get(name, {}),
             rules=_rules(c), utm_source=c.get("utm_source"), utm_medium=c.get("utm_medium"),
             options=options, line=doc.line(key))
+    for group, g in (cal.get("groups") or {}).items():
+        names = tuple(g.get("channels") or ())
+        for i, name in enumerate(names):
+            if name not in channels:
+                from .problems import did_you_mean
+                key = f"calendar.groups.{group}.channels[{i}]"
+                problems.append(Problem(SETTINGS_FILE, doc.line(key), key,
+                                        f"no channel named '{name}'{did_you_mean(name, channels)} "
+                                        f"(channels: {', '.join(channels) or 'none declared'})"))
+        calendar.groups[group] = Group(group, tuple(n for n in names if n in channels), g.get("max_per_day"),
+                                       g.get("min_gap"))
     alert_channel = (data.get("alerts") or {}).get("channel")
     if alert_channel and alert_channel not in channels:
         from .problems import did_you_mean

@@ -2,15 +2,21 @@
 
 An entry's time is, in order: the channel override ``at`` (absolute, or an offset from publish_at),
 the item's ``publish_at``, or — for ``at: next`` or no time on a channel with slots — a queue slot
-(assigned by ``scheduler.slots``). Times are UTC; views convert to the calendar's timezone.
+(assigned here, by ``Queue``). Times are UTC; views convert to the calendar's timezone.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+import bisect
 from datetime import datetime, timedelta
 
-from newsroom.model import Item, Project
+from newsroom import times
+from newsroom.model import Item, Project, Rules
 from newsroom.state import EntryState, entry_key
+from newsroom.times import UTC
+
+from .rules import Local, Occupancy, counts, violations
 
 #: Ledger states that replace the item's status in the calendar.
 LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped")
@@ -30,14 +36,15 @@ class Entry:
     segment: str | None = None
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    violations: list = field(default_factory=list, repr=False)  # rules.Violation, for check
 
-    @property
+    @cached_property
     def key(self) -> str:
         return entry_key(self.item.id, self.channel)
 
     @property
     def wants_slot(self) -> bool:
-        return self.source == "none" or self.item.channels[self.channel].at == "next"
+        return self.source in ("none", "slot") or self.item.channels[self.channel].at == "next"
 
 
 def entry_time(item: Item, channel: str) -> tuple[datetime | None, str]:
@@ -76,6 +83,136 @@ def expand(project: Project, ledger: dict[str, EntryState] | None = None) -> lis
     return entries
 
 
+def slot_times(rules: Rules, tz, start: datetime, days: int) -> list[datetime]:
+    """The channel's slot instants (UTC, in order) from ``start`` for ``days`` local days.
+
+    Slots are local wall times in the calendar's timezone. On a DST change a slot time that does not
+    exist that day (02:30 when clocks jump from 02:00 to 03:00) is left out, and one that happens
+    twice (02:30 when clocks go back) is taken once, at its first occurrence.
+    """
+    by_day: dict[int, list] = {}
+    for slot in rules.slots:
+        for d in slot.weekdays:
+            by_day.setdefault(d, []).append(slot.at)
+    for d in by_day:
+        by_day[d] = sorted(set(by_day[d]))
+    out: list[datetime] = []
+    day = start.astimezone(tz).date()
+    for n in range(days):
+        current = day + timedelta(days=n)
+        for t in by_day.get(current.weekday(), ()):
+            naive = datetime.combine(current, t)
+            at = naive.replace(tzinfo=tz, fold=0)
+            if at.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+                continue  # skipped by the spring-forward change
+            at = at.astimezone(UTC)
+            if at >= start:
+                out.append(at)
+    return out
+
+
+class Queue:
+    """A channel's free slots, handed out in order; a slot that cannot take an entry is skipped for good.
+
+    Every reason a slot is refused (taken, day full, too close, quiet hours, blackout) only grows as
+    entries are added, so a refused slot never becomes free again: ``_next`` links jump over them
+    (path-halving, as in union-find) and handing out n entries stays close to linear.
+    """
+
+    HORIZON_DAYS = 366
+
+    def __init__(self, channel: str, rules: Rules, tz, start: datetime, occupancy: Occupancy):
+        self.channel, self.occupancy = channel, occupancy
+        self.slots = slot_times(rules, tz, start, self.HORIZON_DAYS)
+        self._next = list(range(len(self.slots) + 1))
+
+    def _find(self, i: int) -> int:
+        nxt = self._next
+        while nxt[i] != i:
+            nxt[i] = nxt[nxt[i]]
+            i = nxt[i]
+        return i
+
+    def take(self, earliest: datetime, before: datetime | None) -> datetime | None:
+        i = self._find(bisect.bisect_left(self.slots, earliest))
+        while i < len(self.slots):
+            at = self.slots[i]
+            if before is not None and at >= before:
+                return None
+            self._next[i] = i + 1  # used now, or refused for good
+            if self.occupancy.fits(self.channel, at) is None:
+                self.occupancy.add(self.channel, at)
+                return at
+            i = self._find(i + 1)
+        return None
+
+
+def _queue_order(entry: Entry):
+    item = entry.item
+    approved = item.approved_at.timestamp() if item.approved_at else float("inf")
+    return (-item.priority, approved, item.path, entry.channel)
+
+
+def _ledger_time(known: EntryState | None) -> datetime | None:
+    if known is None:
+        return None
+    text = (known.receipt or {}).get("at") or known.claimed_at or known.last_at
+    try:
+        return times.parse_instant(text) if text else None
+    except ValueError:
+        return None
+
+
 def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: datetime | None = None) -> list[Entry]:
-    """The calendar: every entry with its time (queue slots assigned), state and flags."""
-    return expand(project, ledger)
+    """The calendar: every entry with its time (queue slots assigned), state and flags.
+
+    Queue order is stable: priority (higher first), then approval time, then path, so the same
+    repository always gives the same plan for the same ``now``. An entry the ledger already knows
+    keeps the time it went out (or was tried) instead of taking a new slot.
+    """
+    settings = project.settings
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    ledger = ledger or {}
+    tz = settings.calendar.timezone
+    local = Local(tz)
+    entries = expand(project, ledger)
+    occupancy = Occupancy(settings, local)
+    waiting: list[Entry] = []
+    for e in entries:
+        if e.wants_slot and e.at is None:
+            if e.state in LEDGER_STATES:
+                at = _ledger_time(ledger.get(e.key))
+                if at is not None:
+                    e.at, e.source = at, "ledger"
+            elif e.enabled and e.item.status == "approved" and occupancy.rules[e.channel].slots:
+                waiting.append(e)
+                continue
+            elif not occupancy.rules[e.channel].slots:
+                e.notes.append(f"no time: '{e.channel}' has no slots")
+            else:
+                e.notes.append("takes a slot once approved")
+        if counts(e):
+            occupancy.add(e.channel, e.at, sort=False)
+    occupancy.sort()
+    queues: dict[str, Queue] = {}
+    for e in sorted(waiting, key=_queue_order):
+        queue = queues.get(e.channel)
+        if queue is None:
+            queue = queues[e.channel] = Queue(e.channel, occupancy.rules[e.channel], tz, now, occupancy)
+        earliest = max(now, e.item.publish_at) if e.item.publish_at else now
+        at = queue.take(earliest, e.item.expires_at)
+        if at is None:
+            e.flags.append("no_slot")
+            e.notes.append(f"no free slot on '{e.channel}' within {Queue.HORIZON_DAYS} days")
+        else:
+            e.at, e.source = at, "slot"
+    for v in violations(entries, settings, now, local):
+        for e in v.entries:
+            if v.rule not in e.flags:
+                e.flags.append(v.rule)
+            e.violations.append(v)
+            e.notes.append(f"{v.rule}: {v.message}")
+    # By time; entries at the same time keep their path order (and their order in the front matter).
+    far = datetime.max.replace(tzinfo=UTC)
+    entries.sort(key=lambda e: e.at or far)
+    return entries

@@ -9,6 +9,7 @@ BROKEN = FIXTURES / "broken"
 EXPECTED = [
     ("content/Bad Name.md", 1, "slug", "the file name gives 'Bad Name', which is not a safe path segment; add slug: bad-name"),
     ("content/approved-without-approver.md", 3, "approved_by", "an approved item needs approved_by: the name of who approved it"),
+    ("content/approved-without-approver.md", 5, "publish_at", "conflict: 2 entries on channel 'blog' at 2026-12-01 09:00 (with content/self-approved.md)"),
     ("content/approved-without-time.md", 6, "channels.blog", "approved but has no time on 'blog': give publish_at, channels.blog.at, or slots for the channel in publish.yml"),
     ("content/bare-date.md", 4, "publish_at", "'2026-11-27' is a date without a time (use 2026-11-27T09:00 or add the time you mean)"),
     ("content/colon-in-value.md", 2, "", "YAML: mapping values are not allowed in this context (a value holds ': '; put the whole value in quotes)"),
@@ -23,6 +24,7 @@ EXPECTED = [
     ("content/no-front-matter.md", 1, "", "has no front matter: start the file with a line '---', the YAML keys (title, status …), then another '---'"),
     ("content/not-utf8.md", 2, "", "is not UTF-8 (byte 0xe9 on this line); save the file as UTF-8"),
     ("content/self-approved.md", 5, "approved_by", "'ana' wrote this item and cannot also approve it (require_second_pair_of_eyes is on): ask another editor"),
+    ("content/self-approved.md", 6, "publish_at", "conflict: 2 entries on channel 'blog' at 2026-12-01 09:00 (with content/approved-without-approver.md)"),
     ("content/tab-indent.md", 5, "", "a tab is used for indentation; YAML needs spaces"),
     ("content/time-as-number.md", 4, "publish_at", "'09:00' is a time without a date (use YYYY-MM-DDT09:00)"),
     ("content/unclosed.md", 1, "", "front matter is not closed: add a line '---' after the last key"),
@@ -50,7 +52,7 @@ def test_text_output_groups_errors_then_warnings(cli, tmp_path):
     out = result.output
     assert out.index("Errors") < out.index("content/Bad Name.md:1: slug:") < out.index("Warnings") \
         < out.index("content/unknown-key.md:4: publsh_at: unknown key (did you mean 'publish_at'?)")
-    assert out.rstrip().endswith("16 items checked: 21 errors, 1 warning in 22 files")
+    assert out.rstrip().endswith("16 items checked: 23 errors, 1 warning in 22 files")
 
 
 def test_the_traps_that_are_not_problems_load(cli, project):
@@ -70,7 +72,7 @@ def test_the_traps_that_are_not_problems_load(cli, project):
 
 
 def test_example_project_is_clean(cli):
-    result = cli(ROOT, "check", "--strict")
+    result = cli(ROOT, "check", "--strict", "--now", "2026-11-16T00:00Z")
     assert result.exit_code == 0, result.output
     assert "no problems" in result.output
 
