@@ -76,3 +76,22 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
         if grace is not None and now > entry.at + grace:
             return Decision(MISS, f"{human(now - entry.at)} late, past the {human(grace)} grace window")
     return Decision(SEND, "forced" if force and now < entry.at else "due")
+
+
+#: How far back the publish run plans queue slots. The calendar hands out the first free slot at or
+#: after the time it plans for, so a run at 09:45 would give an entry waiting for the 09:30 slot the
+#: next one instead; planning from a little earlier lets the run see the slot that passed since the
+#: last run (a 15-minute cron, started late by CI) and send its entry, late but inside its window.
+SLOT_LOOKBACK = timedelta(hours=1)
+
+
+def planning_time(project, now: datetime, graces) -> datetime:
+    """``now`` minus the slot look-back, never further back than the shortest grace of a channel with slots
+    (a slot the run could not honour any more must not be handed out)."""
+    lookback = SLOT_LOOKBACK
+    for name, config in project.settings.channels.items():
+        if config.rules.slots or project.settings.calendar.rules.slots:
+            grace = graces(name)
+            if grace is not None:
+                lookback = min(lookback, grace)
+    return now - lookback

@@ -118,6 +118,18 @@ def iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+def bind(adapter: Channel, project: Project) -> None:
+    """Hand an adapter the files it may not read itself (DESIGN: an adapter never reads files)."""
+    if adapter.TYPE == "email" and hasattr(adapter, "bind"):
+        from functools import partial
+
+        from newsroom.audience import load_audience
+
+        settings = project.settings
+        adapter.bind(read_list=partial(load_audience, settings.root),
+                     outbox=settings.root / settings.output.get("outbox", "outbox"))
+
+
 class Channels:
     """Every channel of publish.yml built once per run, with why it cannot deliver when it cannot."""
 
@@ -130,6 +142,7 @@ class Channels:
             if config.type not in registry.TYPES:
                 continue  # an unknown type is a check problem already
             adapter = registry.build(config, env)
+            bind(adapter, project)
             self.adapters[name] = adapter
             missing = adapter.missing_secrets()
             if missing:
@@ -155,6 +168,7 @@ class Run:
         self.now = opts.now
         self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
         self.channels = Channels(project, opts.env)
+        self.planned_from = due.planning_time(project, opts.now, self.channels.grace)
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
@@ -192,7 +206,7 @@ class Run:
 
     def _execute(self) -> None:
         ledger = self.store.entries()
-        entries = [e for e in plan(self.project, ledger=ledger, now=self.now) if self._wanted(e)]
+        entries = [e for e in plan(self.project, ledger=ledger, now=self.planned_from) if self._wanted(e)]
         work: list[tuple[Entry, due.Decision]] = []
         waiting: dict[str, int] = {}
         for entry in entries:
@@ -450,7 +464,7 @@ class Run:
         ledger = self.store.entries()
         quiet_until: datetime | None = datetime.max.replace(tzinfo=timezone.utc)
         best = None
-        for entry in plan(self.project, ledger=ledger, now=self.now):
+        for entry in plan(self.project, ledger=ledger, now=self.planned_from):
             decision = self.decide(entry, ledger)
             if decision.action == due.WAIT:
                 if best is None or decision.until < best.at:

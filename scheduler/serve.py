@@ -76,7 +76,7 @@ class Service:
             ledger = store.entries()
             now = self.now()
             wanted: dict[str, tuple[datetime, int | None]] = {}
-            for entry in plan(project, ledger=ledger, now=now):
+            for entry in plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace)):
                 if entry.channel in channels.inactive:
                     continue
                 grace = channels.grace(entry.channel)

@@ -45,7 +45,7 @@ def status(project: Project, store: StateStore, now: datetime, env) -> dict:
             row["claimed"].append({**base, "run": st.claimed_by, "in_flight": alive,
                                    "note": "being sent now" if alive else
                                    "no receipt and its run has ended: the next publish reconciles it"})
-    for entry in plan(project, ledger=ledger, now=now):
+    for entry in plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace)):
         d = due.decide(entry, ledger.get(entry.key), now, grace=channels.grace(entry.channel), alive=store.run_alive)
         row = out[entry.channel]
         if d.action == due.WAIT:

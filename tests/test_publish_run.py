@@ -364,3 +364,24 @@ def test_a_retryable_failure_is_alerted_once_after_three_runs(newsroom, server):
     (alert,) = server.posts_for("alerts")
     assert alert["text"].splitlines()[0] == 'Publishing problem: "A" keeps failing on social'
     assert server.posts_for("social") == []
+
+
+def test_an_entry_waiting_for_a_queue_slot_goes_out_when_the_slot_has_passed(newsroom, server):
+    from publishing import SETTINGS
+
+    settings = SETTINGS.replace('    timeout: "0.3"\n  chat', '    timeout: "0.3"\n    slots:\n      - days: daily\n'
+                                '        times: ["09:30"]\n  chat', 1)
+    n = newsroom({"content/q.md": item_next("Queued")}, settings=settings)
+    before = n.run("publish", now="2026-11-20T09:10:00Z")
+    assert before.output == "Nothing due at 2026-11-20 09:10 UTC; next: content/q.md on social at 2026-11-20 09:30 UTC.\n"
+    # The cron comes at 09:45: the 09:30 slot has passed, and the entry goes out (15 minutes late).
+    result = n.run("publish", now="2026-11-20T09:45:00Z")
+    assert result.output.splitlines()[0] == f"delivered  content/q.md → social  {server.url}/social/posts/1"
+    assert n.run("publish", now="2026-11-21T09:45:00Z").output == "Nothing due at 2026-11-21 09:45 UTC.\n"
+    assert len(server.posts) == 1
+
+
+def item_next(title):
+    from conftest import item
+
+    return item(title, status="approved", approved_by="editor", author="writer", channels={"social": {"at": "next"}})

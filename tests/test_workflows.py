@@ -21,17 +21,17 @@ def commands(path):
     for job in data["jobs"].values():
         for step in job["steps"]:
             for line in (step.get("run") or "").splitlines():
-                if "publish.py" not in line:
-                    continue
-                line = re.sub(r"\$\{\{\s*github\.base_ref\s*\}\}", "main", line)
-                line = line.split(">>")[0].split("|")[0]
-                words = shlex.split(line)
-                out.append(words[words.index("publish.py") + 1:])
+                m = re.match(r"\s*python3?\s+publish\.py\s+(.*)", line)
+                if not m:
+                    continue  # not an invocation (an echo that names the command, a comment)
+                rest = re.sub(r"\$\{\{\s*github\.base_ref\s*\}\}", "main", m.group(1))
+                rest = rest.split(">>")[0].split("|")[0]
+                out.append(shlex.split(rest))
     return out
 
 
 def test_the_workflows_exist():
-    assert [p.name for p in WORKFLOWS] == ["check.yml", "publish.yml"]
+    assert {"check.yml", "publish.yml"} <= {p.name for p in WORKFLOWS}
     assert [c[0] for c in commands(ROOT / ".github/workflows/publish.yml")] == ["publish", "publish"]
     assert [c[0] for c in commands(ROOT / ".github/workflows/check.yml")] == ["check", "calendar"]
 
