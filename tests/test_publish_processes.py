@@ -88,7 +88,7 @@ def test_a_claim_held_by_a_live_run_is_left_alone(tmp_path, server, monkeypatch)
     register(monkeypatch)
     settings = __import__("publishing").SETTINGS.replace('timeout: "0.3"', 'timeout: "30"')
     n = make_newsroom(tmp_path / "p", server, {"content/a.md": approved("A")}, settings=settings)
-    server.script("social", "slow:1.5")
+    server.script("social", "slow:6")  # long enough to still be in flight under load
     child = start(n.root)
     wait_for(server.arrived.is_set)
     result = n.run("publish", now="2026-11-20T09:01:00Z")

@@ -385,3 +385,20 @@ def item_next(title):
     from conftest import item
 
     return item(title, status="approved", approved_by="editor", author="writer", channels={"social": {"at": "next"}})
+
+
+def test_progress_is_shown_only_on_a_terminal():
+    import io
+
+    from scheduler.command import progress_printer
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress_printer(io.StringIO()) is None
+    out = Tty()
+    show = progress_printer(out)
+    show(1, 2, "content/a.md → social")
+    show(2, 2, "content/b.md → social")
+    assert out.getvalue() == ("\r\033[K[1/2] content/a.md → social\r\033[K[2/2] content/b.md → social\r\033[K")
