@@ -47,9 +47,11 @@ class Root(click.Path):
 @click.pass_context
 def cli(ctx: click.Context, root: Path | None) -> None:
     """Plan, render, publish and measure content kept in git."""
-    from newsroom.project import find_root
+    if root is None:
+        from newsroom.project import find_root
 
-    ctx.obj = {"root": (root.resolve() if root else find_root())}
+        root = find_root()
+    ctx.obj = {"root": root.resolve()}
 
 
 def all_problems(project, now: datetime | None = None) -> list:
@@ -453,6 +455,101 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
 
 
 # == the publish run: publish, status, serve ==
+
+def _instant(value: str | None, option: str = "--now") -> datetime:
+    from datetime import timezone
+
+    from newsroom.times import parse_instant
+
+    if value is None:
+        return datetime.now(timezone.utc)
+    try:
+        return parse_instant(value)
+    except ValueError:
+        click.echo(f"error: {option} '{value}' is not a date-time (use 2026-11-27T09:00Z or "
+                   "2026-11-27T09:00+01:00)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+@cli.command("publish")
+@click.option("--now", "now", default=None, metavar="TIME", help="Act as if it were this time (UTC unless an offset is given).")
+@click.option("--dry-run", is_flag=True, help="Do everything but the final request; record nothing.")
+@click.option("--only", multiple=True, metavar="PATH[:CHANNEL]", help="Only this item (path or id), optionally on one channel.")
+@click.option("--force", is_flag=True, help="Send the --only entries now, whatever their time (never twice).")
+@click.option("--budget", type=float, default=600.0, show_default=True, help="Seconds the run may spend retrying.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, ...], force: bool, budget: float,
+                    fmt: str) -> None:
+    """Send every entry that is due, exactly once, and record it in the ledger."""
+    from scheduler import command
+
+    try:
+        code = command.publish(obj["root"], load=load, now=_instant(now), echo=click.echo, dry_run=dry_run,
+                               only=only, force=force, budget=budget, fmt=fmt)
+    except command.UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status(obj: dict, now: str | None, fmt: str) -> None:
+    """Per channel: delivered, failed, claimed without a receipt, missed, due next."""
+    import os
+
+    from newsroom.state import open_store
+    from scheduler.status import status as build, text
+
+    project = load(obj["root"])
+    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for line in text(report):
+            click.echo(line)
+
+
+@cli.command()
+@click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
+              help="How often to reload the content and re-plan.")
+@click.option("--pull-cron", default="0 6 * * *", show_default=True,
+              help="When the engagement pull runs (crontab, UTC), if this version has the pull command.")
+@click.pass_obj
+def serve(obj: dict, replan: float, pull_cron: str) -> None:
+    """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
+    import os
+    import signal
+    from datetime import timezone
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from scheduler.serve import Service
+
+    root = obj["root"]
+    load(root)  # unusable settings stop here, with exit 2
+    pull = None
+    if "pull" in cli.commands:
+        def pull():
+            try:
+                cli.main(["--root", str(root), "pull"], prog_name="publish.py", standalone_mode=False)
+            except SystemExit:
+                pass
+    service = Service(root, load, BlockingScheduler(timezone=timezone.utc), env=dict(os.environ),
+                      replan_minutes=replan, pull=pull, pull_cron=pull_cron, echo=click.echo)
+
+    def stop(signum, frame):
+        click.echo("stopping: the entry in flight finishes first", err=True)
+        service.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"serving {root}: re-planning every {replan:g} min; SIGTERM stops", err=True)
+    service.start()
+    click.echo("stopped", err=True)
 
 
 # == engagement: pull, inbox, report ==
