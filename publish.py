@@ -25,10 +25,11 @@ def load(root: Path):
     """The project at ``root``, loaded with every channel type's schemas; exit 2 when unusable."""
     from channels import registry
     from newsroom.project import load_project
+    from reports.settings import SECTIONS
 
     try:
         return load_project(root, channel_types=registry.option_schemas(),
-                            channel_overrides=registry.override_schemas())
+                            channel_overrides=registry.override_schemas(), extra_sections=SECTIONS)
     except UnusableSettings as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -69,6 +70,15 @@ def all_problems(project, now: datetime | None = None) -> list:
 
     problems.extend(render_problems(project, datetime.now(timezone.utc)))
 
+    # -- audience lists (newsletter recipients) --
+    from newsroom.audience import audience_problems
+
+    problems.extend(audience_problems(project.settings))
+
+    # -- engagement settings (reports) --
+    from reports.settings import check as check_engagement
+
+    problems.extend(check_engagement(project.settings))
     return problems
 
 
@@ -157,14 +167,27 @@ def new(obj: dict, title: str, channels: tuple[str, ...], at: str | None, campai
     click.echo(f"created {path}")
 
 
+def reference_sections() -> tuple:
+    """Reference sections owned by the layers above channels (publish.yml's pull: and listen:)."""
+    from reports.settings import LISTEN, PULL
+
+    return (("Engagement pull", "Keys under `pull:` in publish.yml (`publish.py pull`).", PULL, "pull."),
+            ("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
+             "`publish.py pull`.", LISTEN, "listen."))
+
+
+def reference_text() -> str:
+    from channels.reference import render
+
+    return render(reference_sections())
+
+
 @cli.command()
 @click.option("--write", is_flag=True, help="Write docs/reference.md instead of printing it.")
 @click.pass_obj
 def reference(obj: dict, write: bool) -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
-    from channels.reference import render
-
-    text = render()
+    text = reference_text()
     if write:
         target = Path(__file__).resolve().parent / "docs" / "reference.md"
         target.write_text(text, encoding="utf-8")
@@ -382,8 +405,10 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     project = load(obj["root"])
     root = obj["root"]
     target = Path(path)
-    rel = (target.resolve().relative_to(root) if target.is_absolute() or (Path.cwd() / target).exists()
-           and (Path.cwd() / target).resolve().is_relative_to(root) else target).as_posix()
+    here = target if target.is_absolute() else Path.cwd() / target
+    # a path as typed from anywhere inside the project, or relative to its root
+    rel = (here.resolve().relative_to(root) if here.exists() and here.resolve().is_relative_to(root)
+           else target).as_posix()
     item = project.item_by_path(rel)
     if item is None:
         near = did_you_mean(rel, [i.path for i in project.items])
@@ -401,6 +426,9 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     if segment is not None and settings.segments and segment not in settings.segments:
         click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
         sys.exit(EXIT_UNUSABLE)
+    if not names:
+        click.echo(f"{rel} goes to no channel; preview one with --channel NAME", err=True)
+        return
     posts, units = [], {}
     for name in names:
         config = settings.channels[name]
@@ -428,6 +456,103 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
 
 
 # == engagement: pull, inbox, report ==
+
+
+def _engagement_store(project):
+    from reports.store import open_engagement
+
+    return open_engagement(project.root, project.settings.state)
+
+
+def _tty_progress(label: str):
+    """A progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+
+    return show
+
+
+@cli.command()
+@click.option("--channel", "only", multiple=True, help="Only this channel (repeat for more).")
+@click.option("--no-feeds", is_flag=True, help="Skip the listening feeds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def pull(obj: dict, only: tuple[str, ...], no_feeds: bool, fmt: str) -> None:
+    """Fetch engagement numbers and replies of delivered entries, and mentions from feeds."""
+    import os
+    from datetime import timezone
+
+    from reports.pull import pull as run_pull
+
+    project = load(obj["root"])
+    store = _engagement_store(project)
+    result = run_pull(project, store, env=dict(os.environ), now=datetime.now(timezone.utc),
+                      clock=lambda: datetime.now(timezone.utc), only=only, feeds=not no_feeds,
+                      progress=_tty_progress("pulling"))
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for note in result.notes:
+            click.echo(f"note: {note}")
+        for failure in result.failures:
+            click.echo(f"failed: {failure}")
+        click.echo(f"pulled {result.due} entr{'y' if result.due == 1 else 'ies'}: {result.snapshots} snapshots, "
+                   f"{result.replies} new replies, {result.mentions} new mentions")
+    if result.failures:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--unanswered", is_flag=True, help="Only conversations we have not answered.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def inbox(obj: dict, unanswered: bool, fmt: str) -> None:
+    """Replies and mentions from every channel, newest first, with the age of unanswered ones."""
+    from datetime import timezone
+
+    from reports import inbox as inbox_
+
+    project = load(obj["root"])
+    items = inbox_.load(_engagement_store(project))
+    if unanswered:
+        items = [c for c in items if not c.answered]
+    click.echo(inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt), nl=False)
+
+
+@cli.command()
+@click.option("--since", default=None, help="Start: a date, date-time or duration back from now (7d). Default: 30 days.")
+@click.option("--until", default=None, help="End: a date (through that day), date-time or duration. Default: now.")
+@click.option("--by", type=click.Choice(["item", "channel", "campaign", "tag", "author", "segment"]),
+              default="channel", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "html", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def report(obj: dict, since: str | None, until: str | None, by: str, fmt: str, output: Path | None) -> None:
+    """Engagement for a period: totals, groups, top posts, best times, campaigns, conversations."""
+    from datetime import timezone
+
+    from reports import formats
+    from reports.report import PeriodError, build, period_bounds
+
+    project = load(obj["root"])
+    try:
+        start, end = period_bounds(since, until, now=datetime.now(timezone.utc),
+                                   tz=project.settings.calendar.timezone)
+    except PeriodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    text = formats.render(build(project, _engagement_store(project), since=start, until=end, by=by), fmt)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
 
 
 def main() -> None:

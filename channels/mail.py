@@ -1,0 +1,398 @@
+"""Mail for the ``email`` channel: one message built per recipient, and two ways to hand it over.
+
+- ``SMTPTransport``: SMTP with STARTTLS (RFC 3207) or implicit TLS, login from the environment.
+  Each message goes MAIL FROM / RCPT TO / DATA on one connection per batch, so every recipient's
+  outcome is known on its own: sent (250), refused for good (5xx), deferred (4xx), or — when the
+  connection breaks after the message's final ``.`` went out but before the server answered —
+  *uncertain*: the server may have queued it, so it is never sent again.
+- ``OutboxTransport``: no server; each message becomes an ``.eml`` file in the outbox folder the
+  publish run hands over (the embedded default of a fresh clone).
+
+Headers follow RFC 8058 (one-click unsubscribe: ``List-Unsubscribe`` with one HTTPS URI and
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, https://www.rfc-editor.org/rfc/rfc8058#section-3.1),
+RFC 2919 (``List-Id``) and RFC 5322 (a unique ``Message-ID`` from ``email.utils.make_msgid``).
+Note RFC 8058 §4 also asks for a DKIM signature covering both List-Unsubscribe headers: that is the
+sending relay's job (it holds the domain key), not ours.
+"""
+from __future__ import annotations
+
+import email.charset
+import email.policy
+import email.utils
+import hashlib
+import hmac
+import html as htmlmod
+import os
+import re
+import smtplib
+import socket
+import ssl
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from dataclasses import dataclass
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from pathlib import Path
+
+#: Where a template puts the recipient's own unsubscribe link; without it a footer carries the link.
+UNSUBSCRIBE_TAG = "%unsubscribe_url%"
+SMTP_TIMEOUT = 30  # seconds for connect and each reply
+
+SENT, REFUSED, DEFERRED = "sent", "refused", "deferred"
+
+
+class Lost(Exception):
+    """The connection broke. ``uncertain``: the message in flight may have been accepted."""
+
+    def __init__(self, message: str, uncertain: bool):
+        super().__init__(message)
+        self.uncertain = uncertain
+
+
+class Unusable(Exception):
+    """The transport cannot be used at all (login refused, no STARTTLS, certificate not trusted).
+
+    ``retryable``: a later run may succeed (the server is down), as opposed to a setting to fix."""
+
+    def __init__(self, message: str, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+def unsubscribe_token(address: str, key: str | None, list_id: str) -> str:
+    """The recipient's token for the unsubscribe URL: never the address itself.
+
+    With a key: HMAC-SHA256(key, lowercased address), 32 hex digits; the endpoint recomputes it for
+    its subscribers to find who asked. Without a key: SHA-256 of ``list_id`` + the lowercased
+    address (stable, but anyone who knows an address can compute it: set ``unsubscribe_key``)."""
+    folded = address.strip().lower().encode()
+    if key:
+        return hmac.new(key.encode(), folded, hashlib.sha256).hexdigest()[:32]
+    return hashlib.sha256(list_id.encode() + b"\0" + folded).hexdigest()[:32]
+
+
+def recipient_hash(address: str, salt: str) -> str:
+    """How the ledger names a recipient: 16 hex digits of SHA-256(salt + address), no address kept."""
+    return hashlib.sha256(salt.encode() + b"\0" + address.strip().lower().encode()).hexdigest()[:16]
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+_SHELL = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title></head>
+<body style="margin:0;padding:0;background:#f4f4f4;">
+<div style="max-width:600px;margin:0 auto;padding:24px;background:#ffffff;font-family:Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#222222;">
+{body}
+</div>
+</body></html>
+"""
+_FOOTER_HTML = ('<p style="margin-top:32px;font-size:12px;color:#777777;">You receive this because you '
+                'subscribed to {list_name}. <a href="{url}" style="color:#777777;">Unsubscribe</a>.</p>')
+_FOOTER_TEXT = "\n\n--\nYou receive this because you subscribed to {list_name}.\nUnsubscribe: {url}\n"
+
+
+def html_to_text(html: str) -> str:
+    """A plain-text stand-in when a post has only HTML: tags dropped, entities decoded."""
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", html)
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</h[1-6]>|</li>", "\n", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return re.sub(r"\n{3,}", "\n\n", htmlmod.unescape(text)).strip() + "\n"
+
+
+def email_html(html: str, *, url: str, list_name: str, title: str, lang: str = "en") -> str:
+    """The HTML part: a fragment wrapped in a simple shell (inline styles only: many mail clients drop
+    ``<style>``, so a template's style block is inlined), the unsubscribe link put in place of
+    ``%unsubscribe_url%`` or added as a footer."""
+    safe_url = htmlmod.escape(url, quote=True)
+    if UNSUBSCRIBE_TAG in html:
+        html = html.replace(UNSUBSCRIBE_TAG, safe_url)
+    else:
+        footer = _FOOTER_HTML.format(url=safe_url, list_name=htmlmod.escape(list_name))
+        html = re.sub(r"(?i)</body>", footer + "</body>", html, count=1) if re.search(r"(?i)</body>", html) \
+            else html + "\n" + footer
+    if not re.search(r"(?i)<html\b", html):
+        html = _SHELL.format(lang=htmlmod.escape(lang), title=htmlmod.escape(title), body=html)
+    if re.search(r"(?i)<style\b", html):
+        # A template's <style> block becomes style="" attributes: Gmail and Outlook drop or mangle
+        # <style> in many cases. Remote stylesheets are never fetched.
+        import css_inline
+
+        html = css_inline.CSSInliner(load_remote_stylesheets=False).inline(html)
+    return html
+
+
+def text_to_html(text: str) -> str:
+    """An HTML part for a post that has only text: paragraphs and line breaks, everything escaped."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p]
+    return "\n".join(f"<p>{htmlmod.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+def email_text(text: str, *, url: str, list_name: str) -> str:
+    if UNSUBSCRIBE_TAG in text:
+        return text.replace(UNSUBSCRIBE_TAG, url)
+    return text.rstrip("\n") + _FOOTER_TEXT.format(url=url, list_name=list_name)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A campaign's bodies, built once: the unsubscribe link is still ``%unsubscribe_url%``."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def prepare(subject: str, text: str, html: str, *, list_name: str, url_pattern: str = "", lang: str = "en") -> Prepared:
+    """``url_pattern``: the configured unsubscribe URL with ``{token}`` still in it. The email templates
+    write it as it is (``{{ channel.options.unsubscribe_url }}``); it becomes the recipient's own link
+    just like ``%unsubscribe_url%``."""
+    if url_pattern:
+        text = text.replace(url_pattern, UNSUBSCRIBE_TAG)
+        html = html.replace(htmlmod.escape(url_pattern, quote=True), UNSUBSCRIBE_TAG).replace(url_pattern, UNSUBSCRIBE_TAG)
+    return Prepared(subject, email_text(text, url=UNSUBSCRIBE_TAG, list_name=list_name),
+                    email_html(html, url=UNSUBSCRIBE_TAG, list_name=list_name, title=subject, lang=lang))
+
+
+_QP = email.charset.Charset("utf-8")
+_QP.body_encoding = email.charset.QP  # readable in an .eml file, unlike base64
+
+
+def build_message(prepared: Prepared, *, sender: str, to_address: str, to_name: str, unsubscribe_url: str,
+                  list_id: str, list_name: str, date: datetime, reply_to: str | None = None) -> Message:
+    """One recipient's message: multipart/alternative, plain text first (RFC 2046 §5.1.4: the last
+    part is the preferred one).
+
+    Built with the ``compat32`` MIME classes: ``email.policy.default`` parses every header through
+    its header registry and took ~20 ms a message, too slow for a list of thousands."""
+    msg = MIMEMultipart("alternative")
+    msg["From"] = sender
+    msg["To"] = email.utils.formataddr((to_name, to_address), charset="utf-8") if to_name else to_address
+    msg["Subject"] = prepared.subject  # non-ASCII becomes an RFC 2047 encoded word when written
+    msg["Date"] = email.utils.format_datetime(date if date.tzinfo else date.replace(tzinfo=timezone.utc))
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    # With a domain, make_msgid does not ask the resolver for this machine's name (slow, and it leaks it).
+    msg["Message-ID"] = email.utils.make_msgid(domain=domain)
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg["List-Id"] = f"{list_name} <{list_id}>"
+    msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.attach(MIMEText(prepared.text.replace(UNSUBSCRIBE_TAG, unsubscribe_url), "plain", _QP))
+    msg.attach(MIMEText(prepared.html.replace(UNSUBSCRIBE_TAG, htmlmod.escape(unsubscribe_url, quote=True)),
+                        "html", _QP))
+    return msg
+
+
+def as_bytes(message: Message) -> bytes:
+    """The message as SMTP wants it: CRLF line ends."""
+    return message.as_bytes(policy=_WIRE)
+
+
+class _Wire(email.policy.Compat32):
+    """compat32 with CRLF, and the one-click URL never folded: RFC 8058 receivers read it as written."""
+
+    def _fold(self, name, value, sanitize):
+        if name.lower() == "list-unsubscribe" and isinstance(value, str) and value.isascii():
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_WIRE = _Wire(linesep="\r\n")
+
+
+# -- transports ---------------------------------------------------------------------------------
+
+class _Tracking:
+    """Remembers whether the current message's final ``CRLF.CRLF`` has been written to the socket:
+    a break after that point leaves the message's fate unknown."""
+
+    data_sent = False
+
+    def send(self, s):  # noqa: D401 - smtplib's own name
+        super().send(s)
+        if isinstance(s, (bytes, bytearray)) and s.endswith(b"\r\n.\r\n"):
+            self.data_sent = True
+
+
+class _SMTP(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Tracking, smtplib.SMTP_SSL):
+    pass
+
+
+def _classify(code: int, reply: bytes | str) -> tuple[str, str]:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    detail = f"{code} {text}".strip()
+    return (DEFERRED if 400 <= code < 500 else REFUSED), detail
+
+
+class SMTPTransport:
+    """Sends over SMTP. ``security``: starttls, ssl or none. Secrets are never put in a message."""
+
+    def __init__(self, host: str, port: int | None, security: str, username: str | None, password: str | None,
+                 tls_context: ssl.SSLContext | None = None, timeout: float = SMTP_TIMEOUT,
+                 local_hostname: str | None = None):
+        self.host, self.security = host, security
+        self.port = port or {"ssl": 465, "starttls": 587}.get(security, 25)
+        self.username, self.password = username, password
+        self.tls_context = tls_context
+        self.timeout = timeout
+        self.local_hostname = local_hostname
+        self.rate_limited = True
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @contextmanager
+    def session(self):
+        smtp = self._connect()
+        try:
+            yield _SMTPSession(smtp)
+        finally:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+    def _connect(self):
+        if self.username and self.security == "none" and self.host not in ("127.0.0.1", "::1", "localhost"):
+            raise Unusable("refusing to send the SMTP password over an unencrypted connection "
+                           "(set security: starttls or ssl)")
+        if self.security != "none" and self.tls_context is None:
+            self.tls_context = ssl.create_default_context()  # once: loading the system's CAs takes time
+        context = self.tls_context
+        helo = self.local_hostname or "localhost"
+        try:
+            if self.security == "ssl":
+                smtp = _SMTPSSL(self.host, self.port, local_hostname=helo, timeout=self.timeout, context=context)
+                smtp.ehlo()  # smtplib's mail() does not greet by itself (only sendmail() does)
+            else:
+                smtp = _SMTP(self.host, self.port, local_hostname=helo, timeout=self.timeout)
+                smtp.ehlo()
+                if self.security == "starttls":
+                    if not smtp.has_extn("starttls"):
+                        smtp.close()
+                        raise Unusable(f"the SMTP server {self.where} does not offer STARTTLS "
+                                       "(set security: ssl, or none for a trusted local relay)")
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+        except ssl.SSLCertVerificationError as exc:
+            raise Unusable(f"the SMTP server {self.where} presented a certificate that is not trusted: "
+                           f"{exc.verify_message}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Unusable(f"cannot connect to the SMTP server {self.where}: {_describe(exc)}", retryable=True) from None
+        if self.username:
+            try:
+                smtp.login(self.username, self.password or "")
+            except smtplib.SMTPAuthenticationError as exc:
+                smtp.close()
+                raise Unusable(self._scrub(f"the SMTP server {self.where} refused the login: "
+                                           f"{exc.smtp_code} {_text(exc.smtp_error)}")) from None
+            except smtplib.SMTPNotSupportedError:
+                smtp.close()
+                raise Unusable(f"the SMTP server {self.where} does not offer a login (AUTH); "
+                               "remove username and password") from None
+            except (smtplib.SMTPException, OSError) as exc:
+                smtp.close()
+                raise Unusable(self._scrub(f"login to the SMTP server {self.where} failed: {_describe(exc)}"),
+                               retryable=True) from None
+        return smtp
+
+    def _scrub(self, text: str) -> str:
+        """A server may echo the login in its answer: never let it (or the password) reach a message."""
+        for secret, label in ((self.password, "[password]"), (self.username, "[login]")):
+            if secret and len(secret) > 1:
+                text = text.replace(secret, label)
+        return text
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    if isinstance(exc, socket.timeout):
+        return "no answer in time"
+    return str(exc) or type(exc).__name__
+
+
+class _SMTPSession:
+    def __init__(self, smtp):
+        self.smtp = smtp
+
+    def send(self, sender: str, address: str, message: Message, name: str) -> tuple[str, str]:
+        """(sent | refused | deferred, the server's words). Raises ``Lost`` when the connection breaks."""
+        smtp = self.smtp
+        smtp.data_sent = False
+        try:
+            code, reply = smtp.mail(sender)
+            if code == 421:
+                raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
+            if code != 250:
+                smtp.rset()
+                state, detail = _classify(code, reply)
+                if state == REFUSED:  # the sender, not this recipient, is refused: nobody can be sent to
+                    raise Unusable(f"the SMTP server refused the sender {sender}: {detail}")
+                return state, detail
+            code, reply = smtp.rcpt(address)
+            if code == 421:
+                raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
+            if code not in (250, 251):
+                smtp.rset()
+                return _classify(code, reply)
+            code, reply = smtp.data(as_bytes(message))
+            if code == 250:
+                return SENT, ""
+            if code == 421:
+                raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
+            return _classify(code, reply)
+        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
+            try:
+                smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                pass
+            return _classify(exc.smtp_code, exc.smtp_error)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise Lost(f"the connection to the SMTP server broke: {_describe(exc)}", uncertain=smtp.data_sent) from None
+
+
+class OutboxTransport:
+    """Writes each message as ``<folder>/<name>.eml`` (atomically: a killed run leaves no half file)."""
+
+    rate_limited = False
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    @property
+    def where(self) -> str:
+        return str(self.folder)
+
+    @contextmanager
+    def session(self):
+        yield self
+
+    def send(self, sender: str, address: str, message: Message, name: str) -> tuple[str, str]:
+        target = self.folder / f"{name}.eml"
+        tmp = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(as_bytes(message))
+            os.replace(tmp, target)
+        except OSError as exc:
+            if tmp and os.path.exists(tmp):
+                os.unlink(tmp)
+            raise Unusable(f"cannot write to the outbox {self.folder}: {exc.strerror or exc}") from None
+        return SENT, ""
