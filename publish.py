@@ -72,7 +72,7 @@ def all_problems(project, now: datetime | None = None) -> list:
 
     from channels.preview import render_problems
 
-    problems.extend(render_problems(project, datetime.now(timezone.utc)))
+    problems.extend(render_problems(project, now or datetime.now(timezone.utc)))
 
     # -- audience lists (newsletter recipients) --
     from newsroom.audience import audience_problems
