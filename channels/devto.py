@@ -23,9 +23,9 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
-from .social import (Found, MetricsError, RateGate, done_parts, html_to_text, parse_time, read, receipt_from,
+from .social import (read_back, Found, MetricsError, RateGate, done_parts, html_to_text, parse_time, read, receipt_from,
                      write_part)
 
 ACCEPT = "application/vnd.forem.api-v1+json"
@@ -122,14 +122,7 @@ class DevTo(Channel):
         return None
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
-        found = self.find(self.article(post)["canonical_url"])
-        if isinstance(found, Failure):
-            raise CannotReconcile(f"{self.name}: {found.message}")
-        if found is None:
-            return None
-        part = {"id": found.id, "url": found.url}
-        ctx.journal.put("part:0", part)
-        return receipt_from([part], ctx)
+        return read_back(self.name, ctx, [self.article(post)["canonical_url"]], self.find)
 
     # -- engagement ---------------------------------------------------------------------------
     def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:

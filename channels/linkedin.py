@@ -25,9 +25,9 @@ from urllib.parse import quote
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
-from .social import (Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session, read,
+from .social import (read_back, Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session, read,
                      receipt_from, run_concurrently, with_partial, write_part)
 
 _RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
@@ -143,17 +143,7 @@ class LinkedIn(Channel):
         return None
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
-        done = done_parts(ctx.journal, 1)
-        if done:
-            return receipt_from(done, ctx)
-        found = self.find(post.parts[0])
-        if isinstance(found, Failure):
-            raise CannotReconcile(f"{self.name}: {found.message}")
-        if found is None:
-            return None
-        part = {"id": found.id, "url": found.url}
-        ctx.journal.put("part:0", part)
-        return receipt_from([part], ctx)
+        return read_back(self.name, ctx, post.parts[:1], self.find)
 
     # -- engagement ---------------------------------------------------------------------------
     def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:

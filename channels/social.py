@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import requests
 
-from .base import DeliveryContext, Failure, Journal, Media, Receipt
+from .base import CannotReconcile, DeliveryContext, Failure, Journal, Media, Receipt
 from .http import RateLimit, read_rate_limit, request
 
 
@@ -224,6 +224,24 @@ class Found:
     id: str
     url: str | None
     extra: dict | None = None
+
+
+def read_back(channel: str, ctx: DeliveryContext, keys: Sequence,
+              find: Callable[[Any], "Found | None | Failure"]) -> Receipt | None:
+    """Reconcile by looking: the receipt when every part (each found by its key: a text, a URL) is
+    out, else None so a delivery carries on from the first part not found. Parts the journal
+    already confirms are not looked up again."""
+    parts = done_parts(ctx.journal, len(keys))
+    for i in range(len(parts), len(keys)):
+        found = find(keys[i])
+        if isinstance(found, Failure):
+            raise CannotReconcile(f"{channel}: {found.message}")
+        if found is None:
+            break
+        part = {"id": found.id, "url": found.url}
+        ctx.journal.put(f"part:{i}", part)
+        parts.append(part)
+    return receipt_from(parts, ctx) if len(parts) == len(keys) else None
 
 
 def write_part(ctx: DeliveryContext, index: int, send: Callable[[], dict | Failure],

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
-from .social import (Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session,
+from .social import (read_back, Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session,
                      read, receipt_from, run_concurrently, with_partial, write_part)
 
 
@@ -131,17 +131,7 @@ class X(Channel):
         return None
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
-        parts = done_parts(ctx.journal, len(post.parts))
-        for i in range(len(parts), len(post.parts)):
-            found = self.find(post.parts[i])
-            if isinstance(found, Failure):
-                raise CannotReconcile(f"{self.name}: {found.message}")
-            if found is None:
-                break
-            part = {"id": found.id, "url": found.url}
-            ctx.journal.put(f"part:{i}", part)
-            parts.append(part)
-        return receipt_from(parts, ctx) if len(parts) == len(post.parts) else None
+        return read_back(self.name, ctx, post.parts, self.find)
 
     # -- engagement ---------------------------------------------------------------------------
     def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:

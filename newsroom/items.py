@@ -5,14 +5,13 @@ import hashlib
 import os
 import re
 import unicodedata
-from datetime import timedelta
 from pathlib import Path
 
 from . import schema as s
 from . import times, yamlload
 from .itemcache import stat_key
 from .model import STATUSES, ChannelOverride, Item, Settings
-from .problems import ERROR, WARNING, Problem, did_you_mean
+from .problems import WARNING, Problem, did_you_mean
 from .workflow import check_item
 
 
@@ -148,7 +147,6 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         except times.TimeError:
             pass  # reported by the schema below
     ctx.tz = tz
-    before = len(problems)
     v = ITEM.validate(data, ctx, unknown=WARNING)
     known_extra = {k: data[k] for k in data if k not in ITEM.by_name}
 

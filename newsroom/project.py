@@ -6,7 +6,7 @@ from pathlib import Path
 from . import schema as s
 from .items import load_items
 from .model import Project
-from .problems import Problem, sort_problems
+from .problems import sort_problems
 from .settings import load_settings
 from .workflow import check_together
 
