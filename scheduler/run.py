@@ -313,6 +313,9 @@ class Run:
             return
         if decision.action == due.BLOCKED:
             return
+        if decision.action == due.BLACKOUT:
+            self._out(entry, "held", decision.reason)
+            return
         if decision.action == due.MISS:
             if self._claim_miss(entry, decision):
                 self._out(entry, "missed", decision.reason)

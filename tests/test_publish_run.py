@@ -402,3 +402,17 @@ def test_progress_is_shown_only_on_a_terminal():
     show(1, 2, "content/a.md → social")
     show(2, 2, "content/b.md → social")
     assert out.getvalue() == ("\r\033[K[1/2] content/a.md → social\r\033[K[2/2] content/b.md → social\r\033[K")
+
+
+def test_an_entry_on_a_blackout_date_is_held_not_sent(newsroom, server):
+    from publishing import SETTINGS
+
+    settings = SETTINGS + "calendar:\n  blackout:\n    - from: 2026-11-20\n      to: 2026-11-20\n      reason: Embargo\n"
+    n = newsroom({"content/a.md": approved("A")}, settings=settings)
+    result = n.run("publish", now="2026-11-20T09:05:00Z")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0].startswith(
+        "held       content/a.md → social  not sent: 2026-11-20 is a blackout date (2026-11-20")
+    assert server.posts == [] and n.ledger() == []
+    forced = n.run("publish", "--only", "content/a.md:social", "--force", now="2026-11-20T09:10:00Z")
+    assert forced.output.splitlines()[0].startswith("delivered  content/a.md → social")
