@@ -169,14 +169,27 @@ def new(obj: dict, title: str, channels: tuple[str, ...], at: str | None, campai
     click.echo(f"created {path}")
 
 
+def reference_sections() -> tuple:
+    """Reference sections owned by the layers above channels (publish.yml's pull: and listen:)."""
+    from reports.settings import LISTEN, PULL
+
+    return (("Engagement pull", "Keys under `pull:` in publish.yml (`publish.py pull`).", PULL, "pull."),
+            ("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
+             "`publish.py pull`.", LISTEN, "listen."))
+
+
+def reference_text() -> str:
+    from channels.reference import render
+
+    return render(reference_sections())
+
+
 @cli.command()
 @click.option("--write", is_flag=True, help="Write docs/reference.md instead of printing it.")
 @click.pass_obj
 def reference(obj: dict, write: bool) -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
-    from channels.reference import render
-
-    text = render()
+    text = reference_text()
     if write:
         target = Path(__file__).resolve().parent / "docs" / "reference.md"
         target.write_text(text, encoding="utf-8")
@@ -193,6 +206,13 @@ def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
     from scheduler.plan import plan
 
     project = load(obj["root"])
+    broken = [p for p in project.problems if p.path == project.settings.path and p.severity == ERROR]
+    if broken:
+        # A calendar planned with half its rules would mislead: the settings come first.
+        for problem in broken:
+            click.echo(f"error: {problem}", err=True)
+        click.echo("publish.yml has errors; fix them first (python publish.py check lists everything).", err=True)
+        sys.exit(EXIT_UNUSABLE)
     when = parse_now(now) or datetime.now(UTC)
     try:
         view_tz = zone(tz) if tz else project.settings.calendar.timezone
@@ -254,7 +274,8 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
     elif span == "month":
         first = today.replace(day=1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    if fmt == "text" and filters.since is None and filters.until is None:
+    # The agenda shows its days; the exports show everything unless a range (or --week/--month) is asked.
+    if (fmt == "text" or span) and filters.since is None and filters.until is None:
         filters.since, filters.until = views.day_start(first, view_tz), views.day_start(last + timedelta(days=1), view_tz)
     elif fmt == "text":
         first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()
@@ -386,8 +407,10 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     project = load(obj["root"])
     root = obj["root"]
     target = Path(path)
-    rel = (target.resolve().relative_to(root) if target.is_absolute() or (Path.cwd() / target).exists()
-           and (Path.cwd() / target).resolve().is_relative_to(root) else target).as_posix()
+    here = target if target.is_absolute() else Path.cwd() / target
+    # a path as typed from anywhere inside the project, or relative to its root
+    rel = (here.resolve().relative_to(root) if here.exists() and here.resolve().is_relative_to(root)
+           else target).as_posix()
     item = project.item_by_path(rel)
     if item is None:
         near = did_you_mean(rel, [i.path for i in project.items])
@@ -405,6 +428,9 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     if segment is not None and settings.segments and segment not in settings.segments:
         click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
         sys.exit(EXIT_UNUSABLE)
+    if not names:
+        click.echo(f"{rel} goes to no channel; preview one with --channel NAME", err=True)
+        return
     posts, units = [], {}
     for name in names:
         config = settings.channels[name]

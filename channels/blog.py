@@ -1,11 +1,37 @@
-"""Blog channel (type ``blog``)."""
+"""Blog channel (type ``blog``): a static site with feeds, rebuilt by the run that delivers to it.
+
+Delivering an entry touches nothing: the receipt names the item's page URL. ``finish`` builds the
+site once per run from every delivered blog entry (``channels.blogsite.build_site``), so only
+delivered items ever appear.
+
+What the publish run hands the adapter (it reads no settings file itself):
+
+- ``config.options["site"]``: the ``newsroom.model.Site`` (title, url, language, description, author);
+- ``config.options["site_dir"]``: the folder to build in; a relative one is resolved against
+  ``config.options["root"]`` (the project root). ``prepare(config, settings)`` sets all three from
+  publish.yml (``output.site`` unless the channel names its own ``site_dir``).
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timezone
+from pathlib import Path
+from typing import Any
 
 from newsroom import schema as s
+from newsroom.model import ChannelConfig, Settings, Site
 
-from .base import Channel
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .blogsite import RESERVED, BuildReport, _page_path, build_site
+
+
+def prepare(config: ChannelConfig, settings: Settings) -> ChannelConfig:
+    """Hand a blog channel what it needs from the loaded settings (the publish run calls this)."""
+    config.options["site"] = settings.site
+    config.options["root"] = str(settings.root)
+    config.options["site_dir"] = config.options.get("site_dir") or settings.output.get("site") or "public"
+    if "templates_dir" not in config.options and (Path(settings.root) / "templates" / "blog").is_dir():
+        config.options["templates_dir"] = str(Path(settings.root) / "templates")
+    return config
 
 
 class Blog(Channel):
@@ -14,8 +40,65 @@ class Blog(Channel):
     MAX_CHARS = None
     DEFAULT_GRACE = None  # a late blog post is still worth having: no staleness limit by default
     SECRETS = ()
+    SUPPORTS_MEDIA = True
     OPTIONS = s.Schema("blog options", [
         s.Key("per_page", s.Integer(minimum=1), "items per index page", default=10),
         s.Key("feed_content", s.Choice("full", "summary"), "what the Atom and RSS feeds carry", default="full"),
         s.Key("feed_items", s.Integer(minimum=1), "how many items the feeds list", default=20),
+        s.Key("site_dir", s.Text(), "folder the site is built in, relative to the project (default: output.site)"),
     ])
+
+    last_report: BuildReport | None = None
+
+    def prepare(self, settings: Settings) -> None:
+        prepare(self.config, settings)
+
+    # -- what the run hands in ----------------------------------------------------------------
+    @property
+    def site(self) -> Site:
+        site = self.config.options.get("site")
+        if isinstance(site, dict):
+            site = Site(**site)
+        if not isinstance(site, Site):
+            # A wiring bug in the caller, not a user mistake: channels.blog.prepare() sets it.
+            raise RuntimeError(f"blog channel '{self.name}': options['site'] was not set (call channels.blog.prepare)")
+        return site
+
+    @property
+    def site_dir(self) -> Path:
+        folder = self.config.options.get("site_dir")
+        if not folder:
+            raise RuntimeError(f"blog channel '{self.name}': options['site_dir'] was not set "
+                               "(call channels.blog.prepare)")
+        path = Path(folder)
+        root = self.config.options.get("root")
+        return path if path.is_absolute() or not root else Path(root) / path
+
+    def build_options(self) -> dict[str, Any]:
+        keys = ("per_page", "feed_content", "feed_items", "templates_dir")
+        return {k: self.config.options[k] for k in keys if self.config.options.get(k) is not None}
+
+    # -- delivery -----------------------------------------------------------------------------
+    def page_url(self, post: Post) -> str:
+        return f"{self.site.url.rstrip('/')}/{_page_path(post, self.site)}"
+
+    def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
+        """The page appears when ``finish`` builds the site; the receipt already names its URL."""
+        path = _page_path(post, self.site)
+        if path.split("/", 1)[0] in RESERVED:
+            return Failure(f"the blog page '{path}' would replace the site's own '{path.split('/', 1)[0]}'; "
+                           "give the item another slug")
+        return Receipt(remote_id=path, url=self.page_url(post), at=ctx.now.astimezone(timezone.utc))
+
+    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
+        """Delivering the blog has no outside effect, so a run that died halfway simply delivers again."""
+        return None
+
+    def finish(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> BuildReport:
+        """Build the site from ALL delivered blog entries (not only this run's) and the "also on" links."""
+        site = self.site
+        self.last_report = build_site(self.site_dir, site, delivered, ctx.syndication, self.build_options(),
+                                      dry_run=ctx.dry_run)
+        if ctx.progress:
+            ctx.progress(self.last_report.summary())
+        return self.last_report

@@ -119,15 +119,8 @@ def iso(t: datetime) -> str:
 
 
 def bind(adapter: Channel, project: Project) -> None:
-    """Hand an adapter the files it may not read itself (DESIGN: an adapter never reads files)."""
-    if adapter.TYPE == "email" and hasattr(adapter, "bind"):
-        from functools import partial
-
-        from newsroom.audience import load_audience
-
-        settings = project.settings
-        adapter.bind(read_list=partial(load_audience, settings.root),
-                     outbox=settings.root / settings.output.get("outbox", "outbox"))
+    """Hand an adapter the folders and readers it may not find itself (DESIGN: no file reads)."""
+    adapter.prepare(project.settings)
 
 
 class Channels:

@@ -92,6 +92,8 @@ def test_filters(cli, root):
     assert keys("--author", "CLEO") == ["draft/blog"]
     assert keys("--since", "2026-12-02", "--until", "2026-12-03") == ["draft/blog", "launch/newsletter"]
     assert len(keys()) == 7  # json without a range: everything
+    assert keys("--week") == ["clash/mastodon", "draft/blog", "launch/blog", "launch/mastodon", "launch/newsletter",
+                              "tokyo/mastodon"]  # 30 November to 6 December
 
 
 def test_json_and_csv_have_every_field(cli, root):
@@ -181,3 +183,22 @@ def test_example_project_calendar(cli):
     assert {(r["channel"], r["local"], r["source"]) for r in tokyo} == {
         ("bluesky", "2026-12-07T02:00+01:00", "publish_at"), ("x", "2026-12-07T02:00+01:00", "publish_at"),
         ("mastodon", "2026-12-07T09:30+01:00", "slot")}
+
+
+@pytest.mark.parametrize("rules, message", [
+    ("calendar:\n  timezone: Mars/Olympus\n",
+     "publish.yml:17: calendar.timezone: 'Mars/Olympus' is not a known timezone (use an IANA name such as Europe/Berlin or UTC)"),
+    ("calendar:\n  slots:\n    - days: weekdays\n      times: ['9am']\n",
+     "publish.yml:19: calendar.slots[0].times[0]: '9am' is not a time of day (use HH:MM, e.g. 09:00)"),
+    ("calendar:\n  blackout: [christmas]\n",
+     "publish.yml:17: calendar.blackout[0]: blackout 'christmas' is not a date (use YYYY-MM-DD, e.g. 2026-11-27)"),
+    ("calendar:\n  groups:\n    social: {channels: [mastodon, twitter], max_per_day: 2}\n",
+     "publish.yml:18: calendar.groups.social.channels[1]: no channel named 'twitter' (channels: blog, mastodon, newsletter)"),
+])
+def test_bad_rules_stop_the_calendar_with_one_clear_message(cli, project, rules, message):
+    root = project(files(), settings=SETTINGS + rules)
+    for command in (("calendar",), ("plan",)):
+        result = cli(root, *command, "--now", NOW)
+        assert result.exit_code == 2
+        assert result.output == f"error: {message}\npublish.yml has errors; fix them first " \
+                                "(python publish.py check lists everything).\n"

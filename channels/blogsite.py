@@ -1,0 +1,445 @@
+"""The blog's static site: pages, lists, feeds and a sitemap from the delivered entries.
+
+    build_site(site_dir, site, delivered, syndication, options) -> BuildReport
+
+Only what is handed in appears: the publish run passes the blog entries that have been delivered, so
+an embargoed or unapproved item can never leak into a page, a feed or the sitemap.
+
+Deterministic: every list is sorted, no clock is read, and feed ``updated`` values come from the
+receipts. Incremental (Pelican's writer rewrites everything; we do not): each output file has a
+fingerprint of everything that goes into it (its data plus the templates). A file whose fingerprint
+is unchanged since the last build, recorded in ``.newsroom-blog.json``, is not rendered again; a
+rendered file whose bytes equal the ones on disk is not written. Files this builder wrote before and
+no longer produces are removed; nothing else in the folder is touched (``output.calendar`` may live
+inside it).
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import jinja2
+
+from newsroom.model import Site
+from newsroom.problems import Problem
+
+from .base import Post, Receipt
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MANIFEST = ".newsroom-blog.json"
+#: Top-level folders the site uses for its own pages; an item slug may not take one of them.
+RESERVED = frozenset({"tags", "campaigns", "page", "atom.xml", "rss.xml", "sitemap.xml", "index.html"})
+#: How "also on" names a platform (the channel's name is used for types not listed).
+LABELS = {"mastodon": "Mastodon", "bluesky": "Bluesky", "linkedin": "LinkedIn", "devto": "DEV",
+          "telegram": "Telegram", "x": "X", "slack": "Slack", "discord": "Discord"}
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SUMMARY_WORDS = 50
+
+
+@dataclass
+class BuildReport:
+    """What a build did (or, in a dry run, would do). Paths are relative to the site folder."""
+
+    site_dir: Path
+    written: list[str] = field(default_factory=list)  # new or changed files
+    unchanged: int = 0  # files produced with the same bytes as before (or known unchanged)
+    rendered: int = 0  # files rendered this time (the others were known unchanged)
+    removed: list[str] = field(default_factory=list)  # files from an earlier build no longer produced
+    problems: list[Problem] = field(default_factory=list)
+    pages: dict[str, str] = field(default_factory=dict)  # item id → page URL
+
+    @property
+    def total(self) -> int:
+        return len(self.written) + self.unchanged
+
+    def summary(self) -> str:
+        return (f"blog: {len(self.written)} file(s) written, {self.unchanged} unchanged, "
+                f"{len(self.removed)} removed")
+
+
+# -- entries: what each delivered post contributes ---------------------------------------------
+
+@lru_cache(maxsize=4096)
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "untitled"
+
+
+def _utc(value: Any, fallback: datetime) -> datetime:
+    """An ISO string or datetime in UTC; naive values are taken as UTC; anything unreadable: fallback."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return fallback
+    if not isinstance(value, datetime):
+        return fallback
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _rfc3339(dt: datetime) -> str:
+    return dt.replace(microsecond=0, tzinfo=None).isoformat() + "Z"  # dt is in UTC already
+
+
+def text_excerpt(fragment: str, words: int = SUMMARY_WORDS) -> str:
+    """Plain text of an HTML fragment, cut after ``words`` words (the summary when none is given)."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment or ""))
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def _page_path(post: Post, site: Site) -> str:
+    """The item's folder under the site: the path of its URL when that is on the site, else its slug."""
+    base = site.url.rstrip("/") + "/"
+    slug = post.data.get("slug")
+    if not slug and post.url.startswith(base):
+        slug = post.url[len(base):].strip("/")
+    return (slug or post.item_id).strip("/") + "/"
+
+
+def _absolute(src: str, site: Site) -> str:
+    return src if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) else f"{site.url.rstrip('/')}/{src.lstrip('/')}"
+
+
+#: Characters XML 1.0 does not allow (a stray one would make the feeds unreadable).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return NOT_XML.sub("", text) if text else ""
+
+
+def make_entry(post: Post, receipt: Receipt, site: Site, syndication: list[dict]) -> dict:
+    """The plain data a page, a list card and a feed entry are rendered from (also fingerprinted)."""
+    base = site.url.rstrip("/")
+    path = _page_path(post, site)
+    at = _utc(receipt.at, EPOCH)
+    published = _utc(post.data.get("published"), at)
+    updated = max(published, at)
+    summary = post.data.get("summary") or ""
+    campaign = post.data.get("campaign") or ""
+    image = None
+    if post.media:
+        media = post.media[0]
+        image = {"url": _absolute(media.src, site), "alt": media.alt or ""}
+    also_on = sorted(
+        ({"channel": s.get("channel", ""), "label": LABELS.get(s.get("type", ""), s.get("channel", "")),
+          "url": s["url"]} for s in syndication if s.get("url") and s.get("type") != "blog"),
+        key=lambda s: (s["label"].lower(), s["channel"], s["url"]))
+    tags = sorted({slugify(t): t for t in sorted(post.tags, reverse=True)}.items())
+    return {
+        "id": post.item_id, "path": path, "url": f"{base}/{path}", "canonical": post.url or f"{base}/{path}",
+        "title": _clean(post.title), "html": _clean(post.html or ""), "summary": _clean(summary),
+        "excerpt": _clean(summary or post.data.get("excerpt") or text_excerpt(post.html or "")),
+        "author": _clean(post.data.get("author") or site.author or site.title),
+        "published": _rfc3339(published), "updated": _rfc3339(updated), "date": _rfc3339(published)[:10],
+        "campaign": campaign, "campaign_slug": slugify(campaign) if campaign else "",
+        "tags": [{"slug": slug, "name": name} for slug, name in tags], "image": image, "also_on": also_on,
+    }
+
+
+def _digest(data: Any) -> str:
+    """A fingerprint of plain data (str, int, None, lists, dicts built in a fixed key order), for
+    which ``repr`` is deterministic. Item bodies are not passed here: ``_input_key`` hashes them as bytes."""
+    return hashlib.sha1(repr(data).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _input_key(common: str, post: Post, receipt: Receipt, syndication: list[dict]) -> str:
+    """A fingerprint of everything an entry is made from, cheap enough to take for 10,000 posts:
+    the body is hashed as bytes, the few other fields through ``repr`` (no serialising of the body)."""
+    h = hashlib.sha1((post.html or "").encode("utf-8", "surrogatepass"))
+    data = post.data
+    links = sorted((str(s.get("channel")), str(s.get("type")), str(s.get("url"))) for s in syndication)
+    fields = (common, post.item_id, post.title, post.url, repr(sorted(post.tags)),
+              repr([(m.src, m.alt) for m in post.media]), repr(data.get("summary")), repr(data.get("excerpt")),
+              repr(data.get("author")),
+              repr(data.get("published")), repr(data.get("campaign")), repr(data.get("slug")), str(receipt.at),
+              repr(links) if links else "")
+    h.update("\0".join(fields).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+CARD_KEYS = ("id", "path", "url", "title", "excerpt", "author", "published", "updated", "date", "campaign",
+             "campaign_slug", "tags", "image")
+
+
+def _card(entry: dict) -> dict:
+    """What lists, the sitemap and the ordering need of an entry (no body): kept between builds."""
+    return {k: entry[k] for k in CARD_KEYS}
+
+
+# -- the build ---------------------------------------------------------------------------------
+
+@dataclass
+class Output:
+    path: str  # relative to the site folder, POSIX
+    template: str
+    fingerprint: str
+    make: Callable[[], dict]  # the template's context, built only when the file has to be rendered
+
+
+def _environment(templates_dir: str | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))  # the project's own blog/ templates first
+    loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+TEMPLATE_NAMES = ("blog/base.html.j2", "blog/page.html.j2", "blog/list.html.j2", "blog/tags.html.j2",
+                  "blog/atom.xml.j2", "blog/rss.xml.j2", "blog/sitemap.xml.j2")
+
+
+def _templates_digest(env: jinja2.Environment) -> str:
+    h = hashlib.sha1()
+    for name in TEMPLATE_NAMES:
+        h.update(name.encode() + b"\0" + env.loader.get_source(env, name)[0].encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def _root(path: str) -> str:
+    """The relative way back to the site root from the folder of ``path`` (links work from any host)."""
+    return "../" * path.count("/")
+
+
+@dataclass
+class Plan:
+    outputs: list[Output]
+    cards: list[dict]  # newest first
+    cache: dict[str, list]  # item id → [input key, card, card digest], kept in the manifest
+
+
+def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndication: dict[str, list[dict]],
+                 options: dict, templates_digest: str, problems: list[Problem],
+                 cache: dict[str, list] | None = None) -> Plan:
+    """Every file of the site with its template and fingerprint; contexts are made on demand.
+
+    ``cache`` holds each item's card from the last build under the key of its inputs: an item whose
+    inputs did not change costs a hash and a lookup, not a rebuild of its data.
+    """
+    per_page = int(options.get("per_page") or 10)
+    feed_items = int(options.get("feed_items") or 20)
+    feed_content = options.get("feed_content") or "full"
+    site_data = {"title": site.title, "url": site.url.rstrip("/"), "language": site.language or "en",
+                 "description": site.description or site.title, "author": site.author or site.title}
+    common = _digest([templates_digest, site_data, per_page, feed_items, feed_content])
+    cache = cache or {}
+
+    # One entry per item: the latest receipt wins when the run hands in several revisions.
+    latest: dict[str, tuple[Post, Receipt]] = {}
+    for post, receipt in delivered:
+        held = latest.get(post.item_id)
+        if held is None or (_utc(receipt.at, EPOCH), post.revision) > (_utc(held[1].at, EPOCH), held[0].revision):
+            latest[post.item_id] = (post, receipt)
+
+    made: dict[str, dict] = {}
+
+    def entry_of(item_id: str) -> dict:
+        if item_id not in made:
+            post, receipt = latest[item_id]
+            made[item_id] = make_entry(post, receipt, site, syndication.get(item_id, []))
+        return made[item_id]
+
+    rows: list[tuple[dict, str, str]] = []  # (card, card digest, input key)
+    new_cache: dict[str, list] = {}
+    seen_paths: dict[str, str] = {}
+    for item_id in sorted(latest):
+        post, receipt = latest[item_id]
+        key = _input_key(common, post, receipt, syndication.get(item_id, []))
+        held = cache.get(item_id)
+        if held and held[0] == key:
+            card, card_digest = held[1], held[2]
+        else:
+            card = _card(entry_of(item_id))
+            card_digest = _digest(card)
+        if card["path"].split("/", 1)[0] in RESERVED or card["path"] in seen_paths:
+            other = seen_paths.get(card["path"])
+            problems.append(Problem(post.item_path, None, "slug",
+                                    f"the blog page '{card['path']}' is taken by "
+                                    f"{'item ' + repr(other) if other else 'the site itself'}; give the item another slug"))
+            continue
+        seen_paths[card["path"]] = item_id
+        new_cache[item_id] = [key, card, card_digest]
+        rows.append((card, card_digest, key))
+    rows.sort(key=lambda r: (r[0]["published"], r[0]["id"]), reverse=True)  # newest first, ties by id
+
+    outputs: list[Output] = []
+
+    def add(path: str, template: str, fingerprint: list | str, make: Callable[[], dict]) -> None:
+        def context() -> dict:
+            return {**make(), "site": site_data, "root": _root(path)}
+        if not isinstance(fingerprint, str):
+            fingerprint = _digest([common, template, path, *fingerprint])
+        outputs.append(Output(path, template, fingerprint, context))
+
+    for card, _, key in rows:
+        # An item page depends on its entry alone, and the input key already covers the settings
+        # (``common``) and everything its path is made from.
+        add(f"{card['path']}index.html", "blog/page.html.j2", "page:" + key,
+            lambda i=card["id"]: {"entry": entry_of(i)})
+
+    def lists(prefix: str, chosen: list[tuple[dict, str, str]], heading: str, kind: str) -> None:
+        count = max(1, -(-len(chosen) // per_page))
+        for n in range(1, count + 1):
+            path = f"{prefix}index.html" if n == 1 else f"{prefix}page/{n}/index.html"
+            page = chosen[(n - 1) * per_page:n * per_page]
+            context = {"heading": heading, "kind": kind, "cards": [c for c, _, _ in page], "number": n,
+                       "count": count, "base": prefix, "total": len(chosen)}
+            add(path, "blog/list.html.j2", [heading, kind, n, count, len(chosen), [d for _, d, _ in page]],
+                lambda c=context: c)
+
+    lists("", rows, site.title, "index")
+    tags: dict[str, dict] = {}
+    campaigns: dict[str, dict] = {}
+    for row in rows:
+        card = row[0]
+        for tag in card["tags"]:
+            tags.setdefault(tag["slug"], {"name": tag["name"], "rows": []})["rows"].append(row)
+        if card["campaign"]:
+            campaigns.setdefault(card["campaign_slug"], {"name": card["campaign"], "rows": []})["rows"].append(row)
+    for slug in sorted(tags):
+        lists(f"tags/{slug}/", tags[slug]["rows"], tags[slug]["name"], "tag")
+    for slug in sorted(campaigns):
+        lists(f"campaigns/{slug}/", campaigns[slug]["rows"], campaigns[slug]["name"], "campaign")
+    tag_rows = [{"slug": slug, "name": tags[slug]["name"], "count": len(tags[slug]["rows"])} for slug in sorted(tags)]
+    campaign_rows = [{"slug": slug, "name": campaigns[slug]["name"], "count": len(campaigns[slug]["rows"])}
+                     for slug in sorted(campaigns)]
+    add("tags/index.html", "blog/tags.html.j2", [tag_rows, campaign_rows],
+        lambda: {"tags": tag_rows, "campaigns": campaign_rows})
+
+    newest = rows[:feed_items]
+    updated = max((card["updated"] for card, _, _ in newest), default=_rfc3339(EPOCH))
+
+    def feed() -> dict:
+        entries = [{**entry_of(card["id"]), "published_822": format_datetime(_utc(card["published"], EPOCH), usegmt=True)}
+                   for card, _, _ in newest]
+        return {"entries": entries, "updated": updated, "content": feed_content,
+                "updated_822": format_datetime(_utc(updated, EPOCH), usegmt=True)}
+
+    feed_keys = [key for _, _, key in newest]
+    add("atom.xml", "blog/atom.xml.j2", feed_keys, feed)
+    add("rss.xml", "blog/rss.xml.j2", feed_keys, feed)
+
+    urls = [{"loc": f"{site_data['url']}/", "lastmod": rows[0][0]["updated"] if rows else None}]
+    urls += [{"loc": card["url"], "lastmod": card["updated"]} for card, _, _ in rows]
+    for prefix, groups in (("tags", tags), ("campaigns", campaigns)):
+        for slug in sorted(groups):
+            urls.append({"loc": f"{site_data['url']}/{prefix}/{slug}/",
+                         "lastmod": max(card["published"] for card, _, _ in groups[slug]["rows"])})
+    add("sitemap.xml", "blog/sitemap.xml.j2", [[(u["loc"], u["lastmod"]) for u in urls]], lambda: {"urls": urls})
+    return Plan(outputs, [card for card, _, _ in rows], new_cache)
+
+
+def _load_manifest(site_dir: Path) -> dict:
+    """{"files": {path: [fingerprint, size]}, "entries": {item id: [input key, card, card digest]}}."""
+    try:
+        data = json.loads((site_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"files": {}, "entries": {}}
+    if not isinstance(data, dict):
+        return {"files": {}, "entries": {}}
+    return {"files": data.get("files") or {}, "entries": data.get("entries") or {}}
+
+
+def _write(target: str, data: bytes) -> None:
+    """Atomically: a killed build leaves the old file or the new one, never half of one."""
+    tmp = f"{target}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, target)
+
+
+def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post, Receipt]],
+               syndication: dict[str, list[dict]] | None = None, options: dict | None = None, *,
+               dry_run: bool = False) -> BuildReport:
+    """Build (or bring up to date) the site in ``site_dir`` from the delivered blog entries.
+
+    ``options``: the blog channel's options (per_page, feed_content, feed_items, templates_dir).
+    ``syndication``: item id → [{"channel", "type", "url"}], the "also on" links.
+    ``dry_run``: work everything out, write and remove nothing.
+    """
+    site_dir = Path(site_dir)
+    options = dict(options or {})
+    report = BuildReport(site_dir)
+    env = _environment(options.get("templates_dir"))
+    manifest = _load_manifest(site_dir)
+    plan = plan_outputs(site, delivered, syndication or {}, options, _templates_digest(env), report.problems,
+                        manifest["entries"])
+    report.pages = {card["id"]: card["url"] for card in plan.cards}
+    before = manifest["files"]
+    after: dict[str, list] = {}
+    templates: dict[str, jinja2.Template] = {}
+    folders: set[str] = set()
+    base = str(site_dir)
+    for output in plan.outputs:
+        target = os.path.join(base, output.path)  # plain strings: 10,000 Path objects cost more than the stats
+        known = before.get(output.path)
+        if known and known[0] == output.fingerprint:
+            try:
+                if os.stat(target).st_size == known[1]:
+                    after[output.path] = known
+                    report.unchanged += 1
+                    continue
+            except OSError:
+                pass
+        template = templates.get(output.template) or templates.setdefault(output.template,
+                                                                          env.get_template(output.template))
+        data = template.render(output.make()).encode("utf-8")
+        report.rendered += 1
+        after[output.path] = [output.fingerprint, len(data)]
+        try:
+            with open(target, "rb") as fh:
+                same = fh.read() == data
+        except OSError:
+            same = False
+        if same:
+            report.unchanged += 1
+            continue
+        report.written.append(output.path)
+        if not dry_run:
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            _write(target, data)
+    report.removed = sorted(set(before) - set(after))
+    if not dry_run:
+        for rel in report.removed:
+            _remove(site_dir, rel)
+    if not dry_run and (after != before or plan.cache != manifest["entries"]):
+        data = json.dumps({"entries": plan.cache, "files": after}, sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8") + b"\n"
+        try:
+            same = (site_dir / MANIFEST).read_bytes() == data
+        except OSError:
+            same = False
+        if not same:
+            site_dir.mkdir(parents=True, exist_ok=True)
+            _write(str(site_dir / MANIFEST), data)
+    report.written.sort()
+    return report
+
+
+def _remove(site_dir: Path, rel: str) -> None:
+    target = site_dir / rel
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return
+    folder = target.parent
+    while folder != site_dir and folder.is_relative_to(site_dir):
+        try:
+            folder.rmdir()  # only when empty: someone else's files stay
+        except OSError:
+            break
+        folder = folder.parent
