@@ -69,8 +69,9 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
         # Blackout dates are the team's "nothing goes out" (holidays, embargoes): hold, never guess.
         why = next((v.message for v in getattr(entry, "violations", ()) if v.rule == "blackout"), "a blackout date")
         return Decision(BLACKOUT, f"not sent: {why}")
-    if st.state == "failed" and st.ambiguous and not (forced and st.unresolved):
-        # A person who forces an unresolved entry has checked that it is not out.
+    cleared = st.forced_revision == item.revision or (force and st.unresolved)
+    if st.state == "failed" and st.ambiguous and not cleared:
+        # A person who released (resolve --not-sent) or forced the entry has checked that it is not out.
         return Decision(RECONCILE, "the last attempt may have gone out")
     if now < entry.at and not force:
         return Decision(WAIT, "not yet", until=entry.at)
