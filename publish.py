@@ -10,6 +10,7 @@ Exit codes: 0 all good, 1 problems found (or entries failed), 2 unusable setting
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,8 @@ def load(root: Path):
 
     try:
         return load_project(root, channel_types=registry.option_schemas(),
-                            channel_overrides=registry.override_schemas(), extra_sections=SECTIONS)
+                            channel_overrides=registry.override_schemas(), extra_sections=SECTIONS,
+                            cache=not os.environ.get("NEWSROOM_NO_CACHE"))
     except UnusableSettings as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)

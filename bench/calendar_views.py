@@ -10,14 +10,18 @@ check (check already plans the calendar to test its rules; calendar adds the row
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+# Run as a script, this file's folder comes first on sys.path and its name would hide the standard
+# library's calendar module (which http.cookiejar and the month view import): put the project first.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.modules.pop("calendar", None)
+
+import argparse  # noqa: E402
+import time  # noqa: E402
 
 from bench.corpus import generate  # noqa: E402
 

@@ -139,6 +139,17 @@ def test_ics_round_trip_every_event(cli, root):
     assert "Flags: conflict" in str(events[uid("clash/mastodon", "https://news.test")]["DESCRIPTION"])
 
 
+def test_disabled_entries_are_marked_and_left_out_of_feeds(cli, project):
+    from icalendar import Calendar
+
+    root = project({"content/x.md": item("X", publish_at="2026-12-01T09:00",
+                                         channels={"blog": {}, "mastodon": {"enabled": False}}, **APPROVED)},
+                   settings=SETTINGS)
+    assert "  09:00  mastodon  approved  X (disabled)" in cli(root, "calendar", "--now", NOW).output
+    cal = Calendar.from_ical(cli(root, "calendar", "--now", NOW, "--format", "ics").stdout_bytes)
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["[blog] X"]
+
+
 def test_ics_uid_is_stable_when_an_entry_moves(cli, project):
     from icalendar import Calendar
 
