@@ -516,6 +516,37 @@ def status(obj: dict, now: str | None, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("target", metavar="PATH[:CHANNEL]")
+@click.option("--sent", "outcome", flag_value="sent", help="It is out (found on the platform): record it as delivered.")
+@click.option("--not-sent", "outcome", flag_value="not-sent", help="It is not out: let the next run send it.")
+@click.option("--url", default=None, help="The post's URL, with --sent.")
+@click.pass_obj
+def resolve(obj: dict, target: str, outcome: str | None, url: str | None) -> None:
+    """Settle an entry the run could not: did it go out (--sent) or not (--not-sent)?"""
+    import getpass
+    from datetime import timezone
+
+    from newsroom.state import open_store
+    from scheduler.resolve import ResolveError, resolve as settle
+
+    if outcome is None:
+        click.echo("error: say what happened: --sent (it is out) or --not-sent (send it)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    project = load(obj["root"])
+    path, sep, channel = target.rpartition(":")
+    if not sep or "/" in channel or channel.endswith(".md"):
+        path, channel = target, None
+    try:
+        lines = settle(project, open_store(obj["root"], project.settings.state), path, channel,
+                       sent=outcome == "sent", url=url, now=datetime.now(timezone.utc), who=getpass.getuser())
+    except ResolveError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    for line in lines:
+        click.echo(line)
+
+
+@cli.command()
 @click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
               help="How often to reload the content and re-plan.")
 @click.option("--pull-cron", default="0 6 * * *", show_default=True,

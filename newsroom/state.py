@@ -95,6 +95,7 @@ class EntryState:
             self.state, self.revision = "claimed", revision
             self.claimed_by, self.claimed_at = e.get("run"), e.get("at")
             self.attempts += 1
+            self.forced_revision = None  # a person's release covers the next attempt, not every later one
         elif kind == "delivered":
             self.state, self.receipt, self.error = "delivered", e.get("receipt"), None
             self.revision = self.delivered_revision = revision

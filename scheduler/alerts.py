@@ -61,6 +61,8 @@ def send_alerts(run) -> None:
         title = item.title if item else (st.item or st.key)
         path = item.path if item else (st.path or "?")
         text = message(st, title, path)
+        if channel.TYPE == "slack":  # Slack mrkdwn: &, < and > must be escaped
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         post = Post(channel=via, type=channel.TYPE, item_id=st.item or st.key, item_path=path,
                     revision=st.revision or "", title=f"Publishing problem: {title}",
                     url=(f"{run.project.settings.site.url}/{item.slug}/" if item else run.project.settings.site.url),

@@ -15,8 +15,8 @@ from typing import Callable
 from newsroom.state import EntryState
 
 #: Actions. ``wait`` and ``done`` need nothing now; ``held``: another live run has it.
-WAIT, DONE, SEND, RECONCILE, MISS, CHANGED, HELD, BLOCKED = (
-    "wait", "done", "send", "reconcile", "miss", "changed", "held", "blocked")
+WAIT, DONE, SEND, RECONCILE, MISS, CHANGED, HELD, BLOCKED, BLACKOUT = (
+    "wait", "done", "send", "reconcile", "miss", "changed", "held", "blocked", "blackout")
 QUIET = (WAIT, DONE, BLOCKED)
 
 
@@ -65,8 +65,13 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
         return Decision(DONE, st.state)
     if st.state == "failed" and not st.retryable and same and not forced:
         return Decision(DONE, "failed")
-    if st.state == "failed" and st.ambiguous and not (forced and st.unresolved):
-        # A person who forces an unresolved entry has checked that it is not out.
+    if "blackout" in entry.flags and not force:
+        # Blackout dates are the team's "nothing goes out" (holidays, embargoes): hold, never guess.
+        why = next((v.message for v in getattr(entry, "violations", ()) if v.rule == "blackout"), "a blackout date")
+        return Decision(BLACKOUT, f"not sent: {why}")
+    cleared = st.forced_revision == item.revision or (force and st.unresolved)
+    if st.state == "failed" and st.ambiguous and not cleared:
+        # A person who released (resolve --not-sent) or forced the entry has checked that it is not out.
         return Decision(RECONCILE, "the last attempt may have gone out")
     if now < entry.at and not force:
         return Decision(WAIT, "not yet", until=entry.at)

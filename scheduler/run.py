@@ -306,6 +306,9 @@ class Run:
             return
         if decision.action == due.BLOCKED:
             return
+        if decision.action == due.BLACKOUT:
+            self._out(entry, "held", decision.reason)
+            return
         if decision.action == due.MISS:
             if self._claim_miss(entry, decision):
                 self._out(entry, "missed", decision.reason)
@@ -377,8 +380,9 @@ class Run:
         self._out(entry, "failed", message + ("; a later run tries again" if f.retryable else ""), tries=tries)
 
     def _unresolved(self, entry: Entry, why: str) -> None:
-        message = (f"an earlier attempt may have gone out and {why}: check {entry.channel} by hand; if it is not "
-                   f"there, run publish.py publish --only {entry.item.path}:{entry.channel} --force")
+        message = (f"an earlier attempt may have gone out and {why}: check {entry.channel} by hand, then run "
+                   f"publish.py resolve {entry.item.path}:{entry.channel} --sent (it is there) or --not-sent "
+                   "(send it)")
         self._append(self._event("failed", entry, error=message, retryable=False, ambiguous=True, unresolved=True))
         self._out(entry, "needs-person", message)
 

@@ -247,7 +247,8 @@ def test_a_claim_nobody_can_reconcile_goes_to_a_person_and_force_resolves_it(new
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == (
         "CHECK      content/a.md → social  an earlier attempt may have gone out and testchannel offers no lookup: "
-        "check social by hand; if it is not there, run publish.py publish --only content/a.md:social --force")
+        "check social by hand, then run publish.py resolve content/a.md:social --sent (it is there) or --not-sent "
+        "(send it)")
     assert server.posts_for("social") == []
     assert server.posts_for("alerts")[0]["text"].startswith('Publishing problem: "A" needs a person on social')
     assert n.run("publish", now="2026-11-20T09:20:00Z").output == "Nothing due at 2026-11-20 09:20 UTC.\n"
@@ -402,3 +403,41 @@ def test_progress_is_shown_only_on_a_terminal():
     show(1, 2, "content/a.md → social")
     show(2, 2, "content/b.md → social")
     assert out.getvalue() == ("\r\033[K[1/2] content/a.md → social\r\033[K[2/2] content/b.md → social\r\033[K")
+
+
+def test_an_entry_on_a_blackout_date_is_held_not_sent(newsroom, server):
+    from publishing import SETTINGS
+
+    settings = SETTINGS + "calendar:\n  blackout:\n    - from: 2026-11-20\n      to: 2026-11-20\n      reason: Embargo\n"
+    n = newsroom({"content/a.md": approved("A")}, settings=settings)
+    result = n.run("publish", now="2026-11-20T09:05:00Z")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0].startswith(
+        "held       content/a.md → social  not sent: 2026-11-20 is a blackout date (2026-11-20")
+    assert server.posts == [] and n.ledger() == []
+    forced = n.run("publish", "--only", "content/a.md:social", "--force", now="2026-11-20T09:10:00Z")
+    assert forced.output.splitlines()[0].startswith("delivered  content/a.md → social")
+
+
+@pytest.mark.parametrize("answer", ["--sent", "--not-sent"])
+def test_a_person_resolves_an_entry_nobody_could_reconcile(newsroom, server, answer):
+    settings = __import__("publishing").SETTINGS.replace('    timeout: "0.3"\n  chat', '    timeout: "0.3"\n    reconcile: none\n  chat', 1)
+    n = newsroom({"content/a.md": approved("A")}, settings=settings)
+    (n.root / "state").mkdir()
+    (n.root / "state" / "ledger.jsonl").write_text(json.dumps({"event": "claimed", "entry": "a/social", "item": "a",
+                                                               "channel": "social", "run": "gone-1", "at": T}) + "\n")
+    assert n.run("publish", now="2026-11-20T09:10:00Z").exit_code == 1  # needs a person
+    args = ["resolve", "content/a.md:social", answer] + (["--url", "https://social.test/1"] if answer == "--sent" else [])
+    resolved = n.run(*args)
+    assert resolved.exit_code == 0
+    if answer == "--sent":
+        assert resolved.output == "content/a.md → social: recorded as delivered; it is not sent again\n"
+        assert n.run("publish", now="2026-11-20T09:20:00Z").output == "Nothing due at 2026-11-20 09:20 UTC.\n"
+        assert server.posts_for("social") == []
+        assert n.events("delivered")[0]["receipt"]["url"] == "https://social.test/1"
+    else:
+        assert resolved.output == ("content/a.md → social: released; the next publish run sends it if it is inside "
+                                   "its window\n")
+        result = n.run("publish", now="2026-11-20T09:20:00Z")
+        assert result.output.splitlines()[0] == f"delivered  content/a.md → social  {server.url}/social/posts/2"
+        assert len(server.posts_for("social")) == 1  # post 1 was the alert
