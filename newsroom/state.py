@@ -40,7 +40,7 @@ LEDGER = "ledger.jsonl"
 SNAPSHOTS = "snapshots.jsonl"
 GITATTRIBUTES = "*.jsonl merge=union\n"
 GITIGNORE = ".lock\n.runs/\n"
-FOLD_VERSION = 4
+FOLD_VERSION = 5
 TAIL = 4096
 
 
@@ -75,6 +75,7 @@ class EntryState:
     path: str | None = None
     journal: dict = field(default_factory=dict)
     journal_revision: str | None = None
+    journal_closed: bool = False  # a delivery completed: the next revision's progress starts afresh
     alerted: set = field(default_factory=set)
     changed_revision: str | None = None  # newest revision noticed after delivery
     forced_revision: str | None = None
@@ -101,6 +102,7 @@ class EntryState:
             self.revision = self.delivered_revision = revision
             self.ambiguous = self.unresolved = False
             self.reconciled = bool(e.get("reconciled"))
+            self.journal_closed = True
         elif kind == "failed":
             if self.state == "delivered":
                 return
@@ -116,8 +118,11 @@ class EntryState:
             if self.state == "claimed":
                 self.state = "failed" if self.error else "pending"
         elif kind == "progress":
-            if revision != self.journal_revision:
-                self.journal, self.journal_revision = {}, revision
+            # Progress of an attempt that never completed carries over to the next revision: an edit
+            # between a half-sent newsletter and its retry must not mail the first half again.
+            if revision != self.journal_revision and self.journal_closed:
+                self.journal, self.journal_closed = {}, False
+            self.journal_revision = revision
             self.journal[e.get("name", "")] = e.get("value")
         elif kind == "alerted":
             self.alerted.add(e.get("problem"))
@@ -134,7 +139,9 @@ class EntryState:
         return self.state == "claimed"
 
     def journal_for(self, revision: str) -> dict:
-        return dict(self.journal) if self.journal_revision == revision else {}
+        """The progress a delivery of ``revision`` continues from: everything since the last
+        completed delivery, whichever revision wrote it."""
+        return dict(self.journal) if self.journal_revision == revision or not self.journal_closed else {}
 
 
 class StateStore(Protocol):

@@ -277,7 +277,9 @@ class Run:
             def on_write(name, value, entry=entry):
                 self.store.append([self._event("progress", entry, name=name, value=value)])
         journal = Journal(st.journal_for(revision) if st else {}, on_write)
-        return DeliveryContext(key=f"{entry.key}@{revision}", now=self.now, dry_run=self.opts.dry_run,
+        # The entry's own key, stable across edits: idempotency keys, Bluesky record keys and
+        # recipient hashes derive from it, so an edit between two attempts never sends twice.
+        return DeliveryContext(key=entry.key, now=self.now, dry_run=self.opts.dry_run,
                                journal=journal, sleep=self.opts.sleep, syndication=self.syndication())
 
     def render(self, entry: Entry, channel: Channel) -> Post | str:
