@@ -10,6 +10,7 @@ Exit codes: 0 all good, 1 problems found (or entries failed), 2 unusable setting
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,10 +26,12 @@ def load(root: Path):
     """The project at ``root``, loaded with every channel type's schemas; exit 2 when unusable."""
     from channels import registry
     from newsroom.project import load_project
+    from reports.settings import SECTIONS
 
     try:
         return load_project(root, channel_types=registry.option_schemas(),
-                            channel_overrides=registry.override_schemas())
+                            channel_overrides=registry.override_schemas(), extra_sections=SECTIONS,
+                            cache=not os.environ.get("NEWSROOM_NO_CACHE"))
     except UnusableSettings as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -46,9 +49,11 @@ class Root(click.Path):
 @click.pass_context
 def cli(ctx: click.Context, root: Path | None) -> None:
     """Plan, render, publish and measure content kept in git."""
-    from newsroom.project import find_root
+    if root is None:
+        from newsroom.project import find_root
 
-    ctx.obj = {"root": (root.resolve() if root else find_root())}
+        root = find_root()
+    ctx.obj = {"root": root.resolve()}
 
 
 def all_problems(project, now: datetime | None = None) -> list:
@@ -67,13 +72,17 @@ def all_problems(project, now: datetime | None = None) -> list:
 
     from channels.preview import render_problems
 
-    problems.extend(render_problems(project, datetime.now(timezone.utc)))
+    problems.extend(render_problems(project, now or datetime.now(timezone.utc)))
 
     # -- audience lists (newsletter recipients) --
     from newsroom.audience import audience_problems
 
     problems.extend(audience_problems(project.settings))
 
+    # -- engagement settings (reports) --
+    from reports.settings import check as check_engagement
+
+    problems.extend(check_engagement(project.settings))
     return problems
 
 
@@ -162,14 +171,27 @@ def new(obj: dict, title: str, channels: tuple[str, ...], at: str | None, campai
     click.echo(f"created {path}")
 
 
+def reference_sections() -> tuple:
+    """Reference sections owned by the layers above channels (publish.yml's pull: and listen:)."""
+    from reports.settings import LISTEN, PULL
+
+    return (("Engagement pull", "Keys under `pull:` in publish.yml (`publish.py pull`).", PULL, "pull."),
+            ("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
+             "`publish.py pull`.", LISTEN, "listen."))
+
+
+def reference_text() -> str:
+    from channels.reference import render
+
+    return render(reference_sections())
+
+
 @cli.command()
 @click.option("--write", is_flag=True, help="Write docs/reference.md instead of printing it.")
 @click.pass_obj
 def reference(obj: dict, write: bool) -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
-    from channels.reference import render
-
-    text = render()
+    text = reference_text()
     if write:
         target = Path(__file__).resolve().parent / "docs" / "reference.md"
         target.write_text(text, encoding="utf-8")
@@ -186,6 +208,13 @@ def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
     from scheduler.plan import plan
 
     project = load(obj["root"])
+    broken = [p for p in project.problems if p.path == project.settings.path and p.severity == ERROR]
+    if broken:
+        # A calendar planned with half its rules would mislead: the settings come first.
+        for problem in broken:
+            click.echo(f"error: {problem}", err=True)
+        click.echo("publish.yml has errors; fix them first (python publish.py check lists everything).", err=True)
+        sys.exit(EXIT_UNUSABLE)
     when = parse_now(now) or datetime.now(UTC)
     try:
         view_tz = zone(tz) if tz else project.settings.calendar.timezone
@@ -247,7 +276,8 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
     elif span == "month":
         first = today.replace(day=1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    if fmt == "text" and filters.since is None and filters.until is None:
+    # The agenda shows its days; the exports show everything unless a range (or --week/--month) is asked.
+    if (fmt == "text" or span) and filters.since is None and filters.until is None:
         filters.since, filters.until = views.day_start(first, view_tz), views.day_start(last + timedelta(days=1), view_tz)
     elif fmt == "text":
         first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()
@@ -379,8 +409,10 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     project = load(obj["root"])
     root = obj["root"]
     target = Path(path)
-    rel = (target.resolve().relative_to(root) if target.is_absolute() or (Path.cwd() / target).exists()
-           and (Path.cwd() / target).resolve().is_relative_to(root) else target).as_posix()
+    here = target if target.is_absolute() else Path.cwd() / target
+    # a path as typed from anywhere inside the project, or relative to its root
+    rel = (here.resolve().relative_to(root) if here.exists() and here.resolve().is_relative_to(root)
+           else target).as_posix()
     item = project.item_by_path(rel)
     if item is None:
         near = did_you_mean(rel, [i.path for i in project.items])
@@ -398,6 +430,9 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     if segment is not None and settings.segments and segment not in settings.segments:
         click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
         sys.exit(EXIT_UNUSABLE)
+    if not names:
+        click.echo(f"{rel} goes to no channel; preview one with --channel NAME", err=True)
+        return
     posts, units = [], {}
     for name in names:
         config = settings.channels[name]
@@ -423,8 +458,231 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
 
 # == the publish run: publish, status, serve ==
 
+def _instant(value: str | None, option: str = "--now") -> datetime:
+    from datetime import timezone
+
+    from newsroom.times import parse_instant
+
+    if value is None:
+        return datetime.now(timezone.utc)
+    try:
+        return parse_instant(value)
+    except ValueError:
+        click.echo(f"error: {option} '{value}' is not a date-time (use 2026-11-27T09:00Z or "
+                   "2026-11-27T09:00+01:00)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+
+@cli.command("publish")
+@click.option("--now", "now", default=None, metavar="TIME", help="Act as if it were this time (UTC unless an offset is given).")
+@click.option("--dry-run", is_flag=True, help="Do everything but the final request; record nothing.")
+@click.option("--only", multiple=True, metavar="PATH[:CHANNEL]", help="Only this item (path or id), optionally on one channel.")
+@click.option("--force", is_flag=True, help="Send the --only entries now, whatever their time (never twice).")
+@click.option("--budget", type=float, default=600.0, show_default=True, help="Seconds the run may spend retrying.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, ...], force: bool, budget: float,
+                    fmt: str) -> None:
+    """Send every entry that is due, exactly once, and record it in the ledger."""
+    from scheduler import command
+
+    try:
+        code = command.publish(obj["root"], load=load, now=_instant(now), echo=click.echo, dry_run=dry_run,
+                               only=only, force=force, budget=budget, fmt=fmt)
+    except command.UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status(obj: dict, now: str | None, fmt: str) -> None:
+    """Per channel: delivered, failed, claimed without a receipt, missed, due next."""
+    import os
+
+    from newsroom.state import open_store
+    from scheduler.status import status as build, text
+
+    project = load(obj["root"])
+    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for line in text(report):
+            click.echo(line)
+
+
+@cli.command()
+@click.argument("target", metavar="PATH[:CHANNEL]")
+@click.option("--sent", "outcome", flag_value="sent", help="It is out (found on the platform): record it as delivered.")
+@click.option("--not-sent", "outcome", flag_value="not-sent", help="It is not out: let the next run send it.")
+@click.option("--url", default=None, help="The post's URL, with --sent.")
+@click.pass_obj
+def resolve(obj: dict, target: str, outcome: str | None, url: str | None) -> None:
+    """Settle an entry the run could not: did it go out (--sent) or not (--not-sent)?"""
+    import getpass
+    from datetime import timezone
+
+    from newsroom.state import open_store
+    from scheduler.resolve import ResolveError, resolve as settle
+
+    if outcome is None:
+        click.echo("error: say what happened: --sent (it is out) or --not-sent (send it)", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    project = load(obj["root"])
+    path, sep, channel = target.rpartition(":")
+    if not sep or "/" in channel or channel.endswith(".md"):
+        path, channel = target, None
+    try:
+        lines = settle(project, open_store(obj["root"], project.settings.state), path, channel,
+                       sent=outcome == "sent", url=url, now=datetime.now(timezone.utc), who=getpass.getuser())
+    except ResolveError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    for line in lines:
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
+              help="How often to reload the content and re-plan.")
+@click.option("--pull-cron", default="0 6 * * *", show_default=True,
+              help="When the engagement pull runs (crontab, UTC), if this version has the pull command.")
+@click.pass_obj
+def serve(obj: dict, replan: float, pull_cron: str) -> None:
+    """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
+    import os
+    import signal
+    from datetime import timezone
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from scheduler.serve import Service
+
+    root = obj["root"]
+    load(root)  # unusable settings stop here, with exit 2
+    pull = None
+    if "pull" in cli.commands:
+        def pull():
+            try:
+                cli.main(["--root", str(root), "pull"], prog_name="publish.py", standalone_mode=False)
+            except SystemExit:
+                pass
+    service = Service(root, load, BlockingScheduler(timezone=timezone.utc), env=dict(os.environ),
+                      replan_minutes=replan, pull=pull, pull_cron=pull_cron, echo=click.echo)
+
+    def stop(signum, frame):
+        click.echo("stopping: the entry in flight finishes first", err=True)
+        service.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"serving {root}: re-planning every {replan:g} min; SIGTERM stops", err=True)
+    service.start()
+    click.echo("stopped", err=True)
+
 
 # == engagement: pull, inbox, report ==
+
+
+def _engagement_store(project):
+    from reports.store import open_engagement
+
+    return open_engagement(project.root, project.settings.state)
+
+
+def _tty_progress(label: str):
+    """A progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+
+    return show
+
+
+@cli.command()
+@click.option("--channel", "only", multiple=True, help="Only this channel (repeat for more).")
+@click.option("--no-feeds", is_flag=True, help="Skip the listening feeds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def pull(obj: dict, only: tuple[str, ...], no_feeds: bool, fmt: str) -> None:
+    """Fetch engagement numbers and replies of delivered entries, and mentions from feeds."""
+    import os
+    from datetime import timezone
+
+    from reports.pull import pull as run_pull
+
+    project = load(obj["root"])
+    store = _engagement_store(project)
+    result = run_pull(project, store, env=dict(os.environ), now=datetime.now(timezone.utc),
+                      clock=lambda: datetime.now(timezone.utc), only=only, feeds=not no_feeds,
+                      progress=_tty_progress("pulling"))
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for note in result.notes:
+            click.echo(f"note: {note}")
+        for failure in result.failures:
+            click.echo(f"failed: {failure}")
+        click.echo(f"pulled {result.due} entr{'y' if result.due == 1 else 'ies'}: {result.snapshots} snapshots, "
+                   f"{result.replies} new replies, {result.mentions} new mentions")
+    if result.failures:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--unanswered", is_flag=True, help="Only conversations we have not answered.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def inbox(obj: dict, unanswered: bool, fmt: str) -> None:
+    """Replies and mentions from every channel, newest first, with the age of unanswered ones."""
+    from datetime import timezone
+
+    from reports import inbox as inbox_
+
+    project = load(obj["root"])
+    items = inbox_.load(_engagement_store(project))
+    if unanswered:
+        items = [c for c in items if not c.answered]
+    click.echo(inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt), nl=False)
+
+
+@cli.command()
+@click.option("--since", default=None, help="Start: a date, date-time or duration back from now (7d). Default: 30 days.")
+@click.option("--until", default=None, help="End: a date (through that day), date-time or duration. Default: now.")
+@click.option("--by", type=click.Choice(["item", "channel", "campaign", "tag", "author", "segment"]),
+              default="channel", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "html", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def report(obj: dict, since: str | None, until: str | None, by: str, fmt: str, output: Path | None) -> None:
+    """Engagement for a period: totals, groups, top posts, best times, campaigns, conversations."""
+    from datetime import timezone
+
+    from reports import formats
+    from reports.report import PeriodError, build, period_bounds
+
+    project = load(obj["root"])
+    try:
+        start, end = period_bounds(since, until, now=datetime.now(timezone.utc),
+                                   tz=project.settings.calendar.timezone)
+    except PeriodError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    text = formats.render(build(project, _engagement_store(project), since=start, until=end, by=by), fmt)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
 
 
 def main() -> None:

@@ -170,6 +170,12 @@ class Channel:
         self._session = None
 
     # -- setup --------------------------------------------------------------------------------
+    def prepare(self, settings) -> None:
+        """Take what the adapter needs from the loaded settings (folders, the site, list readers).
+
+        Called once by whoever runs deliveries, before the first one. The adapter keeps paths and
+        callables, never reads publish.yml or the clock itself."""
+
     @property
     def grace(self) -> timedelta | None:
         return self.config.grace if self.config.grace_set else self.DEFAULT_GRACE

@@ -50,6 +50,9 @@ class Blog(Channel):
 
     last_report: BuildReport | None = None
 
+    def prepare(self, settings: Settings) -> None:
+        prepare(self.config, settings)
+
     # -- what the run hands in ----------------------------------------------------------------
     @property
     def site(self) -> Site:

@@ -1,11 +1,101 @@
-"""Bluesky channel (type ``bluesky``)."""
+"""Bluesky channel (type ``bluesky``): AT Protocol XRPC against the account's PDS.
+
+API facts, from the lexicons in bluesky-social/atproto ``lexicons/`` and the PDS source:
+
+- ``com.atproto.server.createSession`` {identifier, password} → {accessJwt, refreshJwt, did, handle};
+  rate-limited hard (30 / 5 min, 300 / day), so one session per adapter, renewed with
+  ``com.atproto.server.refreshSession`` (Bearer refreshJwt) when a call answers ``ExpiredToken``.
+- ``com.atproto.repo.createRecord`` {repo, collection, rkey?, record} → {uri, cid}. A record key
+  chosen by us (a TID) makes a retry refuse rather than duplicate: the repo's MST throws "There is
+  already a value at key" (``packages/repo/src/mst/mst.ts``), a plain Error that xrpc-server turns
+  into **HTTP 500** ``{"error": "InternalServerError", "message": "Internal Server Error"}``
+  (``packages/xrpc-server/src/errors.ts`` ``XRPCError.fromError``; the PDS ``createRecord`` handler
+  maps only InvalidSwap/InvalidRecord to 400). So a 500 tells nothing by itself:
+  ``com.atproto.repo.getRecord`` (400 ``RecordNotFound`` when absent) says whether the part is out.
+- ``com.atproto.repo.uploadBlob`` (raw bytes) → {blob}; images embed as ``app.bsky.embed.images``
+  {images: [{alt, image}]}.
+- Facets: ``app.bsky.richtext.facet`` ``index.byteStart``/``byteEnd`` count UTF-8 bytes, end
+  exclusive; features ``#link`` {uri}, ``#mention`` {did}, ``#tag`` {tag without '#'}.
+- ``app.bsky.feed.getPosts`` ``uris`` maxLength 25 → postView likeCount, repostCount, replyCount,
+  quoteCount, bookmarkCount. ``app.bsky.feed.getPostThread`` {uri, depth ≤ 1000}.
+- Rate limits: ``RateLimit-Limit/-Remaining/-Reset`` (epoch seconds) and 429.
+- TIDs (``atproto.com/specs/tid``): 64 bits, top bit 0, 53 bits of microseconds since the epoch,
+  10 bits of clock id, written as 13 characters of base32-sortable ``234567abcdefghijklmnopqrstuvwxyz``.
+"""
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
 from datetime import timedelta
+
+import requests
 
 from newsroom import schema as s
 
-from .base import Channel
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .http import request
+from .social import (MetricsError, RateGate, chunks, done_parts, media_bytes, parse_time, pooled_session,
+                     read, receipt_from, run_concurrently, with_partial)
+
+POST = "app.bsky.feed.post"
+B32 = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def xrpc_failure(failure: Failure, response: requests.Response) -> Failure:
+    """XRPC errors are ``{"error": Name, "message": text}``: keep both, the name says what happened
+    (``ExpiredToken``, ``RecordNotFound``) and the message the detail."""
+    try:
+        body = response.json()
+    except ValueError:
+        return failure
+    if not isinstance(body, dict) or not body.get("error"):
+        return failure
+    words = body["error"] + (f": {body['message']}" if body.get("message") and body["message"] != body["error"] else "")
+    return Failure(f"HTTP {response.status_code}: {words}", retryable=failure.retryable,
+                   retry_after=failure.retry_after, status=failure.status, ambiguous=failure.ambiguous)
+
+
+def tid(micros: int, clock_id: int) -> str:
+    value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 0x3FF)
+    return "".join(B32[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+# -- facets ---------------------------------------------------------------------------------------
+# Patterns after packages/api/src/rich-text/util.ts (URL, mention and tag detection).
+_LINK = re.compile(r"(?:^|(?<=[\s(]))(https?://[^\s]+)")
+_MENTION = re.compile(r"(?:^|(?<=[\s(]))(@([a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)+))")
+_TAG = re.compile(r"(?:^|(?<=\s))(#([^\s#]+))")
+_TRAILING = ".,;:!?\"')]"
+
+
+def _byte_span(text: str, start: int, end: int) -> dict:
+    return {"byteStart": len(text[:start].encode("utf-8")), "byteEnd": len(text[:end].encode("utf-8"))}
+
+
+def facets(text: str, resolve=lambda handle: None) -> list[dict]:
+    """Links, mentions and hashtags in ``text`` with UTF-8 byte offsets. ``resolve`` maps a handle to
+    its DID; a mention that does not resolve stays plain text."""
+    out = []
+    for m in _LINK.finditer(text):
+        uri = m.group(1).rstrip(_TRAILING)
+        if uri.endswith(")") and "(" not in uri:
+            uri = uri[:-1]
+        out.append({"index": _byte_span(text, m.start(1), m.start(1) + len(uri)),
+                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}]})
+    for m in _MENTION.finditer(text):
+        handle = m.group(2).rstrip(".")
+        did = resolve(handle.lower())
+        if did:
+            out.append({"index": _byte_span(text, m.start(1), m.start(1) + 1 + len(handle)),
+                        "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]})
+    for m in _TAG.finditer(text):
+        tag = m.group(2).rstrip(_TRAILING)
+        if not tag or tag.isdigit() or len(tag) > 64:
+            continue
+        out.append({"index": _byte_span(text, m.start(1), m.start(1) + 1 + len(tag)),
+                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}]})
+    return sorted(out, key=lambda f: f["index"]["byteStart"])
 
 
 class Bluesky(Channel):
@@ -15,9 +105,277 @@ class Bluesky(Channel):
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 25
+    CONCURRENCY = 4
     SECRETS = ('app_password',)
     OPTIONS = s.Schema("bluesky options", [
         s.Key("service", s.Url(), "the PDS base URL", default="https://bsky.social"),
         s.Key("handle", s.Text(), "the account's handle, e.g. acme.bsky.social", required=True),
         s.Key("app_password", s.Secret(), "an app password, from the environment", required=True),
     ])
+
+    def __init__(self, config, env, *, base_url=None):
+        super().__init__(config, env, base_url=base_url)
+        self.gate = RateGate(("ratelimit-", "x-ratelimit-"))
+        self.auth: dict | None = None  # the session: accessJwt, refreshJwt, did, handle
+        self.logins = 0
+        self.refreshes = 0
+        self.requests_made = 0
+        self._dids: dict[str, str | None] = {}
+        self._auth_lock = threading.Lock()
+
+    # -- session ------------------------------------------------------------------------------
+    @property
+    def api(self) -> str:
+        return (self.base_url or str(self.config.options.get("service") or "https://bsky.social")).rstrip("/")
+
+    def xrpc(self, nsid: str) -> str:
+        return f"{self.api}/xrpc/{nsid}"
+
+    def send(self, method: str, nsid: str, *, reading: bool = False, **kwargs):
+        """One XRPC request; a failure keeps both the XRPC error name and its message."""
+        seen: list[requests.Response] = []
+        kwargs["hooks"] = {"response": [lambda response, *a, **k: seen.append(response)]}
+        if reading:
+            self.requests_made += 1
+            got = read(self.session, self.gate, method, self.xrpc(nsid), **kwargs)
+        else:
+            got = request(self.session, method, self.xrpc(nsid), **kwargs)
+        return xrpc_failure(got, seen[-1]) if isinstance(got, Failure) and seen else got
+
+    def login(self) -> Failure | None:
+        if self.auth:
+            return None
+        got = self.send("POST", "com.atproto.server.createSession",
+                        json={"identifier": self.config.options.get("handle"), "password": self.secret("app_password")})
+        self.logins += 1
+        if isinstance(got, Failure):
+            return with_partial(got, [], "sign-in: ")
+        self.auth = got.json()
+        return None
+
+    def refresh(self, used: str | None = None) -> Failure | None:
+        with self._auth_lock:  # concurrent readers: one refresh, the others use its token
+            if used and self.auth and self.auth.get("accessJwt") != used:
+                return None
+            return self._refresh()
+
+    def _refresh(self) -> Failure | None:
+        got = self.send("POST", "com.atproto.server.refreshSession",
+                        headers={"Authorization": f"Bearer {self.auth['refreshJwt']}"})
+        self.refreshes += 1
+        if isinstance(got, Failure):
+            self.auth = None
+            if got.status in (400, 401):  # the refresh token expired too: sign in again, once
+                return self.login()
+            return with_partial(got, [], "session refresh: ")
+        self.auth = {**self.auth, **got.json()}
+        return None
+
+    def call(self, method: str, nsid: str, *, reading: bool = False, **kwargs):
+        """An authenticated XRPC call; an expired access token is refreshed once and the call repeated."""
+        failed = self.login()
+        if failed:
+            return failed
+        extra = kwargs.pop("headers", {})
+        got: requests.Response | Failure | None = None
+        for attempt in range(2):
+            headers = {**extra, "Authorization": f"Bearer {self.auth['accessJwt']}"}
+            got = self.send(method, nsid, reading=reading, headers=headers, **kwargs)
+            # An access token lives minutes: "ExpiredToken" (400) means refresh, not sign in again.
+            if isinstance(got, Failure) and got.status in (400, 401) and "ExpiredToken" in got.message and attempt == 0:
+                failed = self.refresh(headers["Authorization"][7:])
+                if failed:
+                    return failed
+                continue
+            return got
+        return got
+
+    def resolve(self, handle: str) -> str | None:
+        if handle not in self._dids:
+            got = self.call("GET", "com.atproto.identity.resolveHandle", params={"handle": handle})
+            self._dids[handle] = got.json().get("did") if not isinstance(got, Failure) else None
+        return self._dids[handle]
+
+    # -- delivery -----------------------------------------------------------------------------
+    def record_key(self, ctx: DeliveryContext, index: int) -> str:
+        """Chosen once per part and kept in the journal before the write, so a retry reuses it."""
+        known = ctx.journal.get(f"rkey:{index}")
+        if known:
+            return known
+        clock_id = int(hashlib.sha256(ctx.key.encode()).hexdigest(), 16) & 0x3FF
+        micros = int(ctx.now.timestamp() * 1_000_000) + index
+        key = tid(micros, clock_id)
+        ctx.journal.put(f"rkey:{index}", key)
+        return key
+
+    def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
+        parts = done_parts(ctx.journal, len(post.parts))
+        label = (lambda i: f"part {i + 1} of {len(post.parts)}: ") if len(post.parts) > 1 else (lambda i: "")
+        if not ctx.dry_run:
+            failed = self.login()
+            if failed:
+                return failed
+        for i in range(len(parts), len(post.parts)):
+            text = post.parts[i]
+            record = {"$type": POST, "text": text,
+                      "createdAt": (ctx.now + timedelta(milliseconds=i)).isoformat().replace("+00:00", "Z")}
+            found = facets(text, self.resolve if not ctx.dry_run else (lambda h: None))
+            if found:
+                record["facets"] = found
+            if parts:
+                root, parent = parts[0], parts[-1]
+                record["reply"] = {"root": {"uri": root["id"], "cid": root["cid"]},
+                                   "parent": {"uri": parent["id"], "cid": parent["cid"]}}
+            if i == 0 and post.media:
+                embed = self._embed(post, ctx)
+                if isinstance(embed, Failure):
+                    return embed
+                record["embed"] = embed
+            if ctx.dry_run:
+                parts.append({"id": f"at://dry-run/{POST}/{i}", "cid": "dry-run", "url": None})
+                continue
+            rkey = self.record_key(ctx, i)
+            part = self._write(ctx, i, rkey, record)
+            if isinstance(part, Failure):
+                return with_partial(part, parts, label(i))
+            ctx.journal.put(f"part:{i}", part)
+            parts.append(part)
+        return receipt_from(parts, ctx)
+
+    def _part(self, uri: str, cid: str, rkey: str) -> dict:
+        handle = (self.auth or {}).get("handle") or self.config.options.get("handle")
+        return {"id": uri, "cid": cid, "url": f"https://bsky.app/profile/{handle}/post/{rkey}"}
+
+    def _write(self, ctx: DeliveryContext, index: int, rkey: str, record: dict) -> dict | Failure:
+        if ctx.journal.get(f"sent:{index}"):
+            existing = self.get_record(rkey)  # an earlier attempt may have written it
+            if isinstance(existing, Failure):
+                return existing
+            if existing:
+                return self._ours(existing, record, rkey)
+        ctx.journal.put(f"sent:{index}", True)
+        got = self.call("POST", "com.atproto.repo.createRecord",
+                        json={"repo": self.auth["did"], "collection": POST, "rkey": rkey, "record": record})
+        if isinstance(got, Failure):
+            if got.ambiguous or (got.status or 0) >= 500:
+                # A dropped answer, or the 500 a PDS gives for a key already taken: ask for the record.
+                existing = self.get_record(rkey)
+                if isinstance(existing, dict):
+                    return self._ours(existing, record, rkey)
+            return got
+        body = got.json()
+        return self._part(body["uri"], body["cid"], rkey)
+
+    def _ours(self, existing: dict, record: dict, rkey: str) -> dict | Failure:
+        """The record found under our key must be the one we meant to write."""
+        if existing.get("text") != record["text"]:
+            return Failure(f"record key {rkey} already holds another post; clear this entry's journal to choose a new key")
+        return {k: v for k, v in existing.items() if k != "text"}
+
+    def get_record(self, rkey: str) -> dict | None | Failure:
+        got = self.call("GET", "com.atproto.repo.getRecord",
+                        params={"repo": self.auth["did"], "collection": POST, "rkey": rkey})
+        if isinstance(got, Failure):
+            if got.status == 400 and "RecordNotFound" in got.message or got.status == 404:
+                return None
+            return got
+        body = got.json()
+        return {**self._part(body["uri"], body["cid"], rkey), "text": (body.get("value") or {}).get("text")}
+
+    def _embed(self, post: Post, ctx: DeliveryContext) -> dict | Failure:
+        media = post.media[0]
+        blob = ctx.journal.get("media:0")
+        if blob is None and not ctx.dry_run:
+            loaded = media_bytes(self.session, media)
+            if isinstance(loaded, Failure):
+                return loaded
+            data, mime, _ = loaded
+            got = self.call("POST", "com.atproto.repo.uploadBlob", data=data, headers={"Content-Type": mime})
+            if isinstance(got, Failure):
+                return with_partial(got, [], "image upload: ")
+            blob = got.json()["blob"]
+            ctx.journal.put("media:0", blob)
+        return {"$type": "app.bsky.embed.images", "images": [{"alt": media.alt, "image": blob}]}
+
+    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
+        """Parts whose record key was chosen are looked up with getRecord; the rest surely are not out."""
+        parts = done_parts(ctx.journal, len(post.parts))
+        for i in range(len(parts), len(post.parts)):
+            rkey = ctx.journal.get(f"rkey:{i}")
+            if not rkey:
+                break
+            if self.login():
+                raise CannotReconcile(f"{self.name}: cannot sign in to check record {rkey}")
+            found = self.get_record(rkey)
+            if isinstance(found, Failure):
+                raise CannotReconcile(f"{self.name}: {found.message}")
+            if not found or found.get("text") != post.parts[i]:
+                break
+            found = {k: v for k, v in found.items() if k != "text"}
+            ctx.journal.put(f"part:{i}", found)
+            parts.append(found)
+        return receipt_from(parts, ctx) if len(parts) == len(post.parts) else None
+
+    # -- engagement ---------------------------------------------------------------------------
+    @staticmethod
+    def metrics_of(view: dict) -> dict[str, int]:
+        out = {"likes": view.get("likeCount", 0), "shares": view.get("repostCount", 0),
+               "replies": view.get("replyCount", 0), "quotes": view.get("quoteCount", 0)}
+        if "bookmarkCount" in view:
+            out["bookmarks"] = view["bookmarkCount"]
+        return {k: int(v or 0) for k, v in out.items()}
+
+    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:
+        uris = list(dict.fromkeys(r.remote_id for r in receipts))
+        if not uris:
+            return {}
+        pooled_session(self.session, self.CONCURRENCY, self.api)
+        if self.login():
+            raise MetricsError(f"{self.name}: cannot sign in")
+
+        def batch(chunk) -> dict:
+            got = self.call("GET", "app.bsky.feed.getPosts", reading=True, params=[("uris", u) for u in chunk])
+            if isinstance(got, Failure):
+                raise MetricsError(f"{self.name}: {got.message}")
+            return {view["uri"]: self.metrics_of(view) for view in got.json().get("posts", [])}
+
+        out: dict[str, dict[str, int]] = {}
+        for found in run_concurrently(batch, chunks(uris, self.METRICS_BATCH), self.CONCURRENCY):
+            out.update(found)
+        return out
+
+    def fetch_replies(self, receipts: list[Receipt]) -> list[Reply]:
+        if receipts and self.login():
+            raise MetricsError(f"{self.name}: cannot sign in")
+        pooled_session(self.session, self.CONCURRENCY, self.api)
+
+        def thread(receipt: Receipt) -> list[Reply]:
+            got = self.call("GET", "app.bsky.feed.getPostThread", reading=True,
+                            params={"uri": receipt.remote_id, "depth": 1000})
+            if isinstance(got, Failure):
+                if "NotFound" in got.message:
+                    return []
+                raise MetricsError(f"{self.name}: {got.message}")
+            own = {str(p.get("id")) for p in receipt.parts} | {receipt.remote_id}
+            out: list[Reply] = []
+
+            def walk(node: dict):
+                for child in node.get("replies") or []:
+                    view = child.get("post")
+                    if not view:
+                        continue  # notFoundPost / blockedPost
+                    record = view.get("record") or {}
+                    if view["uri"] not in own:
+                        author = view.get("author") or {}
+                        out.append(Reply(channel=self.name, remote_id=view["uri"],
+                                         in_reply_to=((record.get("reply") or {}).get("parent") or {}).get("uri", receipt.remote_id),
+                                         author=author.get("handle", ""), text=record.get("text", ""),
+                                         url=f"https://bsky.app/profile/{author.get('handle')}/post/{view['uri'].rsplit('/', 1)[-1]}",
+                                         at=parse_time(record.get("createdAt") or view.get("indexedAt")),
+                                         ours=author.get("did") == self.auth.get("did")))
+                    walk(child)
+
+            walk(got.json().get("thread") or {})
+            return out
+
+        return [r for batch in run_concurrently(thread, receipts, self.CONCURRENCY) for r in batch]

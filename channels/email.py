@@ -132,6 +132,14 @@ class Email(Channel):
             self.tls_context = tls_context
         return self
 
+    def prepare(self, settings) -> None:
+        from functools import partial
+
+        from newsroom.audience import load_audience
+
+        self.bind(read_list=partial(load_audience, settings.root),
+                  outbox=settings.root / settings.output.get("outbox", "outbox"))
+
     # -- setup ----------------------------------------------------------------------------------
     @property
     def options(self) -> dict:

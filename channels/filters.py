@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from functools import lru_cache
+from urllib.parse import quote, urljoin, urlsplit
 
 import jinja2
 import regex
@@ -18,19 +19,27 @@ from . import markup, text
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _q(value) -> str:
+    value = str(value)
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
+
+
 def add_utm(url: str, source: str | None = None, medium: str | None = None, campaign: str | None = None,
             content: str | None = None, term: str | None = None) -> str:
     """``url`` with UTM parameters added. The existing query string is kept byte for byte (a UTM key
     it already has wins: the writer chose it on purpose) and the fragment stays last."""
-    parts = urlsplit(url)
-    present = {p.split("=", 1)[0] for p in parts.query.split("&") if p}
-    added = [f"{key}={quote(str(value), safe='')}"
-             for key, value in zip(UTM_KEYS, (source, medium, campaign, content, term))
+    base, hash_, fragment = url.partition("#")
+    base, qmark, query = base.partition("?")
+    present = {p.split("=", 1)[0] for p in query.split("&") if p} if query else set()
+    added = [f"{key}={_q(value)}" for key, value in zip(UTM_KEYS, (source, medium, campaign, content, term))
              if value not in (None, "") and key not in present]
     if not added:
         return url
-    query = "&".join(([parts.query] if parts.query else []) + added)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    query = "&".join(([query] if query else []) + added)
+    return f"{base}?{query}{hash_}{fragment}"
 
 
 def absolute(url: str, base: str) -> str:
@@ -69,13 +78,18 @@ HASHTAG_STYLE = {"devto": ("lower", text.DEVTO_MAX_TAGS), "linkedin": ("camel", 
 
 
 def hashtags_for(tags, channel_type: str = "", limit: int | None = None) -> list[str]:
+    return list(_hashtags(tuple(str(t) for t in tags or ()), channel_type, limit))
+
+
+@lru_cache(maxsize=4096)
+def _hashtags(tags: tuple[str, ...], channel_type: str, limit: int | None) -> tuple[str, ...]:
     style, default_limit = HASHTAG_STYLE.get(channel_type, ("camel", 5))
     out: list[str] = []
-    for tag in tags or ():
-        h = hashtag(str(tag), style)
+    for tag in tags:
+        h = hashtag(tag, style)
         if h and h.casefold() not in {o.casefold() for o in out}:
             out.append(h)
-    return out[: limit if limit is not None else default_limit]
+    return tuple(out[: limit if limit is not None else default_limit])
 
 
 _SENTENCE = regex.compile(r"[.!?…。！？](?=\s|$)")
@@ -84,9 +98,14 @@ _SENTENCE = regex.compile(r"[.!?…。！？](?=\s|$)")
 def excerpt(value: str, n: int = 200, end: str = "…") -> str:
     """At most ``n`` characters of ``value``: whole sentences when at least a third of ``n`` fits that
     way, else whole words, with ``end`` appended when something was cut."""
-    value = re.sub(r"\s+", " ", value or "").strip()
-    if len(value) <= n:
+    value = value or ""
+    head = value[: 4 * n + 64]  # only the start can end up in an excerpt: spare the rest of a long body
+    cut_off = len(head) < len(value)
+    value = re.sub(r"\s+", " ", head).strip()
+    if len(value) <= n and not cut_off:
         return value
+    if len(value) <= n:  # whitespace-heavy start: what is left still fits
+        return value[: max(0, n - len(end))].rstrip() + end
     room = value[: n - len(end) + 1]
     cut = max((m.end() for m in _SENTENCE.finditer(room)), default=0)
     if cut >= n // 3:

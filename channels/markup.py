@@ -13,7 +13,6 @@ from __future__ import annotations
 import html as htmllib
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import markdown
@@ -130,7 +129,8 @@ def rewrite_links(html: str, base: str, transform=None) -> str:
     return _LINK_ATTR.sub(fix, html)
 
 
-_MD_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)")
+# the target of a Markdown link or image whose URL has no scheme and is no fragment: a relative one
+_MD_LINK = re.compile(r"(\]\()(?![#<]|[A-Za-z][A-Za-z0-9+.-]*:)([^)\s]+)")
 
 
 def absolute_markdown_links(text: str, base: str) -> str:
@@ -138,17 +138,44 @@ def absolute_markdown_links(text: str, base: str) -> str:
     base = base.rstrip("/") + "/"
 
     def fix(m: re.Match) -> str:
+        return m.group(1) + urljoin(base, m.group(2))
+
+    def fix_attr(m: re.Match) -> str:
         url = m.group(2)
         if url.startswith("#") or urlsplit(url).scheme:
             return m.group(0)
-        return m.group(1) + urljoin(base, url)
+        return m.group(1) + urljoin(base, url) + m.group(3)
 
-    return _MD_LINK.sub(fix, text)
+    if "](" in text:
+        text = _MD_LINK.sub(fix, text)
+    if "<" in text:
+        text = _RAW_ATTR.sub(fix_attr, text)
+    return text
+
+
+_RAW_ATTR = re.compile(r"""(<(?:a|img)\b[^>]*?\s(?:href|src)=["'])([^"']*)(["'])""", re.I)
 
 
 _IMG = re.compile(r"<img\b[^>]*>", re.I)
 _ALT = re.compile(r'\salt\s*=\s*("([^"]*)"|\'([^\']*)\'|([^\s>]+))', re.I)
 _SRC = re.compile(r'\ssrc\s*=\s*("([^"]*)"|\'([^\']*)\'|([^\s>]+))', re.I)
+
+
+_MD_IMAGE_NO_ALT = re.compile(r"!\[\s*\]\(\s*<?([^)\s>]*)")
+
+
+def images_without_alt_in_source(text: str) -> list[tuple[int, str]]:
+    """(line, src) of every image in Markdown source (``![](x.png)`` or a raw ``<img>``) without alt
+    text; the line counts from 1 at the body's first line."""
+    out: list[tuple[int, str]] = []
+    if "![" not in text and "<img" not in text.lower():
+        return out
+    for n, line in enumerate(text.splitlines(), 1):
+        for m in _MD_IMAGE_NO_ALT.finditer(line):
+            out.append((n, m.group(1)))
+        if "<img" in line.lower():
+            out.extend((n, src) for src in images_without_alt(line))
+    return out
 
 
 def images_without_alt(html: str) -> list[str]:
@@ -162,126 +189,111 @@ def images_without_alt(html: str) -> list[str]:
     return out
 
 
-# -- HTML → plain text --------------------------------------------------------------------------
-_BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "hr",
-          "section", "article", "header", "footer", "figure", "dl"}
+# -- Markdown → plain text (fast, no HTML on the way) ---------------------------------------------
+_FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})")
+_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#{1,6}\s|>|\||\[\^[^\]]+\]:)")
+_HEADING = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
+_QUOTE = re.compile(r"^\s*>\s?")
+_FOOTDEF = re.compile(r"^\[\^([^\]]+)\]:\s*")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_FOOTREF = re.compile(r"\[\^([^\]]+)\]")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+# emphasis markers: * anywhere, _ only at word edges (snake_case stays), ~~ for strike-through;
+# the content may not hold the marker, which keeps matching linear on long paragraphs
+_EMPH_STAR = re.compile(r"(\*{1,3})(?=\S)([^*]+?)(?<=\S)\1")
+_EMPH_UNDER = re.compile(r"(?<!\w)(_{1,3})(?=\S)([^_]+?)(?<=\S)\1(?!\w)")
+_STRIKE = re.compile(r"~~(?=\S)([^~]+?)(?<=\S)~~")
+_CODE = re.compile(r"`+([^`]*)`+")
+_RAW_A = re.compile(r"""<a\b[^>]*?\shref=["']([^"']+)["'][^>]*>(.*?)</a\s*>""", re.I | re.S)
 
 
-class _Text(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.href: list[str | None] = []
-        self.link_text: list[int] = []
-        self.skip = 0
-        self.pre = 0
-        self.lists: list[list[int]] = []  # [counter or -1 for bullets]
-        self.li_fresh = False  # just after <li>: its first <p> starts no new paragraph
-        self.cells = 0
-        self.in_ref = 0
+def _inline_text(line: str) -> str:
+    # each rewrite only where its marker occurs: most paragraphs have none of them
+    if "<" in line:
+        line = _SCRIPT.sub("", line)
+        line = _AUTOLINK.sub(r"\1", line)
+        line = _RAW_A.sub(lambda m: m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})", line)
+        line = _TAG.sub("", line)
+    if "](" in line:
+        line = _IMAGE.sub(lambda m: f"[{m.group(1)}]" if m.group(1).strip() else "", line)
+        line = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", line)
+    if "[^" in line:
+        line = _FOOTREF.sub(r"[\1]", line)
+    if "`" in line:
+        line = _CODE.sub(r"\1", line)
+    if "*" in line:
+        line = _EMPH_STAR.sub(r"\2", line)
+    if "_" in line:
+        line = _EMPH_UNDER.sub(r"\2", line)
+    if "~~" in line:
+        line = _STRIKE.sub(r"\1", line)
+    return htmllib.unescape(line) if "&" in line else line
 
-    def _newlines(self, n: int) -> None:
-        text = "".join(self.out)
-        have = len(text) - len(text.rstrip("\n"))
-        if text.strip():
-            self.out.append("\n" * max(0, n - have))
 
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag in ("script", "style"):
-            self.skip += 1
-        elif tag in _BLOCK:
-            if not (tag == "p" and self.li_fresh):
-                self._newlines(2)
-            if tag == "pre":
-                self.pre += 1
-            elif tag in ("ul", "ol"):
-                self.lists.append([0 if tag == "ol" else -1])
-        elif tag == "li":
-            self._newlines(1)
-            self.li_fresh = True
-            counter = self.lists[-1] if self.lists else [-1]
-            if (a.get("id") or "").startswith("fn:"):  # a footnote: [1] its text
-                counter[0] += 1 if counter[0] >= 0 else 0
-                self._sep(f"[{a['id'][3:]}] ")
-            elif counter[0] >= 0:
-                counter[0] += 1
-                self._sep(f"{counter[0]}. ")
+def quick_text(text: str) -> str:
+    """Markdown to plain text without building HTML: paragraphs joined onto one line each (a hard
+    wrap in the source is no line break on Mastodon), headings and quotes as their text, lists as
+    - and 1., links as text (url), images as [alt], footnotes as [1], code as it is. Much faster than
+    rendering HTML first, so previews and checks of social posts never wait for Markdown."""
+    out: list[str] = []
+    para: list[str] = []
+    fence: str | None = None
+
+    def flush() -> None:
+        if para:
+            out.append(_inline_text(" ".join(para)))
+            para.clear()
+
+    for raw in _SCRIPT.sub("", text).splitlines():
+        m = _FENCE_LINE.match(raw)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
             else:
-                self._sep("- ")
-        elif tag == "br":
-            self.out.append("\n")
-        elif tag in ("tr",):
-            self._newlines(1)
-            self.cells = 0
-        elif tag in ("td", "th"):
-            if self.cells:
-                self._sep(" | ")
-            self.cells += 1
-        elif tag == "a":
-            self.href.append(a.get("href"))
-            self.link_text.append(len(self.out))
-        elif tag == "img":
-            if a.get("alt"):
-                self.out.append(f"[{a['alt']}]")
-        elif tag == "sup" and (a.get("id") or "").startswith("fnref"):
-            self.out.append("[")
-            self.in_ref += 1
-
-    def handle_endtag(self, tag):
-        if tag == "sup" and self.in_ref:
-            self.in_ref -= 1
-            self.out.append("]")
-        elif tag in ("script", "style"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in _BLOCK:
-            if tag == "pre":
-                self.pre = max(0, self.pre - 1)
-            elif tag in ("ul", "ol") and self.lists:
-                self.lists.pop()
-            self._newlines(2)
-        elif tag == "a" and self.href:
-            href = self.href.pop()
-            start = self.link_text.pop()
-            text = "".join(self.out[start:]).strip()
-            if href and not href.startswith("#") and href != text and not href.startswith("mailto:"):
-                self.out.append(f" ({href})")
-            elif href and href.startswith("#"):
-                # footnote markers and back links: keep the number, drop the arrow
-                if text in ("\u21a9", "\u21a9\ufe0e"):
-                    del self.out[start:]
-
-    def _sep(self, sep: str) -> None:
-        while self.out and self.out[-1].endswith(" ") and not self.pre:
-            self.out[-1] = self.out[-1].rstrip(" ")
-            if not self.out[-1]:
-                self.out.pop()
-            else:
-                break
-        self.out.append(sep)
-
-    def handle_data(self, data):
-        if self.skip:
-            return
-        if data.strip():
-            self.li_fresh = False
-        if not self.pre:
-            data = re.sub(r"\s+", " ", data)
-            if data.startswith(" ") and (not self.out or self.out[-1].endswith(("\n", " "))):
-                data = data.lstrip()
-        self.out.append(data)
-
-
-def to_text(html: str) -> str:
-    """HTML to readable plain text: paragraphs kept, lists as - and 1., links as text (url)."""
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.out)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
+                out.append(raw)
+            continue
+        if m:
+            flush()
+            fence = m.group(1)
+            continue
+        line = raw.strip()
+        if not line:
+            flush()
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        if _BLOCK_START.match(raw) or raw.startswith(("    ", "\t")):
+            flush()
+            h = _HEADING.match(raw)
+            if h:
+                out.append(_inline_text(h.group(1)))
+                continue
+            if _QUOTE.match(raw):
+                para.append(_QUOTE.sub("", raw).strip())
+                continue
+            f = _FOOTDEF.match(line)
+            if f:
+                out.append(f"[{f.group(1)}] " + _inline_text(line[f.end():]))
+                continue
+            if line.startswith(("* ", "+ ")):
+                line = "- " + line[2:]
+            if re.match(r"^\|?\s*:?-{3,}", line):  # a table's divider row
+                continue
+            if line.startswith("|"):
+                out.append(" | ".join(c.strip() for c in _inline_text(line).strip().strip("|").split("|")))
+                continue
+            para.append(line)
+            flush()
+            continue
+        para.append(line)
+    flush()
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(line.rstrip() for line in out)
 
 
 def markdown_to_text(text: str) -> str:
-    return to_text(to_html(text))
+    return quick_text(text)

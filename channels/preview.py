@@ -5,10 +5,13 @@ renders every entry that will go out and returns the problems ``check`` lists.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 
 from newsroom.model import Project
 from newsroom.problems import Problem
@@ -84,7 +87,7 @@ pre{white-space:pre-wrap;word-wrap:break-word;font:14px/1.45 system-ui,sans-seri
 .len{font-size:12px;color:#52525b;margin:4px 0 12px}
 .over{color:#b91c1c;font-weight:600}
 .problem{color:#b91c1c;font-size:13px}
-iframe{width:100%;height:640px;border:1px solid #e4e4e7;border-radius:4px}
+iframe{width:100%;height:520px;border:1px solid #e4e4e7;border-radius:4px}
 """
 
 
@@ -130,15 +133,54 @@ def will_go_out(item, now: datetime) -> bool:
     return item.status in ("review", "approved") and not (item.expires_at is not None and item.expires_at <= now)
 
 
-def render_problems(project: Project, now: datetime) -> list[Problem]:
+CACHE_FILE = ".cache/render-check.json"
+CACHE_FORMAT = 1
+
+
+def _fingerprint(project: Project, folders: list[Path]) -> str:
+    """What every cached result depends on besides the item itself: this code, the templates and
+    publish.yml. Any change to one of them (by size or modification time) starts the cache afresh."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{CACHE_FORMAT}".encode())
+    code = Path(__file__).resolve().parent
+    for path in sorted([*code.glob("*.py"), *(code.parent / "newsroom").glob("*.py")]):
+        st = path.stat()
+        h.update(f"{path.name}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                st = path.stat()
+                h.update(f"{path}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    try:
+        h.update((project.root / project.settings.path).read_bytes())
+    except OSError:
+        h.update(b"no settings file")
+    return h.hexdigest()
+
+
+def render_problems(project: Project, now: datetime, *, cache: bool = True) -> list[Problem]:
     """Over-limit and template problems of every entry that will go out (check's rendering hook).
 
     Only items in review or approved and not expired are rendered, each enabled channel once (email
-    once per segment through its variants); a channel's own options come from publish.yml."""
+    once per segment through its variants), with blog and email bodies as cheap stand-ins. Results
+    are kept in .cache/render-check.json per item revision and channel, valid while this code, the
+    templates and publish.yml are unchanged: a second check renders only what changed."""
     from . import registry
-    from .render import render_post
+    from .render import engine_for, render_post
 
     settings = project.settings
+    stored: dict = {}
+    fingerprint = ""
+    path = project.root / CACHE_FILE
+    if cache:
+        fingerprint = _fingerprint(project, engine_for(project).folders)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("fingerprint") == fingerprint:
+                stored = data.get("entries", {})
+        except (OSError, ValueError, AttributeError):
+            stored = {}
+    fresh: dict[str, list] = {}
     channels = {}
     problems: list[Problem] = []
     for item in project.items:
@@ -148,11 +190,29 @@ def render_problems(project: Project, now: datetime) -> list[Problem]:
             config = settings.channels.get(name)
             if not override.enabled or config is None or not config.enabled or config.type not in registry.TYPES:
                 continue
-            channel = channels.get(name)
-            if channel is None:
-                channel = channels[name] = registry.build(config, {})
-            problems.extend(render_post(project, item, channel).problems)
+            key = f"{item.path}|{item.revision}|{name}"
+            found = stored.get(key)
+            if found is None:
+                channel = channels.get(name)
+                if channel is None:
+                    channel = channels[name] = registry.build(config, {})
+                found = [p.as_dict() for p in render_post(project, item, channel, quick=True).problems]
+            fresh[key] = found
+            problems.extend(Problem(**p) for p in found)
+    if cache and fresh != stored:
+        _write_cache(path, {"fingerprint": fingerprint, "entries": fresh})
     return problems
+
+
+def _write_cache(path: Path, data: dict) -> None:
+    """Atomically, and never at the cost of the check: a read-only checkout simply has no cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def dumps(posts: list[Post]) -> str:

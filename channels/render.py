@@ -10,6 +10,7 @@ block left open, an image without alt text) are returned on ``Post.problems``, n
 """
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import replace
 from functools import lru_cache
@@ -27,7 +28,6 @@ from .base import Channel, Media, Post
 from .context import Body, ChannelInfo, TemplateContext
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-HTML_TYPES = ("blog", "email")
 
 
 class RenderError(Exception):
@@ -59,17 +59,29 @@ class Engine:
             # HTML templates only: a post for Mastodon must not turn & into &amp;.
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html", "htm"),
                                                 disabled_extensions=(), default_for_string=False, default=False),
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False, cache_size=-1)
+            # auto_reload: a long-running scheduler picks up edited templates (one stat per render)
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=True, cache_size=-1)
         self.env.filters.update(filters.FILTERS)
-        self._needs: dict[str, frozenset[str] | None] = {}
+        self._needs: dict[str, tuple[jinja2.Template, frozenset[str] | None]] = {}
+        self._display: dict[str, str] = {}
+        self._exists: dict[str, bool] = {}
         self._bodies: dict[tuple, Body] = {}
 
     # -- templates ------------------------------------------------------------------------------
     def exists(self, name: str) -> bool:
-        return any((f / name).is_file() for f in self.folders)
+        found = self._exists.get(name)
+        if found is None:
+            found = self._exists[name] = any((f / name).is_file() for f in self.folders)
+        return found
 
     def display(self, name: str) -> str:
         """templates/<name> as the user finds it (the project's copy, or the shipped default)."""
+        shown = self._display.get(name)
+        if shown is None:
+            shown = self._display[name] = self._find(name)
+        return shown
+
+    def _find(self, name: str) -> str:
         for folder in self.folders:
             if (folder / name).is_file():
                 try:
@@ -86,12 +98,22 @@ class Engine:
                               + ", ".join(self._folder_names()) + ")") from None
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(self.display(name), exc.lineno, exc.message or "syntax error") from None
-        if name not in self._needs:
+        known = self._needs.get(name)
+        if known is None or known[0] is not tpl:  # new, or reloaded after an edit
             source = self.env.loader.get_source(self.env, name)[0]
             ast = self.env.parse(source)
-            self._needs[name] = (None if list(meta.find_referenced_templates(ast))
+            # the variables this template reads; a template that includes others gets them all
+            self._needs[name] = (tpl, None if list(meta.find_referenced_templates(ast))
                                  else frozenset(meta.find_undeclared_variables(ast)))
         return tpl
+
+    def reads_segment(self, names: list[str]) -> bool:
+        """Whether any of these (rendered) templates reads the segment or includes others."""
+        for name in names:
+            needs = self._needs[name][1] if name in self._needs else None
+            if needs is None or "segment" in needs or "segment_description" in needs:
+                return True
+        return False
 
     def _folder_names(self) -> list[str]:
         out = []
@@ -105,20 +127,20 @@ class Engine:
     def render(self, name: str, ctx: TemplateContext) -> str:
         tpl = self.template(name)
         try:
-            return tpl.render(ctx.as_dict(self._needs.get(name))).strip("\n")
+            return tpl.render(ctx.as_dict(self._needs[name][1])).strip("\n")
         except RenderError:
             raise
         except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's problem
             raise RenderError(self.display(name), _template_line(exc, tpl), _describe(exc)) from None
 
     # -- bodies ---------------------------------------------------------------------------------
-    def body(self, item: Item, segment: str | None, base: str) -> Body:
-        key = (item.path, item.revision, segment, base)
+    def body(self, item: Item, segment: str | None, base: str, quick: bool = False) -> Body:
+        key = (item.path, item.revision, segment, base, quick)
         body = self._bodies.get(key)
         if body is None:
             if len(self._bodies) >= self.BODY_CACHE:
                 self._bodies.pop(next(iter(self._bodies)))
-            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base)
+            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base, quick)
         return body
 
 
@@ -137,8 +159,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, jinja2.UndefinedError):
         message = str(exc)
         # "'newsroom.model.Item object' has no attribute 'subtitle'" → "item has no attribute 'subtitle'"
-        import re
-
         m = re.match(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '([^']+)'", message)
         if m:
             return f"{_TYPE_NAMES.get(m.group(1), m.group(1))} has no attribute '{m.group(2)}' (see docs/templates.md)"
@@ -160,6 +180,13 @@ def engine_for(project: Project) -> Engine:
 
 # -- the context ----------------------------------------------------------------------------------
 def channel_info(channel: Channel) -> ChannelInfo:
+    info = getattr(channel, "_template_info", None)
+    if info is None:
+        info = channel._template_info = _channel_info(channel)
+    return info
+
+
+def _channel_info(channel: Channel) -> ChannelInfo:
     from newsroom.schema import SecretRef
 
     rule = text.rule_for(channel.TYPE, channel.config.options)
@@ -169,17 +196,16 @@ def channel_info(channel: Channel) -> ChannelInfo:
                        utm_medium=channel.config.utm_medium or channel.MEDIUM, options=options)
 
 
-def build_context(project: Project, item: Item, channel: Channel, segment: str | None) -> TemplateContext:
+def build_context(project: Project, item: Item, channel: Channel, segment: str | None,
+                  quick: bool = False) -> TemplateContext:
     settings = project.settings
     site = settings.site
     base = site.url.rstrip("/")
     info = channel_info(channel)
     url = item_url(project, item)
     override = item.channels.get(channel.name)
-    publish_at = None
-    if item.publish_at is not None:
-        publish_at = item.publish_at.astimezone(item.timezone or settings.timezone) if (item.timezone or settings.timezone) \
-            else item.publish_at
+    tz = item.timezone or settings.timezone
+    publish_at = item.publish_at.astimezone(tz) if item.publish_at is not None and tz else item.publish_at
     transform = None
     if channel.TYPE == "email":
         own = urlsplit(base).netloc
@@ -195,26 +221,34 @@ def build_context(project: Project, item: Item, channel: Channel, segment: str |
         segment_description=settings.segments.get(segment) if segment else None,
         channel=info, site=site, author=item.author or site.author,
         thread=bool(channel.SUPPORTS_THREADS and override is not None and override.thread),
-        publish_at=publish_at, body=engine_for(project).body(item, segment, base), link_transform=transform,
+        publish_at=publish_at, body=engine_for(project).body(item, segment, base, quick), link_transform=transform,
         segments=dict(settings.segments))
 
 
 # -- posts ------------------------------------------------------------------------------------------
-def render_post(project: Project, item: Item, channel: Channel, *, segment: str | None = None) -> Post:
+def render_post(project: Project, item: Item, channel: Channel, *, segment: str | None = None,
+                quick: bool = False) -> Post:
     """The post ``item`` makes on ``channel`` (for ``segment``), with its parts, their lengths by the
-    channel's rule and every problem found on the way."""
+    channel's rule and every problem found on the way.
+
+    ``quick`` (for ``check``): HTML bodies (blog, email) get a cheap stand-in instead of the Markdown
+    conversion; every template still renders and every text is still measured."""
     override = item.channels.get(channel.name)
     if segment is None and override is not None and override.segment:
         segment = override.segment
     engine = engine_for(project)
     rule = text.rule_for(channel.TYPE, channel.config.options)
-    ctx = build_context(project, item, channel, segment)
+    ctx = build_context(project, item, channel, segment, quick)
     post = Post(channel=channel.name, type=channel.TYPE, item_id=item.id, item_path=item.path,
                 revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
                 limit=rule.limit)
     if ctx.image:
-        post.media.append(Media(src=ctx.image, alt=item.image_alt or ""))
+        post.media.append(Media(src=ctx.image, alt=item.image_alt or "", path=_local_image(project, item.image)))
     where = _Where(item, channel.name)
+    if override is not None and override.thread and not channel.SUPPORTS_THREADS:
+        post.problems.append(where.problem(f"{channel.TYPE} has no threads: thread: true is ignored here; "
+                                           "keep the post within the limit instead", WARNING,
+                                           key=f"channels.{channel.name}.thread"))
     for note in ctx.body.notes:
         post.problems.append(Problem(item.path, item.body_line + note.line - 1 if item.body_line else None,
                                      note.key, note.message))
@@ -224,6 +258,18 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
         post.template = post.template or exc.template
         post.problems.append(where.problem(str(exc)))
     return post
+
+
+def _local_image(project: Project, image: str) -> str | None:
+    """The image's file in the project when ``image`` is a path (``/images/a.png`` → ``images/a.png``,
+    or under the site's output folder), for adapters that upload media; None when it is elsewhere."""
+    if "://" in image:
+        return None
+    rel = image.lstrip("/")
+    for candidate in (rel, f"{project.settings.output.get('site', 'public')}/{rel}"):
+        if (project.root / candidate).is_file():
+            return candidate
+    return None
 
 
 class _Where:
@@ -291,6 +337,9 @@ def _social(engine: Engine, post: Post, ctx: TemplateContext, channel: Channel, 
         parts = [body]
     _measure(post, rule, parts, source, where, channel, override)
     post.text = body
+    # how the parts are written: plain text (send Telegram without parse_mode, LinkedIn escapes its
+    # "little text" reserved characters itself), Discord Markdown, or Slack mrkdwn
+    post.data["format"] = TEXT_FORMATS.get(channel.TYPE, "text")
 
 
 def _slack(engine, post, ctx, channel, override, rule, where) -> None:
@@ -316,6 +365,9 @@ def _webhook(engine, post, ctx, channel, override, rule, where) -> None:
 
 def _blog(engine, post, ctx, channel, override, rule, where) -> None:
     """The blog builds its pages itself: it gets the sanitised body HTML and its plain text."""
+    _alt_problems(post, ctx, where)
+    if ctx.body.quick:  # check: nothing here can go over a limit or fail a template
+        return
     post.html = str(ctx.body_html)
     post.text = ctx.body_text
     post.data["excerpt"] = ctx.excerpt
@@ -323,20 +375,13 @@ def _blog(engine, post, ctx, channel, override, rule, where) -> None:
     item = ctx.item
     post.data.update({"summary": item.summary, "author": ctx.author or "", "campaign": item.campaign or "",
                       "published": item.publish_at.isoformat() if item.publish_at else None, "slug": item.slug})
-    _alt_problems(post, ctx, where)
 
 
 def _alt_problems(post: Post, ctx: TemplateContext, where: _Where) -> None:
-    for src in ctx.body.images_without_alt:
-        post.problems.append(Problem(post.item_path, _body_line(ctx.item, src), "body",
+    item = ctx.item
+    for n, src in ctx.body.images_without_alt:
+        post.problems.append(Problem(post.item_path, item.body_line + n - 1 if item.body_line else None, "body",
                                      f"image '{src}' has no alt text: write ![what it shows]({src})"))
-
-
-def _body_line(item: Item, needle: str) -> int | None:
-    for n, line in enumerate(item.body.splitlines(), 0):
-        if needle and needle in line:
-            return item.body_line + n if item.body_line else None
-    return item.body_line or None
 
 
 def _email_one(engine, ctx: TemplateContext, channel, override) -> tuple[str, str, str, list[str]]:
@@ -355,15 +400,22 @@ def _email_one(engine, ctx: TemplateContext, channel, override) -> tuple[str, st
 
 def _email(engine, post, ctx, channel, override, rule, where) -> None:
     """A newsletter: subject, HTML and text; one variant per segment when the item has segments."""
+    quick = ctx.body.quick
+    if quick:  # check: nothing in an email is measured, so its text part needs no conversion either
+        ctx.__dict__["body_text"] = ctx.body.selected
     post.subject, post.html, post.text, names = _email_one(engine, ctx, channel, override)
     post.template = names[0]
     _alt_problems(post, ctx, where)
+    if quick and not engine.reads_segment(names):
+        return  # variants differ only in their (stand-in) body: nothing more to check
     if ctx.segment is None and ctx.item.segments:
         variants = []
         for seg in ctx.item.segments:
             # the same context for another segment: only the segment fields and the body change
             seg_ctx = replace(ctx, segment=seg, segment_description=_segment_description(ctx, seg),
-                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/")))
+                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), quick))
+            if quick:
+                seg_ctx.__dict__["body_text"] = seg_ctx.body.selected
             subject, html, txt, _ = _email_one(engine, seg_ctx, channel, override)
             variants.append({"segment": seg, "subject": subject, "html": html, "text": txt})
         post.data["variants"] = variants
@@ -394,4 +446,5 @@ def _devto(engine, post, ctx, channel, override, rule, where) -> None:
         post.data["organization_id"] = channel.config.options["organization_id"]
 
 
+TEXT_FORMATS = {"discord": "markdown", "slack": "mrkdwn"}
 RENDERERS = {"blog": _blog, "email": _email, "devto": _devto, "slack": _slack, "webhook": _webhook}

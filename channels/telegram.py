@@ -1,11 +1,26 @@
-"""Telegram channel (type ``telegram``)."""
+"""Telegram channel (type ``telegram``): the Bot API, posting to a channel or chat.
+
+API facts (core.telegram.org/bots/api):
+
+- ``POST /bot<token>/sendMessage`` {chat_id, text ≤ 4096, reply_parameters}; ``sendPhoto``
+  {chat_id, photo (URL or uploaded file), caption ≤ 1024} → ``{"ok": true, "result": Message}``.
+- Errors: ``{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7",
+  "parameters": {"retry_after": 7}}``.
+- No idempotency and a bot cannot read a channel's history: a write whose outcome is unknown is not
+  repeated (the entry is left for a person to check), and ``reconcile`` cannot tell.
+- No engagement numbers for bots: no metrics, no replies.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+import re
 
 from newsroom import schema as s
 
-from .base import Channel
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post
+from .http import request
+from .social import done_parts, media_bytes, receipt_from, with_partial, write_part
+
+CAPTION_MAX = 1024
 
 
 class Telegram(Channel):
@@ -18,3 +33,70 @@ class Telegram(Channel):
         s.Key("token", s.Secret(), "bot token, from the environment", required=True),
         s.Key("chat_id", s.Text(), "channel (@name) or chat id", required=True),
     ])
+
+    @property
+    def api(self) -> str:
+        return (self.base_url or "https://api.telegram.org").rstrip("/")
+
+    def method(self, name: str) -> str:
+        return f"{self.api}/bot{self.secret('token') or ''}/{name}"
+
+    def _link(self, message: dict) -> str | None:
+        chat = message.get("chat") or {}
+        if chat.get("username"):
+            return f"https://t.me/{chat['username']}/{message['message_id']}"
+        return None
+
+    def _call(self, name: str, **kwargs) -> dict | Failure:
+        got = request(self.session, "POST", self.method(name), **kwargs)
+        if isinstance(got, Failure):
+            # The token is part of the URL: never let it reach a message.
+            token = self.secret("token")
+            message = got.message.replace(token, "<token>") if token else got.message
+            retry_after = got.retry_after
+            if got.status == 429 and retry_after is None:
+                # The wait is in the body: "Too Many Requests: retry after 7" (parameters.retry_after).
+                m = re.search(r"retry after (\d+)", message)
+                retry_after = float(m.group(1)) if m else None
+            return Failure(message, retryable=got.retryable, retry_after=retry_after, status=got.status,
+                           ambiguous=got.ambiguous)
+        message = got.json()["result"]
+        return {"id": str(message["message_id"]), "url": self._link(message)}
+
+    def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
+        chat = self.config.options.get("chat_id")
+        parts = done_parts(ctx.journal, len(post.parts))
+        label = (lambda i: f"part {i + 1} of {len(post.parts)}: ") if len(post.parts) > 1 else (lambda i: "")
+        for i in range(len(parts), len(post.parts)):
+            text = post.parts[i]
+            reply = {"reply_parameters": {"message_id": int(parts[-1]["id"])}} if parts else {}
+            if ctx.dry_run:
+                parts.append({"id": f"dry-run-{i}", "url": None})
+                continue
+            if i == 0 and post.media and len(text) <= CAPTION_MAX:
+                send = lambda text=text: self._photo(post, chat, caption=text)  # noqa: E731
+            else:
+                send = lambda text=text, reply=reply: self._call(  # noqa: E731
+                    "sendMessage", json={"chat_id": chat, "text": text, **reply})
+            if i == 0 and post.media and len(text) > CAPTION_MAX and not ctx.journal.get("media:0"):
+                # Too long for a caption: the image goes first on its own.
+                photo = write_part(ctx, -1, lambda: self._photo(post, chat), None)
+                if isinstance(photo, Failure):
+                    return photo
+                ctx.journal.put("media:0", photo["id"])
+            part = write_part(ctx, i, send, None)
+            if isinstance(part, Failure):
+                return with_partial(part, parts, label(i))
+            parts.append(part)
+        return receipt_from(parts, ctx)
+
+    def _photo(self, post: Post, chat: str, caption: str | None = None) -> dict | Failure:
+        media = post.media[0]
+        fields = {"chat_id": chat, **({"caption": caption} if caption else {})}
+        if not media.path and media.src.startswith(("http://", "https://")):
+            return self._call("sendPhoto", json={**fields, "photo": media.src})  # Telegram fetches it
+        loaded = media_bytes(self.session, media)
+        if isinstance(loaded, Failure):
+            return loaded
+        data, mime, name = loaded
+        return self._call("sendPhoto", data=fields, files={"photo": (name, data, mime)})

@@ -5,13 +5,14 @@ import hashlib
 import os
 import re
 import unicodedata
-from datetime import timedelta
 from pathlib import Path
 
 from . import schema as s
 from . import times, yamlload
+from .itemcache import stat_key
 from .model import STATUSES, ChannelOverride, Item, Settings
-from .problems import ERROR, WARNING, Problem, did_you_mean
+from .problems import WARNING, Problem, did_you_mean
+from .workflow import check_item
 
 
 class At(s.Kind):
@@ -146,7 +147,6 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         except times.TimeError:
             pass  # reported by the schema below
     ctx.tz = tz
-    before = len(problems)
     v = ITEM.validate(data, ctx, unknown=WARNING)
     known_extra = {k: data[k] for k in data if k not in ITEM.by_name}
 
@@ -210,15 +210,37 @@ def content_files(root: Path, content_dir: str) -> list[str]:
 
 
 def load_items(root: Path, settings: Settings, problems: list[Problem],
-               channel_overrides: dict[str, s.Schema] | None = None) -> list[Item]:
+               channel_overrides: dict[str, s.Schema] | None = None, cache=None) -> list[Item]:
+    """Every item under the content folder. With ``cache`` (an ``ItemCache``), unchanged files are
+    taken from it with the problems they had, workflow problems included; the rest are read and
+    checked (``workflow.check_item``) and put in it."""
     items = []
     for rel in content_files(root, settings.content_dir):
+        path = root / rel
+        key = None
+        if cache is not None:
+            try:
+                key = stat_key(os.stat(path))
+            except OSError:
+                key = None
+            hit = cache.get(rel, key) if key else None
+            if hit is not None:
+                item, own = hit
+                problems.extend(own)
+                if item is not None:
+                    items.append(item)
+                continue
+        own: list[Problem] = []
         try:
-            raw = (root / rel).read_bytes()
+            raw = path.read_bytes()
         except OSError as exc:
             problems.append(Problem(rel, None, "", f"cannot be read: {exc.strerror}"))
             continue
-        item = load_item(rel, raw, settings, problems, channel_overrides)
+        item = load_item(rel, raw, settings, own, channel_overrides)
         if item is not None:
+            own.extend(check_item(item, settings))
             items.append(item)
+        problems.extend(own)
+        if cache is not None and key is not None:
+            cache.put(rel, key, item, own)
     return items

@@ -1,7 +1,7 @@
 """Workflow rules every item is checked against, alone and together with the others."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from .model import Item, Settings
 from .problems import ERROR, WARNING, Problem, did_you_mean

@@ -58,8 +58,8 @@ def feed(rows: list[dict], entries: dict, *, name: str, tzname: str, site_url: s
              "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(name)}", f"X-WR-TIMEZONE:{tzname}"]
     for r in rows:
         entry = entries[r["key"]]
-        if entry.at is None:
-            continue
+        if entry.at is None or not entry.enabled:
+            continue  # nothing to put in a calendar: no time, or switched off
         desc = [f"Status: {r['state']}" + (f" (item: {r['status']})" if r["status"] != r["state"] else ""),
                 f"Campaign: {r['campaign'] or '-'}", f"Item: {r['path']}"]
         if r["flags"]:

@@ -138,10 +138,11 @@ def _style_state(state: str) -> str:
 
 
 def _marks(r: dict) -> str:
+    off = "" if r["enabled"] else " " + click.style("(disabled)", dim=True)
     alarms = [f for f in r["flags"] if f in ALARMS]
     if not alarms:
-        return ""
-    return " " + click.style("! " + ", ".join(alarms), fg="red", bold=True)
+        return off
+    return off + " " + click.style("! " + ", ".join(alarms), fg="red", bold=True)
 
 
 def _day_title(day: date) -> str:

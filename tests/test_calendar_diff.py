@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import BASE_SETTINGS, item
+from conftest import item
 
 APPROVED = dict(status="approved", author="ana", approved_by="ben")
 NOW = "2026-11-20T00:00Z"

@@ -113,6 +113,16 @@ def test_queue_order_is_priority_then_approval_then_path_and_stable(project):
     # Files written in another order, planned again: the same plan.
     again = dict(reversed(list(queue_files().items())))
     assert times_of(planned(project(again, settings=QUEUE_SETTINGS), now)) == first
+    # One more item (no approval time, last by path) joins the end of the queue; nobody ahead of it moves.
+    more = {**queue_files(), "content/z-late.md": item("Late", channels={"mastodon": {"at": "next"}}, **APPROVED)}
+    later = {slug: at for slug, _, at, _ in times_of(planned(project(more, settings=QUEUE_SETTINGS), now))}
+    assert later == {**by, "z-late": "2026-11-26T08:00Z"}
+    # A higher priority one goes first and pushes the others back one slot each, in the same order.
+    more["content/z-late.md"] = more["content/z-late.md"].replace("title:", "priority: 9\ntitle:")
+    pushed = {slug: at for slug, _, at, _ in times_of(planned(project(more, settings=QUEUE_SETTINGS), now))}
+    assert [pushed[s] for s in ("z-late", "urgent", "early", "low", "a-tie", "b-tie")] == [
+        "2026-11-23T12:00Z", "2026-11-24T08:00Z", "2026-11-24T12:00Z", "2026-11-25T08:00Z", "2026-11-25T12:00Z",
+        "2026-11-26T08:00Z"]
 
 
 def test_queue_respects_the_rules(project):

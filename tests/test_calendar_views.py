@@ -92,6 +92,8 @@ def test_filters(cli, root):
     assert keys("--author", "CLEO") == ["draft/blog"]
     assert keys("--since", "2026-12-02", "--until", "2026-12-03") == ["draft/blog", "launch/newsletter"]
     assert len(keys()) == 7  # json without a range: everything
+    assert keys("--week") == ["clash/mastodon", "draft/blog", "launch/blog", "launch/mastodon", "launch/newsletter",
+                              "tokyo/mastodon"]  # 30 November to 6 December
 
 
 def test_json_and_csv_have_every_field(cli, root):
@@ -135,6 +137,17 @@ def test_ics_round_trip_every_event(cli, root):
     draft = events[uid("draft/blog", "https://news.test")]
     assert str(draft["STATUS"]) == "TENTATIVE"
     assert "Flags: conflict" in str(events[uid("clash/mastodon", "https://news.test")]["DESCRIPTION"])
+
+
+def test_disabled_entries_are_marked_and_left_out_of_feeds(cli, project):
+    from icalendar import Calendar
+
+    root = project({"content/x.md": item("X", publish_at="2026-12-01T09:00",
+                                         channels={"blog": {}, "mastodon": {"enabled": False}}, **APPROVED)},
+                   settings=SETTINGS)
+    assert "  09:00  mastodon  approved  X (disabled)" in cli(root, "calendar", "--now", NOW).output
+    cal = Calendar.from_ical(cli(root, "calendar", "--now", NOW, "--format", "ics").stdout_bytes)
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["[blog] X"]
 
 
 def test_ics_uid_is_stable_when_an_entry_moves(cli, project):
@@ -181,3 +194,22 @@ def test_example_project_calendar(cli):
     assert {(r["channel"], r["local"], r["source"]) for r in tokyo} == {
         ("bluesky", "2026-12-07T02:00+01:00", "publish_at"), ("x", "2026-12-07T02:00+01:00", "publish_at"),
         ("mastodon", "2026-12-07T09:30+01:00", "slot")}
+
+
+@pytest.mark.parametrize("rules, message", [
+    ("calendar:\n  timezone: Mars/Olympus\n",
+     "publish.yml:17: calendar.timezone: 'Mars/Olympus' is not a known timezone (use an IANA name such as Europe/Berlin or UTC)"),
+    ("calendar:\n  slots:\n    - days: weekdays\n      times: ['9am']\n",
+     "publish.yml:19: calendar.slots[0].times[0]: '9am' is not a time of day (use HH:MM, e.g. 09:00)"),
+    ("calendar:\n  blackout: [christmas]\n",
+     "publish.yml:17: calendar.blackout[0]: blackout 'christmas' is not a date (use YYYY-MM-DD, e.g. 2026-11-27)"),
+    ("calendar:\n  groups:\n    social: {channels: [mastodon, twitter], max_per_day: 2}\n",
+     "publish.yml:18: calendar.groups.social.channels[1]: no channel named 'twitter' (channels: blog, mastodon, newsletter)"),
+])
+def test_bad_rules_stop_the_calendar_with_one_clear_message(cli, project, rules, message):
+    root = project(files(), settings=SETTINGS + rules)
+    for command in (("calendar",), ("plan",)):
+        result = cli(root, *command, "--now", NOW)
+        assert result.exit_code == 2
+        assert result.output == f"error: {message}\npublish.yml has errors; fix them first " \
+                                "(python publish.py check lists everything).\n"

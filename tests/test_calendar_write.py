@@ -37,6 +37,9 @@ FORMS = {
     "content/d-list.md": HEAD.format(title="D", approved="2026-11-01T12:00") + (
         "channels: [blog, mastodon]  # both\n"
         "---\nBody.\n"),
+    "content/f-flow-next.md": HEAD.format(title="F", approved="2026-11-01T14:00") + (
+        "channels: {mastodon: {thread: true, at: 'next'}}\n"
+        "---\nBody.\n"),
     "content/e-block-list.md": HEAD.format(title="E", approved="2026-11-01T13:00") + (
         "channels:\n"
         "  - mastodon   # social first\n"
@@ -75,6 +78,9 @@ EXPECTED = {
         "    blog: {at: 2026-11-24T13:00+01:00}\n"
         "summary: after the list\n"
         "---\nBody.\n"),
+    "content/f-flow-next.md": HEAD.format(title="F", approved="2026-11-01T14:00") + (
+        "channels: {mastodon: {thread: true, at: 2026-11-25T13:00+01:00}}\n"
+        "---\nBody.\n"),
 }
 
 
@@ -84,7 +90,7 @@ def test_plan_shows_the_queue(cli, project):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "2026-11-23T09:00+01:00  mastodon      content/a-next.md  A"  # front-matter order
-    assert lines[-1] == "9 of 9 waiting entries have a slot"
+    assert lines[-1] == "10 of 10 waiting entries have a slot"
     rows = json.loads(cli(root, "plan", "--now", NOW, "--format", "json").output)
     assert [(r["path"], r["channel"], r["local"]) for r in rows][:3] == [
         ("content/a-next.md", "mastodon", "2026-11-23T09:00+01:00"),
@@ -110,6 +116,9 @@ def test_plan_write_pins_times_and_keeps_everything_else(cli, project):
         sorted((r["path"], r["channel"], r["local"]) for r in before)
     assert {r["source"] for r in rows} == {"at"}
     assert cli(root, "check", "--now", NOW).exit_code == 0
+    # Run again: nothing is waiting, nothing is written.
+    assert cli(root, "plan", "--now", NOW, "--write").output == "no entry is waiting for a slot\n"
+    assert {p: (root / p).read_text() for p in FORMS} == got
 
 
 def test_plan_write_keeps_crlf_and_other_files_alone(cli, project):

@@ -81,6 +81,15 @@ def test_images_without_alt_are_found():
     assert markup.images_without_alt(html) == ["a.png", "c.png", "d.png"]
 
 
-def test_to_text_keeps_paragraphs_lists_and_links():
-    html = markup.to_html("Para one with [a link](https://a.example/).\n\n1. first\n2. second\n\n> quoted\n")
-    assert markup.to_text(html) == "Para one with a link (https://a.example/).\n\n1. first\n2. second\n\nquoted"
+def test_quick_text_joins_wrapped_lines_and_keeps_lists_links_footnotes():
+    md = ("Para one with [a multi-line\nlink](https://a.example/) and **bold**.\n\n1. first\n2. second\n\n"
+          "> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nx  = 1\n```\n\n"
+          "<script>alert(1)</script><a href=\"https://a.example/faq/\">FAQ</a>[^1] ![](x.png)\n\n[^1]: A note.\n")
+    assert markup.quick_text(md) == (
+        "Para one with a multi-line link (https://a.example/) and bold.\n\n1. first\n2. second\n\nquoted\n\n"
+        "a | b\n1 | 2\n\nx  = 1\n\nFAQ (https://a.example/faq/)[1]\n\n[1] A note.")
+
+
+def test_images_without_alt_in_source_with_lines():
+    src = "Intro\n\n![](a.png)\n\n<img src=\"b.png\">\n\n![Fine](c.png)\n"
+    assert markup.images_without_alt_in_source(src) == [(3, "a.png"), (5, "b.png")]

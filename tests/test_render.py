@@ -3,7 +3,6 @@ import json
 import re
 
 import jinja2
-import pytest
 
 from channels import registry
 from channels.context import TemplateContext
@@ -317,3 +316,135 @@ def test_shipped_templates_use_only_documented_variables():
     for name in names:
         used = meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
         assert used <= known, (name, used - known)
+
+
+def test_a_link_longer_than_a_part_is_reported_not_cut(project):
+    link = "https://docs.news.test/" + "very-long-path/" * 25
+    body = f"Intro sentence here. Then the link {link} and more words after it.\n"
+    root = project({"content/a.md": item("A", body=body, channels={"bluesky": {"thread": True}})}, settings=SETTINGS)
+    post = render(root, "content/a.md", "bluesky")
+    assert any(link in part for part in post.parts)
+    over = [p.message for p in post.problems]
+    assert len(over) == 1 and over[0].startswith("bluesky: part ")
+    assert over[0].endswith("a link is never cut, so shorten the link or the text around it")
+
+
+def test_render_cli_html_format_escapes_and_frames_the_email(project, cli):
+    root = project({"content/a.md": item("Fish & <chips>", channels=["mastodon", "newsletter"])}, settings=SETTINGS)
+    result = cli(root, "render", "content/a.md", "--format", "html")
+    assert result.exit_code == 0
+    out = result.output
+    assert out.startswith("<!DOCTYPE html>") and "<title>Preview: Fish &amp; &lt;chips&gt;</title>" in out
+    assert "<iframe sandbox srcdoc=" in out
+
+
+def test_an_edited_template_is_picked_up_with_its_new_variables(project):
+    import os
+
+    root = project({"content/a.md": item("A", summary="S", channels=["mastodon"]),
+                    "templates/mastodon/post.j2": "{{ title }}\n"}, settings=SETTINGS)
+    assert render(root, "content/a.md", "mastodon").parts == ["A"]
+    tpl = root / "templates/mastodon/post.j2"
+    tpl.write_text("{{ title }} / {{ summary }}\n", encoding="utf-8")
+    stat = tpl.stat()
+    os.utime(tpl, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert render(root, "content/a.md", "mastodon").parts == ["A / S"]
+
+
+def test_templates_never_see_secrets(project):
+    root = project({"content/a.md": item("A", channels=["mastodon"]),
+                    "templates/mastodon/post.j2": "{{ channel.options.token }}\n"}, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert [p.message for p in post.problems] == [
+        "templates/mastodon/post.j2:1: the mapping has no attribute 'token' (see docs/templates.md)"]
+
+
+def test_webhook_payload_and_text_formats(project):
+    settings = SETTINGS + "  hook:\n    type: webhook\n    url: env:HOOK\n    signing_secret: env:HOOK_SECRET\n" \
+                          "  tg:\n    type: telegram\n    token: env:TG\n    chat_id: '@t'\n"
+    root = project({"content/a.md": item("A <b>", summary="S", tags=["t"], channels=["hook", "tg", "team-slack"])},
+                   settings=settings)
+    hook = render(root, "content/a.md", "hook")
+    payload = hook.data["payload"]
+    assert payload["event"] == "item.published" and payload["title"] == "A <b>"
+    assert payload["link"] == "https://news.test/a/?utm_source=hook&utm_medium=webhook"
+    assert hook.parts == ["A <b>: https://news.test/a/?utm_source=hook&utm_medium=webhook"]
+    assert render(root, "content/a.md", "tg").data["format"] == "text"
+    assert render(root, "content/a.md", "team-slack").data["format"] == "mrkdwn"
+
+
+def test_check_still_renders_email_variants_when_a_template_reads_the_segment(project, cli):
+    root = project({
+        "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", segments=["smb"],
+                             body=SEGMENTED.replace("::: segment enterprise\nEnterprise: ask your manager.\n:::\n", ""),
+                             channels=["newsletter", "blog"]),
+        "templates/email/subject.j2": "{% if segment == 'smb' %}{{ smb_subject }}{% endif %}{{ title }}\n",
+    }, settings=SETTINGS)
+    report = json.loads(cli(root, "check", "--format", "json").output)
+    assert [(e["key"], e["message"]) for e in report["errors"]] == [
+        ("channels.newsletter", "templates/email/subject.j2:1: variable 'smb_subject' is undefined "
+                                "(see docs/templates.md for the variables)")]
+
+
+def test_the_excerpt_gives_way_so_the_link_fits(project):
+    title = ("A headline that runs long " * 9).strip()
+    root = project({"content/a.md": item(title, summary="A summary that will not fit at all.",
+                                         channels=["x", "bluesky"])}, settings=SETTINGS)
+    x = render(root, "content/a.md", "x")
+    assert x.parts == [f"{title}\n\nA summary that…\n\nhttps://news.test/a/?utm_source=x&utm_medium=social"]
+    assert x.lengths == [276] and x.problems == []
+    bsky = render(root, "content/a.md", "bluesky")
+    assert bsky.parts == [f"{title}\n\nA…\n\nhttps://news.test/a/?utm_source=bluesky&utm_medium=social"]
+    assert bsky.lengths == [296] and bsky.problems == []
+
+
+def test_check_keeps_rendering_results_until_item_template_or_settings_change(project, monkeypatch):
+    import os
+    from datetime import datetime, timezone
+
+    from channels import preview
+    from publish import load as load_project
+
+    root = project({
+        "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", channels=["mastodon"]),
+        "templates/mastodon/post.j2": "{{ 'x' * 501 }}\n",
+    }, settings=SETTINGS)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = preview.render_problems(load_project(root), now)
+    assert [p.message.split(" (")[0] for p in first] == ["mastodon: the post is 1 characters over the limit of 500"]
+    assert (root / ".cache/render-check.json").exists()
+
+    def boom(*a, **k):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr("channels.render.render_post", boom)
+    assert preview.render_problems(load_project(root), now) == first  # from the cache
+    monkeypatch.undo()
+
+    tpl = root / "templates/mastodon/post.j2"
+    tpl.write_text("{{ 'x' * 502 }}\n", encoding="utf-8")
+    st = tpl.stat()
+    os.utime(tpl, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    again = preview.render_problems(load_project(root), now)
+    assert again[0].message.startswith("mastodon: the post is 2 characters over")
+
+    (root / ".cache/render-check.json").write_text("{not json", encoding="utf-8")
+    assert preview.render_problems(load_project(root), now) == again
+
+
+def test_the_lead_image_is_absolute_with_its_local_file(project):
+    root = project({"content/a.md": item("A", image="/images/a.png", image_alt="A chart", channels=["mastodon"]),
+                    "images/a.png": b"\x89PNG\r\n"}, settings=SETTINGS)
+    post = render(root, "content/a.md", "mastodon")
+    assert [(m.src, m.alt, m.path) for m in post.media] == [("https://news.test/images/a.png", "A chart",
+                                                              "images/a.png")]
+
+
+def test_thread_on_a_channel_without_threads_is_a_warning(project):
+    settings = SETTINGS + "  li:\n    type: linkedin\n    token: env:LI\n    author: urn:li:organization:1\n"
+    root = project({"content/a.md": item("A", channels={"li": {"thread": True}})}, settings=settings)
+    post = render(root, "content/a.md", "li")
+    assert [(p.severity, p.key, p.message) for p in post.problems] == [
+        ("warning", "channels.li.thread",
+         "linkedin has no threads: thread: true is ignored here; keep the post within the limit instead")]
+    assert len(post.parts) == 1

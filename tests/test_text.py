@@ -26,6 +26,18 @@ def test_x_weighted_length_matches_twitter_text_conformance(tweet, weighted):
     assert x_length(tweet) == weighted
 
 
+# twitter-text conformance/validate.yml, "lengths"
+@pytest.mark.parametrize("tweet, weighted", [
+    ("This is a test.", 15),
+    ("http://test.com", 23),
+    ("https://test.com", 23),
+    ("test.com", 23),
+    ("Test https://test.com test https://test.com test.com test", 86),
+])
+def test_x_counts_every_url_23_even_without_a_scheme(tweet, weighted):
+    assert x_length(tweet) == weighted
+
+
 def test_x_cjk_weighs_two_and_latin_accents_one():
     assert x_length("東京") == 4
     assert x_length("café") == 4

@@ -1,0 +1,71 @@
+"""A cache of loaded items, so a repository of 10,000 items is not parsed again on every command.
+
+``.cache/items.pickle`` maps each item file to what loading it gave (the ``Item`` and its own
+problems), keyed by the file's (mtime, size, inode). The whole cache is valid only for the exact
+publish.yml and the exact code that built it: any change there and every item is read again.
+Deleting the folder is always safe.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from pathlib import Path
+
+VERSION = 1
+FILE = Path(".cache") / "items.pickle"
+_CODE = Path(__file__).resolve().parent.parent
+
+
+def _code_signature() -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{VERSION} {sys.version}".encode())
+    for package in ("newsroom", "channels"):  # channel types declare the option and override schemas
+        for entry in sorted(os.scandir(_CODE / package), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                h.update(f"{package}/{entry.name} {st.st_mtime_ns} {st.st_size}\n".encode())
+    return h.digest()
+
+
+def stat_key(st: os.stat_result) -> tuple:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class ItemCache:
+    def __init__(self, root: Path, settings_bytes: bytes):
+        self.path = Path(root) / FILE
+        self.signature = hashlib.blake2b(_code_signature() + settings_bytes, digest_size=16).digest()
+        self.entries: dict[str, tuple] = {}
+        self.fresh: dict[str, tuple] = {}
+        try:
+            with open(self.path, "rb") as f:
+                signature, entries = pickle.load(f)
+            if signature == self.signature:
+                self.entries = entries
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            pass  # no cache, or one from another version: read everything
+
+    def get(self, rel: str, key: tuple):
+        hit = self.entries.get(rel)
+        if hit is not None and hit[0] == key:
+            self.fresh[rel] = hit
+            return hit[1], hit[2]
+        return None
+
+    def put(self, rel: str, key: tuple, item, problems: list) -> None:
+        self.fresh[rel] = (key, item, problems)
+
+    def save(self) -> None:
+        """Keep only the files seen this time; write atomically, and only when something changed."""
+        if self.fresh.keys() == self.entries.keys() and all(self.fresh[k] is self.entries[k] for k in self.fresh):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump((self.signature, self.fresh), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only checkout still works, only slower

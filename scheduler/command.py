@@ -1,0 +1,126 @@
+"""``publish.py publish`` end to end: the no-op shortcut, loading, the run, and its report.
+
+The CLI hands in how to load the project (it turns unusable settings into exit 2) and how to print;
+everything else happens here so the command stays thin and the service can reuse it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from . import index, output
+
+
+class UsageError(Exception):
+    """A command line that cannot run (exit 2)."""
+
+
+def parse_only(values, project) -> list[tuple[str, str | None]]:
+    from newsroom.problems import did_you_mean
+
+    out = []
+    channels = project.settings.channels
+    known = {i.path for i in project.items} | {i.id for i in project.items}
+    for value in values:
+        target, sep, channel = value.rpartition(":")
+        if not sep or "/" in channel or channel.endswith(".md"):
+            target, channel = value, None
+        if channel is not None and channel not in channels:
+            raise UsageError(f"--only {value}: no channel named '{channel}'{did_you_mean(channel, channels)}")
+        target = target.removeprefix("./")
+        if target not in known:
+            raise UsageError(f"--only {value}: no item '{target}'{did_you_mean(target, known)} "
+                             "(give its path under content/ or its id)")
+        out.append((target, channel))
+    return out
+
+
+def progress_printer(stream=None) -> Callable[[int, int, str], None] | None:
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        return None
+
+    def show(n: int, total: int, label: str) -> None:
+        stream.write(f"\r\033[K[{n}/{total}] {label}")
+        if n == total:
+            stream.write("\r\033[K")
+        stream.flush()
+
+    return show
+
+
+def step_summary(text: str, env) -> None:
+    target = env.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as f:
+            f.write(text)
+
+
+def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry_run: bool = False,
+            only=(), force: bool = False, budget: float = 600.0, fmt: str = "text", env=None,
+            sleep=None) -> int:
+    env = dict(os.environ) if env is None else env
+    if force and not only:
+        raise UsageError("--force needs --only PATH[:channel]: it overrides the time of the entries you name")
+    full = not (dry_run or only or force)
+    if full:
+        cached = index.quiet(root, now, env)
+        if cached is not None:
+            return _quiet(cached, now, echo, fmt, env)
+    cached = index.read(root)
+    content_dir = cached["content_dir"] if cached else "content"
+    signature = index.content_signature(root, content_dir)  # before loading: an edit during the run is seen next time
+
+    from newsroom.state import open_store
+
+    from .run import RunOptions, publish as run_publish
+
+    project = load(root)
+    store = open_store(root, project.settings.state)
+    opts = RunOptions(now=now, dry_run=dry_run, only=parse_only(only, project), force=force, budget=budget, env=env,
+                      progress=progress_printer() if fmt == "text" else None)
+    if sleep is not None:
+        opts.sleep = sleep
+    report = run_publish(project, store, opts)
+    if fmt == "json":
+        echo(output.as_json(report))
+    else:
+        for line in output.lines(report):
+            echo(line)
+    step_summary(output.markdown(report), env)
+    if full and not report.stopped and content_dir == project.settings.content_dir:
+        from .run import Channels
+
+        names = sorted({ref for ch in Channels(project, env).adapters.values() for ref in _secret_names(ch)})
+        index.write(root, content_dir=content_dir, content=signature,
+                    ledger=str(Path(project.settings.state.get("path", "state")) / "ledger.jsonl"),
+                    ident=report.ledger_ident, quiet_until=report.quiet_until, next_due=report.next_due,
+                    notes=report.standing, exit_code=2 if report.unusable else 0,
+                    secrets=names, env=env)
+    return report.exit_code
+
+
+def _secret_names(channel) -> list[str]:
+    from newsroom.schema import SecretRef
+
+    return [ref.env for option in channel.SECRETS
+            if isinstance(ref := channel.config.options.get(option), SecretRef)]
+
+
+def _quiet(cached: dict, now: datetime, echo, fmt: str, env) -> int:
+    import json
+
+    text = output.nothing_due(now, cached.get("next"))
+    if fmt == "json":
+        echo(json.dumps({"now": now.isoformat(), "dry_run": False, "entries": [], "notes": cached["notes"],
+                         "counts": {}, "next": cached.get("next"), "summary": text,
+                         "exit_code": cached["exit_code"]}, indent=2, ensure_ascii=False))
+    else:
+        for note in cached["notes"]:
+            echo(f"note: {note}")
+        echo(text)
+    step_summary(f"## Publish run, {output.when(now)}\n\n{text}\n\n", env)
+    return cached["exit_code"]

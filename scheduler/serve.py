@@ -1,0 +1,115 @@
+"""``publish.py serve``: the publish run as a long-lived service, for teams without a CI cron.
+
+APScheduler 3 (https://apscheduler.readthedocs.io/en/3.x/userguide.html) holds one ``date`` job per
+entry at its time, an ``interval`` job that reloads the content and re-plans (jobs follow edits,
+moves and deletions), and a ``cron`` job for the engagement pull when that command exists.
+
+A job's ``misfire_grace_time`` is the channel's grace window: a job that fires late but inside it
+runs; one past it is reported by APScheduler as missed (``EVENT_JOB_MISSED``), and the service then
+runs the entry at once so the ledger records it as missed. ``max_instances=1`` and one lock keep a
+job from running twice at once, but the ledger, not the scheduler, is what guarantees exactly once:
+every job goes through the same claim as ``publish``. SIGTERM lets the entry in flight finish.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import due
+from .output import lines
+from .plan import plan
+
+ENTRY = "entry:"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Service:
+    def __init__(self, root: Path, load: Callable, scheduler, *, env, replan_minutes: float = 5,
+                 pull: Callable[[], None] | None = None, pull_cron: str = "0 6 * * *",
+                 echo: Callable[[str], None] = print, now: Callable[[], datetime] = utcnow):
+        self.root, self.load, self.scheduler, self.env = root, load, scheduler, env
+        self.replan_minutes, self.pull, self.pull_cron = replan_minutes, pull, pull_cron
+        self.echo, self.now = echo, now
+        self.lock = threading.Lock()  # one run at a time in this process
+        self.stop = threading.Event()
+
+    def start(self) -> None:
+        from apscheduler.events import EVENT_JOB_MISSED
+        from apscheduler.triggers.cron import CronTrigger
+
+        self.scheduler.add_listener(self.on_missed, EVENT_JOB_MISSED)
+        self.scheduler.add_job(self.replan, "interval", minutes=self.replan_minutes, id="replan",
+                               next_run_time=self.now(), max_instances=1, coalesce=True, replace_existing=True)
+        if self.pull is not None:
+            self.scheduler.add_job(self.pull, CronTrigger.from_crontab(self.pull_cron, timezone=timezone.utc),
+                                   id="pull", max_instances=1, coalesce=True, replace_existing=True)
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        """Start nothing new; the entry in flight finishes, then the scheduler stops."""
+        self.stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def _project(self):
+        from newsroom.state import open_store
+
+        project = self.load(self.root)
+        return project, open_store(self.root, project.settings.state)
+
+    def replan(self) -> None:
+        """Reload the content and make the date jobs match the plan: add, move and drop them."""
+        from .run import Channels
+
+        if self.stop.is_set():
+            return
+        with self.lock:
+            project, store = self._project()
+            channels = Channels(project, self.env)
+            ledger = store.entries()
+            now = self.now()
+            wanted: dict[str, tuple[datetime, int | None]] = {}
+            for entry in plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace)):
+                if entry.channel in channels.inactive:
+                    continue
+                grace = channels.grace(entry.channel)
+                d = due.decide(entry, ledger.get(entry.key), now, grace=grace, alive=store.run_alive)
+                seconds = None if grace is None else max(1, math.ceil(grace.total_seconds()))
+                if d.action in (due.WAIT, due.SEND, due.MISS):
+                    wanted[entry.key] = (entry.at, seconds)  # a past time inside grace fires at once
+                elif d.action in (due.RECONCILE, due.CHANGED):
+                    wanted[entry.key] = (now, None)
+        current = {job.id[len(ENTRY):]: job for job in self.scheduler.get_jobs() if job.id.startswith(ENTRY)}
+        for key, job in current.items():
+            if key not in wanted:
+                job.remove()  # deleted, delivered, unapproved or moved off this channel
+        for key, (at, grace) in wanted.items():
+            job = current.get(key)
+            if job is not None and job.trigger.run_date == at and job.misfire_grace_time == grace:
+                continue
+            self.scheduler.add_job(self.run_entry, "date", run_date=at, args=[key], id=ENTRY + key,
+                                   misfire_grace_time=grace, max_instances=1, replace_existing=True)
+
+    def run_entry(self, key: str) -> None:
+        from .run import RunOptions, publish
+
+        with self.lock:
+            if self.stop.is_set():
+                return
+            project, store = self._project()
+            report = publish(project, store, RunOptions(now=self.now(), keys={key}, env=self.env, stop=self.stop))
+        for line in lines(report)[:-1] if report.outcomes or report.notes else []:
+            self.echo(line)
+
+    def on_missed(self, event) -> None:
+        """APScheduler skipped a job past its grace: run it now so the ledger records the miss."""
+        if event.job_id.startswith(ENTRY) and not self.stop.is_set():
+            key = event.job_id[len(ENTRY):]
+            self.scheduler.add_job(self.run_entry, args=[key], id=f"missed:{key}", replace_existing=True)

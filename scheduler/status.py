@@ -1,0 +1,92 @@
+"""``publish.py status``: per channel, what went out, what failed, what is claimed without a receipt,
+and what is due next; from the ledger and the plan, through the same ``due.decide`` the run uses."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from newsroom.model import Project
+from newsroom.state import StateStore
+
+from . import due
+from .output import when
+from .plan import plan
+
+NEXT = 5  # upcoming entries listed per channel
+
+
+def status(project: Project, store: StateStore, now: datetime, env) -> dict:
+    from .run import Channels
+
+    channels = Channels(project, env)
+    ledger = store.entries()
+    items = {i.id: i for i in project.items}
+    out: dict[str, dict] = {}
+    for name, config in project.settings.channels.items():
+        out[name] = {"type": config.type, "inactive": channels.inactive.get(name), "delivered": [], "failed": [],
+                     "needs_person": [], "missed": [], "claimed": [], "changed": [], "due_now": [], "next": []}
+    for st in ledger.values():
+        row = out.get(st.channel or "")
+        if row is None:
+            continue
+        item = items.get(st.item)
+        base = {"item": st.item, "path": item.path if item else st.path, "at": st.last_at}
+        if st.state == "delivered":
+            row["delivered"].append({**base, "url": (st.receipt or {}).get("url"),
+                                     "remote_id": (st.receipt or {}).get("remote_id")})
+            if item is not None and item.revision != st.delivered_revision:
+                row["changed"].append(base)
+        elif st.state == "failed":
+            row["needs_person" if st.unresolved else "failed"].append(
+                {**base, "error": st.error, "retryable": st.retryable})
+        elif st.state == "missed":
+            row["missed"].append({**base, "reason": st.error})
+        elif st.state == "claimed":
+            alive = store.run_alive(st.claimed_by)
+            row["claimed"].append({**base, "run": st.claimed_by, "in_flight": alive,
+                                   "note": "being sent now" if alive else
+                                   "no receipt and its run has ended: the next publish reconciles it"})
+    for entry in plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace)):
+        d = due.decide(entry, ledger.get(entry.key), now, grace=channels.grace(entry.channel), alive=store.run_alive)
+        row = out[entry.channel]
+        if d.action == due.WAIT:
+            row["next"].append({"item": entry.item.id, "path": entry.item.path, "at": entry.at.isoformat()})
+        elif d.action in (due.SEND, due.RECONCILE, due.MISS):
+            row["due_now"].append({"item": entry.item.id, "path": entry.item.path,
+                                   "at": entry.at.isoformat() if entry.at else None, "action": d.action})
+    for row in out.values():
+        row["next"] = sorted(row["next"], key=lambda r: r["at"])[:NEXT]
+        for key in ("delivered", "failed", "missed"):
+            row[key].sort(key=lambda r: r["at"] or "")
+    return {"now": now.isoformat(), "channels": out}
+
+
+def text(report: dict) -> list[str]:
+    lines = [f"Status at {when(datetime.fromisoformat(report['now']))}"]
+    for name, row in report["channels"].items():
+        head = f"{name} ({row['type']})"
+        if row["inactive"]:
+            head += f": inactive, {row['inactive']}"
+        lines.append(head)
+        counts = [f"{len(row['delivered'])} delivered"] + [
+            f"{len(row[k])} {label}" for k, label in (("failed", "failed"), ("needs_person", "need a person"),
+                                                      ("missed", "missed"), ("claimed", "claimed without receipt"),
+                                                      ("changed", "changed after publishing"), ("due_now", "due now"))
+            if row[k]]
+        lines.append("  " + ", ".join(counts))
+        for r in row["failed"]:
+            lines.append(f"  failed   {r['path']}: {r['error']}" + (" (retried next run)" if r["retryable"] else ""))
+        for r in row["needs_person"]:
+            lines.append(f"  CHECK    {r['path']}: {r['error']}")
+        for r in row["missed"]:
+            lines.append(f"  missed   {r['path']}: {r['reason']}")
+        for r in row["claimed"]:
+            lines.append(f"  claimed  {r['path']} by run {r['run']}: {r['note']}")
+        for r in row["changed"]:
+            lines.append(f"  changed  {r['path']}: edited after it went out")
+        for r in row["due_now"]:
+            what = {"send": "due now", "reconcile": "to reconcile",
+                    "miss": "past its grace window (the next run records it missed)"}[r["action"]]
+            lines.append(f"  {'due now':<8} {r['path']} ({when(r['at'])}): {what}")
+        for r in row["next"]:
+            lines.append(f"  next     {r['path']} at {when(r['at'])}")
+    return lines

@@ -1,0 +1,78 @@
+"""Helpers for the publish-run tests: a project wired to the loopback channel server, and runs of it."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import item, write_project
+from servers.testchannel import TOKEN, ChannelServer
+
+T = "2026-11-20T09:00:00Z"  # the items' publish time in these tests
+
+SETTINGS = """\
+site:
+  title: Test Newsroom
+  url: https://news.test
+timezone: UTC
+channels:
+  social:
+    type: testchannel
+    url: {url}/social
+    token: env:TC_TOKEN
+    timeout: "0.3"
+  chat:
+    type: testchannel
+    url: {url}/chat
+    token: env:TC_TOKEN
+    grace: 1h
+    timeout: "0.3"
+  alerts:
+    type: testchannel
+    url: {url}/alerts
+    token: env:TC_TOKEN
+alerts:
+  channel: alerts
+"""
+
+
+def approved(title: str, channels=("social",), at: str = "2026-11-20T09:00", **keys) -> str:
+    keys = {"approved_by": "editor", "author": "writer", "publish_at": at, "channels": list(channels), **keys}
+    return item(title, status="approved", **keys)
+
+
+@dataclass
+class Newsroom:
+    root: Path
+    server: ChannelServer
+    sleeps: list = field(default_factory=list)
+    env: dict = field(default_factory=lambda: {"TC_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": ""})
+
+    def run(self, *args: str, now: str | None = T, env: dict | None = None):
+        from publish import cli
+
+        argv = ["--root", str(self.root), *args]
+        if now is not None and args and args[0] == "publish" and "--now" not in args:
+            argv += ["--now", now]
+        result = CliRunner().invoke(cli, argv, env={**self.env, **(env or {})}, catch_exceptions=False)
+        return result
+
+    def ledger(self) -> list[dict]:
+        path = self.root / "state" / "ledger.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def events(self, kind: str, entry: str | None = None) -> list[dict]:
+        return [e for e in self.ledger() if e["event"] == kind and (entry is None or e["entry"] == entry)]
+
+    def write(self, rel: str, text: str) -> None:
+        write_project(self.root, {rel: text}, settings=None)
+
+
+def make_newsroom(root: Path, server: ChannelServer, files: dict, settings: str = SETTINGS) -> Newsroom:
+    files = {"templates/testchannel/post.j2": "{{ title }}\n\n{{ link }}\n", **files}
+    write_project(root, files, settings.format(url=server.url))
+    return Newsroom(root, server)

@@ -1,0 +1,68 @@
+"""The CI workflows run commands this version has, with options it accepts, and pass every secret."""
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+#: Commands built in parts that may not be merged yet; they are checked as soon as they exist.
+PENDING = {"calendar"}
+
+
+def commands(path):
+    """Every ``publish.py`` invocation in the workflow's run steps, as argument lists."""
+    data = yaml.safe_load(path.read_text())
+    out = []
+    for job in data["jobs"].values():
+        for step in job["steps"]:
+            for line in (step.get("run") or "").splitlines():
+                m = re.match(r"\s*python3?\s+publish\.py\s+(.*)", line)
+                if not m:
+                    continue  # not an invocation (an echo that names the command, a comment)
+                rest = re.sub(r"\$\{\{\s*github\.base_ref\s*\}\}", "main", m.group(1))
+                rest = rest.split(">>")[0].split("|")[0]
+                out.append(shlex.split(rest))
+    return out
+
+
+def test_the_workflows_exist():
+    assert {"check.yml", "publish.yml"} <= {p.name for p in WORKFLOWS}
+    assert [c[0] for c in commands(ROOT / ".github/workflows/publish.yml")] == ["publish", "publish"]
+    assert [c[0] for c in commands(ROOT / ".github/workflows/check.yml")] == ["check", "calendar"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_command_a_workflow_runs_exists_and_takes_those_options(path):
+    from publish import cli
+
+    for args in commands(path):
+        name, rest = args[0], args[1:]
+        command = cli.commands.get(name)
+        if command is None:
+            assert name in PENDING, f"{path.name} runs 'publish.py {name}', which does not exist"
+            continue
+        command.make_context(f"publish.py {name}", list(rest))  # raises on an unknown option or bad value
+
+
+def test_the_publish_workflow_is_scheduled_serialised_and_pushes_the_ledger():
+    data = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
+    triggers = data[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["schedule"] == [{"cron": "*/15 * * * *"}] and "workflow_dispatch" in triggers
+    assert data["concurrency"]["cancel-in-progress"] is False
+    steps = data["jobs"]["publish"]["steps"]
+    commit = next(s for s in steps if s.get("name") == "Commit the ledger")
+    assert "always()" in commit["if"]
+    assert "git add -f -- state" in commit["run"] and "git pull --rebase" in commit["run"]
+
+
+def test_every_secret_the_example_settings_name_is_passed_from_repository_secrets():
+    settings = (ROOT / "publish.yml").read_text()
+    names = set(re.findall(r"env:([A-Z_][A-Z0-9_]*)", settings)) | {"SMTP_USER", "SMTP_PASSWORD"}
+    data = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
+    step = next(s for s in data["jobs"]["publish"]["steps"] if s.get("name") == "Publish due entries")
+    assert {k: v for k, v in step["env"].items()} == {n: f"${{{{ secrets.{n} }}}}" for n in names}
