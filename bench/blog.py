@@ -199,6 +199,30 @@ def bench(n: int, with_pelican: bool):
         yield ("pelican: one item changed", pelican_again, f"{pelican_again[1] / pelican_full[1]:.0%} of its full build")
 
 
+def bench_site_only(n: int):
+    """The site build step alone: render once, build in full, then change one rendered post and build
+    again (what ``finish`` does when the run hands in posts it kept)."""
+    base = WORK / f"blog-{n}"
+    root = base / "project"
+    if not root.exists():
+        generate_corpus(root, n)
+    _engine.cache_clear()
+    blog, delivered = posts_for(load_project(root, channel_types=registry.option_schemas()))
+    site = base / "site-only"
+    shutil.rmtree(site, ignore_errors=True)
+    c0, w0 = _cpu(), time.perf_counter()
+    report = build_site(site, blog.site, delivered, {}, blog.build_options())
+    full = (time.perf_counter() - w0, _cpu() - c0)
+    yield f"ours: site build step, full ({report.total} files)", full, ""
+    post = delivered[len(delivered) // 2][0]
+    post.html += "<p>A correction was added after publication.</p>"
+    c0, w0 = _cpu(), time.perf_counter()
+    report = build_site(site, blog.site, delivered, {}, blog.build_options())
+    again = (time.perf_counter() - w0, _cpu() - c0)
+    yield (f"ours: site build step, one item changed ({len(report.written)} written, {report.rendered} rendered)",
+           again, f"{again[1] / full[1]:.1%} of the full site build step (goal < 5%)")
+
+
 def pelican_corpus_update(project, base: Path, changed: Path) -> None:
     """Write the changed item again in Pelican's form (header lines + the new body)."""
     fresh = load_project(base / "project", channel_types=registry.option_schemas())
@@ -213,14 +237,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="corpus sizes, comma separated")
     parser.add_argument("--no-pelican", action="store_true", help="time our build only")
+    parser.add_argument("--site-only", action="store_true",
+                        help="time only the site build step, full and after one item changed (no Pelican)")
     args = parser.parse_args()
-    if not args.no_pelican:
+    if not (args.no_pelican or args.site_only):
         ensure_pelican()
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
     for n in (int(s) for s in args.sizes.split(",")):
         print(f"\n== {n} items ==")
         print(f"{'':<78} {'wall':>8} {'CPU':>8}")
-        for label, (wall, cpu), note in bench(n, not args.no_pelican):
+        rows = bench_site_only(n) if args.site_only else bench(n, not args.no_pelican)
+        for label, (wall, cpu), note in rows:
             print(f"{label:<78} {wall:7.2f}s {cpu:7.2f}s  {note}", flush=True)
 
 
