@@ -161,6 +161,7 @@ class Channel:
     SUPPORTS_MEDIA: ClassVar[bool] = False
     METRICS_BATCH: ClassVar[int] = 0  # ids per metrics call; 0: no metrics
     DEFAULT_GRACE: ClassVar[timedelta | None] = timedelta(hours=6)
+    SHOWS_SYNDICATION: ClassVar[bool] = False  # finish() runs again when the item goes out elsewhere
 
     def __init__(self, config: ChannelConfig, env: Mapping[str, str], *, base_url: str | None = None):
         self.config = config

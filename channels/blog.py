@@ -41,6 +41,7 @@ class Blog(Channel):
     DEFAULT_GRACE = None  # a late blog post is still worth having: no staleness limit by default
     SECRETS = ()
     SUPPORTS_MEDIA = True
+    SHOWS_SYNDICATION = True  # each page links to where else the item went ("also on")
     OPTIONS = s.Schema("blog options", [
         s.Key("per_page", s.Integer(minimum=1), "items per index page", default=10),
         s.Key("feed_content", s.Choice("full", "summary"), "what the Atom and RSS feeds carry", default="full"),

@@ -137,7 +137,7 @@ CACHE_FILE = ".cache/render-check.json"
 CACHE_FORMAT = 1
 
 
-def _fingerprint(project: Project, folders: list[Path]) -> str:
+def fingerprint(project: Project, folders: list[Path]) -> str:
     """What every cached result depends on besides the item itself: this code, the templates and
     publish.yml. Any change to one of them (by size or modification time) starts the cache afresh."""
     h = hashlib.blake2b(digest_size=16)
@@ -170,13 +170,13 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True) -> l
 
     settings = project.settings
     stored: dict = {}
-    fingerprint = ""
+    fingerprint_ = ""
     path = project.root / CACHE_FILE
     if cache:
-        fingerprint = _fingerprint(project, engine_for(project).folders)
+        fingerprint_ = fingerprint(project, engine_for(project).folders)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("fingerprint") == fingerprint:
+            if data.get("fingerprint") == fingerprint_:
                 stored = data.get("entries", {})
         except (OSError, ValueError, AttributeError):
             stored = {}
@@ -200,7 +200,7 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True) -> l
             fresh[key] = found
             problems.extend(Problem(**p) for p in found)
     if cache and fresh != stored:
-        _write_cache(path, {"fingerprint": fingerprint, "entries": fresh})
+        _write_cache(path, {"fingerprint": fingerprint_, "entries": fresh})
     return problems
 
 

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Callable, Mapping
 
 from channels.base import Channel, DeliveryContext, Failure, Journal, Post, Receipt
+from channels.postcache import PostCache
 from newsroom.model import Project
 from newsroom.problems import ERROR
 from newsroom.state import EntryState, StateStore
@@ -365,6 +366,9 @@ class Run:
         self._append(self._event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
         self.delivered_now.setdefault(entry.channel, []).append((post, receipt))
         self.touched.add(entry.channel)
+        if receipt.url:  # a new "also on" link for the channels that show where an item went
+            self.touched.update(name for name, adapter in self.channels.adapters.items()
+                                if adapter.SHOWS_SYNDICATION)
         if self.opts.dry_run:
             self._out(entry, "would-deliver", "dry run: everything but the final request", url=receipt.url, tries=tries)
         else:
@@ -421,20 +425,29 @@ class Run:
                 continue
             delivered: list[tuple[Post, Receipt]] = []
             seen = set()
+            posts = PostCache(self.project, name)
             for post, receipt in self.delivered_now.get(name, []):
                 delivered.append((post, receipt))
                 seen.add(post.item_id)
+                item = self.by_item_id.get(post.item_id)
+                if item is not None and item.revision == post.revision:
+                    posts.put(item, post)
             for st in ledger.values():
                 if st.channel != name or st.state != "delivered" or st.item in seen or not st.receipt:
                     continue
                 item = self.by_item_id.get(st.item)
                 if item is None:
                     continue  # deleted since it went out
-                post = self.render(_entry_for(item, name, channel.TYPE), channel)
-                if isinstance(post, str):
-                    self.report.notes.append(f"{name}: {item.path}: {post}")
-                    continue
+                post = posts.get(item)
+                if post is None:
+                    post = self.render(_entry_for(item, name, channel.TYPE), channel)
+                    if isinstance(post, str):
+                        self.report.notes.append(f"{name}: {item.path}: {post}")
+                        continue
+                    posts.put(item, post)
                 delivered.append((post, receipt_from(st.receipt)))
+            if not self.opts.dry_run:
+                posts.save()
             ctx = DeliveryContext(key=f"finish/{name}", now=self.now, dry_run=self.opts.dry_run,
                                   sleep=self.opts.sleep, syndication=syndication)
             try:

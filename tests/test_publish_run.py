@@ -455,3 +455,34 @@ def test_a_person_resolves_an_entry_nobody_could_reconcile(newsroom, server, ans
         result = n.run("publish", now="2026-11-20T09:20:00Z")
         assert result.output.splitlines()[0] == f"delivered  content/a.md → social  {server.url}/social/posts/2"
         assert len(server.posts_for("social")) == 1  # post 1 was the alert
+
+
+def test_the_blog_shows_a_later_syndication_and_rebuilds_from_rendered_posts_it_kept(newsroom, server, monkeypatch):
+    import scheduler.run
+    from publishing import SETTINGS
+
+    settings = SETTINGS.replace("channels:\n", "channels:\n  blog:\n    type: blog\n", 1)
+    from conftest import item
+
+    a = item("A", status="approved", approved_by="editor", author="writer", publish_at="2026-11-20T09:00",
+             channels={"blog": {}, "social": {"at": "+2h"}})
+    n = newsroom({"content/a.md": a, "content/b.md": approved("B", channels=["blog"])}, settings=settings)
+    assert n.run("publish").exit_code == 0
+    page = n.root / "public/a/index.html"
+    assert "also on" not in page.read_text().lower()
+
+    renders = []
+    original = scheduler.run.Run.render
+
+    def counting(self, entry, channel):
+        renders.append((entry.item.id, entry.channel))
+        return original(self, entry, channel)
+
+    monkeypatch.setattr(scheduler.run.Run, "render", counting)
+    later = n.run("publish", now="2026-11-20T11:05:00Z")
+    assert later.exit_code == 0, later.output
+    assert later.output.splitlines()[0].startswith("delivered  content/a.md → social")
+    html = page.read_text()
+    assert f'href="{server.url}/social/posts/1"' in html  # the blog was rebuilt with the new link
+    # Only the social post was rendered: the blog's pages came from the posts kept by the first run.
+    assert renders == [("a", "social")]

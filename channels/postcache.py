@@ -1,0 +1,60 @@
+"""Rendered posts kept between runs, so a rebuild renders only the items that changed.
+
+The blog's site is rebuilt from every delivered item; rendering 10,000 Markdown bodies each time
+costs minutes. ``.cache/posts-<channel>.pickle`` keeps each rendered ``Post`` by item id and
+revision, valid while the code, the templates and publish.yml are unchanged (the same fingerprint
+as check's rendering cache). Deleting it is always safe.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+from newsroom.model import Item, Project
+
+from .base import Post
+
+
+class PostCache:
+    def __init__(self, project: Project, channel: str):
+        from .preview import fingerprint
+        from .render import engine_for
+
+        self.path = Path(project.root) / ".cache" / f"posts-{channel}.pickle"
+        self.fingerprint = fingerprint(project, engine_for(project).folders)
+        self.posts: dict[str, Post] = {}
+        self.used: dict[str, Post] = {}
+        try:
+            with open(self.path, "rb") as f:
+                stored_fingerprint, posts = pickle.load(f)
+            if stored_fingerprint == self.fingerprint:
+                self.posts = posts
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            pass
+
+    @staticmethod
+    def _key(item: Item) -> str:
+        return f"{item.id}|{item.revision}|{item.path}"
+
+    def get(self, item: Item) -> Post | None:
+        post = self.posts.get(self._key(item))
+        if post is not None:
+            self.used[self._key(item)] = post
+        return post
+
+    def put(self, item: Item, post: Post) -> None:
+        self.used[self._key(item)] = post
+
+    def save(self) -> None:
+        """Keep what this build used; write atomically, only when it changed."""
+        if self.used.keys() == self.posts.keys():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump((self.fingerprint, self.used), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
