@@ -205,6 +205,8 @@ class Run:
         waiting: dict[str, int] = {}
         for entry in entries:
             decision = self.decide(entry, ledger)
+            if decision.action == due.DONE and not entry.enabled:
+                self._skipped(entry, ledger.get(entry.key))
             if decision.action in (due.WAIT, due.DONE):
                 continue
             if entry.channel in self.channels.inactive and decision.action != due.CHANGED:
@@ -361,6 +363,17 @@ class Run:
             return True
         event = self._event("missed", entry, reason=decision.reason)
         return self.store.claim(entry.key, event, lambda fresh: self.decide(entry, {entry.key: fresh}).action == due.MISS)
+
+    def _skipped(self, entry: Entry, st: EntryState | None) -> None:
+        """An approved entry switched off (``enabled: false``) is recorded once its time comes, so the
+        ledger says why it never went out; once per revision."""
+        if (self.opts.dry_run or entry.item.status != "approved" or entry.at is None or entry.at > self.now
+                or (st is not None and st.state == "skipped" and st.revision == entry.item.revision)
+                or (st is not None and st.state == "delivered")):
+            return
+        where = "the channel is disabled in publish.yml" if not self.project.settings.channels[entry.channel].enabled \
+            else f"channels.{entry.channel}.enabled is false in the item"
+        self._append(self._event("skipped", entry, reason=where))
 
     def _delivered(self, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
         self._append(self._event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))

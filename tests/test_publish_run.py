@@ -486,3 +486,18 @@ def test_the_blog_shows_a_later_syndication_and_rebuilds_from_rendered_posts_it_
     assert f'href="{server.url}/social/posts/1"' in html  # the blog was rebuilt with the new link
     # Only the social post was rendered: the blog's pages came from the posts kept by the first run.
     assert renders == [("a", "social")]
+
+
+def test_an_entry_switched_off_is_recorded_as_skipped_once(newsroom, server):
+    from conftest import item
+
+    n = newsroom({"content/a.md": item("A", status="approved", approved_by="editor", author="writer",
+                                       publish_at="2026-11-20T09:00",
+                                       channels={"social": {"enabled": False}, "chat": {}})})
+    n.run("publish", now="2026-11-20T08:00:00Z")
+    assert n.events("skipped") == []  # not before its time
+    n.run("publish")
+    n.run("publish", now="2026-11-20T09:30:00Z")
+    (skipped,) = n.events("skipped")
+    assert (skipped["entry"], skipped["reason"]) == ("a/social", "channels.social.enabled is false in the item")
+    assert [p["account"] for p in server.posts] == ["chat"]
