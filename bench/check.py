@@ -7,7 +7,6 @@ their front matter with PyYAML's C loader, nothing else. Goals: at most 1.5x the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess

@@ -142,7 +142,7 @@ def test_mentions_engagement_numbers_and_failures(feeds):
     assert result.added == 3 and result.updated == 0
     assert result.failures == [
         "feed broken: not a well-formed RSS or Atom feed (line 1, column 109: no element found)",
-        f"feed gone: could not be read: HTTP 404: <h1>Not found</h1>"]
+        "feed gone: could not be read: HTTP 404: <h1>Not found</h1>"]
     m = {r["feed"]: r for r in store.mentions()}
     assert set(m) == {"retail", "youtube", "forum"}  # the broken feed's torn item has no id or link
     assert m["retail"]["title"] == "Northwind opens a pop-up in Tokyo"

@@ -190,6 +190,7 @@ def test_replies_from_the_thread_mark_our_own(server):
     assert [(r.author, r.text, r.ours, r.in_reply_to) for r in replies] == [
         ("ana.bsky.social", "Génial 🎉", False, root), (HANDLE, "Merci !", True, theirs)]
     assert replies[0].url == f"https://bsky.app/profile/ana.bsky.social/post/{theirs.rsplit('/', 1)[1]}"
+    assert [r.remote_id for r in replies] == [theirs, ours]
 
 
 def test_stalled_write_times_out_and_the_retry_finds_the_record(server, monkeypatch):

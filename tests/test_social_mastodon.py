@@ -208,6 +208,7 @@ def test_replies_from_context_mark_our_own(server):
         ("ana@elsewhere.test", "Très bien ! 👏", False, root["id"]),
         ("newsroom", "Thanks Ana", True, theirs["id"]),
     ]
+    assert [r.remote_id for r in replies] == [theirs["id"], ours["id"]]
 
 
 def test_real_payloads_from_mastodon_py_cassette(server):

@@ -5,7 +5,6 @@ import pytest
 
 from newsroom import schema as s
 from newsroom import times, yamlload
-from newsroom.problems import Problem
 
 
 def parse(text, offset=0):
