@@ -13,7 +13,7 @@ import pickle
 import sys
 from pathlib import Path
 
-VERSION = 1
+VERSION = 2
 FILE = Path(".cache") / "items.pickle"
 _CODE = Path(__file__).resolve().parent.parent
 
@@ -41,9 +41,10 @@ class ItemCache:
         self.fresh: dict[str, tuple] = {}
         try:
             with open(self.path, "rb") as f:
-                signature, entries = pickle.load(f)
-            if signature == self.signature:
-                self.entries = entries
+                # The signature is its own small record first: a stale cache is dropped without
+                # unpickling its items (which would double the peak memory of a large project).
+                if pickle.load(f) == self.signature:
+                    self.entries = pickle.load(f)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             pass  # no cache, or one from another version: read everything
 
@@ -65,7 +66,8 @@ class ItemCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as f:
-                pickle.dump((self.signature, self.fresh), f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(self.signature, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(self.fresh, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only checkout still works, only slower
