@@ -353,10 +353,14 @@ def _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when) -> N
 
 
 def _load_quiet(root: Path):
+    """A project at another revision (a temporary checkout): the same schemas as ``load``, no cache,
+    and UnusableSettings left to the caller."""
     from channels import registry
     from newsroom.project import load_project
+    from reports.settings import SECTIONS
 
-    return load_project(root, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas())
+    return load_project(root, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas(),
+                        extra_sections=SECTIONS)
 
 
 @cli.command()
