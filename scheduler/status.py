@@ -85,7 +85,8 @@ def text(report: dict) -> list[str]:
             lines.append(f"  changed  {r['path']}: edited after it went out")
         for r in row["due_now"]:
             what = {"send": "due now", "reconcile": "to reconcile",
-                    "miss": "past its grace window (the next run records it missed)"}[r["action"]]
+                    "miss": "past its grace window (recorded missed once the channel is active)" if row["inactive"]
+                    else "past its grace window (the next run records it missed)"}[r["action"]]
             lines.append(f"  {'due now':<8} {r['path']} ({when(r['at'])}): {what}")
         for r in row["next"]:
             lines.append(f"  next     {r['path']} at {when(r['at'])}")

@@ -115,3 +115,20 @@ def test_sigterm_lets_the_entry_in_flight_finish_then_stops(tmp_path, server, mo
     assert "stopping: the entry in flight finishes first" in err and err.rstrip().endswith("stopped")
     assert len(server.posts) == 1
     assert [e["event"] for e in n.ledger()] == ["claimed", "progress", "delivered"]
+
+
+def test_status_says_an_inactive_channels_late_entry_waits_for_the_channel(tmp_path, cli):
+    import shutil
+
+    from conftest import ROOT
+
+    root = tmp_path / "example"
+    for folder in ("content", "audience"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copy(ROOT / "publish.yml", root / "publish.yml")
+    result = cli(root, "status", "--now", "2026-11-23T12:00:00Z", env={"MASTODON_TOKEN": ""})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    start = lines.index("mastodon (mastodon): inactive, MASTODON_TOKEN is not set in the environment")
+    assert lines[start + 2] == ("  due now  content/2026/11/autumn-release.md (2026-11-19 08:30 UTC): past its grace "
+                                "window (recorded missed once the channel is active)")
