@@ -119,11 +119,6 @@ def iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-def bind(adapter: Channel, project: Project) -> None:
-    """Hand an adapter the folders and readers it may not find itself (DESIGN: no file reads)."""
-    adapter.prepare(project.settings)
-
-
 class Channels:
     """Every channel of publish.yml built once per run, with why it cannot deliver when it cannot."""
 
@@ -136,7 +131,7 @@ class Channels:
             if config.type not in registry.TYPES:
                 continue  # an unknown type is a check problem already
             adapter = registry.build(config, env)
-            bind(adapter, project)
+            adapter.prepare(project.settings)  # its folders and readers: it reads no settings itself
             self.adapters[name] = adapter
             missing = adapter.missing_secrets()
             if missing:
