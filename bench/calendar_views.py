@@ -23,6 +23,7 @@ sys.modules.pop("calendar", None)
 import argparse  # noqa: E402
 import time  # noqa: E402
 
+from bench.check import best  # noqa: E402
 from bench.corpus import generate  # noqa: E402
 
 NOW = "2026-11-16T00:00Z"  # fixed, so the lead-time rule and the queue see the same moment each run
@@ -44,16 +45,6 @@ def command(root: Path, *args: str):
         return len(result.output)
 
     return run
-
-
-def best(fn, root: Path, repeat: int) -> tuple[float, float]:
-    walls, cpus = [], []
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn(root)
-        cpus.append(time.process_time() - cpu)
-        walls.append(time.perf_counter() - wall)
-    return min(walls), min(cpus)
 
 
 def main(argv=None) -> dict:
