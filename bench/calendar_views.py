@@ -21,7 +21,6 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 sys.modules.pop("calendar", None)
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 from bench.check import best  # noqa: E402
 from bench.corpus import generate  # noqa: E402
