@@ -3,11 +3,12 @@ what the test queued (status, headers, body, an optional delay), the way the pla
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from servers.base import Loopback
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Seen:
         return json.loads(self.body)
 
 
-class HookServer:
+class HookServer(Loopback):
     def __init__(self, respond=None):
         self.requests: list[Seen] = []
         self.answers: list[Answer] = []
@@ -69,23 +70,13 @@ class HookServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        # a short poll interval: shutdown() waits for the next poll (0.5 s by default)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        super().__init__(Handler)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return self.url
 
     def queue(self, *answers: Answer) -> "HookServer":
         self.answers.extend(answers)
         return self
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()

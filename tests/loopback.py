@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 
 from channels.base import Channel, Failure, Reply
 from channels.http import request
 from newsroom import schema as s
+from servers.base import Loopback as LoopbackServer
 
 MAX_IDS = 3
 
 
-class Platform:
+class Platform(LoopbackServer):
     def __init__(self, token: str = "sekret"):
         self.token = token
         self.metrics: dict[str, dict] = {}
@@ -77,17 +78,7 @@ class Platform:
                     return self._send(200, thread)
                 return self._send(404, {"error": "Record not found"})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        LoopbackServer.__init__(self, Handler, poll_interval=0.05)
 
     def calls(self, path: str) -> list[str]:
         return [ids for p, ids, _ in self.requests if p == path]

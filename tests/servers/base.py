@@ -22,6 +22,35 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 
+class Loopback:
+    """A ThreadingHTTPServer on 127.0.0.1 (the OS picks the port) served on a daemon thread: the
+    lifecycle every loopback stand-in shares. Use it as a context manager, or start()/stop()."""
+
+    def __init__(self, handler, *, poll_interval: float = 0.02, queue_size: int | None = None):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        if queue_size:
+            self.httpd.request_queue_size = queue_size
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        # A short poll interval: shutdown() waits for the next poll (0.5 s by default).
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": poll_interval},
+                                       daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 @dataclass
 class Seen:
     method: str
@@ -58,7 +87,7 @@ class _Mode:
     skip: int = 0  # let this many matching requests through first
 
 
-class Server:
+class Server(Loopback):
     """Subclasses fill ``routes`` with (method, regex, handler name)."""
 
     routes: list[tuple[str, str, str]] = []
@@ -69,30 +98,7 @@ class Server:
         self.modes: list[_Mode] = []
         self.latency = 0.0
         self._compiled = [(m, re.compile(p + r"$"), h) for m, p, h in self.routes]
-        handler = self._handler_class()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 64
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().__init__(self._handler_class(), queue_size=64)
 
     # -- modes --------------------------------------------------------------------------------
     def fail(self, status: int, body=None, *, times: int = 1, path: str | None = None, headers=None):

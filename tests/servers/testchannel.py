@@ -23,12 +23,14 @@ import json
 import threading
 from collections import defaultdict, deque
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 from channels import http
 from channels.base import CannotReconcile, Channel, Failure, Receipt
 from newsroom import schema as s
+
+from .base import Loopback
 
 TOKEN = "test-token-123"
 
@@ -100,7 +102,7 @@ def register(monkeypatch) -> None:
     monkeypatch.setitem(registry.TYPES, TestChannel.TYPE, TestChannel)
 
 
-class ChannelServer:
+class ChannelServer(Loopback):
     """The loopback service. ``script(account, *modes)`` queues behaviours for the next POSTs."""
 
     def __init__(self):
@@ -187,10 +189,7 @@ class ChannelServer:
                     return
                 self._send(201, {"id": post["id"], "url": post["url"]})
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__(Handler, poll_interval=0.05)
 
     def store(self, account, key, body) -> dict:
         with self.lock:
@@ -209,20 +208,9 @@ class ChannelServer:
         with self.lock:
             return [p for p in self.posts if p["account"] == account]
 
-    def start(self) -> "ChannelServer":
-        self.thread.start()
-        return self
-
     def stop(self) -> None:
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self.stopping.set()  # a stalled handler gives up first, so shutdown is quick
+        super().stop()
 
 
 def main() -> None:  # pragma: no cover - runs in a child process
