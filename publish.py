@@ -22,16 +22,21 @@ from newsroom.problems import ERROR, WARNING, UnusableSettings
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 
 
-def load(root: Path):
-    """The project at ``root``, loaded with every channel type's schemas; exit 2 when unusable."""
+def load_with_schemas(root: Path, *, cache: bool = False):
+    """The project at ``root`` with every layer's schemas: channel options and overrides, and the
+    settings sections reports own. Raises UnusableSettings."""
     from channels import registry
     from newsroom.project import load_project
     from reports.settings import SECTIONS
 
+    return load_project(root, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas(),
+                        extra_sections=SECTIONS, cache=cache)
+
+
+def load(root: Path):
+    """The project at ``root`` (items cached between commands); exit 2 when unusable."""
     try:
-        return load_project(root, channel_types=registry.option_schemas(),
-                            channel_overrides=registry.override_schemas(), extra_sections=SECTIONS,
-                            cache=not os.environ.get("NEWSROOM_NO_CACHE"))
+        return load_with_schemas(root, cache=not os.environ.get("NEWSROOM_NO_CACHE"))
     except UnusableSettings as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -336,7 +341,7 @@ def _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when) -> N
     from scheduler import diff
 
     try:
-        old = diff.plan_at(project.root, rev, ledger=ledger_of(project), now=when, loader=_load_quiet)
+        old = diff.plan_at(project.root, rev, ledger=ledger_of(project), now=when, loader=load_with_schemas)
     except diff.DiffError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
@@ -350,17 +355,6 @@ def _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when) -> N
     else:
         click.echo(f"error: --diff shows text, md or json, not {fmt}", err=True)
         sys.exit(EXIT_UNUSABLE)
-
-
-def _load_quiet(root: Path):
-    """A project at another revision (a temporary checkout): the same schemas as ``load``, no cache,
-    and UnusableSettings left to the caller."""
-    from channels import registry
-    from newsroom.project import load_project
-    from reports.settings import SECTIONS
-
-    return load_project(root, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas(),
-                        extra_sections=SECTIONS)
 
 
 @cli.command()
