@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from newsroom.fingerprint import code_signature
 from newsroom.model import Project
 from newsroom.problems import Problem
 
@@ -141,11 +142,7 @@ def fingerprint(project: Project, folders: list[Path]) -> str:
     """What every cached result depends on besides the item itself: this code, the templates and
     publish.yml. Any change to one of them (by size or modification time) starts the cache afresh."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{CACHE_FORMAT}".encode())
-    code = Path(__file__).resolve().parent
-    for path in sorted([*code.glob("*.py"), *(code.parent / "newsroom").glob("*.py")]):
-        st = path.stat()
-        h.update(f"{path.name}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    h.update(f"{CACHE_FORMAT} {code_signature(('channels', 'newsroom'))}".encode())
     for folder in folders:
         for path in sorted(folder.rglob("*")):
             if path.is_file():

@@ -20,20 +20,15 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from newsroom import fingerprint
+
 VERSION = 1
 INDEX = Path(".cache") / "publish-index.json"
 PACKAGES = ("newsroom", "scheduler", "channels")
-CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def code_signature() -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for package in PACKAGES:
-        for entry in sorted(os.scandir(CODE_ROOT / package), key=lambda e: e.name):
-            if entry.name.endswith(".py"):
-                st = entry.stat()
-                h.update(f"{package}/{entry.name}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
-    return h.hexdigest()
+    return fingerprint.code_signature(PACKAGES)
 
 
 def content_signature(root: Path, content_dir: str) -> str:
