@@ -15,7 +15,6 @@ inside it).
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import html
 import json
@@ -26,14 +25,16 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-import jinja2
-
+from newsroom.heap import collector_paused
 from newsroom.model import Site
 from newsroom.problems import Problem
 
 from .base import Post, Receipt
+
+if TYPE_CHECKING:  # imported when a site is built: commands that build none start faster
+    import jinja2
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MANIFEST = ".newsroom-blog.json"
@@ -187,6 +188,8 @@ class Output:
 
 
 def _environment(templates_dir: str | None) -> jinja2.Environment:
+    import jinja2
+
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir:
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))  # the project's own blog/ templates first
@@ -367,15 +370,9 @@ def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post,
     ``syndication``: item id → [{"channel", "type", "url"}], the "also on" links.
     ``dry_run``: work everything out, write and remove nothing.
     """
-    # Planning allocates many small objects while a publish run holds every rendered post: the
-    # cyclic collector would walk that whole heap again and again for nothing (none of ours form cycles).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # Planning allocates many small objects while a publish run holds every rendered post.
+    with collector_paused():
         return _build(Path(site_dir), site, delivered, syndication, dict(options or {}), dry_run)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]],

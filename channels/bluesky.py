@@ -28,8 +28,7 @@ import hashlib
 import re
 import threading
 from datetime import timedelta
-
-import requests
+from typing import TYPE_CHECKING
 
 from newsroom import schema as s
 
@@ -37,6 +36,9 @@ from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Fai
 from .http import request
 from .social import (MetricsError, RateGate, chunks, done_parts, media_bytes, parse_time, pooled_session,
                      read, receipt_from, run_concurrently, with_partial)
+
+if TYPE_CHECKING:  # imported where a request is made (channels/http.py)
+    import requests
 
 POST = "app.bsky.feed.post"
 B32 = "234567abcdefghijklmnopqrstuvwxyz"

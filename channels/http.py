@@ -10,10 +10,12 @@ import email.utils
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-
-import requests
+from typing import TYPE_CHECKING
 
 from .base import DEFAULT_TIMEOUT, Failure
+
+if TYPE_CHECKING:  # requests is imported where a request is made: commands that send nothing start faster
+    import requests
 
 
 @dataclass
@@ -103,6 +105,8 @@ def error_message(response: requests.Response) -> str:
 def request(session: requests.Session, method: str, url: str, *, timeout=DEFAULT_TIMEOUT,
             **kwargs) -> requests.Response | Failure:
     """Send once. A ``Response`` for any 2xx/3xx; a ``Failure`` for everything else."""
+    import requests
+
     try:
         response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.ConnectTimeout as exc:

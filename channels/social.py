@@ -18,12 +18,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
-
-import requests
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .base import CannotReconcile, DeliveryContext, Failure, Journal, Media, Receipt
 from .http import RateLimit, read_rate_limit, request
+
+if TYPE_CHECKING:  # imported where a session is pooled: see channels/http.py
+    import requests
 
 
 # -- thread progress ------------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def read(session: requests.Session, gate: RateGate, method: str, url: str, *, at
     for attempt in range(attempts):
         gate.before()
         got = request(session, method, url, **kwargs)
-        if isinstance(got, requests.Response):
+        if not isinstance(got, Failure):
             return got
         failure = got
         if not got.retryable or attempt == attempts - 1:
@@ -197,6 +198,8 @@ def pooled_session(session: requests.Session, size: int, base_url: str | None = 
     ``trust_env`` walks the whole environment per call, a millisecond each)."""
     if getattr(session, "_pooled", 0) >= size:
         return session
+    import requests
+
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(10, size))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
