@@ -215,12 +215,12 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
     taken from it with the problems they had, workflow problems included; the rest are read and
     checked (``workflow.check_item``) and put in it."""
     items = []
+    base = str(root) + os.sep  # plain strings for the stat of every file: a Path each costs more than the stat
     for rel in content_files(root, settings.content_dir):
-        path = root / rel
         key = None
         if cache is not None:
             try:
-                key = stat_key(os.stat(path))
+                key = stat_key(os.stat(base + rel))
             except OSError:
                 key = None
             hit = cache.get(rel, key) if key else None
@@ -232,7 +232,7 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
                 continue
         own: list[Problem] = []
         try:
-            raw = path.read_bytes()
+            raw = (root / rel).read_bytes()
         except OSError as exc:
             problems.append(Problem(rel, None, "", f"cannot be read: {exc.strerror}"))
             continue
