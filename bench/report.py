@@ -131,11 +131,13 @@ import sys, time
 sys.path.insert(0, {str(ROOT)!r})
 start = time.perf_counter()
 from pathlib import Path
+from newsroom.heap import collector_paused
 from publish import load
 from reports.store import open_engagement
-project = load(Path({str(root)!r}))
-store = open_engagement(project.root, project.settings.state)
-n = sum(len(rows) for rows in store.snapshot_batches())
+with collector_paused():  # as the report runs
+    project = load(Path({str(root)!r}))
+    store = open_engagement(project.root, project.settings.state)
+    n = sum(len(rows) for rows in store.snapshot_batches(slots=False))
 print(time.perf_counter() - start)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -103,7 +103,8 @@ def best_line(channel: str, h: dict) -> str:
 # -- Markdown -----------------------------------------------------------------------------------
 
 def _md_cell(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    s = str(s)
+    return s.replace("|", "\\|").replace("\n", " ") if "|" in s or "\n" in s else s
 
 
 def md_table(head, rows) -> str:
