@@ -77,8 +77,10 @@ def all_problems(project, now: datetime | None = None) -> list:
     from datetime import timezone
 
     from channels.preview import render_problems
+    from channels.render import image_problems
 
     problems.extend(render_problems(project, now or datetime.now(timezone.utc)))
+    problems.extend(image_problems(project))  # not cached: an image file may come or go by itself
 
     # -- audience lists (newsletter recipients) --
     from newsroom.audience import audience_problems

@@ -9,7 +9,9 @@ What the publish run hands the adapter (it reads no settings file itself):
 - ``config.options["site"]``: the ``newsroom.model.Site`` (title, url, language, description, author);
 - ``config.options["site_dir"]``: the folder to build in; a relative one is resolved against
   ``config.options["root"]`` (the project root). ``prepare(config, settings)`` sets all three from
-  publish.yml (``output.site`` unless the channel names its own ``site_dir``).
+  publish.yml (``output.site`` unless the channel names its own ``site_dir``);
+- ``config.options["static_dirs"]``: [[folder, name], …], the folders of the ``static`` option
+  found under the content folder, copied into the site as ``name/…``.
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ from newsroom.model import ChannelConfig, Settings, Site
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .blogsite import RESERVED, BuildReport, _page_path, build_site
 
+#: Folders under the content folder copied into the site as they are (Pelican's STATIC_PATHS).
+DEFAULT_STATIC = ("images",)
+
 
 def prepare(config: ChannelConfig, settings: Settings) -> ChannelConfig:
     """Hand a blog channel what it needs from the loaded settings (the publish run calls this)."""
@@ -31,6 +36,10 @@ def prepare(config: ChannelConfig, settings: Settings) -> ChannelConfig:
     config.options["site_dir"] = config.options.get("site_dir") or settings.output.get("site") or "public"
     if "templates_dir" not in config.options and (Path(settings.root) / "templates" / "blog").is_dir():
         config.options["templates_dir"] = str(Path(settings.root) / "templates")
+    content = Path(settings.root) / settings.content_dir
+    names = config.options.get("static")
+    config.options["static_dirs"] = [[str(content / name), name] for name in
+                                     (DEFAULT_STATIC if names is None else names) if (content / name).is_dir()]
     return config
 
 
@@ -47,6 +56,8 @@ class Blog(Channel):
         s.Key("feed_content", s.Choice("full", "summary"), "what the Atom and RSS feeds carry", default="full"),
         s.Key("feed_items", s.Integer(minimum=1), "how many items the feeds list", default=20),
         s.Key("site_dir", s.Text(), "folder the site is built in, relative to the project (default: output.site)"),
+        s.Key("static", s.ListOf(s.Slug()), "folders under the content folder copied into the site as they are "
+              "(images, downloads): content/images/a.png is served as /images/a.png", default=list(DEFAULT_STATIC)),
     ])
 
     last_report: BuildReport | None = None
@@ -76,7 +87,7 @@ class Blog(Channel):
         return path if path.is_absolute() or not root else Path(root) / path
 
     def build_options(self) -> dict[str, Any]:
-        keys = ("per_page", "feed_content", "feed_items", "templates_dir")
+        keys = ("per_page", "feed_content", "feed_items", "templates_dir", "static_dirs")
         return {k: self.config.options[k] for k in keys if self.config.options.get(k) is not None}
 
     # -- delivery -----------------------------------------------------------------------------
@@ -86,7 +97,7 @@ class Blog(Channel):
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         """The page appears when ``finish`` builds the site; the receipt already names its URL."""
         path = _page_path(post, self.site)
-        if path.split("/", 1)[0] in RESERVED:
+        if path.split("/", 1)[0] in RESERVED | {name for _, name in self.config.options.get("static_dirs") or ()}:
             return Failure(f"the blog page '{path}' would replace the site's own '{path.split('/', 1)[0]}'; "
                            "give the item another slug")
         return Receipt(remote_id=path, url=self.page_url(post), at=ctx.now.astimezone(timezone.utc))

@@ -236,6 +236,7 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
                  "description": site.description or site.title, "author": site.author or site.title}
     common = _digest([templates_digest, site_data, per_page, feed_items, feed_content])
     cache = cache or {}
+    reserved = RESERVED | {name for _, name in options.get("static_dirs") or ()}
 
     # One entry per item: the latest receipt wins when the run hands in several revisions.
     latest: dict[str, tuple[Post, Receipt]] = {}
@@ -264,7 +265,7 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
         else:
             card = _card(entry_of(item_id))
             card_digest = _digest(card)
-        if card["path"].split("/", 1)[0] in RESERVED or card["path"] in seen_paths:
+        if card["path"].split("/", 1)[0] in reserved or card["path"] in seen_paths:
             other = seen_paths.get(card["path"])
             problems.append(Problem(post.item_path, None, "slug",
                                     f"the blog page '{card['path']}' is taken by "
@@ -366,7 +367,8 @@ def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post,
                dry_run: bool = False) -> BuildReport:
     """Build (or bring up to date) the site in ``site_dir`` from the delivered blog entries.
 
-    ``options``: the blog channel's options (per_page, feed_content, feed_items, templates_dir).
+    ``options``: the blog channel's options (per_page, feed_content, feed_items, templates_dir,
+    static_dirs: [[folder, name], …] copied into the site as ``name/…``).
     ``syndication``: item id → [{"channel", "type", "url"}], the "also on" links.
     ``dry_run``: work everything out, write and remove nothing.
     """
@@ -419,6 +421,12 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
                 os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
             _write(target, data)
+    for path, source in static_files(options.get("static_dirs") or ()):
+        if path in after:  # a static folder named like one of the site's own (tags/, page/ …)
+            report.problems.append(Problem(os.path.relpath(source), None, "static",
+                                           f"'{path}' is also a page of the site; rename the folder"))
+            continue
+        _copy_static(base, path, source, before.get(path), after, report, folders, dry_run)
     report.removed = sorted(set(before) - set(after))
     if not dry_run:
         for rel in report.removed:
@@ -435,6 +443,54 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
             _write(str(site_dir / MANIFEST), data)
     report.written.sort()
     return report
+
+
+def static_files(dirs) -> list[tuple[str, str]]:
+    """(path in the site, source file) of every file in the static folders ([[folder, name], …]),
+    sorted; names starting with . or _ and Markdown files are left out."""
+    out = []
+    for folder, name in dirs:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
+            rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+            prefix = name if rel == "." else f"{name}/{rel}"
+            out += [(f"{prefix}/{f}", os.path.join(dirpath, f)) for f in filenames
+                    if not f.startswith((".", "_")) and not f.endswith(".md")]
+    return sorted(out)
+
+
+def _copy_static(base: str, path: str, source: str, known: list | None, after: dict, report: BuildReport,
+                 folders: set[str], dry_run: bool) -> None:
+    """Copy one static file unless the last build copied the same one (same size and mtime)."""
+    target = os.path.join(base, path)
+    st = os.stat(source)
+    fingerprint = f"static:{st.st_size}:{st.st_mtime_ns}"
+    if known and known[0] == fingerprint:
+        try:
+            if os.stat(target).st_size == known[1]:
+                after[path] = known
+                report.unchanged += 1
+                return
+        except OSError:
+            pass
+    with open(source, "rb") as fh:
+        data = fh.read()
+    after[path] = [fingerprint, len(data)]
+    try:
+        with open(target, "rb") as fh:
+            same = fh.read() == data
+    except OSError:
+        same = False
+    if same:
+        report.unchanged += 1
+        return
+    report.written.append(path)
+    if not dry_run:
+        folder = os.path.dirname(target)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        _write(target, data)
 
 
 def _remove(site_dir: Path, rel: str) -> None:

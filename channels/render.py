@@ -260,16 +260,37 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     return post
 
 
+def image_places(project: Project, image: str) -> list[str]:
+    """Where a lead image given as a path (``/images/a.png``) may be, relative to the project, in the
+    order looked at: under the content folder (the blog copies ``content/images/`` into the site),
+    at the project root, in the site's output folder."""
+    rel = image.lstrip("/")
+    return [f"{project.settings.content_dir}/{rel}", rel, f"{project.settings.output.get('site', 'public')}/{rel}"]
+
+
 def _local_image(project: Project, image: str) -> str | None:
-    """The image's file in the project when ``image`` is a path (``/images/a.png`` → ``images/a.png``,
-    or under the site's output folder), for adapters that upload media; None when it is elsewhere."""
+    """The image's file (an absolute path) when ``image`` is a path in the project, for adapters
+    that upload media; None when it is a URL or no such file exists."""
     if "://" in image:
         return None
-    rel = image.lstrip("/")
-    for candidate in (rel, f"{project.settings.output.get('site', 'public')}/{rel}"):
-        if (project.root / candidate).is_file():
-            return candidate
+    for candidate in image_places(project, image):
+        path = Path(project.root) / candidate
+        if path.is_file():
+            return str(path)
     return None
+
+
+def image_problems(project: Project) -> list[Problem]:
+    """A lead image given as a path that is in none of the places looked at: the blog page would show
+    a broken image and social channels could not upload it."""
+    out = []
+    for item in project.items:
+        if item.image and "://" not in item.image and _local_image(project, item.image) is None:
+            first = image_places(project, item.image)[0]
+            out.append(Problem(item.path, item.line("image"), "image",
+                               f"'{item.image}' is not in the project: put the file at {first} "
+                               "(the blog copies it into the site) or give a full URL", WARNING))
+    return out
 
 
 class _Where:

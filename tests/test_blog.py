@@ -439,3 +439,49 @@ def test_characters_xml_forbids_are_dropped_so_the_feeds_stay_readable(tmp_path)
         assert feed.bozo == 0, feed.get("bozo_exception")
         assert feed.entries[0].title == "Tab\tand bell and form feed"
     html_doc(tmp_path / "item-01/index.html")
+
+
+# -- static files (images next to the content) ---------------------------------------------------
+
+def test_static_folders_are_copied_incrementally_and_removed_with_their_source(tmp_path):
+    static = tmp_path / "content" / "images"
+    (static / "team").mkdir(parents=True)
+    (static / "launch.png").write_bytes(b"\x89PNG launch")
+    (static / "team" / "ana.jpg").write_bytes(b"\xff\xd8 ana")
+    (static / ".DS_Store").write_bytes(b"x")  # hidden files stay behind
+    site = tmp_path / "public"
+    options = {"static_dirs": [[str(static), "images"]]}
+    report = build(site, delivered(post(1)), **options)
+    assert {"images/launch.png", "images/team/ana.jpg"} <= set(report.written)
+    assert (site / "images/launch.png").read_bytes() == b"\x89PNG launch"
+    assert not (site / "images/.DS_Store").exists()
+
+    old = 1_600_000_000
+    os.utime(site / "images/launch.png", (old, old))
+    again = build(site, delivered(post(1)), **options)
+    assert again.written == [] and (site / "images/launch.png").stat().st_mtime == old
+
+    (static / "launch.png").write_bytes(b"\x89PNG launch, cropped")
+    (static / "team" / "ana.jpg").unlink()
+    third = build(site, delivered(post(1)), **options)
+    assert third.written == ["images/launch.png"] and third.removed == ["images/team/ana.jpg"]
+    assert (site / "images/launch.png").read_bytes() == b"\x89PNG launch, cropped"
+    assert not (site / "images/team").exists()
+
+
+def test_a_static_folder_named_like_the_sites_own_pages_is_reported_not_copied(tmp_path):
+    static = tmp_path / "tags"
+    (static / "launch").mkdir(parents=True)
+    (static / "launch" / "index.html").write_text("mine")
+    report = build(tmp_path / "public", delivered(post(1)), static_dirs=[[str(static), "tags"]])
+    assert [p.message for p in report.problems] == ["'tags/launch/index.html' is also a page of the site; "
+                                                    "rename the folder"]
+    assert "mine" not in (tmp_path / "public/tags/launch/index.html").read_text()
+
+
+def test_an_item_cannot_take_a_static_folders_path(tmp_path):
+    p = post(1, url="https://news.test/images/", data={"slug": "images"})
+    (tmp_path / "images").mkdir()
+    report = build(tmp_path / "public", delivered(p), static_dirs=[[str(tmp_path / "images"), "images"]])
+    assert [p.message for p in report.problems] == ["the blog page 'images/' is taken by the site itself; "
+                                                    "give the item another slug"]

@@ -42,6 +42,9 @@ def test_broken_fixture_lists_every_problem_with_file_and_line(cli, tmp_path):
     got = [(p["path"], p["line"], p["key"], p["message"]) for p in report["errors"]]
     assert got == EXPECTED
     assert [(p["path"], p["line"], p["key"], p["message"]) for p in report["warnings"]] == [
+        ("content/image-without-alt.md", 4, "image", "'/images/x.png' is not in the project: put the file at "
+                                                     "content/images/x.png (the blog copies it into the site) or "
+                                                     "give a full URL"),
         ("content/unknown-key.md", 4, "publsh_at", "unknown key (did you mean 'publish_at'?)")]
 
 
@@ -52,7 +55,7 @@ def test_text_output_groups_errors_then_warnings(cli, tmp_path):
     out = result.output
     assert out.index("Errors") < out.index("content/Bad Name.md:1: slug:") < out.index("Warnings") \
         < out.index("content/unknown-key.md:4: publsh_at: unknown key (did you mean 'publish_at'?)")
-    assert out.rstrip().endswith("16 items checked: 23 errors, 1 warning in 22 files")
+    assert out.rstrip().endswith("16 items checked: 23 errors, 2 warnings in 22 files")
 
 
 def test_the_traps_that_are_not_problems_load(cli, project):

@@ -350,6 +350,11 @@ def test_the_example_project_runs_green_without_accounts(tmp_path, cli):
     result = cli(root, "publish", "--now", "2026-11-23T17:00:00Z", env={"MASTODON_TOKEN": ""})
     assert result.exit_code == 0, result.output
     assert "note: mastodon: inactive, MASTODON_TOKEN is not set in the environment" in result.output
+    # the lead image next to the content is served by the blog at the path the item names
+    page = (root / "public/autumn-release/index.html").read_text()
+    assert 'src="https://news.northwind.example/images/autumn-release.png"' in page
+    assert (root / "public/images/autumn-release.png").read_bytes() == \
+        (ROOT / "content/images/autumn-release.png").read_bytes()
 
 
 def test_a_dead_server_fails_retryably_and_the_next_run_checks_before_sending(newsroom, server):

@@ -437,7 +437,24 @@ def test_the_lead_image_is_absolute_with_its_local_file(project):
                     "images/a.png": b"\x89PNG\r\n"}, settings=SETTINGS)
     post = render(root, "content/a.md", "mastodon")
     assert [(m.src, m.alt, m.path) for m in post.media] == [("https://news.test/images/a.png", "A chart",
-                                                              "images/a.png")]
+                                                              str(root / "images/a.png"))]
+    (root / "content/images").mkdir()
+    (root / "content/images/a.png").write_bytes(b"\x89PNG\r\n")  # next to the content: found there first
+    assert render(root, "content/a.md", "mastodon").media[0].path == str(root / "content/images/a.png")
+
+
+def test_a_lead_image_path_with_no_file_is_a_warning_in_check(project, cli):
+    root = project({"content/a.md": item("A", image="/images/missing.png", image_alt="A chart"),
+                    "content/b.md": item("B", image="https://cdn.test/b.png", image_alt="B chart")},
+                   settings=SETTINGS)
+    result = cli(root, "check", "--format", "json")
+    found = [p for p in json.loads(result.output)["warnings"] if p["key"] == "image"]
+    assert [(p["path"], p["line"], p["message"]) for p in found] == [
+        ("content/a.md", 4, "'/images/missing.png' is not in the project: put the file at "
+                                    "content/images/missing.png (the blog copies it into the site) or give a full URL")]
+    (root / "content/images").mkdir()
+    (root / "content/images/missing.png").write_bytes(b"\x89PNG\r\n")
+    assert not [p for p in json.loads(cli(root, "check", "--format", "json").output)["warnings"] if p["key"] == "image"]
 
 
 def test_thread_on_a_channel_without_threads_is_a_warning(project):
