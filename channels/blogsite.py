@@ -386,47 +386,26 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
                         manifest["entries"])
     report.pages = {card["id"]: card["url"] for card in plan.cards}
     before = manifest["files"]
-    after: dict[str, list] = {}
+    out = _Files(str(site_dir), before, report, dry_run)
     templates: dict[str, jinja2.Template] = {}
-    folders: set[str] = set()
-    base = str(site_dir)
     for output in plan.outputs:
-        target = os.path.join(base, output.path)  # plain strings: 10,000 Path objects cost more than the stats
-        known = before.get(output.path)
-        if known and known[0] == output.fingerprint:
-            try:
-                if os.stat(target).st_size == known[1]:
-                    after[output.path] = known
-                    report.unchanged += 1
-                    continue
-            except OSError:
-                pass
+        if out.known(output.path, output.fingerprint):
+            continue
         template = templates.get(output.template) or templates.setdefault(output.template,
                                                                           env.get_template(output.template))
-        data = template.render(output.make()).encode("utf-8")
         report.rendered += 1
-        after[output.path] = [output.fingerprint, len(data)]
-        try:
-            with open(target, "rb") as fh:
-                same = fh.read() == data
-        except OSError:
-            same = False
-        if same:
-            report.unchanged += 1
-            continue
-        report.written.append(output.path)
-        if not dry_run:
-            folder = os.path.dirname(target)
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            _write(target, data)
+        out.put(output.path, output.fingerprint, template.render(output.make()).encode("utf-8"))
     for path, source in static_files(options.get("static_dirs") or ()):
-        if path in after:  # a static folder named like one of the site's own (tags/, page/ …)
+        if path in out.after:  # a static folder named like one of the site's own (tags/, page/ …)
             report.problems.append(Problem(os.path.relpath(source), None, "static",
                                            f"'{path}' is also a page of the site; rename the folder"))
             continue
-        _copy_static(base, path, source, before.get(path), after, report, folders, dry_run)
+        st = os.stat(source)
+        fingerprint = f"static:{st.st_size}:{st.st_mtime_ns}"
+        if not out.known(path, fingerprint):
+            with open(source, "rb") as fh:
+                out.put(path, fingerprint, fh.read())
+    after = out.after
     report.removed = sorted(set(before) - set(after))
     if not dry_run:
         for rel in report.removed:
@@ -459,38 +438,48 @@ def static_files(dirs) -> list[tuple[str, str]]:
     return sorted(out)
 
 
-def _copy_static(base: str, path: str, source: str, known: list | None, after: dict, report: BuildReport,
-                 folders: set[str], dry_run: bool) -> None:
-    """Copy one static file unless the last build copied the same one (same size and mtime)."""
-    target = os.path.join(base, path)
-    st = os.stat(source)
-    fingerprint = f"static:{st.st_size}:{st.st_mtime_ns}"
-    if known and known[0] == fingerprint:
+class _Files:
+    """The files of one build: which are known unchanged from the last build's manifest, and writing
+    the others only when their bytes differ from what is on disk (so an unchanged file keeps its mtime)."""
+
+    def __init__(self, base: str, before: dict[str, list], report: BuildReport, dry_run: bool):
+        self.base, self.before, self.report, self.dry_run = base, before, report, dry_run
+        self.after: dict[str, list] = {}  # path → [fingerprint, size], the next manifest
+        self.folders: set[str] = set()
+
+    def known(self, path: str, fingerprint: str) -> bool:
+        """True (and counted unchanged) when the last build made ``path`` from the same inputs and
+        the file is still there at its size."""
+        known = self.before.get(path)
+        if known and known[0] == fingerprint:
+            try:
+                # plain strings: 10,000 Path objects cost more than the stats
+                if os.stat(os.path.join(self.base, path)).st_size == known[1]:
+                    self.after[path] = known
+                    self.report.unchanged += 1
+                    return True
+            except OSError:
+                pass
+        return False
+
+    def put(self, path: str, fingerprint: str, data: bytes) -> None:
+        target = os.path.join(self.base, path)
+        self.after[path] = [fingerprint, len(data)]
         try:
-            if os.stat(target).st_size == known[1]:
-                after[path] = known
-                report.unchanged += 1
-                return
+            with open(target, "rb") as fh:
+                same = fh.read() == data
         except OSError:
-            pass
-    with open(source, "rb") as fh:
-        data = fh.read()
-    after[path] = [fingerprint, len(data)]
-    try:
-        with open(target, "rb") as fh:
-            same = fh.read() == data
-    except OSError:
-        same = False
-    if same:
-        report.unchanged += 1
-        return
-    report.written.append(path)
-    if not dry_run:
-        folder = os.path.dirname(target)
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
-        _write(target, data)
+            same = False
+        if same:
+            self.report.unchanged += 1
+            return
+        self.report.written.append(path)
+        if not self.dry_run:
+            folder = os.path.dirname(target)
+            if folder not in self.folders:
+                os.makedirs(folder, exist_ok=True)
+                self.folders.add(folder)
+            _write(target, data)
 
 
 def _remove(site_dir: Path, rel: str) -> None:
