@@ -74,11 +74,10 @@ def best(fn, root: Path, repeat: int) -> tuple[float, float]:
 
 def peak_memory_mb(root: Path) -> float:
     """Peak RSS of a fresh process that runs check on ``root``."""
-    code = ("import resource, sys; sys.path.insert(0, %r); from bench.check import check; "
-            "check(__import__('pathlib').Path(%r)); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)") % (str(ROOT), str(root))
+    code = ("import sys; sys.path.insert(0, %r); from bench.check import check; from bench.memory import peak_mb; "
+            "check(__import__('pathlib').Path(%r)); print(peak_mb())") % (str(ROOT), str(root))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return int(out.strip().splitlines()[-1]) / 1024
+    return float(out.strip().splitlines()[-1])
 
 
 def main(argv=None) -> list[dict]:

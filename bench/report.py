@@ -5,7 +5,7 @@ report must do at least: load the project (settings and items) and decode every 
 busy or slow machine compare the report with its floor rather than with the absolute goal. Both are
 measured in a fresh process running ``publish.py report`` end to end (loading the project, reading
 the ledger and every snapshot, building and rendering); time is the best of ``--repeat`` runs, peak
-memory is the process's maximum resident set (``resource.getrusage``). Items come through the item
+memory is the process's own high-water mark (``bench/memory.py``). Items come through the item
 cache, as for every command after the first; one more run without it shows what the first command
 on a fresh clone pays for parsing every item file.
 
@@ -108,12 +108,13 @@ with contextlib.redirect_stdout(buf):
         pass
 took = time.perf_counter() - start
 u = resource.getrusage(resource.RUSAGE_SELF)
-print(took, u.ru_maxrss, len(buf.getvalue()), u.ru_utime + u.ru_stime)
+from bench.memory import peak_mb
+print(took, peak_mb(), len(buf.getvalue()), u.ru_utime + u.ru_stime)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, **(env or {})}).stdout
-    took, rss, size, cpu = out.split()
-    return float(took), int(rss) / 1024, int(size), float(cpu)
+    took, peak, size, cpu = out.split()
+    return float(took), float(peak), int(size), float(cpu)
 
 
 REFERENCE_LOOP_SECONDS = 0.5  # CPU seconds of reference_loop() on a current laptop with CPython 3.11
