@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from newsroom.fingerprint import code_signature
+from newsroom.fingerprint import code_signature, files_signature
 from newsroom.model import Project
 from newsroom.problems import Problem
 
@@ -140,14 +140,10 @@ CACHE_FORMAT = 1
 
 def fingerprint(project: Project, folders: list[Path]) -> str:
     """What every cached result depends on besides the item itself: this code, the templates and
-    publish.yml. Any change to one of them (by size or modification time) starts the cache afresh."""
+    publish.yml, by content (see ``newsroom/fingerprint.py``). Any change to one of them starts the
+    cache afresh."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{CACHE_FORMAT} {code_signature(('channels', 'newsroom'))}".encode())
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                st = path.stat()
-                h.update(f"{path}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    h.update(f"{CACHE_FORMAT} {code_signature(('channels', 'newsroom'))} {files_signature(folders)}".encode())
     try:
         h.update((project.root / project.settings.path).read_bytes())
     except OSError:

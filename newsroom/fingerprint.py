@@ -1,23 +1,43 @@
-"""What a cache depends on in the code itself: the modules' names, sizes and modification times.
+"""What a cache depends on in the code itself: the modules' names and contents.
 
-Every cache under .cache/ (items, the no-op publish index, rendering) is thrown away when the code
-that built it changes; they share this one way of telling.
+Every cache under .cache/ (items, the no-op publish index, rendering, kept posts) is thrown away when
+the code that built it changes; they share this one way of telling. Contents, not modification
+times: a CI job checks the repository out afresh each run (every file gets a new mtime) and restores
+.cache/ from the last run, which only helps when unchanged code is seen as unchanged.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
+@lru_cache(maxsize=None)
 def code_signature(packages: tuple[str, ...]) -> str:
-    """A hash of every ``*.py`` file of ``packages`` (folders under the project's code root)."""
+    """A hash of every ``*.py`` file of ``packages`` (folders under the project's code root), by
+    name and content: about 0.5 MB, read once per process."""
     h = hashlib.blake2b(digest_size=16)
     for package in packages:
         for entry in sorted(os.scandir(CODE_ROOT / package), key=lambda e: e.name):
             if entry.name.endswith(".py"):
-                st = entry.stat()
-                h.update(f"{package}/{entry.name}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
+                with open(entry.path, "rb") as fh:
+                    data = fh.read()
+                h.update(f"{package}/{entry.name}\0{len(data)}\0".encode())
+                h.update(data)
+    return h.hexdigest()
+
+
+def files_signature(folders) -> str:
+    """A hash of every file under ``folders`` by relative path and content (templates)."""
+    h = hashlib.blake2b(digest_size=16)
+    for folder in folders:
+        folder = Path(folder)
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                h.update(f"{folder.name}/{path.relative_to(folder).as_posix()}\0{len(data)}\0".encode())
+                h.update(data)
     return h.hexdigest()

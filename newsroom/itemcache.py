@@ -1,7 +1,9 @@
 """A cache of loaded items, so a repository of 10,000 items is not parsed again on every command.
 
 ``.cache/items.pickle`` maps each item file to what loading it gave (the ``Item`` and its own
-problems), keyed by the file's (mtime, size, inode). The whole cache is valid only for the exact
+problems), keyed by the file's (mtime, size, inode), and by a hash of its bytes when those differ: a
+fresh checkout (a CI job restoring .cache/) gives every file a new mtime and inode, and reading and
+hashing a file costs a fraction of parsing it. The whole cache is valid only for the exact
 publish.yml and the exact code that built it: any change there and every item is read again.
 Deleting the folder is always safe.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from .fingerprint import code_signature
 
-VERSION = 2
+VERSION = 3
 FILE = Path(".cache") / "items.pickle"
 
 
@@ -26,6 +28,10 @@ def _code_signature() -> bytes:
 
 def stat_key(st: os.stat_result) -> tuple:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def content_key(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 class ItemCache:
@@ -44,14 +50,26 @@ class ItemCache:
             pass  # no cache, or one from another version: read everything
 
     def get(self, rel: str, key: tuple):
+        """(item, problems) when the file's stat key is the one cached."""
         hit = self.entries.get(rel)
         if hit is not None and hit[0] == key:
             self.fresh[rel] = hit
             return hit[1], hit[2]
         return None
 
-    def put(self, rel: str, key: tuple, item, problems: list) -> None:
-        self.fresh[rel] = (key, item, problems)
+    def knows(self, rel: str) -> bool:
+        return rel in self.entries
+
+    def get_by_content(self, rel: str, key: tuple, digest: bytes):
+        """(item, problems) when the file's bytes are the ones cached (its stat key changed)."""
+        hit = self.entries.get(rel)
+        if hit is not None and hit[3] == digest:
+            self.fresh[rel] = (key, hit[1], hit[2], digest)
+            return hit[1], hit[2]
+        return None
+
+    def put(self, rel: str, key: tuple, item, problems: list, digest: bytes) -> None:
+        self.fresh[rel] = (key, item, problems, digest)
 
     def save(self) -> None:
         """Keep only the files seen this time; write atomically, and only when something changed."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import schema as s
 from . import times, yamlload
-from .itemcache import stat_key
+from .itemcache import content_key, stat_key
 from .model import STATUSES, ChannelOverride, Item, Settings
 from .problems import WARNING, Problem, did_you_mean
 from .workflow import check_item
@@ -217,13 +217,18 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
     items = []
     base = str(root) + os.sep  # plain strings for the stat of every file: a Path each costs more than the stat
     for rel in content_files(root, settings.content_dir):
-        key = None
+        key = raw = None
         if cache is not None:
             try:
                 key = stat_key(os.stat(base + rel))
             except OSError:
                 key = None
             hit = cache.get(rel, key) if key else None
+            if hit is None and key and cache.knows(rel):  # touched, or a fresh checkout: same bytes?
+                raw = _read(root, rel, problems)
+                if raw is None:
+                    continue
+                hit = cache.get_by_content(rel, key, content_key(raw))
             if hit is not None:
                 item, own = hit
                 problems.extend(own)
@@ -231,16 +236,23 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
                     items.append(item)
                 continue
         own: list[Problem] = []
-        try:
-            raw = (root / rel).read_bytes()
-        except OSError as exc:
-            problems.append(Problem(rel, None, "", f"cannot be read: {exc.strerror}"))
-            continue
+        if raw is None:
+            raw = _read(root, rel, problems)
+            if raw is None:
+                continue
         item = load_item(rel, raw, settings, own, channel_overrides)
         if item is not None:
             own.extend(check_item(item, settings))
             items.append(item)
         problems.extend(own)
         if cache is not None and key is not None:
-            cache.put(rel, key, item, own)
+            cache.put(rel, key, item, own, content_key(raw))
     return items
+
+
+def _read(root: Path, rel: str, problems: list[Problem]) -> bytes | None:
+    try:
+        return (root / rel).read_bytes()
+    except OSError as exc:
+        problems.append(Problem(rel, None, "", f"cannot be read: {exc.strerror}"))
+        return None

@@ -54,3 +54,47 @@ def test_a_corrupt_cache_is_ignored(cli, project):
     load(root)
     (root / ".cache/items.pickle").write_bytes(b"not a pickle")
     assert [i.title for i in load(root).items] == ["A"]
+
+
+def test_a_fresh_checkout_with_the_cache_restored_parses_only_what_changed(project, monkeypatch, tmp_path):
+    """CI checks the repository out anew each run (new mtimes and inodes) and restores .cache/."""
+    import shutil
+
+    from newsroom import items as items_mod
+    from publish import load
+
+    root = project({"content/a.md": item("A"), "content/b.md": item("B"), "content/c.md": item("C")})
+    load(root)
+    checkout = tmp_path / "checkout"
+    shutil.copytree(root, checkout, copy_function=shutil.copy)  # contents kept, mtimes and inodes new
+    (checkout / "content/c.md").write_text(item("C, edited"), encoding="utf-8")
+    parsed = []
+    real = items_mod.load_item
+    monkeypatch.setattr(items_mod, "load_item", lambda rel, *a, **k: parsed.append(rel) or real(rel, *a, **k))
+    assert sorted(i.title for i in load(checkout).items) == ["A", "B", "C, edited"]
+    assert parsed == ["content/c.md"]
+    parsed.clear()
+    load(checkout)  # and the stat keys were brought up to date
+    assert parsed == []
+
+
+def test_cache_fingerprints_follow_contents_not_modification_times(tmp_path):
+    from newsroom.fingerprint import CODE_ROOT, code_signature, files_signature
+
+    (tmp_path / "blog").mkdir()
+    page = tmp_path / "blog" / "page.html.j2"
+    page.write_text("<h1>{{ title }}</h1>", encoding="utf-8")
+    before = files_signature([tmp_path])
+    os.utime(page, ns=(1, 1))
+    assert files_signature([tmp_path]) == before
+    page.write_text("<h2>{{ title }}</h2>", encoding="utf-8")
+    assert files_signature([tmp_path]) != before
+
+    module = CODE_ROOT / "newsroom" / "heap.py"
+    st = module.stat()
+    signature = code_signature.__wrapped__(("newsroom",))
+    try:
+        os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        assert code_signature.__wrapped__(("newsroom",)) == signature
+    finally:
+        os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns))
