@@ -105,3 +105,14 @@ listen:
     assert "publish.yml:11: pull.pause.mastodn: no channel named 'mastodn' (did you mean 'mastodon'?)" in result.output
     assert ("publish.yml:15: listen.feeds[1].name: another feed is already called 'news'; give each feed its "
             "own name") in result.output
+
+
+def test_a_later_row_with_fewer_metrics_keeps_the_others_latest_values(store):
+    from reports import report
+
+    store.add_snapshots([row("2026-10-10T08:00:00Z", likes=1, shares=2), row("2026-10-10T09:00:00Z", likes=4),
+                         row("2026-11-01T08:00:00Z", likes=5, shares=6), row("2026-11-01T09:00:00Z", likes=7)])
+    daily, prev = report.read_period(store, "2026-11-01T00:00:00Z", "2026-11-10T00:00:00Z", "2026-10-01T00:00:00Z",
+                                     ["2026-11-02T00:00:00Z"])
+    assert prev == {"i/mastodon": {"likes": 4, "shares": 2}}
+    assert daily == {"i/mastodon": [[0, {"likes": 7, "shares": 6}]]}
