@@ -400,11 +400,20 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
             report.problems.append(Problem(os.path.relpath(source), None, "static",
                                            f"'{path}' is also a page of the site; rename the folder"))
             continue
-        st = os.stat(source)
-        fingerprint = f"static:{st.st_size}:{st.st_mtime_ns}"
-        if not out.known(path, fingerprint):
+        try:
+            st = os.stat(source)
+            fingerprint = f"static:{st.st_size}:{st.st_mtime_ns}"
+            if out.known(path, fingerprint):
+                continue
             with open(source, "rb") as fh:
-                out.put(path, fingerprint, fh.read())
+                data = fh.read()
+        except OSError as exc:  # one unreadable file does not stop the build; its last copy stays
+            report.problems.append(Problem(os.path.relpath(source), None, "static",
+                                           f"cannot be read ({exc.strerror}); the site keeps its last copy"))
+            if path in before:
+                out.after[path] = before[path]
+            continue
+        out.put(path, fingerprint, data)
     after = out.after
     report.removed = sorted(set(before) - set(after))
     if not dry_run:

@@ -485,3 +485,20 @@ def test_an_item_cannot_take_a_static_folders_path(tmp_path):
     report = build(tmp_path / "public", delivered(p), static_dirs=[[str(tmp_path / "images"), "images"]])
     assert [p.message for p in report.problems] == ["the blog page 'images/' is taken by the site itself; "
                                                     "give the item another slug"]
+
+
+def test_an_unreadable_static_file_is_reported_and_its_last_copy_kept(tmp_path):
+    static = tmp_path / "images"
+    static.mkdir()
+    (static / "a.png").write_bytes(b"A")
+    (static / "b.png").write_bytes(b"B")
+    options = {"static_dirs": [[str(static), "images"]]}
+    build(tmp_path / "public", delivered(post(1)), **options)
+    (static / "a.png").unlink()
+    (static / "a.png").symlink_to(tmp_path / "gone.png")  # listed, but cannot be opened (as unreadable)
+    (static / "b.png").write_bytes(b"B2")
+    report = build(tmp_path / "public", delivered(post(1)), **options)
+    assert [p.message for p in report.problems] == [
+        "cannot be read (No such file or directory); the site keeps its last copy"]
+    assert report.written == ["images/b.png"] and report.removed == []
+    assert (tmp_path / "public/images/a.png").read_bytes() == b"A"
