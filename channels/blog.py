@@ -10,8 +10,9 @@ What the publish run hands the adapter (it reads no settings file itself):
 - ``config.options["site_dir"]``: the folder to build in; a relative one is resolved against
   ``config.options["root"]`` (the project root). ``prepare(config, settings)`` sets all three from
   publish.yml (``output.site`` unless the channel names its own ``site_dir``);
-- ``config.options["static_dirs"]``: [[folder, name], …], the folders of the ``static`` option
-  found under the content folder, copied into the site as ``name/…``.
+- ``config.options["static_dirs"]``: [[folder, name, shown as], …], the folders of the ``static``
+  option found under the content folder, copied into the site as ``name/…`` (problems name the
+  files by ``shown as``, the folder relative to the project).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def prepare(config: ChannelConfig, settings: Settings) -> ChannelConfig:
         config.options["templates_dir"] = str(Path(settings.root) / "templates")
     content = Path(settings.root) / settings.content_dir
     names = config.options.get("static")
-    config.options["static_dirs"] = [[str(content / name), name] for name in
+    config.options["static_dirs"] = [[str(content / name), name, f"{settings.content_dir}/{name}"] for name in
                                      (DEFAULT_STATIC if names is None else names) if (content / name).is_dir()]
     return config
 
@@ -97,7 +98,7 @@ class Blog(Channel):
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         """The page appears when ``finish`` builds the site; the receipt already names its URL."""
         path = _page_path(post, self.site)
-        if path.split("/", 1)[0] in RESERVED | {name for _, name in self.config.options.get("static_dirs") or ()}:
+        if path.split("/", 1)[0] in RESERVED | {entry[1] for entry in self.config.options.get("static_dirs") or ()}:
             return Failure(f"the blog page '{path}' would replace the site's own '{path.split('/', 1)[0]}'; "
                            "give the item another slug")
         return Receipt(remote_id=path, url=self.page_url(post), at=ctx.now.astimezone(timezone.utc))

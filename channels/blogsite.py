@@ -236,7 +236,7 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
                  "description": site.description or site.title, "author": site.author or site.title}
     common = _digest([templates_digest, site_data, per_page, feed_items, feed_content])
     cache = cache or {}
-    reserved = RESERVED | {name for _, name in options.get("static_dirs") or ()}
+    reserved = RESERVED | {entry[1] for entry in options.get("static_dirs") or ()}
 
     # One entry per item: the latest receipt wins when the run hands in several revisions.
     latest: dict[str, tuple[Post, Receipt]] = {}
@@ -395,9 +395,9 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
                                                                           env.get_template(output.template))
         report.rendered += 1
         out.put(output.path, output.fingerprint, template.render(output.make()).encode("utf-8"))
-    for path, source in static_files(options.get("static_dirs") or ()):
+    for path, source, shown in static_files(options.get("static_dirs") or ()):
         if path in out.after:  # a static folder named like one of the site's own (tags/, page/ …)
-            report.problems.append(Problem(os.path.relpath(source), None, "static",
+            report.problems.append(Problem(shown, None, "static",
                                            f"'{path}' is also a page of the site; rename the folder"))
             continue
         try:
@@ -408,7 +408,7 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
             with open(source, "rb") as fh:
                 data = fh.read()
         except OSError as exc:  # one unreadable file does not stop the build; its last copy stays
-            report.problems.append(Problem(os.path.relpath(source), None, "static",
+            report.problems.append(Problem(shown, None, "static",
                                            f"cannot be read ({exc.strerror}); the site keeps its last copy"))
             if path in before:
                 out.after[path] = before[path]
@@ -433,16 +433,18 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
     return report
 
 
-def static_files(dirs) -> list[tuple[str, str]]:
-    """(path in the site, source file) of every file in the static folders ([[folder, name], …]),
-    sorted; names starting with . or _ and Markdown files are left out."""
+def static_files(dirs) -> list[tuple[str, str, str]]:
+    """(path in the site, source file, the source as problems name it) of every file in the static
+    folders ([[folder, name, shown as], …]; shown as: the folder relative to the project), sorted;
+    names starting with . or _ and Markdown files are left out."""
     out = []
-    for folder, name in dirs:
+    for folder, name, *shown in dirs:
+        label = shown[0] if shown else folder
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
             rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
-            prefix = name if rel == "." else f"{name}/{rel}"
-            out += [(f"{prefix}/{f}", os.path.join(dirpath, f)) for f in filenames
+            sub = "" if rel == "." else f"/{rel}"
+            out += [(f"{name}{sub}/{f}", os.path.join(dirpath, f), f"{label}{sub}/{f}") for f in filenames
                     if not f.startswith((".", "_")) and not f.endswith(".md")]
     return sorted(out)
 

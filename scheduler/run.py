@@ -459,9 +459,13 @@ class Run:
             ctx = DeliveryContext(key=f"finish/{name}", now=self.now, dry_run=self.opts.dry_run,
                                   sleep=self.opts.sleep, syndication=syndication)
             try:
-                channel.finish(delivered, ctx)
+                done = channel.finish(delivered, ctx)
             except Exception as exc:  # noqa: BLE001 - the deliveries are recorded; say what did not follow
                 self.report.notes.append(f"{name}: finishing failed: {type(exc).__name__}: {exc}")
+                continue
+            # what the finish left out, such as a blog page whose path was taken, or a static file
+            # that could not be read: said in the run's output, not only in the object returned
+            self.report.notes.extend(f"{name}: {problem}" for problem in getattr(done, "problems", None) or ())
 
     def _alert_pending(self, st: EntryState | None) -> bool:
         from .alerts import problem_of

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, item
 from publishing import T, approved, make_newsroom
 from servers.testchannel import ChannelServer, register
 
@@ -506,3 +506,18 @@ def test_an_entry_switched_off_is_recorded_as_skipped_once(newsroom, server):
     (skipped,) = n.events("skipped")
     assert (skipped["entry"], skipped["reason"]) == ("a/social", "channels.social.enabled is false in the item")
     assert [p["account"] for p in server.posts] == ["chat"]
+
+
+def test_what_the_blog_build_left_out_is_said_in_the_runs_output(tmp_path, cli):
+    from conftest import write_project
+
+    root = write_project(tmp_path / "p", {
+        "content/a.md": item("A", status="approved", approved_by="bo", publish_at="2026-11-20T09:00",
+                             channels=["blog"]),
+        "content/images/logo.png": b"\x89PNG"})
+    (root / "content/images/old.png").symlink_to(root / "gone.png")  # listed, cannot be read
+    result = cli(root, "publish", "--now", "2026-11-20T09:05:00Z")
+    assert result.exit_code == 0, result.output
+    assert "note: blog: content/images/old.png: static: cannot be read (No such file or directory); the site " \
+           "keeps its last copy" in result.output
+    assert (root / "public/images/logo.png").read_bytes() == b"\x89PNG"
