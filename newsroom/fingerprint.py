@@ -15,19 +15,27 @@ from pathlib import Path
 CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
-@lru_cache(maxsize=None)
 def code_signature(packages: tuple[str, ...]) -> str:
     """A hash of every ``*.py`` file of ``packages`` (folders under the project's code root), by
-    name and content: about 0.5 MB, read once per process."""
+    name and content."""
     h = hashlib.blake2b(digest_size=16)
     for package in packages:
-        for entry in sorted(os.scandir(CODE_ROOT / package), key=lambda e: e.name):
-            if entry.name.endswith(".py"):
-                with open(entry.path, "rb") as fh:
-                    data = fh.read()
-                h.update(f"{package}/{entry.name}\0{len(data)}\0".encode())
-                h.update(data)
+        h.update(_package_digest(package))
     return h.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _package_digest(package: str) -> bytes:
+    """One package's modules by name and content, read once per process (the caches ask for the
+    same packages in their own combinations)."""
+    h = hashlib.blake2b(digest_size=16)
+    for entry in sorted(os.scandir(CODE_ROOT / package), key=lambda e: e.name):
+        if entry.name.endswith(".py"):
+            with open(entry.path, "rb") as fh:
+                data = fh.read()
+            h.update(f"{package}/{entry.name}\0{len(data)}\0".encode())
+            h.update(data)
+    return h.digest()
 
 
 def files_signature(folders) -> str:
