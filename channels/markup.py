@@ -178,6 +178,29 @@ def images_without_alt_in_source(text: str) -> list[tuple[int, str]]:
     return out
 
 
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+def image_sources(text: str) -> list[tuple[int, str]]:
+    """(line, src) of every Markdown image in ``text`` outside fenced code; lines count from 1."""
+    out: list[tuple[int, str]] = []
+    if "![" not in text:
+        return out
+    fence = None
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _FENCE.match(line.strip())
+        if m:
+            marker = m.group(1)
+            if fence is None:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = None
+            continue
+        if fence is None and "![" in line:
+            out.extend((n, m.group(1)) for m in _MD_IMAGE.finditer(line))
+    return out
+
+
 def images_without_alt(html: str) -> list[str]:
     """The src of every image whose alt text is missing or blank."""
     out = []

@@ -281,15 +281,21 @@ def _local_image(project: Project, image: str) -> str | None:
 
 
 def image_problems(project: Project) -> list[Problem]:
-    """A lead image given as a path that is in none of the places looked at: the blog page would show
-    a broken image and social channels could not upload it."""
+    """An image given as a path (the lead image, or one in the body) that is in none of the places
+    looked at: the page would show a broken image and social channels could not upload it."""
+    from .markup import image_sources
+
     out = []
     for item in project.items:
-        if item.image and "://" not in item.image and _local_image(project, item.image) is None:
-            first = image_places(project, item.image)[0]
-            out.append(Problem(item.path, item.line("image"), "image",
-                               f"'{item.image}' is not in the project: put the file at {first} "
-                               "(the blog copies it into the site) or give a full URL", WARNING))
+        found = [(item.line("image"), "image", item.image)] if item.image else []
+        found += [(item.body_line + n - 1 if item.body_line else None, "body", src)
+                  for n, src in image_sources(item.body)]
+        for line, key, src in found:
+            if urlsplit(src).scheme or src.startswith(("#", "//")) or _local_image(project, src) is not None:
+                continue
+            first = image_places(project, src)[0]
+            out.append(Problem(item.path, line, key, f"'{src}' is not in the project: put the file at {first} "
+                                                     "(the blog copies it into the site) or give a full URL", WARNING))
     return out
 
 

@@ -465,3 +465,13 @@ def test_thread_on_a_channel_without_threads_is_a_warning(project):
         ("warning", "channels.li.thread",
          "linkedin has no threads: thread: true is ignored here; keep the post within the limit instead")]
     assert len(post.parts) == 1
+
+
+def test_body_images_given_as_paths_are_looked_for_too(project, cli):
+    body = ("Intro.\n\n![The dashboard](/images/dash.png)\n\n![Remote](https://cdn.test/r.png)\n\n"
+            "```\n![Not an image](/images/in-code.png)\n```\n\n![Team](images/team.png \"The team\")\n")
+    root = project({"content/a.md": item("A", body=body), "content/images/team.png": b"\x89PNG"}, settings=SETTINGS)
+    report = json.loads(cli(root, "check", "--format", "json").output)
+    assert [(p["line"], p["key"], p["message"]) for p in report["warnings"] if p["key"] in ("image", "body")] == [
+        (7, "body", "'/images/dash.png' is not in the project: put the file at content/images/dash.png "
+                    "(the blog copies it into the site) or give a full URL")]
