@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # imported when a site is built: commands that build none sta
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MANIFEST = ".newsroom-blog.json"
 #: Top-level folders the site uses for its own pages; an item slug may not take one of them.
-RESERVED = frozenset({"tags", "campaigns", "page", "atom.xml", "rss.xml", "sitemap.xml", "index.html"})
+RESERVED = frozenset({"tags", "campaigns", "page", "atom.xml", "rss.xml", "sitemap.xml", "index.html", "404.html",
+                      "robots.txt"})
 #: How "also on" names a platform (the channel's name is used for types not listed).
 LABELS = {"mastodon": "Mastodon", "bluesky": "Bluesky", "linkedin": "LinkedIn", "devto": "DEV",
           "telegram": "Telegram", "x": "X", "slack": "Slack", "discord": "Discord"}
@@ -199,7 +200,8 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
 
 
 TEMPLATE_NAMES = ("blog/base.html.j2", "blog/page.html.j2", "blog/list.html.j2", "blog/tags.html.j2",
-                  "blog/atom.xml.j2", "blog/rss.xml.j2", "blog/sitemap.xml.j2")
+                  "blog/atom.xml.j2", "blog/rss.xml.j2", "blog/sitemap.xml.j2", "blog/robots.txt.j2",
+                  "blog/404.html.j2")
 
 
 def _templates_digest(env: jinja2.Environment) -> str:
@@ -280,7 +282,7 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
 
     def add(path: str, template: str, fingerprint: list | str, make: Callable[[], dict]) -> None:
         def context() -> dict:
-            return {**make(), "site": site_data, "root": _root(path)}
+            return {"site": site_data, "root": _root(path), **make()}
         if not isinstance(fingerprint, str):
             fingerprint = _digest([common, template, path, *fingerprint])
         outputs.append(Output(path, template, fingerprint, context))
@@ -340,6 +342,10 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
             urls.append({"loc": f"{site_data['url']}/{prefix}/{slug}/",
                          "lastmod": max(card["published"] for card, _, _ in groups[slug]["rows"])})
     add("sitemap.xml", "blog/sitemap.xml.j2", [[(u["loc"], u["lastmod"]) for u in urls]], lambda: {"urls": urls})
+    add("robots.txt", "blog/robots.txt.j2", [], dict)
+    # A static host serves 404.html at the path that was asked for: its links are absolute.
+    add("404.html", "blog/404.html.j2", [d for _, d, _ in rows[:5]],
+        lambda: {"cards": [card for card, _, _ in rows[:5]], "root": f"{site_data['url']}/"})
     return Plan(outputs, [card for card, _, _ in rows], new_cache)
 
 

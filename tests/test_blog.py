@@ -75,7 +75,7 @@ def test_every_page_is_valid_html5(tmp_path):
     entries[0][0].media.append(Media(src="images/launch.png", alt="The team at the launch"))
     build(tmp_path, entries, {"item-01": [{"channel": "mastodon", "type": "mastodon", "url": "https://m.test/@a/1"}]})
     pages = sorted(tmp_path.rglob("*.html"))
-    assert len(pages) == 25 + 3 + (3 + 2 + 2) + 1 + 1  # items, index pages, tag pages, campaign, tags index
+    assert len(pages) == 25 + 3 + (3 + 2 + 2) + 1 + 1 + 1  # items, index pages, tag pages, campaign, tags index, 404
     for page in pages:
         html_doc(page)  # raises html5lib's ParseError on the first error
 
@@ -263,8 +263,8 @@ def test_a_changed_title_rewrites_the_lists_and_feeds_that_show_it(tmp_path):
     build(tmp_path, delivered(*posts))
     posts[24] = post(25, title="A new headline")
     report = build(tmp_path, delivered(*posts))
-    assert report.written == ["atom.xml", "index.html", "item-25/index.html", "rss.xml", "tags/guides/index.html",
-                              "tags/launch/index.html"]
+    assert report.written == ["404.html", "atom.xml", "index.html", "item-25/index.html", "rss.xml",
+                              "tags/guides/index.html", "tags/launch/index.html"]  # 404.html lists the newest
 
 
 def test_without_the_manifest_pages_are_compared_byte_for_byte_and_not_rewritten(tmp_path):
@@ -356,7 +356,7 @@ def test_finish_builds_in_the_site_dir_and_a_dry_run_writes_nothing(tmp_path):
     assert "item-01/index.html" in report.written
     report = blog.finish(entries, DeliveryContext(key="", now=T0, progress=said.append))
     assert (tmp_path / "public/item-01/index.html").exists()
-    assert said == ["blog: 10 file(s) written, 0 unchanged, 0 removed"] * 2
+    assert said == ["blog: 12 file(s) written, 0 unchanged, 0 removed"] * 2
 
 
 def test_finish_without_wiring_names_what_is_missing(tmp_path):
@@ -502,3 +502,15 @@ def test_an_unreadable_static_file_is_reported_and_its_last_copy_kept(tmp_path):
         "cannot be read (No such file or directory); the site keeps its last copy"]
     assert report.written == ["images/b.png"] and report.removed == []
     assert (tmp_path / "public/images/a.png").read_bytes() == b"A"
+
+
+def test_robots_names_the_sitemap_and_the_404_page_links_absolutely(tmp_path):
+    build(tmp_path, delivered(*(post(n) for n in range(1, 8))))
+    assert (tmp_path / "robots.txt").read_text() == "User-agent: *\nAllow: /\nSitemap: https://news.test/sitemap.xml\n"
+    doc = html_doc(tmp_path / "404.html")
+    links = [a.get("href") for a in doc.iter("a")]
+    assert links[:3] == ["https://news.test/", "https://news.test/tags/", "https://news.test/atom.xml"]  # header
+    assert links[3] == "https://news.test/"
+    assert links[4:] == [f"https://news.test/item-{n:02d}/" for n in (7, 6, 5, 4, 3)]  # the five newest
+    assert meta(doc, "robots") == "noindex"
+    assert "404.html" not in (tmp_path / "sitemap.xml").read_text()
