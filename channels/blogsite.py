@@ -322,18 +322,27 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
     add("tags/index.html", "blog/tags.html.j2", [tag_rows, campaign_rows],
         lambda: {"tags": tag_rows, "campaigns": campaign_rows})
 
-    newest = rows[:feed_items]
-    updated = max((card["updated"] for card, _, _ in newest), default=_rfc3339(EPOCH))
+    def feed_of(chosen: list[tuple[dict, str, str]], title: str, folder: str) -> tuple[list, Callable[[], dict]]:
+        """(fingerprint, context) of the feeds of ``chosen`` (newest first) living in ``folder``."""
+        newest = chosen[:feed_items]
+        updated = max((card["updated"] for card, _, _ in newest), default=_rfc3339(EPOCH))
+        home = f"{site_data['url']}/{folder}"
 
-    def feed() -> dict:
-        entries = [{**entry_of(card["id"]), "published_822": format_datetime(_utc(card["published"], EPOCH), usegmt=True)}
-                   for card, _, _ in newest]
-        return {"entries": entries, "updated": updated, "content": feed_content,
-                "updated_822": format_datetime(_utc(updated, EPOCH), usegmt=True)}
+        def make() -> dict:
+            entries = [{**entry_of(card["id"]),
+                        "published_822": format_datetime(_utc(card["published"], EPOCH), usegmt=True)}
+                       for card, _, _ in newest]
+            return {"entries": entries, "updated": updated, "content": feed_content,
+                    "updated_822": format_datetime(_utc(updated, EPOCH), usegmt=True),
+                    "feed": {"title": title, "home": home, "atom": f"{home}atom.xml", "rss": f"{home}rss.xml"}}
+        return [title, *(key for _, _, key in newest)], make
 
-    feed_keys = [key for _, _, key in newest]
-    add("atom.xml", "blog/atom.xml.j2", feed_keys, feed)
-    add("rss.xml", "blog/rss.xml.j2", feed_keys, feed)
+    keys, feed = feed_of(rows, site.title, "")
+    add("atom.xml", "blog/atom.xml.j2", keys, feed)
+    add("rss.xml", "blog/rss.xml.j2", keys, feed)
+    for slug in sorted(tags):  # one Atom feed per tag: follow a topic
+        keys, feed = feed_of(tags[slug]["rows"], f"{site.title}: {tags[slug]['name']}", f"tags/{slug}/")
+        add(f"tags/{slug}/atom.xml", "blog/atom.xml.j2", keys, feed)
 
     urls = [{"loc": f"{site_data['url']}/", "lastmod": rows[0][0]["updated"] if rows else None}]
     urls += [{"loc": card["url"], "lastmod": card["updated"]} for card, _, _ in rows]

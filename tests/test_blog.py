@@ -248,13 +248,14 @@ def test_unchanged_pages_keep_their_mtime_and_only_changed_ones_are_written(tmp_
         os.utime(path, (old, old))
     again = build(tmp_path, delivered(*posts))
     assert (again.written, again.rendered, again.removed) == ([], 0, [])
-    posts[4] = post(5, html="<p>A corrected body.</p>")  # item 5: its page and nothing else (not in the feeds)
+    posts[4] = post(5, html="<p>A corrected body.</p>")  # item 5: its page, and its tag's feed (full content)
     report = build(tmp_path, delivered(*posts))
-    assert report.written == ["item-05/index.html"]
-    assert report.rendered == 1
+    assert report.written == ["item-05/index.html", "tags/guides/atom.xml"]
+    assert report.rendered == 2
     assert (tmp_path / "item-05/index.html").stat().st_mtime > old
     assert "A corrected body." in (tmp_path / "item-05/index.html").read_text()
-    untouched = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != MANIFEST and "item-05" not in str(p)]
+    untouched = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != MANIFEST and "item-05" not in str(p)
+                 and p != tmp_path / "tags/guides/atom.xml"]
     assert untouched and all(p.stat().st_mtime == old for p in untouched)
 
 
@@ -264,7 +265,8 @@ def test_a_changed_title_rewrites_the_lists_and_feeds_that_show_it(tmp_path):
     posts[24] = post(25, title="A new headline")
     report = build(tmp_path, delivered(*posts))
     assert report.written == ["404.html", "atom.xml", "index.html", "item-25/index.html", "rss.xml",
-                              "tags/guides/index.html", "tags/launch/index.html"]  # 404.html lists the newest
+                              "tags/guides/atom.xml", "tags/guides/index.html", "tags/launch/atom.xml",
+                              "tags/launch/index.html"]  # 404.html lists the newest
 
 
 def test_without_the_manifest_pages_are_compared_byte_for_byte_and_not_rewritten(tmp_path):
@@ -356,7 +358,7 @@ def test_finish_builds_in_the_site_dir_and_a_dry_run_writes_nothing(tmp_path):
     assert "item-01/index.html" in report.written
     report = blog.finish(entries, DeliveryContext(key="", now=T0, progress=said.append))
     assert (tmp_path / "public/item-01/index.html").exists()
-    assert said == ["blog: 12 file(s) written, 0 unchanged, 0 removed"] * 2
+    assert said == ["blog: 15 file(s) written, 0 unchanged, 0 removed"] * 2
 
 
 def test_finish_without_wiring_names_what_is_missing(tmp_path):
@@ -514,3 +516,18 @@ def test_robots_names_the_sitemap_and_the_404_page_links_absolutely(tmp_path):
     assert links[4:] == [f"https://news.test/item-{n:02d}/" for n in (7, 6, 5, 4, 3)]  # the five newest
     assert meta(doc, "robots") == "noindex"
     assert "404.html" not in (tmp_path / "sitemap.xml").read_text()
+
+
+def test_each_tag_has_its_own_valid_atom_feed_linked_from_its_page(tmp_path):
+    build(tmp_path, delivered(*(post(n) for n in range(1, 8))))
+    feed = feedparser.parse((tmp_path / "tags/guides/atom.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "Test & News: Guides"
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == ["https://news.test/tags/guides/atom.xml"]
+    assert feed.feed.id == "https://news.test/tags/guides/"
+    assert [e.link for e in feed.entries] == [f"https://news.test/item-{n:02d}/" for n in (7, 5, 3, 1)]  # odd: Guides
+    doc = html_doc(tmp_path / "tags/guides/index.html")
+    assert attrs(doc, "link", rel="alternate", type="application/atom+xml")[-1]["href"] == \
+        "https://news.test/tags/guides/atom.xml"
+    site_feed = feedparser.parse((tmp_path / "atom.xml").read_bytes())
+    assert site_feed.feed.title == "Test & News" and len(site_feed.entries) == 7
