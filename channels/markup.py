@@ -23,6 +23,18 @@ SEGMENT_CLOSE = re.compile(r"^:::\s*$")
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
 
 
+def _fence_after(fence: str | None, stripped: str) -> str | None:
+    """The open code fence (its marker) after a line, given the one open before it (None: none)."""
+    m = _FENCE.match(stripped)
+    if m:
+        marker = m.group(1)
+        if fence is None:
+            return marker
+        if marker[0] == fence[0] and len(marker) >= len(fence):
+            return None
+    return fence
+
+
 @dataclass(frozen=True)
 class Note:
     """A problem found in a body: ``line`` counts from the body's first line (1-based)."""
@@ -44,13 +56,7 @@ def select_segment(body: str, segment: str | None, known: tuple[str, ...] | list
     fence: str | None = None
     for n, line in enumerate(body.splitlines(keepends=True), 1):
         stripped = line.strip()
-        m_fence = _FENCE.match(stripped)
-        if m_fence:
-            marker = m_fence.group(1)
-            if fence is None:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = None
+        fence = _fence_after(fence, stripped)
         if fence is None and (m := SEGMENT_OPEN.match(stripped)):
             if current is not None:
                 notes.append(Note(n, "body", f"segment block '{m.group(1)}' starts inside block '{current}' "
@@ -188,15 +194,10 @@ def image_sources(text: str) -> list[tuple[int, str]]:
         return out
     fence = None
     for n, line in enumerate(text.splitlines(), 1):
-        m = _FENCE.match(line.strip())
-        if m:
-            marker = m.group(1)
-            if fence is None:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = None
-            continue
-        if fence is None and "![" in line:
+        after = _fence_after(fence, line.strip())
+        in_code = fence is not None or after is not None  # inside, opening or closing a fence
+        fence = after
+        if not in_code and "![" in line:
             out.extend((n, m.group(1)) for m in _MD_IMAGE.finditer(line))
     return out
 
