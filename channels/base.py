@@ -81,7 +81,8 @@ class Failure:
 
     ``retryable``: trying again may work (timeout, 5xx, 429). ``retry_after``: seconds the platform
     asked us to wait. ``ambiguous``: the request may have gone through (a dropped connection after
-    sending), so a retry must reconcile first. ``message`` carries the platform's own words.
+    sending), so a retry must reconcile first. ``unresolved``: only a person can settle it (``publish.py
+resolve``). ``message`` carries the platform's own words.
     """
 
     message: str
@@ -90,6 +91,7 @@ class Failure:
     status: int | None = None
     ambiguous: bool = False
     partial: tuple[dict, ...] = ()  # parts that did go out before the failure
+    unresolved: bool = False  # only a person can settle what is left (e.g. email recipients uncertain)
 
 
 DeliveryResult = Receipt | Failure
@@ -227,6 +229,10 @@ class Channel:
         """After a run died between claim and receipt: the receipt if the post is already out, None
         if it is surely not; raise ``CannotReconcile`` when the platform cannot tell."""
         raise CannotReconcile(f"{self.TYPE} has no way to find out whether the entry went out")
+
+    def unusable_in_ci(self) -> str | None:
+        """Why this channel cannot deliver on a CI runner (whose files are thrown away), or None."""
+        return None
 
     def finish(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> None:
         """Called once per run after this channel's deliveries (the blog rebuilds here)."""

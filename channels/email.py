@@ -13,12 +13,18 @@ campaign per segment; otherwise one campaign from ``post.subject/html/text`` to 
 the list ``all``. A person on two segments' lists gets the first segment's message only.
 
 Exactly once: every batch is written to ``ctx.journal`` (the run backs it with the ledger) *before*
-it is sent — ``<segment>/<n>`` = ``{"to": [recipient hashes]}`` — and its outcome after —
-``<segment>/<n>/done`` = ``{"refused": [...], "retry": [...], "uncertain": [...]}`` (everyone else in
-``to`` was sent). A later run skips every recipient of a started batch except those marked
-``retry`` (a 4xx answer, or never tried because the connection broke first). A batch started but
-never finished (the run was killed in the middle of it) counts as uncertain: at most ``batch_size``
-people may miss the mail, nobody gets it twice. Recipient hashes are SHA-256 of the entry key and the
+it is sent — ``<segment>/<n>`` = ``{"to": [recipient hashes]}`` —, each message's progress as it
+happens — ``<segment>/<n>/at`` = ``{"handled": k, "in_flight": bool, "refused": [...], "retry":
+[...]}``: ``in_flight`` is written just before the message's final ``.`` goes to the server, and
+``handled`` moves on as soon as the server answered (250 after DATA, a refusal, a deferral) — and
+the batch's outcome at its end — ``<segment>/<n>/done`` = ``{"refused": [...], "retry": [...],
+"uncertain": [...]}`` (everyone else in ``to`` was sent). A run killed in the middle of a batch is
+resumed exactly: the first ``handled`` recipients have their answer, the ones after were never
+tried and are mailed by the next run, and only the one message in flight at the moment of death
+(``in_flight``) is *uncertain* — the server may have queued it. With the outbox the rename is atomic,
+so even that one is settled by looking for its file. Uncertain recipients are never mailed again
+blindly and never counted as sent: the entry waits for a person (``publish.py resolve``: ``--sent``
+counts them, ``--not-sent`` mails them). Recipient hashes are SHA-256 of the entry key and the
 address: the ledger never holds an address.
 """
 from __future__ import annotations
@@ -31,6 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
+from newsroom import crashpoint
 from newsroom import schema as s
 from newsroom.audience import Audience, address_problem
 from newsroom.problems import ERROR
@@ -67,6 +74,10 @@ class Tally:
 
     def as_dict(self) -> dict:
         return dict(vars(self))
+
+
+def uncertain_message(n: int) -> str:
+    return f"{n} recipient{'s' if n != 1 else ''} uncertain: resolve"
 
 
 class UnsubscribeUrl(s.Url):
@@ -140,6 +151,12 @@ class Email(Channel):
         self.bind(read_list=partial(load_audience, settings.root),
                   outbox=settings.root / settings.output.get("outbox", "outbox"))
 
+    def unusable_in_ci(self) -> str | None:
+        if self.options.get("host"):
+            return None
+        return (f"no SMTP host: set channels.{self.name}.host (and port, security, username, password); the "
+                "outbox written on a CI runner is thrown away with it")
+
     # -- setup ----------------------------------------------------------------------------------
     @property
     def options(self) -> dict:
@@ -194,26 +211,64 @@ class Email(Channel):
 
     # -- the journal --------------------------------------------------------------------------
     @staticmethod
-    def _history(ctx: DeliveryContext, segments: list[str]) -> dict[str, tuple[str, str]]:
+    def _history(ctx: DeliveryContext, segments: list[str], landed=None) -> dict[str, tuple[str, str]]:
         """recipient hash → (segment, sent | refused | uncertain), folded from the journal in order.
-        A hash marked ``retry`` is dropped: a later batch may take it."""
+        A hash marked ``retry``, or never tried in a batch a killed run left, is dropped: a later batch
+        may take it. ``landed(segment, hash)``: True/False when the transport can tell whether a
+        message in flight at a crash arrived (the outbox), None when it cannot (SMTP)."""
         status: dict[str, tuple[str, str]] = {}
+        released = {h for k in range(Email._count(ctx, "resolved")) for h in ctx.journal.get(f"resolved/{k}", {}).get("not_sent", ())}
+        accepted = {h for k in range(Email._count(ctx, "resolved")) for h in ctx.journal.get(f"resolved/{k}", {}).get("sent", ())}
         for segment in segments:
             n = 0
             while (start := ctx.journal.get(f"{segment}/{n}")) is not None:
+                to = start.get("to", [])
                 done = ctx.journal.get(f"{segment}/{n}/done")
-                if done is None:  # started, never finished: the run died in the middle
-                    status.update({h: (segment, "uncertain") for h in start.get("to", [])})
-                else:
-                    refused, uncertain = set(done.get("refused", ())), set(done.get("uncertain", ()))
-                    retry = set(done.get("retry", ()))
-                    for h in start.get("to", []):
-                        if h in retry:
-                            status.pop(h, None)
-                        else:
-                            status[h] = (segment, REFUSED if h in refused else "uncertain" if h in uncertain else SENT)
+                if done is None:  # started, never finished: the run died in the middle of the batch
+                    at = ctx.journal.get(f"{segment}/{n}/at") or {}
+                    handled = int(at.get("handled", 0))
+                    done = {"refused": list(at.get("refused", ())), "retry": list(at.get("retry", ())) + to[handled:],
+                            "uncertain": []}
+                    if at.get("in_flight") and handled < len(to):
+                        h = to[handled]
+                        arrived = landed(segment, h) if landed is not None else None
+                        done["retry"] = [x for x in done["retry"] if x != h] if arrived is not False else done["retry"]
+                        if arrived is None:
+                            done["uncertain"].append(h)
+                refused, uncertain = set(done.get("refused", ())), set(done.get("uncertain", ()))
+                retry = set(done.get("retry", ()))
+                for h in to:
+                    if h in retry:
+                        status.pop(h, None)
+                    else:
+                        status[h] = (segment, REFUSED if h in refused else "uncertain" if h in uncertain else SENT)
                 n += 1
+        for h, (segment, state) in list(status.items()):
+            if state == "uncertain" and h in released:
+                del status[h]  # a person said it never arrived: it is mailed again
+            elif state == "uncertain" and h in accepted:
+                status[h] = (segment, SENT)
         return status
+
+    @staticmethod
+    def _count(ctx: DeliveryContext, prefix: str) -> int:
+        n = 0
+        while ctx.journal.get(f"{prefix}/{n}") is not None:
+            n += 1
+        return n
+
+    @classmethod
+    def resolution(cls, journal: dict, *, sent: bool) -> dict:
+        """What a person's ``resolve`` adds to the journal: the recipients uncertain now, counted as
+        sent (``--sent``) or released to be mailed by the next run (``--not-sent``)."""
+        from .base import Journal
+
+        ctx = DeliveryContext(key="", now=None, journal=Journal(journal))  # type: ignore[arg-type]
+        segments = sorted({k.split("/")[0] for k in journal if re.fullmatch(r"[^/]+/\d+", k)} - {"resolved"})
+        uncertain = sorted(h for h, (_, state) in cls._history(ctx, segments).items() if state == "uncertain")
+        if not uncertain:
+            return {}
+        return {f"resolved/{cls._count(ctx, 'resolved')}": {"sent" if sent else "not_sent": uncertain}}
 
     @staticmethod
     def _next_batch(ctx: DeliveryContext, segment: str) -> int:
@@ -228,9 +283,11 @@ class Email(Channel):
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
         """The journal says who has been handled. Every recipient accounted for: the receipt. Anyone
-        left: None, and ``deliver`` resumes with only them (it cannot mail anyone twice)."""
+        left, or anyone uncertain: None, and ``deliver`` resumes with only those never tried (it cannot
+        mail anyone twice) and says who waits for a person."""
         result = self._run(post, ctx, send=False, reconciling=True)
-        if isinstance(result, Receipt) and not any(t["pending"] or t["retry"] for t in result.data["campaigns"]):
+        if isinstance(result, Receipt) and not any(t["pending"] or t["retry"] or t["uncertain"]
+                                                   for t in result.data["campaigns"]):
             return result
         return None
 
@@ -248,7 +305,9 @@ class Email(Channel):
         except Unusable as exc:
             return Failure(str(exc), retryable=exc.retryable)
         salt = ctx.key
-        history = self._history(ctx, [c.segment for c in campaigns])
+        folder = self._folder(post)
+        landed = (lambda segment, h: transport.landed(f"{folder}/{segment}/{h}"))
+        history = self._history(ctx, [c.segment for c in campaigns], landed)
         plans = []
         claimed: set[str] = set(history)  # a person already handled in any segment is not mailed again
         for c in campaigns:
@@ -289,6 +348,9 @@ class Email(Channel):
         if deferred:
             return Failure(f"{deferred} recipient(s) were deferred by the mail server; the next run sends to them",
                            retryable=True, partial=tuple(tallies))
+        uncertain = sum(t["uncertain"] for t in tallies)
+        if uncertain and send:
+            return Failure(uncertain_message(uncertain), unresolved=True, partial=tuple(tallies))
         return Receipt(remote_id=ctx.key, url=None, at=ctx.now, data=data)
 
     def _message(self, c: Campaign, r, post: Post, ctx: DeliveryContext):
@@ -302,27 +364,39 @@ class Email(Channel):
                              unsubscribe_url=self.options["unsubscribe_url"].replace("{token}", token),
                              list_id=self.list_id, list_name=self.name)
 
+    def _folder(self, post: Post) -> str:
+        return "/".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip(".-") or "_" for part in (post.item_id, self.name))
+
     def _send(self, plans, transport, post: Post, ctx: DeliveryContext) -> Failure | None:
         size, rate = self.options.get("batch_size") or 50, self.options.get("rate") or 600
         sleep = ctx.sleep or time.sleep
         envelope_from = email.utils.parseaddr(self.options["from"])[1]
-        folder = "/".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip(".-") or "_" for part in (post.item_id, self.name))
+        folder = self._folder(post)
         batches = [(c, tally, todo[i:i + size]) for c, tally, todo in plans for i in range(0, len(todo), size)]
         for index, (c, tally, batch) in enumerate(batches):
             n = self._next_batch(ctx, c.segment)
             hashes = [h for h, _ in batch]
             ctx.journal.put(f"{c.segment}/{n}", {"to": hashes})  # before sending: never twice
+            crashpoint.reach("email.batch-started")
             outcome = {"refused": [], "retry": [], "uncertain": []}
             broken = None
+            at_key = f"{c.segment}/{n}/at"
             try:
                 with transport.session() as session:
-                    for h, r in batch:
+                    for i, (h, r) in enumerate(batch):
                         if broken:
                             outcome["retry"].append(h)
                             continue
+
+                        def in_flight(i=i):  # the final "." is about to go out: from here the fate is unknown
+                            ctx.journal.put(at_key, {"handled": i, "in_flight": True, "refused": outcome["refused"],
+                                                     "retry": outcome["retry"]})
+                            crashpoint.reach("email.in-flight")
+
                         try:
                             state, detail = session.send(envelope_from, r.address, self._message(c, r, post, ctx),
-                                                         f"{folder}/{c.segment}/{h}")
+                                                         f"{folder}/{c.segment}/{h}",
+                                                         in_flight=None if transport.idempotent else in_flight)
                         except Lost as exc:
                             broken = exc
                             outcome["uncertain" if exc.uncertain else "retry"].append(h)
@@ -331,13 +405,19 @@ class Email(Channel):
                             broken = exc
                             outcome["retry"].append(h)
                             continue
+                        crashpoint.reach("email.accepted" if state == SENT else "email.answered")
                         if state in (REFUSED, DEFERRED):
                             outcome["refused" if state == REFUSED else "retry"].append(h)
                             tally.last_error = detail.replace(r.address, "<recipient>")
+                        # journaled as each message is answered: a resumed run mails exactly the rest
+                        ctx.journal.put(at_key, {"handled": i + 1, "in_flight": False, "refused": outcome["refused"],
+                                                 "retry": outcome["retry"]})
+                        crashpoint.reach("email.journaled")
             except Unusable as exc:  # could not connect or log in: nothing of this batch was sent
                 outcome = {"refused": [], "retry": hashes, "uncertain": []}
                 broken = exc
             ctx.journal.put(f"{c.segment}/{n}/done", outcome)
+            crashpoint.reach("email.batch-done")
             tally.refused += len(outcome["refused"])
             tally.uncertain += len(outcome["uncertain"])
             tally.retry += len(outcome["retry"])

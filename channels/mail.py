@@ -212,10 +212,14 @@ class _Tracking:
     a break after that point leaves the message's fate unknown."""
 
     data_sent = False
+    before_dot = None  # called just before the final CRLF.CRLF goes out: the journal marks it in flight
 
     def send(self, s):  # noqa: D401 - smtplib's own name
+        final = isinstance(s, (bytes, bytearray)) and s.endswith(b"\r\n.\r\n")
+        if final and self.before_dot is not None:
+            self.before_dot()
         super().send(s)
-        if isinstance(s, (bytes, bytearray)) and s.endswith(b"\r\n.\r\n"):
+        if final:
             self.data_sent = True
 
 
@@ -246,10 +250,15 @@ class SMTPTransport:
         self.timeout = timeout
         self.local_hostname = local_hostname
         self.rate_limited = True
+        self.idempotent = False  # a message sent twice reaches its reader twice
 
     @property
     def where(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def landed(self, name: str) -> bool | None:
+        """SMTP cannot tell whether a message in flight when a run died was queued: None."""
+        return None
 
     @contextmanager
     def session(self):
@@ -330,10 +339,15 @@ class _SMTPSession:
     def __init__(self, smtp):
         self.smtp = smtp
 
-    def send(self, sender: str, address: str, message: Message, name: str) -> tuple[str, str]:
-        """(sent | refused | deferred, the server's words). Raises ``Lost`` when the connection breaks."""
+    def send(self, sender: str, address: str, message: Message, name: str,
+             in_flight=None) -> tuple[str, str]:
+        """(sent | refused | deferred, the server's words). Raises ``Lost`` when the connection breaks.
+
+        ``in_flight()`` is called just before the message's final ``.`` is written: from then until
+        the server's answer, the message's fate is unknown if the run dies."""
         smtp = self.smtp
         smtp.data_sent = False
+        smtp.before_dot = in_flight
         try:
             code, reply = smtp.mail(sender)
             if code == 421:
@@ -370,6 +384,7 @@ class OutboxTransport:
     """Writes each message as ``<folder>/<name>.eml`` (atomically: a killed run leaves no half file)."""
 
     rate_limited = False
+    idempotent = True  # one file per recipient, written by an atomic rename: writing it again changes nothing
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -382,7 +397,12 @@ class OutboxTransport:
     def session(self):
         yield self
 
-    def send(self, sender: str, address: str, message: Message, name: str) -> tuple[str, str]:
+    def landed(self, name: str) -> bool:
+        """Whether a message marked in flight when a run died was written (the rename is atomic)."""
+        return (self.folder / f"{name}.eml").is_file()
+
+    def send(self, sender: str, address: str, message: Message, name: str,
+             in_flight=None) -> tuple[str, str]:
         target = self.folder / f"{name}.eml"
         tmp = None
         try:
@@ -390,6 +410,8 @@ class OutboxTransport:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(as_bytes(message))
+            if in_flight is not None:
+                in_flight()
             os.replace(tmp, target)
         except OSError as exc:
             if tmp and os.path.exists(tmp):

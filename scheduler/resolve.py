@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from channels.registry import TYPES
 from newsroom.state import StateStore, entry_key
 
 
@@ -33,6 +34,12 @@ def resolve(project, store: StateStore, target: str, channel: str | None, *, sen
         if st is not None and st.state == "delivered":
             out.append(f"{item.path} → {name}: already delivered; nothing to do")
             continue
+        # A channel that keeps its own progress (the newsletter's recipients) settles what was uncertain.
+        config = project.settings.channels.get(name)
+        settle = getattr(TYPES.get(config.type if config else ""), "resolution", None)
+        if settle is not None and st is not None:
+            puts = settle(st.journal_for(item.revision), sent=sent)
+            store.append([{**base, "event": "progress", "name": k, "value": v} for k, v in puts.items()])
         if sent:
             store.append([{**base, "event": "delivered", "resolved": True,
                            "receipt": {"remote_id": "", "url": url, "at": base["at"], "parts": [], "data": {}}}])

@@ -15,7 +15,7 @@ import pytest
 import mailserver
 from channels.base import Journal, DeliveryContext, Failure, Post, Receipt
 from channels.email import Email
-from channels.mail import unsubscribe_token
+from channels.mail import recipient_hash, unsubscribe_token
 from newsroom import schema as s
 from newsroom.audience import load_audience, parse_audience
 from newsroom.model import ChannelConfig
@@ -240,7 +240,10 @@ def test_batches_are_paced_at_the_configured_rate(root, smtp):
     result = smtp_email(root, port, batch_size=2, rate=30).deliver(post(), context(recorded, sleeps))
     assert result.data["campaigns"][0]["sent"] == 5 and len(box.messages) == 5
     assert sleeps == [4.0, 4.0]  # 2 messages at 30 a minute, between batches, none after the last
-    assert sorted(k for k in recorded.values) == ["all/0", "all/0/done", "all/1", "all/1/done", "all/2", "all/2/done"]
+    assert sorted(k for k in recorded.values) == ["all/0", "all/0/at", "all/0/done", "all/1", "all/1/at", "all/1/done",
+                                                  "all/2", "all/2/at", "all/2/done"]
+    # each message's answer was journaled as it came: the last one of the last batch
+    assert recorded.values["all/2/at"] == {"handled": 1, "in_flight": False, "refused": [], "retry": []}
     assert all("@" not in str(v) for v in recorded.values.values())  # the ledger never holds an address
 
 
@@ -269,10 +272,14 @@ def test_connection_dropped_mid_batch_then_next_run_completes_without_duplicates
     assert first.message.endswith(f"({4 - uncertain} recipient(s) left for the next run)")
     assert len(box.messages) == 3
     second = channel.deliver(post(), context(recorded))
-    assert isinstance(second, Receipt), second
     delivered = box.recipients()
     assert len(delivered) == len(set(delivered)) == 7 - uncertain
-    tally = second.data["campaigns"][0]
+    if uncertain:  # the message in flight is never counted as sent, nor sent again: a person settles it
+        assert second == Failure("1 recipient uncertain: resolve", unresolved=True, partial=second.partial)
+        tally = second.partial[0]
+    else:
+        assert isinstance(second, Receipt), second
+        tally = second.data["campaigns"][0]
     assert (tally["sent"], tally["uncertain"], tally["pending"]) == (7 - uncertain, uncertain, 0)
 
 
@@ -290,8 +297,61 @@ def test_run_killed_after_sending_a_batch_never_sends_it_again(root, smtp):
     delivered = box.recipients()
     assert len(delivered) == len(set(delivered)) == 6
     tally = second.data["campaigns"][0]
-    assert (tally["sent"], tally["uncertain"]) == (4, 2)  # the unrecorded batch is reported, not re-sent
+    # each message's answer was journaled as it came: nobody of the unfinished batch is uncertain
+    assert (tally["sent"], tally["uncertain"]) == (6, 0)
     assert isinstance(channel.reconcile(post(), context(recorded)), Receipt)
+
+
+@pytest.mark.parametrize("kill_on, sent_first, uncertain", [
+    ("all/0/at", 0, 0),  # killed before the first message's final "." went out: it is sent by the resume
+    ("all/1", 2, 0),  # killed between two batches
+])
+def test_run_killed_inside_a_batch_resumes_with_exactly_those_not_answered(root, smtp, kill_on, sent_first, uncertain):
+    (root / "audience" / "all.csv").write_text(many(5))
+    box, port = smtp()
+    channel = smtp_email(root, port, batch_size=2)
+    recorded = Recorded(kill_on=kill_on)
+    with pytest.raises(KeyboardInterrupt):
+        channel.deliver(post(), context(recorded))
+    assert len(box.messages) == sent_first
+    recorded.kill_on = None
+    assert channel.reconcile(post(), context(recorded)) is None
+    second = channel.deliver(post(), context(recorded))
+    assert isinstance(second, Receipt), second
+    assert sorted(box.recipients()) == sorted(f"reader{i}@customers.example" for i in range(5))
+
+
+def test_message_in_flight_at_a_kill_is_uncertain_and_a_person_settles_it(root, smtp):
+    """The journal says message 2 of batch 0 was in flight (its "." sent, no answer read): only it
+    is uncertain; the others of the batch are mailed once; ``resolve --not-sent`` mails it."""
+    (root / "audience" / "all.csv").write_text(many(4))
+    box, port = smtp()
+    channel = smtp_email(root, port, batch_size=4)
+    recorded = Recorded()
+    hashes = [recipient_hash(f"reader{i}@customers.example", KEY) for i in range(4)]
+    recorded.values.update({"all/0": {"to": hashes},
+                            "all/0/at": {"handled": 1, "in_flight": True, "refused": [], "retry": []}})
+    second = channel.deliver(post(), context(recorded))
+    assert second == Failure("1 recipient uncertain: resolve", unresolved=True, partial=second.partial)
+    assert sorted(box.recipients()) == ["reader2@customers.example", "reader3@customers.example"]
+    assert (second.partial[0]["sent"], second.partial[0]["uncertain"]) == (3, 1)
+    assert Email.resolution(recorded.values, sent=False) == {"resolved/0": {"not_sent": [hashes[1]]}}
+    recorded.values.update(Email.resolution(recorded.values, sent=False))
+    third = channel.deliver(post(), context(recorded))
+    assert isinstance(third, Receipt), third
+    assert box.recipients() == [f"reader{i}@customers.example" for i in (2, 3, 1)]
+    assert Email.resolution(recorded.values, sent=True) == {}  # nobody is uncertain any more
+
+
+def test_outbox_message_in_flight_at_a_kill_is_settled_by_its_file(root):
+    (root / "audience" / "all.csv").write_text(many(3))
+    channel, recorded = make_email(root), Recorded()
+    hashes = [recipient_hash(f"reader{i}@customers.example", KEY) for i in range(3)]
+    recorded.values.update({"all/0": {"to": hashes},
+                            "all/0/at": {"handled": 0, "in_flight": True, "refused": [], "retry": []}})
+    result = channel.deliver(post(), context(recorded))  # reader0's file was never renamed into place
+    assert isinstance(result, Receipt) and result.data["campaigns"][0]["sent"] == 3
+    assert len(eml_files(root)) == 3
 
 
 def test_server_answering_4xx_to_every_command_defers_everyone(root, smtp):

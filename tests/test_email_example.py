@@ -48,12 +48,13 @@ def test_example_newsletter_goes_to_the_outbox_once(tmp_path):
                   "erin@customers.example"]  # dev unsubscribed
     assert first.data["campaigns"][0]["unsubscribed"] == 1
     progress = [e for e in store.events() if e["event"] == "progress"]
-    assert [e["name"] for e in progress] == ["all/0", "all/0/done"]
+    # the batch, each message's answer as it came, the batch's end
+    assert [e["name"] for e in progress] == ["all/0"] + ["all/0/at"] * 4 + ["all/0/done"]
 
     second = channel.deliver(post, DeliveryContext(key=key, now=NOW, journal=ledger_journal(store, key)))
     assert second.data["campaigns"] == first.data["campaigns"]
     assert len(sorted((tmp_path / "outbox").rglob("*.eml"))) == 4
-    assert [e["event"] for e in store.events()] == ["progress", "progress"]  # nothing new to record
+    assert [e["event"] for e in store.events()] == ["progress"] * 6  # nothing new to record
 
 
 def test_check_reports_bad_lines_in_recipient_lists(project):
