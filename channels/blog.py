@@ -16,6 +16,9 @@ What the publish run hands the adapter (it reads no settings file itself):
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from newsroom.model import ChannelConfig, Settings, Site
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .blogsite import RESERVED, BuildReport, _page_path, build_site
+from .deploy import Deploy, cache_folder, deploy, describe
 
 #: Folders under the content folder copied into the site as they are (Pelican's STATIC_PATHS).
 DEFAULT_STATIC = ("images",)
@@ -59,7 +63,11 @@ class Blog(Channel):
         s.Key("site_dir", s.Text(), "folder the site is built in, relative to the project (default: output.site)"),
         s.Key("static", s.ListOf(s.Slug()), "folders under the content folder copied into the site as they are "
               "(images, downloads): content/images/a.png is served as /images/a.png", default=list(DEFAULT_STATIC)),
+        s.Key("deploy", Deploy(), "where the built site goes live: git: REMOTE (and branch:, default gh-pages) "
+              "pushes it to a branch, command: COMMAND runs your own (its exit code decides); required in CI"),
     ])
+    #: An entry is recorded delivered only once ``finish`` has written (and deployed) the site holding it.
+    RECORDS_AFTER_FINISH = True
 
     last_report: BuildReport | None = None
 
@@ -107,11 +115,59 @@ class Blog(Channel):
         """Delivering the blog has no outside effect, so a run that died halfway simply delivers again."""
         return None
 
+    def unusable_in_ci(self) -> str | None:
+        if self.config.options.get("deploy"):
+            return None
+        return (f"no deploy target: set channels.{self.name}.deploy (git: REMOTE, or command: COMMAND); the site "
+                "built on a CI runner is thrown away with it")
+
+    # -- the site is derived state --------------------------------------------------------------
+    STAMP = ".newsroom-site.json"
+
+    def digest(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> str:
+        """What the site must hold: every delivered entry's revision and page, and its "also on" links."""
+        h = hashlib.sha256()
+        for post, receipt in sorted(delivered, key=lambda d: d[0].item_id):
+            links = sorted((x.get("channel") or "", x.get("url") or "") for x in ctx.syndication.get(post.item_id, ()))
+            h.update(json.dumps([post.item_id, post.revision, receipt.url, links]).encode() + b"\n")
+        h.update(json.dumps(self.config.options.get("deploy") or {}, sort_keys=True, default=str).encode())
+        return h.hexdigest()
+
+    def current(self, digest: str) -> bool:
+        """Whether the site on disk (and where it is deployed) was last made from exactly ``digest``."""
+        try:
+            stamp = json.loads((self.site_dir / self.STAMP).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return stamp.get("digest") == digest and (self.site_dir / "index.html").is_file()
+
     def finish(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> BuildReport:
-        """Build the site from ALL delivered blog entries (not only this run's) and the "also on" links."""
+        """Build the site from ALL delivered blog entries (not only this run's) and the "also on" links,
+        then deploy it; ``report.failed`` says what kept it from people (the run then records nothing)."""
+        from newsroom import crashpoint
+
         site = self.site
+        stamp = self.site_dir / self.STAMP
+        if not ctx.dry_run:
+            try:
+                stamp.unlink()  # from here until the new stamp the site is not known to be current
+            except FileNotFoundError:
+                pass
         self.last_report = build_site(self.site_dir, site, delivered, ctx.syndication, self.build_options(),
                                       dry_run=ctx.dry_run)
+        crashpoint.reach("blog.built")
+        spec = self.config.options.get("deploy")
+        if spec and not ctx.dry_run:
+            root = Path(self.config.options.get("root") or ".")
+            failed = deploy(self.site_dir, spec, root=root, cache=cache_folder(root, self.name), env=self.env)
+            if failed:
+                self.last_report.failed = f"deploy ({describe(spec)}) failed: {failed}"
+                return self.last_report
+            crashpoint.reach("blog.deployed")
+        if not ctx.dry_run:
+            tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"digest": self.digest(delivered, ctx)}), encoding="utf-8")
+            os.replace(tmp, stamp)
         if ctx.progress:
             ctx.progress(self.last_report.summary())
         return self.last_report

@@ -59,6 +59,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)  # files from an earlier build no longer produced
     problems: list[Problem] = field(default_factory=list)
     pages: dict[str, str] = field(default_factory=dict)  # item id → page URL
+    failed: str | None = None  # what kept the site from where people see it (a deploy that failed)
 
     @property
     def total(self) -> int:

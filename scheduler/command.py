@@ -99,7 +99,7 @@ def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry
                     ledger=str(Path(project.settings.state.get("path", "state")) / "ledger.jsonl"),
                     ident=report.ledger_ident, quiet_until=report.quiet_until, next_due=report.next_due,
                     notes=report.standing, exit_code=2 if report.unusable else 0,
-                    secrets=names, env=env)
+                    secrets=names + ["CI"], env=env, derived=report.derived)
     return report.exit_code
 
 

@@ -8,7 +8,9 @@ the answer was computed from is unchanged:
 - every content file (path, mtime, size) and publish.yml;
 - the ledger (inode, size, mtime): any run that appended anything invalidates it;
 - which of the channels' secret variables are set (a newly set token activates a channel);
-- the code of the pipeline itself (its modules' mtimes and sizes).
+- the code of the pipeline itself (its modules' mtimes and sizes);
+- the stamps of derived outputs (the blog's site says which ledger state it was built from), so a
+  site removed or left half-built is noticed by the next run.
 
 Anything else, or a time past ``quiet_until``, and the run loads the project as usual.
 """
@@ -97,12 +99,22 @@ def quiet(root: Path, now: datetime, env) -> dict | None:
         return None
     if content_signature(root, data["content_dir"]) != data["content"]:
         return None
+    if any(_stamp(path) != digest for path, digest in (data.get("derived") or {}).items()):
+        return None  # a derived output (the blog's site) was removed or rebuilt since: check it again
     return data
 
 
+def _stamp(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def write(root: Path, *, content_dir: str, content: str, ledger: str, ident: list | None, quiet_until: datetime | None,
-          next_due: dict | None, notes: list[str], exit_code: int, secrets: list[str], env) -> None:
-    data = {"version": VERSION, "content_dir": content_dir, "content": content, "ledger": ledger,
+          next_due: dict | None, notes: list[str], exit_code: int, secrets: list[str], env,
+          derived: list[str] = ()) -> None:
+    data = {"derived": {path: _stamp(path) for path in derived}, "version": VERSION, "content_dir": content_dir, "content": content, "ledger": ledger,
             "ledger_ident": ident, "quiet_until": quiet_until.isoformat() if quiet_until else None,
             "next": next_due, "notes": notes, "exit_code": exit_code, "secrets": secrets,
             "secrets_present": secrets_present(secrets, env), "code": code_signature()}

@@ -28,6 +28,7 @@ from typing import Callable, Mapping
 
 from channels.base import Channel, DeliveryContext, Failure, Journal, Post, Receipt
 from channels.postcache import PostCache
+from newsroom import crashpoint
 from newsroom.model import Project
 from newsroom.problems import ERROR
 from newsroom.state import EntryState, StateStore
@@ -96,6 +97,7 @@ class RunReport:
     stopped: bool = False
     ledger_ident: list | None = None
     standing: list[str] = field(default_factory=list)  # notes that hold until settings or content change
+    derived: list[str] = field(default_factory=list)  # stamp files of derived outputs (the blog's site)
 
     @property
     def exit_code(self) -> int:
@@ -134,7 +136,10 @@ class Channels:
             adapter.prepare(project.settings)  # its folders and readers: it reads no settings itself
             self.adapters[name] = adapter
             missing = adapter.missing_secrets()
-            if missing:
+            in_ci = adapter.unusable_in_ci() if str(env.get("CI", "")).lower() == "true" else None
+            if in_ci:  # the local defaults (public/, outbox/) are for a laptop, not a runner thrown away
+                self.inactive[name] = in_ci
+            elif missing:
                 self.inactive[name] = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
                                        "in the environment")
             elif type(adapter).deliver is Channel.deliver:
@@ -162,6 +167,7 @@ class Run:
         self.run = run_id(opts.now)
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
         self.delivered_now: dict[str, list[tuple[Post, Receipt]]] = {}
+        self.awaiting: dict[str, list] = {}  # channel → entries whose receipt waits for finish() (the blog)
         self.touched: set[str] = set()  # channels whose finish() must run
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
         self.by_item_id = {i.id: i for i in project.items}
@@ -320,6 +326,7 @@ class Run:
         if not self._claim(entry, decision, reconcile=True if decision.action == due.RECONCILE else None):
             self._out(entry, "held", "another run took it first")
             return
+        crashpoint.reach("run.claimed")
         post = self.render(entry, channel)
         if isinstance(post, str):
             self._fail(entry, Attempt(Failure(post)), tries=0)
@@ -346,6 +353,7 @@ class Run:
                 self._append(self._event("released", entry))
                 return
         attempt = deliver(channel, post, ctx, budget=self.budget, retry=self.opts.retry, sleep=self.opts.sleep)
+        crashpoint.reach("run.answered")  # the platform answered; the ledger does not know yet
         if isinstance(attempt.result, Receipt):
             self._delivered(entry, post, attempt.result, reconciled=attempt.reconciled, tries=attempt.tries)
         elif attempt.unresolved is not None:
@@ -371,12 +379,17 @@ class Run:
         self._append(self._event("skipped", entry, reason=where))
 
     def _delivered(self, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
-        self._append(self._event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
         self.delivered_now.setdefault(entry.channel, []).append((post, receipt))
         self.touched.add(entry.channel)
         if receipt.url:  # a new "also on" link for the channels that show where an item went
             self.touched.update(name for name, adapter in self.channels.adapters.items()
                                 if adapter.SHOWS_SYNDICATION)
+        if getattr(self.channels.adapters.get(entry.channel), "RECORDS_AFTER_FINISH", False) and not self.opts.dry_run:
+            # The blog's page exists once finish() has written (and deployed) the site: recorded then.
+            self.awaiting.setdefault(entry.channel, []).append((entry, receipt, reconciled, tries))
+            return
+        self._append(self._event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
+        crashpoint.reach("run.recorded")
         if self.opts.dry_run:
             self._out(entry, "would-deliver", "dry run: everything but the final request", url=receipt.url, tries=tries)
         else:
@@ -386,6 +399,12 @@ class Run:
     def _fail(self, entry: Entry, attempt: Attempt, *, tries: int) -> None:
         f = attempt.result
         assert isinstance(f, Failure)
+        if f.unresolved:  # e.g. email recipients in flight when a run died: a person settles them
+            message = (f"{f.message} (publish.py resolve {entry.item.path}:{entry.channel} --sent if they got it, "
+                       "--not-sent to send to them)")
+            self._append(self._event("failed", entry, error=message, retryable=False, ambiguous=True, unresolved=True))
+            self._out(entry, "needs-person", message, tries=tries)
+            return
         message = f.message + (f" ({attempt.note})" if attempt.note else "")
         self._append(self._event("failed", entry, error=message, retryable=f.retryable, ambiguous=f.ambiguous or None,
                                  status=f.status))
@@ -422,12 +441,21 @@ class Run:
         return out
 
     def finish(self) -> None:
-        """Each channel that changed gets every entry delivered on it (the blog rebuilds its site)."""
-        if not self.touched:
+        """Each channel that changed gets every entry delivered on it (the blog rebuilds its site);
+        a channel whose output is derived state (the blog) is checked every run and rebuilt when its
+        site is missing or stale. Entries waiting for the finish are recorded once it succeeded."""
+        derived = {name: adapter for name, adapter in self.channels.adapters.items()
+                   if hasattr(adapter, "current") and name not in self.channels.inactive}
+        self.report.derived = [str(adapter.site_dir / adapter.STAMP) for adapter in derived.values()]
+        ledger = self.store.entries()
+        # checked every run: the site is rebuilt when it is missing or was built from another ledger state
+        stale = [name for name in derived if name not in self.touched
+                 and any(st.channel == name and st.state == "delivered" for st in ledger.values())]
+        if not self.touched and not stale:
             return
         syndication = self.syndication()
         ledger = self.store.entries()
-        for name in sorted(self.touched):
+        for name in sorted(self.touched | set(stale)):
             channel = self.channels.adapters.get(name)
             if channel is None or name in self.channels.inactive:
                 continue
@@ -458,14 +486,45 @@ class Run:
                 posts.save()
             ctx = DeliveryContext(key=f"finish/{name}", now=self.now, dry_run=self.opts.dry_run,
                                   sleep=self.opts.sleep, syndication=syndication)
+            if name in stale:
+                if channel.current(channel.digest(delivered, ctx)):
+                    continue
+                self.report.notes.append(f"{name}: the site was missing or out of date; rebuilt from the ledger")
             try:
                 done = channel.finish(delivered, ctx)
-            except Exception as exc:  # noqa: BLE001 - the deliveries are recorded; say what did not follow
-                self.report.notes.append(f"{name}: finishing failed: {type(exc).__name__}: {exc}")
-                continue
+                failed = getattr(done, "failed", None)
+            except Exception as exc:  # noqa: BLE001 - say what did not follow, record nothing it would have made true
+                failed = f"{type(exc).__name__}: {exc}" if not isinstance(exc, OSError) else \
+                    f"cannot write {exc.filename or 'the site'}: {exc.strerror or exc}"
+                done = None
+            if failed:
+                self.report.notes.append(f"{name}: finishing failed: {failed}")
+            self._record_finished(name, failed)
             # what the finish left out, such as a blog page whose path was taken, or a static file
             # that could not be read: said in the run's output, not only in the object returned
             self.report.notes.extend(f"{name}: {problem}" for problem in getattr(done, "problems", None) or ())
+
+    def _record_finished(self, name: str, failed: str | None) -> None:
+        """The entries waiting for ``name``'s finish: delivered if it succeeded, else failed (retried)."""
+        waiting = self.awaiting.pop(name, [])
+        if not waiting:
+            return
+        if failed is None:
+            self._append_all([self._event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None)
+                              for entry, receipt, reconciled, _ in waiting])
+            crashpoint.reach("blog.recorded")
+            for entry, receipt, reconciled, tries in waiting:
+                detail = "found already sent by an interrupted run; not sent again" if reconciled else ""
+                self._out(entry, "delivered", detail, url=receipt.url, tries=tries)
+            return
+        message = f"the site holding it could not be published: {failed}"
+        self._append_all([self._event("failed", entry, error=message, retryable=True) for entry, _, _, _ in waiting])
+        for entry, _, _, tries in waiting:
+            self._out(entry, "failed", message + "; a later run tries again", tries=tries)
+
+    def _append_all(self, events: list[dict]) -> None:
+        if not self.opts.dry_run and events:
+            self.store.append(events)
 
     def _alert_pending(self, st: EntryState | None) -> bool:
         from .alerts import problem_of

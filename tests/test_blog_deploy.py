@@ -1,0 +1,136 @@
+"""The blog's site is derived state that really goes out: written, deployed (``git`` to a real bare
+repository on disk, or the team's ``command``), and only then recorded; rebuilt by any run that finds
+it missing or stale; and in CI, owned channels without a real destination are inactive."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import item
+
+T = "2026-11-20T09:05:00Z"
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.test", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t.test"}
+
+SETTINGS = """\
+site:
+  title: Test Newsroom
+  url: https://news.test
+timezone: UTC
+channels:
+  blog:
+    type: blog
+{deploy}"""
+
+
+def approved(title: str, channels=("blog",)) -> str:
+    return item(title, status="approved", approved_by="editor", author="writer", publish_at="2026-11-20T09:00",
+                channels=list(channels))
+
+
+def branch_files(remote, branch="gh-pages") -> list[str]:
+    out = subprocess.run(["git", "--git-dir", str(remote), "ls-tree", "-r", "--name-only", branch],
+                         capture_output=True, text=True)
+    return out.stdout.split() if out.returncode == 0 else []
+
+
+def commits(remote, branch="gh-pages") -> int:
+    out = subprocess.run(["git", "--git-dir", str(remote), "rev-list", "--count", branch], capture_output=True, text=True)
+    return int(out.stdout) if out.returncode == 0 else 0
+
+
+@pytest.fixture
+def remote(tmp_path):
+    path = tmp_path / "site.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
+    return path
+
+
+def test_git_deploy_pushes_the_site_to_a_branch_and_records_after_it(project, cli, remote):
+    deploy = f"    deploy:\n      git: {remote}\n      branch: gh-pages\n"
+    root = project({"content/a.md": approved("Launch day")}, settings=SETTINGS.format(deploy=deploy))
+    first = cli(root, "publish", "--now", T, env=GIT_ENV)
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[0] == "delivered  content/a.md → blog  https://news.test/a/"
+    files = branch_files(remote)
+    assert "a/index.html" in files and "index.html" in files and "atom.xml" in files
+    assert ".newsroom-blog.json" not in files and ".newsroom-site.json" not in files  # bookkeeping stays home
+    assert commits(remote) == 1
+    # the project's own repository is untouched: the deploy keeps its index and objects in .cache/
+    assert not (root / ".git").exists()
+
+    again = cli(root, "publish", "--now", "2026-11-20T09:20:00Z", env=GIT_ENV)
+    assert again.exit_code == 0 and commits(remote) == 1  # nothing new: nothing pushed
+
+    shutil.rmtree(root / "public")  # a CI runner starts without the site
+    (root / ".cache" / "publish-index.json").unlink(missing_ok=True)
+    rebuilt = cli(root, "publish", "--now", "2026-11-20T09:30:00Z", env=GIT_ENV)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "note: blog: the site was missing or out of date; rebuilt from the ledger" in rebuilt.output.splitlines()
+    assert (root / "public" / "a" / "index.html").is_file()
+    assert commits(remote) == 1  # the same site: the branch already serves it
+
+
+def test_a_removed_site_is_rebuilt_even_when_nothing_is_due(project, cli):
+    root = project({"content/a.md": approved("Launch day")}, settings=SETTINGS.format(deploy=""))
+    assert cli(root, "publish", "--now", T).exit_code == 0
+    quiet = cli(root, "publish", "--now", "2026-11-20T09:20:00Z")
+    assert quiet.output.startswith("Nothing due")
+    shutil.rmtree(root / "public")
+    again = cli(root, "publish", "--now", "2026-11-20T09:30:00Z")
+    assert again.exit_code == 0, again.output
+    assert "note: blog: the site was missing or out of date; rebuilt from the ledger" in again.output.splitlines()
+    assert (root / "public" / "a" / "index.html").is_file()
+
+
+def test_a_failed_deploy_records_nothing_delivered_and_the_next_run_tries_again(project, cli, tmp_path):
+    flag = tmp_path / "deploy-ok"
+    deploy = f"    deploy:\n      command: test -f {flag} && cp -r \"$SITE_DIR\" {tmp_path}/served || (echo host unreachable >&2; exit 3)\n"
+    root = project({"content/a.md": approved("Launch day")}, settings=SETTINGS.format(deploy=deploy))
+    failed = cli(root, "publish", "--now", T)
+    assert failed.exit_code == 1
+    assert failed.output.splitlines()[0] == (
+        "FAILED     content/a.md → blog  the site holding it could not be published: deploy (command `test -f "
+        f"{flag} && cp -r \"$SITE_DIR\" {tmp_path}/served || (echo host unreachable >&2; exit 3)`) failed: the "
+        "deploy command exited with 3: host unreachable; a later run tries again")
+    ledger = (root / "state" / "ledger.jsonl").read_text()
+    assert '"event":"delivered"' not in ledger
+    flag.touch()
+    ok = cli(root, "publish", "--now", "2026-11-20T09:20:00Z")
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.splitlines()[0] == "delivered  content/a.md → blog  https://news.test/a/"
+    assert (tmp_path / "served" / "a" / "index.html").is_file()
+
+
+def test_in_ci_a_blog_without_deploy_and_a_newsletter_without_host_are_inactive(project, cli):
+    settings = SETTINGS.format(deploy="") + """\
+  newsletter:
+    type: email
+    from: "News <news@news.test>"
+    unsubscribe_url: "https://news.test/u?token={token}"
+    lists:
+      all: audience/all.csv
+"""
+    root = project({"content/a.md": approved("Launch day", channels=("blog", "newsletter")),
+                    "audience/all.csv": "email,name\nana@customers.example,Ana\n"}, settings=settings)
+    result = cli(root, "publish", "--now", T, env={"CI": "true"})
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "note: blog: inactive, no deploy target: set channels.blog.deploy (git: REMOTE, or command: COMMAND); the "
+        "site built on a CI runner is thrown away with it (1 entry waiting)",
+        "note: newsletter: inactive, no SMTP host: set channels.newsletter.host (and port, security, username, "
+        "password); the outbox written on a CI runner is thrown away with it (1 entry waiting)",
+        "Nothing due at 2026-11-20 09:05 UTC.",
+    ]
+    assert not (root / "public").exists() and not (root / "outbox").exists()
+    assert not (root / "state" / "ledger.jsonl").exists() or '"delivered"' not in (root / "state" / "ledger.jsonl").read_text()
+
+
+def test_deploy_settings_are_checked(project, cli):
+    deploy = "    deploy:\n      git: ../site.git\n      command: rsync -a public/ host:/srv\n"
+    root = project({}, settings=SETTINGS.format(deploy=deploy))
+    result = cli(root, "check")
+    assert result.exit_code == 1
+    assert "publish.yml:8: channels.blog.deploy: give exactly one of git: REMOTE or command: COMMAND" in result.output
