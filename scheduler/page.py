@@ -37,7 +37,9 @@ def render(project, rows: list[dict], *, tzname: str, now: datetime) -> str:
         "channels": channel_colours(channels), "states": STATE_COLOURS,
         "entries": [{k: r[k] for k in KEEP} for r in rows],
     }
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    # Every "<" as \u003c: inside a <script> block "</script>" ends it and "<!--" (with "<script") puts
+    # the parser in its escaped states (HTML §13.2.5.4 script data); in JSON "<" only occurs in strings.
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     title = html.escape(f"{project.settings.site.title} · calendar")
     return TEMPLATE.replace("{{title}}", title).replace("{{data}}", payload)
 

@@ -74,3 +74,21 @@ def test_page_in_headless_chromium_shows_entries_and_filters(cli, project, tmp_p
 
     html = dom(page.as_uri() + "#problems=1", tmp_path)
     assert '<span id="count" aria-live="polite">2 of 7 entries</span>' in html
+
+
+def test_a_title_holding_html_comment_or_script_tags_cannot_break_the_data_block(cli, project):
+    from conftest import item as make_item
+
+    title = 'Tips <!-- <script> hidden --> and </script><b>bold</b>'
+    sneaky = files()
+    sneaky["content/sneaky.md"] = make_item(title, status="draft", author="cleo", publish_at="2026-12-02T15:00",
+                                            channels=["blog"])
+    root = project(sneaky, settings=SETTINGS)
+    result = cli(root, "calendar", "--now", "2026-11-30T08:00", "--format", "html")
+    assert result.exit_code == 0, result.output
+    page = (root / "public" / "calendar" / "index.html").read_text(encoding="utf-8")
+    block = page.split('<script type="application/json" id="data">')[1].split("</script>")[0]
+    assert "<" not in block  # every "<" is \u003c: no "</script", no "<!--" the parser could act on
+    import json
+
+    assert title in [e["title"] for e in json.loads(block)["entries"]]
