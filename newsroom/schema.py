@@ -323,6 +323,11 @@ class Schema:
             if raw is None and not key.required and not isinstance(key.kind, Nested):
                 out[name] = key.default() if callable(key.default) else key.default
                 continue
+            if key.required and (raw is None or (isinstance(raw, str) and not raw.strip())):
+                # `title:` reads as null and `title: "  "` as blank: neither may stand for a required value
+                ctx.add(dotted, f"is {'empty' if raw is None else 'blank'}; {key.name} is required ({key.help})")
+                out[name] = None
+                continue
             try:
                 out[name] = key.kind.convert(raw, ctx, dotted)
             except Invalid as exc:
