@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from newsroom.heap import collector_paused
+from newsroom.gcpause import collector_paused
 from newsroom.problems import ERROR, WARNING, UnusableSettings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2

@@ -4,11 +4,11 @@ from __future__ import annotations
 from newsroom import schema as s
 
 from .base import Channel
-from .blog import Blog
+from .blog.channel import Blog
 from .bluesky import Bluesky
 from .devto import DevTo
 from .discord import Discord
-from .email import Email
+from .email.channel import Email
 from .linkedin import LinkedIn
 from .mastodon import Mastodon
 from .slack import Slack

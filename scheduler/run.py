@@ -482,7 +482,7 @@ class Run:
         # point makes the cached answer invalid rather than silently included.
         path = getattr(self.store, "ledger_path", None)
         if path is not None:
-            from .index import ledger_ident
+            from .noop_cache import ledger_ident
 
             self.report.ledger_ident = ledger_ident(path)
         ledger = self.store.entries()
