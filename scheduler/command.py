@@ -92,9 +92,9 @@ def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry
             echo(line)
     step_summary(output.markdown(report), env)
     if full and not report.stopped and content_dir == project.settings.content_dir:
-        from .run import Channels
+        from channels.registry import Adapters
 
-        names = sorted({ref for ch in Channels(project, env).adapters.values() for ref in _secret_names(ch)})
+        names = sorted({ref for ch in Adapters(project, env).adapters.values() for ref in _secret_names(ch)})
         noop_cache.write(root, content_dir=content_dir, content=signature,
                     ledger=str(Path(project.settings.state.get("path", "state")) / "ledger.jsonl"),
                     ident=report.ledger_ident, quiet_until=report.quiet_until, next_due=report.next_due,
