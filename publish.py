@@ -45,10 +45,6 @@ def load(root: Path):
         sys.exit(EXIT_UNUSABLE)
 
 
-class Root(click.Path):
-    """The project folder: the given one, or the nearest one upwards holding publish.yml."""
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder (default: the nearest folder upwards with publish.yml).")
