@@ -28,6 +28,7 @@ from typing import Callable, Mapping
 
 from channels.base import Channel, DeliveryContext, Failure, Journal, Post, Receipt
 from channels.postcache import PostCache
+from channels.registry import Adapters
 from newsroom.model import Project
 from newsroom.problems import ERROR
 from newsroom.state import EntryState, StateStore
@@ -119,51 +120,6 @@ def iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-def credential_vault(project: Project, env: Mapping[str, str], store: StateStore | None = None):
-    """The encrypted credentials of the project's state store (None when its backend keeps none)."""
-    if store is None:
-        from newsroom.state import open_store
-
-        try:
-            store = open_store(project.root, project.settings.state, cache=False)
-        except NotImplementedError:
-            return None
-    getter = getattr(store, "credentials", None)
-    return getter(env) if getter else None
-
-
-class Channels:
-    """Every channel of publish.yml built once per run, with why it cannot deliver when it cannot."""
-
-    def __init__(self, project: Project, env: Mapping[str, str], store: StateStore | None = None):
-        from channels import registry
-
-        self.adapters: dict[str, Channel] = {}
-        self.inactive: dict[str, str] = {}
-        vault = credential_vault(project, env, store)
-        for name, config in project.settings.channels.items():
-            if config.type not in registry.TYPES:
-                continue  # an unknown type is a check problem already
-            adapter = registry.build(config, env)
-            adapter.prepare(project.settings)  # its folders and readers: it reads no settings itself
-            # Token expiry is the platform's real time, not the run's --now.
-            adapter.use_credentials(vault, lambda: datetime.now(timezone.utc))
-            self.adapters[name] = adapter
-            missing = adapter.missing_secrets()
-            problem = adapter.credential_problem() if not missing else None
-            if missing:
-                self.inactive[name] = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
-                                       "in the environment")
-            elif problem:
-                self.inactive[name] = problem
-            elif type(adapter).deliver is Channel.deliver:
-                self.inactive[name] = f"this version cannot deliver to {config.type} channels yet"
-
-    def grace(self, name: str):
-        adapter = self.adapters.get(name)
-        return adapter.grace if adapter else None
-
-
 class Run:
     """One publish run over a loaded project and its ledger."""
 
@@ -175,7 +131,7 @@ class Run:
             opts.clock = clock
         self.now = opts.now
         self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
-        self.channels = Channels(project, opts.env, store)
+        self.channels = Adapters(project, opts.env, store)
         self.planned_from = due.planning_time(project, opts.now, self.channels.grace)
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
@@ -501,7 +457,7 @@ class Run:
         # point makes the cached answer invalid rather than silently included.
         path = getattr(self.store, "ledger_path", None)
         if path is not None:
-            from .index import ledger_ident
+            from .noop_cache import ledger_ident
 
             self.report.ledger_ident = ledger_ident(path)
         ledger = self.store.entries()
