@@ -113,7 +113,7 @@ def sanitise(html: str) -> str:
                                attributes=_ATTRS, link_rel=None, clean_content_tags={"script", "style"},
                                url_schemes={"http", "https", "mailto", "tel"},
                                tag_attribute_values={"input": {"type": {"checkbox"}}},
-                               set_tag_attribute_values={"input": {"disabled": "", "type": "checkbox"}})
+                               set_tag_attribute_values={"input": {"disabled": ""}})
     return _cleaner.clean(html)
 
 
