@@ -42,8 +42,8 @@ from newsroom import schema as s
 from newsroom.audience import Audience, address_problem
 from newsroom.problems import ERROR
 
-from .base import Channel, DeliveryContext, Failure, Post, Receipt
-from .mail import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
+from ..base import Channel, DeliveryContext, Failure, Post, Receipt
+from .message import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
                    html_to_text, prepare, recipient_hash, text_to_html, unsubscribe_token)
 
 
@@ -261,7 +261,7 @@ class Email(Channel):
     def resolution(cls, journal: dict, *, sent: bool) -> dict:
         """What a person's ``resolve`` adds to the journal: the recipients uncertain now, counted as
         sent (``--sent``) or released to be mailed by the next run (``--not-sent``)."""
-        from .base import Journal
+        from ..base import Journal
 
         ctx = DeliveryContext(key="", now=None, journal=Journal(journal))  # type: ignore[arg-type]
         segments = sorted({k.split("/")[0] for k in journal if re.fullmatch(r"[^/]+/\d+", k)} - {"resolved"})
