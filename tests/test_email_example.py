@@ -143,7 +143,7 @@ def test_a_run_killed_with_sigkill_resumes_without_mailing_anyone_twice(tmp_path
 
     import mailserver
 
-    from channels.base import Post
+    from channels.base import Failure, Post
     from channels.email.channel import Email
     from newsroom.model import ChannelConfig
 
@@ -178,6 +178,9 @@ def test_a_run_killed_with_sigkill_resumes_without_mailing_anyone_twice(tmp_path
         controller.stop()
     delivered = box.recipients()
     assert len(delivered) == len(set(delivered)), "somebody got the newsletter twice"
-    tally = result.data["campaigns"][0]
-    assert tally["sent"] + tally["uncertain"] == n and tally["uncertain"] <= 3  # at most the batch in flight
-    assert len(delivered) >= n - 3
+    # at most the one message in flight at the kill is uncertain, never counted as sent: a person settles it
+    tally = result.data["campaigns"][0] if not isinstance(result, Failure) else result.partial[0]
+    assert tally["sent"] + tally["uncertain"] == n and tally["uncertain"] <= 1
+    if tally["uncertain"]:
+        assert result == Failure("1 recipient uncertain: resolve", unresolved=True, partial=result.partial)
+    assert len(delivered) >= n - 1
