@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from newsroom.heap import collector_paused
+from newsroom.gcpause import collector_paused
 from newsroom.problems import ERROR, WARNING, UnusableSettings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
@@ -43,10 +43,6 @@ def load(root: Path):
             click.echo(f"error: {problem}", err=True)
         click.echo("publish.yml cannot be used; fix the problems above.", err=True)
         sys.exit(EXIT_UNUSABLE)
-
-
-class Root(click.Path):
-    """The project folder: the given one, or the nearest one upwards holding publish.yml."""
 
 
 def _print_version(ctx: click.Context, _param, value: bool) -> None:

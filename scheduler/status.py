@@ -15,9 +15,9 @@ NEXT = 5  # upcoming entries listed per channel
 
 
 def status(project: Project, store: StateStore, now: datetime, env) -> dict:
-    from .run import Channels
+    from channels.registry import Adapters
 
-    channels = Channels(project, env)
+    channels = Adapters(project, env)
     ledger = store.entries()
     items = {i.id: i for i in project.items}
     out: dict[str, dict] = {}

@@ -27,12 +27,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from newsroom.heap import collector_paused
+from newsroom.gcpause import collector_paused
 from newsroom.model import Site
 from newsroom.problems import Problem
 from newsroom.resources import shipped
 
-from .base import Post, Receipt
+from ..base import Post, Receipt
 
 if TYPE_CHECKING:  # imported when a site is built: commands that build none start faster
     import jinja2
