@@ -525,6 +525,53 @@ def status(obj: dict, now: str | None, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("channel", required=False)
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Loopback port for the redirect (default 8976 for X and LinkedIn; any free one for Mastodon).")
+@click.option("--show", is_flag=True, help="Print the secret the flow yields (Mastodon's token) on standard output.")
+@click.option("--no-browser", is_flag=True, help="Print the authorization URL only; do not open a browser.")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=300, show_default=True,
+              help="Seconds to wait for the browser's answer.")
+@click.option("--revoke", is_flag=True, help="Revoke the stored tokens with the platform and forget them.")
+@click.option("--new-key", is_flag=True, help="Print a new key for NEWSROOM_KEY (encrypts state/credentials).")
+@click.pass_obj
+def auth(obj: dict, channel: str | None, port: int | None, show: bool, no_browser: bool, timeout: float,
+         revoke: bool, new_key: bool) -> None:
+    """Connect a channel's account: OAuth with PKCE (X, LinkedIn), app registration (Mastodon), app
+    password (Bluesky); tokens a run renews are kept encrypted in state/credentials."""
+    import getpass
+    import webbrowser
+
+    from channels import auth as flows
+
+    if new_key:
+        from newsroom.credentials import KEY_VARIABLE, new_key as make
+
+        click.echo(make())
+        click.echo(f"Keep it as {KEY_VARIABLE} in your shell and as a CI secret (gh secret set {KEY_VARIABLE}); "
+                   "whoever has it can read state/credentials.", err=True)
+        return
+    if not channel:
+        click.echo("error: name the channel to connect, e.g. publish auth x", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    project = load(obj["root"])
+    person = flows.Person(say=lambda line: click.echo(line, err=True),
+                          open_browser=(lambda url: False) if no_browser else webbrowser.open,
+                          ask_secret=lambda prompt: getpass.getpass(f"{prompt}: "),
+                          show=show or not sys.stdout.isatty())
+    try:
+        adapter = flows.adapter_for(project, channel, os.environ)
+        result = flows.disconnect(adapter) if revoke else flows.connect(adapter, person, port=port, timeout=timeout)
+    except flows.AuthError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    for line in result.lines:
+        click.echo(line, err=True)
+    if result.secret is not None and person.show:
+        click.echo(result.secret)
+
+
+@cli.command()
 @click.argument("target", metavar="PATH[:CHANNEL]")
 @click.option("--sent", "outcome", flag_value="sent", help="It is out (found on the platform): record it as delivered.")
 @click.option("--not-sent", "outcome", flag_value="not-sent", help="It is not out: let the next run send it.")

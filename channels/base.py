@@ -169,6 +169,10 @@ class Channel:
         self.env = env
         self.base_url = base_url
         self._session = None
+        #: the encrypted credentials and the clock, handed over by whoever runs the adapter
+        #: (``use_credentials``); only channels whose tokens are refreshed use them (``channels/oauth.py``)
+        self.vault = None
+        self.clock: Callable[[], datetime] | None = None
 
     # -- setup --------------------------------------------------------------------------------
     def prepare(self, settings) -> None:
@@ -176,6 +180,14 @@ class Channel:
 
         Called once by whoever runs deliveries, before the first one. The adapter keeps paths and
         callables, never reads publish.yml or the clock itself."""
+
+    def use_credentials(self, vault, clock: Callable[[], datetime]) -> None:
+        """Hand the adapter the state store's credential vault and a clock (for token expiry)."""
+        self.vault, self.clock = vault, clock
+
+    def credential_problem(self) -> str | None:
+        """Why this channel cannot sign in before anything is sent (no stored credential, no key), or None."""
+        return None
 
     @property
     def grace(self) -> timedelta | None:

@@ -1,6 +1,7 @@
 """The built-in channel types, registered explicitly in one tuple (Datasette's DEFAULT_PLUGINS)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Mapping
 
 from newsroom import schema as s
@@ -48,22 +49,41 @@ def build(config, env, *, base_url: str | None = None) -> Channel:
     return TYPES[config.type](config, env, base_url=base_url)
 
 
+def credential_vault(project: Project, env: Mapping[str, str], store=None):
+    """The encrypted credentials of the project's state store (None when its backend keeps none)."""
+    if store is None:
+        from newsroom.state import open_store
+
+        try:
+            store = open_store(project.root, project.settings.state, cache=False)
+        except NotImplementedError:
+            return None
+    getter = getattr(store, "credentials", None)
+    return getter(env) if getter else None
+
+
 class Adapters:
     """Every channel of publish.yml built once per run, with why it cannot deliver when it cannot."""
 
-    def __init__(self, project: Project, env: Mapping[str, str]):
+    def __init__(self, project: Project, env: Mapping[str, str], store=None):
         self.adapters: dict[str, Channel] = {}
         self.inactive: dict[str, str] = {}
+        vault = credential_vault(project, env, store)
         for name, config in project.settings.channels.items():
             if config.type not in TYPES:
                 continue  # an unknown type is a check problem already
             adapter = build(config, env)
             adapter.prepare(project.settings)  # its folders and readers: it reads no settings itself
+            # Token expiry is the platform's real time, not the run's --now.
+            adapter.use_credentials(vault, lambda: datetime.now(timezone.utc))
             self.adapters[name] = adapter
             missing = adapter.missing_secrets()
+            problem = adapter.credential_problem() if not missing else None
             if missing:
                 self.inactive[name] = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
                                        "in the environment")
+            elif problem:
+                self.inactive[name] = problem
             elif type(adapter).deliver is Channel.deliver:
                 self.inactive[name] = f"this version cannot deliver to {config.type} channels yet"
 

@@ -131,7 +131,7 @@ class Run:
             opts.clock = clock
         self.now = opts.now
         self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
-        self.channels = Adapters(project, opts.env)
+        self.channels = Adapters(project, opts.env, store)
         self.planned_from = due.planning_time(project, opts.now, self.channels.grace)
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
