@@ -69,10 +69,12 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = {"root": root.resolve()}
 
 
-def all_problems(project, now: datetime | None = None) -> list:
+def all_problems(project, now: datetime | None = None, *, env=None, verify: bool = False) -> list:
     """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
 
     ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time.
+    ``env`` (default: the process's) holds the channels' secrets; ``verify`` asks each platform
+    whether its credential works.
     """
     problems = list(project.problems)
     # -- calendar rules (scheduler) --
@@ -98,6 +100,12 @@ def all_problems(project, now: datetime | None = None) -> list:
     from reports.settings import check as check_engagement
 
     problems.extend(check_engagement(project.settings))
+
+    # -- credentials: working, lapsing before a due entry, scopes, API versions (scheduler.health) --
+    from scheduler.health import check_problems
+
+    problems.extend(check_problems(project, os.environ if env is None else env, now or datetime.now(timezone.utc),
+                                   verify=verify))
     return problems
 
 
@@ -147,11 +155,12 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
+@click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str, now: str | None) -> None:
+def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
     project = load(obj["root"])
-    problems = sorted(set(all_problems(project, parse_now(now))))
+    problems = sorted(set(all_problems(project, parse_now(now), verify=not offline)))
     errors = sum(p.severity == ERROR for p in problems)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
@@ -507,16 +516,18 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
 @cli.command()
 @click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
 @click.pass_obj
-def status(obj: dict, now: str | None, fmt: str) -> None:
-    """Per channel: delivered, failed, claimed without a receipt, missed, due next."""
+def status(obj: dict, now: str | None, fmt: str, offline: bool) -> None:
+    """Per channel: delivered, failed, claimed without a receipt, missed, due next, and its credential."""
     import os
 
     from newsroom.state import open_store
     from scheduler.status import status as build, text
 
     project = load(obj["root"])
-    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ)
+    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ,
+                   verify=not offline)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
