@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newsroom import fingerprint
+from newsroom.state.files import file_version
 
 VERSION = 1
 INDEX = Path(".cache") / "publish-index.json"
@@ -63,14 +64,6 @@ def content_signature(root: Path, content_dir: str) -> str:
     return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
 
 
-def ledger_ident(path: Path) -> list | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns]
-
-
 def credentials_path(root: Path, ledger: str) -> Path:
     """The encrypted credentials kept beside the ledger (newsroom/credentials.py)."""
     return (root / ledger).parent / "credentials"
@@ -97,9 +90,10 @@ def quiet(root: Path, now: datetime, env) -> dict | None:
         return None
     if secrets_present(data["secrets"], env) != data["secrets_present"]:
         return None
-    if ledger_ident(root / data["ledger"]) != data["ledger_ident"]:
+    # The files backend's ledger version, read without opening the store (publish.yml is not read here).
+    if file_version(root / data["ledger"]) != data["ledger_ident"]:
         return None
-    if ledger_ident(credentials_path(root, data["ledger"])) != data.get("credentials_ident"):
+    if file_version(credentials_path(root, data["ledger"])) != data.get("credentials_ident"):
         return None
     if data["code"] != code_signature():
         return None
@@ -111,7 +105,7 @@ def quiet(root: Path, now: datetime, env) -> dict | None:
 def write(root: Path, *, content_dir: str, content: str, ledger: str, ident: list | None, quiet_until: datetime | None,
           next_due: dict | None, notes: list[str], exit_code: int, secrets: list[str], env) -> None:
     data = {"version": VERSION, "content_dir": content_dir, "content": content, "ledger": ledger,
-            "ledger_ident": ident, "credentials_ident": ledger_ident(credentials_path(root, ledger)),
+            "ledger_ident": ident, "credentials_ident": file_version(credentials_path(root, ledger)),
             "quiet_until": quiet_until.isoformat() if quiet_until else None,
             "next": next_due, "notes": notes, "exit_code": exit_code, "secrets": secrets,
             "secrets_present": secrets_present(secrets, env), "code": code_signature()}
