@@ -22,6 +22,9 @@ Event kinds (every ledger event names its ``entry``, ``at`` and usually ``revisi
 - ``live``: a delivered blog entry's page answered at its public ``url`` (its dependents may go);
 - ``held``: an entry not sent because what it waits for (``after:``) will not be delivered: ``reason``.
 
+Beside the ledger, ``state/credentials`` holds the OAuth tokens a run may rotate, encrypted with the key
+in ``NEWSROOM_KEY`` and changed under the same lock (``newsroom/credentials.py``).
+
 The compact reader keeps the fold of every entry (``EntryState``) in a cache file keyed by the
 ledger's identity and a hash of the bytes it covers; a later read folds only the new lines, and
 anything that is not a pure append (a git merge, a checkout) folds the whole file again.
@@ -36,7 +39,10 @@ import marshal
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
+
+if TYPE_CHECKING:
+    from .credentials import Vault
 
 LEDGER = "ledger.jsonl"
 SNAPSHOTS = "snapshots.jsonl"
@@ -158,6 +164,7 @@ class StateStore(Protocol):
     def run_alive(self, run: str | None) -> bool: ...
     def add_snapshots(self, rows: Iterable[dict]) -> None: ...
     def snapshots(self) -> Iterator[dict]: ...
+    def credentials(self, env) -> Vault: ...
 
 
 class FileStore:
@@ -410,6 +417,12 @@ class FileStore:
 
     def snapshots(self) -> Iterator[dict]:
         return iter(self._read_lines(self.snapshots_path)[0])
+
+    def credentials(self, env) -> Vault:
+        """The encrypted credentials (``state/credentials``), changed under this store's lock."""
+        from .credentials import open_vault
+
+        return open_vault(self.folder, env, self.locked)
 
 
 def open_store(root: Path, state_settings: dict, *, cache: bool = True) -> StateStore:
