@@ -11,15 +11,16 @@ from newsroom.state import EntryState
 
 from .deliver import Retry, deliver
 
-KINDS = {"missed": "missed", "failed": "failed", "unresolved": "needs a person", "failing": "keeps failing"}
+KINDS = {"missed": "missed", "failed": "failed", "unresolved": "needs a person", "failing": "keeps failing",
+         "held": "held by a dependency"}
 
 
 def problem_of(st: EntryState) -> str | None:
     """The id of the problem an entry is in, or None when it is fine or simply waiting."""
     from .run import ALERT_AFTER_ATTEMPTS
 
-    if st.state == "missed":
-        return f"missed@{st.revision}"
+    if st.state in ("missed", "held"):
+        return f"{st.state}@{st.revision}"
     if st.state != "failed":
         return None
     if st.unresolved:

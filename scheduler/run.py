@@ -32,7 +32,7 @@ from newsroom.model import Project
 from newsroom.problems import ERROR
 from newsroom.state import EntryState, StateStore
 
-from . import due
+from . import after, due
 from .deliver import Attempt, Budget, Retry, deliver, reconcile
 from .plan import Entry, plan
 
@@ -68,7 +68,8 @@ class Outcome:
     item: str
     path: str
     channel: str
-    result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked
+    result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked,
+    #              waiting (for what it is after), held-by-dependency
     detail: str = ""
     url: str | None = None
     tries: int = 0
@@ -81,7 +82,7 @@ class Outcome:
                 "at": self.at.isoformat() if self.at else None}
 
 
-BAD = ("failed", "missed", "needs-person", "postponed")
+BAD = ("failed", "missed", "needs-person", "postponed", "held-by-dependency")
 
 
 @dataclass
@@ -195,10 +196,13 @@ class Run:
 
     def _execute(self) -> None:
         ledger = self.store.entries()
-        entries = [e for e in plan(self.project, ledger=ledger, now=self.planned_from) if self._wanted(e)]
+        planned = plan(self.project, ledger=ledger, now=self.planned_from)
+        deps = self.waiting = after.Waiting(self, planned, ledger)
+        entries = [e for e in planned if self._wanted(e)]
         work: list[tuple[Entry, due.Decision]] = []
         waiting: dict[str, int] = {}
         for entry in entries:
+            entry, gate = deps.effective(entry, ledger)
             decision = self.decide(entry, ledger)
             if decision.action == due.DONE and not entry.enabled:
                 self._skipped(entry, ledger.get(entry.key))
@@ -211,6 +215,9 @@ class Run:
                 self.report.unusable = True
                 self._out(entry, "blocked", f"{entry.item.path} has errors; fix them (publish.py check) and it goes "
                                             "out on the next run")
+                continue
+            if gate.state != after.READY and decision.action == due.SEND:
+                deps.defer(entry)  # sent (or held) once what it waits for is delivered, below
                 continue
             work.append((entry, decision))
         for name, count in sorted(waiting.items()):
@@ -230,6 +237,8 @@ class Run:
             if self.opts.progress:
                 self.opts.progress(n, len(work), f"{entry.item.path} → {entry.channel}")
             self.entry(entry, decision)
+        if not self.report.stopped:
+            deps.release()
         self.finish()
         if not self.opts.dry_run:
             from .alerts import send_alerts
@@ -466,6 +475,8 @@ class Run:
             # what the finish left out, such as a blog page whose path was taken, or a static file
             # that could not be read: said in the run's output, not only in the object returned
             self.report.notes.extend(f"{name}: {problem}" for problem in getattr(done, "problems", None) or ())
+        # finished: a later finish() in this run (after entries that waited for the blog) does only what changed
+        self.touched.clear()
 
     def _alert_pending(self, st: EntryState | None) -> bool:
         from .alerts import problem_of
@@ -488,8 +499,13 @@ class Run:
         ledger = self.store.entries()
         quiet_until: datetime | None = datetime.max.replace(tzinfo=timezone.utc)
         best = None
-        for entry in plan(self.project, ledger=ledger, now=self.planned_from):
+        planned = plan(self.project, ledger=ledger, now=self.planned_from)
+        deps = after.Waiting(self, planned, ledger, skip=getattr(self, "waiting", None))
+        for entry in planned:
+            entry, gate = deps.effective(entry, ledger)
             decision = self.decide(entry, ledger)
+            if gate.state == after.WAIT and decision.action == due.SEND:
+                continue  # what it waits for says when there is work (its own decision below)
             if decision.action == due.WAIT:
                 if best is None or decision.until < best.at:
                     best = entry

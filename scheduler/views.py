@@ -142,14 +142,14 @@ def _style_state(state: str) -> str:
 
 def _marks(r: dict) -> str:
     off = "" if r["enabled"] else " " + click.style("(disabled)", dim=True)
-    if r.get("after"):
-        off += " " + click.style(f"after {', '.join(r['after'])}", dim=True)
+    alarms = [f for f in r["flags"] if f in ALARMS]
+    if alarms:
+        off += " " + click.style("! " + ", ".join(alarms), fg="red", bold=True)
+    if r.get("after"):  # the order of the item's channels, and why it holds this one now
+        off += " " + click.style(f"· after {', '.join(r['after'])}", dim=True)
     if r.get("waiting"):
         off += " " + click.style(f"({r['waiting']})", fg="yellow")
-    alarms = [f for f in r["flags"] if f in ALARMS]
-    if not alarms:
-        return off
-    return off + " " + click.style("! " + ", ".join(alarms), fg="red", bold=True)
+    return off
 
 
 def _day_title(day: date) -> str:
