@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from newsroom.heap import collector_paused
+from newsroom.gcpause import collector_paused
 from newsroom.problems import ERROR, WARNING, UnusableSettings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
@@ -45,10 +45,6 @@ def load(root: Path):
         sys.exit(EXIT_UNUSABLE)
 
 
-class Root(click.Path):
-    """The project folder: the given one, or the nearest one upwards holding publish.yml."""
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder (default: the nearest folder upwards with publish.yml).")
@@ -62,10 +58,12 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = {"root": root.resolve()}
 
 
-def all_problems(project, now: datetime | None = None) -> list:
+def all_problems(project, now: datetime | None = None, *, env=None, verify: bool = False) -> list:
     """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
 
     ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time.
+    ``env`` (default: the process's) holds the channels' secrets; ``verify`` asks each platform
+    whether its credential works.
     """
     problems = list(project.problems)
     # -- calendar rules (scheduler) --
@@ -91,6 +89,12 @@ def all_problems(project, now: datetime | None = None) -> list:
     from reports.settings import check as check_engagement
 
     problems.extend(check_engagement(project.settings))
+
+    # -- credentials: working, lapsing before a due entry, scopes, API versions (scheduler.health) --
+    from scheduler.health import check_problems
+
+    problems.extend(check_problems(project, os.environ if env is None else env, now or datetime.now(timezone.utc),
+                                   verify=verify))
     return problems
 
 
@@ -140,11 +144,12 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
+@click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str, now: str | None) -> None:
+def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
     project = load(obj["root"])
-    problems = sorted(set(all_problems(project, parse_now(now))))
+    problems = sorted(set(all_problems(project, parse_now(now), verify=not offline)))
     errors = sum(p.severity == ERROR for p in problems)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
@@ -499,21 +504,70 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
 @cli.command()
 @click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
 @click.pass_obj
-def status(obj: dict, now: str | None, fmt: str) -> None:
-    """Per channel: delivered, failed, claimed without a receipt, missed, due next."""
+def status(obj: dict, now: str | None, fmt: str, offline: bool) -> None:
+    """Per channel: delivered, failed, claimed without a receipt, missed, due next, and its credential."""
     import os
 
     from newsroom.state import open_store
     from scheduler.status import status as build, text
 
     project = load(obj["root"])
-    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ)
+    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ,
+                   verify=not offline)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         for line in text(report):
             click.echo(line)
+
+
+@cli.command()
+@click.argument("channel", required=False)
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Loopback port for the redirect (default 8976 for X and LinkedIn; any free one for Mastodon).")
+@click.option("--show", is_flag=True, help="Print the secret the flow yields (Mastodon's token) on standard output.")
+@click.option("--no-browser", is_flag=True, help="Print the authorization URL only; do not open a browser.")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=300, show_default=True,
+              help="Seconds to wait for the browser's answer.")
+@click.option("--revoke", is_flag=True, help="Revoke the stored tokens with the platform and forget them.")
+@click.option("--new-key", is_flag=True, help="Print a new key for NEWSROOM_KEY (encrypts state/credentials).")
+@click.pass_obj
+def auth(obj: dict, channel: str | None, port: int | None, show: bool, no_browser: bool, timeout: float,
+         revoke: bool, new_key: bool) -> None:
+    """Connect a channel's account: OAuth with PKCE (X, LinkedIn), app registration (Mastodon), app
+    password (Bluesky); tokens a run renews are kept encrypted in state/credentials."""
+    import getpass
+    import webbrowser
+
+    from channels import auth as flows
+
+    if new_key:
+        from newsroom.credentials import KEY_VARIABLE, new_key as make
+
+        click.echo(make())
+        click.echo(f"Keep it as {KEY_VARIABLE} in your shell and as a CI secret (gh secret set {KEY_VARIABLE}); "
+                   "whoever has it can read state/credentials.", err=True)
+        return
+    if not channel:
+        click.echo("error: name the channel to connect, e.g. publish auth x", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    project = load(obj["root"])
+    person = flows.Person(say=lambda line: click.echo(line, err=True),
+                          open_browser=(lambda url: False) if no_browser else webbrowser.open,
+                          ask_secret=lambda prompt: getpass.getpass(f"{prompt}: "),
+                          show=show or not sys.stdout.isatty())
+    try:
+        adapter = flows.adapter_for(project, channel, os.environ)
+        result = flows.disconnect(adapter) if revoke else flows.connect(adapter, person, port=port, timeout=timeout)
+    except flows.AuthError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    for line in result.lines:
+        click.echo(line, err=True)
+    if result.secret is not None and person.show:
+        click.echo(result.secret)
 
 
 @cli.command()

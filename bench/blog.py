@@ -40,8 +40,8 @@ sys.path.insert(0, str(REPO))
 
 from channels import registry  # noqa: E402
 from channels.base import Receipt  # noqa: E402
-from channels.blog import prepare  # noqa: E402
-from channels.blogsite import build_site  # noqa: E402
+from channels.blog.channel import prepare  # noqa: E402
+from channels.blog.site import build_site  # noqa: E402
 from channels.postcache import PostCache  # noqa: E402
 from channels.render import _engine, render_post  # noqa: E402
 from newsroom.project import load_project  # noqa: E402

@@ -46,7 +46,7 @@ def floor(project, items) -> int:
     import jinja2
     from markupsafe import Markup
 
-    from channels import filters, markup
+    from channels import filters, markup, plaintext
     from channels.context import ChannelInfo
     from channels.render import TEMPLATES, item_url
 
@@ -66,8 +66,8 @@ def floor(project, items) -> int:
     n = 0
     for item in items:
         url = item_url(project, item)
-        html = Markup(markup.to_html(item.body))
-        text = markup.quick_text(item.body)
+        raw = markup.to_html(item.body)
+        html, text = Markup(raw), plaintext.html_to_text(raw)
         for info in infos:
             link = filters.add_utm(url, info.utm_source, info.utm_medium, item.campaign)
             ctx = {"item": item, "title": item.title, "summary": item.summary, "url": url, "link": link,

@@ -136,7 +136,7 @@ import sys, time
 sys.path.insert(0, {str(ROOT)!r})
 start = time.perf_counter()
 from pathlib import Path
-from newsroom.heap import collector_paused
+from newsroom.gcpause import collector_paused
 from publish import load
 from reports.store import open_engagement
 with collector_paused():  # as the report runs

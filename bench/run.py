@@ -22,6 +22,7 @@ BENCHMARKS = (
     ("render", "rendering every channel for 1,000 items vs the Jinja + Markdown floor"),
     ("publish_noop", "a publish with nothing due on 10,000 items and 100,000 events vs check"),
     ("blog", "full blog build for 1,000 and 10,000 items beside Pelican, and a one-item rebuild"),
+    ("peers", "publish beside Pelican and Hugo (whole processes) at 1,000/5,000/10,000 items; check vs its floor"),
     ("social_metrics", "metrics for 10,000 Mastodon and 10,000 Bluesky posts vs the latency floor"),
     ("report", "report over 10,000 entries x 30 snapshots"),
 )

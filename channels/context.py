@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from newsroom.model import Item, Site
 
-from . import filters, markup
+from . import filters, markup, plaintext
 
 
 def doc(text: str) -> dict:
@@ -27,9 +27,9 @@ class Body:
     """An item's body as one segment sees it, in every form a channel needs; each form made once."""
 
     def __init__(self, source: str, segment: str | None, known_segments: tuple[str, ...], base_url: str,
-                 quick: bool = False):
+                 quick: bool = False, engine=None):
         self.source, self.segment, self.known, self.base = source, segment, known_segments, base_url
-        self.quick = quick
+        self.quick, self.engine = quick, engine
         self.selected, self.notes = markup.select_segment(source, segment, known_segments)
 
     @cached_property
@@ -38,19 +38,24 @@ class Body:
 
     @cached_property
     def raw_html(self) -> str:
-        return markup.to_html(self.selected)
+        return markup.to_html(self.selected, self.engine)
+
+    @cached_property
+    def clean_html(self) -> str:
+        """The one parse every other form comes from: sanitised, links absolute."""
+        return markup.rewrite_links(markup.sanitise(self.raw_html), self.base)
 
     @cached_property
     def html(self) -> str:
         if self.quick:
             # check: the templates around the body are what can fail, not the body; a stand-in of
-            # escaped paragraphs keeps check from converting every body's Markdown.
+            # escaped paragraphs keeps check from writing every body's HTML into a page.
             return f"<pre>{htmllib.escape(self.selected)}</pre>"
-        return markup.rewrite_links(markup.sanitise(self.raw_html), self.base)
+        return self.clean_html
 
     @cached_property
     def text(self) -> str:
-        return markup.quick_text(self.markdown)
+        return plaintext.html_to_text(self.clean_html)
 
     @cached_property
     def images_without_alt(self) -> list[tuple[int, str]]:
@@ -134,7 +139,9 @@ class TemplateContext:
     def as_dict(self, names=None) -> dict[str, Any]:
         """The variables a template needs (all when ``names`` is None), computing only those."""
         names = self.variables() if names is None else _ALWAYS.union(names)
-        return {n: getattr(self, n) for n in names if n in _NAMES}
+        out = {n: getattr(self, n) for n in names if n in _NAMES}
+        out["_markdown"] = self.body.engine  # for the plain filter: the body's own engine
+        return out
 
 
 _NAMES = frozenset(TemplateContext.variables())

@@ -24,7 +24,7 @@ from datetime import timedelta
 from newsroom import schema as s
 
 from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
-from .hooks import missing_url, post_json, revoked
+from .webhook_post import missing_url, post_json, revoked
 from .http import request
 
 

@@ -164,9 +164,10 @@ def hashtags_filter(ctx, tags, limit: int | None = None) -> str:
     return " ".join(hashtags_for(tags, ch.type if ch else "", limit))
 
 
-def plain_filter(value: str) -> str:
-    """Markdown to plain text."""
-    return markup.markdown_to_text(value or "")
+@jinja2.pass_context
+def plain_filter(ctx, value: str) -> str:
+    """Markdown to plain text, by the project's Markdown engine."""
+    return markup.markdown_to_text(value or "", ctx.get("_markdown"))
 
 
 @jinja2.pass_context

@@ -23,12 +23,22 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from datetime import datetime, timedelta, timezone
+
 from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
+from .oauth import LINKEDIN as LINKEDIN_OAUTH
+from .oauth import OAuthChannel
 from .social import (read_back, Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session, read,
                      receipt_from, run_concurrently, with_partial, write_part)
+
+#: The ``LinkedIn-Version`` sent unless ``version`` says otherwise: the newest Marketing API version
+#: documented at learn.microsoft.com/linkedin/marketing/versioning ("Latest Version", July 2026,
+#: 202607). Each version is supported for at least a year, then sunset (``integrations/migrations``
+#: lists the dates; a sunset version answers 426), so ``check`` warns past eleven months.
+DEFAULT_VERSION = "202607"
 
 _RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 
@@ -38,19 +48,31 @@ def little_text(text: str) -> str:
     return _RESERVED.sub(r"\\\1", text)
 
 
-class LinkedIn(Channel):
+class LinkedIn(OAuthChannel, Channel):
     TYPE = "linkedin"
     MEDIUM = "social"
     MAX_CHARS = 3000
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 20  # no documented maximum; 20 keeps the URL short
     CONCURRENCY = 4
-    SECRETS = ('token',)
+    SECRETS = ('token', 'client_secret')
+    PROVIDER = LINKEDIN_OAUTH
+    # learn.microsoft.com linkedin/marketing/community-management/shares/posts-api (Permissions) and
+    # organizations/share-statistics; for a person author the w_member_social scope instead.
+    SCOPES = {"posting": ("w_organization_social",), "media": ("w_organization_social",),
+              "metrics": ("r_organization_social",)}
+    MEMBER_SCOPES = {"posting": ("w_member_social",), "media": ("w_member_social",)}
     OPTIONS = s.Schema("linkedin options", [
-        s.Key("token", s.Secret(), "OAuth access token with w_member_social or w_organization_social", required=True),
+        s.Key("client_id", s.Text(), "the app's client id: tokens come from `publish auth linkedin`, kept in "
+              "state/credentials and refreshed when the app has refresh tokens"),
+        s.Key("client_secret", s.Secret(), "the app's client secret, from the environment (with client_id)"),
+        s.Key("token", s.Secret(), "instead of client_id: an OAuth access token with w_member_social or "
+              "w_organization_social (it lapses after 60 days)"),
         s.Key("author", s.Text(pattern=r"^urn:li:(person|organization):", hint="is not a person or organization URN"),
               "author URN, e.g. urn:li:organization:123", required=True),
-        s.Key("version", s.Text(pattern=r"^\d{6}$", hint="is not a YYYYMM version"), "LinkedIn-Version header", default="202411"),
+        s.Key("warn_before", s.Duration(), "warn this long before the credential lapses ahead of a due entry",
+              default=timedelta(days=7)),
+        s.Key("version", s.Text(pattern=r"^\d{6}$", hint="is not a YYYYMM version"), "LinkedIn-Version header (a sunset version is refused: keep it within a year)", default=DEFAULT_VERSION),
     ])
 
     def __init__(self, config, env, *, base_url=None):
@@ -62,17 +84,47 @@ class LinkedIn(Channel):
     def api(self) -> str:
         return (self.base_url or "https://api.linkedin.com").rstrip("/")
 
+    def scopes_for(self) -> dict[str, tuple[str, ...]]:
+        return self.SCOPES if self.author.startswith("urn:li:organization:") else self.MEMBER_SCOPES
+
+    def verify(self) -> dict | Failure | None:
+        """Token introspection (learn.microsoft.com linkedin/shared/authentication/token-introspection):
+        ``POST /oauth/v2/introspectToken`` with the app's client id and secret → active, scope, expires_at.
+        Only an app (client id and secret) may ask; a bare token has no cheap check."""
+        secret = self.secret("client_secret")
+        token = self.bearer() if self.oauth() else None
+        if not secret or token is None:
+            return None
+        if isinstance(token, Failure):
+            return token
+        host = (self.base_url or "https://www.linkedin.com").rstrip("/")
+        got = request(self.session, "POST", f"{host}/oauth/v2/introspectToken",
+                      data={"client_id": self.client_id(), "client_secret": secret, "token": token})
+        if isinstance(got, Failure):
+            return got
+        body = got.json()
+        if not body.get("active"):
+            return Failure(f"the token is not active ({body.get('status', 'unknown')})")
+        out = {"scopes": tuple(s for s in str(body.get("scope", "")).replace(",", " ").split() if s)}
+        if body.get("expires_at"):
+            out["expires_at"] = datetime.fromtimestamp(int(body["expires_at"]), timezone.utc)
+        return out
+
     @property
     def author(self) -> str:
         return str(self.config.options.get("author"))
 
     def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret('token') or ''}",
-                "LinkedIn-Version": str(self.config.options.get("version") or "202411"),
+        token = self.bearer()
+        return {"Authorization": f"Bearer {'' if isinstance(token, Failure) else token}",
+                "LinkedIn-Version": str(self.config.options.get("version") or DEFAULT_VERSION),
                 "X-Restli-Protocol-Version": "2.0.0"}
 
     def _read(self, path: str, **kwargs):
         self.requests_made += 1
+        token = self.bearer()
+        if isinstance(token, Failure):
+            return token
         return read(self.session, self.gate, "GET", self.api + path, headers=self.headers(), **kwargs)
 
     # -- delivery -----------------------------------------------------------------------------
@@ -86,6 +138,10 @@ class LinkedIn(Channel):
         return body
 
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
+        if not ctx.dry_run:
+            token = self.bearer()  # refreshed now when it lapses soon
+            if isinstance(token, Failure):
+                return token
         done = done_parts(ctx.journal, 1)
         if done:
             return receipt_from(done, ctx)

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-import markdown
 import nh3
+
+from . import markdown_engines, plaintext
 
 SEGMENT_OPEN = re.compile(r"^:::\s*segment\s+(\S+)\s*$")
 SEGMENT_CLOSE = re.compile(r"^:::\s*$")
@@ -79,18 +80,15 @@ def select_segment(body: str, segment: str | None, known: tuple[str, ...] | list
     return "".join(out), notes
 
 
-# -- Markdown → HTML ----------------------------------------------------------------------------
-EXTENSIONS = ["tables", "fenced_code", "footnotes", "smarty", "toc", "sane_lists"]
-_md: markdown.Markdown | None = None
+# -- Markdown → HTML → text --------------------------------------------------------------------
+def to_html(text: str, engine=None) -> str:
+    """Markdown to (unsanitised) HTML with ``engine`` (``markdown_engines.engine()``; default cmark-gfm)."""
+    return (engine or markdown_engines.engine()).html(text)
 
 
-def to_html(text: str) -> str:
-    """Markdown to (unsanitised) HTML with the content team's extensions: tables, fenced code,
-    footnotes, smart quotes and header ids. One converter is reused (reset between documents)."""
-    global _md
-    if _md is None:
-        _md = markdown.Markdown(extensions=EXTENSIONS, extension_configs={"smarty": {"smart_angled_quotes": False}})
-    return _md.reset().convert(text)
+def markdown_to_text(text: str, engine=None) -> str:
+    """Markdown to plain text, read off the same parse as the HTML (``plaintext.html_to_text``)."""
+    return plaintext.html_to_text(sanitise(to_html(text, engine)))
 
 
 _ATTRS = {
@@ -98,6 +96,7 @@ _ATTRS = {
     "a": {"href", "hreflang", "class", "rel"},
     "img": {"src", "alt", "width", "height"},
     "code": {"class"}, "div": {"class"}, "sup": {"class"}, "li": {"class"}, "span": {"class"},
+    "section": {"class"}, "input": {"checked", "disabled"},
     "ol": {"start"}, "th": {"align", "colspan", "rowspan", "scope"}, "td": {"align", "colspan", "rowspan"},
     "blockquote": {"cite"}, "time": {"datetime"},
 }
@@ -109,9 +108,12 @@ def sanitise(html: str) -> str:
     no event handlers, no javascript: links, no styles; footnote and header ids kept."""
     global _cleaner
     if _cleaner is None:
-        _cleaner = nh3.Cleaner(tags=set(nh3.ALLOWED_TAGS) - {"center", "strike", "tt", "acronym"},
+        # a task list's checkboxes (cmark-gfm: <input type="checkbox" disabled="">) stay, and only those
+        _cleaner = nh3.Cleaner(tags=(set(nh3.ALLOWED_TAGS) - {"center", "strike", "tt", "acronym"}) | {"input", "section"},
                                attributes=_ATTRS, link_rel=None, clean_content_tags={"script", "style"},
-                               url_schemes={"http", "https", "mailto", "tel"})
+                               url_schemes={"http", "https", "mailto", "tel"},
+                               tag_attribute_values={"input": {"type": {"checkbox"}}},
+                               set_tag_attribute_values={"input": {"disabled": ""}})
     return _cleaner.clean(html)
 
 
@@ -211,113 +213,3 @@ def images_without_alt(html: str) -> list[str]:
             src = _SRC.search(tag)
             out.append(htmllib.unescape(next(g for g in src.groups()[1:] if g is not None)) if src else "")
     return out
-
-
-# -- Markdown → plain text (fast, no HTML on the way) ---------------------------------------------
-_FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})")
-_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#{1,6}\s|>|\||\[\^[^\]]+\]:)")
-_HEADING = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
-_QUOTE = re.compile(r"^\s*>\s?")
-_FOOTDEF = re.compile(r"^\[\^([^\]]+)\]:\s*")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_FOOTREF = re.compile(r"\[\^([^\]]+)\]")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-# emphasis markers: * anywhere, _ only at word edges (snake_case stays), ~~ for strike-through;
-# the content may not hold the marker, which keeps matching linear on long paragraphs
-_EMPH_STAR = re.compile(r"(\*{1,3})(?=\S)([^*]+?)(?<=\S)\1")
-_EMPH_UNDER = re.compile(r"(?<!\w)(_{1,3})(?=\S)([^_]+?)(?<=\S)\1(?!\w)")
-_STRIKE = re.compile(r"~~(?=\S)([^~]+?)(?<=\S)~~")
-_CODE = re.compile(r"`+([^`]*)`+")
-_RAW_A = re.compile(r"""<a\b[^>]*?\shref=["']([^"']+)["'][^>]*>(.*?)</a\s*>""", re.I | re.S)
-
-
-def _inline_text(line: str) -> str:
-    # each rewrite only where its marker occurs: most paragraphs have none of them
-    if "<" in line:
-        line = _SCRIPT.sub("", line)
-        line = _AUTOLINK.sub(r"\1", line)
-        line = _RAW_A.sub(lambda m: m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})", line)
-        line = _TAG.sub("", line)
-    if "](" in line:
-        line = _IMAGE.sub(lambda m: f"[{m.group(1)}]" if m.group(1).strip() else "", line)
-        line = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", line)
-    if "[^" in line:
-        line = _FOOTREF.sub(r"[\1]", line)
-    if "`" in line:
-        line = _CODE.sub(r"\1", line)
-    if "*" in line:
-        line = _EMPH_STAR.sub(r"\2", line)
-    if "_" in line:
-        line = _EMPH_UNDER.sub(r"\2", line)
-    if "~~" in line:
-        line = _STRIKE.sub(r"\1", line)
-    return htmllib.unescape(line) if "&" in line else line
-
-
-def quick_text(text: str) -> str:
-    """Markdown to plain text without building HTML: paragraphs joined onto one line each (a hard
-    wrap in the source is no line break on Mastodon), headings and quotes as their text, lists as
-    - and 1., links as text (url), images as [alt], footnotes as [1], code as it is. Much faster than
-    rendering HTML first, so previews and checks of social posts never wait for Markdown."""
-    out: list[str] = []
-    para: list[str] = []
-    fence: str | None = None
-
-    def flush() -> None:
-        if para:
-            out.append(_inline_text(" ".join(para)))
-            para.clear()
-
-    for raw in _SCRIPT.sub("", text).splitlines():
-        m = _FENCE_LINE.match(raw)
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            else:
-                out.append(raw)
-            continue
-        if m:
-            flush()
-            fence = m.group(1)
-            continue
-        line = raw.strip()
-        if not line:
-            flush()
-            if out and out[-1] != "":
-                out.append("")
-            continue
-        if _BLOCK_START.match(raw) or raw.startswith(("    ", "\t")):
-            flush()
-            h = _HEADING.match(raw)
-            if h:
-                out.append(_inline_text(h.group(1)))
-                continue
-            if _QUOTE.match(raw):
-                para.append(_QUOTE.sub("", raw).strip())
-                continue
-            f = _FOOTDEF.match(line)
-            if f:
-                out.append(f"[{f.group(1)}] " + _inline_text(line[f.end():]))
-                continue
-            if line.startswith(("* ", "+ ")):
-                line = "- " + line[2:]
-            if re.match(r"^\|?\s*:?-{3,}", line):  # a table's divider row
-                continue
-            if line.startswith("|"):
-                out.append(" | ".join(c.strip() for c in _inline_text(line).strip().strip("|").split("|")))
-                continue
-            para.append(line)
-            flush()
-            continue
-        para.append(line)
-    flush()
-    while out and out[-1] == "":
-        out.pop()
-    return "\n".join(line.rstrip() for line in out)
-
-
-def markdown_to_text(text: str) -> str:
-    return quick_text(text)

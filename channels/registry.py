@@ -1,14 +1,18 @@
 """The built-in channel types, registered explicitly in one tuple (Datasette's DEFAULT_PLUGINS)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from typing import Mapping
+
 from newsroom import schema as s
+from newsroom.model import Project
 
 from .base import Channel
-from .blog import Blog
+from .blog.channel import Blog
 from .bluesky import Bluesky
 from .devto import DevTo
 from .discord import Discord
-from .email import Email
+from .email.channel import Email
 from .linkedin import LinkedIn
 from .mastodon import Mastodon
 from .slack import Slack
@@ -19,6 +23,17 @@ from .x import X
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
                                       Telegram, X)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
+
+
+def register_channel_type(cls: type[Channel]) -> type[Channel]:
+    """Make ``cls`` the adapter of channels of ``type: cls.TYPE`` (an adapter outside this package, a
+    test's loopback channel). Registering the same class again does nothing; a type name that is
+    taken is refused, so an outside adapter never replaces a built-in silently."""
+    known = TYPES.get(cls.TYPE)
+    if known is not None and known is not cls:
+        raise ValueError(f"channel type '{cls.TYPE}' is already registered ({known.__module__}.{known.__name__})")
+    TYPES[cls.TYPE] = cls
+    return cls
 
 
 def option_schemas() -> dict[str, s.Schema]:
@@ -32,3 +47,46 @@ def override_schemas() -> dict[str, s.Schema]:
 def build(config, env, *, base_url: str | None = None) -> Channel:
     """The adapter for one channel declared in publish.yml."""
     return TYPES[config.type](config, env, base_url=base_url)
+
+
+def credential_vault(project: Project, env: Mapping[str, str], store=None):
+    """The encrypted credentials of the project's state store (None when its backend keeps none)."""
+    if store is None:
+        from newsroom.state import open_store
+
+        try:
+            store = open_store(project.root, project.settings.state, cache=False)
+        except NotImplementedError:
+            return None
+    getter = getattr(store, "credentials", None)
+    return getter(env) if getter else None
+
+
+class Adapters:
+    """Every channel of publish.yml built once per run, with why it cannot deliver when it cannot."""
+
+    def __init__(self, project: Project, env: Mapping[str, str], store=None):
+        self.adapters: dict[str, Channel] = {}
+        self.inactive: dict[str, str] = {}
+        vault = credential_vault(project, env, store)
+        for name, config in project.settings.channels.items():
+            if config.type not in TYPES:
+                continue  # an unknown type is a check problem already
+            adapter = build(config, env)
+            adapter.prepare(project.settings)  # its folders and readers: it reads no settings itself
+            # Token expiry is the platform's real time, not the run's --now.
+            adapter.use_credentials(vault, lambda: datetime.now(timezone.utc))
+            self.adapters[name] = adapter
+            missing = adapter.missing_secrets()
+            problem = adapter.credential_problem() if not missing else None
+            if missing:
+                self.inactive[name] = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
+                                       "in the environment")
+            elif problem:
+                self.inactive[name] = problem
+            elif type(adapter).deliver is Channel.deliver:
+                self.inactive[name] = f"this version cannot deliver to {config.type} channels yet"
+
+    def grace(self, name: str):
+        adapter = self.adapters.get(name)
+        return adapter.grace if adapter else None

@@ -23,7 +23,7 @@ from jinja2 import meta
 from newsroom.model import Item, Project
 from newsroom.problems import ERROR, WARNING, Problem
 
-from . import filters, text
+from . import filters, markdown_engines, text
 from .base import Channel, Media, Post
 from .context import Body, ChannelInfo, TemplateContext
 
@@ -134,13 +134,13 @@ class Engine:
             raise RenderError(self.display(name), _template_line(exc, tpl), _describe(exc)) from None
 
     # -- bodies ---------------------------------------------------------------------------------
-    def body(self, item: Item, segment: str | None, base: str, quick: bool = False) -> Body:
-        key = (item.path, item.revision, segment, base, quick)
+    def body(self, item: Item, segment: str | None, base: str, quick: bool = False, markdown=None) -> Body:
+        key = (item.path, item.revision, segment, base, quick, markdown)
         body = self._bodies.get(key)
         if body is None:
             if len(self._bodies) >= self.BODY_CACHE:
                 self._bodies.pop(next(iter(self._bodies)))
-            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base, quick)
+            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base, quick, markdown)
         return body
 
 
@@ -179,6 +179,14 @@ def engine_for(project: Project) -> Engine:
 
 
 # -- the context ----------------------------------------------------------------------------------
+def markdown_engine(settings):
+    """The Markdown engine publish.yml's ``markdown:`` names (cmark-gfm unless it says otherwise)."""
+    conf = settings.raw.get("markdown") or {}
+    extensions = conf.get("extensions")
+    return markdown_engines.engine(conf.get("engine") or markdown_engines.CMARK_GFM,
+                                   tuple(extensions) if extensions else None)
+
+
 def channel_info(channel: Channel) -> ChannelInfo:
     info = getattr(channel, "_template_info", None)
     if info is None:
@@ -221,7 +229,8 @@ def build_context(project: Project, item: Item, channel: Channel, segment: str |
         segment_description=settings.segments.get(segment) if segment else None,
         channel=info, site=site, author=item.author or site.author,
         thread=bool(channel.SUPPORTS_THREADS and override is not None and override.thread),
-        publish_at=publish_at, body=engine_for(project).body(item, segment, base, quick), link_transform=transform,
+        publish_at=publish_at, link_transform=transform,
+        body=engine_for(project).body(item, segment, base, quick, markdown_engine(settings)),
         segments=dict(settings.segments))
 
 
@@ -440,7 +449,7 @@ def _email(engine, post, ctx, channel, override, rule, where) -> None:
         for seg in ctx.item.segments:
             # the same context for another segment: only the segment fields and the body change
             seg_ctx = replace(ctx, segment=seg, segment_description=_segment_description(ctx, seg),
-                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), quick))
+                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), quick, ctx.body.engine))
             if quick:
                 seg_ctx.__dict__["body_text"] = seg_ctx.body.selected
             subject, html, txt, _ = _email_one(engine, seg_ctx, channel, override)

@@ -204,6 +204,8 @@ def _pack(text: str, budget: int, measure: Callable[[str], int], exact: bool = F
                 if current and not fits(piece):
                     parts.append(current.rstrip())
                     current, size = "", 0
+            if not current:
+                piece = piece.lstrip()  # a part never starts with the whitespace that ended the last one
             current += piece
             size += measure(piece)
     if current.strip():

@@ -25,7 +25,7 @@ from datetime import timedelta, timezone
 from newsroom import schema as s
 
 from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
-from .hooks import missing_url, post_json, revoked
+from .webhook_post import missing_url, post_json, revoked
 
 TIMESTAMP_HEADER = "X-Newsroom-Timestamp"
 SIGNATURE_HEADER = "X-Newsroom-Signature"

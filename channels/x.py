@@ -17,15 +17,19 @@ API facts (docs.x.com ``x-api/posts/creation-of-a-post``, ``x-api/media/upload-m
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
+from .oauth import X as X_OAUTH
+from .oauth import OAuthChannel
 from .social import (read_back, Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session,
                      read, receipt_from, run_concurrently, with_partial, write_part)
 
 
-class X(Channel):
+class X(OAuthChannel, Channel):
     TYPE = "x"
     MEDIUM = "social"
     MAX_CHARS = 280  # weighted
@@ -34,9 +38,21 @@ class X(Channel):
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 100
     CONCURRENCY = 4
-    SECRETS = ('token',)
+    SECRETS = ('token', 'client_secret')
+    PROVIDER = X_OAUTH
+    # docs.x.com authentication/oauth-2-0/authorization-code (scopes), x-api/media/upload-media
+    SCOPES = {"posting": ("tweet.read", "tweet.write", "users.read"), "media": ("media.write",),
+              "metrics": ("tweet.read", "users.read"), "renewal": ("offline.access",)}
     OPTIONS = s.Schema("x options", [
-        s.Key("token", s.Secret(), "OAuth 2.0 user access token with tweet.write, from the environment", required=True),
+        s.Key("client_id", s.Text(), "the app's OAuth 2.0 client id: tokens come from `publish auth x`, kept in "
+              "state/credentials and refreshed before they lapse"),
+        s.Key("client_secret", s.Secret(), "the app's client secret, for a confidential client (Web App)"),
+        s.Key("token", s.Secret(), "instead of client_id: a bare OAuth 2.0 user access token (it lapses in two "
+              "hours and is not refreshed)"),
+        s.Key("api_version", s.Choice("2"), "X API version: v2, the only one for new apps (docs.x.com "
+              "x-api/introduction); the path prefix /2/", default="2"),
+        s.Key("warn_before", s.Duration(), "warn this long before the credential lapses ahead of a due entry",
+              default=timedelta(days=7)),
     ])
 
     def __init__(self, config, env, *, base_url=None):
@@ -50,14 +66,22 @@ class X(Channel):
         return (self.base_url or "https://api.x.com").rstrip("/")
 
     def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
+        token = self.bearer()
+        return {"Authorization": f"Bearer {'' if isinstance(token, Failure) else token}"}
 
     def _read(self, path: str, **kwargs):
         self.requests_made += 1
+        token = self.bearer()
+        if isinstance(token, Failure):
+            return token
         return read(self.session, self.gate, "GET", self.api + path, headers=self.headers(), **kwargs)
 
     # -- delivery -----------------------------------------------------------------------------
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
+        if not ctx.dry_run:
+            token = self.bearer()  # refreshed now, before the first part, not halfway through a thread
+            if isinstance(token, Failure):
+                return token
         parts = done_parts(ctx.journal, len(post.parts))
         label = (lambda i: f"part {i + 1} of {len(post.parts)}: ") if len(post.parts) > 1 else (lambda i: "")
         for i in range(len(parts), len(post.parts)):
@@ -115,6 +139,14 @@ class X(Channel):
                 return got
             self._me = got.json()["data"]
         return self._me
+
+    def verify(self) -> dict | Failure:
+        who = self.whoami()
+        return who if isinstance(who, Failure) else {"account": who}
+
+    def whoami(self) -> str | Failure:
+        me = self.me()
+        return me if isinstance(me, Failure) else f"@{me.get('username')}"
 
     def find(self, text: str) -> Found | None | Failure:
         """Read back the account's latest posts for one with this text."""

@@ -115,6 +115,10 @@ class Vault:
                                   "`publish auth key`") from None
         return self._fernet
 
+    def check_writable(self) -> None:
+        """Raise ``CredentialError`` now when a write would fail for want of a usable key."""
+        self._cipher(writing=True)
+
     # -- reading ------------------------------------------------------------------------------
     @property
     def exists(self) -> bool:

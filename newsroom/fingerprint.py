@@ -29,12 +29,16 @@ def _package_digest(package: str) -> bytes:
     """One package's modules by name and content, read once per process (the caches ask for the
     same packages in their own combinations)."""
     h = hashlib.blake2b(digest_size=16)
-    for entry in sorted(os.scandir(CODE_ROOT / package), key=lambda e: e.name):
-        if entry.name.endswith(".py"):
-            with open(entry.path, "rb") as fh:
-                data = fh.read()
-            h.update(f"{package}/{entry.name}\0{len(data)}\0".encode())
-            h.update(data)
+    base = CODE_ROOT / package
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")  # sub-packages too (channels/blog/), in order
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                h.update(f"{package}/{Path(path).relative_to(base).as_posix()}\0{len(data)}\0".encode())
+                h.update(data)
     return h.digest()
 
 

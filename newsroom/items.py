@@ -48,7 +48,7 @@ OVERRIDE = s.Schema("channel override", [
 ], open=True)
 
 
-class Channels(s.Kind):
+class ChannelOverrides(s.Kind):
     """``channels``: a list of channel names, or a mapping of channel name → overrides."""
 
     name = "list of channel names, or mapping of channel name → overrides"
@@ -94,7 +94,7 @@ ITEM = s.Schema("front matter", [
     s.Key("image_alt", s.Text(), "alt text for the image; required with image"),
     s.Key("canonical_url", s.Url(), "the original's URL when this item is a copy (default: its blog URL)"),
     s.Key("priority", s.Integer(), "higher goes first when queue slots are handed out", default=0),
-    s.Key("channels", Channels(), "where it goes: channel names, or channel name → overrides", default=dict),
+    s.Key("channels", ChannelOverrides(), "where it goes: channel names, or channel name → overrides", default=dict),
 ])
 
 

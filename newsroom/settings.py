@@ -82,6 +82,42 @@ class BlackoutKind(s.Kind):
         return Blackout(a, b, reason)
 
 
+class MarkdownExtension(s.Kind):
+    """A python-markdown extension: a registered name (tables, toc …) or an importable module path."""
+
+    name = "python-markdown extension (tables, pymdownx.tasklist …)"
+
+    def convert(self, value, ctx, key):
+        from importlib.metadata import entry_points
+        from importlib.util import find_spec
+
+        name = str(value).strip() if value is not None else ""
+        known = sorted(e.name for e in entry_points(group="markdown.extensions"))
+        if name in known:
+            return name
+        module = name.partition(":")[0]
+        try:
+            found = bool(module) and "." in module and find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            from .problems import did_you_mean
+            raise s.Invalid(f"'{value}' is no python-markdown extension installed here{did_you_mean(name, known)} "
+                            f"(built in: {', '.join(known)}; or a module path such as pymdownx.tasklist)")
+        return name
+
+
+MARKDOWN_ENGINES = ("cmark-gfm", "python-markdown")
+MARKDOWN = s.Schema("markdown", [
+    s.Key("engine", s.Choice(*MARKDOWN_ENGINES),
+          "cmark-gfm: GitHub-flavoured Markdown, read as GitHub's and GitLab's previews show it (tables, "
+          "strikethrough, autolinks, task lists, footnotes, smart punctuation, header ids); python-markdown: "
+          "for teams coming from Pelican or MkDocs", default="cmark-gfm"),
+    s.Key("extensions", s.ListOf(MarkdownExtension()),
+          "python-markdown only: its extensions (default: tables, fenced_code, footnotes, smarty, toc, "
+          "sane_lists)"),
+])
+
 SLOT = s.Schema("slot", [
     s.Key("days", Days(), "on which days the slot exists", default=frozenset(range(7))),
     s.Key("times", s.ListOf(s.TimeOfDay()), "local times of day (calendar timezone)", required=True),
@@ -152,6 +188,7 @@ SETTINGS = s.Schema("publish.yml", [
               "an approved item needs an approver who is not its author", default=False),
     ])), "editorial workflow rules", default=dict),
     s.Key("calendar", s.Nested(CALENDAR), "calendar rules that apply to every channel", default=dict),
+    s.Key("markdown", s.Nested(MARKDOWN), "the Markdown engine that reads item bodies", default=dict),
     s.Key("channels", s.MapOf(s.Nested(CHANNEL)), "channel name → type and options", default=dict),
     s.Key("segments", s.MapOf(s.Text(), "mapping of segment → description"),
           "audience segments items may address (name → description)", default=dict),
@@ -257,6 +294,11 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
                                         f"(channels: {', '.join(channels) or 'none declared'})"))
         calendar.groups[group] = Group(group, tuple(n for n in names if n in channels), g.get("max_per_day"),
                                        g.get("min_gap"))
+    md = data.get("markdown") or {}
+    if md.get("extensions") and md.get("engine", "cmark-gfm") != "python-markdown":
+        problems.append(Problem(SETTINGS_FILE, doc.line("markdown.extensions"), "markdown.extensions",
+                                "extensions apply to python-markdown only; cmark-gfm has its own built in "
+                                "(add engine: python-markdown, or remove extensions)", WARNING))
     alert_channel = (data.get("alerts") or {}).get("channel")
     if alert_channel and alert_channel not in channels:
         from .problems import did_you_mean

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from . import index, output
+from . import noop_cache, output
 
 
 class UsageError(Exception):
@@ -67,12 +67,12 @@ def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry
         raise UsageError("--force needs --only PATH[:channel]: it overrides the time of the entries you name")
     full = not (dry_run or only or force)
     if full:
-        cached = index.quiet(root, now, env)
+        cached = noop_cache.quiet(root, now, env)
         if cached is not None:
             return _quiet(cached, now, echo, fmt, env)
-    cached = index.read(root)
+    cached = noop_cache.read(root)
     content_dir = cached["content_dir"] if cached else "content"
-    signature = index.content_signature(root, content_dir)  # before loading: an edit during the run is seen next time
+    signature = noop_cache.content_signature(root, content_dir)  # before loading: an edit during the run is seen next time
 
     from newsroom.state import open_store
 
@@ -92,10 +92,10 @@ def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry
             echo(line)
     step_summary(output.markdown(report), env)
     if full and not report.stopped and content_dir == project.settings.content_dir:
-        from .run import Channels
+        from channels.registry import Adapters
 
-        names = sorted({ref for ch in Channels(project, env).adapters.values() for ref in _secret_names(ch)})
-        index.write(root, content_dir=content_dir, content=signature,
+        names = sorted({ref for ch in Adapters(project, env).adapters.values() for ref in _secret_names(ch)})
+        noop_cache.write(root, content_dir=content_dir, content=signature,
                     ledger=str(Path(project.settings.state.get("path", "state")) / "ledger.jsonl"),
                     ident=report.ledger_ident, quiet_until=report.quiet_until, next_due=report.next_due,
                     notes=report.standing, exit_code=2 if report.unusable else 0,

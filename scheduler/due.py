@@ -17,7 +17,6 @@ from newsroom.state import EntryState
 #: Actions. ``wait`` and ``done`` need nothing now; ``held``: another live run has it.
 WAIT, DONE, SEND, RECONCILE, MISS, CHANGED, HELD, BLOCKED, BLACKOUT = (
     "wait", "done", "send", "reconcile", "miss", "changed", "held", "blocked", "blackout")
-QUIET = (WAIT, DONE, BLOCKED)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Callable, Mapping
 
 from channels.base import Channel, DeliveryContext, Failure, Journal, Post, Receipt
 from channels.postcache import PostCache
+from channels.registry import Adapters
 from newsroom.model import Project
 from newsroom.problems import ERROR
 from newsroom.state import EntryState, StateStore
@@ -120,32 +121,6 @@ def iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-class Channels:
-    """Every channel of publish.yml built once per run, with why it cannot deliver when it cannot."""
-
-    def __init__(self, project: Project, env: Mapping[str, str]):
-        from channels import registry
-
-        self.adapters: dict[str, Channel] = {}
-        self.inactive: dict[str, str] = {}
-        for name, config in project.settings.channels.items():
-            if config.type not in registry.TYPES:
-                continue  # an unknown type is a check problem already
-            adapter = registry.build(config, env)
-            adapter.prepare(project.settings)  # its folders and readers: it reads no settings itself
-            self.adapters[name] = adapter
-            missing = adapter.missing_secrets()
-            if missing:
-                self.inactive[name] = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
-                                       "in the environment")
-            elif type(adapter).deliver is Channel.deliver:
-                self.inactive[name] = f"this version cannot deliver to {config.type} channels yet"
-
-    def grace(self, name: str):
-        adapter = self.adapters.get(name)
-        return adapter.grace if adapter else None
-
-
 class Run:
     """One publish run over a loaded project and its ledger."""
 
@@ -157,7 +132,7 @@ class Run:
             opts.clock = clock
         self.now = opts.now
         self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
-        self.channels = Channels(project, opts.env)
+        self.channels = Adapters(project, opts.env, store)
         self.planned_from = due.planning_time(project, opts.now, self.channels.grace)
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
@@ -242,8 +217,10 @@ class Run:
         self.finish()
         if not self.opts.dry_run:
             from .alerts import send_alerts
+            from .health import alert_lapses
 
             send_alerts(self)
+            alert_lapses(self)  # a credential that lapses before an entry is due: said once
         self.look_ahead()
 
     # -- one entry ----------------------------------------------------------------------------
@@ -493,7 +470,7 @@ class Run:
         # point makes the cached answer invalid rather than silently included.
         path = getattr(self.store, "ledger_path", None)
         if path is not None:
-            from .index import ledger_ident
+            from .noop_cache import ledger_ident
 
             self.report.ledger_ident = ledger_ident(path)
         ledger = self.store.entries()

@@ -66,13 +66,13 @@ class Service:
 
     def replan(self) -> None:
         """Reload the content and make the date jobs match the plan: add, move and drop them."""
-        from .run import Channels
+        from channels.registry import Adapters
 
         if self.stop.is_set():
             return
         with self.lock:
             project, store = self._project()
-            channels = Channels(project, self.env)
+            channels = Adapters(project, self.env)
             ledger = store.entries()
             now = self.now()
             wanted: dict[str, tuple[datetime, int | None]] = {}

@@ -1,5 +1,5 @@
 """A loopback social platform for the engagement tests: a real HTTP server on 127.0.0.1 and a small
-channel adapter speaking to it, registered by monkeypatching ``channels.registry.TYPES``.
+channel adapter speaking to it, registered with ``channels.registry.register_channel_type``.
 
 The server follows the habits of the real ones: a bearer token, ids batched in one query
 parameter (at most ``MAX_IDS``), unknown ids silently left out (as Mastodon does), 429 with
@@ -116,10 +116,11 @@ class Loopback(Channel):
                       datetime.fromisoformat(d["at"]), ours=d["author"] == account) for d in got]
 
 
-def register(monkeypatch):
-    from channels import registry
+def register(monkeypatch=None):
+    """Make ``loopback`` a known channel type (for the process: no built-in has that name)."""
+    from channels.registry import register_channel_type
 
-    monkeypatch.setitem(registry.TYPES, Loopback.TYPE, Loopback)
+    register_channel_type(Loopback)
 
 
 def settings(servers: dict[str, str], extra: str = "") -> str:

@@ -13,8 +13,8 @@ import pytest
 
 from channels import registry
 from channels.base import DeliveryContext, Failure, Media, Post, Receipt
-from channels.blog import Blog, prepare
-from channels.blogsite import MANIFEST, build_site
+from channels.blog.channel import Blog, prepare
+from channels.blog.site import MANIFEST, build_site
 from newsroom.model import ChannelConfig, Site
 
 SITE = Site(title="Test & News", url="https://news.test", language="en", description="News from the test team.",
@@ -421,7 +421,7 @@ def test_blog_templates_use_only_documented_variables():
     import jinja2
     from jinja2 import meta
 
-    from channels.blogsite import TEMPLATE_NAMES, TEMPLATES
+    from channels.blog.site import TEMPLATE_NAMES, TEMPLATES
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "blog.md").read_text(encoding="utf-8")
     common = {"site", "root"}

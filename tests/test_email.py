@@ -14,8 +14,8 @@ import pytest
 
 import mailserver
 from channels.base import Journal, DeliveryContext, Failure, Post, Receipt
-from channels.email import Email
-from channels.mail import unsubscribe_token
+from channels.email.channel import Email
+from channels.email.message import unsubscribe_token
 from newsroom import schema as s
 from newsroom.audience import load_audience, parse_audience
 from newsroom.model import ChannelConfig

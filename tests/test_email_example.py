@@ -109,7 +109,7 @@ from datetime import datetime, timezone
 from functools import partial
 sys.path.insert(0, {repo!r})
 from channels.base import DeliveryContext, Journal, Post
-from channels.email import Email
+from channels.email.channel import Email
 from newsroom.audience import load_audience
 from newsroom.model import ChannelConfig
 from newsroom.state import FileStore
@@ -143,7 +143,7 @@ def test_a_run_killed_with_sigkill_resumes_without_mailing_anyone_twice(tmp_path
     import mailserver
 
     from channels.base import Post
-    from channels.email import Email
+    from channels.email.channel import Email
     from newsroom.model import ChannelConfig
 
     n = 30

@@ -78,7 +78,12 @@ def test_truncate_filter_in_a_template_uses_channel_rule_and_reserve():
 
 def test_plain_turns_markdown_into_text():
     md = "# Title\n\nSome **bold** and a [link](https://a.example/).\n\n- one\n- two\n"
-    assert filters.plain_filter(md) == "Title\n\nSome bold and a link (https://a.example/).\n\n- one\n- two"
+    import jinja2
+
+    env = jinja2.Environment()
+    env.filters.update(filters.FILTERS)
+    assert env.from_string("{{ md | plain }}").render(md=md) == \
+        "Title\n\nSome bold and a link (https://a.example/).\n\n- one\n- two"
 
 
 def test_mrkdwn_escapes_slack_control_characters():

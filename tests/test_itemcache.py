@@ -92,7 +92,7 @@ def test_cache_fingerprints_follow_contents_not_modification_times(tmp_path):
 
     from newsroom.fingerprint import _package_digest
 
-    module = CODE_ROOT / "newsroom" / "heap.py"
+    module = CODE_ROOT / "newsroom" / "gcpause.py"
     st = module.stat()
     signature = _package_digest.__wrapped__("newsroom")
     try:
@@ -101,3 +101,17 @@ def test_cache_fingerprints_follow_contents_not_modification_times(tmp_path):
     finally:
         os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert code_signature(("newsroom", "channels")) != code_signature(("newsroom",))
+
+
+def test_the_code_signature_covers_sub_packages(tmp_path, monkeypatch):
+    """channels/blog/site.py builds the site: a change there must invalidate the caches too."""
+    from newsroom import fingerprint
+
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "top.py").write_text("A = 1\n")
+    module = tmp_path / "pkg" / "sub" / "deep.py"
+    module.write_text("B = 1\n")
+    monkeypatch.setattr(fingerprint, "CODE_ROOT", tmp_path)
+    before = fingerprint._package_digest.__wrapped__("pkg")
+    module.write_text("B = 2\n")
+    assert fingerprint._package_digest.__wrapped__("pkg") != before

@@ -184,7 +184,7 @@ def test_a_killed_pull_continues_without_counting_twice(project, monkeypatch, tm
         for n in range(9):
             a.metrics[f"a{n}"] = {"favourites": n}
         runner = ("import sys; sys.path[:0] = [{root!r}, {tests!r}]; import loopback; "
-                  "from channels import registry; registry.TYPES['loopback'] = loopback.Loopback; "
+                  "loopback.register(); "
                   "import publish; publish.main()").format(root=str(ROOT), tests=str(ROOT / "tests"))
         env = {**os.environ, "ALPHA_TOKEN": "sekret"}
         cmd = [sys.executable, "-c", runner, "--root", str(root), "pull", "--no-feeds"]

@@ -1,4 +1,5 @@
-"""Reference renderings: fixture items and, beside them, what every channel should send.
+"""Reference renderings: fixture items and, beside them, what every channel should send, once per
+Markdown engine (``expected/``: cmark-gfm, the default; ``expected-python-markdown/``).
 
 Compared as a diff. After an intended change to a template or a rule, regenerate with
 ``UPDATE_REFERENCE=1 python -m pytest tests/test_reference_renderings.py`` and review the diff in git.
@@ -15,19 +16,22 @@ from channels.text import rule_for
 from conftest import FIXTURES
 
 CASES = FIXTURES / "render"
-EXPECTED = CASES / "expected"
+EXPECTED = {"cmark-gfm": CASES / "expected", "python-markdown": CASES / "expected-python-markdown"}
 ITEMS = sorted(p.stem for p in (CASES / "content").glob("*.md"))
 
 
-@pytest.fixture(scope="module")
-def fixture_project(tmp_path_factory):
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def fixture_project(request, tmp_path_factory):
     from publish import load
 
     root = tmp_path_factory.mktemp("render") / "project"
-    shutil.copytree(CASES, root, ignore=shutil.ignore_patterns("expected"))
+    shutil.copytree(CASES, root, ignore=shutil.ignore_patterns("expected*"))
+    if request.param != "cmark-gfm":
+        with open(root / "publish.yml", "a", encoding="utf-8") as f:
+            f.write(f"markdown:\n  engine: {request.param}\n")
     project = load(root)
     assert project.problems == []
-    return project
+    return request.param, project
 
 
 def renderings(project, stem):
@@ -49,8 +53,9 @@ def renderings(project, stem):
 
 @pytest.mark.parametrize("stem", ITEMS)
 def test_reference_rendering(fixture_project, stem):
-    got = renderings(fixture_project, stem)
-    folder = EXPECTED / stem
+    engine, project = fixture_project
+    got = renderings(project, stem)
+    folder = EXPECTED[engine] / stem
     if os.environ.get("UPDATE_REFERENCE"):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)

@@ -139,3 +139,8 @@ def test_ten_or_more_parts_reserve_room_for_two_digit_numbers():
     assert len(parts) >= 10
     assert all(len(p) <= 50 for p in parts)
     assert parts[-1].endswith(f"{len(parts)}/{len(parts)}")
+
+
+def test_a_part_never_starts_with_the_whitespace_after_a_paragraph():
+    parts = split_thread("? ? ??a a\n\n ?", 12, len)
+    assert parts == ["? ?\n\n1/3", "??a a\n\n2/3", "?\n\n3/3"]

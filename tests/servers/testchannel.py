@@ -95,11 +95,11 @@ class TestChannel(Channel):
             raise RuntimeError(r.message)
 
 
-def register(monkeypatch) -> None:
-    """Make ``testchannel`` a known channel type for one test."""
-    from channels import registry
+def register(monkeypatch=None) -> None:
+    """Make ``testchannel`` a known channel type (for the process: no built-in has that name)."""
+    from channels.registry import register_channel_type
 
-    monkeypatch.setitem(registry.TYPES, TestChannel.TYPE, TestChannel)
+    register_channel_type(TestChannel)
 
 
 class ChannelServer(Loopback):
@@ -214,9 +214,9 @@ class ChannelServer(Loopback):
 
 
 def main() -> None:  # pragma: no cover - runs in a child process
-    from channels import registry
+    from channels.registry import register_channel_type
 
-    registry.TYPES[TestChannel.TYPE] = TestChannel
+    register_channel_type(TestChannel)
     import publish
 
     publish.main()

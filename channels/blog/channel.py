@@ -1,7 +1,7 @@
 """Blog channel (type ``blog``): a static site with feeds, rebuilt by the run that delivers to it.
 
 Delivering an entry touches nothing: the receipt names the item's page URL. ``finish`` builds the
-site once per run from every delivered blog entry (``channels.blogsite.build_site``), so only
+site once per run from every delivered blog entry (``channels.blog.site.build_site``), so only
 delivered items ever appear.
 
 What the publish run hands the adapter (it reads no settings file itself):
@@ -23,8 +23,8 @@ from typing import Any
 from newsroom import schema as s
 from newsroom.model import ChannelConfig, Settings, Site
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
-from .blogsite import RESERVED, BuildReport, _page_path, build_site
+from ..base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .site import RESERVED, BuildReport, _page_path, build_site
 
 #: Folders under the content folder copied into the site as they are (Pelican's STATIC_PATHS).
 DEFAULT_STATIC = ("images",)

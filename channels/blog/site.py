@@ -27,16 +27,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from newsroom.heap import collector_paused
+from newsroom.gcpause import collector_paused
 from newsroom.model import Site
 from newsroom.problems import Problem
 
-from .base import Post, Receipt
+from ..base import Post, Receipt
 
 if TYPE_CHECKING:  # imported when a site is built: commands that build none start faster
     import jinja2
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MANIFEST = ".newsroom-blog.json"
 #: Top-level folders the site uses for its own pages; an item slug may not take one of them.
 RESERVED = frozenset({"tags", "campaigns", "page", "atom.xml", "rss.xml", "sitemap.xml", "index.html", "404.html",

@@ -35,8 +35,8 @@ from newsroom import schema as s
 from newsroom.audience import Audience, address_problem
 from newsroom.problems import ERROR
 
-from .base import Channel, DeliveryContext, Failure, Post, Receipt
-from .mail import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
+from ..base import Channel, DeliveryContext, Failure, Post, Receipt
+from .message import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
                    html_to_text, prepare, recipient_hash, text_to_html, unsubscribe_token)
 
 

@@ -1,0 +1,28 @@
+"""Channel types: the built-ins, and types registered through ``register_channel_type``."""
+import pytest
+
+from channels.base import Channel
+from channels.mastodon import Mastodon
+from channels.registry import TYPES, build, register_channel_type
+from newsroom.model import ChannelConfig
+
+
+class Gazette(Channel):
+    TYPE = "gazette-test"
+
+
+def test_a_registered_type_is_built_for_channels_of_that_type_and_registering_again_is_harmless():
+    assert register_channel_type(Gazette) is Gazette
+    register_channel_type(Gazette)
+    adapter = build(ChannelConfig("paper", "gazette-test"), {})
+    assert type(adapter) is Gazette and adapter.name == "paper"
+
+
+def test_a_taken_type_name_is_refused_and_the_built_in_kept():
+    class Impostor(Channel):
+        TYPE = "mastodon"
+
+    with pytest.raises(ValueError) as err:
+        register_channel_type(Impostor)
+    assert str(err.value) == "channel type 'mastodon' is already registered (channels.mastodon.Mastodon)"
+    assert TYPES["mastodon"] is Mastodon
