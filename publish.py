@@ -45,7 +45,18 @@ def load(root: Path):
         sys.exit(EXIT_UNUSABLE)
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from newsroom.resources import version
+
+    click.echo(f"{ctx.find_root().info_name} {version()}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder (default: the nearest folder upwards with publish.yml).")
 @click.pass_context
@@ -205,8 +216,9 @@ def reference_text() -> str:
 def reference(obj: dict, write: bool) -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
     text = reference_text()
-    if write:
-        target = Path(__file__).resolve().parent / "docs" / "reference.md"
+    if write:  # into the project's docs/, never next to the installed code
+        target = obj["root"] / "docs" / "reference.md"
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         click.echo(f"wrote {target}")
     else:
@@ -741,8 +753,14 @@ def report(obj: dict, since: str | None, until: str | None, by: str, fmt: str, o
         click.echo(text, nl=False)
 
 
+#: Shell completion reads this variable (``_PUBLISH_COMPLETE=bash_source publish``), whatever the
+#: program is called: ``publish`` once installed, ``publish.py`` in a checkout.
+COMPLETE_VAR = "_PUBLISH_COMPLETE"
+
+
 def main() -> None:
-    cli(prog_name="publish.py")
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "publish"
+    cli(prog_name="publish.py" if name == "publish.py" else "publish", complete_var=COMPLETE_VAR)
 
 
 if __name__ == "__main__":

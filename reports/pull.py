@@ -17,7 +17,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
 from channels import registry
@@ -219,6 +219,7 @@ def pull(project, store: EngagementStore, *, env: Mapping[str, str], now: dateti
         by_channel.setdefault(d.channel, []).append((d, slot))
     lock = threading.Lock()
     jobs = []
+    vault = registry.credential_vault(project, env)  # tokens from `publish auth`, renewed as the run does
     for name in sorted(by_channel):
         if only and name not in only:
             continue
@@ -227,12 +228,17 @@ def pull(project, store: EngagementStore, *, env: Mapping[str, str], now: dateti
             result.notes.append(f"{name}: skipped, no such channel in publish.yml any more")
             continue
         adapter = registry.build(config, env, base_url=(base_urls or {}).get(name))
+        adapter.use_credentials(vault, lambda: datetime.now(timezone.utc))  # token expiry is real time
         work = by_channel[name]
         if not adapter.METRICS_BATCH and type(adapter).fetch_replies is Channel.fetch_replies:
             continue  # the platform gives nothing back (a webhook, the blog)
         missing = adapter.missing_secrets()
         if missing:
             result.notes.append(f"{name}: skipped, {', '.join(missing)} not set")
+            continue
+        problem = adapter.credential_problem()
+        if problem:
+            result.notes.append(f"{name}: skipped, {problem}")
             continue
         pause = settings.pause.get(name)
         jobs.append(_ChannelPull(adapter, work, store, run=run, now=now, clock=clock, replies=settings.replies,
