@@ -190,9 +190,9 @@ def test_a_dependency_that_fails_for_good_holds_its_dependents(newsroom, server,
 
 
 def test_a_retryable_failure_of_the_dependency_keeps_the_dependent_waiting(newsroom, server, tmp_path, monkeypatch):
-    import scheduler.run
+    import scheduler.run.core
 
-    monkeypatch.setattr(scheduler.run, "pause", lambda seconds: None)  # the retries' backoff
+    monkeypatch.setattr(scheduler.run.core, "pause", lambda seconds: None)  # the retries' backoff
     settings = SETTINGS.replace("dependencies:\n", "dependencies:\n  live_check: false\n")
     with Site(tmp_path / "p" / "public") as site:
         n = newsroom({"content/a.md": approved("A", {"chat": {}, "social": {"after": "chat"}})}, site=site,
