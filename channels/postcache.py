@@ -7,13 +7,13 @@ as check's rendering cache). Deleting it is always safe.
 """
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 from newsroom.model import Item, Project
 
 from .base import Post
+from newsroom.atomic import write_atomic
 
 
 class PostCache:
@@ -52,9 +52,6 @@ class PostCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump((self.fingerprint, self.used), f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, pickle.dumps((self.fingerprint, self.used), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from newsroom.model import Project
 from newsroom.problems import Problem
 
 from .base import Post
+from newsroom.atomic import write_atomic
 
 
 def post_dict(post: Post) -> dict:
@@ -201,9 +201,7 @@ def _write_cache(path: Path, data: dict) -> None:
     """Atomically, and never at the cost of the check: a read-only checkout simply has no cache."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     except OSError:
         pass
 

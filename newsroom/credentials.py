@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, ContextManager, Mapping
+from .atomic import write_atomic
 
 KEY_VARIABLE = "NEWSROOM_KEY"
 FILE = "credentials"
@@ -160,14 +160,8 @@ class Vault:
         cipher = self._cipher(writing=True)
         token = cipher.encrypt(json.dumps({"format": FORMAT, "channels": channels}, sort_keys=True).encode("utf-8"))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, token + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)  # a reader sees the old file or the new one, never half of either
+        # a reader sees the old file or the new one, never half of either
+        write_atomic(self.path, token + b"\n", mode=0o600, fsync=True)
 
     def update(self, name: str, change: Callable[[Credential | None], Credential | None]) -> Credential | None:
         """Under the store's lock: read ``name``'s record fresh, ``change`` it, write it back.

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .fingerprint import code_signature
+from .atomic import write_atomic
 
 VERSION = 3
 FILE = Path(".cache") / "items.pickle"
@@ -77,10 +78,7 @@ class ItemCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(self.signature, f, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump(self.fresh, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, pickle.dumps(self.signature, protocol=pickle.HIGHEST_PROTOCOL)
+                         + pickle.dumps(self.fresh, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a read-only checkout still works, only slower

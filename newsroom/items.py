@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -218,16 +219,54 @@ def _check_after(rel: str, doc, overrides: dict[str, ChannelOverride], problems:
         override.after = tuple(kept)
 
 
-def content_files(root: Path, content_dir: str) -> list[str]:
-    """Relative POSIX paths of every item file, sorted; names starting with _ or . are skipped."""
-    base = root / content_dir
+#: An item file larger than this is not read (a Markdown article is a few kilobytes).
+MAX_ITEM_BYTES = 8 << 20
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+          (stat.S_ISBLK, "a device"))
+
+
+def content_files(root: Path, content_dir: str, notes: list[Problem] | None = None) -> list[str]:
+    """Relative POSIX paths of every item file, sorted; names starting with _ or . are skipped.
+
+    Only regular files are items: a named pipe would hang the reader, a link that leads nowhere or
+    in a loop cannot be read; each is skipped with a note in ``notes``. Links to folders are not
+    followed (``ln -s .. content/loop`` would never end)."""
+    base = str(root / content_dir)
     out: list[str] = []
     prefix_len = len(str(root)) + 1
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
-        for name in filenames:
-            if name.endswith(".md") and not name.startswith((".", "_")):
-                out.append((dirpath + "/" + name)[prefix_len:].replace(os.sep, "/"))
+    stack = [base]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            name = e.name
+            if name.startswith((".", "_")):
+                continue
+            rel = e.path[prefix_len:].replace(os.sep, "/")
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                    continue
+                if not name.endswith(".md"):
+                    if notes is not None and e.is_symlink() and e.is_dir():
+                        notes.append(Problem(rel, None, "", "is a link to a folder; not followed (a link can "
+                                                            "loop): move the items into content/", WARNING))
+                    continue
+                if e.is_file():
+                    out.append(rel)
+                    continue
+                if e.is_dir():
+                    continue  # a link to a folder named like an item; not followed either
+                mode = e.stat().st_mode
+                kind = next((label for test, label in _KINDS if test(mode)), "not a regular file")
+                why = f"is {kind}, not a file"
+            except OSError as exc:  # a link that leads nowhere, or in a loop
+                why = f"is a link that cannot be followed ({exc.strerror})"
+            if notes is not None:
+                notes.append(Problem(rel, None, "", f"{why}; skipped", WARNING))
     out.sort()
     return out
 
@@ -239,7 +278,7 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
     checked (``workflow.check_item``) and put in it."""
     items = []
     base = str(root) + os.sep  # plain strings for the stat of every file: a Path each costs more than the stat
-    for rel in content_files(root, settings.content_dir):
+    for rel in content_files(root, settings.content_dir, problems):
         key = raw = None
         if cache is not None:
             try:
@@ -275,7 +314,21 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
 
 def _read(root: Path, rel: str, problems: list[Problem]) -> bytes | None:
     try:
-        return (root / rel).read_bytes()
+        # O_NONBLOCK: a file swapped for a named pipe since it was listed must not hang the run
+        fd = os.open(root / rel, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                problems.append(Problem(rel, None, "", "is not a regular file; skipped", WARNING))
+                return None
+            if st.st_size > MAX_ITEM_BYTES:
+                problems.append(Problem(rel, None, "", f"is {st.st_size / (1 << 20):.1f} MB; an item may be at most "
+                                                       f"{MAX_ITEM_BYTES >> 20} MB (keep large files out of content/)"))
+                return None
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                return f.read(MAX_ITEM_BYTES + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
         problems.append(Problem(rel, None, "", f"cannot be read: {exc.strerror}"))
         return None

@@ -97,6 +97,13 @@ class YamlError(ValueError):
         self.line = line
 
 
+#: At most this many values in one document, counted as built: aliases (``*name``) repeat what an
+#: anchor holds, and nine levels of nine aliases ("billion laughs") are 387 million values from 236 bytes.
+MAX_VALUES = 100_000
+#: At most this much YAML in one document (front matter, publish.yml).
+MAX_BYTES = 1 << 20
+
+
 @dataclass
 class Document:
     """Parsed YAML: plain Python ``data`` and ``lines``, a map from dotted key to its 1-based line."""
@@ -104,6 +111,7 @@ class Document:
     data: object
     lines: dict[str, int] = field(default_factory=dict)
     duplicates: list[tuple[str, int]] = field(default_factory=list)
+    budget: int = MAX_VALUES  # values still allowed (see MAX_VALUES)
 
     def line(self, key: str, default: int | None = None) -> int | None:
         """The line of ``key``, or of its nearest parent that has one."""
@@ -135,6 +143,10 @@ def _build(node, path: str, doc: Document, offset: int):
             if _FLOAT.match(value):
                 return float(value)
         return value
+    doc.budget -= len(node.value)
+    if doc.budget < 0:
+        raise YamlError(f"YAML: holds more than {MAX_VALUES:,} values once its aliases (*name) are expanded; "
+                        "write the values out instead of repeating anchors", node.start_mark.line + 1 + offset)
     if cls is MappingNode:
         out: dict = {}
         lines = doc.lines
@@ -168,6 +180,9 @@ def parse(text: str, *, line_offset: int = 0) -> Document:
     doc = Document(None)
     if not text.strip():
         return doc
+    if len(text) > MAX_BYTES:
+        raise YamlError(f"YAML: is {len(text) / (1 << 20):.1f} MB; at most {MAX_BYTES >> 20} MB of YAML is read "
+                        "(keep long text in the body)", 1 + line_offset)
     if "\t" in text:
         # libyaml's message for a tab in indentation is cryptic; say what it is.
         for n, raw in enumerate(text.split("\n"), start=1):

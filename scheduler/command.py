@@ -90,8 +90,10 @@ def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry
     else:
         for line in output.lines(report):
             echo(line)
+    if report.fatal:
+        print(f"error: {report.fatal}", file=sys.stderr)
     step_summary(output.markdown(report), env)
-    if full and not report.stopped and content_dir == project.settings.content_dir:
+    if full and not report.stopped and not report.fatal and content_dir == project.settings.content_dir:
         from channels.registry import Adapters
 
         from newsroom.credentials import KEY_VARIABLE

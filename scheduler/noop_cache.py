@@ -25,6 +25,7 @@ from pathlib import Path
 
 from newsroom import fingerprint
 from newsroom.state.files import file_version
+from newsroom.atomic import write_atomic
 
 VERSION = 1
 INDEX = Path(".cache") / "publish-index.json"
@@ -54,9 +55,13 @@ def content_signature(root: Path, content_dir: str) -> str:
             name = e.name
             if name.startswith((".", "_")):
                 continue
-            if e.is_dir():
-                stack.append(e.path)
-            elif name.endswith(".md"):
+            try:
+                if e.is_dir(follow_symlinks=False):  # as the loader: links to folders are not followed
+                    stack.append(e.path)
+                    continue
+            except OSError:
+                continue
+            if name.endswith(".md"):
                 try:
                     st = e.stat()
                 except OSError:
@@ -125,9 +130,7 @@ def write(root: Path, *, content_dir: str, content: str, ledger: str, ident: lis
     target = root / INDEX
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, json.dumps(data, indent=1).encode("utf-8"))
     except OSError:
         pass  # without a cache the next run is only slower
 

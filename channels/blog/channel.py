@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from newsroom.model import ChannelConfig, Settings, Site
 from ..base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .deploy import Deploy, cache_folder, deploy, describe
 from .site import RESERVED, BuildReport, _page_path, build_site
+from newsroom.atomic import write_atomic
 
 #: Folders under the content folder copied into the site as they are (Pelican's STATIC_PATHS).
 DEFAULT_STATIC = ("images",)
@@ -165,9 +165,7 @@ class Blog(Channel):
                 return self.last_report
             crashpoint.reach("blog.deployed")
         if not ctx.dry_run:
-            tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"digest": self.digest(delivered, ctx)}), encoding="utf-8")
-            os.replace(tmp, stamp)
+            write_atomic(stamp, json.dumps({"digest": self.digest(delivered, ctx)}).encode("utf-8"))
         if ctx.progress:
             ctx.progress(self.last_report.summary())
         return self.last_report

@@ -19,6 +19,7 @@ import hashlib
 import html
 import json
 import os
+import stat
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +34,7 @@ from newsroom.problems import Problem
 from newsroom.resources import shipped
 
 from ..base import Post, Receipt
+from newsroom.atomic import write_atomic
 
 if TYPE_CHECKING:  # imported when a site is built: commands that build none start faster
     import jinja2
@@ -374,10 +376,7 @@ def _load_manifest(site_dir: Path) -> dict:
 
 def _write(target: str, data: bytes) -> None:
     """Atomically: a killed build leaves the old file or the new one, never half of one."""
-    tmp = f"{target}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
+    write_atomic(target, data)  # and a failed write (a full disk) leaves no temporary file
 
 
 def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post, Receipt]],
@@ -420,6 +419,9 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
             continue
         try:
             st = os.stat(source)
+            if not stat.S_ISREG(st.st_mode):  # a named pipe would hang the build, a device never end
+                report.problems.append(Problem(shown, None, "static", "is not a regular file; skipped"))
+                continue
             fingerprint = f"static:{st.st_size}:{st.st_mtime_ns}"
             if out.known(path, fingerprint):
                 continue

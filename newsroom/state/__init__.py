@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ContextManager, Iterable, Iterator, Protocol
 
 from .files import FileStore
-from .fold import (EntryState, dumps, entry_key, fold_mentions, fold_replies, fresh_mentions,  # noqa: F401
+from .fold import (EntryState, StateUnwritable, dumps, entry_key, fold_mentions, fold_replies, fresh_mentions,  # noqa: F401
                    fresh_replies)
 
 if TYPE_CHECKING:

@@ -37,7 +37,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from .fold import EntryState, dumps, fold_mentions, fold_replies, fresh_mentions, fresh_replies
+from .fold import (EntryState, StateUnwritable, dumps, fold_mentions, fold_replies, fresh_mentions,
+                   fresh_replies)
+from ..atomic import write_atomic
 
 if TYPE_CHECKING:
     from newsroom.credentials import Vault
@@ -76,17 +78,25 @@ class FileStore:
 
     # -- writing ------------------------------------------------------------------------------
     def _prepare(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
-            path = self.folder / name
-            if not path.exists():
-                path.write_text(text, encoding="utf-8")
+        path = self.folder
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
+                path = self.folder / name
+                if not path.exists():
+                    write_atomic(path, text.encode("utf-8"))
+        except OSError as exc:
+            raise StateUnwritable(self.folder, exc) from None
 
     @contextlib.contextmanager
     def locked(self):
         """An exclusive lock on the store across processes (flock on state/.lock)."""
         self._prepare()
-        with open(self.folder / ".lock", "a+") as lock:
+        try:
+            lock = open(self.folder / ".lock", "a+")
+        except OSError as exc:
+            raise StateUnwritable(self.folder, exc) from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
@@ -98,14 +108,21 @@ class FileStore:
         if not lines:
             return
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateUnwritable(path.parent, exc) from None
         try:
             # A previous writer killed mid-line leaves no newline at the end: start on a fresh line.
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 data = b"\n" + data
-            os.write(fd, data)
+            written = os.write(fd, data)
+            if written != len(data):  # a full disk may take part of it: the torn line is skipped on read
+                raise OSError(28, os.strerror(28))
             os.fsync(fd)
+        except OSError as exc:
+            raise StateUnwritable(path.parent, exc) from None
         finally:
             os.close(fd)
 
@@ -135,9 +152,13 @@ class FileStore:
         """Held for as long as a run lives: a claim whose run holds no lock was left by a run that died."""
         self._prepare()
         runs = self.folder / ".runs"
-        runs.mkdir(exist_ok=True)
         path = runs / f"{run}.lock"
-        with open(path, "a+") as f:
+        try:
+            runs.mkdir(exist_ok=True)
+            f = open(path, "a+")
+        except OSError as exc:
+            raise StateUnwritable(self.folder, exc) from None
+        with f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
                 yield
@@ -287,15 +308,13 @@ class FileStore:
             if self._hash_offset != self._offset:
                 self._hash, self._hash_offset = self._prefix_hash(self._offset), self._offset
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
             names = [f.name for f in fields(EntryState)]
             rows = [tuple(getattr(st, n) for n in names) for st in self._entries.values()]
             # marshal: builtin types only, and far faster than pickle for many small records.
-            tmp.write_bytes(marshal.dumps({"version": FOLD_VERSION, "ledger": str(self.ledger_path.resolve()),
+            write_atomic(self.cache_path, marshal.dumps({"version": FOLD_VERSION, "ledger": str(self.ledger_path.resolve()),
                                            "fields": names, "rows": rows, "offset": self._offset,
                                            "ident": self._ident, "ino": self._ino, "tail": self._tail,
-                                           "hash": self._hash}))
-            os.replace(tmp, self.cache_path)  # atomic: a reader sees the old cache or the new one
+                                           "hash": self._hash}))  # a reader sees the old cache or the new one
         except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time
 

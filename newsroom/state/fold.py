@@ -23,6 +23,17 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 
+class StateUnwritable(Exception):
+    """The state cannot be written (a read-only folder, a full disk): the run stops, one clear message."""
+
+    def __init__(self, folder, exc: OSError):
+        self.folder = folder
+        reason = exc.strerror or str(exc)
+        super().__init__(f"cannot write to the state folder {folder}: {reason}. Nothing more is sent; make it "
+                         "writable or free disk space, then run publish again (what this run claimed is "
+                         "reconciled then)")
+
+
 def entry_key(item_id: str, channel: str) -> str:
     """The ledger's key for an entry: the item's stable identity and the channel name, never a path."""
     return f"{item_id}/{channel}"

@@ -84,10 +84,11 @@ class RunReport:
     ledger_ident: list | None = None
     standing: list[str] = field(default_factory=list)  # notes that hold until settings or content change
     derived: list[str] = field(default_factory=list)  # stamp files of derived outputs (the blog's site)
+    fatal: str | None = None  # why the run stopped before its end (the state could not be written)
 
     @property
     def exit_code(self) -> int:
-        if self.unusable:
+        if self.unusable or self.fatal:
             return 2
         return 1 if any(o.result in BAD for o in self.outcomes) else 0
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from channels.base import Failure, Receipt
 from newsroom import crashpoint
 from newsroom.model import Project
-from newsroom.state import StateStore
+from newsroom.state import StateStore, StateUnwritable
 
 from .. import due
 from ..alerts import send_alerts
@@ -44,11 +44,15 @@ from .select import look_ahead, select
 def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
     """Run every due entry of ``project`` once; the report says what happened to each."""
     run = Run(project, store, opts)
-    if opts.dry_run:
-        _steps(run)
-    else:
-        with store.run_lock(run.run):
+    try:
+        if opts.dry_run:
             _steps(run)
+        else:
+            with store.run_lock(run.run):
+                _steps(run)
+    except StateUnwritable as exc:  # a read-only state/ or a full disk: what was done is said, then this
+        run.report.fatal = str(exc)
+        return run.report
     store.save()  # what makes the next run's reading fast (the files backend: the ledger's fold)
     return run.report
 
