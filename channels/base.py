@@ -130,6 +130,12 @@ class DeliveryContext:
     progress: Callable[[str], None] | None = None
     #: item id → where else it went: [{"channel": name, "type": type, "url": url}] (the blog's "also on")
     syndication: dict[str, list[dict]] = field(default_factory=dict)
+    #: the moment of sending, for what a receiver checks against its own clock (a webhook signature's
+    #: timestamp); ``now`` is the run's time (``--now``), which may be hours before. None: ``now``.
+    clock: Callable[[], datetime] | None = None
+
+    def sending_time(self) -> datetime:
+        return self.clock() if self.clock is not None else self.now
 
 
 @dataclass(frozen=True)

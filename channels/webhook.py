@@ -86,7 +86,10 @@ class Webhook(Channel):
         """The exact body bytes and headers: signed over what is sent, byte for byte."""
         body = json.dumps(self.payload(post, ctx), ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                           default=str).encode()
-        now = ctx.now if ctx.now.tzinfo else ctx.now.replace(tzinfo=timezone.utc)
+        # The moment of sending, not the run's --now: receivers refuse a timestamp outside their window
+        # (Stripe's and GitHub's practice: https://docs.stripe.com/webhooks#replay-attacks).
+        sent = ctx.sending_time()
+        now = sent if sent.tzinfo else sent.replace(tzinfo=timezone.utc)
         timestamp = int(now.timestamp())
         headers = {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign(secret, timestamp, body),
                    DELIVERY_HEADER: ctx.key}

@@ -26,6 +26,8 @@ site:
   title: Fault Newsroom
   url: https://news.test
 timezone: UTC
+dependencies:
+  live_check: false  # the site is deployed to a bare repository: nothing serves https://news.test
 channels:
   blog:
     type: blog

@@ -1,6 +1,8 @@
 """Rendering an entry for its channel, and the context its delivery is handed."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from channels.base import Channel, DeliveryContext, Journal, Post
 from newsroom.problems import ERROR
 
@@ -35,4 +37,5 @@ def context(run: Run, entry: Entry) -> DeliveryContext:
     # The entry's own key, stable across edits: idempotency keys, Bluesky record keys and
     # recipient hashes derive from it, so an edit between two attempts never sends twice.
     return DeliveryContext(key=entry.key, now=run.now, dry_run=run.opts.dry_run,
-                           journal=journal, sleep=run.opts.sleep, syndication=links(run))
+                           journal=journal, sleep=run.opts.sleep, syndication=links(run),
+                           clock=lambda: datetime.now(timezone.utc))
