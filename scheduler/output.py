@@ -10,8 +10,9 @@ if TYPE_CHECKING:  # the no-op path prints without importing the run
 
 LABELS = {"delivered": "delivered", "would-deliver": "would send", "failed": "FAILED", "missed": "MISSED",
           "needs-person": "CHECK", "changed": "changed", "held": "held", "postponed": "postponed",
-          "blocked": "blocked"}
-ORDER = ("delivered", "would-deliver", "failed", "missed", "needs-person", "postponed", "changed", "held", "blocked")
+          "blocked": "blocked", "waiting": "waiting"}
+ORDER = ("delivered", "would-deliver", "failed", "missed", "needs-person", "postponed", "waiting", "changed", "held",
+         "blocked")
 
 
 def when(t: datetime | str | None) -> str:

@@ -54,7 +54,7 @@ class Outcome:
     item: str
     path: str
     channel: str
-    result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked
+    result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, waiting, blocked
     detail: str = ""
     url: str | None = None
     tries: int = 0
@@ -121,6 +121,7 @@ class Run:
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
+        self.refused: dict[str, str] = {}  # channel → the secret the platform refused in this run
         self.delivered_now: dict[str, list[tuple[Post, Receipt]]] = {}
         self.touched: set[str] = set()  # channels whose finish() must run
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
