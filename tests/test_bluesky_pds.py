@@ -286,7 +286,7 @@ def test_a_refused_app_password_waits_and_goes_out_once_it_is_fixed(pds, account
     assert ("  REFUSED  BSKY_APP_PASSWORD: the platform refused this credential; fix it and 1 entry waiting on it "
             "go out on the next run") in status.output
     data = json.loads(room.run("status", "--format", "json").output)["channels"]["bluesky"]
-    assert data["refused"] == "BSKY_APP_PASSWORD" and [w["path"] for w in data["waiting"]] == ["content/w0.md"]
+    assert data["refused"] == "BSKY_APP_PASSWORD" and [w["path"] for w in data["credential_waiting"]] == ["content/w0.md"]
     second = room.run("publish")
     assert second.exit_code == 0 and second.output.count("delivered  content/") == 2, second.output
     assert sorted(r["value"]["text"] for r in pds.records(account)) == ["Waiting 0", "Waiting 1"]
