@@ -45,7 +45,18 @@ def load(root: Path):
         sys.exit(EXIT_UNUSABLE)
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from newsroom.resources import version
+
+    click.echo(f"{ctx.find_root().info_name} {version()}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder (default: the nearest folder upwards with publish.yml).")
 @click.pass_context
@@ -58,10 +69,12 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = {"root": root.resolve()}
 
 
-def all_problems(project, now: datetime | None = None) -> list:
+def all_problems(project, now: datetime | None = None, *, env=None, verify: bool = False) -> list:
     """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
 
     ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time.
+    ``env`` (default: the process's) holds the channels' secrets; ``verify`` asks each platform
+    whether its credential works.
     """
     problems = list(project.problems)
     # -- calendar rules (scheduler) --
@@ -87,6 +100,12 @@ def all_problems(project, now: datetime | None = None) -> list:
     from reports.settings import check as check_engagement
 
     problems.extend(check_engagement(project.settings))
+
+    # -- credentials: working, lapsing before a due entry, scopes, API versions (scheduler.health) --
+    from scheduler.health import check_problems
+
+    problems.extend(check_problems(project, os.environ if env is None else env, now or datetime.now(timezone.utc),
+                                   verify=verify))
     return problems
 
 
@@ -136,11 +155,12 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
+@click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str, now: str | None) -> None:
+def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
     project = load(obj["root"])
-    problems = sorted(set(all_problems(project, parse_now(now))))
+    problems = sorted(set(all_problems(project, parse_now(now), verify=not offline)))
     errors = sum(p.severity == ERROR for p in problems)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
@@ -196,8 +216,9 @@ def reference_text() -> str:
 def reference(obj: dict, write: bool) -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
     text = reference_text()
-    if write:
-        target = Path(__file__).resolve().parent / "docs" / "reference.md"
+    if write:  # into the project's docs/, never next to the installed code
+        target = obj["root"] / "docs" / "reference.md"
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         click.echo(f"wrote {target}")
     else:
@@ -495,16 +516,18 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
 @cli.command()
 @click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
 @click.pass_obj
-def status(obj: dict, now: str | None, fmt: str) -> None:
-    """Per channel: delivered, failed, claimed without a receipt, missed, due next."""
+def status(obj: dict, now: str | None, fmt: str, offline: bool) -> None:
+    """Per channel: delivered, failed, claimed without a receipt, missed, due next, and its credential."""
     import os
 
     from newsroom.state import open_store
     from scheduler.status import status as build, text
 
     project = load(obj["root"])
-    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ)
+    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ,
+                   verify=not offline)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -730,8 +753,14 @@ def report(obj: dict, since: str | None, until: str | None, by: str, fmt: str, o
         click.echo(text, nl=False)
 
 
+#: Shell completion reads this variable (``_PUBLISH_COMPLETE=bash_source publish``), whatever the
+#: program is called: ``publish`` once installed, ``publish.py`` in a checkout.
+COMPLETE_VAR = "_PUBLISH_COMPLETE"
+
+
 def main() -> None:
-    cli(prog_name="publish.py")
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "publish"
+    cli(prog_name="publish.py" if name == "publish.py" else "publish", complete_var=COMPLETE_VAR)
 
 
 if __name__ == "__main__":

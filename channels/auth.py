@@ -183,9 +183,10 @@ def _oauth_app(adapter, person: Person, *, port, timeout, clock) -> AuthResult:
     _check_vault(adapter)
     catcher = Catcher(DEFAULT_PORT if port is None else port)
     base = adapter.base_url
+    wanted = list(dict.fromkeys(s for scopes in adapter.scopes_for().values() for s in scopes)) or list(provider.scopes)
 
     def authorize(redirect_uri, state, challenge):
-        return oauth.authorize_url(provider, client_id=client_id, redirect_uri=redirect_uri, scopes=provider.scopes,
+        return oauth.authorize_url(provider, client_id=client_id, redirect_uri=redirect_uri, scopes=wanted,
                                    state=state, challenge=challenge, base=base)
 
     code, verifier, redirect_uri = pkce_code(person, authorize, catcher, timeout)
@@ -195,7 +196,7 @@ def _oauth_app(adapter, person: Person, *, port, timeout, clock) -> AuthResult:
     if isinstance(got, Failure):
         raise AuthError(f"{adapter.name}: the token request failed: {got.message}")
     cred = got
-    missing_scopes = [s for s in provider.scopes if cred.scopes and s not in cred.scopes]
+    missing_scopes = [s for s in wanted if cred.scopes and s not in cred.scopes]
     adapter.vault.put(adapter.name, cred)
     adapter.use_credentials(adapter.vault, clock)
     who = adapter.whoami()

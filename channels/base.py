@@ -162,6 +162,8 @@ class Channel:
     METRICS_BATCH: ClassVar[int] = 0  # ids per metrics call; 0: no metrics
     DEFAULT_GRACE: ClassVar[timedelta | None] = timedelta(hours=6)
     SHOWS_SYNDICATION: ClassVar[bool] = False  # finish() runs again when the item goes out elsewhere
+    #: OAuth scopes each thing the channel does needs: {"posting": (...), "media": (...), "metrics": (...)}
+    SCOPES: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, config: ChannelConfig, env: Mapping[str, str], *, base_url: str | None = None):
         self.config = config
@@ -187,6 +189,20 @@ class Channel:
 
     def credential_problem(self) -> str | None:
         """Why this channel cannot sign in before anything is sent (no stored credential, no key), or None."""
+        return None
+
+    def scopes_for(self) -> dict[str, tuple[str, ...]]:
+        """``SCOPES`` for this channel's settings (LinkedIn: a person or an organization author)."""
+        return self.SCOPES
+
+    def credential_facts(self) -> dict:
+        """What is known without asking the platform: ``source``, ``expires_at``, ``lapses_at`` (when a
+        person must connect again), ``scopes`` granted (None: unknown), ``account``."""
+        return {}
+
+    def verify(self) -> dict | Failure | None:
+        """The platform's cheap "who am I" call: {"account", "scopes"?} when the credential works, a
+        Failure when it does not, None when the platform has no such call (or it would cost too much)."""
         return None
 
     @property

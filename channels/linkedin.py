@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from datetime import datetime, timedelta, timezone
+
 from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
@@ -55,6 +57,11 @@ class LinkedIn(OAuthChannel, Channel):
     CONCURRENCY = 4
     SECRETS = ('token', 'client_secret')
     PROVIDER = LINKEDIN_OAUTH
+    # learn.microsoft.com linkedin/marketing/community-management/shares/posts-api (Permissions) and
+    # organizations/share-statistics; for a person author the w_member_social scope instead.
+    SCOPES = {"posting": ("w_organization_social",), "media": ("w_organization_social",),
+              "metrics": ("r_organization_social",)}
+    MEMBER_SCOPES = {"posting": ("w_member_social",), "media": ("w_member_social",)}
     OPTIONS = s.Schema("linkedin options", [
         s.Key("client_id", s.Text(), "the app's client id: tokens come from `publish auth linkedin`, kept in "
               "state/credentials and refreshed when the app has refresh tokens"),
@@ -63,6 +70,8 @@ class LinkedIn(OAuthChannel, Channel):
               "w_organization_social (it lapses after 60 days)"),
         s.Key("author", s.Text(pattern=r"^urn:li:(person|organization):", hint="is not a person or organization URN"),
               "author URN, e.g. urn:li:organization:123", required=True),
+        s.Key("warn_before", s.Duration(), "warn this long before the credential lapses ahead of a due entry",
+              default=timedelta(days=7)),
         s.Key("version", s.Text(pattern=r"^\d{6}$", hint="is not a YYYYMM version"), "LinkedIn-Version header (a sunset version is refused: keep it within a year)", default=DEFAULT_VERSION),
     ])
 
@@ -74,6 +83,32 @@ class LinkedIn(OAuthChannel, Channel):
     @property
     def api(self) -> str:
         return (self.base_url or "https://api.linkedin.com").rstrip("/")
+
+    def scopes_for(self) -> dict[str, tuple[str, ...]]:
+        return self.SCOPES if self.author.startswith("urn:li:organization:") else self.MEMBER_SCOPES
+
+    def verify(self) -> dict | Failure | None:
+        """Token introspection (learn.microsoft.com linkedin/shared/authentication/token-introspection):
+        ``POST /oauth/v2/introspectToken`` with the app's client id and secret → active, scope, expires_at.
+        Only an app (client id and secret) may ask; a bare token has no cheap check."""
+        secret = self.secret("client_secret")
+        token = self.bearer() if self.oauth() else None
+        if not secret or token is None:
+            return None
+        if isinstance(token, Failure):
+            return token
+        host = (self.base_url or "https://www.linkedin.com").rstrip("/")
+        got = request(self.session, "POST", f"{host}/oauth/v2/introspectToken",
+                      data={"client_id": self.client_id(), "client_secret": secret, "token": token})
+        if isinstance(got, Failure):
+            return got
+        body = got.json()
+        if not body.get("active"):
+            return Failure(f"the token is not active ({body.get('status', 'unknown')})")
+        out = {"scopes": tuple(s for s in str(body.get("scope", "")).replace(",", " ").split() if s)}
+        if body.get("expires_at"):
+            out["expires_at"] = datetime.fromtimestamp(int(body["expires_at"]), timezone.utc)
+        return out
 
     @property
     def author(self) -> str:

@@ -205,6 +205,21 @@ class Mastodon(Channel):
             raise MetricsError(f"{self.name}: {got.message}")
         return self.metrics_of(got.json())
 
+    # docs.joinmastodon.org api/oauth-scopes: "write" covers every write:… scope, "read" every read:….
+    SCOPES = {"posting": ("write:statuses",), "media": ("write:media",), "metrics": ("read:statuses",
+                                                                                   "read:accounts")}
+
+    def verify(self) -> dict | Failure:
+        """``GET /api/v1/accounts/verify_credentials`` (who), then ``GET /api/v1/apps/verify_credentials``,
+        whose Application carries ``scopes`` since 4.3 (older servers leave them out: unknown)."""
+        try:
+            me = self.me()
+        except MetricsError as exc:
+            return Failure(str(exc).removeprefix(f"{self.name}: "))
+        app = self._read("/api/v1/apps/verify_credentials")
+        scopes = tuple(app.json().get("scopes") or ()) if not isinstance(app, Failure) else ()
+        return {"account": f"@{me.get('acct', '')}", "scopes": scopes or None}
+
     def me(self) -> dict:
         if self._me is None:
             got = self._read("/api/v1/accounts/verify_credentials")

@@ -281,6 +281,22 @@ class OAuthChannel:
             return Failure(f"{self.name}: no credential store was handed to the adapter")
         return self.keeper.token()
 
+    def credential_facts(self) -> dict:
+        if not self.oauth():
+            ref = self.config.options.get("token")
+            return {"source": str(ref) if ref is not None else None}
+        cred = None
+        if self.vault is not None:
+            try:
+                cred = self.vault.get(self.name)
+            except CredentialError:
+                cred = None
+        if cred is None:
+            return {"source": "state/credentials"}
+        lapses = cred.refresh_expires_at if cred.refresh_token else cred.expires_at
+        return {"source": "state/credentials", "expires_at": cred.expires_at, "lapses_at": lapses,
+                "refreshable": bool(cred.refresh_token), "scopes": cred.scopes or None, "account": cred.account}
+
     def whoami(self) -> str | None | Failure:
         """Who the token belongs to, by the platform's cheap verify call (None: the platform has none)."""
         return None

@@ -22,12 +22,14 @@ from jinja2 import meta
 
 from newsroom.model import Item, Project
 from newsroom.problems import ERROR, WARNING, Problem
+from newsroom.resources import shipped
 
 from . import filters, markdown_engines, text
 from .base import Channel, Media, Post
 from .context import Body, ChannelInfo, TemplateContext
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: The shipped default templates (inside the installed package, or the checkout's templates/).
+TEMPLATES = shipped("templates")
 
 
 class RenderError(Exception):

@@ -17,6 +17,8 @@ API facts (docs.x.com ``x-api/posts/creation-of-a-post``, ``x-api/media/upload-m
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
@@ -38,13 +40,19 @@ class X(OAuthChannel, Channel):
     CONCURRENCY = 4
     SECRETS = ('token', 'client_secret')
     PROVIDER = X_OAUTH
+    # docs.x.com authentication/oauth-2-0/authorization-code (scopes), x-api/media/upload-media
+    SCOPES = {"posting": ("tweet.read", "tweet.write", "users.read"), "media": ("media.write",),
+              "metrics": ("tweet.read", "users.read"), "renewal": ("offline.access",)}
     OPTIONS = s.Schema("x options", [
         s.Key("client_id", s.Text(), "the app's OAuth 2.0 client id: tokens come from `publish auth x`, kept in "
               "state/credentials and refreshed before they lapse"),
         s.Key("client_secret", s.Secret(), "the app's client secret, for a confidential client (Web App)"),
         s.Key("token", s.Secret(), "instead of client_id: a bare OAuth 2.0 user access token (it lapses in two "
               "hours and is not refreshed)"),
-        s.Key("api_version", s.Choice("2"), "X API version (the path prefix /2/)", default="2"),
+        s.Key("api_version", s.Choice("2"), "X API version: v2, the only one for new apps (docs.x.com "
+              "x-api/introduction); the path prefix /2/", default="2"),
+        s.Key("warn_before", s.Duration(), "warn this long before the credential lapses ahead of a due entry",
+              default=timedelta(days=7)),
     ])
 
     def __init__(self, config, env, *, base_url=None):
@@ -131,6 +139,10 @@ class X(OAuthChannel, Channel):
                 return got
             self._me = got.json()["data"]
         return self._me
+
+    def verify(self) -> dict | Failure:
+        who = self.whoami()
+        return who if isinstance(who, Failure) else {"account": who}
 
     def whoami(self) -> str | Failure:
         me = self.me()

@@ -208,8 +208,10 @@ class Run:
         self.finish()
         if not self.opts.dry_run:
             from .alerts import send_alerts
+            from .health import alert_lapses
 
             send_alerts(self)
+            alert_lapses(self)  # a credential that lapses before an entry is due: said once
         self.look_ahead()
 
     # -- one entry ----------------------------------------------------------------------------

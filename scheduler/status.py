@@ -14,10 +14,13 @@ from .plan import plan
 NEXT = 5  # upcoming entries listed per channel
 
 
-def status(project: Project, store: StateStore, now: datetime, env) -> dict:
+def status(project: Project, store: StateStore, now: datetime, env, *, verify: bool = False) -> dict:
+    """``verify``: ask each platform whether the channel's credential works (once per channel)."""
     from channels.registry import Adapters
 
-    channels = Adapters(project, env)
+    from .health import channel_health, lapses, upcoming
+
+    channels = Adapters(project, env, store)
     ledger = store.entries()
     items = {i.id: i for i in project.items}
     out: dict[str, dict] = {}
@@ -57,6 +60,13 @@ def status(project: Project, store: StateStore, now: datetime, env) -> dict:
         row["next"] = sorted(row["next"], key=lambda r: r["at"])[:NEXT]
         for key in ("delivered", "failed", "missed"):
             row[key].sort(key=lambda r: r["at"] or "")
+    ahead = upcoming(plan(project, ledger=ledger, now=now), ledger, now)
+    health = channel_health(channels, ahead, verify=verify)
+    for name, h in health.items():
+        out[name]["credential"] = h.as_dict()
+        out[name]["credential"]["line"] = h.line()
+    for lapse in lapses(channels, health, ahead):
+        out[lapse.channel]["credential"]["warning"] = lapse.message(now).split(": ", 1)[1]
     return {"now": now.isoformat(), "channels": out}
 
 
@@ -73,6 +83,12 @@ def text(report: dict) -> list[str]:
                                                       ("changed", "changed after publishing"), ("due_now", "due now"))
             if row[k]]
         lines.append("  " + ", ".join(counts))
+        credential = row.get("credential")
+        if credential and not row["inactive"] and (credential["state"] != "unchecked" or credential["expires_at"]
+                                                   or credential["missing_scopes"] or credential.get("warning")):
+            lines.append(f"  credential: {credential['line']}")
+            if credential.get("warning"):
+                lines.append(f"  WARNING  {credential['warning']}")
         for r in row["failed"]:
             lines.append(f"  failed   {r['path']}: {r['error']}" + (" (retried next run)" if r["retryable"] else ""))
         for r in row["needs_person"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -50,10 +50,8 @@ def test_two_runs_racing_for_a_refresh_keep_the_rotated_token(tmp_path):
         vault = FileStore(root / "state").credentials({"NEWSROOM_KEY": key})
         vault.put("x", Credential(access_token=grant["access_token"], refresh_token=grant["refresh_token"],
                                   expires_at=None, scopes=("tweet.write", "offline.access")))
-        vault.update("x", lambda c: Credential(**{**c.__dict__, "expires_at": __import__("datetime").datetime(
-            2020, 1, 1, tzinfo=__import__("datetime").timezone.utc)}))
-        server.token_delay = 0.6  # the first refresh is still in flight when the second run wants one
-        server.access_ttl = 601  # the new token is good for a second past the refresh margin
+        vault.update("x", lambda c: Credential(**{**c.__dict__, "expires_at": datetime(2020, 1, 1, tzinfo=timezone.utc)}))
+        server.token_delay = 2.0  # the first refresh is still in flight when the second run wants one
         env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSROOM_KEY": key, "X_API_BASE": server.url,
                "GITHUB_STEP_SUMMARY": "", "NEWSROOM_NO_CACHE": "1"}
         runs = [run(root, env, "--only", "content/a.md"), run(root, env, "--only", "content/b.md")]
@@ -68,7 +66,10 @@ def test_two_runs_racing_for_a_refresh_keep_the_rotated_token(tmp_path):
         used = {r.headers["authorization"] for r in server.requests("^/2/tweets$", "POST")}
         assert used == {f"Bearer {kept.access_token}"}  # the second run took the token the first one got
 
-        time.sleep(1.2)  # the token from the race is now inside the refresh margin: the next run renews it
+        # Two hours later the access token from the race has lapsed: the next run must renew it, and only
+        # the refresh token X rotated in the race can do that.
+        vault.update("x", lambda c: Credential(**{**c.__dict__, "expires_at": datetime(2020, 1, 1, tzinfo=timezone.utc)}))
+        server.token_delay = 0
         out, err = run(root, env).communicate(timeout=60)
         assert "delivered  content/c.md → x" in out, out + err
         refreshes = [dict(r.form) for r in server.requests("/2/oauth2/token", "POST")]

@@ -30,13 +30,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from newsroom.gcpause import collector_paused
 from newsroom.model import Site
 from newsroom.problems import Problem
+from newsroom.resources import shipped
 
 from ..base import Post, Receipt
 
 if TYPE_CHECKING:  # imported when a site is built: commands that build none start faster
     import jinja2
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+#: The shipped default templates (inside the installed package, or the checkout's templates/).
+TEMPLATES = shipped("templates")
 MANIFEST = ".newsroom-blog.json"
 #: Top-level folders the site uses for its own pages; an item slug may not take one of them.
 RESERVED = frozenset({"tags", "campaigns", "page", "atom.xml", "rss.xml", "sitemap.xml", "index.html", "404.html",

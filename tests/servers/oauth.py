@@ -71,6 +71,7 @@ class Authorization:
         self.refresh_tokens = refresh_tokens
         self.codes: dict[str, dict] = {}
         self.access: dict[str, float] = {}  # token → expiry (epoch)
+        self.scopes_of: dict[str, list[str]] = {}
         self.refreshes: dict[str, dict] = {}  # live refresh token → grant
         self.spent: set[str] = set()
         self.revoked: list[str] = []
@@ -80,6 +81,7 @@ class Authorization:
         self.access_ttl = self.ACCESS_TTL
         self.token_lock = threading.Lock()
         self.clock = time.time  # epoch seconds; tests that move time hand in their own
+        self.granted: list[str] | None = None  # scopes granted (default: those asked for)
 
     @classmethod
     def oauth_routes(cls):
@@ -106,9 +108,12 @@ class Authorization:
         return None
 
     def _issue(self, scopes: list[str], grant: dict | None = None) -> dict:
+        if self.granted is not None and grant is None:
+            scopes = list(self.granted)  # the person unticked some of what was asked for
         n = next(self.serial)
         access = f"access-{n}-{time.monotonic_ns()}"
         self.access[access] = self.clock() + self.access_ttl
+        self.scopes_of[access] = list(scopes)
         self.token = access  # the API routes accept the newest token
         body = {"token_type": "bearer", "access_token": access, "expires_in": self.access_ttl,
                 "scope": " ".join(scopes)}
@@ -234,11 +239,27 @@ class LinkedInAuthServer(Authorization, LinkedInServer):
     routes = LinkedInServer.routes + [("GET", "/oauth/v2/authorization", "authorize_page"),
                                       ("POST", "/oauth/v2/authorization", "authorize_decide"),
                                       ("POST", "/oauth/v2/accessToken", "token_endpoint"),
-                                      ("POST", "/oauth/v2/revoke", "revoke_endpoint")]
+                                      ("POST", "/oauth/v2/revoke", "revoke_endpoint"),
+                                      ("POST", "/oauth/v2/introspectToken", "introspect")]
 
     def __init__(self, **oauth):
         super().__init__(token=None)
         self.setup_oauth(**{"client_secret": CLIENT_SECRET, **oauth})
+
+    def introspect(self, seen: Seen):
+        """Token introspection: ``{"active": true, "client_id", "authorized_at", "created_at", "status":
+        "active", "expires_at", "scope": "a,b", "auth_type": "3L"}``; ``{"active": false}`` otherwise."""
+        form = dict(seen.form)
+        bad = self._client(seen, form)
+        if bad:
+            return bad
+        token = form.get("token", "")
+        expires = self.access.get(token)
+        if expires is None or expires < self.clock():
+            return Answer(200, {"active": False, "status": "revoked" if token in self.revoked else "expired"})
+        return Answer(200, {"active": True, "client_id": self.client_id, "authorized_at": int(self.clock()),
+                            "created_at": int(self.clock()), "status": "active", "expires_at": int(expires),
+                            "scope": ",".join(self.scopes_of.get(token, [])), "auth_type": "3L"})
 
     def revoke_answer(self):
         return Answer(200, b"")
@@ -257,12 +278,20 @@ class MastodonAuthServer(Authorization, MastodonServer):
                                       ("GET", "/oauth/authorize", "authorize_page"),
                                       ("POST", "/oauth/authorize", "authorize_decide"),
                                       ("POST", "/oauth/token", "token_endpoint"),
-                                      ("POST", "/oauth/revoke", "revoke_endpoint")]
+                                      ("POST", "/oauth/revoke", "revoke_endpoint"),
+                                      ("GET", "/api/v1/apps/verify_credentials", "verify_app")]
 
     def __init__(self, **oauth):
         super().__init__(token=None)
         self.setup_oauth(client_id=None, refresh_tokens=False, **oauth)
         self.apps: dict[str, dict] = {}
+
+    def verify_app(self, seen: Seen):
+        """The token's Application; ``scopes`` since 4.3 (``methods/apps.md#verify_credentials``)."""
+        if (denied := self._auth(seen)):
+            return denied
+        token = seen.headers["authorization"].removeprefix("Bearer ")
+        return Answer(200, {"name": "newsroom-publish", "website": None, "scopes": self.scopes_of.get(token, [])})
 
     def register_app(self, seen: Seen):
         form = dict(seen.form)
