@@ -140,7 +140,8 @@ class Run:
         self.touched: set[str] = set()  # channels whose finish() must run
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
         self.by_item_id = {i.id: i for i in project.items}
-        self._syndication: tuple[int, dict] | None = None  # rebuilt when an entry's outcome is added
+        self._syndication: dict[str, list[dict]] | None = None  # read from the ledger once, then kept up
+        self._kept: dict[str, PostCache] = {}  # channel → its rendered posts kept between runs
 
     # -- selection ----------------------------------------------------------------------------
     def _wanted(self, entry: Entry) -> bool:
@@ -257,9 +258,26 @@ class Run:
         return DeliveryContext(key=entry.key, now=self.now, dry_run=self.opts.dry_run,
                                journal=journal, sleep=self.opts.sleep, syndication=self.syndication())
 
+    def kept(self, name: str) -> PostCache | None:
+        """The rendered posts a channel with a ``finish`` keeps between runs (the blog), loaded once a run."""
+        channel = self.channels.adapters.get(name)
+        if channel is None or type(channel).finish is Channel.finish:
+            return None
+        posts = self._kept.get(name)
+        if posts is None:
+            posts = self._kept[name] = PostCache(self.project, name)
+        return posts
+
     def render(self, entry: Entry, channel: Channel) -> Post | str:
+        """The entry's post: the one this channel kept for the same item revision, templates, code and
+        settings (a CI run with .cache/ restored renders nothing it rendered before), else rendered."""
         from channels.render import render_post
 
+        kept = self.kept(entry.channel)
+        if kept is not None and entry.segment is None:
+            post = kept.get(entry.item)
+            if post is not None:
+                return post
         try:
             post = render_post(self.project, entry.item, channel, segment=entry.segment)
         except Exception as exc:  # noqa: BLE001 - a template error fails this entry, not the run
@@ -267,6 +285,8 @@ class Run:
         errors = [p for p in post.problems if getattr(p, "severity", ERROR) == ERROR]
         if errors:
             return "cannot render: " + "; ".join(str(p) for p in errors)
+        if kept is not None and entry.segment is None:
+            kept.put(entry.item, post)
         return post
 
     def entry(self, entry: Entry, decision: due.Decision) -> None:
@@ -350,6 +370,10 @@ class Run:
     def _delivered(self, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
         self._append(self._event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
         self.delivered_now.setdefault(entry.channel, []).append((post, receipt))
+        if self._syndication is not None and receipt.url:
+            links = self._syndication.setdefault(post.item_id, [])
+            if not any(x["channel"] == post.channel for x in links):
+                links.append({"channel": post.channel, "type": post.type, "url": receipt.url})
         self.touched.add(entry.channel)
         if receipt.url:  # a new "also on" link for the channels that show where an item went
             self.touched.update(name for name, adapter in self.channels.adapters.items()
@@ -379,10 +403,12 @@ class Run:
 
     # -- after the deliveries -----------------------------------------------------------------
     def syndication(self) -> dict[str, list[dict]]:
-        """item id → where it went: [{channel, type, url}] from every receipt in the ledger."""
-        if self._syndication is None or self._syndication[0] != len(self.report.outcomes):
-            self._syndication = (len(self.report.outcomes), self._build_syndication())
-        return self._syndication[1]
+        """item id → where it went: [{channel, type, url}] from every receipt in the ledger, read once
+        a run and then kept up by each delivery (``_delivered``); reading the whole ledger again for
+        each entry made a run quadratic in its size."""
+        if self._syndication is None:
+            self._syndication = self._build_syndication()
+        return self._syndication
 
     def _build_syndication(self) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
@@ -408,9 +434,11 @@ class Run:
             channel = self.channels.adapters.get(name)
             if channel is None or name in self.channels.inactive:
                 continue
+            posts = self.kept(name)
+            if posts is None:
+                continue  # the channel does nothing after its deliveries: nothing to hand it
             delivered: list[tuple[Post, Receipt]] = []
             seen = set()
-            posts = PostCache(self.project, name)
             for post, receipt in self.delivered_now.get(name, []):
                 delivered.append((post, receipt))
                 seen.add(post.item_id)
