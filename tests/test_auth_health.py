@@ -166,7 +166,7 @@ def test_pull_renews_the_token_before_reading_metrics(tmp_path, env, monkeypatch
     from newsroom.state import FileStore
     from publish import load
     from reports.pull import pull
-    from reports.store import open_engagement
+    from newsroom.state import open_store
 
     root = write_project(tmp_path / "p", {}, SETTINGS)
     with XAuthServer() as x:
@@ -180,7 +180,7 @@ def test_pull_renews_the_token_before_reading_metrics(tmp_path, env, monkeypatch
                                                                         "at": at.isoformat(), "parts": [],
                                                                         "data": {}}}])
         project = load(root)
-        result = pull(project, open_engagement(root, project.settings.state), env=env, now=datetime.now(timezone.utc),
+        result = pull(project, open_store(root, project.settings.state), env=env, now=datetime.now(timezone.utc),
                       feeds=False, sleep=lambda s: None)
         lookups = x.requests("^/2/tweets$", "GET")
     assert result.failures == [] and result.snapshots == 1, result
@@ -202,3 +202,16 @@ def test_telegram_replies_in_the_form_its_bot_api_version_takes(bot_api, sent):
     assert not isinstance(receipt, Failure)
     second = server.requests("sendMessage")[1].json
     assert sent in second and server.messages[1]["_reply_to"] == server.messages[0]["message_id"]
+
+
+def test_connecting_a_channel_wakes_a_quiet_publish_run(tmp_path, cli, env, monkeypatch):
+    root = write_project(tmp_path / "p", {"content/a.md": due("Alpha", "x", "2026-11-30T09:00")},
+                         SETTINGS.split("  linkedin:")[0])
+    with XAuthServer() as x:
+        aim(monkeypatch, X, x.url)
+        first = cli(root, "publish", "--now", "2026-11-30T09:01:00Z")
+        assert "x: inactive, no credential stored for x: run `publish auth x` (1 entry waiting)" in first.output
+        connected(root, env, "x")
+        second = cli(root, "publish", "--now", "2026-11-30T09:02:00Z")
+        assert "delivered  content/a.md → x" in second.output, second.output
+        assert [t["text"].split("\n")[0] for t in x.tweets.values()] == ["Alpha"]
