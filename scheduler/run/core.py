@@ -127,7 +127,8 @@ class Run:
         self.touched: set[str] = set()  # channels whose finish() must run
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
         self.by_item_id = {i.id: i for i in project.items}
-        self.links: tuple[int, dict] | None = None  # syndication links, rebuilt when an outcome is added
+        self.links: dict[str, list[dict]] | None = None  # syndication links: read once, kept up by deliveries
+        self.kept_posts: dict[str, object] = {}  # channel → its PostCache (rendered posts kept between runs)
         self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
 
     def decide(self, entry: Entry, ledger: dict[str, EntryState]) -> due.Decision:

@@ -7,6 +7,7 @@ from newsroom.state import EntryState
 
 from ..deliver import Attempt
 from ..plan import Entry
+from . import syndication
 from .core import Run
 
 
@@ -25,6 +26,7 @@ def skipped(run: Run, entry: Entry, st: EntryState | None) -> None:
 def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
     run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
     run.delivered_now.setdefault(entry.channel, []).append((post, receipt))
+    syndication.add(run, post, receipt)
     run.touched.add(entry.channel)
     if receipt.url:  # a new "also on" link for the channels that show where an item went
         run.touched.update(name for name, adapter in run.channels.adapters.items() if adapter.SHOWS_SYNDICATION)
