@@ -13,12 +13,12 @@ from channels.bluesky import Bluesky
 from channels.linkedin import LinkedIn
 from channels.mastodon import Mastodon
 from channels.x import X
-from newsroom.credentials import Credential, new_key
+from newsroom.credentials import new_key
 from newsroom.state import FileStore
 from tests.servers import channel, context, post
 from tests.servers.bluesky import BlueskyServer
 from tests.servers.oauth import (CLIENT_ID, CLIENT_SECRET, LinkedInAuthServer, MastodonAuthServer, XAuthServer,
-                                 approve, query_of)
+                                 approve)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 
