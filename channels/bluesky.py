@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
+from .text import graphemes
 from .social import (MetricsError, RateGate, chunks, done_parts, media_bytes, parse_time, pooled_session,
                      read, receipt_from, run_concurrently, with_partial)
 
@@ -55,8 +57,7 @@ def xrpc_failure(failure: Failure, response: requests.Response) -> Failure:
     if not isinstance(body, dict) or not body.get("error"):
         return failure
     words = body["error"] + (f": {body['message']}" if body.get("message") and body["message"] != body["error"] else "")
-    return Failure(f"HTTP {response.status_code}: {words}", retryable=failure.retryable,
-                   retry_after=failure.retry_after, status=failure.status, ambiguous=failure.ambiguous)
+    return replace(failure, message=f"HTTP {response.status_code}: {words}")
 
 
 def text_digest(text: str) -> str:
@@ -136,6 +137,9 @@ class Bluesky(Channel):
     TYPE = "bluesky"
     MEDIUM = "social"
     MAX_CHARS = 300  # graphemes
+    LENGTH = staticmethod(graphemes)
+    LENGTH_UNIT = "graphemes"
+    LENGTH_SOURCE = "app.bsky.feed.post text maxGraphemes 300"
     # app.bsky.feed.post ``text``: maxGraphemes 300 and maxLength 3000 (UTF-8 bytes); the PDS refuses
     # "string too big (maximum 3000, got 7450)" for 298 family emoji (lexicons/app/bsky/feed/post.json)
     MAX_BYTES = 3000
@@ -188,7 +192,10 @@ class Bluesky(Channel):
                         json={"identifier": self.config.options.get("handle"), "password": self.secret("app_password")})
         self.logins += 1
         if isinstance(got, Failure):
-            return with_partial(got, [], "sign-in: ")
+            failed = with_partial(got, [], "sign-in: ")
+            # 401 AuthenticationRequired "Invalid identifier or password" (the PDS's createSession):
+            # the app password is wrong or revoked, which a person fixes; the entry waits for it.
+            return self.refused(failed, "app_password") if got.status == 401 else failed
         self.auth = got.json()
         return None
 
@@ -381,9 +388,8 @@ class Bluesky(Channel):
                 break
             failed = self.login()
             if failed:
-                return Failure(f"cannot sign in to check record {rkey}: {failed.message}",
-                               retryable=failed.retryable or failed.status is None or failed.status >= 500,
-                               status=failed.status)
+                return replace(failed, message=f"cannot sign in to check record {rkey}: {failed.message}",
+                               retryable=failed.retryable or failed.status is None or failed.status >= 500)
             found = self.get_record(rkey)
             if isinstance(found, Failure):
                 return Failure(f"cannot check record {rkey}: {found.message}", status=found.status,

@@ -23,6 +23,7 @@ from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
+from .text import x_length
 from .oauth import X as X_OAUTH
 from .oauth import OAuthChannel
 from .social import (read_back, Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session,
@@ -33,6 +34,9 @@ class X(OAuthChannel, Channel):
     TYPE = "x"
     MEDIUM = "social"
     MAX_CHARS = 280  # weighted
+    LENGTH = staticmethod(x_length)  # twitter-text v3: weights per code point, URLs 23, emoji 2
+    LENGTH_UNIT = "weighted characters"
+    LENGTH_SOURCE = "twitter-text config v3"
     URL_WEIGHT = 23
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True
@@ -98,7 +102,8 @@ class X(OAuthChannel, Channel):
                 continue
 
             def send(body=body):
-                got = request(self.session, "POST", f"{self.api}/2/tweets", json=body, headers=self.headers())
+                got = self.renewing(lambda: request(self.session, "POST", f"{self.api}/2/tweets", json=body,
+                                                    headers=self.headers()))
                 if isinstance(got, Failure):
                     return got
                 tweet_id = got.json()["data"]["id"]
@@ -119,8 +124,8 @@ class X(OAuthChannel, Channel):
         if isinstance(loaded, Failure):
             return loaded
         data, mime, name = loaded
-        got = request(self.session, "POST", f"{self.api}/2/media/upload", headers=self.headers(),
-                      files={"media": (name, data, mime)}, data={"media_category": "tweet_image"})
+        got = self.renewing(lambda: request(self.session, "POST", f"{self.api}/2/media/upload", headers=self.headers(),
+                                            files={"media": (name, data, mime)}, data={"media_category": "tweet_image"}))
         if isinstance(got, Failure):
             return with_partial(got, [], "image upload: ")
         media_id = got.json()["data"]["id"]

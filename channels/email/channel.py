@@ -149,7 +149,7 @@ class Email(Channel):
         from newsroom.audience import load_audience
 
         self.bind(read_list=partial(load_audience, settings.root),
-                  outbox=settings.root / settings.output.get("outbox", "outbox"))
+                  outbox=settings.output_dir("outbox"))
 
     def unusable_in_ci(self) -> str | None:
         if self.options.get("host"):
