@@ -148,7 +148,7 @@ class Run:
         event.update({k: v for k, v in fields.items() if v is not None})
         return event
 
-    def append(self, event: dict) -> None:
-        """Append to the ledger, except in a dry run."""
+    def append(self, event: dict, *, durable: bool = True) -> None:
+        """Append to the ledger, except in a dry run (``durable``: see ``StateStore.append``)."""
         if not self.opts.dry_run:
-            self.store.append([event])
+            self.store.append([event], durable=durable)
