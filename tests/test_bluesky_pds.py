@@ -219,9 +219,9 @@ class Newsroom:
 
 @pytest.fixture
 def newsroom(tmp_path, account, monkeypatch):
-    import scheduler.run
+    import scheduler.run.core
 
-    monkeypatch.setattr(scheduler.run, "pause", lambda seconds: None)
+    monkeypatch.setattr(scheduler.run.core, "pause", lambda seconds: None)
 
     def make(files: dict, service: str) -> Newsroom:
         write_project(tmp_path, {**TEMPLATES, **files}, settings(service, account["handle"]))
@@ -270,3 +270,24 @@ def test_an_outage_mid_thread_is_finished_by_the_next_run_with_no_duplicate(pds,
     for before, part in zip(parts, parts[1:]):
         assert values[part["id"]]["reply"]["parent"]["uri"] == before["id"]
     assert not any(e.get("unresolved") for e in room.ledger())
+
+
+def test_a_refused_app_password_waits_and_goes_out_once_it_is_fixed(pds, account, newsroom):
+    files = {f"content/w{n}.md": approved(f"Waiting {n}", channels=["bluesky"]) for n in range(2)}
+    room = newsroom(files, pds.url)
+    first = room.run("publish", password="revoked-pass-word")
+    assert first.exit_code == 0, first.output
+    assert ("waiting    content/w0.md → bluesky  BSKY_APP_PASSWORD was refused (sign-in: HTTP 401: "
+            "AuthenticationRequired: Invalid identifier or password); fix it and the entry goes out on the next "
+            "run inside its grace window") in first.output
+    assert "not tried: BSKY_APP_PASSWORD was refused on bluesky in this run" in first.output  # one sign-in, not two
+    assert pds.records(account) == []
+    status = room.run("status", password="revoked-pass-word")
+    assert ("  REFUSED  BSKY_APP_PASSWORD: the platform refused this credential; fix it and 1 entry waiting on it "
+            "go out on the next run") in status.output
+    data = json.loads(room.run("status", "--format", "json").output)["channels"]["bluesky"]
+    assert data["refused"] == "BSKY_APP_PASSWORD" and [w["path"] for w in data["credential_waiting"]] == ["content/w0.md"]
+    second = room.run("publish")
+    assert second.exit_code == 0 and second.output.count("delivered  content/") == 2, second.output
+    assert sorted(r["value"]["text"] for r in pds.records(account)) == ["Waiting 0", "Waiting 1"]
+    assert "REFUSED" not in room.run("status").output

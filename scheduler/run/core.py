@@ -122,6 +122,7 @@ class Run:
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
+        self.refused: dict[str, str] = {}  # channel → the secret the platform refused in this run
         self.delivered_now: dict[str, list[tuple[Post, Receipt]]] = {}
         self.touched: set[str] = set()  # channels whose finish() must run
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
