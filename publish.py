@@ -503,8 +503,10 @@ def auth(obj: dict, channel: str | None, port: int | None, show: bool, no_browse
 @click.option("--sent", "outcome", flag_value="sent", help="It is out (found on the platform): record it as delivered.")
 @click.option("--not-sent", "outcome", flag_value="not-sent", help="It is not out: let the next run send it.")
 @click.option("--url", default=None, help="The post's URL, with --sent.")
+@click.option("--parts", type=int, default=None, metavar="N",
+              help="With --sent, for a thread the platform cannot be asked about: how many parts are out.")
 @click.pass_obj
-def resolve(obj: dict, target: str, outcome: str | None, url: str | None) -> None:
+def resolve(obj: dict, target: str, outcome: str | None, url: str | None, parts: int | None) -> None:
     """Settle an entry the run could not: did it go out (--sent) or not (--not-sent)?"""
     import getpass
     from datetime import timezone
@@ -521,7 +523,8 @@ def resolve(obj: dict, target: str, outcome: str | None, url: str | None) -> Non
     path, channel = split_target(target)
     try:
         lines = settle(project, open_store(obj["root"], project.settings.state), path, channel,
-                       sent=outcome == "sent", url=url, now=datetime.now(timezone.utc), who=getpass.getuser())
+                       sent=outcome == "sent", url=url, now=datetime.now(timezone.utc), who=getpass.getuser(),
+                       env=os.environ, parts=parts)
     except ResolveError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
