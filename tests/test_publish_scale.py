@@ -132,3 +132,26 @@ def test_a_run_reads_the_ledger_once_and_syncs_once_per_claim(tmp_path, monkeypa
         assert reads.fsyncs == 6 + 1
         before = ledger.stat().st_size
         monkeypatch.undo()
+
+
+def test_posts_rendered_in_worker_processes_are_the_same_posts(tmp_path):
+    """A whole process (a test worker has threads, where forking is not done): two runs of the same
+    project, one rendering in two worker processes, give the same site and the same ledger."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    sites = {}
+    for workers in ("1", "2"):
+        root = newsroom(tmp_path / f"news-{workers}", n=12)
+        done = subprocess.run([sys.executable, str(ROOT / "publish.py"), "--root", str(root), "publish", "--now", NOW],
+                              capture_output=True, text=True, env={**os.environ, "NEWSROOM_RENDER_WORKERS": workers})
+        assert done.returncode == 0, done.stderr
+        assert ("rendered 12 posts in 2 worker processes" in done.stdout) == (workers == "2"), done.stdout
+        sites[workers] = {p.relative_to(root / "public").as_posix(): p.read_bytes()
+                          for p in sorted((root / "public").rglob("*")) if p.is_file()}
+        events = [line.split('"run":')[0] for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
+        sites[workers]["ledger"] = "\n".join(events).encode()
+    assert sites["1"] == sites["2"] and len(sites["1"]) > 12
