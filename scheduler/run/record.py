@@ -35,7 +35,10 @@ def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconcile
         # (``finished`` below), so a run that dies in between leaves a claim the next run reconciles.
         run.awaiting.setdefault(entry.channel, []).append((entry, receipt, reconciled, tries))
         return
-    run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
+    # made durable by the next claim's fsync or the run's end: nothing is sent before either, and a
+    # receipt lost with the machine is a claim without a receipt, which the next run reconciles
+    run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None),
+               durable=False)
     crashpoint.reach("run.recorded")
     if run.opts.dry_run:
         run.out(entry, "would-deliver", "dry run: everything but the final request", url=receipt.url, tries=tries)
