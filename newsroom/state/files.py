@@ -141,31 +141,40 @@ class FileStore:
         machine can lose such an event before the next fsync, and a lost receipt is what a claim
         without a receipt already covers: the next run reconciles before it sends again."""
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        fd = os.open(self.ledger_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            st = os.fstat(fd)
-            current = self._ident is not None and (st.st_ino, st.st_size, st.st_mtime_ns) == self._ident
-            # A previous writer killed mid-line leaves no newline at the end: start on a fresh line.
-            if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
-                data = b"\n" + data
-                current = False
-            os.write(fd, data)
-            if durable:
-                os.fsync(fd)
-                self._unsynced = False
-            else:
-                self._unsynced = True
-            if current:
-                after = os.fstat(fd)
-                self._fold(json.loads(line) for line in lines)
-                self._offset = after.st_size
-                self._ident = (after.st_ino, after.st_size, after.st_mtime_ns)
-                self._tail_bytes = _tail_after(self._tail_bytes, data)
-                if self._hasher is not None:
-                    self._hasher.update(data)
-                self._cache_dirty = True
+            fd = os.open(self.ledger_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only folder: one clear message, not a traceback
+            raise StateUnwritable(self.folder, exc) from None
+        try:
+            self._append_to(fd, data, lines, durable)
+        except OSError as exc:  # a full disk: the torn line it may leave is skipped on read
+            raise StateUnwritable(self.folder, exc) from None
         finally:
             os.close(fd)
+
+    def _append_to(self, fd: int, data: bytes, lines: list[str], durable: bool) -> None:
+        st = os.fstat(fd)
+        current = self._ident is not None and (st.st_ino, st.st_size, st.st_mtime_ns) == self._ident
+        # A previous writer killed mid-line leaves no newline at the end: start on a fresh line.
+        if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+            data = b"\n" + data
+            current = False
+        if os.write(fd, data) != len(data):  # the disk took only part of it
+            raise OSError(28, os.strerror(28))
+        if durable:
+            os.fsync(fd)
+            self._unsynced = False
+        else:
+            self._unsynced = True
+        if current:
+            after = os.fstat(fd)
+            self._fold(json.loads(line) for line in lines)
+            self._offset = after.st_size
+            self._ident = (after.st_ino, after.st_size, after.st_mtime_ns)
+            self._tail_bytes = _tail_after(self._tail_bytes, data)
+            if self._hasher is not None:
+                self._hasher.update(data)
+            self._cache_dirty = True
 
     def append(self, events: Iterable[dict], *, durable: bool = True) -> None:
         lines = [dumps(e) for e in events]
