@@ -36,7 +36,8 @@ from . import record
 from .claim import claim, claim_miss
 from .core import Run, RunOptions, RunReport
 from .rebuild import finish
-from .render import context, prerender, render
+from .prerender import prerender
+from .render import context, render
 from .select import look_ahead, select
 
 
