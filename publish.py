@@ -13,12 +13,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from newsroom.gcpause import collector_paused
 from newsroom.problems import ERROR, Refusal, UnusableSettings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
@@ -54,6 +52,7 @@ class Commands(click.Group):
 
 
 def load(root: Path):
+    """The project at ``root``; ``UnusableSettings`` when publish.yml cannot be used."""
     from scheduler.project import load_project
 
     return load_project(root)
@@ -96,12 +95,9 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 @click.pass_obj
 def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
-    from newsroom.times import now_option
-    from scheduler.project import check as check_project
+    from scheduler import command
 
-    project = load(obj["root"])
-    verdict = check_project(project, None if now is None else now_option(now), verify=not offline)
-    summary = verdict.summary(len(project.items))
+    verdict, summary = command.check(obj["root"], now=now, offline=offline)
     if fmt == "json":
         emit(fmt, {"errors": [p.as_dict() for p in verdict.errors],
                    "warnings": [p.as_dict() for p in verdict.warnings], "summary": summary})
@@ -170,15 +166,11 @@ def reference(obj: dict, write: bool) -> None:
 def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, since, until, tz, fmt, split, rev,
              now) -> None:
     """What goes out when, where, and whether it is ready: agenda, week, month, json, csv, ics, html, diff."""
-    from scheduler import calendar as cal, views
+    from scheduler import command
 
-    project = load(obj["root"])
-    entries, view_tz, when = cal.planned_view(project, now, tz)
-    filters = views.Filters(channels=channels, campaigns=campaigns, statuses=statuses, authors=authors,
-                            since=cal.day_option(since, "--since", view_tz),
-                            until=cal.day_option(until, "--until", view_tz))
-    view = cal.View(project, entries, view_tz, when, filters, span=span, days=days, split=split)
-    shown = cal.changes_since(view, rev, fmt) if rev is not None else cal.show(view, fmt)
+    shown = command.calendar(obj["root"], now=now, tz=tz, since=since, until=until, fmt=fmt, rev=rev,
+                             channels=channels, campaigns=campaigns, statuses=statuses, authors=authors, span=span,
+                             days=days, split=split)
     if shown.text:
         click.echo(shown.text, nl=False)
     if shown.data:
@@ -194,16 +186,11 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
 @click.pass_obj
 def plan(obj: dict, write: bool, fmt: str, now: str | None) -> None:
     """The queue: which slot each waiting entry takes; --write pins those times in the items."""
-    from scheduler import calendar as cal, views, write as writer
+    from scheduler import calendar as cal, command, views
 
-    project = load(obj["root"])
-    entries, tz, _ = cal.planned_view(project, now, None)
-    waiting = cal.queue(entries)
-    rows = views.rows(waiting, tz)
-    if write:
-        changed = writer.write_times(project, [e for e in waiting if e.source == "slot"], tz)
-        for path, n in changed.items():
-            click.echo(f"wrote {path} ({n} time{'s' * (n != 1)})", err=fmt == "json")
+    rows, changed = command.plan(obj["root"], now=now, write=write)
+    for path, n in changed.items():
+        click.echo(f"wrote {path} ({n} time{'s' * (n != 1)})", err=fmt == "json")
     click.echo(views.to_json(rows) if fmt == "json" else cal.queue_text(rows), nl=fmt == "json")
     if fmt != "json" and any(r["local"] is None for r in rows):
         sys.exit(EXIT_PROBLEMS)
@@ -221,11 +208,9 @@ def plan(obj: dict, write: bool, fmt: str, now: str | None) -> None:
 def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | None, fmt: str, open_: bool) -> None:
     """Show exactly what an item would send on each channel, each part's length against its limit."""
     from channels import preview
-    from newsroom.project import typed_path
+    from scheduler import command
 
-    project = load(obj["root"])
-    rel = typed_path(obj["root"], path)
-    item, posts, units = preview.preview(project, rel, channel_names, segment)
+    project, rel, item, posts, units = command.render(obj["root"], path, channels=channel_names, segment=segment)
     if not posts:
         click.echo(f"{rel} goes to no channel; preview one with --channel NAME", err=True)
         return
@@ -264,12 +249,10 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
 @click.pass_obj
 def status(obj: dict, now: str | None, fmt: str, offline: bool) -> None:
     """Per channel: delivered, failed, claimed without a receipt, missed, due next, and its credential."""
-    from newsroom.state import store_of
-    from newsroom.times import now_option
-    from scheduler.status import status as build, text
+    from scheduler import command
+    from scheduler.status import text
 
-    project = load(obj["root"])
-    report = build(project, store_of(project), now_option(now), os.environ, verify=not offline)
+    report = command.status(obj["root"], now=now, offline=offline)
     emit(fmt, report, () if fmt == "json" else text(report))
 
 
@@ -289,6 +272,7 @@ def auth(obj: dict, channel: str | None, port: int | None, show: bool, no_browse
     """Connect a channel's account: OAuth with PKCE (X, LinkedIn), app registration (Mastodon), app
     password (Bluesky); tokens a run renews are kept encrypted in state/credentials."""
     from channels import auth as flows
+    from scheduler import command
 
     if new_key:
         from newsroom.credentials import NEW_KEY_ADVICE, new_key as make
@@ -298,10 +282,9 @@ def auth(obj: dict, channel: str | None, port: int | None, show: bool, no_browse
         return
     if not channel:
         fail("name the channel to connect, e.g. publish auth x")
-    project = load(obj["root"])
     person = flows.Person.at_terminal(lambda line: click.echo(line, err=True), browser=not no_browser,
                                       show=show or not sys.stdout.isatty())
-    result = flows.authorize(project, channel, os.environ, person, revoke=revoke, port=port, timeout=timeout)
+    result = command.auth(obj["root"], channel, person, revoke=revoke, port=port, timeout=timeout)
     for line in result.lines:
         click.echo(line, err=True)
     if result.secret is not None and person.show:
@@ -318,19 +301,11 @@ def auth(obj: dict, channel: str | None, port: int | None, show: bool, no_browse
 @click.pass_obj
 def resolve(obj: dict, target: str, outcome: str | None, url: str | None, parts: int | None) -> None:
     """Settle an entry the run could not: did it go out (--sent) or not (--not-sent)?"""
-    import getpass
-
-    from newsroom.project import split_target
-    from newsroom.state import store_of
-    from scheduler.resolve import resolve as settle
+    from scheduler import command
 
     if outcome is None:
         fail("say what happened: --sent (it is out) or --not-sent (send it)")
-    project = load(obj["root"])
-    path, channel = split_target(target)
-    emit("text", None, settle(project, store_of(project), path, channel, sent=outcome == "sent", url=url,
-                              now=datetime.now(timezone.utc), who=getpass.getuser(), env=os.environ, parts=parts))
-
+    emit("text", None, command.resolve(obj["root"], target, sent=outcome == "sent", url=url, parts=parts))
 
 @cli.command()
 @click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
@@ -342,7 +317,6 @@ def serve(obj: dict, replan: float, pull_cron: str) -> None:
     """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
     from scheduler.serve import serve as run_service
 
-    load(obj["root"])  # unusable settings stop here, with exit 2
     run_service(obj["root"], dict(os.environ), replan_minutes=replan, pull_cron=pull_cron, echo=click.echo,
                 say=lambda line: click.echo(line, err=True))
 
@@ -356,14 +330,9 @@ def serve(obj: dict, replan: float, pull_cron: str) -> None:
 @click.pass_obj
 def pull(obj: dict, only: tuple[str, ...], no_feeds: bool, fmt: str) -> None:
     """Fetch engagement numbers and replies of delivered entries, and mentions from feeds."""
-    from newsroom.state import store_of
-    from reports.pull import pull as run_pull
-    from scheduler.command import progress_printer
+    from scheduler import command
 
-    project = load(obj["root"])
-    result = run_pull(project, store_of(project), env=dict(os.environ), now=datetime.now(timezone.utc),
-                      clock=lambda: datetime.now(timezone.utc), only=only, feeds=not no_feeds,
-                      progress=progress_printer("pulling"))
+    result = command.pull(obj["root"], only=only, feeds=not no_feeds)
     emit(fmt, result.as_dict(), result.lines())
     if result.failures:
         sys.exit(EXIT_PROBLEMS)
@@ -375,13 +344,9 @@ def pull(obj: dict, only: tuple[str, ...], no_feeds: bool, fmt: str) -> None:
 @click.pass_obj
 def inbox(obj: dict, unanswered: bool, fmt: str) -> None:
     """Replies and mentions from every channel, newest first, with the age of unanswered ones."""
-    from newsroom.state import store_of
-    from reports import inbox as inbox_
+    from scheduler import command
 
-    project = load(obj["root"])
-    items = [c for c in inbox_.load(store_of(project)) if not (unanswered and c.answered)]
-    click.echo(inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt), nl=False)
-
+    click.echo(command.inbox(obj["root"], unanswered=unanswered, fmt=fmt), nl=False)
 
 @cli.command()
 @click.option("--since", default=None, help="Start: a date, date-time or duration back from now (7d). Default: 30 days.")
@@ -395,14 +360,9 @@ def inbox(obj: dict, unanswered: bool, fmt: str) -> None:
 def report(obj: dict, since: str | None, until: str | None, by: str, fmt: str, output: Path | None) -> None:
     """Engagement for a period: totals, groups, top posts, best times, campaigns, conversations."""
     from newsroom.formats import write_file
-    from newsroom.state import store_of
-    from reports import formats
-    from reports.report import for_period
+    from scheduler import command
 
-    with collector_paused():  # hundreds of thousands of rows decoded, none of them in a cycle
-        project = load(obj["root"])
-        built = for_period(project, store_of(project), since=since, until=until, by=by, now=datetime.now(timezone.utc))
-        text = formats.render(built, fmt)
+    text = command.report(obj["root"], since=since, until=until, by=by, fmt=fmt)
     if output:
         click.echo(f"wrote {write_file(output, text)}")
     else:

@@ -137,6 +137,9 @@ def serve(root: Path, env, *, replan_minutes: float, pull_cron: str | None, echo
 
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    from .project import load_project
+
+    load_project(root)  # unusable settings stop here, before the service starts
     service = Service(root, BlockingScheduler(timezone=timezone.utc), env=env, replan_minutes=replan_minutes,
                       pull_cron=pull_cron, echo=echo)
 
