@@ -159,3 +159,10 @@ def test_once_delivered_an_entry_stays_delivered(before, after):
     events += [ev(k, run="r", error="e", name="n", value=1) for k in after]
     st = fold(*events)
     assert (st.state, st.delivered_revision, st.receipt) == ("delivered", "r1", {"remote_id": "9"})
+
+
+def test_an_entry_is_keyed_by_item_identity_and_channel_and_written_as_one_sorted_line():
+    from newsroom.state.fold import dumps, entry_key
+
+    assert entry_key("launch-2026", "mastodon") == "launch-2026/mastodon"
+    assert dumps({"z": 1, "a": "é", "m": [1, 2]}) == '{"a":"é","m":[1,2],"z":1}'

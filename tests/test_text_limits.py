@@ -220,3 +220,36 @@ def test_no_part_exceeds_its_limit_and_every_part_is_numbered(s, limit, measure)
             assert part.endswith(f"\n\n{i}/{n}")
     assert (n == 1) == (measure(s.strip()) <= limit)
 
+
+
+def test_counts_are_whole_numbers_as_shown_to_people():
+    assert f"{utf16_units('a😀')} {code_points('a😀')} {graphemes('a😀')}" == "3 2 2"
+
+
+def test_a_limit_smaller_than_the_numbering_still_makes_one_character_parts():
+    parts = split_thread("abcdefgh", 6, len)
+    assert parts == [f"{c}\n\n{i}/8" for i, c in enumerate("abcdefgh", 1)]
+
+
+def test_three_digit_part_numbers_are_reserved_before_packing():
+    parts = split_thread(" ".join(["a"] * 400), 14, len)  # "a a a" + "\n\n134/134" is exactly 14
+    assert len(parts) == 134
+    assert all(len(p) <= 14 for p in parts)
+    assert parts[0] == "a a a\n\n1/134"
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_packing_fills_a_part_to_exactly_its_budget(exact):
+    assert text._pack("aaaa bbbb cc dddd", 12, len, exact) == ["aaaa bbbb cc", "dddd"]
+    assert text._pack("aaaa bbbb ccc dddd", 12, len, exact) == ["aaaa bbbb", "ccc dddd"]
+    assert text._pack("Aaaa. Bbbb.  Cc. Dddd.", 13, len, exact) == ["Aaaa. Bbbb.", "Cc. Dddd."]
+    assert text._pack("One.\n\nTwo three.\n\nFour five six.", 20, len, exact) == [
+        "One.\n\nTwo three.", "Four five six."]
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, st.integers(min_value=1, max_value=80), st.sampled_from([len, utf16_units]))
+def test_the_running_sum_is_exact_for_rules_that_add_up(s, budget, measure):
+    """The fast packing must not lean on split_thread's exact re-packing for additive rules."""
+    s = s.strip()
+    assert text._pack(s, budget, measure) == text._pack(s, budget, measure, exact=True)
