@@ -148,6 +148,54 @@ def run_mutmut(where: Path, module: str, functions: list[str] | None, jobs: int,
     return out
 
 
+def import_time_functions(where: Path, module: str) -> set[str]:
+    """Qualified names of the module's functions that run while it is imported (tables built once)."""
+    probe = (
+        "import json, sys\n"
+        f"target = {str((where / module).resolve())!r}\n"
+        "names = set()\n"
+        "def profile(frame, event, arg):\n"
+        "    if event == 'call' and frame.f_code.co_filename == target:\n"
+        "        names.add(frame.f_code.co_qualname)\n"
+        "sys.setprofile(profile)\n"
+        f"import {module.removesuffix('.py').replace('/', '.')}\n"
+        "sys.setprofile(None)\n"
+        "print(json.dumps(sorted(names)))\n")
+    got = subprocess.run([sys.executable, "-c", probe], cwd=where, capture_output=True, text=True, check=True)
+    return set(json.loads(got.stdout.strip().splitlines()[-1]))
+
+
+def qualname(mutant: str) -> str:
+    """``pkg.mod.x_func__mutmut_3`` -> ``func``; ``pkg.mod.xǁClassǁmethod__mutmut_3`` -> ``Class.method``."""
+    head = mutant.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[-1]
+    if head.startswith("xǁ"):
+        return ".".join(head[2:].split("ǁ"))
+    return head[2:]
+
+
+def recheck_fresh(where: Path, module: str, tests: list[str], mutants: list[Mutant], log) -> None:
+    """mutmut forks each mutant's test run from a process that imported the module already, so a
+    function that runs at import time (a table of rules built once) keeps its original result there.
+    Its survivors are applied to the source and run again in a fresh process."""
+    at_import = import_time_functions(where, module)
+    path = where / module
+    source = path.read_text("utf-8")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        for m in mutants:
+            if m.status != "survived" or qualname(m.name) not in at_import:
+                continue
+            subprocess.run([sys.executable, "-m", "mutmut", "apply", m.name], cwd=where, check=True,
+                           stdout=log, stderr=subprocess.STDOUT)
+            code = subprocess.run(pytest_cmd(tests), cwd=where, stdout=log, stderr=subprocess.STDOUT,
+                                  env=env).returncode
+            if code != 0:
+                m.status, m.why = "killed", "in a fresh process (the function runs at import time)"
+            path.write_text(source, "utf-8")
+    finally:
+        path.write_text(source, "utf-8")
+
+
 def natural(name: str):
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
@@ -311,6 +359,7 @@ def measure(module: str, jobs: int, constants: bool, keep: bool) -> Report:
     with open(where / "mutation.log", "w") as log:
         print(f"{module}: mutmut against {' '.join(cfg['tests'])} ...", file=sys.stderr, flush=True)
         report.mutants += run_mutmut(where, module, cfg.get("functions"), jobs, log)
+        recheck_fresh(where, module, cfg["tests"], report.mutants, log)
         if constants:
             print(f"{module}: constants outside functions ...", file=sys.stderr, flush=True)
             report.mutants += run_constants(where, module, cfg["tests"], cfg.get("constants"), log)
