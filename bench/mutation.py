@@ -13,8 +13,9 @@ in pyproject.toml (a targeted subset, so one module takes minutes, not an hour):
   from them (a quantifier or anchor dropped, a digit moved by one, ``\\d`` turned into ``\\D``).
 
 Everything runs in a scratch copy under ``.cache/mutation/``; the working tree is never touched.
-Survivors named under ``[[tool.mutation.excluded]]`` (a message nobody reads, or a mutant that cannot
-change behaviour) are listed apart with the reason and left out of the score.
+Survivors named under ``[[tool.mutation.excluded]]`` (by a ``change`` the mutant's new line contains,
+or a ``pattern`` it matches) are listed apart with the reason and left out of the score: a message
+nobody reads, or a mutant that cannot change behaviour.
 Not part of CI: run it before calling a change to one of these modules done (docs/testing.md).
 """
 from __future__ import annotations
@@ -304,7 +305,7 @@ def constant_mutants(source: str, names: list[str] | None):
             continue
         for variant in variants:
             node.value = variant
-            yield f"{owner} line {node.lineno}: {original!r} -> {variant!r}", ast.unparse(tree)
+            yield f"{owner}: {original!r} -> {variant!r} (line {node.lineno})", ast.unparse(tree)
         node.value = original
 
 
@@ -345,7 +346,7 @@ def apply_exclusions(module: str, mutants: list[Mutant]) -> None:
             continue
         added = " ".join(line[1:] for line in m.change.splitlines() if line.startswith("+")) or m.change
         for rule in rules:
-            if rule["change"] in added:
+            if ("change" in rule and rule["change"] in added) or ("pattern" in rule and re.search(rule["pattern"], added)):
                 m.status, m.why = "excluded", rule["why"]
                 break
 
