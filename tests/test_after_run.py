@@ -36,6 +36,12 @@ channels:
     url: {url}/chat
     token: env:TC_TOKEN
     timeout: "0.5"
+  alerts:
+    type: testchannel
+    url: {url}/alerts
+    token: env:TC_TOKEN
+alerts:
+  channel: alerts
 """
 
 
@@ -131,9 +137,14 @@ def test_a_deploy_that_never_comes_holds_the_post_and_reports_it(newsroom, serve
         assert late.output.splitlines()[-1] == "2 held by a dependency."
         held = n.events("held")
         assert sorted(e["entry"] for e in held) == ["a/chat", "a/social"] and held[0]["dependency"] == "blog"
+        # announced on the alert channel, once each
+        alerts = [p["text"] for p in server.posts_for("alerts")]
+        assert len(alerts) == 2 and alerts[0].startswith('Publishing problem: "A" held by a dependency on chat\n'
+                                                         f"Error: held by blog: its page {site.url}/a/ did not answer")
         # reported once; the next runs leave it, and nothing was sent
         assert n.run("publish", now="2026-11-20T10:00:00Z").output.startswith("Nothing due")
-        assert len(n.events("held")) == 2 and server.posts == []
+        assert len(n.events("held")) == 2 and social_posts(server) == [] and server.posts_for("chat") == []
+        assert len(server.posts_for("alerts")) == 2
         status = json.loads(n.run("status", "--format", "json").output)
         assert [r["path"] for r in status["channels"]["social"]["held"]] == ["content/a.md"]
         assert status["channels"]["social"]["held"][0]["reason"].startswith("held by blog: its page")
@@ -186,7 +197,8 @@ def test_a_dependency_that_fails_for_good_holds_its_dependents(newsroom, server,
                             "--force)")
         assert social_posts(server) == []
         forced = n.run("publish", "--only", "content/a.md:social", "--force", now="2026-11-20T09:10:00Z")
-        assert forced.output.splitlines()[0] == f"delivered  content/a.md → social  {server.url}/social/posts/1"
+        assert forced.output.splitlines()[0].startswith(f"delivered  content/a.md → social  {server.url}/social/posts/")
+        assert social_posts(server) == ["a"]
 
 
 def test_a_retryable_failure_of_the_dependency_keeps_the_dependent_waiting(newsroom, server, tmp_path, monkeypatch):
