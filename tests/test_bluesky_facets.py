@@ -32,6 +32,11 @@ CASES = [
     ("hi @alice.bsky.social and @bob and (@carol.test) mail@dave.test @eve.test.",
      [(3, 21, 'mention', 'alice.bsky.social'), (36, 47, 'mention', 'carol.test'), (64, 73, 'mention', 'eve.test')]),
     ("#tag!? #t_a #tag\ufe0f #\ufe0fno", [(0, 4, 'tag', 'tag'), (7, 11, 'tag', 't_a'), (12, 19, 'tag', 'tag\ufe0f')]),
+    # what is skipped never stops the search for what follows
+    ("@alice. and @.bob and @carol.test", [(22, 33, 'mention', 'carol.test')]),
+    ("HTTPS://A.TEST then https://b.test/X", [(20, 36, 'link', 'https://b.test/X')]),
+    ("#123 #ok #!!! #fine #" + "a" * 65 + " #XmasX",
+     [(5, 8, 'tag', 'ok'), (14, 19, 'tag', 'fine'), (87, 93, 'tag', 'XmasX')]),
 ]
 
 
