@@ -54,6 +54,7 @@ class Report:
     tests: list[str]
     seconds: float = 0.0
     mutants: list[Mutant] = field(default_factory=list)
+    stale: list[dict] = field(default_factory=list)  # exclusions that matched no survivor
 
     def count(self, *statuses: str) -> int:
         return sum(m.status in statuses for m in self.mutants)
@@ -271,7 +272,7 @@ class _Constants(ast.NodeVisitor):
                 return
             self.owner = owner
             if stmt.value is not None:
-                self.generic_visit(stmt.value)
+                self.visit(stmt.value)
             return
         self.visit(stmt)
 
@@ -339,8 +340,10 @@ def run_constants(where: Path, module: str, tests: list[str], names: list[str] |
 
 
 # -- exclusions and the report ----------------------------------------------------------------------
-def apply_exclusions(module: str, mutants: list[Mutant]) -> None:
+def apply_exclusions(module: str, mutants: list[Mutant]) -> list[dict]:
+    """Mark excluded survivors; the rules that matched none are returned (stale: remove them)."""
     rules = [r for r in config()["mutation"].get("excluded", []) if r["module"] == module]
+    used = set()
     for m in mutants:
         if m.status in ("killed", "timeout"):
             continue
@@ -348,7 +351,9 @@ def apply_exclusions(module: str, mutants: list[Mutant]) -> None:
         for rule in rules:
             if ("change" in rule and rule["change"] in added) or ("pattern" in rule and re.search(rule["pattern"], added)):
                 m.status, m.why = "excluded", rule["why"]
+                used.add(id(rule))
                 break
+    return [r for r in rules if id(r) not in used]
 
 
 def measure(module: str, jobs: int, constants: bool, keep: bool) -> Report:
@@ -364,7 +369,7 @@ def measure(module: str, jobs: int, constants: bool, keep: bool) -> Report:
         if constants:
             print(f"{module}: constants outside functions ...", file=sys.stderr, flush=True)
             report.mutants += run_constants(where, module, cfg["tests"], cfg.get("constants"), log)
-    apply_exclusions(module, report.mutants)
+    report.stale = apply_exclusions(module, report.mutants)
     report.seconds = time.monotonic() - started
     if not keep:
         shutil.rmtree(where, ignore_errors=True)
@@ -391,6 +396,8 @@ def show(report: Report) -> None:
             print(f"    {m.name} [{m.status}]" + (f"  ({m.why})" if m.why else ""))
             for line in m.change.splitlines():
                 print(f"        {line.strip()}")
+    for rule in report.stale:
+        print(f"  stale exclusion (matched no survivor): {rule.get('change') or rule.get('pattern')}")
 
 
 def main(argv: list[str] | None = None) -> int:
