@@ -32,6 +32,9 @@ CASES = [
     ("hi @alice.bsky.social and @bob and (@carol.test) mail@dave.test @eve.test.",
      [(3, 21, 'mention', 'alice.bsky.social'), (36, 47, 'mention', 'carol.test'), (64, 73, 'mention', 'eve.test')]),
     ("#tag!? #t_a #tag\ufe0f #\ufe0fno", [(0, 4, 'tag', 'tag'), (7, 11, 'tag', 't_a'), (12, 19, 'tag', 'tag\ufe0f')]),
+    ("@a0.test and @b9.test hi", [(0, 8, 'mention', 'a0.test'), (13, 21, 'mention', 'b9.test')]),
+    ("$A0 $B9 $A $AAPL\u2019s x", [(0, 3, 'tag', '$A0'), (4, 7, 'tag', '$B9'), (8, 10, 'tag', '$A'), (11, 16, 'tag', '$AAPL')]),
+    ("http://a.test/x ok", [(0, 15, 'link', 'http://a.test/x')]),
     # what is skipped never stops the search for what follows
     ("@alice. and @.bob and @carol.test", [(22, 33, 'mention', 'carol.test')]),
     ("HTTPS://A.TEST then https://b.test/X", [(20, 36, 'link', 'https://b.test/X')]),

@@ -68,6 +68,8 @@ def test_a_failure_keeps_the_platforms_words_and_what_may_have_happened():
     assert (st.retryable, st.ambiguous, st.unresolved) == (False, False, False)
     st.apply(ev("failed", error="no lookup", ambiguous=True, unresolved=True))
     assert (st.ambiguous, st.unresolved) == (True, True)
+    st.apply(ev("failed", error="HTTP 401", credential="MASTODON_TOKEN"))
+    assert st.credential == "MASTODON_TOKEN"
 
 
 def test_a_failure_without_a_revision_keeps_the_claims():
