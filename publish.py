@@ -195,6 +195,44 @@ def new(obj: dict, title: str, channels: tuple[str, ...], at: str | None, campai
     click.echo(f"created {path}")
 
 
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--example", is_flag=True, help="Copy the full example newsroom instead of the small start.")
+@click.option("--title", default=None, help="The site's title (asked on a terminal; default: the folder's name).")
+@click.option("--url", default=None, help="Where the blog is served (asked on a terminal).")
+@click.option("--timezone", default=None, help="The calendar's IANA timezone (asked on a terminal; default: UTC).")
+def init(folder: Path | None, example: bool, title: str | None, url: str | None, timezone: str | None) -> None:
+    """Start a content repository in FOLDER (default: here): settings, an item, workflows; never overwrites."""
+    from datetime import date
+
+    from newsroom import starter
+    from newsroom.scaffold import git_author
+    from newsroom.times import TimeError, zone
+
+    root = (folder or Path.cwd()).resolve()
+    answers = None
+    if not example:
+        given = starter.default_answers(root, git_author())
+        ask = sys.stdin.isatty() and sys.stdout.isatty()  # in CI or a script: take the defaults, ask nothing
+        answers = starter.Answers(
+            title=title or (click.prompt("Site title", default=given.title) if ask else given.title),
+            url=url or (click.prompt("Site URL", default=given.url) if ask else given.url),
+            timezone=timezone or (click.prompt("Timezone", default=given.timezone) if ask else given.timezone),
+            author=given.author)
+        try:
+            zone(answers.timezone)
+        except TimeError as exc:
+            click.echo(f"error: --timezone: {exc}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+    result = starter.init(root, answers, date.today())
+    for rel in result.written:
+        click.echo(f"wrote {rel}")
+    for rel in result.kept:
+        click.echo(f"kept {rel} (exists)")
+    click.echo(f"{len(result.written)} files written, {len(result.kept)} kept in {root}. "
+               "Next: publish check, then set the secrets publish.yml names (see .github/workflows/publish.yml).")
+
+
 def reference_sections() -> tuple:
     """Reference sections owned by the layers above channels (publish.yml's pull: and listen:)."""
     from reports.settings import LISTEN, PULL
