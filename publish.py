@@ -694,9 +694,9 @@ def serve(obj: dict, replan: float, pull_cron: str) -> None:
 
 
 def _engagement_store(project):
-    from reports.store import open_engagement
+    from newsroom.state import open_store
 
-    return open_engagement(project.root, project.settings.state)
+    return open_store(project.root, project.settings.state)
 
 
 def _tty_progress(label: str):

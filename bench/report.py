@@ -42,7 +42,7 @@ def build_state(root: Path, entries: int, snapshots: int, seed: int = 1) -> int:
     """A ledger with ``entries`` delivered entries and ``snapshots`` rows each, like the pull writes."""
     from newsroom.state import FileStore
     from publish import load
-    from reports.store import EngagementStore, stamp
+    from newsroom.times import stamp
 
     rng = random.Random(seed)
     project = load(root)
@@ -71,7 +71,7 @@ def build_state(root: Path, entries: int, snapshots: int, seed: int = 1) -> int:
                          "pull": "bench", "slot": stamp(at)})
     files.append(events)
     rows.sort(key=lambda r: r["at"])
-    EngagementStore(files).add_snapshots(rows)
+    files.add_snapshots(rows)
     return len(rows)
 
 
@@ -138,10 +138,10 @@ start = time.perf_counter()
 from pathlib import Path
 from newsroom.gcpause import collector_paused
 from publish import load
-from reports.store import open_engagement
+from newsroom.state import open_store
 with collector_paused():  # as the report runs
     project = load(Path({str(root)!r}))
-    store = open_engagement(project.root, project.settings.state)
+    store = open_store(project.root, project.settings.state)
     n = sum(len(rows) for rows in store.snapshot_batches(slots=False))
 print(time.perf_counter() - start)
 """

@@ -109,8 +109,9 @@ class Catcher:
     def wait(self, timeout: float) -> dict[str, str]:
         try:
             if not self.arrived.wait(timeout):
-                raise AuthError(f"no answer from the browser within {int(timeout)} seconds: run the command again "
-                                "and approve the app in the page it opens")
+                seconds = int(timeout)
+                raise AuthError(f"no answer from the browser within {seconds} second{'s' * (seconds != 1)}: run the "
+                                "command again and approve the app in the page it opens")
             return dict(self.params or {})
         finally:
             self.close()

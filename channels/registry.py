@@ -25,12 +25,12 @@ BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mast
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 
 
-def register_channel_type(cls: type[Channel]) -> type[Channel]:
+def register_channel_type(cls: type[Channel], *, replace: bool = False) -> type[Channel]:
     """Make ``cls`` the adapter of channels of ``type: cls.TYPE`` (an adapter outside this package, a
     test's loopback channel). Registering the same class again does nothing; a type name that is
-    taken is refused, so an outside adapter never replaces a built-in silently."""
+    taken is refused unless ``replace`` says so, so an adapter never replaces a built-in silently."""
     known = TYPES.get(cls.TYPE)
-    if known is not None and known is not cls:
+    if known is not None and known is not cls and not replace:
         raise ValueError(f"channel type '{cls.TYPE}' is already registered ({known.__module__}.{known.__name__})")
     TYPES[cls.TYPE] = cls
     return cls

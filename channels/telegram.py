@@ -9,6 +9,11 @@ API facts (core.telegram.org/bots/api):
 - No idempotency and a bot cannot read a channel's history: a write whose outcome is unknown is not
   repeated (the entry is left for a person to check), and ``reconcile`` cannot tell.
 - No engagement numbers for bots: no metrics, no replies.
+- Bot API features used, by version (core.telegram.org/bots/api-changelog): ``reply_parameters``
+  came with 7.0 (December 2023, "Replies 2.0") and replaced ``reply_to_message_id``. A server
+  older than that (a self-hosted ``telegram-bot-api`` left behind) ignores the unknown field and the
+  thread comes out as separate messages, so ``bot_api`` says which form to send.
+- ``getMe`` is the cheap check that the token works (``status``, ``check``).
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from .http import request
 from .social import done_parts, media_bytes, receipt_from, with_partial, write_part
 
 CAPTION_MAX = 1024
+#: The newest Bot API feature this adapter uses: reply_parameters (7.0).
+BOT_API = "7.0"
 
 
 class Telegram(Channel):
@@ -32,7 +39,21 @@ class Telegram(Channel):
     OPTIONS = s.Schema("telegram options", [
         s.Key("token", s.Secret(), "bot token, from the environment", required=True),
         s.Key("chat_id", s.Text(), "channel (@name) or chat id", required=True),
+        s.Key("bot_api", s.Text(pattern=r"^\d+\.\d+$", hint="is not a Bot API version like 7.0"),
+              "Bot API version of the server (below 7.0: replies by reply_to_message_id)", default=BOT_API),
     ])
+
+    def reply_to(self, message_id: str) -> dict:
+        version = tuple(int(n) for n in str(self.config.options.get("bot_api") or BOT_API).split("."))
+        if version >= (7, 0):
+            return {"reply_parameters": {"message_id": int(message_id)}}
+        return {"reply_to_message_id": int(message_id)}
+
+    def verify(self) -> dict | Failure:
+        got = self._call_raw("getMe")
+        if isinstance(got, Failure):
+            return got
+        return {"account": "@" + str(got.get("username", ""))}
 
     @property
     def api(self) -> str:
@@ -48,6 +69,12 @@ class Telegram(Channel):
         return None
 
     def _call(self, name: str, **kwargs) -> dict | Failure:
+        got = self._call_raw(name, **kwargs)
+        if isinstance(got, Failure):
+            return got
+        return {"id": str(got["message_id"]), "url": self._link(got)}
+
+    def _call_raw(self, name: str, **kwargs) -> dict | Failure:
         got = request(self.session, "POST", self.method(name), **kwargs)
         if isinstance(got, Failure):
             # The token is part of the URL: never let it reach a message.
@@ -60,8 +87,7 @@ class Telegram(Channel):
                 retry_after = float(m.group(1)) if m else None
             return Failure(message, retryable=got.retryable, retry_after=retry_after, status=got.status,
                            ambiguous=got.ambiguous)
-        message = got.json()["result"]
-        return {"id": str(message["message_id"]), "url": self._link(message)}
+        return got.json()["result"]
 
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         chat = self.config.options.get("chat_id")
@@ -69,7 +95,7 @@ class Telegram(Channel):
         label = (lambda i: f"part {i + 1} of {len(post.parts)}: ") if len(post.parts) > 1 else (lambda i: "")
         for i in range(len(parts), len(post.parts)):
             text = post.parts[i]
-            reply = {"reply_parameters": {"message_id": int(parts[-1]["id"])}} if parts else {}
+            reply = self.reply_to(parts[-1]["id"]) if parts else {}
             if ctx.dry_run:
                 parts.append({"id": f"dry-run-{i}", "url": None})
                 continue

@@ -148,3 +148,15 @@ def parse_instant(text: str) -> datetime:
 def iso_utc(dt: datetime) -> str:
     u = dt.astimezone(UTC)
     return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
+
+
+def stamp(when: datetime) -> str:
+    """The stored form of a time (snapshots, replies, pulls): UTC, whole seconds, ``Z``; such stamps
+    compare as strings without parsing."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime")
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)

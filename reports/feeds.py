@@ -22,9 +22,10 @@ import requests
 
 from channels.base import USER_AGENT
 from channels.http import request
+from newsroom.state import StateStore
+from newsroom.times import stamp
 
 from .settings import Feed, feeds as feed_settings
-from .store import EngagementStore, stamp
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -124,7 +125,7 @@ def read_feed(feed: Feed, session: requests.Session, cache: dict, timeout: float
     return parsed, row, None, None
 
 
-def read_feeds(project, store: EngagementStore, *, now: datetime, session: requests.Session | None = None) -> FeedsResult:
+def read_feeds(project, store: StateStore, *, now: datetime, session: requests.Session | None = None) -> FeedsResult:
     feeds, timeout = feed_settings(project.settings.raw)
     result = FeedsResult()
     if not feeds:

@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .store import EngagementStore, parse_stamp, stamp
+from newsroom.state import StateStore
+from newsroom.times import parse_stamp, stamp
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def conversations(replies: list[dict], mentions: list[dict]) -> list[Conversatio
     return out
 
 
-def load(store: EngagementStore) -> list[Conversation]:
+def load(store: StateStore) -> list[Conversation]:
     return conversations(store.replies(), store.mentions())
 
 

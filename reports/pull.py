@@ -17,15 +17,15 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
 from channels import registry
 from channels.base import METRICS, Channel, Failure, Receipt, Reply
-from newsroom.state import FileStore
+from newsroom.state import StateStore
+from newsroom.times import stamp
 
 from .settings import pull_settings
-from .store import EngagementStore, stamp
 
 MAX_ATTEMPTS = 3
 MAX_WAIT = 120.0  # seconds: a platform asking for longer is left for the next pull
@@ -67,9 +67,9 @@ def receipt_from(d: dict) -> Receipt | None:
         return None
 
 
-def delivered_entries(files: FileStore) -> list[Delivered]:
+def delivered_entries(store: StateStore) -> list[Delivered]:
     out = []
-    for key, st in files.entries().items():
+    for key, st in store.entries().items():
         if st.state != "delivered" or not st.receipt or "/" not in key:
             continue
         receipt = receipt_from(st.receipt)
@@ -112,7 +112,7 @@ def _chunks(seq: list, size: int) -> list[list]:
 class _ChannelPull:
     """One channel's share of a pull, run in its own thread."""
 
-    def __init__(self, adapter: Channel, work: list[tuple[Delivered, str]], store: EngagementStore, *,
+    def __init__(self, adapter: Channel, work: list[tuple[Delivered, str]], store: StateStore, *,
                  run: str, now: datetime, clock: Callable[[], datetime], replies: bool, pause: float,
                  sleep: Callable[[float], None], progress: Callable[[int], None], result: PullResult,
                  lock: threading.Lock):
@@ -201,7 +201,7 @@ class _ChannelPull:
             self.result.replies += n
 
 
-def pull(project, store: EngagementStore, *, env: Mapping[str, str], now: datetime,
+def pull(project, store: StateStore, *, env: Mapping[str, str], now: datetime,
          clock: Callable[[], datetime] | None = None, base_urls: Mapping[str, str] | None = None,
          only: tuple[str, ...] = (), feeds: bool = True, progress: Callable[[int, int], None] | None = None,
          sleep: Callable[[float], None] = time.sleep, session=None) -> PullResult:
@@ -210,7 +210,7 @@ def pull(project, store: EngagementStore, *, env: Mapping[str, str], now: dateti
     clock = clock or (lambda: now)
     result = PullResult()
     run = uuid.uuid4().hex[:12]
-    entries = delivered_entries(store.files)
+    entries = delivered_entries(store)
     longest = max(u for u, _ in settings.windows)
     filled = store.filled_slots(since=stamp(now - longest - max(e for _, e in settings.windows)))
     due = due_entries(entries, now, settings.windows, filled)
@@ -219,6 +219,7 @@ def pull(project, store: EngagementStore, *, env: Mapping[str, str], now: dateti
         by_channel.setdefault(d.channel, []).append((d, slot))
     lock = threading.Lock()
     jobs = []
+    vault = registry.credential_vault(project, env)  # tokens from `publish auth`, renewed as the run does
     for name in sorted(by_channel):
         if only and name not in only:
             continue
@@ -227,12 +228,17 @@ def pull(project, store: EngagementStore, *, env: Mapping[str, str], now: dateti
             result.notes.append(f"{name}: skipped, no such channel in publish.yml any more")
             continue
         adapter = registry.build(config, env, base_url=(base_urls or {}).get(name))
+        adapter.use_credentials(vault, lambda: datetime.now(timezone.utc))  # token expiry is real time
         work = by_channel[name]
         if not adapter.METRICS_BATCH and type(adapter).fetch_replies is Channel.fetch_replies:
             continue  # the platform gives nothing back (a webhook, the blog)
         missing = adapter.missing_secrets()
         if missing:
             result.notes.append(f"{name}: skipped, {', '.join(missing)} not set")
+            continue
+        problem = adapter.credential_problem()
+        if problem:
+            result.notes.append(f"{name}: skipped, {problem}")
             continue
         pause = settings.pause.get(name)
         jobs.append(_ChannelPull(adapter, work, store, run=run, now=now, clock=clock, replies=settings.replies,

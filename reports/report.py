@@ -26,10 +26,11 @@ from itertools import islice
 from operator import attrgetter
 
 from channels import registry
+from newsroom.state import StateStore
+from newsroom.times import stamp
 
 from .inbox import conversations
 from .pull import delivered_entries
-from .store import EngagementStore, stamp
 
 #: The columns every report shows, in order.
 COLUMNS = ("views", "impressions", "likes", "shares", "replies", "clicks", "opens")
@@ -99,7 +100,7 @@ class Report:
 
 # -- reading the snapshots ----------------------------------------------------------------------
 
-def read_period(store: EngagementStore, since: str, until: str, prev_since: str,
+def read_period(store: StateStore, since: str, until: str, prev_since: str,
                 bounds: list[str]) -> tuple[dict, dict]:
     """(daily, previous) from one pass over the rows between ``prev_since`` and ``until``.
 
@@ -176,10 +177,10 @@ def _change(cur: dict, prev: dict) -> dict:
 
 # -- the report -------------------------------------------------------------------------------
 
-def entry_infos(project, store: EngagementStore) -> dict[str, EntryInfo]:
+def entry_infos(project, store: StateStore) -> dict[str, EntryInfo]:
     items = {i.id: i for i in project.items}
     out = {}
-    for d in delivered_entries(store.files):
+    for d in delivered_entries(store):
         item = items.get(d.item_id)
         override = item.channels.get(d.channel) if item else None
         segments = ((override.segment,) if override and override.segment else tuple(item.segments)) if item else ()
@@ -305,7 +306,7 @@ def trend(daily: dict, days: list[str]) -> tuple[dict, dict]:
     return latest, {"days": days, "series": series}
 
 
-def build(project, store: EngagementStore, *, since: datetime, until: datetime, by: str = "channel") -> Report:
+def build(project, store: StateStore, *, since: datetime, until: datetime, by: str = "channel") -> Report:
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
     tz = project.settings.calendar.timezone

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newsroom import fingerprint
+from newsroom.state.files import file_version
 
 VERSION = 1
 INDEX = Path(".cache") / "publish-index.json"
@@ -62,14 +63,6 @@ def content_signature(root: Path, content_dir: str) -> str:
     return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
 
 
-def ledger_ident(path: Path) -> list | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns]
-
-
 def secrets_present(names: list[str], env) -> dict[str, bool]:
     return {name: bool(env.get(name)) for name in names}
 
@@ -91,7 +84,8 @@ def quiet(root: Path, now: datetime, env) -> dict | None:
         return None
     if secrets_present(data["secrets"], env) != data["secrets_present"]:
         return None
-    if ledger_ident(root / data["ledger"]) != data["ledger_ident"]:
+    # The files backend's ledger version, read without opening the store (publish.yml is not read here).
+    if file_version(root / data["ledger"]) != data["ledger_ident"]:
         return None
     if data["code"] != code_signature():
         return None

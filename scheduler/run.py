@@ -163,9 +163,7 @@ class Run:
         else:
             with self.store.run_lock(self.run):
                 self._execute()
-        save = getattr(self.store, "save", None)
-        if save is not None:
-            save()  # the ledger's fold, for the next run
+        self.store.save()  # what makes the next run's reading fast (the files backend: the ledger's fold)
         return self.report
 
     def _execute(self) -> None:
@@ -457,11 +455,7 @@ class Run:
         """The next entry due, and until when nothing needs doing (for the no-op cache)."""
         # The ledger's identity is read before the ledger itself: anything appended after this
         # point makes the cached answer invalid rather than silently included.
-        path = getattr(self.store, "ledger_path", None)
-        if path is not None:
-            from .noop_cache import ledger_ident
-
-            self.report.ledger_ident = ledger_ident(path)
+        self.report.ledger_ident = self.store.ledger_version()
         ledger = self.store.entries()
         quiet_until: datetime | None = datetime.max.replace(tzinfo=timezone.utc)
         best = None

@@ -160,3 +160,45 @@ alerts:
     assert message in first.output and "alert sent to alerts: linkedin credential lapses" in first.output
     assert [p["text"] for p in posted] == [f"Credential problem: {message}"]
     assert message not in second.output
+
+
+def test_pull_renews_the_token_before_reading_metrics(tmp_path, env, monkeypatch):
+    from newsroom.state import FileStore
+    from publish import load
+    from reports.pull import pull
+    from reports.store import open_engagement
+
+    root = write_project(tmp_path / "p", {}, SETTINGS)
+    with XAuthServer() as x:
+        aim(monkeypatch, X, x.url)
+        connected(root, env, "x")  # at T0: its two hours are long over by the machine's clock
+        first = x.token
+        tid = x.add_tweet("Alpha", likes=3)
+        at = datetime.now(timezone.utc) - timedelta(hours=2)
+        FileStore(root / "state").append([{"event": "delivered", "entry": "alpha/x", "at": at.isoformat(),
+                                           "revision": "r", "receipt": {"remote_id": tid, "url": None,
+                                                                        "at": at.isoformat(), "parts": [],
+                                                                        "data": {}}}])
+        project = load(root)
+        result = pull(project, open_engagement(root, project.settings.state), env=env, now=datetime.now(timezone.utc),
+                      feeds=False, sleep=lambda s: None)
+        lookups = x.requests("^/2/tweets$", "GET")
+    assert result.failures == [] and result.snapshots == 1, result
+    assert x.token != first and lookups[0].headers["authorization"] == f"Bearer {x.token}"
+
+
+@pytest.mark.parametrize("bot_api, sent", [("7.0", "reply_parameters"), ("6.9", "reply_to_message_id")])
+def test_telegram_replies_in_the_form_its_bot_api_version_takes(bot_api, sent):
+    from channels.base import Failure
+    from channels.telegram import Telegram
+    from servers import channel, context, post
+    from servers.telegram import TelegramServer
+
+    with TelegramServer(bot_api=(6, 9) if bot_api == "6.9" else (9, 0)) as server:
+        adapter = channel(Telegram, server, {"token": "env:TG", "chat_id": "@newsroom", "bot_api": bot_api},
+                          {"TG": "123456:ABC-secret"})
+        receipt = adapter.deliver(post(["One", "Two"], type="telegram"), context())
+        assert adapter.verify() == {"account": "@newsroom_bot"}
+    assert not isinstance(receipt, Failure)
+    second = server.requests("sendMessage")[1].json
+    assert sent in second and server.messages[1]["_reply_to"] == server.messages[0]["message_id"]

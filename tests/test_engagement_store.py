@@ -7,9 +7,8 @@ import pytest
 @pytest.fixture
 def store(tmp_path):
     from newsroom.state import FileStore
-    from reports.store import EngagementStore
 
-    return EngagementStore(FileStore(tmp_path / "state"))
+    return FileStore(tmp_path / "state")
 
 
 def row(at, entry="i/mastodon", **metrics):

@@ -129,10 +129,10 @@ listen:
 def read(root):
     from publish import load
     from reports.feeds import read_feeds
-    from reports.store import open_engagement
+    from newsroom.state import open_store
 
     project = load(root)
-    store = open_engagement(project.root, project.settings.state)
+    store = open_store(project.root, project.settings.state)
     return read_feeds(project, store, now=NOW), store
 
 

@@ -28,10 +28,10 @@ def deliver(root, entries: dict[str, tuple[str, datetime]]):
 
 def open_project(root):
     from publish import load
-    from reports.store import open_engagement
+    from newsroom.state import open_store
 
     project = load(root)
-    return project, open_engagement(project.root, project.settings.state)
+    return project, open_store(project.root, project.settings.state)
 
 
 def run(root, env, now=NOW, sleep=None, **kw):
@@ -200,9 +200,9 @@ def test_a_killed_pull_continues_without_counting_twice(project, monkeypatch, tm
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
         assert f"pulled {9 - lines} entries" in done.stdout
-        from reports.store import open_engagement
+        from newsroom.state import open_store
 
-        rows = list(open_engagement(root, {"backend": "files", "path": "state"}).snapshots())
+        rows = list(open_store(root, {"backend": "files", "path": "state"}).snapshots())
         assert sorted(r["entry"] for r in rows) == sorted(f"i{n}/alpha" for n in range(9))
 
 

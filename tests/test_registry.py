@@ -26,3 +26,15 @@ def test_a_taken_type_name_is_refused_and_the_built_in_kept():
         register_channel_type(Impostor)
     assert str(err.value) == "channel type 'mastodon' is already registered (channels.mastodon.Mastodon)"
     assert TYPES["mastodon"] is Mastodon
+
+
+def test_a_built_in_is_replaced_only_when_asked():
+    class PointedElsewhere(Mastodon):
+        pass
+
+    try:
+        assert register_channel_type(PointedElsewhere, replace=True) is PointedElsewhere
+        assert TYPES["mastodon"] is PointedElsewhere
+    finally:
+        register_channel_type(Mastodon, replace=True)
+    assert TYPES["mastodon"] is Mastodon

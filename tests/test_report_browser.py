@@ -39,7 +39,7 @@ def test_pull_then_html_report_in_chromium(tmp_path, monkeypatch, cli):
     from newsroom.state import FileStore
     from publish import load
     from reports.pull import pull
-    from reports.store import open_engagement
+    from newsroom.state import open_store
 
     loopback.register(monkeypatch)
     rng = random.Random(7)
@@ -74,7 +74,7 @@ def test_pull_then_html_report_in_chromium(tmp_path, monkeypatch, cli):
                     platforms[channel].replies.append({"id": rid_r + "-a", "in_reply_to": rid_r,
                                                        "author": "@northwind", "text": "Thank you!",
                                                        "at": (when + timedelta(hours=rng.uniform(0.2, 9))).isoformat()})
-        store = open_engagement(root, project.settings.state)
+        store = open_store(root, project.settings.state)
         env = {"LOOP_TOKEN": "sekret"}
         t = start
         while t <= now:  # a pull every 6 hours for two weeks, the numbers growing between them

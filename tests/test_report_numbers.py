@@ -85,13 +85,11 @@ ARGS = ("--since", "2026-03-23T00:00Z", "--until", "2026-03-30T00:00Z")
 
 def build_history(root):
     from newsroom.state import FileStore
-    from reports.store import EngagementStore
 
-    files = FileStore(root / "state")
-    files.append({"event": "delivered", "entry": key, "at": at, "revision": "r1",
+    store = FileStore(root / "state")
+    store.append({"event": "delivered", "entry": key, "at": at, "revision": "r1",
                   "receipt": {"remote_id": rid, "url": f"https://social.test/{rid}", "at": at, "parts": [], "data": {}}}
                  for key, (rid, at) in DELIVERED.items())
-    store = EngagementStore(files)
     store.add_snapshots({"at": at, "entry": key, "item": key.split("/")[0], "channel": key.split("/")[1],
                          "metrics": m, "pull": "p1", "slot": at} for at, key, m in SNAPSHOTS)
     store.add_replies({"channel": ch, "remote_id": rid, "in_reply_to": to, "author": who, "text": f"text {rid}",

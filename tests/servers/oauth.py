@@ -359,14 +359,14 @@ def query_of(url: str) -> dict:
 def main() -> None:  # pragma: no cover - runs in a child process
     import os
 
-    from channels import registry
+    from channels.registry import register_channel_type
     from channels.x import X
 
     class LoopbackX(X):
         def __init__(self, config, env, *, base_url=None):
             super().__init__(config, env, base_url=base_url or os.environ["X_API_BASE"])
 
-    registry.TYPES["x"] = LoopbackX
+    register_channel_type(LoopbackX, replace=True)
     import publish
 
     publish.main()

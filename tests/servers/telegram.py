@@ -1,6 +1,10 @@
 """The Telegram Bot API on loopback (core.telegram.org/bots/api): ``/bot<token>/sendMessage`` and
 ``sendPhoto`` (JSON or multipart), answers ``{"ok": true, "result": Message}``; errors
-``{"ok": false, "error_code": N, "description": "..."}``, 429 with ``parameters.retry_after``."""
+``{"ok": false, "error_code": N, "description": "..."}``, 429 with ``parameters.retry_after``.
+
+``getMe`` answers the bot's User. Replies: ``reply_parameters`` (Bot API 7.0, "Replies 2.0") or the
+older ``reply_to_message_id``; a server older than 7.0 (``bot_api``) ignores ``reply_parameters`` as it
+ignores any unknown field, so the message goes out as no reply at all."""
 from __future__ import annotations
 
 import itertools
@@ -12,9 +16,9 @@ from .base import Answer, Seen, Server, multipart
 class TelegramServer(Server):
     routes = [("POST", r"/bot(?P<token>[^/]+)/(?P<method>\w+)", "call")]
 
-    def __init__(self, token="123456:ABC-secret", chat="@newsroom"):
+    def __init__(self, token="123456:ABC-secret", chat="@newsroom", bot_api=(9, 0)):
         super().__init__()
-        self.token, self.chat = token, chat
+        self.token, self.chat, self.bot_api = token, chat, bot_api
         self.messages: list[dict] = []
         self.ids = itertools.count(101)
 
@@ -30,6 +34,9 @@ class TelegramServer(Server):
             fields = {k: (v[1].decode() if v[0] is None else v) for k, v in multipart(seen).items()}
         else:
             fields = dict(seen.form)
+        if method == "getMe":
+            return Answer(200, {"ok": True, "result": {"id": 123456, "is_bot": True, "first_name": "Newsroom",
+                                                       "username": "newsroom_bot"}})
         if fields.get("chat_id") != self.chat:
             return self.error(400, "Bad Request: chat not found")
         if method == "sendMessage":
@@ -44,9 +51,11 @@ class TelegramServer(Server):
                 return self.error(400, "Bad Request: there is no photo in the request")
         else:
             return self.error(404, "Not Found")
-        reply = (fields.get("reply_parameters") or {})
+        reply = (fields.get("reply_parameters") or {}) if self.bot_api >= (7, 0) else {}
         if isinstance(reply, str):
             reply = json.loads(reply)
+        if fields.get("reply_to_message_id"):
+            reply = {"message_id": int(fields["reply_to_message_id"])}
         message = {"message_id": next(self.ids), "date": 1795510800,
                    "chat": {"id": -1001234567890, "title": "Newsroom", "username": self.chat[1:], "type": "channel"},
                    "text" if method == "sendMessage" else "caption": fields.get("text") or fields.get("caption"),

@@ -1,26 +1,23 @@
-"""The state store: the ledger of what was claimed, delivered, failed or missed, and metric snapshots.
-
-An interface (``StateStore``) with the ``files`` backend as the embedded default: append-only JSON
+"""The ``files`` state backend (``FileStore``), the embedded default: append-only JSON
 Lines under ``state/``, one event a line with sorted keys, appended under an exclusive lock
 (``flock`` on ``state/.lock``) and fsynced, so two runs on one machine never interleave and a killed
 run never leaves half a line that matters (a torn last line is skipped on read). ``state/.gitattributes``
 marks the files ``merge=union`` so two branches' events merge without conflict; ``state/.gitignore``
 keeps the lock files out of commits.
 
-Event kinds (every ledger event names its ``entry``, ``at`` and usually ``revision`` and ``run``):
+Beside the ledger (``state/``): metric snapshots sharded by month (``snapshots/2026-11.jsonl``; rows of the
+older single ``snapshots.jsonl`` are read too), ``replies.jsonl``, ``mentions.jsonl``, ``feeds.jsonl``
+(conditional-GET caches) and ``pulls.jsonl``; every stored time is a ``newsroom.times.stamp`` (UTC,
+whole seconds, ``Z``) so times compare as strings. Snapshot rows (one per entry per fetch)::
 
-- ``claimed``: a run takes an entry before sending (``reconcile: true`` when it takes over a claim
-  left by a run that died);
-- ``delivered``: the receipt (remote id, url, at); ``reconciled: true`` when found after a crash;
-- ``failed``: ``error``, ``retryable``, ``ambiguous`` (the request may have gone out), ``unresolved``
-  (the platform cannot tell whether it went out: a person decides);
-- ``missed`` / ``skipped``: ``reason``; ``released``: a claim given back without sending;
-- ``progress``: one key of a delivery's journal (email batches, thread parts);
-- ``alerted``: a ``problem`` announced on the alert channel (once per problem);
-- ``changed``: an item noticed edited after it went out (``revision`` is the new one);
-- ``forced``: a person allowed an entry past a failure or its window (``--force``).
+    {"at": "2026-11-23T17:00:00Z", "channel": "mastodon", "entry": "launch/mastodon",
+     "item": "launch", "metrics": {"likes": 3, "shares": 1}, "pull": "<run id>",
+     "slot": "2026-11-23T16:30:00Z"}
 
-Beside the ledger, ``state/credentials`` holds the OAuth tokens a run may rotate, encrypted with the key
+``slot`` is the start of the pull window the row belongs to: a pull that was killed and runs again
+sees the slot filled and does not fetch again.
+
+``state/credentials`` holds the OAuth tokens a run may rotate, encrypted with the key
 in ``NEWSROOM_KEY`` and changed under the same lock (``newsroom/credentials.py``).
 
 The compact reader keeps the fold of every entry (``EntryState``) in a cache file keyed by the
@@ -35,131 +32,27 @@ import hashlib
 import json
 import marshal
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+
+from .fold import EntryState, dumps, fold_mentions, fold_replies, fresh_mentions, fresh_replies
 
 if TYPE_CHECKING:
-    from .credentials import Vault
+    from newsroom.credentials import Vault
 
 LEDGER = "ledger.jsonl"
-SNAPSHOTS = "snapshots.jsonl"
+SNAPSHOTS = "snapshots.jsonl"  # the older single file; new rows go to SNAPSHOT_DIR/<month>.jsonl
+SNAPSHOT_DIR = "snapshots"
+REPLIES = "replies.jsonl"
+MENTIONS = "mentions.jsonl"
+FEEDS = "feeds.jsonl"
+PULLS = "pulls.jsonl"
 GITATTRIBUTES = "*.jsonl merge=union\n"
 GITIGNORE = ".lock\n.runs/\n"
 FOLD_VERSION = 5
 TAIL = 4096
-
-
-def entry_key(item_id: str, channel: str) -> str:
-    """The ledger's key for an entry: the item's stable identity and the channel name, never a path."""
-    return f"{item_id}/{channel}"
-
-
-def dumps(event: dict) -> str:
-    return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-@dataclass(slots=True)
-class EntryState:
-    """Everything the ledger knows about one entry, folded from its events in order."""
-
-    key: str
-    state: str = "pending"  # pending, claimed, delivered, failed, missed, skipped
-    revision: str | None = None  # revision of the last claim, delivery, failure or miss
-    delivered_revision: str | None = None
-    receipt: dict | None = None
-    error: str | None = None
-    retryable: bool = False
-    ambiguous: bool = False  # the last attempt may have gone out: reconcile before sending again
-    unresolved: bool = False  # nobody can tell whether it went out: a person decides
-    attempts: int = 0
-    claimed_by: str | None = None
-    claimed_at: str | None = None
-    reconciled: bool = False
-    channel: str | None = None
-    item: str | None = None
-    path: str | None = None
-    journal: dict = field(default_factory=dict)
-    journal_revision: str | None = None
-    journal_closed: bool = False  # a delivery completed: the next revision's progress starts afresh
-    alerted: set = field(default_factory=set)
-    changed_revision: str | None = None  # newest revision noticed after delivery
-    forced_revision: str | None = None
-    last_at: str | None = None
-    events: int = 0
-
-    def apply(self, e: dict) -> None:
-        kind = e.get("event")
-        self.events += 1
-        self.last_at = e.get("at", self.last_at)
-        self.channel = e.get("channel", self.channel)
-        self.item = e.get("item", self.item)
-        self.path = e.get("path", self.path)
-        revision = e.get("revision")
-        if kind == "claimed":
-            if self.state == "delivered":
-                return  # a claim after a receipt (merged from another branch) changes nothing
-            self.state, self.revision = "claimed", revision
-            self.claimed_by, self.claimed_at = e.get("run"), e.get("at")
-            self.attempts += 1
-            self.forced_revision = None  # a person's release covers the next attempt, not every later one
-        elif kind == "delivered":
-            self.state, self.receipt, self.error = "delivered", e.get("receipt"), None
-            self.revision = self.delivered_revision = revision
-            self.ambiguous = self.unresolved = False
-            self.reconciled = bool(e.get("reconciled"))
-            self.journal_closed = True
-        elif kind == "failed":
-            if self.state == "delivered":
-                return
-            self.state, self.revision = "failed", revision or self.revision
-            self.error, self.retryable = e.get("error"), bool(e.get("retryable"))
-            self.ambiguous, self.unresolved = bool(e.get("ambiguous")), bool(e.get("unresolved"))
-        elif kind in ("missed", "skipped"):
-            if self.state == "delivered":
-                return
-            self.state, self.revision = kind, revision or self.revision
-            self.error = e.get("reason") or e.get("error")
-        elif kind == "released":
-            if self.state == "claimed":
-                self.state = "failed" if self.error else "pending"
-        elif kind == "progress":
-            # Progress of an attempt that never completed carries over to the next revision: an edit
-            # between a half-sent newsletter and its retry must not mail the first half again.
-            if revision != self.journal_revision and self.journal_closed:
-                self.journal, self.journal_closed = {}, False
-            self.journal_revision = revision
-            self.journal[e.get("name", "")] = e.get("value")
-        elif kind == "alerted":
-            self.alerted.add(e.get("problem"))
-        elif kind == "changed":
-            self.changed_revision = revision
-        elif kind == "forced":
-            self.forced_revision = revision
-            self.unresolved = False
-
-    # -- questions the publish run asks --------------------------------------------------------
-    @property
-    def open_claim(self) -> bool:
-        """Claimed with no receipt and no outcome: a run is sending it, or died while it did."""
-        return self.state == "claimed"
-
-    def journal_for(self, revision: str) -> dict:
-        """The progress a delivery of ``revision`` continues from: everything since the last
-        completed delivery, whichever revision wrote it."""
-        return dict(self.journal) if self.journal_revision == revision or not self.journal_closed else {}
-
-
-class StateStore(Protocol):
-    def append(self, events: Iterable[dict]) -> None: ...
-    def events(self) -> Iterator[dict]: ...
-    def entries(self) -> dict[str, EntryState]: ...
-    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool]) -> bool: ...
-    def run_lock(self, run: str): ...
-    def run_alive(self, run: str | None) -> bool: ...
-    def add_snapshots(self, rows: Iterable[dict]) -> None: ...
-    def snapshots(self) -> Iterator[dict]: ...
-    def credentials(self, env) -> Vault: ...
 
 
 class FileStore:
@@ -169,6 +62,7 @@ class FileStore:
         self.folder = Path(folder)
         self.ledger_path = self.folder / LEDGER
         self.snapshots_path = self.folder / SNAPSHOTS
+        self.snapshot_dir = self.folder / SNAPSHOT_DIR
         self.cache_path = Path(cache_dir) / "ledger-fold.marshal" if cache_dir else None
         self._entries: dict[str, EntryState] = {}
         self._offset = 0  # bytes of the ledger already folded into _entries
@@ -405,23 +299,169 @@ class FileStore:
         except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time
 
-    def add_snapshots(self, rows: Iterable[dict]) -> None:
-        lines = [dumps(r) for r in rows]
-        with self.locked():
-            self._write(self.snapshots_path, lines)
+    def ledger_version(self) -> list | None:
+        """The ledger file's (inode, size, mtime): any append changes it."""
+        return file_version(self.ledger_path)
 
-    def snapshots(self) -> Iterator[dict]:
-        return iter(self._read_lines(self.snapshots_path)[0])
+    # -- what pulls found ---------------------------------------------------------------------
+    def _append_rows(self, path: Path, rows: Iterable[dict]) -> int:
+        lines = [dumps(r) for r in rows]
+        if lines:
+            with self.locked():
+                self._write(path, lines)
+        return len(lines)
+
+    def _rows(self, path: Path) -> list[dict]:
+        return self._read_lines(path)[0]
+
+    def add_snapshots(self, rows: Iterable[dict]) -> int:
+        by_month: dict[str, list[str]] = {}
+        for r in rows:
+            by_month.setdefault(r["at"][:7], []).append(dumps(r))
+        if not by_month:
+            return 0
+        with self.locked():
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            for month, lines in sorted(by_month.items()):
+                self._write(self.snapshot_dir / f"{month}.jsonl", lines)
+        return sum(map(len, by_month.values()))
+
+    def snapshot_files(self, since: str | None = None, until: str | None = None) -> list[Path]:
+        """Shard files that may hold rows with ``since <= at < until`` (stamps), oldest first."""
+        months = sorted(p.stem for p in self.snapshot_dir.glob("*.jsonl")) if self.snapshot_dir.is_dir() else []
+        out = [self.snapshot_dir / f"{m}.jsonl" for m in months
+               if (since is None or m >= since[:7]) and (until is None or m <= until[:7])]
+        if self.snapshots_path.exists():
+            out.insert(0, self.snapshots_path)
+        return out
+
+    def _snapshot_data(self, since: str | None, until: str | None) -> Iterator[bytes]:
+        """Per shard in range, its complete lines (a torn last line is left out)."""
+        for path in self.snapshot_files(since, until):
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            yield data[:data.rfind(b"\n") + 1]
+
+    def snapshot_batches(self, since: str | None = None, until: str | None = None, *,
+                         slots: bool = True) -> Iterator[list]:
+        for data in self._snapshot_data(since, until):
+            yield decode_rows(data, slots)
+
+    def snapshots(self, since: str | None = None, until: str | None = None) -> Iterator[dict]:
+        loads = json.loads
+        for data in self._snapshot_data(since, until):
+            for raw in data.splitlines():
+                if not raw.strip():
+                    continue
+                try:
+                    row = loads(raw)
+                except ValueError:
+                    continue  # torn by a killed writer
+                at = row.get("at") or ""
+                if (since is None or at >= since) and (until is None or at < until):
+                    yield row
+
+    def filled_slots(self, since: str | None = None) -> set[tuple[str, str]]:
+        return {(r.entry, r.slot) for rows in self.snapshot_batches(since=since) for r in rows}
+
+    def replies(self) -> list[dict]:
+        return fold_replies(self._rows(self.folder / REPLIES))
+
+    def add_replies(self, rows: Iterable[dict]) -> int:
+        path = self.folder / REPLIES
+        with self.locked():
+            fresh = fresh_replies(self._rows(path), rows)
+            self._write(path, [dumps(r) for r in fresh])
+        return len(fresh)
+
+    def mentions(self) -> list[dict]:
+        return fold_mentions(self._rows(self.folder / MENTIONS))
+
+    def add_mentions(self, rows: Iterable[dict]) -> tuple[int, int]:
+        path = self.folder / MENTIONS
+        with self.locked():
+            fresh, added, updated = fresh_mentions(self._rows(path), rows)
+            self._write(path, [dumps(r) for r in fresh])
+        return added, updated
+
+    def feed_cache(self) -> dict[str, dict]:
+        return {r.get("feed"): r for r in self._rows(self.folder / FEEDS)}
+
+    def set_feed_cache(self, rows: Iterable[dict]) -> None:
+        self._append_rows(self.folder / FEEDS, rows)
+
+    def record_pull(self, event: dict) -> None:
+        self._append_rows(self.folder / PULLS, [event])
+
+    def pulls(self) -> list[dict]:
+        return self._rows(self.folder / PULLS)
 
     def credentials(self, env) -> Vault:
         """The encrypted credentials (``state/credentials``), changed under this store's lock."""
-        from .credentials import open_vault
+        from newsroom.credentials import open_vault
 
         return open_vault(self.folder, env, self.locked)
 
 
-def open_store(root: Path, state_settings: dict, *, cache: bool = True) -> StateStore:
-    backend = state_settings.get("backend", "files")
-    if backend == "files":
-        return FileStore(root / state_settings.get("path", "state"), cache_dir=(root / ".cache") if cache else None)
-    raise NotImplementedError(f"state backend '{backend}' is not available in this version")
+def file_version(path: Path) -> list | None:
+    """A file's (inode, size, mtime in ns), None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+class Row:
+    """A snapshot row read line by line, when a shard holds a torn or odd line (``msgspec`` decodes
+    the rest into lighter structs)."""
+
+    __slots__ = ("at", "entry", "metrics", "slot")
+
+    def __init__(self, at: str, entry: str, metrics: dict, slot: str = ""):
+        self.at, self.entry, self.metrics, self.slot = at, entry, metrics, slot
+
+
+@lru_cache(maxsize=None)
+def _decoders():
+    """msgspec's decoders, about five times faster than json's for the report's 300,000 rows
+    (built on first use: a run that reads no snapshot never imports msgspec)."""
+    import msgspec
+
+    class FastRow(msgspec.Struct, gc=False):
+        at: str
+        entry: str
+        metrics: dict[str, int] = {}
+        slot: str = ""
+
+    class ReportRow(msgspec.Struct, gc=False):  # without the slot: a report reads 300,000 rows
+        at: str
+        entry: str
+        metrics: dict[str, int] = {}
+
+    return ({True: msgspec.json.Decoder(FastRow), False: msgspec.json.Decoder(ReportRow)},
+            (msgspec.DecodeError, msgspec.ValidationError))
+
+
+def decode_rows(data: bytes, slots: bool = True) -> list:
+    """Rows (with ``at``, ``entry``, ``metrics``, and ``slot`` if asked) from complete JSON lines;
+    torn or odd lines skipped."""
+    decoders, errors = _decoders()
+    try:
+        return decoders[slots].decode_lines(data)
+    except errors:
+        pass  # a torn line or an unexpected value somewhere: go line by line
+    out = []
+    for raw in data.splitlines():
+        try:
+            d = json.loads(raw)
+            out.append(Row(str(d["at"]), str(d["entry"]),
+                           {k: v for k, v in (d.get("metrics") or {}).items() if isinstance(v, int)},
+                           str(d.get("slot") or "")))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return out
+
+

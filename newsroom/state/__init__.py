@@ -1,0 +1,93 @@
+"""The state store: the ledger of what was claimed, delivered, failed or missed, and what pulls found.
+
+Every layer touches state only through the ``StateStore`` interface below; ``open_store`` picks the
+backend publish.yml names (``state.backend``) from ``BACKENDS``. A second backend (PostgreSQL) is one
+new module beside ``files.py`` that implements the interface, registered in ``BACKENDS``, and held to
+it by ``tests/test_state_contract.py``. What events mean is the same for every backend (``fold.py``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterable, Iterator, Protocol
+
+from .files import FileStore
+from .fold import (EntryState, dumps, entry_key, fold_mentions, fold_replies, fresh_mentions,  # noqa: F401
+                   fresh_replies)
+
+if TYPE_CHECKING:
+    from newsroom.credentials import Vault
+
+
+class StateStore(Protocol):
+    """Everything any layer reads or writes of a project's state. Methods a backend must provide;
+    ``tests/test_state_contract.py`` holds every backend to them.
+
+    The ledger: events appended in order and folded per entry (``EntryState``). A delivery's journal
+    is ``progress`` events in the ledger, read back through ``EntryState.journal_for``."""
+
+    # -- the ledger ---------------------------------------------------------------------------
+    def append(self, events: Iterable[dict]) -> None:
+        """Append ledger events, durably, in order; concurrent writers never interleave an event."""
+    def events(self) -> Iterator[dict]:
+        """Every ledger event in the order appended."""
+    def entries(self) -> dict[str, EntryState]:
+        """Every entry's fold of its events (the same mapping again while nothing was appended)."""
+    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool]) -> bool:
+        """Append ``event`` only if ``may_claim`` holds on the freshest state of ``key``, atomically
+        against every other writer; whether it was appended."""
+    def ledger_version(self) -> object:
+        """A value that changes whenever the ledger does (None: no ledger yet); the no-op cache
+        keeps it to tell whether its answer still holds."""
+    def save(self) -> None:
+        """Keep what makes the next run's reading fast (a run calls it once at its end); a backend
+        with nothing to keep does nothing."""
+
+    # -- runs in flight -----------------------------------------------------------------------
+    def run_lock(self, run: str) -> ContextManager:
+        """Held for as long as run ``run`` lives."""
+    def run_alive(self, run: str | None) -> bool:
+        """Whether run ``run`` still holds its lock (its claims are not abandoned)."""
+
+    # -- what pulls found ---------------------------------------------------------------------
+    def add_snapshots(self, rows: Iterable[dict]) -> int:
+        """Store metric snapshot rows; how many."""
+    def snapshots(self, since: str | None = None, until: str | None = None) -> Iterator[dict]:
+        """Snapshot rows with ``since <= at < until`` (stamps; None: open)."""
+    def snapshot_batches(self, since: str | None = None, until: str | None = None, *,
+                         slots: bool = True) -> Iterator[list]:
+        """Rows that may fall in the range, in batches, as light objects with ``at``, ``entry``,
+        ``metrics`` (and ``slot`` unless ``slots`` is false), not filtered by time: the report
+        reads 300,000 rows this way."""
+    def filled_slots(self, since: str | None = None) -> set[tuple[str, str]]:
+        """(entry, slot) pairs stored: the pull's resumable record."""
+    def replies(self) -> list[dict]:
+        """Replies, one per (channel, remote id)."""
+    def add_replies(self, rows: Iterable[dict]) -> int:
+        """Store the replies not stored yet (``fresh_replies``, atomically); how many."""
+    def mentions(self) -> list[dict]:
+        """Mentions found in feeds, folded (``fold_mentions``)."""
+    def add_mentions(self, rows: Iterable[dict]) -> tuple[int, int]:
+        """Store new and changed mentions (``fresh_mentions``, atomically): (added, updated)."""
+    def feed_cache(self) -> dict[str, dict]:
+        """Per feed, the newest conditional-GET record (etag, last-modified)."""
+    def set_feed_cache(self, rows: Iterable[dict]) -> None: ...
+    def record_pull(self, event: dict) -> None:
+        """A pull run started or finished."""
+    def pulls(self) -> list[dict]: ...
+
+    # -- credentials a run may rotate ----------------------------------------------------------
+    def credentials(self, env) -> Vault:
+        """The encrypted credentials, changed atomically against other runs."""
+
+
+#: The state backends by ``state.backend`` in publish.yml.
+BACKENDS: dict[str, Callable[[Path, dict, Path | None], StateStore]] = {
+    "files": lambda root, settings, cache_dir: FileStore(root / settings.get("path", "state"), cache_dir=cache_dir),
+}
+
+
+def open_store(root: Path, state_settings: dict, *, cache: bool = True) -> StateStore:
+    backend = state_settings.get("backend", "files")
+    if backend not in BACKENDS:
+        raise NotImplementedError(f"state backend '{backend}' is not available in this version")
+    return BACKENDS[backend](root, state_settings, (root / ".cache") if cache else None)

@@ -1,0 +1,187 @@
+"""What stored events mean, whatever the backend: the ledger's fold per entry (``EntryState``) and
+which replies and mentions are new.
+
+Event kinds (every ledger event names its ``entry``, ``at`` and usually ``revision`` and ``run``):
+
+- ``claimed``: a run takes an entry before sending (``reconcile: true`` when it takes over a claim
+  left by a run that died);
+- ``delivered``: the receipt (remote id, url, at); ``reconciled: true`` when found after a crash;
+- ``failed``: ``error``, ``retryable``, ``ambiguous`` (the request may have gone out), ``unresolved``
+  (the platform cannot tell whether it went out: a person decides);
+- ``missed`` / ``skipped``: ``reason``; ``released``: a claim given back without sending;
+- ``progress``: one key of a delivery's journal (email batches, thread parts);
+- ``alerted``: a ``problem`` announced on the alert channel (once per problem);
+- ``changed``: an item noticed edited after it went out (``revision`` is the new one);
+- ``forced``: a person allowed an entry past a failure or its window (``--force``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+def entry_key(item_id: str, channel: str) -> str:
+    """The ledger's key for an entry: the item's stable identity and the channel name, never a path."""
+    return f"{item_id}/{channel}"
+
+
+def dumps(event: dict) -> str:
+    return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(slots=True)
+class EntryState:
+    """Everything the ledger knows about one entry, folded from its events in order."""
+
+    key: str
+    state: str = "pending"  # pending, claimed, delivered, failed, missed, skipped
+    revision: str | None = None  # revision of the last claim, delivery, failure or miss
+    delivered_revision: str | None = None
+    receipt: dict | None = None
+    error: str | None = None
+    retryable: bool = False
+    ambiguous: bool = False  # the last attempt may have gone out: reconcile before sending again
+    unresolved: bool = False  # nobody can tell whether it went out: a person decides
+    attempts: int = 0
+    claimed_by: str | None = None
+    claimed_at: str | None = None
+    reconciled: bool = False
+    channel: str | None = None
+    item: str | None = None
+    path: str | None = None
+    journal: dict = field(default_factory=dict)
+    journal_revision: str | None = None
+    journal_closed: bool = False  # a delivery completed: the next revision's progress starts afresh
+    alerted: set = field(default_factory=set)
+    changed_revision: str | None = None  # newest revision noticed after delivery
+    forced_revision: str | None = None
+    last_at: str | None = None
+    events: int = 0
+
+    def apply(self, e: dict) -> None:
+        kind = e.get("event")
+        self.events += 1
+        self.last_at = e.get("at", self.last_at)
+        self.channel = e.get("channel", self.channel)
+        self.item = e.get("item", self.item)
+        self.path = e.get("path", self.path)
+        revision = e.get("revision")
+        if kind == "claimed":
+            if self.state == "delivered":
+                return  # a claim after a receipt (merged from another branch) changes nothing
+            self.state, self.revision = "claimed", revision
+            self.claimed_by, self.claimed_at = e.get("run"), e.get("at")
+            self.attempts += 1
+            self.forced_revision = None  # a person's release covers the next attempt, not every later one
+        elif kind == "delivered":
+            self.state, self.receipt, self.error = "delivered", e.get("receipt"), None
+            self.revision = self.delivered_revision = revision
+            self.ambiguous = self.unresolved = False
+            self.reconciled = bool(e.get("reconciled"))
+            self.journal_closed = True
+        elif kind == "failed":
+            if self.state == "delivered":
+                return
+            self.state, self.revision = "failed", revision or self.revision
+            self.error, self.retryable = e.get("error"), bool(e.get("retryable"))
+            self.ambiguous, self.unresolved = bool(e.get("ambiguous")), bool(e.get("unresolved"))
+        elif kind in ("missed", "skipped"):
+            if self.state == "delivered":
+                return
+            self.state, self.revision = kind, revision or self.revision
+            self.error = e.get("reason") or e.get("error")
+        elif kind == "released":
+            if self.state == "claimed":
+                self.state = "failed" if self.error else "pending"
+        elif kind == "progress":
+            # Progress of an attempt that never completed carries over to the next revision: an edit
+            # between a half-sent newsletter and its retry must not mail the first half again.
+            if revision != self.journal_revision and self.journal_closed:
+                self.journal, self.journal_closed = {}, False
+            self.journal_revision = revision
+            self.journal[e.get("name", "")] = e.get("value")
+        elif kind == "alerted":
+            self.alerted.add(e.get("problem"))
+        elif kind == "changed":
+            self.changed_revision = revision
+        elif kind == "forced":
+            self.forced_revision = revision
+            self.unresolved = False
+
+    # -- questions the publish run asks --------------------------------------------------------
+    @property
+    def open_claim(self) -> bool:
+        """Claimed with no receipt and no outcome: a run is sending it, or died while it did."""
+        return self.state == "claimed"
+
+    def journal_for(self, revision: str) -> dict:
+        """The progress a delivery of ``revision`` continues from: everything since the last
+        completed delivery, whichever revision wrote it."""
+        return dict(self.journal) if self.journal_revision == revision or not self.journal_closed else {}
+
+
+# -- what stored engagement means, whatever the backend --------------------------------------
+def reply_key(row: dict) -> tuple:
+    return (row.get("channel"), row.get("remote_id"))
+
+
+def fold_replies(rows: Iterable[dict]) -> list[dict]:
+    """One row per (channel, remote id), the first stored."""
+    seen, out = set(), []
+    for r in rows:
+        key = reply_key(r)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+def fresh_replies(known: Iterable[dict], rows: Iterable[dict]) -> list[dict]:
+    """The rows of ``rows`` not stored yet (by channel and remote id)."""
+    seen = {reply_key(r) for r in known}
+    fresh = []
+    for r in rows:
+        key = (r["channel"], r["remote_id"])
+        if key not in seen:
+            seen.add(key)
+            fresh.append(r)
+    return fresh
+
+
+def fold_mentions(rows: Iterable[dict]) -> list[dict]:
+    """One row per (feed, id): first seen time kept, engagement numbers from the latest row."""
+    folded: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r.get("feed"), r.get("id"))
+        if key in folded:
+            first = folded[key]
+            folded[key] = {**r, "fetched": first.get("fetched")}
+        else:
+            folded[key] = r
+    return list(folded.values())
+
+
+def fresh_mentions(known_rows: Iterable[dict], rows: Iterable[dict]) -> tuple[list[dict], int, int]:
+    """The rows to store: new mentions, and a new row when a known one's numbers changed
+    (``fresh``, ``added``, ``updated``)."""
+    known = {(r.get("feed"), r.get("id")): r for r in known_rows}
+    links = {(r.get("feed"), r.get("link")) for r in known.values() if r.get("link")}
+    fresh: list[dict] = []
+    added = updated = 0
+    for r in rows:
+        key = (r["feed"], r["id"])
+        old = known.get(key)
+        if old is None and (r["feed"], r.get("link")) in links and r.get("link"):
+            continue  # the same post under another id (a feed that changed its guids)
+        if old is None:
+            added += 1
+        elif all(old.get(k) == r.get(k) for k in ("views", "comments", "title")):
+            continue
+        else:
+            updated += 1
+        known[key] = r
+        if r.get("link"):
+            links.add((r["feed"], r["link"]))
+        fresh.append(r)
+    return fresh, added, updated
