@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from .resources import shipped, version
-from .state import GITATTRIBUTES, GITIGNORE
+from .state.files import GITATTRIBUTES, GITIGNORE
 
 #: The GitHub repository whose root holds action.yml; the workflows pin it to this version's tag.
 ACTION = "newsroom-publish/newsroom-publish"
