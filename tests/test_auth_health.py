@@ -166,7 +166,7 @@ def test_pull_renews_the_token_before_reading_metrics(tmp_path, env, monkeypatch
     from newsroom.state import FileStore
     from publish import load
     from reports.pull import pull
-    from reports.store import open_engagement
+    from newsroom.state import open_store
 
     root = write_project(tmp_path / "p", {}, SETTINGS)
     with XAuthServer() as x:
@@ -180,7 +180,7 @@ def test_pull_renews_the_token_before_reading_metrics(tmp_path, env, monkeypatch
                                                                         "at": at.isoformat(), "parts": [],
                                                                         "data": {}}}])
         project = load(root)
-        result = pull(project, open_engagement(root, project.settings.state), env=env, now=datetime.now(timezone.utc),
+        result = pull(project, open_store(root, project.settings.state), env=env, now=datetime.now(timezone.utc),
                       feeds=False, sleep=lambda s: None)
         lookups = x.requests("^/2/tweets$", "GET")
     assert result.failures == [] and result.snapshots == 1, result
