@@ -102,10 +102,12 @@ def localize(naive: datetime, tz: ZoneInfo) -> datetime:
 
 
 def _offset(delta: timedelta | None) -> str:
-    minutes = int((delta or timedelta()).total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    minutes = abs(minutes)
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    """'+01:00', '-03:30'; the seconds of an old local mean time too ('-00:25:21'), never rounded."""
+    seconds = int((delta or timedelta()).total_seconds())
+    sign = "+" if seconds >= 0 else "-"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
 
 
 def _iso(dt: datetime) -> str:
@@ -141,7 +143,7 @@ def parse_instant(text: str) -> datetime:
     s = text.strip()
     if _DATE.match(s):
         return datetime.fromisoformat(s).replace(tzinfo=UTC)
-    dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    dt = datetime.fromisoformat(s)  # Python 3.11 reads a trailing Z
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 

@@ -94,7 +94,11 @@ def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry
     if full and not report.stopped and content_dir == project.settings.content_dir:
         from channels.registry import Adapters
 
-        names = sorted({ref for ch in Adapters(project, env).adapters.values() for ref in _secret_names(ch)})
+        from newsroom.credentials import KEY_VARIABLE
+
+        # NEWSROOM_KEY too: set or changed, it may open state/credentials and activate a channel.
+        names = sorted({ref for ch in Adapters(project, env).adapters.values() for ref in _secret_names(ch)}
+                       | {KEY_VARIABLE})
         noop_cache.write(root, content_dir=content_dir, content=signature,
                     ledger=str(Path(project.settings.state.get("path", "state")) / "ledger.jsonl"),
                     ident=report.ledger_ident, quiet_until=report.quiet_until, next_due=report.next_due,

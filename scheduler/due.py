@@ -66,7 +66,7 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
         return Decision(DONE, "failed")
     if "blackout" in entry.flags and not force:
         # Blackout dates are the team's "nothing goes out" (holidays, embargoes): hold, never guess.
-        why = next((v.message for v in getattr(entry, "violations", ()) if v.rule == "blackout"), "a blackout date")
+        why = next((v.message for v in entry.violations if v.rule == "blackout"), "a blackout date")
         return Decision(BLACKOUT, f"not sent: {why}")
     cleared = st.forced_revision == item.revision or (force and st.unresolved)
     if st.state == "failed" and st.ambiguous and not cleared:

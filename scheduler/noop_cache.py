@@ -7,6 +7,7 @@ the answer was computed from is unchanged:
 
 - every content file (path, mtime, size) and publish.yml;
 - the ledger (inode, size, mtime): any run that appended anything invalidates it;
+- ``state/credentials`` beside it (``publish auth`` connecting a channel activates it);
 - which of the channels' secret variables are set (a newly set token activates a channel);
 - the code of the pipeline itself (its modules' mtimes and sizes).
 
@@ -63,6 +64,11 @@ def content_signature(root: Path, content_dir: str) -> str:
     return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
 
 
+def credentials_path(root: Path, ledger: str) -> Path:
+    """The encrypted credentials kept beside the ledger (newsroom/credentials.py)."""
+    return (root / ledger).parent / "credentials"
+
+
 def secrets_present(names: list[str], env) -> dict[str, bool]:
     return {name: bool(env.get(name)) for name in names}
 
@@ -87,6 +93,8 @@ def quiet(root: Path, now: datetime, env) -> dict | None:
     # The files backend's ledger version, read without opening the store (publish.yml is not read here).
     if file_version(root / data["ledger"]) != data["ledger_ident"]:
         return None
+    if file_version(credentials_path(root, data["ledger"])) != data.get("credentials_ident"):
+        return None
     if data["code"] != code_signature():
         return None
     if content_signature(root, data["content_dir"]) != data["content"]:
@@ -97,7 +105,8 @@ def quiet(root: Path, now: datetime, env) -> dict | None:
 def write(root: Path, *, content_dir: str, content: str, ledger: str, ident: list | None, quiet_until: datetime | None,
           next_due: dict | None, notes: list[str], exit_code: int, secrets: list[str], env) -> None:
     data = {"version": VERSION, "content_dir": content_dir, "content": content, "ledger": ledger,
-            "ledger_ident": ident, "quiet_until": quiet_until.isoformat() if quiet_until else None,
+            "ledger_ident": ident, "credentials_ident": file_version(credentials_path(root, ledger)),
+            "quiet_until": quiet_until.isoformat() if quiet_until else None,
             "next": next_due, "notes": notes, "exit_code": exit_code, "secrets": secrets,
             "secrets_present": secrets_present(secrets, env), "code": code_signature()}
     target = root / INDEX

@@ -202,3 +202,16 @@ def test_telegram_replies_in_the_form_its_bot_api_version_takes(bot_api, sent):
     assert not isinstance(receipt, Failure)
     second = server.requests("sendMessage")[1].json
     assert sent in second and server.messages[1]["_reply_to"] == server.messages[0]["message_id"]
+
+
+def test_connecting_a_channel_wakes_a_quiet_publish_run(tmp_path, cli, env, monkeypatch):
+    root = write_project(tmp_path / "p", {"content/a.md": due("Alpha", "x", "2026-11-30T09:00")},
+                         SETTINGS.split("  linkedin:")[0])
+    with XAuthServer() as x:
+        aim(monkeypatch, X, x.url)
+        first = cli(root, "publish", "--now", "2026-11-30T09:01:00Z")
+        assert "x: inactive, no credential stored for x: run `publish auth x` (1 entry waiting)" in first.output
+        connected(root, env, "x")
+        second = cli(root, "publish", "--now", "2026-11-30T09:02:00Z")
+        assert "delivered  content/a.md → x" in second.output, second.output
+        assert [t["text"].split("\n")[0] for t in x.tweets.values()] == ["Alpha"]

@@ -1,4 +1,6 @@
 """Times as the newsroom writes them, pinned at their edges: every unit, every sign, every DST seam."""
+import os
+import time as clock
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -10,6 +12,21 @@ from newsroom.times import (TimeError, format_duration, iso_utc, localize, parse
 
 UTC = timezone.utc
 BERLIN = zone("Europe/Berlin")
+
+
+@pytest.fixture(autouse=True)
+def machine_clock_in_india(monkeypatch):
+    """The machine's own zone must never leak into a reading: run these on a +05:30 clock."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    clock.tzset()
+    yield
+    monkeypatch.undo()
+    clock.tzset()
+
+
+def test_the_machine_clock_is_not_utc_here():
+    assert datetime(2026, 1, 1).astimezone().utcoffset() == timedelta(hours=5, minutes=30)
+    assert os.environ["TZ"] == "Asia/Kolkata"
 
 
 def error(call, *args, **kw) -> str:
@@ -171,7 +188,7 @@ def test_dst_messages_show_a_zero_offset_as_plus_and_half_hours_exactly():
 
 
 def test_localize_keeps_the_wall_time_and_first_fold():
-    dt = localize(datetime(2026, 11, 27, 9, 0), BERLIN)
+    dt = localize(datetime(2026, 11, 27, 9, 0, fold=1), BERLIN)
     assert (dt.tzinfo, dt.fold, dt.hour) == (BERLIN, 0, 9)
 
 
@@ -179,6 +196,14 @@ def test_offsets_in_a_zone_without_dst_changes():
     assert times._offset(None) == "+00:00"
     assert times._offset(timedelta(hours=5, minutes=45)) == "+05:45"
     assert times._offset(timedelta(hours=-9, minutes=-30)) == "-09:30"
+    assert times._offset(timedelta(hours=-1)) == "-01:00"
+    assert times._offset(timedelta(hours=14)) == "+14:00"
+
+
+def test_offsets_of_old_local_mean_times_keep_their_seconds():
+    assert times._offset(-timedelta(minutes=25, seconds=21)) == "-00:25:21"  # Dublin before 1916
+    assert times._offset(timedelta(seconds=59)) == "+00:00:59"
+    assert times._offset(-timedelta(seconds=1)) == "-00:00:01"
 
 
 # -- CLI instants -----------------------------------------------------------------------------------
