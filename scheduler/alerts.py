@@ -11,13 +11,14 @@ from newsroom.state import EntryState
 
 from .deliver import Retry, deliver
 
+#: A retryable failure is announced once it has failed this many runs in a row (earlier ones are noise).
+ALERT_AFTER_ATTEMPTS = 3
+
 KINDS = {"missed": "missed", "failed": "failed", "unresolved": "needs a person", "failing": "keeps failing"}
 
 
 def problem_of(st: EntryState) -> str | None:
     """The id of the problem an entry is in, or None when it is fine or simply waiting."""
-    from .run import ALERT_AFTER_ATTEMPTS
-
     if st.state == "missed":
         return f"missed@{st.revision}"
     if st.state != "failed":
@@ -29,6 +30,15 @@ def problem_of(st: EntryState) -> str | None:
     if st.attempts >= ALERT_AFTER_ATTEMPTS:
         return f"failing@{st.revision}"
     return None
+
+
+def alert_pending(run, st: EntryState | None) -> bool:
+    """Whether ``st`` is in a problem the run's alert channel has not announced yet."""
+    via = run.project.settings.alerts.get("channel")
+    if st is None or not via or via not in run.channels.adapters or via in run.channels.inactive:
+        return False
+    problem = problem_of(st)
+    return problem is not None and problem not in st.alerted
 
 
 def message(st: EntryState, title: str, path: str) -> str:

@@ -20,7 +20,7 @@ def server():
 @pytest.fixture
 def newsroom(tmp_path, server, monkeypatch):
     """``newsroom(files)`` → a project on the loopback server, with sleeps recorded instead of slept."""
-    import scheduler.run
+    import scheduler.run.core
 
     register(monkeypatch)
     made = []
@@ -28,7 +28,7 @@ def newsroom(tmp_path, server, monkeypatch):
     def fake_sleep(seconds):
         made[0].sleeps.append(seconds)
 
-    monkeypatch.setattr(scheduler.run, "pause", fake_sleep)
+    monkeypatch.setattr(scheduler.run.core, "pause", fake_sleep)
 
     def make(files, **kw):
         n = make_newsroom(tmp_path / f"p{len(made)}", server, files, **kw)
@@ -463,7 +463,8 @@ def test_a_person_resolves_an_entry_nobody_could_reconcile(newsroom, server, ans
 
 
 def test_the_blog_shows_a_later_syndication_and_rebuilds_from_rendered_posts_it_kept(newsroom, server, monkeypatch):
-    import scheduler.run
+    import scheduler.run.flow
+    import scheduler.run.rebuild
     from publishing import SETTINGS
 
     settings = SETTINGS.replace("channels:\n", "channels:\n  blog:\n    type: blog\n", 1)
@@ -477,13 +478,14 @@ def test_the_blog_shows_a_later_syndication_and_rebuilds_from_rendered_posts_it_
     assert "also on" not in page.read_text().lower()
 
     renders = []
-    original = scheduler.run.Run.render
+    original = scheduler.run.flow.render
 
-    def counting(self, entry, channel):
+    def counting(run, entry, channel):
         renders.append((entry.item.id, entry.channel))
-        return original(self, entry, channel)
+        return original(run, entry, channel)
 
-    monkeypatch.setattr(scheduler.run.Run, "render", counting)
+    monkeypatch.setattr(scheduler.run.flow, "render", counting)  # the delivery's rendering
+    monkeypatch.setattr(scheduler.run.rebuild, "render", counting)  # the rebuild's, of posts not kept
     later = n.run("publish", now="2026-11-20T11:05:00Z")
     assert later.exit_code == 0, later.output
     assert later.output.splitlines()[0].startswith("delivered  content/a.md → social")

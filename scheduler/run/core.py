@@ -1,0 +1,151 @@
+"""What one publish run shares between its steps: its options, its report, and ``Run``, the state
+of the run in flight (the project, the store, the built channels, what was delivered so far).
+
+The steps (``select``, ``claim``, ``render``, ``record``, ``syndication``, ``rebuild`` and
+``scheduler/alerts.py``) are functions of a ``Run``; ``flow.py`` calls them in order.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Mapping
+
+from channels.base import Post, Receipt
+from channels.registry import Adapters
+from newsroom.model import Project
+from newsroom.problems import ERROR
+from newsroom.state import EntryState, StateStore
+
+from .. import due
+from ..deliver import Budget, Retry
+from ..plan import Entry
+
+#: How a run waits and tells time unless its options say otherwise (tests replace these).
+pause = time.sleep
+clock = time.monotonic
+
+
+@dataclass
+class RunOptions:
+    now: datetime
+    dry_run: bool = False
+    only: list[tuple[str, str | None]] = field(default_factory=list)  # (path or id, channel or None)
+    keys: set[str] | None = None  # only these entry keys (the service's date jobs)
+    force: bool = False
+    budget: float = 600.0  # seconds of retrying and waiting for the whole run
+    retry: Retry = field(default_factory=Retry)
+    sleep: Callable[[float], None] | None = None  # None: ``pause``
+    clock: Callable[[], float] | None = None  # None: ``clock``
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    progress: Callable[[int, int, str], None] | None = None
+    stop: threading.Event | None = None  # set: finish the entry in flight, start no other
+
+
+@dataclass
+class Outcome:
+    """One entry's line in the run's report."""
+
+    key: str
+    item: str
+    path: str
+    channel: str
+    result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked
+    detail: str = ""
+    url: str | None = None
+    tries: int = 0
+    at: datetime | None = None
+    title: str = ""
+
+    def as_dict(self) -> dict:
+        return {"entry": self.key, "item": self.item, "path": self.path, "channel": self.channel,
+                "result": self.result, "detail": self.detail, "url": self.url, "tries": self.tries,
+                "at": self.at.isoformat() if self.at else None}
+
+
+BAD = ("failed", "missed", "needs-person", "postponed")
+
+
+@dataclass
+class RunReport:
+    now: datetime
+    dry_run: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    next_due: dict | None = None  # {"item", "path", "channel", "at"}
+    unusable: bool = False  # items with errors kept entries from going out
+    quiet_until: datetime | None = None  # nothing to do before this time (no-op cache)
+    stopped: bool = False
+    ledger_ident: list | None = None
+    standing: list[str] = field(default_factory=list)  # notes that hold until settings or content change
+
+    @property
+    def exit_code(self) -> int:
+        if self.unusable:
+            return 2
+        return 1 if any(o.result in BAD for o in self.outcomes) else 0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for o in self.outcomes:
+            out[o.result] = out.get(o.result, 0) + 1
+        return out
+
+
+def run_id(now: datetime) -> str:
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+class Run:
+    """One publish run in flight over a loaded project and its ledger."""
+
+    def __init__(self, project: Project, store: StateStore, opts: RunOptions):
+        self.project, self.store, self.opts = project, store, opts
+        if opts.sleep is None:
+            opts.sleep = pause
+        if opts.clock is None:
+            opts.clock = clock
+        self.now = opts.now
+        self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
+        self.channels = Adapters(project, opts.env, store)
+        self.planned_from = due.planning_time(project, opts.now, self.channels.grace)
+        self.budget = Budget(opts.budget, opts.clock)
+        self.run = run_id(opts.now)
+        self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
+        self.delivered_now: dict[str, list[tuple[Post, Receipt]]] = {}
+        self.touched: set[str] = set()  # channels whose finish() must run
+        self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
+        self.by_item_id = {i.id: i for i in project.items}
+        self.links: tuple[int, dict] | None = None  # syndication links, rebuilt when an outcome is added
+
+    def decide(self, entry: Entry, ledger: dict[str, EntryState]) -> due.Decision:
+        return due.decide(entry, ledger.get(entry.key), self.now, grace=self.channels.grace(entry.channel),
+                          force=self.opts.force, alive=self.store.run_alive)
+
+    def out(self, entry: Entry, result: str, detail: str = "", *, url: str | None = None, tries: int = 0) -> Outcome:
+        """The entry's line in the report."""
+        o = Outcome(entry.key, entry.item.id, entry.item.path, entry.channel, result, detail, url, tries, entry.at,
+                    entry.item.title)
+        self.report.outcomes.append(o)
+        return o
+
+    def event(self, kind: str, entry: Entry, **fields) -> dict:
+        """A ledger event about ``entry`` by this run."""
+        event = {"event": kind, "entry": entry.key, "item": entry.item.id, "channel": entry.channel,
+                 "path": entry.item.path, "revision": entry.item.revision, "run": self.run, "at": iso(self.now)}
+        event.update({k: v for k, v in fields.items() if v is not None})
+        return event
+
+    def append(self, event: dict) -> None:
+        """Append to the ledger, except in a dry run."""
+        if not self.opts.dry_run:
+            self.store.append([event])

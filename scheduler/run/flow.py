@@ -1,0 +1,132 @@
+"""The publish run: every due entry claimed → rendered → delivered → recorded, exactly once.
+
+Ordering is what makes it safe:
+
+1. **Claim before sending.** The claim is appended under the ledger's lock only if the entry, read
+   fresh under that lock, still needs the same action, so of two runs racing for an entry exactly
+   one sends it. A run holds a lock file for as long as it lives; a claim whose run holds none was
+   left by a run that died.
+2. **Reconcile before sending again.** A claim with no receipt (a run killed between the request and
+   the receipt), or a failure that may have gone through, is first put to the channel
+   (``Channel.reconcile``: Mastodon's Idempotency-Key, a fixed Bluesky record key, a read-back by
+   canonical URL). Found: recorded as delivered. Surely not sent: sent now. Nobody can tell:
+   recorded for a person, never re-sent blindly.
+3. **Record after.** The receipt (or the failure, with the platform's message) is appended at once.
+
+Identity is the item's ``id`` (slug), never its path: a renamed file is the same entry.
+
+The steps, one module each: ``select`` (what is due, in order; when the next is), ``claim``,
+``render``, the delivery itself (``scheduler/deliver.py``: retries, reconcile), ``record`` (the outcome
+in the ledger and the report), ``syndication`` (where each item went), ``rebuild`` (channels that
+derive output from the ledger, such as the blog's site) and the alerts (``scheduler/alerts.py``,
+``scheduler/health.py``). ``core.Run`` is what they share; this module calls them in order.
+"""
+from __future__ import annotations
+
+from channels.base import Failure, Receipt
+from newsroom.model import Project
+from newsroom.state import StateStore
+
+from .. import due
+from ..alerts import send_alerts
+from ..deliver import Attempt, deliver, reconcile
+from ..health import alert_lapses
+from ..plan import Entry
+from . import record
+from .claim import claim, claim_miss
+from .core import Run, RunOptions, RunReport
+from .rebuild import finish
+from .render import context, render
+from .select import look_ahead, select
+
+
+def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
+    """Run every due entry of ``project`` once; the report says what happened to each."""
+    run = Run(project, store, opts)
+    if opts.dry_run:
+        _steps(run)
+    else:
+        with store.run_lock(run.run):
+            _steps(run)
+    store.save()  # what makes the next run's reading fast (the files backend: the ledger's fold)
+    return run.report
+
+
+def _steps(run: Run) -> None:
+    work = select(run)
+    for n, (entry, decision) in enumerate(work, 1):
+        if run.opts.stop is not None and run.opts.stop.is_set():
+            run.report.stopped = True
+            run.report.notes.append(f"stopped before {len(work) - n + 1} entries; the next run takes them")
+            break
+        if run.opts.progress:
+            run.opts.progress(n, len(work), f"{entry.item.path} → {entry.channel}")
+        act(run, entry, decision)
+    finish(run)
+    if not run.opts.dry_run:
+        send_alerts(run)
+        alert_lapses(run)  # a credential that lapses before an entry is due: said once
+    look_ahead(run)
+
+
+def act(run: Run, entry: Entry, decision: due.Decision) -> None:
+    """Claim → render → deliver (or reconcile first) → record, for one entry."""
+    name = entry.channel
+    if decision.action == due.CHANGED:
+        st = run.store.entries().get(entry.key)
+        if st is None or st.changed_revision != entry.item.revision:
+            run.append(run.event("changed", entry))
+            run.touched.add(name)
+        run.out(entry, "changed", "edited after it went out; not posted again")
+        return
+    if decision.action == due.HELD:
+        run.out(entry, "held", decision.reason)
+        return
+    if decision.action == due.BLOCKED:
+        return
+    if decision.action == due.BLACKOUT:
+        run.out(entry, "held", decision.reason)
+        return
+    if decision.action == due.MISS:
+        if claim_miss(run, entry, decision):
+            run.out(entry, "missed", decision.reason)
+        return
+    if name in run.down:
+        run.out(entry, "postponed", f"not tried: {run.down[name]}")
+        return
+    channel = run.channels.adapters[name]
+    if not claim(run, entry, decision, reconcile=True if decision.action == due.RECONCILE else None):
+        run.out(entry, "held", "another run took it first")
+        return
+    post = render(run, entry, channel)
+    if isinstance(post, str):
+        record.failed(run, entry, Attempt(Failure(post)), tries=0)
+        return
+    ctx = context(run, entry)
+    if decision.action == due.RECONCILE:
+        receipt, cannot, failure = reconcile(channel, post, ctx)
+        if receipt is not None:
+            record.delivered(run, entry, post, receipt, reconciled=True, tries=0)
+            return
+        if cannot is not None:
+            record.unresolved(run, entry, cannot)
+            return
+        if failure is not None:
+            record.failed(run, entry, Attempt(failure), tries=0)
+            return
+        # Surely not sent: it is due like any other entry, if it still may go out.
+        timing = due.decide(entry, None, run.now, grace=channel.grace, force=run.opts.force)
+        if timing.action == due.MISS:
+            run.append(run.event("missed", entry, reason=timing.reason))
+            run.out(entry, "missed", timing.reason)
+            return
+        if timing.action == due.WAIT:
+            run.append(run.event("released", entry))
+            return
+    attempt = deliver(channel, post, ctx, budget=run.budget, retry=run.opts.retry, sleep=run.opts.sleep)
+    if isinstance(attempt.result, Receipt):
+        record.delivered(run, entry, post, attempt.result, reconciled=attempt.reconciled, tries=attempt.tries)
+    elif attempt.unresolved is not None:
+        record.unresolved(run, entry, attempt.unresolved)
+    else:
+        record.failed(run, entry, attempt, tries=attempt.tries)

@@ -1,0 +1,77 @@
+"""After the deliveries: each channel that changed gets every entry delivered on it, so derived
+output follows the ledger (the blog rebuilds its site, with the new "also on" links)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from channels.base import DeliveryContext, Post, Receipt
+from channels.postcache import PostCache
+
+from ..plan import Entry
+from .core import Run
+from .render import render
+from .syndication import links
+
+
+def finish(run: Run) -> None:
+    """Call ``finish`` of every channel touched by this run with all its delivered posts."""
+    if not run.touched:
+        return
+    syndication = links(run)
+    ledger = run.store.entries()
+    for name in sorted(run.touched):
+        channel = run.channels.adapters.get(name)
+        if channel is None or name in run.channels.inactive:
+            continue
+        delivered: list[tuple[Post, Receipt]] = []
+        seen = set()
+        posts = PostCache(run.project, name)
+        for post, receipt in run.delivered_now.get(name, []):
+            delivered.append((post, receipt))
+            seen.add(post.item_id)
+            item = run.by_item_id.get(post.item_id)
+            if item is not None and item.revision == post.revision:
+                posts.put(item, post)
+        for st in ledger.values():
+            if st.channel != name or st.state != "delivered" or st.item in seen or not st.receipt:
+                continue
+            item = run.by_item_id.get(st.item)
+            if item is None:
+                continue  # deleted since it went out
+            post = posts.get(item)
+            if post is None:
+                post = render(run, _entry_for(item, name, channel.TYPE), channel)
+                if isinstance(post, str):
+                    run.report.notes.append(f"{name}: {item.path}: {post}")
+                    continue
+                posts.put(item, post)
+            delivered.append((post, receipt_from(st.receipt)))
+        if not run.opts.dry_run:
+            posts.save()
+        ctx = DeliveryContext(key=f"finish/{name}", now=run.now, dry_run=run.opts.dry_run,
+                              sleep=run.opts.sleep, syndication=syndication)
+        try:
+            done = channel.finish(delivered, ctx)
+        except Exception as exc:  # noqa: BLE001 - the deliveries are recorded; say what did not follow
+            run.report.notes.append(f"{name}: finishing failed: {type(exc).__name__}: {exc}")
+            continue
+        # what the finish left out, such as a blog page whose path was taken, or a static file
+        # that could not be read: said in the run's output, not only in the object returned
+        run.report.notes.extend(f"{name}: {problem}" for problem in getattr(done, "problems", None) or ())
+
+
+def _entry_for(item, channel: str, ctype: str) -> Entry:
+    override = item.channels.get(channel)
+    return Entry(item=item, channel=channel, type=ctype, at=None, source="ledger", state="delivered",
+                 segment=override.segment if override else None)
+
+
+def receipt_from(d: dict) -> Receipt:
+    """A receipt as the ledger stored it (a missing or odd time reads as now)."""
+    at = d.get("at")
+    try:
+        when = datetime.fromisoformat(at) if at else datetime.now(timezone.utc)
+    except ValueError:
+        when = datetime.now(timezone.utc)
+    return Receipt(remote_id=str(d.get("remote_id", "")), url=d.get("url"), at=when,
+                   parts=tuple(d.get("parts") or ()), data=dict(d.get("data") or {}))

@@ -1,0 +1,54 @@
+"""What became of an entry, written to the ledger and the run's report: delivered, failed, needs a
+person, skipped."""
+from __future__ import annotations
+
+from channels.base import Failure, Post, Receipt
+from newsroom.state import EntryState
+
+from ..deliver import Attempt
+from ..plan import Entry
+from .core import Run
+
+
+def skipped(run: Run, entry: Entry, st: EntryState | None) -> None:
+    """An approved entry switched off (``enabled: false``) is recorded once its time comes, so the
+    ledger says why it never went out; once per revision."""
+    if (run.opts.dry_run or entry.item.status != "approved" or entry.at is None or entry.at > run.now
+            or (st is not None and st.state == "skipped" and st.revision == entry.item.revision)
+            or (st is not None and st.state == "delivered")):
+        return
+    where = "the channel is disabled in publish.yml" if not run.project.settings.channels[entry.channel].enabled \
+        else f"channels.{entry.channel}.enabled is false in the item"
+    run.append(run.event("skipped", entry, reason=where))
+
+
+def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
+    run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
+    run.delivered_now.setdefault(entry.channel, []).append((post, receipt))
+    run.touched.add(entry.channel)
+    if receipt.url:  # a new "also on" link for the channels that show where an item went
+        run.touched.update(name for name, adapter in run.channels.adapters.items() if adapter.SHOWS_SYNDICATION)
+    if run.opts.dry_run:
+        run.out(entry, "would-deliver", "dry run: everything but the final request", url=receipt.url, tries=tries)
+    else:
+        detail = "found already sent by an interrupted run; not sent again" if reconciled else ""
+        run.out(entry, "delivered", detail, url=receipt.url, tries=tries)
+
+
+def failed(run: Run, entry: Entry, attempt: Attempt, *, tries: int) -> None:
+    f = attempt.result
+    assert isinstance(f, Failure)
+    message = f.message + (f" ({attempt.note})" if attempt.note else "")
+    run.append(run.event("failed", entry, error=message, retryable=f.retryable, ambiguous=f.ambiguous or None,
+                         status=f.status))
+    if f.retryable and not run.opts.dry_run:
+        run.down[entry.channel] = f"{entry.channel} is failing ({f.message})"
+    run.out(entry, "failed", message + ("; a later run tries again" if f.retryable else ""), tries=tries)
+
+
+def unresolved(run: Run, entry: Entry, why: str) -> None:
+    message = (f"an earlier attempt may have gone out and {why}: check {entry.channel} by hand, then run "
+               f"publish.py resolve {entry.item.path}:{entry.channel} --sent (it is there) or --not-sent "
+               "(send it)")
+    run.append(run.event("failed", entry, error=message, retryable=False, ambiguous=True, unresolved=True))
+    run.out(entry, "needs-person", message)

@@ -1,0 +1,86 @@
+"""Which entries a run acts on, in what order, and (at its end) when the next one is due."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .. import due
+from ..alerts import alert_pending
+from ..plan import Entry, plan
+from .core import Run, iso
+from .record import skipped
+
+
+def wanted(run: Run, entry: Entry) -> bool:
+    """Whether ``--only`` (paths or ids, with or without a channel) and the service's keys take it."""
+    if run.opts.keys is not None and entry.key not in run.opts.keys:
+        return False
+    if not run.opts.only:
+        return True
+    for target, channel in run.opts.only:
+        if target in (entry.item.path, entry.item.id) and channel in (None, entry.channel):
+            return True
+    return False
+
+
+def select(run: Run) -> list[tuple[Entry, due.Decision]]:
+    """The entries that need an action now, oldest first; what waits, and why, goes to the report
+    (and an approved entry switched off is recorded as skipped once its time has come)."""
+    ledger = run.store.entries()
+    entries = [e for e in plan(run.project, ledger=ledger, now=run.planned_from) if wanted(run, e)]
+    work: list[tuple[Entry, due.Decision]] = []
+    waiting: dict[str, int] = {}
+    for entry in entries:
+        decision = run.decide(entry, ledger)
+        if decision.action == due.DONE and not entry.enabled:
+            skipped(run, entry, ledger.get(entry.key))
+        if decision.action in (due.WAIT, due.DONE):
+            continue
+        if entry.channel in run.channels.inactive and decision.action != due.CHANGED:
+            waiting[entry.channel] = waiting.get(entry.channel, 0) + 1
+            continue
+        if entry.item.path in run.bad_files and decision.action != due.CHANGED:
+            run.report.unusable = True
+            run.out(entry, "blocked", f"{entry.item.path} has errors; fix them (publish.py check) and it goes "
+                                      "out on the next run")
+            continue
+        work.append((entry, decision))
+    for name, count in sorted(waiting.items()):
+        run.report.standing.append(f"{name}: inactive, {run.channels.inactive[name]} "
+                                   f"({count} entr{'y' if count == 1 else 'ies'} waiting)")
+    blocked = sum(o.result == "blocked" for o in run.report.outcomes)
+    if blocked:
+        run.report.standing.append(f"{blocked} entr{'y' if blocked == 1 else 'ies'} held back by files with "
+                                   "errors (run publish.py check)")
+    run.report.notes.extend(run.report.standing)
+    work.sort(key=lambda w: (w[0].at or run.now, w[0].channel, w[0].item.path))
+    return work
+
+
+def look_ahead(run: Run) -> None:
+    """The next entry due, and until when nothing needs doing (for the no-op cache)."""
+    # The ledger's identity is read before the ledger itself: anything appended after this
+    # point makes the cached answer invalid rather than silently included.
+    run.report.ledger_ident = run.store.ledger_version()
+    ledger = run.store.entries()
+    quiet_until: datetime | None = datetime.max.replace(tzinfo=timezone.utc)
+    best = None
+    for entry in plan(run.project, ledger=ledger, now=run.planned_from):
+        decision = run.decide(entry, ledger)
+        if decision.action == due.WAIT:
+            if best is None or decision.until < best.at:
+                best = entry
+            if quiet_until is not None and decision.until < quiet_until:
+                quiet_until = decision.until
+        elif decision.action in (due.DONE, due.BLOCKED):
+            if decision.action == due.DONE and alert_pending(run, ledger.get(entry.key)):
+                quiet_until = None
+        elif entry.channel in run.channels.inactive and decision.action != due.CHANGED:
+            continue
+        elif entry.item.path in run.bad_files and decision.action != due.CHANGED:
+            continue
+        else:
+            quiet_until = None
+    run.report.quiet_until = quiet_until
+    if best is not None:
+        run.report.next_due = {"item": best.item.id, "path": best.item.path, "channel": best.channel,
+                               "at": iso(best.at)}
