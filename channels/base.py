@@ -55,6 +55,7 @@ class Post:
     segment: str | None = None
     media: list[Media] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    language: str | None = None  # BCP 47 tag of the text: site.language (Bluesky ``langs``, Mastodon ``language``)
     template: str = ""  # which template produced it, for problems
     data: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -156,6 +157,7 @@ class Channel:
     OVERRIDES: ClassVar[s.Schema | None] = None  # extra keys allowed in an item's channels.<name>
     SECRETS: ClassVar[tuple[str, ...]] = ()  # option names holding env:NAME references that must be set
     MAX_CHARS: ClassVar[int | None] = None
+    MAX_BYTES: ClassVar[int | None] = None  # a second limit in UTF-8 bytes (Bluesky: 3,000), or None
     URL_WEIGHT: ClassVar[int | None] = None
     SUPPORTS_THREADS: ClassVar[bool] = False
     SUPPORTS_MEDIA: ClassVar[bool] = False
@@ -251,9 +253,10 @@ class Channel:
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         raise NotImplementedError(f"{type(self).__name__} cannot deliver")
 
-    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
+    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure | None:
         """After a run died between claim and receipt: the receipt if the post is already out, None
-        if it is surely not; raise ``CannotReconcile`` when the platform cannot tell."""
+        if it is surely not, a ``Failure`` when the platform could tell but did not answer now (the
+        next run asks again); raise ``CannotReconcile`` when the platform cannot tell at all."""
         raise CannotReconcile(f"{self.TYPE} has no way to find out whether the entry went out")
 
     def finish(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> None:

@@ -25,14 +25,15 @@ API facts, from the lexicons in bluesky-social/atproto ``lexicons/`` and the PDS
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import regex
+
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
 from .social import (MetricsError, RateGate, chunks, done_parts, media_bytes, parse_time, pooled_session,
                      read, receipt_from, run_concurrently, with_partial)
@@ -58,45 +59,76 @@ def xrpc_failure(failure: Failure, response: requests.Response) -> Failure:
                    retry_after=failure.retry_after, status=failure.status, ambiguous=failure.ambiguous)
 
 
+def text_digest(text: str) -> str:
+    """What the journal keeps of a part's text: enough to know our own post again, not the text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 def tid(micros: int, clock_id: int) -> str:
     value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 0x3FF)
     return "".join(B32[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
 # -- facets ---------------------------------------------------------------------------------------
-# Patterns after packages/api/src/rich-text/util.ts (URL, mention and tag detection).
-_LINK = re.compile(r"(?:^|(?<=[\s(]))(https?://[^\s]+)")
-_MENTION = re.compile(r"(?:^|(?<=[\s(]))(@([a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)+))")
-_TAG = re.compile(r"(?:^|(?<=\s))(#([^\s#]+))")
-_TRAILING = ".,;:!?\"')]"
+# The reference detector, @atproto/api ``src/rich-text/detection.ts`` with the patterns of
+# ``src/rich-text/util.ts`` (github.com/bluesky-social/atproto packages/api), rule for rule; the
+# contract tests compare against it (tests/pds/facets.mjs). Links without a scheme ("example.com")
+# need the reference's list of top-level domains and are left as text here.
+_MENTION = regex.compile(r"(^|\s|\()(@)([a-zA-Z0-9.-]+)(\b)")
+_LINK = regex.compile(r"(^|\s|\()(https?://\S+)", regex.IGNORECASE)
+_ZW = "\u00AD\u2060\u200A\u200B\u200C\u200D\u20e2"
+_TAG = regex.compile(rf"(^|\s)[#＃]((?!\ufe0f)[^\s{_ZW}]*[^0-9\s\p{{P}}{_ZW}]+[^\s{_ZW}]*)?")
+_TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
+_CASHTAG = regex.compile(r"(^|\s|\()\$([A-Za-z][A-Za-z0-9]{0,4})(?=\s|$|[.,;:!?)\"'\u2019])")
 
 
 def _byte_span(text: str, start: int, end: int) -> dict:
     return {"byteStart": len(text[:start].encode("utf-8")), "byteEnd": len(text[:end].encode("utf-8"))}
 
 
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def facets(text: str, resolve=lambda handle: None) -> list[dict]:
-    """Links, mentions and hashtags in ``text`` with UTF-8 byte offsets. ``resolve`` maps a handle to
-    its DID; a mention that does not resolve stays plain text."""
+    """Links, mentions, hashtags and cashtags in ``text`` with UTF-8 byte offsets, as the reference
+    detector finds them. ``resolve`` maps a handle to its DID; a mention that does not resolve stays
+    plain text (the reference drops it too, after resolving)."""
     out = []
-    for m in _LINK.finditer(text):
-        uri = m.group(1).rstrip(_TRAILING)
-        if uri.endswith(")") and "(" not in uri:
-            uri = uri[:-1]
-        out.append({"index": _byte_span(text, m.start(1), m.start(1) + len(uri)),
-                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}]})
     for m in _MENTION.finditer(text):
-        handle = m.group(2).rstrip(".")
+        handle = m.group(3)
+        if "." not in handle.strip("."):
+            continue  # not a domain: no handle
         did = resolve(handle.lower())
         if did:
-            out.append({"index": _byte_span(text, m.start(1), m.start(1) + 1 + len(handle)),
+            start = m.start(3) - 1
+            out.append({"index": _byte_span(text, start, start + 1 + len(handle)),
                         "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]})
+    for m in _LINK.finditer(text):
+        uri, start = m.group(2), m.start(2)
+        if not uri.startswith("http"):
+            continue  # "HTTPS://…": the reference takes it for a bare domain, which it is not
+        end = start + len(uri)
+        if uri[-1] in ".,;:!?":  # one mark of punctuation ends the sentence, not the link
+            uri, end = uri[:-1], end - 1
+        if uri.endswith(")") and "(" not in uri:  # "(see https://x.test/a)": the ")" is the text's
+            uri, end = uri[:-1], end - 1
+        out.append({"index": _byte_span(text, start, end),
+                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}]})
     for m in _TAG.finditer(text):
-        tag = m.group(2).rstrip(_TRAILING)
-        if not tag or tag.isdigit() or len(tag) > 64:
+        tag = m.group(2)
+        if not tag:
             continue
-        out.append({"index": _byte_span(text, m.start(1), m.start(1) + 1 + len(tag)),
+        tag = _TRAILING_PUNCTUATION.sub("", tag.strip())
+        if not tag or _utf16_len(tag) > 64:
+            continue
+        start = m.start(0) + len(m.group(1))
+        out.append({"index": _byte_span(text, start, start + 1 + len(tag)),
                     "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}]})
+    for m in _CASHTAG.finditer(text):
+        start = m.start(0) + len(m.group(1))
+        out.append({"index": _byte_span(text, start, start + 1 + len(m.group(2))),
+                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "$" + m.group(2).upper()}]})
     return sorted(out, key=lambda f: f["index"]["byteStart"])
 
 
@@ -104,6 +136,9 @@ class Bluesky(Channel):
     TYPE = "bluesky"
     MEDIUM = "social"
     MAX_CHARS = 300  # graphemes
+    # app.bsky.feed.post ``text``: maxGraphemes 300 and maxLength 3000 (UTF-8 bytes); the PDS refuses
+    # "string too big (maximum 3000, got 7450)" for 298 family emoji (lexicons/app/bsky/feed/post.json)
+    MAX_BYTES = 3000
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 25
@@ -113,6 +148,7 @@ class Bluesky(Channel):
         s.Key("service", s.Url(), "the PDS base URL", default="https://bsky.social"),
         s.Key("handle", s.Text(), "the account's handle, e.g. acme.bsky.social", required=True),
         s.Key("app_password", s.Secret(), "an app password, from the environment", required=True),
+        s.Key("language", s.Text(), "BCP 47 language of the posts, sent as ``langs`` (default: site.language)"),
     ])
 
     def __init__(self, config, env, *, base_url=None):
@@ -124,6 +160,7 @@ class Bluesky(Channel):
         self.requests_made = 0
         self._dids: dict[str, str | None] = {}
         self._auth_lock = threading.Lock()
+        self._issued: set[str] = set()  # record keys handed out by this adapter (one run)
 
     # -- session ------------------------------------------------------------------------------
     @property
@@ -199,20 +236,34 @@ class Bluesky(Channel):
         return self._dids[handle]
 
     # -- delivery -----------------------------------------------------------------------------
-    def record_key(self, ctx: DeliveryContext, index: int) -> str:
-        """Chosen once per part and kept in the journal before the write, so a retry reuses it."""
+    def record_key(self, ctx: DeliveryContext, index: int, *, fresh: bool = False) -> str:
+        """Chosen once per part and kept in the journal before the write, so a retry reuses it.
+
+        A TID from the run's time, the part and a clock id from the entry key's hash; the adapter
+        (one per run) never hands out a key twice, so distinct entries of a run get distinct keys
+        whatever their hashes. ``fresh``: the kept key turned out to hold a post we did not write
+        (another run chose it): a new one replaces it."""
         known = ctx.journal.get(f"rkey:{index}")
-        if known:
+        if known and not fresh:
             return known
         clock_id = int(hashlib.sha256(ctx.key.encode()).hexdigest(), 16) & 0x3FF
         micros = int(ctx.now.timestamp() * 1_000_000) + index
-        key = tid(micros, clock_id)
+        with self._auth_lock:
+            key = tid(micros, clock_id)
+            while key in self._issued or key == known:
+                micros += 1
+                key = tid(micros, clock_id)
+            self._issued.add(key)
         ctx.journal.put(f"rkey:{index}", key)
+        if fresh:
+            ctx.journal.put(f"sent:{index}", None)
         return key
 
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         parts = done_parts(ctx.journal, len(post.parts))
         label = (lambda i: f"part {i + 1} of {len(post.parts)}: ") if len(post.parts) > 1 else (lambda i: "")
+        # app.bsky.feed.post ``langs``: the post's language (the option, else the item's or the site's)
+        language = self.config.options.get("language") or post.language
         if not ctx.dry_run:
             failed = self.login()
             if failed:
@@ -224,6 +275,8 @@ class Bluesky(Channel):
             found = facets(text, self.resolve if not ctx.dry_run else (lambda h: None))
             if found:
                 record["facets"] = found
+            if language:
+                record["langs"] = [language]
             if parts:
                 root, parent = parts[0], parts[-1]
                 record["reply"] = {"root": {"uri": root["id"], "cid": root["cid"]},
@@ -236,8 +289,7 @@ class Bluesky(Channel):
             if ctx.dry_run:
                 parts.append({"id": f"at://dry-run/{POST}/{i}", "cid": "dry-run", "url": None})
                 continue
-            rkey = self.record_key(ctx, i)
-            part = self._write(ctx, i, rkey, record)
+            part = self._write(ctx, i, record)
             if isinstance(part, Failure):
                 return with_partial(part, parts, label(i))
             ctx.journal.put(f"part:{i}", part)
@@ -248,31 +300,50 @@ class Bluesky(Channel):
         handle = (self.auth or {}).get("handle") or self.config.options.get("handle")
         return {"id": uri, "cid": cid, "url": f"https://bsky.app/profile/{handle}/post/{rkey}"}
 
-    def _write(self, ctx: DeliveryContext, index: int, rkey: str, record: dict) -> dict | Failure:
-        if ctx.journal.get(f"sent:{index}"):
-            existing = self.get_record(rkey)  # an earlier attempt may have written it
-            if isinstance(existing, Failure):
-                return existing
-            if existing:
-                return self._ours(existing, record, rkey)
-        ctx.journal.put(f"sent:{index}", True)
-        got = self.call("POST", "com.atproto.repo.createRecord",
-                        json={"repo": self.auth["did"], "collection": POST, "rkey": rkey, "record": record})
-        if isinstance(got, Failure):
-            if got.ambiguous or (got.status or 0) >= 500:
-                # A dropped answer, or the 500 a PDS gives for a key already taken: ask for the record.
-                existing = self.get_record(rkey)
-                if isinstance(existing, dict):
-                    return self._ours(existing, record, rkey)
-            return got
-        body = got.json()
-        return self._part(body["uri"], body["cid"], rkey)
+    def _write(self, ctx: DeliveryContext, index: int, record: dict) -> dict | Failure:
+        rkey = self.record_key(ctx, index)
+        digest = text_digest(record["text"])
+        for _ in range(3):
+            earlier = ctx.journal.get(f"sent:{index}")
+            if earlier:
+                existing = self.get_record(rkey)  # an earlier attempt may have written it
+                if isinstance(existing, Failure):
+                    return existing
+                if existing:
+                    mine = self._ours(existing, record, earlier)
+                    if isinstance(mine, (dict, Failure)):
+                        return mine
+                    rkey = self.record_key(ctx, index, fresh=True)
+                    continue
+            ctx.journal.put(f"sent:{index}", digest)
+            got = self.call("POST", "com.atproto.repo.createRecord",
+                            json={"repo": self.auth["did"], "collection": POST, "rkey": rkey, "record": record})
+            if isinstance(got, Failure):
+                if got.ambiguous or (got.status or 0) >= 500:
+                    # A dropped answer, or the 500 a PDS gives for a key already taken: ask for the record.
+                    existing = self.get_record(rkey)
+                    if isinstance(existing, dict):
+                        mine = self._ours(existing, record, digest)
+                        if isinstance(mine, (dict, Failure)):
+                            return mine
+                        rkey = self.record_key(ctx, index, fresh=True)
+                        continue
+                return got
+            body = got.json()
+            return self._part(body["uri"], body["cid"], rkey)
+        return Failure(f"record key {rkey} and the two chosen after it already hold other posts", retryable=True)
 
-    def _ours(self, existing: dict, record: dict, rkey: str) -> dict | Failure:
-        """The record found under our key must be the one we meant to write."""
-        if existing.get("text") != record["text"]:
-            return Failure(f"record key {rkey} already holds another post; clear this entry's journal to choose a new key")
-        return {k: v for k, v in existing.items() if k != "text"}
+    def _ours(self, existing: dict, record: dict, sent) -> dict | Failure | None:
+        """The record found under our key, if it is one we wrote: this text, or the text an earlier
+        attempt sent (``sent``: its digest) before the item was edited. None: someone else's post
+        holds the key (our choice of key collided; a new one is chosen)."""
+        text = existing.get("text")
+        if text == record["text"] or (isinstance(sent, str) and text_digest(text or "") == sent):
+            return {k: v for k, v in existing.items() if k != "text"}
+        if sent is True:  # a journal from before the digest was kept: it may be our own earlier text
+            return Failure(f"record key {existing['id'].rsplit('/', 1)[-1]} holds a post with other text; "
+                           "check it on Bluesky, then run publish.py resolve")
+        return None
 
     def get_record(self, rkey: str) -> dict | None | Failure:
         got = self.call("GET", "com.atproto.repo.getRecord",
@@ -299,23 +370,29 @@ class Bluesky(Channel):
             ctx.journal.put("media:0", blob)
         return {"$type": "app.bsky.embed.images", "images": [{"alt": media.alt, "image": blob}]}
 
-    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
-        """Parts whose record key was chosen are looked up with getRecord; the rest surely are not out."""
+    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure | None:
+        """Parts whose record key was chosen are looked up with getRecord; the rest surely are not out.
+        A server that does not answer now is a failure to retry (the keys stay; the next run asks
+        again), never a question for a person."""
         parts = done_parts(ctx.journal, len(post.parts))
         for i in range(len(parts), len(post.parts)):
             rkey = ctx.journal.get(f"rkey:{i}")
             if not rkey:
                 break
-            if self.login():
-                raise CannotReconcile(f"{self.name}: cannot sign in to check record {rkey}")
+            failed = self.login()
+            if failed:
+                return Failure(f"cannot sign in to check record {rkey}: {failed.message}",
+                               retryable=failed.retryable or failed.status is None or failed.status >= 500,
+                               status=failed.status)
             found = self.get_record(rkey)
             if isinstance(found, Failure):
-                raise CannotReconcile(f"{self.name}: {found.message}")
-            if not found or found.get("text") != post.parts[i]:
-                break
-            found = {k: v for k, v in found.items() if k != "text"}
-            ctx.journal.put(f"part:{i}", found)
-            parts.append(found)
+                return Failure(f"cannot check record {rkey}: {found.message}", status=found.status,
+                               retryable=found.retryable or found.status is None or found.status >= 500)
+            mine = self._ours(found, {"text": post.parts[i]}, ctx.journal.get(f"sent:{i}")) if found else None
+            if not isinstance(mine, dict):
+                break  # not out (or the key holds another post): sending chooses a new key
+            ctx.journal.put(f"part:{i}", mine)
+            parts.append(mine)
         return receipt_from(parts, ctx) if len(parts) == len(post.parts) else None
 
     # -- engagement ---------------------------------------------------------------------------

@@ -75,8 +75,9 @@ class Mastodon(Channel):
         for i in range(len(parts), len(post.parts)):
             form: list[tuple[str, str]] = [("status", post.parts[i]),
                                            ("visibility", self.config.options.get("visibility", "public"))]
-            if self.config.options.get("language"):
-                form.append(("language", self.config.options["language"]))
+            language = self.config.options.get("language") or post.language
+            if language:  # ISO 639: "en-GB" is sent as "en"
+                form.append(("language", language.split("-")[0].lower()))
             if parts:
                 form.append(("in_reply_to_id", parts[-1]["id"]))  # each part answers the one before
             if i == 0:

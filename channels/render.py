@@ -10,6 +10,7 @@ block left open, an image without alt text) are returned on ``Post.problems``, n
 """
 from __future__ import annotations
 
+import math
 import re
 import traceback
 from dataclasses import replace
@@ -252,7 +253,7 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     ctx = build_context(project, item, channel, segment, quick)
     post = Post(channel=channel.name, type=channel.TYPE, item_id=item.id, item_path=item.path,
                 revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
-                limit=rule.limit)
+                limit=rule.limit, language=project.settings.site.language or None)
     if ctx.image:
         post.media.append(Media(src=ctx.image, alt=item.image_alt or "", path=_local_image(project, item.image)))
     where = _Where(item, channel.name)
@@ -354,6 +355,14 @@ def _measure(post: Post, rule: text.LengthRule, parts: list[str], source: str, w
         post.problems.append(where.problem(
             f"{channel.TYPE}: {what} is {over} {rule.unit} over the limit of {rule.limit} "
             f"({length}/{rule.limit}), from {source}; shorten it{hint}"))
+    if channel.MAX_BYTES:
+        for i, part in enumerate(parts, 1):
+            size = len(part.encode("utf-8"))
+            if size > channel.MAX_BYTES:
+                what = f"part {i} of {n}" if n > 1 else "the post"
+                post.problems.append(where.problem(
+                    f"{channel.TYPE}: {what} is {size - channel.MAX_BYTES} bytes over the limit of "
+                    f"{channel.MAX_BYTES} bytes of UTF-8 ({size}/{channel.MAX_BYTES}), from {source}; shorten it"))
 
 
 def _social(engine: Engine, post: Post, ctx: TemplateContext, channel: Channel, override, rule, where) -> None:
@@ -370,7 +379,11 @@ def _social(engine: Engine, post: Post, ctx: TemplateContext, channel: Channel, 
         source = engine.display(name)
         body = engine.render(name, ctx)
     if threaded and rule.limit is not None:
-        parts = text.split_thread(body, rule.limit, rule.measure)
+        measure = rule.measure
+        if channel.MAX_BYTES:  # a part must fit both limits: bytes count as a share of the byte limit
+            def measure(part, scale=rule.limit / channel.MAX_BYTES):
+                return max(rule.measure(part), math.ceil(len(part.encode("utf-8")) * scale))
+        parts = text.split_thread(body, rule.limit, measure)
     else:
         parts = [body]
     _measure(post, rule, parts, source, where, channel, override)

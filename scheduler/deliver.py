@@ -69,12 +69,18 @@ def safe(call, *args) -> Receipt | Failure:
 def reconcile(channel: Channel, post: Post, ctx: DeliveryContext) -> tuple[Receipt | None, str | None, Failure | None]:
     """(receipt or None, why it cannot be told, failure while asking)."""
     try:
-        return channel.reconcile(post, ctx), None, None
+        got = channel.reconcile(post, ctx)
     except CannotReconcile as exc:
         return None, str(exc) or "the channel cannot tell", None
     except Exception as exc:  # noqa: BLE001
         return None, None, Failure(f"could not check whether it went out: {type(exc).__name__}: {exc}",
                                    retryable=True, ambiguous=True)
+    if isinstance(got, Failure):
+        # The platform could tell but did not answer now (down, 5xx): still uncertain, asked again
+        # by the next run; a person only where the channel itself cannot tell.
+        return None, None, Failure(f"could not check whether it went out: {got.message}",
+                                   retryable=got.retryable, ambiguous=True, status=got.status)
+    return got, None, None
 
 
 def deliver(channel: Channel, post: Post, ctx: DeliveryContext, *, budget: Budget, retry: Retry,

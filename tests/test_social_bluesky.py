@@ -209,15 +209,48 @@ def test_stalled_write_times_out_and_the_retry_finds_the_record(server, monkeypa
     assert not isinstance(again, Failure) and len(server.records) == 1
 
 
-def test_a_key_holding_another_post_is_not_taken_for_ours(server):
+def test_a_key_holding_another_post_is_not_taken_for_ours_a_new_key_is(server):
     journal = Journal()
     a = adapter(server)
     a.deliver(bsky_post(["first entry"]), context(journal=journal))
-    other = Journal({"rkey:0": journal.get("rkey:0")})  # the same key, chosen by another entry
-    failed = a.deliver(bsky_post(["second entry"]), context(journal=other))
-    assert failed.message == (f"record key {journal.get('rkey:0')} already holds another post; "
-                              "clear this entry's journal to choose a new key")
-    assert not failed.retryable and len(server.records) == 1
+    taken = journal.get("rkey:0")
+    other = Journal({"rkey:0": taken})  # the same key, chosen by another entry (a key of ours collided)
+    done = a.deliver(bsky_post(["second entry"]), context(key="2026/other|bluesky|abc123", journal=other))
+    assert not isinstance(done, Failure), done
+    assert other.get("rkey:0") != taken and done.remote_id.endswith(other.get("rkey:0"))
+    assert sorted(r["value"]["text"] for r in server.records.values()) == ["first entry", "second entry"]
+
+
+def test_an_earlier_text_of_our_own_under_the_key_is_ours_after_an_edit(server):
+    journal = Journal()
+    server.drop("createRecord", times=1)
+    server.drop("getRecord", times=1)
+    a = adapter(server)
+    first = a.deliver(bsky_post(["before the edit"]), context(journal=journal))
+    assert isinstance(first, Failure) and first.ambiguous
+    done = a.deliver(bsky_post(["after the edit"]), context(journal=journal))
+    assert not isinstance(done, Failure) and len(server.records) == 1
+    assert done.remote_id.endswith(journal.get("rkey:0"))
+
+
+def test_distinct_entries_of_one_run_get_distinct_record_keys(server):
+    a = adapter(server)
+    keys = {a.record_key(context(key=f"2026/item-{n}|bluesky|abc123"), 0) for n in range(3000)}
+    assert len(keys) == 3000
+
+
+def test_a_server_down_while_reconciling_is_a_failure_to_retry_not_a_question(server):
+    journal = Journal()
+    a = adapter(server)
+    server.drop("createRecord", times=1)
+    server.drop("getRecord", times=1)
+    a.deliver(bsky_post(["only"]), context(journal=journal))
+    server.fail(502, {"error": "BadGateway"}, path="getRecord")
+    got = a.reconcile(bsky_post(["only"]), context(journal=journal))
+    assert isinstance(got, Failure) and got.retryable and got.message.startswith(
+        f"cannot check record {journal.get('rkey:0')}: HTTP 502")
+    receipt = a.reconcile(bsky_post(["only"]), context(journal=journal))
+    assert isinstance(receipt, Receipt) and receipt.remote_id.endswith(journal.get("rkey:0"))
 
 
 def test_connection_dropped_mid_thread_resumes_the_reply_chain(server, tmp_path):
