@@ -42,6 +42,9 @@ OVERRIDE = s.Schema("channel override", [
     s.Key("thread", s.Boolean(), "split a long post into a numbered thread where the channel supports it"),
     s.Key("segment", s.Text(), "the audience segment this channel's post addresses"),
     s.Key("enabled", s.Boolean(), "false skips this channel for this item", default=True),
+    s.Key("after", s.ListOf(s.Text()), "channels of this item that must be delivered first (after: blog, or "
+          "[blog, newsletter]); the entry waits for them, and an offset in at counts from their delivery",
+          default=list),
 ], open=True)
 
 
@@ -65,7 +68,7 @@ class ChannelOverrides(s.Kind):
             elif isinstance(override, bool):
                 override = {"enabled": override}
             elif not isinstance(override, dict):
-                ctx.add(sub, "expected a mapping of overrides (at, text, template, thread, segment, enabled)")
+                ctx.add(sub, "expected a mapping of overrides (at, text, template, thread, segment, enabled, after)")
                 continue
             out[name] = (OVERRIDE.validate(override, ctx, prefix=sub), set(override))
         return out
@@ -179,8 +182,9 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
                 extra = {k: val for k, val in extra.items() if k in o}
         overrides[name] = ChannelOverride(
             channel=name, at=o.get("at"), text=o.get("text"), template=o.get("template"), thread=o.get("thread"),
-            segment=o.get("segment"), enabled=o.get("enabled", True), options=extra,
-            line=doc.line(f"channels.{name}"))
+            segment=o.get("segment"), enabled=o.get("enabled", True), after=tuple(o.get("after") or ()),
+            options=extra, line=doc.line(f"channels.{name}"))
+    _check_after(rel, doc, overrides, problems)
     if v.get("title") is None or v.get("status") is None:
         # Without these the item means nothing to the calendar; its problems are already listed.
         return None
@@ -193,6 +197,25 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         timezone=v.get("timezone"), campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
         image=v.get("image"), image_alt=v.get("image_alt"), canonical_url=v.get("canonical_url"),
         priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc)
+
+
+def _check_after(rel: str, doc, overrides: dict[str, ChannelOverride], problems: list[Problem]) -> None:
+    """``after:`` names channels of the same item, never the entry itself; a name that is not there is
+    dropped (the entry would wait for ever) and reported at its line."""
+    for name, override in overrides.items():
+        kept = []
+        for i, dep in enumerate(override.after):
+            line = doc.lines.get(f"channels.{name}.after[{i}]") or doc.line(f"channels.{name}.after")
+            if dep == name:
+                problems.append(Problem(rel, line, f"channels.{name}.after",
+                                        f"'{name}' cannot wait for itself; name another channel of this item"))
+            elif dep not in overrides:
+                problems.append(Problem(rel, line, f"channels.{name}.after",
+                                        f"'{dep}' is not one of this item's channels{did_you_mean(dep, overrides)} "
+                                        f"(its channels: {', '.join(overrides)})"))
+            elif dep not in kept:
+                kept.append(dep)
+        override.after = tuple(kept)
 
 
 def content_files(root: Path, content_dir: str) -> list[str]:

@@ -134,6 +134,7 @@ class ChannelOverride:
     thread: bool | None = None
     segment: str | None = None
     enabled: bool = True
+    after: tuple[str, ...] = ()  # channels of the same item that must be delivered first
     options: dict[str, Any] = field(default_factory=dict)
     line: int | None = None
 

@@ -15,7 +15,9 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_WORDS = {"daily": range(7), "everyday": range(7), "weekdays": range(5), "weekends": range(5, 7)}
 RULES = ("slots", "max_per_day", "min_gap", "quiet_hours", "blackout", "lead_time", "conflict", "expires")
 DEFAULT_SEVERITY = {"conflict": ERROR, "max_per_day": ERROR, "min_gap": WARNING, "quiet_hours": WARNING,
-                    "blackout": ERROR, "lead_time": WARNING, "slots": WARNING, "expires": ERROR}
+                    "blackout": ERROR, "lead_time": WARNING, "slots": WARNING, "expires": ERROR,
+                    # an item's channels waiting for each other (after:); never sent if left as they are
+                    "dependency_cycle": ERROR, "before_dependency": ERROR}
 
 
 class Days(s.Kind):
@@ -160,6 +162,17 @@ CALENDAR = s.Schema("calendar", [
           "per rule (" + ", ".join(RULES) + "): error or warning", default=dict),
 ])
 
+DEPENDENCIES = s.Schema("dependencies", [
+    s.Key("links_wait_for_blog", s.Boolean(), "an entry whose post links to the item's own blog page waits for "
+          "the item's blog entry, as if it said after: blog", default=True),
+    s.Key("live_check", s.Boolean(), "before entries waiting for the blog go out, its page's public URL must "
+          "answer 200; false for a site that is not public yet", default=True),
+    s.Key("live_within", s.Duration(), "how long after the blog entry was delivered its page may take to "
+          "answer, across runs; past it the waiting entries are held and reported", default=times.timedelta(minutes=30)),
+    s.Key("live_wait", s.Duration(), "how long one run keeps asking the page before it leaves the waiting "
+          "entries to the next run", default=times.timedelta(minutes=2)),
+])
+
 SETTINGS = s.Schema("publish.yml", [
     s.Key("site", s.Nested(s.Schema("site", [
         s.Key("title", s.Text(), "the publication's name", required=True),
@@ -189,6 +202,8 @@ SETTINGS = s.Schema("publish.yml", [
         s.Key("calendar", s.Text(), "where calendar pages and feeds are written", default="public/calendar"),
         s.Key("reports", s.Text(), "where reports are written", default="reports-out"),
     ])), "output folders, relative to the project", default=dict),
+    s.Key("dependencies", s.Nested(DEPENDENCIES), "the order of one item's channels (after:) and the live "
+          "check of its blog page", default=dict),
     s.Key("alerts", s.Nested(s.Schema("alerts", [
         s.Key("channel", s.Text(), "channel name that gets a message when an entry fails or is missed"),
     ])), "where failures are announced", default=dict),

@@ -14,13 +14,14 @@ from .deliver import Retry, deliver
 #: A retryable failure is announced once it has failed this many runs in a row (earlier ones are noise).
 ALERT_AFTER_ATTEMPTS = 3
 
-KINDS = {"missed": "missed", "failed": "failed", "unresolved": "needs a person", "failing": "keeps failing"}
+KINDS = {"missed": "missed", "failed": "failed", "unresolved": "needs a person", "failing": "keeps failing",
+         "held": "held by a dependency"}
 
 
 def problem_of(st: EntryState) -> str | None:
     """The id of the problem an entry is in, or None when it is fine or simply waiting."""
-    if st.state == "missed":
-        return f"missed@{st.revision}"
+    if st.state in ("missed", "held"):
+        return f"{st.state}@{st.revision}"
     if st.state != "failed":
         return None
     if st.unresolved:

@@ -60,7 +60,7 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
     same = st.revision == item.revision
     if st.state == "failed" and st.unresolved and not forced:
         return Decision(BLOCKED, st.error or "a person must check whether it went out")
-    if st.state in ("missed", "skipped") and same and not forced:
+    if st.state in ("missed", "skipped", "held") and same and not forced:
         return Decision(DONE, st.state)
     if st.state == "failed" and not st.retryable and same and not forced:
         return Decision(DONE, "failed")

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 EVENT_LENGTH = timedelta(minutes=15)
 _STATUS = {"idea": "TENTATIVE", "draft": "TENTATIVE", "review": "TENTATIVE", "approved": "CONFIRMED",
            "claimed": "CONFIRMED", "delivered": "CONFIRMED", "published": "CONFIRMED", "failed": "CANCELLED",
-           "missed": "CANCELLED", "skipped": "CANCELLED", "archived": "CANCELLED"}
+           "missed": "CANCELLED", "skipped": "CANCELLED", "held": "CANCELLED", "archived": "CANCELLED"}
 
 
 def escape(text: str) -> str:

@@ -10,8 +10,9 @@ if TYPE_CHECKING:  # the no-op path prints without importing the run
 
 LABELS = {"delivered": "delivered", "would-deliver": "would send", "failed": "FAILED", "missed": "MISSED",
           "needs-person": "CHECK", "changed": "changed", "held": "held", "postponed": "postponed",
-          "blocked": "blocked"}
-ORDER = ("delivered", "would-deliver", "failed", "missed", "needs-person", "postponed", "changed", "held", "blocked")
+          "blocked": "blocked", "waiting": "waiting", "held-by-dependency": "HELD"}
+ORDER = ("delivered", "would-deliver", "failed", "missed", "needs-person", "postponed", "changed", "held", "blocked",
+         "waiting", "held-by-dependency")
 
 
 def when(t: datetime | str | None) -> str:
@@ -33,7 +34,8 @@ def summary_line(report: RunReport) -> str:
     counts = report.counts()
     if not counts:
         return nothing_due(report.now, report.next_due)
-    words = {"would-deliver": "would be sent", "needs-person": "need a person"}
+    words = {"would-deliver": "would be sent", "needs-person": "need a person",
+             "waiting": "waiting for another channel", "held-by-dependency": "held by a dependency"}
     parts = [f"{counts[k]} {words.get(k, k)}" for k in ORDER if counts.get(k)]
     return ("Dry run: " if report.dry_run else "") + ", ".join(parts) + "."
 

@@ -15,9 +15,9 @@ from newsroom.times import zone
 #: Colours of states (the left border of an entry); channels get a hue each from their name.
 STATE_COLOURS = {"idea": "#9ca3af", "draft": "#d97706", "review": "#0891b2", "approved": "#16a34a",
                  "published": "#2563eb", "delivered": "#2563eb", "claimed": "#9333ea", "failed": "#dc2626",
-                 "missed": "#dc2626", "skipped": "#6b7280", "archived": "#6b7280"}
+                 "missed": "#dc2626", "skipped": "#6b7280", "held": "#dc2626", "archived": "#6b7280"}
 KEEP = ("key", "path", "title", "channel", "type", "local", "date", "time", "state", "status", "campaign",
-        "author", "flags", "notes", "source")
+        "author", "flags", "notes", "source", "after", "waiting")
 
 
 #: Distinct, readable on white text; channels take them in name order (a 13th channel starts again).
@@ -80,6 +80,8 @@ section { background:var(--bg); border:1px solid var(--line); border-radius:8px;
 .entry .state { font-size:12px; color:var(--muted); }
 .entry .flag { color:var(--alarm); font-weight:600; font-size:12px; }
 .entry .path { color:var(--muted); font-size:12px; word-break:break-all; }
+.entry .after { color:var(--muted); font-size:12px; }
+.entry .waiting { color:#b45309; font-size:12px; }
 ul { padding:0; margin:0; }
 [hidden] { display:none !important; }
 @media (max-width: 500px) { .day { min-height:44px; } .chip { font-size:0; height:6px; padding:0; } }
@@ -110,7 +112,7 @@ ul { padding:0; margin:0; }
 <script>
 "use strict";
 const D = JSON.parse(document.getElementById("data").textContent);
-const ALARMS = ["conflict","max_per_day","blackout","expires","no_slot","lead_time","quiet_hours","min_gap","slots"];
+const ALARMS = ["conflict","max_per_day","blackout","expires","no_slot","lead_time","quiet_hours","min_gap","slots","dependency_cycle","before_dependency"];
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => { const n = document.createElement(tag); if (cls) n.className = cls; if (text != null) n.textContent = text; return n; };
 const problems = (e) => e.flags.filter((f) => ALARMS.includes(f));
@@ -136,7 +138,8 @@ function decorate(node, e) {
   node.dataset.key = e.key; node.dataset.channel = e.channel; node.dataset.state = e.state;
   node.dataset.campaign = e.campaign || ""; node.style.borderLeftColor = D.states[e.state] || "#999";
   if (e.flags.includes("conflict")) node.classList.add("conflict");
-  node.title = [e.time || "no time", e.channel, e.state, e.title, e.path].concat(e.notes).join("\\n");
+  const after = (e.after || []).length ? ["after " + e.after.join(", ")] : [];
+  node.title = [e.time || "no time", e.channel, e.state, e.title, e.path].concat(after, e.waiting ? [e.waiting] : [], e.notes).join("\\n");
 }
 function grid() {
   const g = $("grid"); g.textContent = "";
@@ -172,6 +175,8 @@ function agenda() {
     const ch = el("span", "ch", e.channel); ch.style.background = D.channels[e.channel] || "#555";
     const what = el("div", "what"); what.append(el("div", "title", e.title), el("div", "path", e.path));
     li.append(el("span", "time", e.time || "--:--"), ch, what, el("span", "state", e.state));
+    if ((e.after || []).length) what.append(el("div", "after", "after " + e.after.join(", ")));
+    if (e.waiting) what.append(el("div", "waiting", e.waiting));
     const p = problems(e); if (p.length) li.append(el("span", "flag", "⚠ " + p.join(", ")));
     list.append(li);
   }

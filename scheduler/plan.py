@@ -16,10 +16,11 @@ from newsroom.model import Item, Project, Rules
 from newsroom.state import EntryState, entry_key
 from newsroom.times import UTC
 
+from . import after as order
 from .rules import Local, Occupancy, counts, violations
 
 #: Ledger states that replace the item's status in the calendar.
-LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped")
+LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped", "held")
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Entry:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     violations: list = field(default_factory=list, repr=False)  # rules.Violation, for check
+    after: tuple = ()  # after.Dependency: what it waits for (its after:, and the blog its post links to)
+    waiting: str | None = None  # why its dependencies hold it now (the calendar's "why it waits")
 
     @cached_property
     def key(self) -> str:
@@ -45,6 +48,10 @@ class Entry:
     @property
     def wants_slot(self) -> bool:
         return self.source in ("none", "slot") or self.item.channels[self.channel].at == "next"
+
+    @property
+    def after_names(self) -> list[str]:
+        return [d.label() for d in self.after]
 
 
 def entry_time(item: Item, channel: str) -> tuple[datetime | None, str]:
@@ -176,6 +183,7 @@ def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: 
     tz = settings.calendar.timezone
     local = Local(tz)
     entries = expand(project, ledger)
+    order.attach(entries, settings, ledger)
     occupancy = Occupancy(settings, local)
     waiting: list[Entry] = []
     for e in entries:
@@ -206,12 +214,16 @@ def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: 
             e.notes.append(f"no free slot on '{e.channel}' within {Queue.HORIZON_DAYS} days")
         else:
             e.at, e.source = at, "slot"
-    for v in violations(entries, settings, now, local):
+    for v in violations(entries, settings, now, local) + order.violations(entries, local):
         for e in v.entries:
             if v.rule not in e.flags:
                 e.flags.append(v.rule)
             e.violations.append(v)
             e.notes.append(f"{v.rule}: {v.message}")
+    deps = order.Order(entries, settings)
+    for e in entries:
+        if e.after:
+            e.waiting = deps.waiting_note(e, ledger, now)
     # By time; entries at the same time keep their path order (and their order in the front matter).
     far = datetime.max.replace(tzinfo=UTC)
     entries.sort(key=lambda e: e.at or far)

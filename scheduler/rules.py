@@ -18,7 +18,7 @@ from newsroom.model import Group, Project, Rules, Settings
 from newsroom.problems import Problem
 
 #: Item statuses and ledger states that never go out: they take no room on the calendar.
-IDLE = frozenset(("idea", "archived", "skipped", "missed"))
+IDLE = frozenset(("idea", "archived", "skipped", "missed", "held"))
 #: States already out: rules are not held against them, but they count for the others.
 DONE = frozenset(("delivered", "published"))
 UNAPPROVED = frozenset(("idea", "draft", "review"))
@@ -225,11 +225,13 @@ def _crowding(name: str, group: list, max_per_day, min_gap, local: Local, what: 
     return out
 
 
-def _where(entry) -> tuple[int | None, str]:
-    """The line and key a problem about ``entry`` points at: its own time, else the item's."""
+def _where(entry, rule: str = "") -> tuple[int | None, str]:
+    """The line and key a problem about ``entry`` points at: its own time, else the item's (its
+    ``after:`` first for the order of its channels)."""
     item = entry.item
     lines = item.doc.lines if item.doc else {}
-    for key in (f"channels.{entry.channel}.at", "publish_at", f"channels.{entry.channel}", "channels"):
+    first = (f"channels.{entry.channel}.after",) if rule in ("dependency_cycle", "before_dependency") else ()
+    for key in (*first, f"channels.{entry.channel}.at", "publish_at", f"channels.{entry.channel}", "channels"):
         if key in lines:
             return lines[key], key
     return item.line("title"), "channels"
@@ -249,7 +251,7 @@ def problems(project: Project, entries: list) -> list[Problem]:
             for x in v.entries:
                 if x.state in DONE:
                     continue  # out already: nothing to fix in that file
-                line, key = _where(x)
+                line, key = _where(x, v.rule)
                 others = [p for p in paths if p != x.item.path]
                 with_ = f" (with {', '.join(others)})" if others else ""
                 out.append(Problem(x.item.path, line, key, f"{v.rule}: {v.message}{with_}",

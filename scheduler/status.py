@@ -7,7 +7,7 @@ from datetime import datetime
 from newsroom.model import Project
 from newsroom.state import StateStore
 
-from . import due
+from . import after, due
 from .output import when
 from .plan import plan
 
@@ -26,7 +26,8 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
     out: dict[str, dict] = {}
     for name, config in project.settings.channels.items():
         out[name] = {"type": config.type, "inactive": channels.inactive.get(name), "delivered": [], "failed": [],
-                     "needs_person": [], "missed": [], "claimed": [], "changed": [], "due_now": [], "next": []}
+                     "needs_person": [], "missed": [], "claimed": [], "changed": [], "due_now": [], "next": [],
+                     "held": [], "waiting": []}
     for st in ledger.values():
         row = out.get(st.channel or "")
         if row is None:
@@ -43,22 +44,33 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
                 {**base, "error": st.error, "retryable": st.retryable})
         elif st.state == "missed":
             row["missed"].append({**base, "reason": st.error})
+        elif st.state == "held":  # not sent: what it waits for (after:) will not be delivered
+            row["held"].append({**base, "reason": st.error})
         elif st.state == "claimed":
             alive = store.run_alive(st.claimed_by)
             row["claimed"].append({**base, "run": st.claimed_by, "in_flight": alive,
                                    "note": "being sent now" if alive else
                                    "no receipt and its run has ended: the next publish reconciles it"})
-    for entry in plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace)):
+    planned = plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace))
+    order = after.Order(planned, project.settings)
+    for entry in planned:
+        gate = order.gate(entry, ledger, now)
+        entry = order.effective(entry, gate)
         d = due.decide(entry, ledger.get(entry.key), now, grace=channels.grace(entry.channel), alive=store.run_alive)
         row = out[entry.channel]
-        if d.action == due.WAIT:
+        if gate.state != after.READY and d.action == due.SEND:
+            # due, but what it waits for is not delivered (or its page not seen answering) yet
+            row["waiting"].append({"item": entry.item.id, "path": entry.item.path, "reason": gate.reason,
+                                   "at": entry.at.isoformat() if entry.at else None,
+                                   "held": gate.state == after.HELD})
+        elif d.action == due.WAIT:
             row["next"].append({"item": entry.item.id, "path": entry.item.path, "at": entry.at.isoformat()})
         elif d.action in (due.SEND, due.RECONCILE, due.MISS):
             row["due_now"].append({"item": entry.item.id, "path": entry.item.path,
                                    "at": entry.at.isoformat() if entry.at else None, "action": d.action})
     for row in out.values():
         row["next"] = sorted(row["next"], key=lambda r: r["at"])[:NEXT]
-        for key in ("delivered", "failed", "missed"):
+        for key in ("delivered", "failed", "missed", "held"):
             row[key].sort(key=lambda r: r["at"] or "")
     ahead = upcoming(plan(project, ledger=ledger, now=now), ledger, now)
     health = channel_health(channels, ahead, verify=verify)
@@ -80,7 +92,9 @@ def text(report: dict) -> list[str]:
         counts = [f"{len(row['delivered'])} delivered"] + [
             f"{len(row[k])} {label}" for k, label in (("failed", "failed"), ("needs_person", "need a person"),
                                                       ("missed", "missed"), ("claimed", "claimed without receipt"),
-                                                      ("changed", "changed after publishing"), ("due_now", "due now"))
+                                                      ("changed", "changed after publishing"), ("due_now", "due now"),
+                                                      ("held", "held by a dependency"),
+                                                      ("waiting", "waiting for another channel"))
             if row[k]]
         lines.append("  " + ", ".join(counts))
         credential = row.get("credential")
@@ -95,6 +109,11 @@ def text(report: dict) -> list[str]:
             lines.append(f"  CHECK    {r['path']}: {r['error']}")
         for r in row["missed"]:
             lines.append(f"  missed   {r['path']}: {r['reason']}")
+        for r in row["held"]:
+            lines.append(f"  held     {r['path']}: {r['reason']}")
+        for r in row["waiting"]:
+            lines.append(f"  waiting  {r['path']}: {r['reason']}"
+                         + (" (the next run records it held)" if r["held"] else ""))
         for r in row["claimed"]:
             lines.append(f"  claimed  {r['path']} by run {r['run']}: {r['note']}")
         for r in row["changed"]:

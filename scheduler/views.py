@@ -19,13 +19,14 @@ from newsroom.times import iso_utc
 #: Terminal colour per state; plain text when the output is not a terminal (click strips it).
 STATE_COLOURS = {"idea": "bright_black", "draft": "yellow", "review": "cyan", "approved": "green",
                  "published": "blue", "delivered": "blue", "claimed": "magenta", "failed": "red",
-                 "missed": "red", "skipped": "bright_black", "archived": "bright_black"}
+                 "missed": "red", "held": "red", "skipped": "bright_black", "archived": "bright_black"}
 #: Flags that are problems (red mark) rather than notes.
-ALARMS = ("conflict", "max_per_day", "blackout", "expires", "no_slot", "lead_time", "quiet_hours", "min_gap", "slots")
+ALARMS = ("conflict", "max_per_day", "blackout", "expires", "no_slot", "lead_time", "quiet_hours", "min_gap", "slots",
+          "dependency_cycle", "before_dependency")
 
 FIELDS = ("key", "item_id", "slug", "path", "title", "channel", "type", "at", "local", "date", "time", "source",
           "state", "status", "enabled", "segment", "campaign", "author", "priority", "tags", "approved_at",
-          "expires_at", "flags", "notes")
+          "expires_at", "flags", "notes", "after", "waiting")
 
 
 def row(entry, tz, _cache: dict | None = None) -> dict:
@@ -56,6 +57,8 @@ def row(entry, tz, _cache: dict | None = None) -> dict:
         "approved_at": iso_utc(item.approved_at) if item.approved_at else None,
         "expires_at": iso_utc(item.expires_at) if item.expires_at else None,
         "flags": list(entry.flags), "notes": list(entry.notes),
+        # what it waits for (after:, and the blog its post links to), and why that holds it now
+        "after": entry.after_names, "waiting": entry.waiting,
     }
 
 
@@ -140,9 +143,13 @@ def _style_state(state: str) -> str:
 def _marks(r: dict) -> str:
     off = "" if r["enabled"] else " " + click.style("(disabled)", dim=True)
     alarms = [f for f in r["flags"] if f in ALARMS]
-    if not alarms:
-        return off
-    return off + " " + click.style("! " + ", ".join(alarms), fg="red", bold=True)
+    if alarms:
+        off += " " + click.style("! " + ", ".join(alarms), fg="red", bold=True)
+    if r.get("after"):  # the order of the item's channels, and why it holds this one now
+        off += " " + click.style(f"· after {', '.join(r['after'])}", dim=True)
+    if r.get("waiting"):
+        off += " " + click.style(f"({r['waiting']})", fg="yellow")
+    return off
 
 
 def _day_title(day: date) -> str:

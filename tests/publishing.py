@@ -17,6 +17,8 @@ site:
   title: Test Newsroom
   url: https://news.test
 timezone: UTC
+dependencies:
+  live_check: false  # news.test is not a public site: its pages are not asked whether they answer
 channels:
   social:
     type: testchannel

@@ -105,7 +105,8 @@ def test_json_and_csv_have_every_field(cli, root):
         "title": "Launch; big, bold", "channel": "newsletter", "type": "email", "at": "2026-12-02T08:00:00Z",
         "local": "2026-12-02T09:00+01:00", "date": "2026-12-02", "time": "09:00", "source": "offset",
         "state": "approved", "status": "approved", "enabled": True, "segment": None, "campaign": "launch",
-        "author": "ana", "priority": 0, "tags": [], "approved_at": None, "expires_at": None, "flags": [], "notes": []}]
+        "author": "ana", "priority": 0, "tags": [], "approved_at": None, "expires_at": None, "flags": [], "notes": [],
+        "after": ["blog (links to its page)"], "waiting": None}]
     text = cli(root, "calendar", "--now", NOW, "--format", "csv").output
     table = list(csv.DictReader(io.StringIO(text)))
     assert tuple(table[0]) == FIELDS and len(table) == 7

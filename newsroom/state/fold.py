@@ -12,7 +12,9 @@ Event kinds (every ledger event names its ``entry``, ``at`` and usually ``revisi
 - ``progress``: one key of a delivery's journal (email batches, thread parts);
 - ``alerted``: a ``problem`` announced on the alert channel (once per problem);
 - ``changed``: an item noticed edited after it went out (``revision`` is the new one);
-- ``forced``: a person allowed an entry past a failure or its window (``--force``).
+- ``forced``: a person allowed an entry past a failure or its window (``--force``);
+- ``live``: a delivered blog entry's page answered at its public ``url`` (its dependents may go);
+- ``held``: an entry not sent because what it waits for (``after:``) will not be delivered: ``reason``.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ class EntryState:
     """Everything the ledger knows about one entry, folded from its events in order."""
 
     key: str
-    state: str = "pending"  # pending, claimed, delivered, failed, missed, skipped
+    state: str = "pending"  # pending, claimed, delivered, failed, missed, skipped, held
     revision: str | None = None  # revision of the last claim, delivery, failure or miss
     delivered_revision: str | None = None
     receipt: dict | None = None
@@ -57,6 +59,7 @@ class EntryState:
     changed_revision: str | None = None  # newest revision noticed after delivery
     forced_revision: str | None = None
     last_at: str | None = None
+    live_at: str | None = None  # when the page of a delivered blog entry was seen answering
     events: int = 0
 
     def apply(self, e: dict) -> None:
@@ -86,7 +89,7 @@ class EntryState:
             self.state, self.revision = "failed", revision or self.revision
             self.error, self.retryable = e.get("error"), bool(e.get("retryable"))
             self.ambiguous, self.unresolved = bool(e.get("ambiguous")), bool(e.get("unresolved"))
-        elif kind in ("missed", "skipped"):
+        elif kind in ("missed", "skipped", "held"):
             if self.state == "delivered":
                 return
             self.state, self.revision = kind, revision or self.revision
@@ -108,6 +111,8 @@ class EntryState:
         elif kind == "forced":
             self.forced_revision = revision
             self.unresolved = False
+        elif kind == "live":
+            self.live_at = e.get("at")
 
     # -- questions the publish run asks --------------------------------------------------------
     @property

@@ -54,7 +54,8 @@ class Outcome:
     item: str
     path: str
     channel: str
-    result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked
+    result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked,
+    #              waiting (for what it is after), held-by-dependency
     detail: str = ""
     url: str | None = None
     tries: int = 0
@@ -67,7 +68,7 @@ class Outcome:
                 "at": self.at.isoformat() if self.at else None}
 
 
-BAD = ("failed", "missed", "needs-person", "postponed")
+BAD = ("failed", "missed", "needs-person", "postponed", "held-by-dependency")
 
 
 @dataclass
@@ -126,6 +127,7 @@ class Run:
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
         self.by_item_id = {i.id: i for i in project.items}
         self.links: tuple[int, dict] | None = None  # syndication links, rebuilt when an outcome is added
+        self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
 
     def decide(self, entry: Entry, ledger: dict[str, EntryState]) -> due.Decision:
         return due.decide(entry, ledger.get(entry.key), self.now, grace=self.channels.grace(entry.channel),

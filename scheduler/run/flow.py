@@ -62,6 +62,8 @@ def _steps(run: Run) -> None:
         if run.opts.progress:
             run.opts.progress(n, len(work), f"{entry.item.path} → {entry.channel}")
         act(run, entry, decision)
+    if run.waiting is not None and not run.report.stopped:
+        run.waiting.release()  # what waited for the others (the blog page) goes now, if it may
     finish(run)
     if not run.opts.dry_run:
         send_alerts(run)

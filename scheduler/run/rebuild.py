@@ -58,6 +58,8 @@ def finish(run: Run) -> None:
         # what the finish left out, such as a blog page whose path was taken, or a static file
         # that could not be read: said in the run's output, not only in the object returned
         run.report.notes.extend(f"{name}: {problem}" for problem in getattr(done, "problems", None) or ())
+    # finished: a later finish in this run (after entries that waited for the blog) does only what changed since
+    run.touched.clear()
 
 
 def _entry_for(item, channel: str, ctype: str) -> Entry:

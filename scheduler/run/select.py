@@ -7,7 +7,9 @@ from .. import due
 from ..alerts import alert_pending
 from ..plan import Entry, plan
 from .core import Run, iso
+from ..after import READY, WAIT
 from .record import skipped
+from .wait import Waiting
 
 
 def wanted(run: Run, entry: Entry) -> bool:
@@ -26,10 +28,13 @@ def select(run: Run) -> list[tuple[Entry, due.Decision]]:
     """The entries that need an action now, oldest first; what waits, and why, goes to the report
     (and an approved entry switched off is recorded as skipped once its time has come)."""
     ledger = run.store.entries()
-    entries = [e for e in plan(run.project, ledger=ledger, now=run.planned_from) if wanted(run, e)]
+    planned = plan(run.project, ledger=ledger, now=run.planned_from)
+    deps = run.waiting = Waiting(run, planned, ledger)
+    entries = [e for e in planned if wanted(run, e)]
     work: list[tuple[Entry, due.Decision]] = []
     waiting: dict[str, int] = {}
     for entry in entries:
+        entry, gate = deps.effective(entry, ledger)  # with an offset after a delivery, its time from it
         decision = run.decide(entry, ledger)
         if decision.action == due.DONE and not entry.enabled:
             skipped(run, entry, ledger.get(entry.key))
@@ -42,6 +47,9 @@ def select(run: Run) -> list[tuple[Entry, due.Decision]]:
             run.report.unusable = True
             run.out(entry, "blocked", f"{entry.item.path} has errors; fix them (publish.py check) and it goes "
                                       "out on the next run")
+            continue
+        if gate.state != READY and decision.action == due.SEND:
+            deps.defer(entry)  # sent (or held) once what it waits for is delivered: wait.Waiting.release
             continue
         work.append((entry, decision))
     for name, count in sorted(waiting.items()):
@@ -64,8 +72,13 @@ def look_ahead(run: Run) -> None:
     ledger = run.store.entries()
     quiet_until: datetime | None = datetime.max.replace(tzinfo=timezone.utc)
     best = None
-    for entry in plan(run.project, ledger=ledger, now=run.planned_from):
+    planned = plan(run.project, ledger=ledger, now=run.planned_from)
+    deps = Waiting(run, planned, ledger, skip=run.waiting)
+    for entry in planned:
+        entry, gate = deps.effective(entry, ledger)
         decision = run.decide(entry, ledger)
+        if gate.state == WAIT and decision.action == due.SEND:
+            continue  # what it waits for says when there is work (its own decision)
         if decision.action == due.WAIT:
             if best is None or decision.until < best.at:
                 best = entry
