@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -23,26 +23,22 @@ from newsroom.problems import ERROR, WARNING, UnusableSettings
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 
 
-def load_with_schemas(root: Path, *, cache: bool = False):
-    """The project at ``root`` with every layer's schemas: channel options and overrides, and the
-    settings sections reports own. Raises UnusableSettings."""
-    from channels import registry
-    from newsroom.project import load_project
-    from reports.settings import SECTIONS
-
-    return load_project(root, channel_types=registry.option_schemas(), channel_overrides=registry.override_schemas(),
-                        extra_sections=SECTIONS, cache=cache)
+def unusable(exc: UnusableSettings) -> None:
+    """Unusable settings, said at the boundary: every problem, then exit 2."""
+    for problem in exc.problems:
+        click.echo(f"error: {problem}", err=True)
+    click.echo("publish.yml cannot be used; fix the problems above.", err=True)
+    sys.exit(EXIT_UNUSABLE)
 
 
 def load(root: Path):
     """The project at ``root`` (items cached between commands); exit 2 when unusable."""
+    from scheduler.project import load_project
+
     try:
-        return load_with_schemas(root, cache=not os.environ.get("NEWSROOM_NO_CACHE"))
+        return load_project(root)
     except UnusableSettings as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        click.echo("publish.yml cannot be used; fix the problems above.", err=True)
-        sys.exit(EXIT_UNUSABLE)
+        unusable(exc)
 
 
 def _print_version(ctx: click.Context, _param, value: bool) -> None:
@@ -69,48 +65,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = {"root": root.resolve()}
 
 
-def all_problems(project, now: datetime | None = None, *, env=None, verify: bool = False) -> list:
-    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
-
-    ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time.
-    ``env`` (default: the process's) holds the channels' secrets; ``verify`` asks each platform
-    whether its credential works.
-    """
-    problems = list(project.problems)
-    # -- calendar rules (scheduler) --
-    from scheduler import rules
-
-    problems += rules.check(project, ledger=ledger_of(project), now=now)
-
-    # -- rendering limits (channels.render) --
-    from datetime import timezone
-
-    from channels.preview import render_problems
-    from channels.render import image_problems
-
-    problems.extend(render_problems(project, now or datetime.now(timezone.utc)))
-    problems.extend(image_problems(project))  # not cached: an image file may come or go by itself
-
-    # -- audience lists (newsletter recipients) --
-    from newsroom.audience import audience_problems
-
-    problems.extend(audience_problems(project.settings))
-
-    # -- engagement settings (reports) --
-    from reports.settings import check as check_engagement
-
-    problems.extend(check_engagement(project.settings))
-
-    # -- credentials: working, lapsing before a due entry, scopes, API versions (scheduler.health) --
-    from scheduler.health import check_problems
-
-    problems.extend(check_problems(project, os.environ if env is None else env, now or datetime.now(timezone.utc),
-                                   verify=verify))
-    return problems
-
-
 def parse_now(text: str | None) -> datetime | None:
-    """``--now`` read strictly: a clear message and exit 2 when it is not a time."""
+    """``--now`` read strictly (None when not given): a clear message and exit 2 when it is not a time."""
     if text is None:
         return None
     from newsroom.times import parse_instant
@@ -118,18 +74,16 @@ def parse_now(text: str | None) -> datetime | None:
     try:
         return parse_instant(text)
     except ValueError:
-        click.echo(f"error: --now: '{text}' is not a date-time (use 2026-11-27T09:00Z)", err=True)
+        click.echo(f"error: --now: '{text}' is not a date-time (use 2026-11-27T09:00Z or 2026-11-27T09:00+01:00)",
+                   err=True)
         sys.exit(EXIT_UNUSABLE)
 
 
-def ledger_of(project) -> dict:
-    """What the ledger knows about every entry (empty when there is no state yet)."""
-    from newsroom.state import open_store
+def now_or_clock(text: str | None) -> datetime:
+    """``--now``, or the clock when it is not given."""
+    from datetime import timezone
 
-    try:
-        return open_store(project.root, project.settings.state).entries()
-    except NotImplementedError:
-        return {}
+    return parse_now(text) or datetime.now(timezone.utc)
 
 
 def print_problems(problems, fmt: str, summary: str, out=None) -> None:
@@ -159,16 +113,17 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @click.pass_obj
 def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool) -> None:
     """Validate publish.yml and every item; list every problem as path:line: key: message."""
+    from scheduler.project import check as check_project
+
     project = load(obj["root"])
-    problems = sorted(set(all_problems(project, parse_now(now), verify=not offline)))
-    errors = sum(p.severity == ERROR for p in problems)
-    warnings = len(problems) - errors
-    files = len({p.path for p in problems})
+    verdict = check_project(project, parse_now(now), verify=not offline)
+    errors, warnings = len(verdict.errors), len(verdict.warnings)
+    files = len(verdict.by_path())
     summary = (f"{len(project.items)} items checked: "
                + (f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} in {files} "
-                  f"file{'s' * (files != 1)}" if problems else "no problems"))
-    print_problems(problems, fmt, summary)
-    if errors or (strict and warnings):
+                  f"file{'s' * (files != 1)}" if verdict.problems else "no problems"))
+    print_problems(verdict.problems, fmt, summary)
+    if verdict.failed(strict):
         sys.exit(EXIT_PROBLEMS)
 
 
@@ -233,26 +188,13 @@ def init(folder: Path | None, example: bool, title: str | None, url: str | None,
                "Next: publish check, then set the secrets publish.yml names (see .github/workflows/publish.yml).")
 
 
-def reference_sections() -> tuple:
-    """Reference sections owned by the layers above channels (publish.yml's pull: and listen:)."""
-    from reports.settings import LISTEN, PULL
-
-    return (("Engagement pull", "Keys under `pull:` in publish.yml (`publish.py pull`).", PULL, "pull."),
-            ("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
-             "`publish.py pull`.", LISTEN, "listen."))
-
-
-def reference_text() -> str:
-    from channels.reference import render
-
-    return render(reference_sections())
-
-
 @cli.command()
 @click.option("--write", is_flag=True, help="Write docs/reference.md instead of printing it.")
 @click.pass_obj
 def reference(obj: dict, write: bool) -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
+    from scheduler.project import reference_text
+
     text = reference_text()
     if write:  # into the project's docs/, never next to the installed code
         target = obj["root"] / "docs" / "reference.md"
@@ -269,6 +211,7 @@ def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
     """The project, its planned entries, the view's timezone and ``now``; exit 2 on unusable input."""
     from newsroom.times import TimeError, UTC, zone
     from scheduler.plan import plan
+    from scheduler.project import ledger_of
 
     project = load(obj["root"])
     broken = [p for p in project.problems if p.path == project.settings.path and p.severity == ERROR]
@@ -332,19 +275,7 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
     if rev is not None:
         return _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when)
     today = when.astimezone(view_tz).date()
-    first, last = today, today + timedelta(days=days)
-    if span == "week":
-        first = today - timedelta(days=today.weekday())
-        last = first + timedelta(days=6)
-    elif span == "month":
-        first = today.replace(day=1)
-        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    # The agenda shows its days; the exports show everything unless a range (or --week/--month) is asked.
-    if (fmt == "text" or span) and filters.since is None and filters.until is None:
-        filters.since, filters.until = views.day_start(first, view_tz), views.day_start(last + timedelta(days=1), view_tz)
-    elif fmt == "text":
-        first = (filters.since or views.day_start(first, view_tz)).astimezone(view_tz).date()
-        last = ((filters.until - timedelta(seconds=1)).astimezone(view_tz).date() if filters.until else last)
+    first, last = views.window(filters, today, view_tz, span=span, days=days, agenda=fmt == "text")
     chosen = [e for e in entries if filters.keep(e)]
     rows = views.rows(chosen, view_tz)
     if fmt == "json":
@@ -356,7 +287,7 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
     elif fmt == "html":
         from scheduler import page
 
-        target = project.root / project.settings.output.get("calendar", "public/calendar") / "index.html"
+        target = project.settings.output_dir("calendar") / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page.render(project, views.rows(entries, view_tz), tzname=tzname, now=when),
                           encoding="utf-8")
@@ -385,7 +316,7 @@ def _calendar_ics(project, chosen, rows, split, tzname, when) -> None:
                            now=when).encode("utf-8"))
         out.flush()
         return
-    folder = project.root / project.settings.output.get("calendar", "public/calendar")
+    folder = project.settings.output_dir("calendar")
     folder.mkdir(parents=True, exist_ok=True)
     for channel in sorted({r["channel"] for r in rows} | set(project.settings.channels)):
         mine = [r for r in rows if r["channel"] == channel]
@@ -397,9 +328,10 @@ def _calendar_ics(project, chosen, rows, split, tzname, when) -> None:
 
 def _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when) -> None:
     from scheduler import diff
+    from scheduler.project import ledger_of
 
     try:
-        old = diff.plan_at(project.root, rev, ledger=ledger_of(project), now=when, loader=load_with_schemas)
+        old = diff.plan_at(project.root, rev, ledger=ledger_of(project), now=when)
     except diff.DiffError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
@@ -462,13 +394,10 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
     from channels.text import rule_for
     from newsroom.problems import did_you_mean
 
+    from newsroom.project import typed_path
+
     project = load(obj["root"])
-    root = obj["root"]
-    target = Path(path)
-    here = target if target.is_absolute() else Path.cwd() / target
-    # a path as typed from anywhere inside the project, or relative to its root
-    rel = (here.resolve().relative_to(root) if here.exists() and here.resolve().is_relative_to(root)
-           else target).as_posix()
+    rel = typed_path(obj["root"], path)
     item = project.item_by_path(rel)
     if item is None:
         near = did_you_mean(rel, [i.path for i in project.items])
@@ -496,7 +425,7 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
         posts.append(render_post(project, item, channel, segment=segment))
         units[name] = rule_for(config.type, config.options).unit
     if open_:
-        folder = root / settings.output.get("reports", "reports-out") / "preview"
+        folder = settings.output_dir("reports") / "preview"
         folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"{item.id}.html"
         out.write_text(preview.html_preview(posts, item.title, units), encoding="utf-8")
@@ -514,21 +443,6 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
 
 # == the publish run: publish, status, serve ==
 
-def _instant(value: str | None, option: str = "--now") -> datetime:
-    from datetime import timezone
-
-    from newsroom.times import parse_instant
-
-    if value is None:
-        return datetime.now(timezone.utc)
-    try:
-        return parse_instant(value)
-    except ValueError:
-        click.echo(f"error: {option} '{value}' is not a date-time (use 2026-11-27T09:00Z or "
-                   "2026-11-27T09:00+01:00)", err=True)
-        sys.exit(EXIT_UNUSABLE)
-
-
 @cli.command("publish")
 @click.option("--now", "now", default=None, metavar="TIME", help="Act as if it were this time (UTC unless an offset is given).")
 @click.option("--dry-run", is_flag=True, help="Do everything but the final request; record nothing.")
@@ -543,8 +457,10 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
     from scheduler import command
 
     try:
-        code = command.publish(obj["root"], load=load, now=_instant(now), echo=click.echo, dry_run=dry_run,
+        code = command.publish(obj["root"], now=now_or_clock(now), echo=click.echo, dry_run=dry_run,
                                only=only, force=force, budget=budget, fmt=fmt)
+    except UnusableSettings as exc:
+        unusable(exc)
     except command.UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
@@ -564,7 +480,7 @@ def status(obj: dict, now: str | None, fmt: str, offline: bool) -> None:
     from scheduler.status import status as build, text
 
     project = load(obj["root"])
-    report = build(project, open_store(obj["root"], project.settings.state), _instant(now), os.environ,
+    report = build(project, open_store(obj["root"], project.settings.state), now_or_clock(now), os.environ,
                    verify=not offline)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
@@ -625,8 +541,10 @@ def auth(obj: dict, channel: str | None, port: int | None, show: bool, no_browse
 @click.option("--sent", "outcome", flag_value="sent", help="It is out (found on the platform): record it as delivered.")
 @click.option("--not-sent", "outcome", flag_value="not-sent", help="It is not out: let the next run send it.")
 @click.option("--url", default=None, help="The post's URL, with --sent.")
+@click.option("--parts", type=int, default=None, metavar="N",
+              help="With --sent, for a thread the platform cannot be asked about: how many parts are out.")
 @click.pass_obj
-def resolve(obj: dict, target: str, outcome: str | None, url: str | None) -> None:
+def resolve(obj: dict, target: str, outcome: str | None, url: str | None, parts: int | None) -> None:
     """Settle an entry the run could not: did it go out (--sent) or not (--not-sent)?"""
     import getpass
     from datetime import timezone
@@ -637,13 +555,14 @@ def resolve(obj: dict, target: str, outcome: str | None, url: str | None) -> Non
     if outcome is None:
         click.echo("error: say what happened: --sent (it is out) or --not-sent (send it)", err=True)
         sys.exit(EXIT_UNUSABLE)
+    from newsroom.project import split_target
+
     project = load(obj["root"])
-    path, sep, channel = target.rpartition(":")
-    if not sep or "/" in channel or channel.endswith(".md"):
-        path, channel = target, None
+    path, channel = split_target(target)
     try:
         lines = settle(project, open_store(obj["root"], project.settings.state), path, channel,
-                       sent=outcome == "sent", url=url, now=datetime.now(timezone.utc), who=getpass.getuser())
+                       sent=outcome == "sent", url=url, now=datetime.now(timezone.utc), who=getpass.getuser(),
+                       env=os.environ, parts=parts)
     except ResolveError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
@@ -655,7 +574,7 @@ def resolve(obj: dict, target: str, outcome: str | None, url: str | None) -> Non
 @click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
               help="How often to reload the content and re-plan.")
 @click.option("--pull-cron", default="0 6 * * *", show_default=True,
-              help="When the engagement pull runs (crontab, UTC), if this version has the pull command.")
+              help="When the engagement pull runs (crontab, UTC).")
 @click.pass_obj
 def serve(obj: dict, replan: float, pull_cron: str) -> None:
     """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
@@ -669,15 +588,8 @@ def serve(obj: dict, replan: float, pull_cron: str) -> None:
 
     root = obj["root"]
     load(root)  # unusable settings stop here, with exit 2
-    pull = None
-    if "pull" in cli.commands:
-        def pull():
-            try:
-                cli.main(["--root", str(root), "pull"], prog_name="publish.py", standalone_mode=False)
-            except SystemExit:
-                pass
-    service = Service(root, load, BlockingScheduler(timezone=timezone.utc), env=dict(os.environ),
-                      replan_minutes=replan, pull=pull, pull_cron=pull_cron, echo=click.echo)
+    service = Service(root, BlockingScheduler(timezone=timezone.utc), env=dict(os.environ),
+                      replan_minutes=replan, pull_cron=pull_cron, echo=click.echo)
 
     def stop(signum, frame):
         click.echo("stopping: the entry in flight finishes first", err=True)
@@ -699,17 +611,6 @@ def _engagement_store(project):
     return open_store(project.root, project.settings.state)
 
 
-def _tty_progress(label: str):
-    """A progress line on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
-
-    return show
-
-
 @cli.command()
 @click.option("--channel", "only", multiple=True, help="Only this channel (repeat for more).")
 @click.option("--no-feeds", is_flag=True, help="Skip the listening feeds.")
@@ -721,21 +622,18 @@ def pull(obj: dict, only: tuple[str, ...], no_feeds: bool, fmt: str) -> None:
     from datetime import timezone
 
     from reports.pull import pull as run_pull
+    from scheduler.command import progress_printer
 
     project = load(obj["root"])
     store = _engagement_store(project)
     result = run_pull(project, store, env=dict(os.environ), now=datetime.now(timezone.utc),
                       clock=lambda: datetime.now(timezone.utc), only=only, feeds=not no_feeds,
-                      progress=_tty_progress("pulling"))
+                      progress=progress_printer("pulling"))
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:
-        for note in result.notes:
-            click.echo(f"note: {note}")
-        for failure in result.failures:
-            click.echo(f"failed: {failure}")
-        click.echo(f"pulled {result.due} entr{'y' if result.due == 1 else 'ies'}: {result.snapshots} snapshots, "
-                   f"{result.replies} new replies, {result.mentions} new mentions")
+        for line in result.lines():
+            click.echo(line)
     if result.failures:
         sys.exit(EXIT_PROBLEMS)
 

@@ -45,7 +45,7 @@ from channels.blog.site import build_site  # noqa: E402
 from channels.postcache import PostCache  # noqa: E402
 from channels.render import _engine, render_post  # noqa: E402
 from newsroom.project import load_project  # noqa: E402
-from publish import load_with_schemas  # noqa: E402
+from scheduler.project import load_project as load_with_layers  # noqa: E402
 
 WORK = HERE / ".corpus"
 VENV = HERE / ".venv"
@@ -155,7 +155,7 @@ def ours(root: Path, site_dir: Path) -> dict:
     """
     _engine.cache_clear()
     marks = [(time.perf_counter(), _cpu())]
-    project = load_with_schemas(root, cache=True)
+    project = load_with_layers(root, cache=True)
     marks.append((time.perf_counter(), _cpu()))
     kept = PostCache(project, "blog")
     blog, delivered = posts_for(project, kept)

@@ -39,10 +39,10 @@ def floor(root: Path) -> int:
 
 def check(root: Path) -> int:
     """What ``publish.py check`` does, in process: load, validate, calendar rules, rendering limits."""
-    from publish import all_problems, load
+    from scheduler.project import check as check_project, load_project
 
-    project = load(root)
-    all_problems(project)
+    project = load_project(root)
+    check_project(project)
     return len(project.items)
 
 
@@ -54,10 +54,10 @@ def check_cold(root: Path) -> int:
 
 def load_only(root: Path) -> int:
     """Loading and validating items and settings, nothing cached: the foundation's share of check."""
-    from publish import load
+    from scheduler.project import load_project
 
     shutil.rmtree(root / ".cache", ignore_errors=True)
-    return len(load(root).items)
+    return len(load_project(root).items)
 
 
 def best(fn, root: Path, repeat: int) -> tuple[float, float]:

@@ -115,7 +115,7 @@ def check_hook(corpus: Path, n: int) -> None:
     from datetime import datetime, timezone
 
     from channels.preview import render_problems
-    from publish import load
+    from scheduler.project import load_project as load
 
     root = corpus / str(n)
     if not (root / "publish.yml").exists() or len(list((root / "content").rglob("*.md"))) != n:
@@ -145,7 +145,7 @@ def main(argv=None) -> dict:
     root = Path(args.corpus) / str(args.items)
     if not (root / "publish.yml").exists() or len(list((root / "content").rglob("*.md"))) != args.items:
         generate(root, args.items)
-    from publish import load
+    from scheduler.project import load_project as load
 
     project = load(root)
     engine(project, project.items[:5])  # imports and compiled templates: not what is measured

@@ -41,7 +41,7 @@ METRIC_CHANNELS = {"mastodon": ("likes", "shares", "replies"), "bluesky": ("like
 def build_state(root: Path, entries: int, snapshots: int, seed: int = 1) -> int:
     """A ledger with ``entries`` delivered entries and ``snapshots`` rows each, like the pull writes."""
     from newsroom.state import FileStore
-    from publish import load
+    from scheduler.project import load_project as load
     from newsroom.times import stamp
 
     rng = random.Random(seed)
@@ -137,7 +137,7 @@ sys.path.insert(0, {str(ROOT)!r})
 start = time.perf_counter()
 from pathlib import Path
 from newsroom.gcpause import collector_paused
-from publish import load
+from scheduler.project import load_project as load
 from newsroom.state import open_store
 with collector_paused():  # as the report runs
     project = load(Path({str(root)!r}))

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from newsroom.credentials import KEY_VARIABLE, Credential, CredentialError
+from newsroom.credentials import KEY_VARIABLE, CredentialError
 
 from .base import Channel, Failure
 from .http import request
@@ -204,7 +204,7 @@ def _oauth_app(adapter, person: Person, *, port, timeout, clock) -> AuthResult:
     if isinstance(who, Failure):
         raise AuthError(f"{adapter.name}: the new token does not work: {who.message}")
     if who:
-        adapter.vault.update(adapter.name, lambda c: Credential(**{**c.__dict__, "account": who}) if c else None)
+        adapter.vault.update(adapter.name, lambda c: replace(c, account=who) if c else None)
     lines = [f"{adapter.name}: connected{f' as {who}' if who else ''}; the tokens are stored encrypted in "
              f"{adapter.vault.label}."]
     if cred.expires_at:

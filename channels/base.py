@@ -91,6 +91,8 @@ class Failure:
     status: int | None = None
     ambiguous: bool = False
     partial: tuple[dict, ...] = ()  # parts that did go out before the failure
+    #: the secret the platform refused (its environment variable): the entry waits until it works
+    credential: str | None = None
 
 
 DeliveryResult = Receipt | Failure
@@ -214,6 +216,14 @@ class Channel:
     def secret(self, option: str) -> str | None:
         ref = self.config.options.get(option)
         return ref.resolve(self.env) if isinstance(ref, s.SecretRef) else None
+
+    def refused(self, failure: Failure, option: str) -> Failure:
+        """``failure`` as a refused credential: the secret behind ``option`` must be fixed by a person;
+        the entry waits for it, as for a secret not set, rather than failing for good."""
+        from dataclasses import replace
+
+        ref = self.config.options.get(option)
+        return replace(failure, credential=ref.env if isinstance(ref, s.SecretRef) else f"{self.name}.{option}")
 
     def missing_secrets(self) -> list[str]:
         """Environment variables this channel needs that are not set (never their values)."""

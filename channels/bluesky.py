@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -55,8 +56,7 @@ def xrpc_failure(failure: Failure, response: requests.Response) -> Failure:
     if not isinstance(body, dict) or not body.get("error"):
         return failure
     words = body["error"] + (f": {body['message']}" if body.get("message") and body["message"] != body["error"] else "")
-    return Failure(f"HTTP {response.status_code}: {words}", retryable=failure.retryable,
-                   retry_after=failure.retry_after, status=failure.status, ambiguous=failure.ambiguous)
+    return replace(failure, message=f"HTTP {response.status_code}: {words}")
 
 
 def text_digest(text: str) -> str:
@@ -188,7 +188,10 @@ class Bluesky(Channel):
                         json={"identifier": self.config.options.get("handle"), "password": self.secret("app_password")})
         self.logins += 1
         if isinstance(got, Failure):
-            return with_partial(got, [], "sign-in: ")
+            failed = with_partial(got, [], "sign-in: ")
+            # 401 AuthenticationRequired "Invalid identifier or password" (the PDS's createSession):
+            # the app password is wrong or revoked, which a person fixes; the entry waits for it.
+            return self.refused(failed, "app_password") if got.status == 401 else failed
         self.auth = got.json()
         return None
 
@@ -381,9 +384,8 @@ class Bluesky(Channel):
                 break
             failed = self.login()
             if failed:
-                return Failure(f"cannot sign in to check record {rkey}: {failed.message}",
-                               retryable=failed.retryable or failed.status is None or failed.status >= 500,
-                               status=failed.status)
+                return replace(failed, message=f"cannot sign in to check record {rkey}: {failed.message}",
+                               retryable=failed.retryable or failed.status is None or failed.status >= 500)
             found = self.get_record(rkey)
             if isinstance(found, Failure):
                 return Failure(f"cannot check record {rkey}: {found.message}", status=found.status,

@@ -155,7 +155,8 @@ class LinkedIn(OAuthChannel, Channel):
             return receipt_from([{"id": "dry-run", "url": None}], ctx, body=body)
 
         def send():
-            got = request(self.session, "POST", f"{self.api}/rest/posts", json=body, headers=self.headers())
+            got = self.renewing(lambda: request(self.session, "POST", f"{self.api}/rest/posts", json=body,
+                                                headers=self.headers()))
             if isinstance(got, Failure):
                 return got
             urn = got.headers.get("x-restli-id")

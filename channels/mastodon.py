@@ -89,7 +89,9 @@ class Mastodon(Channel):
                           headers=self.headers(**{"Idempotency-Key": idempotency_key(ctx.key, i)}))
             if isinstance(got, Failure):
                 # Retrying is safe either way: the same Idempotency-Key returns the status already made.
-                return with_partial(got, parts, f"part {i + 1} of {len(post.parts)}: " if len(post.parts) > 1 else "")
+                failed = with_partial(got, parts, f"part {i + 1} of {len(post.parts)}: " if len(post.parts) > 1 else "")
+                # 401 "The access token is invalid" (revoked or mistyped): a person fixes the token.
+                return self.refused(failed, "token") if got.status == 401 else failed
             status = got.json()
             part = {"id": str(status["id"]), "url": status.get("url")}
             ctx.journal.put(f"part:{i}", part)

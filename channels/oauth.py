@@ -201,15 +201,21 @@ class TokenKeeper:
     def _fresh_enough(self, cred: Credential | None, now: datetime) -> bool:
         return cred is not None and bool(cred.access_token) and not cred.expires_within(now, REFRESH_MARGIN)
 
-    def credential(self) -> Credential | Failure:
+    def credential(self, *, refused: str | None = None) -> Credential | Failure:
+        """A working credential. ``refused``: the access token the platform just answered 401 to (revoked
+        before its time): renewed even though its expiry says it is fresh."""
         now = self.clock()
-        if self._fresh_enough(self._current, now):
+
+        def usable(cred: Credential | None) -> bool:
+            return self._fresh_enough(cred, now) and (refused is None or cred.access_token != refused)
+
+        if usable(self._current):
             return self._current
         try:
             cred = self.vault.get(self.name)
             if cred is None:
                 return Failure(f"no credential stored for {self.name}: run `publish auth {self.name}`")
-            if self._fresh_enough(cred, now):
+            if usable(cred):
                 self._current = cred
                 return cred
             failed: list[Failure] = []
@@ -218,7 +224,7 @@ class TokenKeeper:
                 if fresh is None:
                     failed.append(Failure(f"no credential stored for {self.name}: run `publish auth {self.name}`"))
                     return None
-                if self._fresh_enough(fresh, now):
+                if usable(fresh):
                     return fresh  # another run refreshed it while this one waited for the lock
                 if not fresh.refresh_token:
                     failed.append(Failure(f"{self.name}: the access token expired and there is no refresh token: "
@@ -280,6 +286,19 @@ class OAuthChannel:
         if self.vault is None:
             return Failure(f"{self.name}: no credential store was handed to the adapter")
         return self.keeper.token()
+
+    def renewing(self, send):
+        """``send()`` once more with a renewed token when the platform answers 401 to a token whose
+        expiry says it is fresh (revoked early, e.g. after a password change). A 401 means the request
+        was not carried out, so repeating it cannot post twice."""
+        got = send()
+        if not (isinstance(got, Failure) and got.status == 401 and self.oauth() and self.vault is not None):
+            return got
+        used = self.bearer()
+        cred = self.keeper.credential(refused=used if isinstance(used, str) else None)
+        if isinstance(cred, Failure):
+            return cred
+        return send()
 
     def credential_facts(self) -> dict:
         if not self.oauth():

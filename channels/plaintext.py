@@ -22,6 +22,10 @@ _BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "div
                      "header", "footer", "nav", "main", "address"})
 
 
+_INLINE = frozenset({"strong", "em", "b", "i", "u", "code", "del", "s", "ins", "mark", "span", "small", "sub",
+                     "abbr", "cite", "q", "kbd", "samp", "var", "time", "sup"})
+
+
 def _attrs(raw: str) -> dict[str, str]:
     if not raw.strip():
         return {}
@@ -74,12 +78,14 @@ def html_to_text(html: str) -> str:
     t = _Text()
     pos = 0
     for m in _TOKEN.finditer(html):
-        if m.start() > pos and not t.skip:
-            chunk = html[pos:m.start()]
+        start = m.start()
+        if start > pos and not t.skip:
+            chunk = html[pos:start]
             t.words.append(htmllib.unescape(chunk) if "&" in chunk else chunk)
         pos = m.end()
-        if m.group(2) is not None:
-            _tag(t, m.group(2).lower(), m.group(1) == "/", m.group(3))
+        name = m.group(2)
+        if name is not None and name not in _INLINE:  # emphasis, code, spans: their text is enough
+            _tag(t, name.lower(), m.group(1) == "/", m.group(3))
     if pos < len(html) and not t.skip:
         chunk = html[pos:]
         t.words.append(htmllib.unescape(chunk) if "&" in chunk else chunk)

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -47,9 +47,7 @@ def receipt_from(parts: Sequence[dict], ctx: DeliveryContext, **data) -> Receipt
 
 def with_partial(failure: Failure, parts: Sequence[dict], prefix: str = "") -> Failure:
     """The same failure, naming the parts that did go out (so the run can record them)."""
-    return Failure(message=f"{prefix}{failure.message}", retryable=failure.retryable,
-                   retry_after=failure.retry_after, status=failure.status, ambiguous=failure.ambiguous,
-                   partial=tuple(dict(p) for p in parts))
+    return replace(failure, message=f"{prefix}{failure.message}", partial=tuple(dict(p) for p in parts))
 
 
 def idempotency_key(ctx_key: str, index: int) -> str:

@@ -98,7 +98,8 @@ class X(OAuthChannel, Channel):
                 continue
 
             def send(body=body):
-                got = request(self.session, "POST", f"{self.api}/2/tweets", json=body, headers=self.headers())
+                got = self.renewing(lambda: request(self.session, "POST", f"{self.api}/2/tweets", json=body,
+                                                    headers=self.headers()))
                 if isinstance(got, Failure):
                     return got
                 tweet_id = got.json()["data"]["id"]
@@ -119,8 +120,8 @@ class X(OAuthChannel, Channel):
         if isinstance(loaded, Failure):
             return loaded
         data, mime, name = loaded
-        got = request(self.session, "POST", f"{self.api}/2/media/upload", headers=self.headers(),
-                      files={"media": (name, data, mime)}, data={"media_category": "tweet_image"})
+        got = self.renewing(lambda: request(self.session, "POST", f"{self.api}/2/media/upload", headers=self.headers(),
+                                            files={"media": (name, data, mime)}, data={"media_category": "tweet_image"}))
         if isinstance(got, Failure):
             return with_partial(got, [], "image upload: ")
         media_id = got.json()["data"]["id"]

@@ -102,6 +102,10 @@ class CalendarSettings:
     groups: dict[str, Group] = field(default_factory=dict)
 
 
+#: publish.yml's ``output:`` folders when not set (the schema's defaults; settings built in tests may lack them).
+OUTPUT_DEFAULTS = {"site": "public", "outbox": "outbox", "calendar": "public/calendar", "reports": "reports-out"}
+
+
 @dataclass
 class Settings:
     root: Path
@@ -121,6 +125,10 @@ class Settings:
 
     def line(self, key: str) -> int | None:
         return self.doc.line(key)
+
+    def output_dir(self, name: str) -> Path:
+        """An output folder of publish.yml's ``output:`` (site, outbox, calendar, reports), under the root."""
+        return self.root / (self.output.get(name) or OUTPUT_DEFAULTS[name])
 
 
 @dataclass

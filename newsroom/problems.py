@@ -38,6 +38,46 @@ class UnusableSettings(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+@dataclass
+class Verdict:
+    """What ``check`` found, as one answer every command shares: what check calls an error, the
+    publish run holds. Problems sorted and without repeats, and grouped by where they are."""
+
+    problems: list[Problem]
+    settings_path: str = "publish.yml"
+
+    def __post_init__(self) -> None:
+        self.problems = sorted(set(self.problems))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def settings(self) -> list[Problem]:
+        """The problems of publish.yml."""
+        return [p for p in self.problems if p.path == self.settings_path]
+
+    def by_path(self) -> dict[str, list[Problem]]:
+        """Every file's problems: an item's path, publish.yml, a recipient list, a template."""
+        out: dict[str, list[Problem]] = {}
+        for p in self.problems:
+            out.setdefault(p.path, []).append(p)
+        return out
+
+    def errors_in(self, path: str) -> list[Problem]:
+        """The errors of one file (an item's path): what holds its entries back."""
+        return [p for p in self.problems if p.path == path and p.severity == ERROR]
+
+    def failed(self, strict: bool = False) -> bool:
+        """Whether ``check`` fails: any error, or with ``strict`` any warning too."""
+        return bool(self.errors or (strict and self.warnings))
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close choice exists, else ''."""
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)

@@ -1,14 +1,46 @@
-"""Load a whole project: settings, every item, every problem."""
+"""Load a whole project: settings, every item, every problem; and what each layer adds to it.
+
+Every layer declares a ``Layer`` (``<layer>/layer.py``): the settings it owns (channel types'
+options and overrides, sections of publish.yml) and the checks it runs for ``publish.py check``
+(MkDocs' config schemas and Datasette's plugin hooks work this way). ``scheduler/project.py``
+assembles them; the core only knows the shape.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Callable, Iterable, Mapping
 
 from . import schema as s
 from .items import load_items
 from .model import Project
-from .problems import sort_problems
+from .problems import Problem, sort_problems
 from .settings import load_settings
 from .workflow import check_together
+
+
+@dataclass
+class CheckContext:
+    """What a layer's check is handed: the time that decides look-ahead rules, the environment that
+    holds the channels' secrets, whether to ask platforms (``verify``), and the ledger."""
+
+    now: datetime
+    env: Mapping[str, str]
+    verify: bool = False
+    ledger: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What one layer adds to a project. Schemas are given as functions (read when a project is
+    loaded), checks as a function of the project and a ``CheckContext``."""
+
+    name: str
+    channel_types: Callable[[], dict[str, s.Schema]] | None = None
+    channel_overrides: Callable[[], dict[str, s.Schema]] | None = None
+    sections: Callable[[], s.Schema] | None = None
+    check: Callable[[Project, CheckContext], list[Problem]] | None = None
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -20,12 +52,42 @@ def find_root(start: Path | None = None) -> Path:
     return here
 
 
+def split_target(value: str) -> tuple[str, str | None]:
+    """``PATH[:CHANNEL]`` as a person types it (``--only``, ``resolve``): the channel follows the last
+    colon, unless that part looks like a path."""
+    target, sep, channel = value.rpartition(":")
+    if not sep or "/" in channel or channel.endswith(".md"):
+        return value, None
+    return target, channel
+
+
+def typed_path(root: Path, typed: str, cwd: Path | None = None) -> str:
+    """A path as typed from anywhere inside the project (or relative to its root), as the project
+    names it: relative to the root, POSIX separators."""
+    target = Path(typed)
+    here = target if target.is_absolute() else (cwd or Path.cwd()) / target
+    if here.exists() and here.resolve().is_relative_to(root):
+        return here.resolve().relative_to(root).as_posix()
+    return target.as_posix()
+
+
 def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None,
                  channel_overrides: dict[str, s.Schema] | None = None,
-                 extra_sections: s.Schema | None = None, cache: bool = False) -> Project:
+                 extra_sections: s.Schema | None = None, cache: bool = False,
+                 layers: Iterable[Layer] = ()) -> Project:
     """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
 
+    The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
     ``cache``: reuse items whose files did not change since the last load (``.cache/items.pickle``)."""
+    for layer in layers:
+        if layer.channel_types:
+            channel_types = {**(channel_types or {}), **layer.channel_types()}
+        if layer.channel_overrides:
+            channel_overrides = {**(channel_overrides or {}), **layer.channel_overrides()}
+        if layer.sections:
+            if extra_sections is not None:
+                raise ValueError("one layer owns the extra sections of publish.yml")
+            extra_sections = layer.sections()
     settings, problems = load_settings(root, extra_sections=extra_sections, channel_types=channel_types)
     item_cache = None
     if cache:

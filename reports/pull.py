@@ -58,6 +58,12 @@ class PullResult:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def lines(self) -> list[str]:
+        """What the pull says: its notes, its failures, and what it stored."""
+        return ([f"note: {note}" for note in self.notes] + [f"failed: {failure}" for failure in self.failures]
+                + [f"pulled {self.due} entr{'y' if self.due == 1 else 'ies'}: {self.snapshots} snapshots, "
+                   f"{self.replies} new replies, {self.mentions} new mentions"])
+
 
 def receipt_from(d: dict) -> Receipt | None:
     try:

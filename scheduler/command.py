@@ -1,7 +1,7 @@
 """``publish.py publish`` end to end: the no-op shortcut, loading, the run, and its report.
 
-The CLI hands in how to load the project (it turns unusable settings into exit 2) and how to print;
-everything else happens here so the command stays thin and the service can reuse it.
+The CLI hands in how to print; unusable settings raise ``UnusableSettings`` (the CLI makes that
+exit 2). Everything else happens here so the command stays thin.
 """
 from __future__ import annotations
 
@@ -19,15 +19,15 @@ class UsageError(Exception):
 
 
 def parse_only(values, project) -> list[tuple[str, str | None]]:
+    """``--only PATH[:CHANNEL]`` values, checked against the project."""
     from newsroom.problems import did_you_mean
+    from newsroom.project import split_target
 
     out = []
     channels = project.settings.channels
     known = {i.path for i in project.items} | {i.id for i in project.items}
     for value in values:
-        target, sep, channel = value.rpartition(":")
-        if not sep or "/" in channel or channel.endswith(".md"):
-            target, channel = value, None
+        target, channel = split_target(value)
         if channel is not None and channel not in channels:
             raise UsageError(f"--only {value}: no channel named '{channel}'{did_you_mean(channel, channels)}")
         target = target.removeprefix("./")
@@ -38,13 +38,16 @@ def parse_only(values, project) -> list[tuple[str, str | None]]:
     return out
 
 
-def progress_printer(stream=None) -> Callable[[int, int, str], None] | None:
+def progress_printer(label: str | None = None, stream=None) -> Callable[..., None] | None:
+    """A progress line for long work, ``[n/total] label``, only when ``stream`` (stderr) is a terminal;
+    ``label`` is fixed (the pull) or given with each step (the run's entry)."""
     stream = stream or sys.stderr
     if not stream.isatty():
         return None
 
-    def show(n: int, total: int, label: str) -> None:
-        stream.write(f"\r\033[K[{n}/{total}] {label}")
+    def show(n: int, total: int, step: str | None = None) -> None:
+        label_ = step if step is not None else label
+        stream.write(f"\r\033[K[{n}/{total}] {label_}")
         if n == total:
             stream.write("\r\033[K")
         stream.flush()
@@ -59,7 +62,7 @@ def step_summary(text: str, env) -> None:
             f.write(text)
 
 
-def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry_run: bool = False,
+def publish(root: Path, *, now: datetime, echo: Callable[[str], None], dry_run: bool = False,
             only=(), force: bool = False, budget: float = 600.0, fmt: str = "text", env=None,
             sleep=None) -> int:
     env = dict(os.environ) if env is None else env
@@ -76,9 +79,10 @@ def publish(root: Path, *, load, now: datetime, echo: Callable[[str], None], dry
 
     from newsroom.state import open_store
 
+    from .project import load_project
     from .run import RunOptions, publish as run_publish
 
-    project = load(root)
+    project = load_project(root)
     store = open_store(root, project.settings.state)
     opts = RunOptions(now=now, dry_run=dry_run, only=parse_only(only, project), force=force, budget=budget, env=env,
                       progress=progress_printer() if fmt == "text" else None)

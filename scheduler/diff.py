@@ -16,6 +16,7 @@ from pathlib import Path
 from newsroom.problems import UnusableSettings
 
 from .plan import plan
+from .project import load_project
 from .views import ALARMS
 
 
@@ -30,7 +31,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
         raise DiffError("git is not installed; --diff needs it") from None
 
 
-def plan_at(root: Path, rev: str, *, ledger, now, loader):
+def plan_at(root: Path, rev: str, *, ledger, now):
     """The entries the project at ``root`` planned at revision ``rev``.
 
     A revision without the project (a content repository's first pull request adds publish.yml and
@@ -53,7 +54,7 @@ def plan_at(root: Path, rev: str, *, ledger, now, loader):
         if not (old_root / "publish.yml").exists():
             return []
         try:
-            project = loader(old_root)
+            project = load_project(old_root, cache=False)
         except UnusableSettings as exc:
             raise DiffError(f"publish.yml at {rev} cannot be used: {exc.problems[0]}") from None
         return plan(project, ledger=ledger, now=now)

@@ -2,7 +2,7 @@
 
 APScheduler 3 (https://apscheduler.readthedocs.io/en/3.x/userguide.html) holds one ``date`` job per
 entry at its time, an ``interval`` job that reloads the content and re-plans (jobs follow edits,
-moves and deletions), and a ``cron`` job for the engagement pull when that command exists.
+moves and deletions), and a ``cron`` job for the engagement pull (``reports.pull``) when given.
 
 A job's ``misfire_grace_time`` is the channel's grace window: a job that fires late but inside it
 runs; one past it is reported by APScheduler as missed (``EVENT_JOB_MISSED``), and the service then
@@ -30,11 +30,12 @@ def utcnow() -> datetime:
 
 
 class Service:
-    def __init__(self, root: Path, load: Callable, scheduler, *, env, replan_minutes: float = 5,
-                 pull: Callable[[], None] | None = None, pull_cron: str = "0 6 * * *",
+    """``pull_cron`` (crontab, UTC): when the engagement pull runs; None: never."""
+
+    def __init__(self, root: Path, scheduler, *, env, replan_minutes: float = 5, pull_cron: str | None = None,
                  echo: Callable[[str], None] = print, now: Callable[[], datetime] = utcnow):
-        self.root, self.load, self.scheduler, self.env = root, load, scheduler, env
-        self.replan_minutes, self.pull, self.pull_cron = replan_minutes, pull, pull_cron
+        self.root, self.scheduler, self.env = root, scheduler, env
+        self.replan_minutes, self.pull_cron = replan_minutes, pull_cron
         self.echo, self.now = echo, now
         self.lock = threading.Lock()  # one run at a time in this process
         self.stop = threading.Event()
@@ -46,7 +47,7 @@ class Service:
         self.scheduler.add_listener(self.on_missed, EVENT_JOB_MISSED)
         self.scheduler.add_job(self.replan, "interval", minutes=self.replan_minutes, id="replan",
                                next_run_time=self.now(), max_instances=1, coalesce=True, replace_existing=True)
-        if self.pull is not None:
+        if self.pull_cron is not None:
             self.scheduler.add_job(self.pull, CronTrigger.from_crontab(self.pull_cron, timezone=timezone.utc),
                                    id="pull", max_instances=1, coalesce=True, replace_existing=True)
         self.scheduler.start()
@@ -61,7 +62,9 @@ class Service:
     def _project(self):
         from newsroom.state import open_store
 
-        project = self.load(self.root)
+        from .project import load_project
+
+        project = load_project(self.root)
         return project, open_store(self.root, project.settings.state)
 
     def replan(self) -> None:
@@ -106,6 +109,17 @@ class Service:
             project, store = self._project()
             report = publish(project, store, RunOptions(now=self.now(), keys={key}, env=self.env, stop=self.stop))
         for line in lines(report)[:-1] if report.outcomes or report.notes else []:
+            self.echo(line)
+
+    def pull(self) -> None:
+        """The engagement pull, as ``publish.py pull`` runs it; its lines go to ``echo``."""
+        from reports.pull import pull
+
+        if self.stop.is_set():
+            return
+        project, store = self._project()
+        result = pull(project, store, env=self.env, now=self.now(), clock=self.now)
+        for line in result.lines():
             self.echo(line)
 
     def on_missed(self, event) -> None:

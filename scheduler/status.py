@@ -27,7 +27,8 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
     for name, config in project.settings.channels.items():
         out[name] = {"type": config.type, "inactive": channels.inactive.get(name), "delivered": [], "failed": [],
                      "needs_person": [], "missed": [], "claimed": [], "changed": [], "due_now": [], "next": [],
-                     "held": [], "waiting": []}
+                     "held": [], "waiting": [],
+                     "credential_waiting": [], "refused": None}
     for st in ledger.values():
         row = out.get(st.channel or "")
         if row is None:
@@ -39,6 +40,10 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
                                      "remote_id": (st.receipt or {}).get("remote_id")})
             if item is not None and item.revision != st.delivered_revision:
                 row["changed"].append(base)
+        elif st.state == "failed" and st.credential:
+            # the platform refused the credential: the entry waits for a person to fix that secret
+            row["credential_waiting"].append({**base, "error": st.error, "credential": st.credential})
+            row["refused"] = st.credential
         elif st.state == "failed":
             row["needs_person" if st.unresolved else "failed"].append(
                 {**base, "error": st.error, "retryable": st.retryable})
@@ -90,13 +95,19 @@ def text(report: dict) -> list[str]:
             head += f": inactive, {row['inactive']}"
         lines.append(head)
         counts = [f"{len(row['delivered'])} delivered"] + [
-            f"{len(row[k])} {label}" for k, label in (("failed", "failed"), ("needs_person", "need a person"),
+            f"{len(row[k])} {label}" for k, label in (("failed", "failed"),
+                                                      ("credential_waiting", "waiting for a credential"),
+                                                      ("needs_person", "need a person"),
                                                       ("missed", "missed"), ("claimed", "claimed without receipt"),
                                                       ("changed", "changed after publishing"), ("due_now", "due now"),
                                                       ("held", "held by a dependency"),
                                                       ("waiting", "waiting for another channel"))
             if row[k]]
         lines.append("  " + ", ".join(counts))
+        if row.get("refused"):
+            n = len(row["credential_waiting"])
+            lines.append(f"  REFUSED  {row['refused']}: the platform refused this credential; fix it and "
+                         f"{n} entr{'y' if n == 1 else 'ies'} waiting on it go out on the next run")
         credential = row.get("credential")
         if credential and not row["inactive"] and (credential["state"] != "unchecked" or credential["expires_at"]
                                                    or credential["missing_scopes"] or credential.get("warning")):

@@ -111,6 +111,26 @@ def day_start(day: date, tz) -> datetime:
     return dt.astimezone(UTC)
 
 
+def window(filters: Filters, today: date, tz, *, span: str | None, days: int, agenda: bool) -> tuple[date, date]:
+    """The days a calendar view covers, first and last (inclusive): ``days`` after today, this week
+    (``span="week"``, Monday to Sunday) or this month. The agenda (and --week/--month) shows those
+    days unless ``--since``/``--until`` say otherwise; the exports show everything unless a range is
+    asked. Sets ``filters``' time range to match."""
+    first, last = today, today + timedelta(days=days)
+    if span == "week":
+        first = today - timedelta(days=today.weekday())
+        last = first + timedelta(days=6)
+    elif span == "month":
+        first = today.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if (agenda or span) and filters.since is None and filters.until is None:
+        filters.since, filters.until = day_start(first, tz), day_start(last + timedelta(days=1), tz)
+    elif agenda:
+        first = (filters.since or day_start(first, tz)).astimezone(tz).date()
+        last = (filters.until - timedelta(seconds=1)).astimezone(tz).date() if filters.until else last
+    return first, last
+
+
 def to_json(rows: list[dict]) -> str:
     """One row a line: readable, diffable, and written by json's C encoder (``indent`` would not use it)."""
     if not rows:

@@ -13,12 +13,12 @@ from channels.bluesky import Bluesky
 from channels.linkedin import LinkedIn
 from channels.mastodon import Mastodon
 from channels.x import X
-from newsroom.credentials import Credential, new_key
+from newsroom.credentials import new_key
 from newsroom.state import FileStore
 from tests.servers import channel, context, post
 from tests.servers.bluesky import BlueskyServer
 from tests.servers.oauth import (CLIENT_ID, CLIENT_SECRET, LinkedInAuthServer, MastodonAuthServer, XAuthServer,
-                                 approve, query_of)
+                                 approve)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 
@@ -307,3 +307,21 @@ def test_bluesky_app_password_is_checked_and_never_printed(tmp_path):
     assert str(exc.value) == ("bluesky: sign-in as newsroom.bsky.social failed: HTTP 401: AuthenticationRequired: Invalid "
                               "identifier or password")
     assert result.secret is None and not any("app-pass-word" in line for line in result.lines + p.said)
+
+
+def test_a_token_revoked_before_its_time_is_renewed_once_and_the_post_sent(tmp_path, env):
+    clock = Clock()
+    with XAuthServer() as server:
+        connect(x_adapter(server, tmp_path, env, clock), person(), port=0, now=clock)
+        server.expire_access()  # e.g. the person changed their password: X answers 401 at once
+        adapter = x_adapter(server, tmp_path, env, clock)
+        receipt = adapter.deliver(post(["Launch day"], type="x"), context())
+        creates = server.requests("^/2/tweets$", "POST")
+        assert not isinstance(receipt, Failure), receipt
+        assert [c.headers["authorization"] for c in creates][1:] == [f"Bearer {server.token}"]
+        assert len(creates) == 2 and len(server.tweets) == 1 and adapter.keeper.refreshes == 1
+        server.expire_access()
+        server.refreshes.clear()  # and the refresh token is gone too: the platform's words, not a loop
+        got = x_adapter(server, tmp_path, env, clock).deliver(post(["Next"], type="x"), context())
+    assert got.message == ("x: token refresh: HTTP 400: invalid_request: Value passed for the token was invalid. "
+                           "(run `publish auth x` again)")

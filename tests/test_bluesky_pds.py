@@ -219,9 +219,9 @@ class Newsroom:
 
 @pytest.fixture
 def newsroom(tmp_path, account, monkeypatch):
-    import scheduler.run
+    import scheduler.run.core
 
-    monkeypatch.setattr(scheduler.run, "pause", lambda seconds: None)
+    monkeypatch.setattr(scheduler.run.core, "pause", lambda seconds: None)
 
     def make(files: dict, service: str) -> Newsroom:
         write_project(tmp_path, {**TEMPLATES, **files}, settings(service, account["handle"]))
@@ -270,3 +270,66 @@ def test_an_outage_mid_thread_is_finished_by_the_next_run_with_no_duplicate(pds,
     for before, part in zip(parts, parts[1:]):
         assert values[part["id"]]["reply"]["parent"]["uri"] == before["id"]
     assert not any(e.get("unresolved") for e in room.ledger())
+
+
+def test_a_refused_app_password_waits_and_goes_out_once_it_is_fixed(pds, account, newsroom):
+    files = {f"content/w{n}.md": approved(f"Waiting {n}", channels=["bluesky"]) for n in range(2)}
+    room = newsroom(files, pds.url)
+    first = room.run("publish", password="revoked-pass-word")
+    assert first.exit_code == 0, first.output
+    assert ("waiting    content/w0.md → bluesky  BSKY_APP_PASSWORD was refused (sign-in: HTTP 401: "
+            "AuthenticationRequired: Invalid identifier or password); fix it and the entry goes out on the next "
+            "run inside its grace window") in first.output
+    assert "not tried: BSKY_APP_PASSWORD was refused on bluesky in this run" in first.output  # one sign-in, not two
+    assert pds.records(account) == []
+    status = room.run("status", password="revoked-pass-word")
+    assert ("  REFUSED  BSKY_APP_PASSWORD: the platform refused this credential; fix it and 1 entry waiting on it "
+            "go out on the next run") in status.output
+    data = json.loads(room.run("status", "--format", "json").output)["channels"]["bluesky"]
+    assert data["refused"] == "BSKY_APP_PASSWORD" and [w["path"] for w in data["credential_waiting"]] == ["content/w0.md"]
+    second = room.run("publish")
+    assert second.exit_code == 0 and second.output.count("delivered  content/") == 2, second.output
+    assert sorted(r["value"]["text"] for r in pds.records(account)) == ["Waiting 0", "Waiting 1"]
+    assert "REFUSED" not in room.run("status").output
+
+
+def test_resolve_on_a_partly_sent_thread_reads_back_its_parts_and_forgets_none(pds, account, relay, newsroom):
+    room = newsroom({"content/story.md": approved("Story", body=THREAD, channels={"bluesky": {"thread": True}})},
+                    relay.url)
+    relay.drop("com.atproto.repo.createRecord", skip=2, then=pds.stop)
+    try:
+        assert room.run("publish").exit_code == 1
+    finally:
+        pds.start()
+    said = room.run("resolve", "content/story.md:bluesky", "--sent")
+    assert said.exit_code == 2
+    assert said.output == ("error: content/story.md → bluesky: parts 1–3 of 5 are on bluesky, parts 4–5 not: say "
+                           "--not-sent to send them under part 3, or --sent --parts 5 if the rest are out under "
+                           "other keys (posted by hand)\n")
+    released = room.run("resolve", "content/story.md:bluesky", "--not-sent")
+    assert released.output == ("content/story.md → bluesky: released; the next publish run sends parts 4–5 of the "
+                               "thread, under part 3 if it is inside its window\n")
+    assert room.run("publish").exit_code == 0
+    [delivered] = [e for e in room.ledger() if e["event"] == "delivered"]
+    records = {r["uri"]: r["value"] for r in pds.records(account)}
+    assert len(records) == len(delivered["receipt"]["parts"]) == 5
+    assert [records[p["id"]]["text"][:6] for p in delivered["receipt"]["parts"]] == [
+        "Part 1", "Part 2", "Part 3", "Part 4", "Part 5"]
+    assert room.run("resolve", "content/story.md:bluesky", "--sent").output == (
+        "content/story.md → bluesky: already delivered; nothing to do\n")
+
+
+def test_resolve_sent_after_every_part_went_out_keeps_them_all(pds, account, relay, newsroom):
+    room = newsroom({"content/story.md": approved("Story", body=THREAD, channels={"bluesky": {"thread": True}})},
+                    relay.url)
+    relay.drop("com.atproto.repo.createRecord", skip=4, then=pds.stop)  # the last part's answer is lost
+    try:
+        assert room.run("publish").exit_code == 1
+    finally:
+        pds.start()
+    said = room.run("resolve", "content/story.md:bluesky", "--sent")
+    assert said.output == ("content/story.md → bluesky: all 5 parts found on bluesky; recorded as delivered; it is "
+                           "not sent again\n")
+    [delivered] = [e for e in room.ledger() if e["event"] == "delivered"]
+    assert sorted(p["id"] for p in delivered["receipt"]["parts"]) == sorted(r["uri"] for r in pds.records(account))
+    assert delivered["receipt"]["remote_id"] == delivered["receipt"]["parts"][0]["id"]

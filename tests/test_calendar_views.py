@@ -180,7 +180,7 @@ def test_ics_split_writes_one_feed_per_channel(cli, root):
 @pytest.mark.parametrize("args, message", [
     (("--tz", "Mars/Olympus"), "error: --tz: 'Mars/Olympus' is not a known timezone (use an IANA name such as Europe/Berlin or UTC)"),
     (("--since", "yesterday"), "error: --since: 'yesterday' is not a date (use 2026-11-27 or 2026-11-27T09:00)"),
-    (("--now", "soon"), "error: --now: 'soon' is not a date-time (use 2026-11-27T09:00Z)"),
+    (("--now", "soon"), "error: --now: 'soon' is not a date-time (use 2026-11-27T09:00Z or 2026-11-27T09:00+01:00)"),
     (("--format", "md"), "error: --format md is the --diff output; add --diff REV"),
 ])
 def test_bad_options_one_clear_message(cli, root, args, message):

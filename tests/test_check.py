@@ -2,7 +2,7 @@
 import json
 import shutil
 
-from conftest import FIXTURES, ROOT, item
+from conftest import BASE_SETTINGS, FIXTURES, ROOT, item
 
 BROKEN = FIXTURES / "broken"
 
@@ -108,3 +108,24 @@ def test_one_broken_file_does_not_hide_the_others(cli, project):
     })
     report = json.loads(cli(root, "check", "--format", "json").output)
     assert [p["path"] for p in report["errors"]] == ["content/a.md", "content/b.md", "content/c.md"]
+
+
+def test_check_below_the_command_line_gives_one_verdict_per_file(project):
+    """scheduler.project.check is what ``publish.py check`` prints and what a run can hold on: every
+    layer's problems, grouped by the file they are in, publish.yml's apart."""
+    from scheduler.project import check, load_project
+
+    settings = BASE_SETTINGS + "pull:\n  pause:\n    mastodn: 1s\n"
+    root = project({"content/a.md": item("A", status="approved", approved_by="ed", author="wr",
+                                         publish_at="2026-12-01T09:00", channels=["blog"]),
+                    "content/b.md": item("B", status="draft", channels=["mastadon"]),
+                    "content/c.md": item("C", status="draft", channels=["blog"])}, settings=settings)
+    verdict = check(load_project(root, cache=False))
+    assert [(p.path, p.key) for p in verdict.errors] == [("content/b.md", "channels.mastadon"),
+                                                          ("publish.yml", "pull.pause.mastodn")]
+    assert [str(p) for p in verdict.settings] == [
+        "publish.yml:14: pull.pause.mastodn: no channel named 'mastodn' (did you mean 'mastodon'?)"]
+    assert [p.key for p in verdict.errors_in("content/b.md")] == ["channels.mastadon"]
+    assert verdict.errors_in("content/a.md") == [] and verdict.errors_in("content/c.md") == []
+    assert set(verdict.by_path()) == {"content/b.md", "publish.yml"}
+    assert verdict.failed() and verdict.failed(strict=True)

@@ -59,7 +59,7 @@ def test_the_publish_workflow_is_scheduled_serialised_and_pushes_the_ledger():
 
 def test_every_secret_the_example_settings_name_is_passed_from_repository_secrets():
     settings = (ROOT / "publish.yml").read_text()
-    names = set(re.findall(r"env:([A-Z_][A-Z0-9_]*)", settings)) | {"SMTP_USER", "SMTP_PASSWORD"}
+    names = set(re.findall(r"env:([A-Z_][A-Z0-9_]*)", settings)) | {"SMTP_USER", "SMTP_PASSWORD", "NEWSROOM_KEY"}
     data = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
     step = next(s for s in data["jobs"]["publish"]["steps"] if s.get("name") == "Publish due entries")
     assert {k: v for k, v in step["env"].items()} == {n: f"${{{{ secrets.{n} }}}}" for n in names}
@@ -92,3 +92,11 @@ def test_this_repositorys_state_commit_keeps_the_lock_files_out(tmp_path, workfl
     assert done.returncode == 0, done.stderr
     tree = git(bare, "ls-tree", "-r", "--name-only", "main").split()
     assert sorted(tree) == [".gitignore", "state/.gitattributes", "state/.gitignore", "state/ledger.jsonl"]
+def test_runs_that_may_renew_a_token_take_turns_and_have_the_key():
+    """publish and pull both renew tokens in state/credentials (X accepts each refresh token once):
+    one concurrency group for both, and NEWSROOM_KEY passed to the steps that do it."""
+    publish = yaml.safe_load((ROOT / ".github/workflows/publish.yml").read_text())
+    pull = yaml.safe_load((ROOT / ".github/workflows/pull.yml").read_text())
+    assert publish["concurrency"]["group"] == pull["concurrency"]["group"]
+    step = next(s for s in pull["jobs"]["pull"]["steps"] if s.get("name") == "Pull")
+    assert step["env"]["NEWSROOM_KEY"] == "${{ secrets.NEWSROOM_KEY }}"

@@ -285,7 +285,7 @@ def test_force_sends_early_only_what_it_names_and_never_twice(newsroom, server):
     (("--only", "content/nope.md"), "error: --only content/nope.md: no item 'content/nope.md' (did you mean 'content/a.md'?) "
                                     "(give its path under content/ or its id)\n"),
     (("--only", "content/a.md:socail"), "error: --only content/a.md:socail: no channel named 'socail' (did you mean 'social'?)\n"),
-    (("--now", "tomorrow"), "error: --now 'tomorrow' is not a date-time (use 2026-11-27T09:00Z or 2026-11-27T09:00+01:00)\n"),
+    (("--now", "tomorrow"), "error: --now: 'tomorrow' is not a date-time (use 2026-11-27T09:00Z or 2026-11-27T09:00+01:00)\n"),
 ])
 def test_unusable_options_exit_2_with_a_clear_message(newsroom, args, message):
     n = newsroom({"content/a.md": approved("A")})
@@ -416,9 +416,9 @@ def test_progress_is_shown_only_on_a_terminal():
         def isatty(self):
             return True
 
-    assert progress_printer(io.StringIO()) is None
+    assert progress_printer(stream=io.StringIO()) is None
     out = Tty()
-    show = progress_printer(out)
+    show = progress_printer(stream=out)
     show(1, 2, "content/a.md → social")
     show(2, 2, "content/b.md → social")
     assert out.getvalue() == ("\r\033[K[1/2] content/a.md → social\r\033[K[2/2] content/b.md → social\r\033[K")

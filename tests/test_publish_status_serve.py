@@ -68,7 +68,6 @@ def wait_for(predicate, timeout=15.0):
 def test_serve_publishes_at_the_time_follows_edits_and_deletions_and_records_misfires(tmp_path, server, monkeypatch):
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from publish import load
     from scheduler.serve import Service
 
     register(monkeypatch)
@@ -79,7 +78,7 @@ def test_serve_publishes_at_the_time_follows_edits_and_deletions_and_records_mis
         "content/later.md": approved("Later", at=_iso(now + timedelta(days=1))),
         "content/stale.md": approved("Stale", channels=["chat"], at=_iso(now - timedelta(hours=3))),
     })
-    service = Service(n.root, load, BackgroundScheduler(timezone=timezone.utc), env={"TC_TOKEN": TOKEN},
+    service = Service(n.root, BackgroundScheduler(timezone=timezone.utc), env={"TC_TOKEN": TOKEN},
                       replan_minutes=60, echo=lambda line: None)
     service.start()
     try:

@@ -209,17 +209,35 @@ def test_a_killed_pull_continues_without_counting_twice(project, monkeypatch, tm
 def test_progress_shows_only_on_a_terminal(monkeypatch):
     import io
 
-    import publish
+    from scheduler.command import progress_printer
 
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert publish._tty_progress("pulling") is None
+    assert progress_printer("pulling") is None
     tty = Tty()
     monkeypatch.setattr(sys, "stderr", tty)
-    show = publish._tty_progress("pulling")
+    show = progress_printer("pulling")  # as the pull calls it: done and total
     show(3, 6)
     show(6, 6)
-    assert tty.getvalue() == "\rpulling: 3/6\rpulling: 6/6\n"
+    assert tty.getvalue() == "\r\033[K[3/6] pulling\r\033[K[6/6] pulling\r\033[K"
+
+
+def test_the_service_pulls_through_the_same_function_and_says_what_it_stored(project, platforms):
+    """The service's pull job runs reports.pull itself (not the command line) and echoes its lines."""
+    from scheduler.serve import Service
+
+    a, _ = platforms
+    root = project({}, loopback.settings({"alpha": a.url}, "pull:\n  replies: false\n"))
+    deliver(root, {"i0/alpha": ("a0", NOW - timedelta(hours=2))})
+    a.metrics["a0"] = {"favourites": 4}
+    said = []
+    service = Service(root, scheduler=None, env={"ALPHA_TOKEN": "sekret"}, pull_cron="0 6 * * *", echo=said.append,
+                      now=lambda: NOW)
+    service.pull()
+    assert said == ["pulled 1 entry: 1 snapshots, 0 new replies, 0 new mentions"]
+    _, store = open_project(root)
+    assert [(r["entry"], r["metrics"]) for r in store.snapshots()] == [("i0/alpha", {"likes": 4, "shares": 0, "replies": 0})]
+    assert [p["event"] for p in store.pulls()] == ["started", "finished"]

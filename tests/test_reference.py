@@ -3,7 +3,7 @@ from conftest import ROOT
 
 
 def test_reference_is_up_to_date():
-    from publish import reference_text
+    from scheduler.project import reference_text
 
     assert (ROOT / "docs/reference.md").read_text(encoding="utf-8") == reference_text(), \
         "docs/reference.md is stale: run python publish.py reference --write"
@@ -11,7 +11,7 @@ def test_reference_is_up_to_date():
 
 def test_every_key_is_documented():
     from channels.reference import sections
-    from publish import reference_sections
+    from reports.layer import reference_sections
 
     for heading, _, schema, prefix in sections(reference_sections()):
         for dotted, kind, _, help_ in schema.reference(prefix):

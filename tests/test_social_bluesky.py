@@ -278,3 +278,21 @@ def test_real_post_views_from_the_appview_snapshots(server):
     got = adapter(server).fetch_metrics([Receipt("record(0)", None, NOW), Receipt("record(2)", None, NOW)])
     assert got == {"record(0)": {"likes": 0, "shares": 0, "replies": 0, "quotes": 0, "bookmarks": 0},
                    "record(2)": {"likes": 3, "shares": 1, "replies": 2, "quotes": 0, "bookmarks": 0}}
+
+
+def test_a_thread_is_split_so_each_part_fits_3000_bytes_as_well_as_300_graphemes(project, cli):
+    import json
+
+    from conftest import item
+
+    words = " ".join(["👨\u200d👩\u200d👧\u200d👦" * 5 + "."] * 100)  # 7 graphemes and 127 bytes a sentence
+    root = project(files={"content/fam.md": item("Family", status="draft", body=words + "\n",
+                                                 channels={"bluesky": {"thread": True}}),
+                          "templates/bluesky/thread.j2": "{{ body_text }}\n"},
+                   settings="site: {title: T, url: https://news.test}\ntimezone: UTC\nchannels:\n"
+                            "  bluesky: {type: bluesky, handle: a.test, app_password: env:BSKY_APP_PASSWORD}\n")
+    got = json.loads(cli(root, "render", "content/fam.md", "--channel", "bluesky", "--format", "json").output)
+    texts = got[0]["parts"]
+    assert len(texts) > 1 and got[0]["problems"] == []
+    assert all(len(t.encode()) <= 3000 for t in texts), [len(t.encode()) for t in texts]
+    assert max(len(t.encode()) for t in texts) > 2500  # filled up to the byte limit, not cut short

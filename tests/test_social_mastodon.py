@@ -103,7 +103,7 @@ def test_retry_continues_after_the_last_part_out(server):
 def test_errors_carry_the_platform_message(server):
     bad = channel(Mastodon, server, OPTIONS, {"MASTODON_TOKEN": "wrong"})
     failed = bad.deliver(post(["hi"]), context())
-    assert failed == Failure("HTTP 401: The access token is invalid", status=401)
+    assert failed == Failure("HTTP 401: The access token is invalid", status=401, credential="MASTODON_TOKEN")
     server.fail(429, {"error": "Too many requests"}, headers={"Retry-After": "30"})
     limited = adapter(server).deliver(post(["hi"]), context())
     assert limited.retryable and limited.retry_after == 30 and limited.message == "HTTP 429: Too many requests"
@@ -239,3 +239,13 @@ def test_repeated_idempotency_key_returns_the_same_statuses(server):
     assert len(server.statuses) == 4 and len(server.requests(r"/api/v1/statuses$", "POST")) == 8
     other = adapter(server).deliver(post(PARTS[:1]), context(key="2026/other|mastodon|abc123"))
     assert other.remote_id not in [p["id"] for p in first.parts] and len(server.statuses) == 5
+
+
+def test_language_is_the_option_else_the_posts_as_iso_639(server):
+    a = adapter(server)
+    a.deliver(post(["hallo"], language="de-AT"), context(key="k1"))
+    a.deliver(post(["hi"]), context(key="k2"))
+    chosen = adapter(server, language="fr")
+    chosen.deliver(post(["salut"], language="de"), context(key="k3"))
+    sent = [dict(r.form).get("language") for r in server.requests("/api/v1/statuses$", "POST")]
+    assert sent == ["de", None, "fr"]

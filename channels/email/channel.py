@@ -138,7 +138,7 @@ class Email(Channel):
         from newsroom.audience import load_audience
 
         self.bind(read_list=partial(load_audience, settings.root),
-                  outbox=settings.root / settings.output.get("outbox", "outbox"))
+                  outbox=settings.output_dir("outbox"))
 
     # -- setup ----------------------------------------------------------------------------------
     @property

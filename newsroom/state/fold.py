@@ -45,6 +45,7 @@ class EntryState:
     retryable: bool = False
     ambiguous: bool = False  # the last attempt may have gone out: reconcile before sending again
     unresolved: bool = False  # nobody can tell whether it went out: a person decides
+    credential: str | None = None  # the last attempt's credential was refused: fix this secret
     attempts: int = 0
     claimed_by: str | None = None
     claimed_at: str | None = None
@@ -81,6 +82,7 @@ class EntryState:
             self.state, self.receipt, self.error = "delivered", e.get("receipt"), None
             self.revision = self.delivered_revision = revision
             self.ambiguous = self.unresolved = False
+            self.credential = None
             self.reconciled = bool(e.get("reconciled"))
             self.journal_closed = True
         elif kind == "failed":
@@ -89,6 +91,7 @@ class EntryState:
             self.state, self.revision = "failed", revision or self.revision
             self.error, self.retryable = e.get("error"), bool(e.get("retryable"))
             self.ambiguous, self.unresolved = bool(e.get("ambiguous")), bool(e.get("unresolved"))
+            self.credential = e.get("credential")
         elif kind in ("missed", "skipped", "held"):
             if self.state == "delivered":
                 return

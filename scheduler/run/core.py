@@ -122,11 +122,13 @@ class Run:
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
+        self.refused: dict[str, str] = {}  # channel → the secret the platform refused in this run
         self.delivered_now: dict[str, list[tuple[Post, Receipt]]] = {}
         self.touched: set[str] = set()  # channels whose finish() must run
         self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
         self.by_item_id = {i.id: i for i in project.items}
-        self.links: tuple[int, dict] | None = None  # syndication links, rebuilt when an outcome is added
+        self.links: dict[str, list[dict]] | None = None  # syndication links: read once, kept up by deliveries
+        self.kept_posts: dict[str, object] = {}  # channel → its PostCache (rendered posts kept between runs)
         self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
 
     def decide(self, entry: Entry, ledger: dict[str, EntryState]) -> due.Decision:

@@ -93,6 +93,10 @@ def act(run: Run, entry: Entry, decision: due.Decision) -> None:
         if claim_miss(run, entry, decision):
             run.out(entry, "missed", decision.reason)
         return
+    if name in run.refused:
+        run.out(entry, "waiting", f"not tried: {run.refused[name]} was refused on {name} in this run; fix it and "
+                                  "the entry goes out on the next run inside its grace window")
+        return
     if name in run.down:
         run.out(entry, "postponed", f"not tried: {run.down[name]}")
         return

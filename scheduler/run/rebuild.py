@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from channels.base import DeliveryContext, Post, Receipt
-from channels.postcache import PostCache
 
 from ..plan import Entry
 from .core import Run
-from .render import render
+from .render import kept, render
 from .syndication import links
 
 
@@ -23,9 +22,11 @@ def finish(run: Run) -> None:
         channel = run.channels.adapters.get(name)
         if channel is None or name in run.channels.inactive:
             continue
+        posts = kept(run, name)
+        if posts is None:
+            continue  # the channel does nothing after its deliveries: nothing to hand it
         delivered: list[tuple[Post, Receipt]] = []
         seen = set()
-        posts = PostCache(run.project, name)
         for post, receipt in run.delivered_now.get(name, []):
             delivered.append((post, receipt))
             seen.add(post.item_id)

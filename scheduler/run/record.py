@@ -7,6 +7,7 @@ from newsroom.state import EntryState
 
 from ..deliver import Attempt
 from ..plan import Entry
+from . import syndication
 from .core import Run
 
 
@@ -25,6 +26,7 @@ def skipped(run: Run, entry: Entry, st: EntryState | None) -> None:
 def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
     run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
     run.delivered_now.setdefault(entry.channel, []).append((post, receipt))
+    syndication.add(run, post, receipt)
     run.touched.add(entry.channel)
     if receipt.url:  # a new "also on" link for the channels that show where an item went
         run.touched.update(name for name, adapter in run.channels.adapters.items() if adapter.SHOWS_SYNDICATION)
@@ -38,12 +40,30 @@ def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconcile
 def failed(run: Run, entry: Entry, attempt: Attempt, *, tries: int) -> None:
     f = attempt.result
     assert isinstance(f, Failure)
+    if f.credential:
+        waiting(run, entry, f, tries=tries)
+        return
     message = f.message + (f" ({attempt.note})" if attempt.note else "")
     run.append(run.event("failed", entry, error=message, retryable=f.retryable, ambiguous=f.ambiguous or None,
                          status=f.status))
     if f.retryable and not run.opts.dry_run:
         run.down[entry.channel] = f"{entry.channel} is failing ({f.message})"
     run.out(entry, "failed", message + ("; a later run tries again" if f.retryable else ""), tries=tries)
+
+
+def waiting(run: Run, entry: Entry, f: Failure, *, tries: int) -> None:
+    """The platform refused the credential: the entry waits for a person to fix it, as for a secret not
+    set, and goes out on a later run inside its grace window (retryable in the ledger; not retried in
+    this run, and the channel's other entries are not tried with the same credential)."""
+    message = (f"{f.credential} was refused ({f.message}); fix it and the entry goes out on the next run "
+               "inside its grace window")
+    run.append(run.event("failed", entry, error=message, retryable=True, ambiguous=f.ambiguous or None,
+                         status=f.status, credential=f.credential))
+    if not run.opts.dry_run and entry.channel not in run.refused:
+        run.refused[entry.channel] = f.credential
+        run.report.notes.append(f"{entry.channel}: {f.credential} was refused by the platform; its entries wait "
+                                "until it is fixed (publish.py status)")
+    run.out(entry, "waiting", message, tries=tries)
 
 
 def unresolved(run: Run, entry: Entry, why: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from channels.base import Channel, DeliveryContext, Journal, Post
+from channels.postcache import PostCache
 from newsroom.problems import ERROR
 
 from ..plan import Entry
@@ -9,10 +10,30 @@ from .core import Run
 from .syndication import links
 
 
+def kept(run: Run, name: str) -> PostCache | None:
+    """The rendered posts a channel with a ``finish`` of its own (the blog) keeps between runs,
+    loaded once a run; None for a channel that does nothing after its deliveries."""
+    channel = run.channels.adapters.get(name)
+    if channel is None or type(channel).finish is Channel.finish:
+        return None
+    posts = run.kept_posts.get(name)
+    if posts is None:
+        posts = run.kept_posts[name] = PostCache(run.project, name)
+    return posts
+
+
 def render(run: Run, entry: Entry, channel: Channel) -> Post | str:
-    """The post, or why it cannot be made (a template error fails this entry, not the run)."""
+    """The post, or why it cannot be made (a template error fails this entry, not the run).
+
+    A post the channel kept for the same item revision, templates, code and settings is taken as
+    it is: a CI run with ``.cache/`` restored renders nothing it rendered before."""
     from channels.render import render_post
 
+    posts = kept(run, entry.channel) if entry.segment is None else None
+    if posts is not None:
+        post = posts.get(entry.item)
+        if post is not None:
+            return post
     try:
         post = render_post(run.project, entry.item, channel, segment=entry.segment)
     except Exception as exc:  # noqa: BLE001 - a template error fails this entry, not the run
@@ -20,6 +41,8 @@ def render(run: Run, entry: Entry, channel: Channel) -> Post | str:
     errors = [p for p in post.problems if getattr(p, "severity", ERROR) == ERROR]
     if errors:
         return "cannot render: " + "; ".join(str(p) for p in errors)
+    if posts is not None:
+        posts.put(entry.item, post)
     return post
 
 

@@ -1,0 +1,21 @@
+"""What the channels add to a project: each channel type's options and front-matter overrides, and
+the rendering checks (limits, templates, images) of every entry that will go out."""
+from __future__ import annotations
+
+from newsroom.model import Project
+from newsroom.problems import Problem
+from newsroom.project import CheckContext, Layer
+
+from . import registry
+
+
+def check(project: Project, ctx: CheckContext) -> list[Problem]:
+    from .preview import render_problems
+    from .render import image_problems
+
+    # image_problems is not cached: an image file may come or go by itself
+    return [*render_problems(project, ctx.now), *image_problems(project)]
+
+
+LAYER = Layer("channels", channel_types=registry.option_schemas, channel_overrides=registry.override_schemas,
+              check=check)

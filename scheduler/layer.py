@@ -1,0 +1,18 @@
+"""What the scheduler adds to ``check``: the calendar's rules, and the credentials' health before
+the entries due on them."""
+from __future__ import annotations
+
+from newsroom.model import Project
+from newsroom.problems import Problem
+from newsroom.project import CheckContext, Layer
+
+
+def check(project: Project, ctx: CheckContext) -> list[Problem]:
+    from . import rules
+    from .health import check_problems
+
+    return [*rules.check(project, ledger=ctx.ledger, now=ctx.now),
+            *check_problems(project, ctx.env, ctx.now, verify=ctx.verify)]
+
+
+LAYER = Layer("scheduler", check=check)

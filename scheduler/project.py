@@ -1,0 +1,72 @@
+"""The whole project, assembled from every layer below the command line.
+
+    load_project(root) -> Project     every layer's schemas; raises UnusableSettings
+    check(project, ...) -> Verdict    loading's problems and every layer's checks
+
+Layers are listed explicitly, lowest first (Datasette's DEFAULT_PLUGINS): each declares its
+schemas and its checks in its own ``layer.py``. The command line, the service, ``--diff`` and the
+benchmarks all load and check through here, so they cannot disagree.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping
+
+from newsroom.model import Project
+from newsroom.problems import Verdict
+from newsroom.project import CheckContext, Layer, load_project as load_with
+
+
+def layers() -> tuple[Layer, ...]:
+    from channels.layer import LAYER as CHANNELS
+    from newsroom.layer import LAYER as NEWSROOM
+    from reports.layer import LAYER as REPORTS
+
+    from .layer import LAYER as SCHEDULER
+
+    return (NEWSROOM, CHANNELS, REPORTS, SCHEDULER)
+
+
+def load_project(root: Path, *, cache: bool | None = None) -> Project:
+    """The project at ``root`` with every layer's schemas. Raises ``UnusableSettings``.
+
+    ``cache`` (default: unless ``NEWSROOM_NO_CACHE`` is set): reuse items whose files did not change."""
+    if cache is None:
+        cache = not os.environ.get("NEWSROOM_NO_CACHE")
+    return load_with(root, layers=layers(), cache=cache)
+
+
+def ledger_of(project: Project) -> dict:
+    """What the ledger knows about every entry (empty when the state backend is not available)."""
+    from newsroom.state import open_store
+
+    try:
+        return open_store(project.root, project.settings.state).entries()
+    except NotImplementedError:
+        return {}
+
+
+def check(project: Project, now: datetime | None = None, *, env: Mapping[str, str] | None = None,
+          verify: bool = False) -> Verdict:
+    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
+
+    ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time;
+    ``env`` (default: the process's) holds the channels' secrets; ``verify`` asks each platform
+    whether its credential works."""
+    ctx = CheckContext(now=now or datetime.now(timezone.utc), env=os.environ if env is None else env,
+                       verify=verify, ledger=ledger_of(project))
+    problems = list(project.problems)
+    for layer in layers():
+        if layer.check is not None:
+            problems.extend(layer.check(project, ctx))
+    return Verdict(problems, settings_path=project.settings.path)
+
+
+def reference_text() -> str:
+    """docs/reference.md: every schema's table, the reports' sections included."""
+    from channels.reference import render
+    from reports.layer import reference_sections
+
+    return render(reference_sections())
