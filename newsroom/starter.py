@@ -52,11 +52,17 @@ def _fill(text: str, values: dict[str, str]) -> str:
 def secrets_named(settings_text: str) -> list[str]:
     """Every ``env:NAME`` a publish.yml names, in order: the workflows pass each from the repository's
     secrets."""
-    return list(dict.fromkeys(re.findall(r"env:([A-Za-z_][A-Za-z0-9_]*)", settings_text)))
+    code = "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in settings_text.splitlines())  # not comments
+    return list(dict.fromkeys(re.findall(r"env:([A-Za-z_][A-Za-z0-9_]*)", code)))
+
+
+#: The key of state/credentials (tokens from `publish auth`, renewed by publish and pull runs).
+CREDENTIALS_KEY = "NEWSROOM_KEY"
 
 
 def _secret_lines(names: list[str]) -> str:
-    return "\n          ".join(f"{n}: ${{{{ secrets.{n} }}}}" for n in names) or "{}"
+    names = list(dict.fromkeys([*names, CREDENTIALS_KEY]))
+    return "\n          ".join(f"{n}: ${{{{ secrets.{n} }}}}" for n in names)
 
 
 def _workflows(settings_text: str) -> dict[str, str]:

@@ -27,6 +27,9 @@ def test_init_writes_a_repository_that_checks_clean_and_never_overwrites(cli, tm
     assert (root / "state/.gitignore").read_text() == ".lock\n.runs/\n"
     assert result.output.endswith(f"9 files written, 0 kept in {root}. Next: publish check, then set the secrets "
                                   "publish.yml names (see .github/workflows/publish.yml).\n")
+    workflow = yaml.safe_load((root / ".github/workflows/publish.yml").read_text())
+    step = next(s for s in workflow["jobs"]["publish"]["steps"] if s.get("name") == "Publish due entries")
+    assert list(step["env"]) == ["SMTP_USER", "SMTP_PASSWORD", "MASTODON_TOKEN", "NEWSROOM_KEY"]
     settings = yaml.safe_load((root / "publish.yml").read_text())
     assert settings["site"]["title"] == "Newsroom" and settings["timezone"] == "Europe/Berlin"
     assert sorted(settings["channels"]) == ["blog", "mastodon", "newsletter"]
