@@ -280,12 +280,20 @@ class OAuthChannel:
         return self._keeper
 
     def bearer(self) -> str | Failure:
-        """The access token to send: refreshed first when it lapses soon."""
+        """The access token to send: refreshed first when it lapses soon. A renewal the platform refuses
+        (or nothing to renew with) is a refused credential: the entry waits for `publish auth`."""
         if not self.oauth():
             return self.secret("token") or ""
         if self.vault is None:
             return Failure(f"{self.name}: no credential store was handed to the adapter")
-        return self.keeper.token()
+        got = self.keeper.token()
+        return self.refused_token(got) if isinstance(got, Failure) and not got.retryable else got
+
+    def refused_token(self, failure: Failure) -> Failure:
+        from dataclasses import replace
+
+        return replace(failure, credential=f"the {self.name} token in {self.vault.label if self.vault else 'state'}"
+                                           f" (publish auth {self.name})")
 
     def renewing(self, send):
         """``send()`` once more with a renewed token when the platform answers 401 to a token whose
@@ -297,8 +305,11 @@ class OAuthChannel:
         used = self.bearer()
         cred = self.keeper.credential(refused=used if isinstance(used, str) else None)
         if isinstance(cred, Failure):
-            return cred
-        return send()
+            return cred if cred.retryable else self.refused_token(cred)
+        again = send()
+        if isinstance(again, Failure) and again.status == 401:
+            return self.refused_token(again)  # a brand-new token refused too: the app's access was withdrawn
+        return again
 
     def credential_facts(self) -> dict:
         if not self.oauth():

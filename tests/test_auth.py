@@ -182,7 +182,8 @@ def test_lapsing_token_is_refreshed_before_delivery_and_the_rotated_one_kept(tmp
         clock.now += timedelta(hours=3)
         got = x_adapter(server, tmp_path, env, clock).deliver(post(["Next"], type="x"), context())
     assert got == Failure("x: token refresh: HTTP 400: invalid_request: Value passed for the token was invalid. "
-                          "(run `publish auth x` again)", status=400)
+                          "(run `publish auth x` again)", status=400,
+                          credential="the x token in state/credentials (publish auth x)")  # the entry waits
 
 
 def test_refresh_outage_is_retryable(tmp_path, env):
@@ -251,7 +252,8 @@ def test_linkedin_without_refresh_tokens_says_to_connect_again(tmp_path, env):
         clock.now = T0 + timedelta(days=61)
         got = li_adapter(server, tmp_path, env, clock).deliver(post(["Launch"], type="linkedin"), context())
     assert got == Failure("linkedin: the access token expired and there is no refresh token: run `publish auth "
-                          "linkedin` again")
+                          "linkedin` again", credential="the linkedin token in state/credentials (publish auth "
+                                                        "linkedin)")
 
 
 # -- Mastodon: app registration on the instance --------------------------------------------------

@@ -215,3 +215,19 @@ def test_connecting_a_channel_wakes_a_quiet_publish_run(tmp_path, cli, env, monk
         second = cli(root, "publish", "--now", "2026-11-30T09:02:00Z")
         assert "delivered  content/a.md → x" in second.output, second.output
         assert [t["text"].split("\n")[0] for t in x.tweets.values()] == ["Alpha"]
+
+
+def test_a_refused_renewal_makes_the_entry_wait_not_fail(tmp_path, cli, env, monkeypatch):
+    root = write_project(tmp_path / "p", {"content/a.md": due("Alpha", "x", "2026-11-30T09:00")},
+                         SETTINGS.split("  linkedin:")[0])
+    with XAuthServer() as x:
+        aim(monkeypatch, X, x.url)
+        connected(root, env, "x")  # at T0: by the machine's clock the access token has lapsed
+        x.refreshes.clear()  # the person revoked the app: the refresh token is refused
+        first = cli(root, "publish", "--now", "2026-11-30T09:05:00Z")
+        assert "waiting" in first.output and "the x token in state/credentials (publish auth x) was refused" in \
+            first.output, first.output
+        assert first.exit_code == 0 and not x.tweets
+        connected(root, env, "x", clock=lambda: datetime.now(timezone.utc))  # connected again
+        second = cli(root, "publish", "--now", "2026-11-30T09:10:00Z")
+    assert "delivered  content/a.md → x" in second.output, second.output
