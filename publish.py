@@ -119,13 +119,18 @@ def print_problems(problems, fmt: str, summary: str, out=None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
 @click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool) -> None:
-    """Validate publish.yml and every item; list every problem as path:line: key: message."""
+def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool, paths: tuple[Path, ...]) -> None:
+    """Validate publish.yml and every item; list every problem as path:line: key: message.
+
+    With PATHS (the pre-commit hook's changed files), only their problems and publish.yml's."""
     from scheduler.project import check as check_project
 
     project = load(obj["root"])
     verdict = check_project(project, parse_now(now), verify=not offline)
+    if paths:
+        verdict = verdict.only(os.path.relpath(p.resolve(), obj["root"]).replace(os.sep, "/") for p in paths)
     errors, warnings = len(verdict.errors), len(verdict.warnings)
     files = len(verdict.by_path())
     summary = (f"{len(project.items)} items checked: "
