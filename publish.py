@@ -202,6 +202,41 @@ def init(folder: Path | None, example: bool, title: str | None, url: str | None,
                "Next: publish check, then set the secrets publish.yml names (see .github/workflows/publish.yml).")
 
 
+@cli.command("import")
+@click.argument("tool", type=click.Choice(["jekyll", "hugo", "pelican"]))
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--approved-by", default=None, metavar="NAME",
+              help="Approve the posts that were live there (default: they come in for review).")
+@click.option("--dry-run", is_flag=True, help="Say what would be imported; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def import_command(obj: dict, tool: str, path: Path, approved_by: str | None, dry_run: bool, fmt: str) -> None:
+    """Turn another tool's posts (Jekyll, Hugo, Pelican) into items; never overwrites."""
+    from newsroom.importer import run_import
+
+    project = load(obj["root"])
+    result = run_import(tool, path.resolve(), project.root, project.settings.content_dir, approved_by=approved_by,
+                        dry_run=dry_run)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        return
+    verb = "would import" if dry_run else "imported"
+    for c in result.imported:
+        click.echo(f"{verb} {c.source} → {c.target}")
+    for image in result.images:
+        click.echo(f"copied {image}")
+    for target in result.kept:
+        click.echo(f"kept {target} (exists)")
+    for source, why in result.skipped:
+        click.echo(f"skipped {source}: {why}")
+    if result.needs_person:
+        click.echo(click.style("Needs a person", bold=True))
+        for source, line, what in result.needs_person:
+            click.echo(f"  {source}{f':{line}' if line else ''}: {what}")
+    click.echo(f"{len(result.imported)} {verb}, {len(result.kept)} kept, {len(result.skipped)} skipped; "
+               f"{len(result.needs_person)} to look at. Then: publish check")
+
+
 @cli.command()
 @click.option("--write", is_flag=True, help="Write docs/reference.md instead of printing it.")
 @click.pass_obj
