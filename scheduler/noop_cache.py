@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newsroom import fingerprint
+from newsroom.items import ITEM_SUFFIXES
 from newsroom.state.files import file_version
 from newsroom.atomic import write_atomic
 
@@ -61,7 +62,7 @@ def content_signature(root: Path, content_dir: str) -> str:
                     continue
             except OSError:
                 continue
-            if name.endswith(".md"):
+            if name.endswith(ITEM_SUFFIXES):
                 try:
                     st = e.stat()
                 except OSError:
