@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from newsroom.gcpause import collector_paused
-from newsroom.problems import ERROR, WARNING, UnusableSettings
+from newsroom.problems import ERROR, WARNING, UnusableSettings, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -84,6 +84,15 @@ def now_or_clock(text: str | None) -> datetime:
     from datetime import timezone
 
     return parse_now(text) or datetime.now(timezone.utc)
+
+
+def usage(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``; a ``UsageError`` becomes its message and exit 2."""
+    try:
+        return fn(*args, **kwargs)
+    except UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
 
 
 def print_problems(problems, fmt: str, summary: str, out=None) -> None:
@@ -171,9 +180,7 @@ def reference(obj: dict, write: bool) -> None:
 
 def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
     """The project, its planned entries, the view's timezone and ``now``; exit 2 on unusable input."""
-    from newsroom.times import TimeError, UTC, zone
-    from scheduler.plan import plan
-    from scheduler.project import ledger_of
+    from scheduler.calendar import planned
 
     project = load(obj["root"])
     broken = [p for p in project.problems if p.path == project.settings.path and p.severity == ERROR]
@@ -183,27 +190,9 @@ def _calendar_inputs(obj: dict, now: str | None, tz: str | None):
             click.echo(f"error: {problem}", err=True)
         click.echo("publish.yml has errors; fix them first (python publish.py check lists everything).", err=True)
         sys.exit(EXIT_UNUSABLE)
-    when = parse_now(now) or datetime.now(UTC)
-    try:
-        view_tz = zone(tz) if tz else project.settings.calendar.timezone
-    except TimeError as exc:
-        click.echo(f"error: --tz: {exc}", err=True)
-        sys.exit(EXIT_UNUSABLE)
-    return project, plan(project, ledger=ledger_of(project), now=when), view_tz, when
-
-
-def _day_option(text: str | None, name: str, tz):
-    """--since/--until: a date (local midnight in the view's timezone) or a date-time."""
-    from newsroom.times import parse_instant, parse_date, TimeError
-    from scheduler.views import day_start
-
-    if text is None:
-        return None
-    try:
-        return day_start(parse_date(text), tz) if len(text.strip()) == 10 else parse_instant(text)
-    except (TimeError, ValueError):
-        click.echo(f"error: {name}: '{text}' is not a date (use 2026-11-27 or 2026-11-27T09:00)", err=True)
-        sys.exit(EXIT_UNUSABLE)
+    when = now_or_clock(now)
+    entries, view_tz = usage(planned, project, when, tz)
+    return project, entries, view_tz, when
 
 
 @cli.command()
@@ -228,85 +217,21 @@ def _day_option(text: str | None, name: str, tz):
 def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, since, until, tz, fmt, split, rev,
              now) -> None:
     """What goes out when, where, and whether it is ready: agenda, week, month, json, csv, ics, html, diff."""
-    from scheduler import views
+    from scheduler import calendar as cal, views
 
     project, entries, view_tz, when = _calendar_inputs(obj, now, tz)
-    tzname = getattr(view_tz, "key", str(view_tz))
     filters = views.Filters(channels=channels, campaigns=campaigns, statuses=statuses, authors=authors,
-                            since=_day_option(since, "--since", view_tz), until=_day_option(until, "--until", view_tz))
-    if rev is not None:
-        return _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when)
-    today = when.astimezone(view_tz).date()
-    first, last = views.window(filters, today, view_tz, span=span, days=days, agenda=fmt == "text")
-    chosen = [e for e in entries if filters.keep(e)]
-    rows = views.rows(chosen, view_tz)
-    if fmt == "json":
-        click.echo(views.to_json(rows))
-    elif fmt == "csv":
-        click.echo(views.to_csv(rows), nl=False)
-    elif fmt == "ics":
-        _calendar_ics(project, chosen, rows, split, tzname, when)
-    elif fmt == "html":
-        from scheduler import page
-
-        target = project.settings.output_dir("calendar") / "index.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.render(project, views.rows(entries, view_tz), tzname=tzname, now=when),
-                          encoding="utf-8")
-        click.echo(f"wrote {target.relative_to(project.root)} ({len(entries)} entries)")
-    elif fmt == "md":
-        click.echo("error: --format md is the --diff output; add --diff REV", err=True)
-        sys.exit(EXIT_UNUSABLE)
-    elif span == "month":
-        click.echo(views.month(rows, first.year, first.month, tzname=tzname, today=today), nl=False)
-    else:
-        waiting = [views.row(e, view_tz) for e in entries if e.at is None and e.enabled
-                   and e.state not in ("idea", "archived") and filters.keep_untimed(e)]
-        click.echo(views.agenda(rows, first, last, tzname=tzname, show_empty=span == "week",
-                                unscheduled=waiting), nl=False)
-
-
-def _calendar_ics(project, chosen, rows, split, tzname, when) -> None:
-    from scheduler import ics
-
-    lookup = {e.key: e for e in chosen}
-    name = project.settings.site.title
-    if split != "channel":
-        # Bytes, so the CRLF line ends RFC 5545 asks for reach the file untouched.
-        out = sys.stdout.buffer
-        out.write(ics.feed(rows, lookup, name=name, tzname=tzname, site_url=project.settings.site.url,
-                           now=when).encode("utf-8"))
-        out.flush()
-        return
-    folder = project.settings.output_dir("calendar")
-    folder.mkdir(parents=True, exist_ok=True)
-    for channel in sorted({r["channel"] for r in rows} | set(project.settings.channels)):
-        mine = [r for r in rows if r["channel"] == channel]
-        target = folder / f"{channel}.ics"
-        target.write_bytes(ics.feed(mine, lookup, name=f"{name} · {channel}", tzname=tzname,
-                                    site_url=project.settings.site.url, now=when).encode("utf-8"))
-        click.echo(f"wrote {target.relative_to(project.root)} ({len(mine)} entries)")
-
-
-def _calendar_diff(obj, project, entries, rev, fmt, filters, view_tz, when) -> None:
-    from scheduler import diff
-    from scheduler.project import ledger_of
-
-    try:
-        old = diff.plan_at(project.root, rev, ledger=ledger_of(project), now=when)
-    except diff.DiffError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNUSABLE)
-    changes = diff.compare([e for e in old if filters.keep(e)], [e for e in entries if filters.keep(e)], view_tz)
-    if fmt == "json":
-        click.echo(json.dumps(changes.as_dict(), indent=2, ensure_ascii=False))
-    elif fmt == "md":
-        click.echo(diff.markdown(changes, rev), nl=False)
-    elif fmt == "text":
-        click.echo(diff.table(changes, rev), nl=False)
-    else:
-        click.echo(f"error: --diff shows text, md or json, not {fmt}", err=True)
-        sys.exit(EXIT_UNUSABLE)
+                            since=usage(cal.day_option, since, "--since", view_tz),
+                            until=usage(cal.day_option, until, "--until", view_tz))
+    view = cal.View(project, entries, view_tz, when, filters, span=span, days=days, split=split)
+    shown = usage(cal.changes_since, view, rev, fmt) if rev is not None else usage(cal.show, view, fmt)
+    if shown.text:
+        click.echo(shown.text, nl=False)
+    if shown.data:
+        sys.stdout.buffer.write(shown.data)
+        sys.stdout.buffer.flush()
+    for line in shown.wrote:
+        click.echo(line)
 
 
 @cli.command()
@@ -351,45 +276,18 @@ def plan(obj: dict, write: bool, fmt: str, now: str | None) -> None:
 @click.pass_obj
 def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | None, fmt: str, open_: bool) -> None:
     """Show exactly what an item would send on each channel, each part's length against its limit."""
-    from channels import preview, registry
-    from channels.render import render_post
-    from channels.text import rule_for
-    from newsroom.problems import did_you_mean
-
+    from channels import preview
     from newsroom.project import typed_path
 
     project = load(obj["root"])
     rel = typed_path(obj["root"], path)
-    item = project.item_by_path(rel)
-    if item is None:
-        near = did_you_mean(rel, [i.path for i in project.items])
-        broken = [p for p in project.problems if p.path == rel]
-        click.echo(f"error: {rel}: no item loaded from this path{near}", err=True)
-        for p in broken:
-            click.echo(f"  {p}", err=True)
-        sys.exit(EXIT_UNUSABLE)
-    settings = project.settings
-    names = list(channel_names) or [n for n, o in item.channels.items() if o.enabled]
-    for name in names:
-        if name not in settings.channels:
-            click.echo(f"error: no channel named '{name}' in publish.yml{did_you_mean(name, settings.channels)}", err=True)
-            sys.exit(EXIT_UNUSABLE)
-    if segment is not None and settings.segments and segment not in settings.segments:
-        click.echo(f"error: unknown segment '{segment}'{did_you_mean(segment, settings.segments)}", err=True)
-        sys.exit(EXIT_UNUSABLE)
-    if not names:
+    item, posts, units = usage(preview.preview, project, rel, channel_names, segment)
+    if not posts:
         click.echo(f"{rel} goes to no channel; preview one with --channel NAME", err=True)
         return
-    posts, units = [], {}
-    for name in names:
-        config = settings.channels[name]
-        channel = registry.build(config, {})
-        posts.append(render_post(project, item, channel, segment=segment))
-        units[name] = rule_for(config.type, config.options).unit
     if open_:
-        folder = settings.output_dir("reports") / "preview"
-        folder.mkdir(parents=True, exist_ok=True)
-        out = folder / f"{item.id}.html"
+        out = project.settings.output_dir("reports") / "preview" / f"{item.id}.html"
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(preview.html_preview(posts, item.title, units), encoding="utf-8")
         click.echo(str(out))
     elif fmt == "json":
@@ -400,7 +298,6 @@ def render(obj: dict, path: str, channel_names: tuple[str, ...], segment: str | 
         click.echo(preview.text_report(posts, units), nl=False)
     if any(p.severity == ERROR for post in posts for p in post.problems):
         sys.exit(EXIT_PROBLEMS)
-
 
 
 # == the publish run: publish, status, serve ==
@@ -423,7 +320,7 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
                                only=only, force=force, budget=budget, fmt=fmt)
     except UnusableSettings as exc:
         unusable(exc)
-    except command.UsageError as exc:
+    except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
     sys.exit(code)

@@ -15,9 +15,37 @@ from pathlib import Path
 
 from newsroom.fingerprint import code_signature, files_signature
 from newsroom.model import Project
-from newsroom.problems import Problem
+from newsroom.problems import Problem, UsageError, did_you_mean
 
 from .base import Post
+
+
+def preview(project: Project, rel: str, names: list[str], segment: str | None) -> tuple:
+    """``publish.py render``: the item at ``rel`` rendered for ``names`` (default: its enabled
+    channels) → (item, posts, units of their limits). Raises ``UsageError`` for an unknown path,
+    channel or segment."""
+    from .registry import build
+    from .render import render_post
+    from .text import rule_for
+
+    item = project.item_by_path(rel)
+    if item is None:
+        near = did_you_mean(rel, [i.path for i in project.items])
+        broken = "".join(f"\n  {p}" for p in project.problems if p.path == rel)
+        raise UsageError(f"{rel}: no item loaded from this path{near}{broken}")
+    settings = project.settings
+    names = list(names) or [n for n, o in item.channels.items() if o.enabled]
+    for name in names:
+        if name not in settings.channels:
+            raise UsageError(f"no channel named '{name}' in publish.yml{did_you_mean(name, settings.channels)}")
+    if segment is not None and settings.segments and segment not in settings.segments:
+        raise UsageError(f"unknown segment '{segment}'{did_you_mean(segment, settings.segments)}")
+    posts, units = [], {}
+    for name in names:
+        config = settings.channels[name]
+        posts.append(render_post(project, item, build(config, {}), segment=segment))
+        units[name] = rule_for(config.type, config.options).unit
+    return item, posts, units
 
 
 def post_dict(post: Post) -> dict:

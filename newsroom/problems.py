@@ -78,6 +78,10 @@ class Verdict:
         return bool(self.errors or (strict and self.warnings))
 
 
+class UsageError(Exception):
+    """A command line that cannot run as given (exit 2); the message says what to change."""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close choice exists, else ''."""
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)

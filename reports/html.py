@@ -1,4 +1,5 @@
-"""The report as one self-contained HTML page: inline CSS and SVG charts, no script, no CDN.
+"""The report as one self-contained HTML page (``templates/report/report.html.j2``): inline CSS and
+SVG charts, no script, no CDN.
 
 Charts: the daily trend lines (views and interactions), bars of interactions per group, and the
 best-time-to-post heatmap per channel (weekday × hour, calendar timezone). Every figure in the
@@ -6,9 +7,12 @@ charts is also in a table, and every text is escaped.
 """
 from __future__ import annotations
 
-from html import escape
+from functools import lru_cache
+from markupsafe import Markup, escape
 
-from . import formats
+from newsroom.resources import shipped
+
+from . import rows
 from .report import COLUMNS, WEEKDAYS, Report
 
 CSS = """
@@ -32,31 +36,7 @@ PALETTE = ("#1f5fbf", "#e07b00", "#1a7f37", "#8e44ad")
 
 
 def _e(s) -> str:
-    return escape(str(s), quote=True)
-
-
-def _link(url: str | None) -> str:
-    if not url or not url.startswith(("http://", "https://")):
-        return "–"
-    return f'<a href="{_e(url)}">post</a>'
-
-
-def _table(head, rows, text_cols=(1,)) -> str:
-    left = ' class="t"'
-    th = "".join(f"<th{left if i in text_cols else ''}>{_e(h)}</th>" for i, h in enumerate(head))
-    body = []
-    for row in rows:
-        cells = []
-        for i, c in enumerate(row):
-            raw = isinstance(c, _Raw)
-            cls = ' class="t"' if i in text_cols else ""
-            cells.append(f"<td{cls}>{c if raw else _e(c)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-class _Raw(str):
-    """Markup made here (a link), not to be escaped again."""
+    return str(escape(str(s)))  # markupsafe's, as the template escapes
 
 
 def trend_charts(r: Report) -> str:
@@ -133,39 +113,40 @@ def heatmap_svg(channel: str, h: dict) -> str:
     return "".join(out)
 
 
-def _cards(r: Report) -> str:
+def _link(url: str | None):
+    if not url or not url.startswith(("http://", "https://")):
+        return "–"
+    return Markup('<a href="{}">post</a>').format(url)
+
+
+def _cards(r: Report) -> list[dict]:
     out = []
     for k in (*COLUMNS, "interactions"):
         ch = r.change[k]
-        cls = "" if ch is None else (" up" if ch > 0 else " down" if ch < 0 else "")
-        out.append(f'<div class="card"><span>{_e(k)}</span><b>{r.totals[k]:,}</b>'
-                   f'<span class="{cls.strip()}">{_e(formats.change(ch, r.totals[k]))}</span></div>')
-    out.append(f'<div class="card"><span>engagement rate</span><b>{_e(formats.pct(r.totals["engagement_rate"]))}</b>'
-               f'<span>{r.totals["posts"]:,} posts</span></div>')
-    return '<div class="cards">' + "".join(out) + "</div>"
+        cls = "" if ch is None else ("up" if ch > 0 else "down" if ch < 0 else "")
+        out.append({"label": k, "value": f"{r.totals[k]:,}", "change": rows.change(ch, r.totals[k]), "change_class": cls})
+    out.append({"label": "engagement rate", "value": rows.pct(r.totals["engagement_rate"]),
+                "change": f"{r.totals['posts']:,} posts", "change_class": None})
+    return out
+
+
+@lru_cache(maxsize=1)
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(shipped("templates"))), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("report/report.html.j2")
 
 
 def to_html(r: Report) -> str:
-    link = lambda url: _Raw(_link(url))
-    parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-             f"<title>Engagement report: {_e(r.title)}</title><style>{CSS}</style></head><body><main>",
-             f"<h1>Engagement report: {_e(r.title)}</h1><p class=\"period\">{_e(formats.period(r))}</p>",
-             _cards(r), "<h2>Trend</h2>", trend_charts(r),
-             f"<h2>By {_e(r.by)}</h2>", bars_svg(r) if r.groups else "",
-             _table(*formats.group_rows(r), text_cols=(0,)),
-             f"<h2>Best time to post ({_e(r.timezone)})</h2>"]
-    for channel, h in r.heatmaps.items():
-        parts += [f"<h3>{_e(channel)}</h3><p>{_e(formats.best_line(channel, h))}</p>", heatmap_svg(channel, h)]
-    parts += ["<h2>Top posts</h2>", _table(*formats.post_rows(r.top, link), text_cols=(1, 2)),
-              "<h2>Bottom posts</h2>", _table(*formats.post_rows(r.bottom, link), text_cols=(1, 2)),
-              "<h2>Totals</h2>", _table(*formats.totals_rows(r), text_cols=(0,))]
-    parts.append("<h2>Campaigns</h2>")
-    for c in r.campaigns:
-        parts += [f"<h3>{_e(c['campaign'])} <small>utm_campaign={_e(c['utm_campaign'])}</small></h3>",
-                  _table(*formats.campaign_rows(c, link), text_cols=(0, 1, 2, 3, 4))]
-    if not r.campaigns:
-        parts.append("<p>No campaigns.</p>")
-    parts += ["<h2>Conversations</h2>", _table(*formats.conversation_rows(r), text_cols=(0,)),
-              "</main></body></html>\n"]
-    return "".join(parts)
+    """The page, from ``templates/report/report.html.j2``; the charts are drawn here as SVG."""
+    return _template().render(
+        r=r, css=Markup(CSS), period=rows.period(r), cards=_cards(r), trend=Markup(trend_charts(r)),
+        bars=Markup(bars_svg(r)) if r.groups else "", groups=rows.group_rows(r),
+        heatmaps=[{"channel": c, "best": rows.best_line(c, h), "svg": Markup(heatmap_svg(c, h))}
+                  for c, h in r.heatmaps.items()],
+        top=rows.post_rows(r.top, _link), bottom=rows.post_rows(r.bottom, _link), totals=rows.totals_rows(r),
+        campaigns=[{"name": c["campaign"], "utm": c["utm_campaign"], "rows": rows.campaign_rows(c, _link)}
+                   for c in r.campaigns],
+        conversations=rows.conversation_rows(r)) + "\n"

@@ -11,11 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from newsroom.problems import UsageError  # noqa: F401 - raised here, caught by the command line
+
 from . import noop_cache, output
-
-
-class UsageError(Exception):
-    """A command line that cannot run (exit 2)."""
 
 
 def parse_only(values, project) -> list[tuple[str, str | None]]:

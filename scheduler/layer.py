@@ -8,10 +8,12 @@ from newsroom.project import CheckContext, Layer
 
 
 def check(project: Project, ctx: CheckContext) -> list[Problem]:
-    from . import rules
     from .health import check_problems
+    from .plan import plan
+    from .rules import problems
 
-    return [*rules.check(project, ledger=ctx.ledger, now=ctx.now),
+    # the calendar's rules, on the plan as of ``now``
+    return [*problems(project, plan(project, ledger=ctx.ledger, now=ctx.now)),
             *check_problems(project, ctx.env, ctx.now, verify=ctx.verify)]
 
 

@@ -259,11 +259,4 @@ def problems(project: Project, entries: list) -> list[Problem]:
     return out
 
 
-def check(project: Project, *, ledger=None, now: datetime | None = None) -> list[Problem]:
-    """The calendar problems ``check`` reports."""
-    from .plan import plan
-
-    return problems(project, plan(project, ledger=ledger, now=now))
-
-
-__all__ = ["Violation", "effective", "Occupancy", "violations", "problems", "check", "Local", "counts"]
+__all__ = ["Violation", "effective", "Occupancy", "violations", "problems", "Local", "counts"]

@@ -309,8 +309,9 @@ def test_shipped_templates_use_only_documented_variables():
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
     env.filters.update(FILTERS)
-    # The blog's site templates get the site's own context, documented and checked with the blog.
-    names = [n for n in env.list_templates(extensions=["j2"]) if not n.startswith("blog/")]
+    # The blog's site templates get the site's own context, documented and checked with the blog; the
+    # report's page gets the report (reports/html.py, StrictUndefined).
+    names = [n for n in env.list_templates(extensions=["j2"]) if not n.startswith(("blog/", "report/"))]
     assert len(names) >= 15
     known = set(TemplateContext.variables())
     for name in names:

@@ -308,5 +308,5 @@ def test_html_escapes_what_people_wrote(cli, project):
     build_history(root)
     out = cli(root, "report", *ARGS, "--format", "html", "--by", "item").output
     assert "<script>" not in out and "<b>spring" not in out
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;friends&quot;" in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;friends&#34;" in out
     assert "utm_campaign=&lt;b&gt;spring&lt;/b&gt;" in out
