@@ -10,12 +10,15 @@ final request (granary's ``_create(preview=…)``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Mapping
 
 from newsroom import schema as s
 from newsroom.model import ChannelConfig
 from newsroom.problems import Problem
+
+from .text import LengthRule, code_points
 
 USER_AGENT = "newsroom-publish/0.1 (+https://github.com/newsroom-publish)"
 DEFAULT_TIMEOUT = (5, 30)  # (connect, read) seconds for every request
@@ -158,7 +161,12 @@ class Channel:
     OPTIONS: ClassVar[s.Schema] = s.Schema("options", [])  # the type's own keys in publish.yml
     OVERRIDES: ClassVar[s.Schema | None] = None  # extra keys allowed in an item's channels.<name>
     SECRETS: ClassVar[tuple[str, ...]] = ()  # option names holding env:NAME references that must be set
+    #: The platform's length limit, how it counts a text against it (a counting rule of
+    #: ``channels/text.py``), the unit it counts in, and where the limit is documented.
     MAX_CHARS: ClassVar[int | None] = None
+    LENGTH: ClassVar[Callable[[str], int]] = staticmethod(code_points)
+    LENGTH_UNIT: ClassVar[str] = "characters"
+    LENGTH_SOURCE: ClassVar[str] = ""
     MAX_BYTES: ClassVar[int | None] = None  # a second limit in UTF-8 bytes (Bluesky: 3,000), or None
     URL_WEIGHT: ClassVar[int | None] = None
     SUPPORTS_THREADS: ClassVar[bool] = False
@@ -245,19 +253,21 @@ class Channel:
         return self._session
 
     # -- limits -------------------------------------------------------------------------------
-    def count(self, text: str) -> int:
-        """Length of ``text`` by this platform's own rule (``channels/text.py``: Mastodon's 23 per URL,
-        Bluesky's graphemes, X's weights …); plain code points for types without a rule."""
-        from .text import rule_for
+    @classmethod
+    def length_rule(cls, options: Mapping | None = None) -> LengthRule:
+        """How this type measures a text and its limit, with a channel's options (Mastodon's
+        ``max_chars``); declared by the class constants above."""
+        return length_rule_for(cls, cls.MAX_CHARS)
 
-        return rule_for(self.TYPE, self.config.options).measure(text)
+    def count(self, text: str) -> int:
+        """Length of ``text`` by this platform's own rule (Mastodon's 23 per URL, Bluesky's graphemes,
+        X's weights …); plain code points for types without a rule."""
+        return self.length_rule(self.config.options).measure(text)
 
     @property
     def limit(self) -> int | None:
         """The most one post may measure by ``count`` (Mastodon: the ``max_chars`` option), or None."""
-        from .text import rule_for
-
-        return rule_for(self.TYPE, self.config.options).limit
+        return self.length_rule(self.config.options).limit
 
     # -- delivery -----------------------------------------------------------------------------
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
@@ -283,3 +293,10 @@ class Channel:
 
 class CannotReconcile(Exception):
     """The platform offers no way to tell whether an earlier attempt went out: a person decides."""
+
+
+@lru_cache(maxsize=None)
+def length_rule_for(cls: type[Channel], limit: int | None) -> LengthRule:
+    """The rule of a channel type with ``limit``; a type that declares no limit counts plain characters."""
+    name = cls.TYPE if cls.MAX_CHARS is not None else "plain"
+    return LengthRule(name, limit, cls.LENGTH_UNIT, cls.LENGTH, cls.LENGTH_SOURCE)

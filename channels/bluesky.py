@@ -36,6 +36,7 @@ from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
+from .text import graphemes
 from .social import (MetricsError, RateGate, chunks, done_parts, media_bytes, parse_time, pooled_session,
                      read, receipt_from, run_concurrently, with_partial)
 
@@ -136,6 +137,9 @@ class Bluesky(Channel):
     TYPE = "bluesky"
     MEDIUM = "social"
     MAX_CHARS = 300  # graphemes
+    LENGTH = staticmethod(graphemes)
+    LENGTH_UNIT = "graphemes"
+    LENGTH_SOURCE = "app.bsky.feed.post text maxGraphemes 300"
     # app.bsky.feed.post ``text``: maxGraphemes 300 and maxLength 3000 (UTF-8 bytes); the PDS refuses
     # "string too big (maximum 3000, got 7450)" for 298 family emoji (lexicons/app/bsky/feed/post.json)
     MAX_BYTES = 3000

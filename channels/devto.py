@@ -34,7 +34,7 @@ ACCEPT = "application/vnd.forem.api-v1+json"
 class DevTo(Channel):
     TYPE = "devto"
     MEDIUM = "social"
-    MAX_TAGS = 4
+    MAX_TAGS = 4  # per article: developers.forem.com/api/v1#tag/articles
     METRICS_BATCH = 1000
     DEFAULT_GRACE = timedelta(days=1)
     SECRETS = ('api_key',)

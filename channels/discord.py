@@ -32,6 +32,7 @@ class Discord(Channel):
     TYPE = "discord"
     MEDIUM = "chat"
     MAX_CHARS = 2000  # message content, https://discord.com/developers/docs/resources/webhook#execute-webhook
+    LENGTH_SOURCE = "Discord message content 2,000"
     METRICS_BATCH = 1  # one message per Get Webhook Message call
     DEFAULT_GRACE = timedelta(hours=2)
     timeout = DEFAULT_TIMEOUT  # (connect, read) seconds

@@ -15,6 +15,8 @@ import jinja2
 import regex
 
 from . import markup, text
+from .devto import DevTo
+from .registry import rule_for
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
@@ -73,7 +75,7 @@ def hashtag(tag: str, style: str = "camel") -> str | None:
 
 
 #: Hashtag convention per channel type: how many at most, and in which style.
-HASHTAG_STYLE = {"devto": ("lower", text.DEVTO_MAX_TAGS), "linkedin": ("camel", 5), "x": ("camel", 2),
+HASHTAG_STYLE = {"devto": ("lower", DevTo.MAX_TAGS), "linkedin": ("camel", 5), "x": ("camel", 2),
                  "bluesky": ("camel", 3), "mastodon": ("camel", 5), "telegram": ("camel", 3)}
 
 
@@ -176,7 +178,7 @@ def truncate_filter(ctx, value: str, limit: int | None = None, end: str = "…",
     rule (default: the channel's limit). ``reserve``: the rest of the post, whose length is kept free
     (``{{ excerpt | truncate(reserve=title ~ link) }}``)."""
     ch = _channel(ctx)
-    rule = text.rule_for(ch.type if ch else "", ch.options if ch else None)
+    rule = rule_for(ch.type if ch else "", ch.options if ch else None)
     limit = limit if limit is not None else rule.limit
     if limit is None:
         return value

@@ -51,7 +51,10 @@ def little_text(text: str) -> str:
 class LinkedIn(OAuthChannel, Channel):
     TYPE = "linkedin"
     MEDIUM = "social"
+    # Posts API commentary: 3,000 characters (LinkedIn's own composer limit; confirmed by publishing
+    # tools' docs, e.g. ayrshare.com/docs/apis/post/social-networks/linkedin).
     MAX_CHARS = 3000
+    LENGTH_SOURCE = "LinkedIn commentary 3,000"
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 20  # no documented maximum; 20 keeps the URL short
     CONCURRENCY = 4

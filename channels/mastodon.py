@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import CannotReconcile, Channel, length_rule_for, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
+from .text import LengthRule, mastodon_length
 from .social import (MetricsError, RateGate, chunks, comparable, done_parts, html_to_text, idempotency_key, media_bytes,
                      parse_time, pooled_session, read, receipt_from, run_concurrently, with_partial)
 
@@ -27,7 +28,9 @@ from .social import (MetricsError, RateGate, chunks, comparable, done_parts, htm
 class Mastodon(Channel):
     TYPE = "mastodon"
     MEDIUM = "social"
-    MAX_CHARS = 500
+    MAX_CHARS = 500  # servers may raise it (Instance configuration.statuses.max_characters): option max_chars
+    LENGTH = staticmethod(mastodon_length)  # URLs count 23, @user@domain counts as @user
+    LENGTH_SOURCE = "Mastodon StatusLengthValidator: URLs count 23, @user@domain counts as @user"
     URL_WEIGHT = 23
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True
@@ -43,6 +46,13 @@ class Mastodon(Channel):
         s.Key("max_chars", s.Integer(minimum=1), "the server's configuration.statuses.max_characters", default=500),
         s.Key("language", s.Text(), "ISO 639 language of the posts (default: site.language)"),
     ])
+
+
+    @classmethod
+    def length_rule(cls, options=None) -> LengthRule:
+        if options and options.get("max_chars"):
+            return length_rule_for(cls, int(options["max_chars"]))
+        return super().length_rule(options)
 
     def __init__(self, config, env, *, base_url=None):
         super().__init__(config, env, base_url=base_url)

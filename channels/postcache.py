@@ -34,17 +34,17 @@ class PostCache:
             pass
 
     @staticmethod
-    def _key(item: Item) -> str:
+    def key(item: Item) -> str:
         return f"{item.id}|{item.revision}|{item.path}"
 
     def get(self, item: Item) -> Post | None:
-        post = self.posts.get(self._key(item))
+        post = self.posts.get(self.key(item))
         if post is not None:
-            self.used[self._key(item)] = post
+            self.used[self.key(item)] = post
         return post
 
     def put(self, item: Item, post: Post) -> None:
-        self.used[self._key(item)] = post
+        self.used[self.key(item)] = post
 
     def save(self) -> None:
         """Keep what this build used; write atomically, only when it changed."""

@@ -26,7 +26,7 @@ def preview(project: Project, rel: str, names: list[str], segment: str | None) -
     channel or segment."""
     from .registry import build
     from .render import render_post
-    from .text import rule_for
+    from .registry import rule_for
 
     item = project.item_by_path(rel)
     if item is None:

@@ -8,6 +8,7 @@ from newsroom import schema as s
 from newsroom.model import Project
 
 from .base import Channel
+from .text import LengthRule, code_points
 from .blog.channel import Blog
 from .bluesky import Bluesky
 from .devto import DevTo
@@ -23,6 +24,7 @@ from .x import X
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
                                       Telegram, X)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
+PLAIN = LengthRule("plain", None, "characters", code_points, "")
 
 
 def register_channel_type(cls: type[Channel], *, replace: bool = False) -> type[Channel]:
@@ -34,6 +36,13 @@ def register_channel_type(cls: type[Channel], *, replace: bool = False) -> type[
         raise ValueError(f"channel type '{cls.TYPE}' is already registered ({known.__module__}.{known.__name__})")
     TYPES[cls.TYPE] = cls
     return cls
+
+
+def rule_for(channel_type: str, options: Mapping | None = None) -> LengthRule:
+    """The length rule of a channel type with its options (Mastodon's ``max_chars``); plain code
+    points and no limit for a type without one."""
+    cls = TYPES.get(channel_type)
+    return cls.length_rule(options) if cls is not None else PLAIN
 
 
 def option_schemas() -> dict[str, s.Schema]:

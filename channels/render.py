@@ -26,6 +26,7 @@ from newsroom.problems import ERROR, WARNING, Problem
 from newsroom.resources import shipped
 
 from . import filters, markdown_engines, text
+from .devto import DevTo
 from .base import Channel, Media, Post
 from .context import Body, ChannelInfo, TemplateContext
 
@@ -200,7 +201,7 @@ def channel_info(channel: Channel) -> ChannelInfo:
 def _channel_info(channel: Channel) -> ChannelInfo:
     from newsroom.schema import SecretRef
 
-    rule = text.rule_for(channel.TYPE, channel.config.options)
+    rule = channel.length_rule(channel.config.options)
     options = {k: v for k, v in channel.config.options.items() if not isinstance(v, SecretRef)}
     return ChannelInfo(name=channel.name, type=channel.TYPE, limit=rule.limit, unit=rule.unit,
                        utm_source=channel.config.utm_source or channel.name,
@@ -249,7 +250,7 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     if segment is None and override is not None and override.segment:
         segment = override.segment
     engine = engine_for(project)
-    rule = text.rule_for(channel.TYPE, channel.config.options)
+    rule = channel.length_rule(channel.config.options)
     ctx = build_context(project, item, channel, segment, quick)
     post = Post(channel=channel.name, type=channel.TYPE, item_id=item.id, item_path=item.path,
                 revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
@@ -482,12 +483,12 @@ def _devto(engine, post, ctx, channel, override, rule, where) -> None:
     post.template = name
     body = engine.render(name, ctx)
     tags = filters.hashtags_for(ctx.tags, "devto", limit=len(ctx.tags))
-    if len(tags) > text.DEVTO_MAX_TAGS:
-        dropped = ", ".join(tags[text.DEVTO_MAX_TAGS:])
+    if len(tags) > DevTo.MAX_TAGS:
+        dropped = ", ".join(tags[DevTo.MAX_TAGS:])
         post.problems.append(where.problem(
-            f"dev.to takes at most {text.DEVTO_MAX_TAGS} tags; {dropped} will be left out (order the tags "
+            f"dev.to takes at most {DevTo.MAX_TAGS} tags; {dropped} will be left out (order the tags "
             "by importance or set fewer)", WARNING))
-    tags = tags[: text.DEVTO_MAX_TAGS]
+    tags = tags[: DevTo.MAX_TAGS]
     post.text = body
     post.tags = tags
     post.data.update({"title": ctx.title, "body_markdown": body, "tags": tags, "canonical_url": ctx.url,

@@ -43,6 +43,8 @@ def _chunks(text: str, size: int) -> list[str]:
 class Slack(Channel):
     TYPE = "slack"
     MEDIUM = "chat"
+    MAX_CHARS = 3000  # a section block's text: api.slack.com/reference/block-kit/blocks#section
+    LENGTH_SOURCE = "Slack section block text 3,000"
     DEFAULT_GRACE = timedelta(hours=2)
     timeout = DEFAULT_TIMEOUT  # (connect, read) seconds
     SECRETS = ('webhook',)

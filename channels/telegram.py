@@ -23,6 +23,7 @@ from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post
 from .http import request
+from .text import utf16_units
 from .social import done_parts, media_bytes, receipt_from, with_partial, write_part
 
 CAPTION_MAX = 1024
@@ -33,7 +34,12 @@ BOT_API = "7.0"
 class Telegram(Channel):
     TYPE = "telegram"
     MEDIUM = "chat"
+    # core.telegram.org/bots/api#sendmessage: "1-4096 characters after entities parsing"; Telegram
+    # measures text in UTF-16 code units (MessageEntity offsets), so we count those.
     MAX_CHARS = 4096
+    LENGTH = staticmethod(utf16_units)
+    LENGTH_UNIT = "UTF-16 units"
+    LENGTH_SOURCE = "Telegram sendMessage 4,096"
     SUPPORTS_MEDIA = True
     SECRETS = ('token',)
     OPTIONS = s.Schema("telegram options", [

@@ -1,13 +1,15 @@
-"""Length rules, one per platform, and thread splitting that respects them.
+"""Counting rules (how each platform measures a text) and thread splitting that respects them.
 
-Each platform counts differently; a post that fits one may not fit another. Every rule below names
-its source. ``rule_for(type, options)`` gives the rule a channel uses; ``Channel.count`` dispatches here.
+Each platform counts differently; a post that fits one may not fit another. The counting functions
+live here, each with its source; each adapter declares its own limit and which function counts
+against it (``Channel.MAX_CHARS``, ``LENGTH``, ``LENGTH_UNIT``, ``LENGTH_SOURCE``), and
+``channels.registry.rule_for(type, options)`` gives the ``LengthRule`` a channel type uses.
 """
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable
 
 import regex
 
@@ -37,8 +39,7 @@ def utf16_units(text: str) -> int:
 # Mastodon app/validators/status_length_validator.rb: the status is counted in grapheme clusters
 # (``str.mb_chars.grapheme_length``) after ``countable_text`` replaces every URL by 23 characters
 # (URL_PLACEHOLDER_CHARS, also published as Instance configuration.statuses.characters_reserved_per_url)
-# and every remote mention ``@user@domain`` by ``@user``. Default MAX_CHARS = 500; servers may raise it
-# (Instance configuration.statuses.max_characters), hence the channel option ``max_chars``.
+# and every remote mention ``@user@domain`` by ``@user``. The limit is ``Mastodon.MAX_CHARS``.
 _MENTION_RE = regex.compile(r"(?<![\w/@])@(\w[\w.]*\w|\w)@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -106,41 +107,6 @@ class LengthRule:
     unit: str
     measure: Callable[[str], int]
     source: str
-
-
-def _rules(options: Mapping) -> dict[str, LengthRule]:
-    return {
-        "mastodon": LengthRule("mastodon", int(options.get("max_chars") or 500), "characters", mastodon_length,
-                               "Mastodon StatusLengthValidator: URLs count 23, @user@domain counts as @user"),
-        # atproto lexicons/app/bsky/feed/post.json: text maxGraphemes 300 (maxLength 3000 bytes).
-        "bluesky": LengthRule("bluesky", 300, "graphemes", graphemes, "app.bsky.feed.post text maxGraphemes 300"),
-        "x": LengthRule("x", 280, "weighted characters", x_length, "twitter-text config v3"),
-        # LinkedIn Posts API commentary: 3,000 characters (LinkedIn's own composer limit; confirmed
-        # by publishing tools' docs, e.g. ayrshare.com/docs/apis/post/social-networks/linkedin).
-        "linkedin": LengthRule("linkedin", 3000, "characters", code_points, "LinkedIn commentary 3,000"),
-        # core.telegram.org/bots/api#sendmessage: "1-4096 characters after entities parsing"; Telegram
-        # measures text in UTF-16 code units (MessageEntity offsets), so we count those.
-        "telegram": LengthRule("telegram", 4096, "UTF-16 units", utf16_units, "Telegram sendMessage 4,096"),
-        # discord.com/developers/docs/resources/webhook#execute-webhook: content up to 2000 characters.
-        "discord": LengthRule("discord", 2000, "characters", code_points, "Discord message content 2,000"),
-        # api.slack.com/reference/block-kit/blocks#section: a section's text is at most 3000 characters.
-        "slack": LengthRule("slack", 3000, "characters", code_points, "Slack section block text 3,000"),
-    }
-
-
-_PLAIN = LengthRule("plain", None, "characters", code_points, "")
-_DEFAULT_RULES = _rules({})
-
-
-def rule_for(channel_type: str, options: Mapping | None = None) -> LengthRule:
-    """The length rule of a channel type with its options (Mastodon's ``max_chars``)."""
-    if options and channel_type == "mastodon" and options.get("max_chars"):
-        return _rules(options)["mastodon"]
-    return _DEFAULT_RULES.get(channel_type, _PLAIN)
-
-
-#: dev.to accepts at most four tags per article (developers.forem.com/api/v1#tag/articles).
-DEVTO_MAX_TAGS = 4
 
 
 # -- threads ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
+from .text import x_length
 from .oauth import X as X_OAUTH
 from .oauth import OAuthChannel
 from .social import (read_back, Found, MetricsError, RateGate, chunks, comparable, done_parts, media_bytes, pooled_session,
@@ -33,6 +34,9 @@ class X(OAuthChannel, Channel):
     TYPE = "x"
     MEDIUM = "social"
     MAX_CHARS = 280  # weighted
+    LENGTH = staticmethod(x_length)  # twitter-text v3: weights per code point, URLs 23, emoji 2
+    LENGTH_UNIT = "weighted characters"
+    LENGTH_SOURCE = "twitter-text config v3"
     URL_WEIGHT = 23
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True

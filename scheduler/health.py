@@ -182,7 +182,8 @@ def _months_old(version: str, now: datetime) -> int:
     return (now.year - year) * 12 + now.month - month
 
 
-def check_problems(project, env, now: datetime, *, verify: bool = True, store=None) -> list[Problem]:
+def check_problems(project, env, now: datetime, *, verify: bool = True, store=None, ledger=None,
+                   entries=None) -> list[Problem]:
     """``check``'s credential warnings: not working, lapsing before a due entry, missing scopes, and a
     LinkedIn-Version about to be retired. A channel whose secrets are not set here is left alone (CI's
     check of a pull request has none): the publish run reports it as inactive."""
@@ -214,8 +215,9 @@ def check_problems(project, env, now: datetime, *, verify: bool = True, store=No
                                       for a in live)):
         return problems  # nothing to ask and nothing known: no need to plan
     adapters.adapters = {a.name: a for a in live}
-    ledger = store.entries() if store is not None else {}
-    ahead = upcoming(plan(project, ledger=ledger, now=now), ledger, now)
+    if ledger is None:
+        ledger = store.entries() if store is not None else {}
+    ahead = upcoming(entries if entries is not None else plan(project, ledger=ledger, now=now), ledger, now)
     health = channel_health(adapters, ahead, verify=verify)
     for name, h in health.items():
         if h.state == "failing":

@@ -244,3 +244,19 @@ def test_waiting_for_the_page_is_bounded_by_the_wait_not_by_how_long_a_sleep_tak
         answer, asked = live.wait_until_live(f"{site.url}/a/", within=10, sleep=slept.append,
                                              clock=lambda: 0.0)
     assert answer.detail == "answers 404" and slept == [1.0, 2.0, 4.0, 3.0] and asked == 5
+
+
+def test_a_page_that_answers_between_runs_is_seen_before_its_dependents_are_due(newsroom, server, tmp_path):
+    """The window counts from the blog's delivery: a run with nothing due still asks the page (the
+    no-op shortcut must not skip it), so a post an hour later is not held."""
+    deployed = tmp_path / "deployed"
+    deployed.mkdir()
+    with Site(deployed) as site:
+        n = newsroom({"content/a.md": approved("A", {"blog": {}, "social": {"at": "+1h"}})}, site=site, wait="0s")
+        assert n.run("publish", now=T).output.splitlines()[0].startswith("delivered  content/a.md → blog")
+        assert n.events("live") == []
+        shutil.copytree(n.root / "public", deployed, dirs_exist_ok=True)
+        quiet = n.run("publish", now="2026-11-20T09:15:00Z")
+        assert quiet.exit_code == 0 and [e["entry"] for e in n.events("live")] == ["a/blog"]
+        assert n.run("publish", now="2026-11-20T10:00:00Z").output.splitlines()[0] == (
+            f"delivered  content/a.md → social  {server.url}/social/posts/1")

@@ -464,7 +464,7 @@ def test_a_person_resolves_an_entry_nobody_could_reconcile(newsroom, server, ans
 
 def test_the_blog_shows_a_later_syndication_and_rebuilds_from_rendered_posts_it_kept(newsroom, server, monkeypatch):
     import scheduler.run.flow
-    import scheduler.run.rebuild
+    import scheduler.run.render
     from publishing import SETTINGS
 
     settings = SETTINGS.replace("channels:\n", "channels:\n  blog:\n    type: blog\n", 1)
@@ -478,14 +478,14 @@ def test_the_blog_shows_a_later_syndication_and_rebuilds_from_rendered_posts_it_
     assert "also on" not in page.read_text().lower()
 
     renders = []
-    original = scheduler.run.flow.render
+    original = scheduler.run.render.render_fresh
 
     def counting(run, entry, channel):
         renders.append((entry.item.id, entry.channel))
         return original(run, entry, channel)
 
-    monkeypatch.setattr(scheduler.run.flow, "render", counting)  # the delivery's rendering
-    monkeypatch.setattr(scheduler.run.rebuild, "render", counting)  # the rebuild's, of posts not kept
+    # every post rendered anew, for a delivery or for the rebuild (posts not kept)
+    monkeypatch.setattr(scheduler.run.render, "render_fresh", counting)
     later = n.run("publish", now="2026-11-20T11:05:00Z")
     assert later.exit_code == 0, later.output
     assert later.output.splitlines()[0].startswith("delivered  content/a.md → social")

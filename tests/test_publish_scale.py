@@ -69,3 +69,89 @@ def test_a_ci_run_with_the_cache_restored_renders_nothing_it_kept(tmp_path, monk
     publish(root)
     assert calls == [("content/post-05.md", "blog")]
     assert "Corrected" in (root / "public" / "post-05" / "index.html").read_text(encoding="utf-8")
+
+
+class LedgerReads:
+    """Bytes read from the ledger and fsync calls, by the files backend."""
+
+    def __init__(self, monkeypatch, ledger):
+        import os
+
+        import newsroom.state.files as files
+
+        self.ledger, self.read, self.fsyncs = str(ledger), 0, 0
+        real_open, real_fsync = open, os.fsync
+        reads = self
+
+        class Counted:
+            def __init__(self, f):
+                self.f = f
+
+            def read(self, *args):
+                data = self.f.read(*args)
+                reads.read += len(data)
+                return data
+
+            def __getattr__(self, name):
+                return getattr(self.f, name)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.f.close()
+
+        def counted_open(path, *args, **kw):
+            f = real_open(path, *args, **kw)
+            return Counted(f) if str(path) == self.ledger else f
+
+        def counted_fsync(fd):
+            self.fsyncs += 1
+            return real_fsync(fd)
+
+        monkeypatch.setattr(files, "open", counted_open, raising=False)
+        monkeypatch.setattr(os, "fsync", counted_fsync)
+
+
+def test_a_run_reads_the_ledger_once_and_syncs_once_per_claim(tmp_path, monkeypatch):
+    root = newsroom(tmp_path / "news", n=24)
+    publish(root, "--now", "2026-11-20T11:30Z")  # the first twelve go out; the ledger has their events
+    ledger = root / "state" / "ledger.jsonl"
+    before = ledger.stat().st_size
+    for cache in (True, False):  # with the ledger's fold kept in .cache/, and without it
+        if not cache:
+            (root / ".cache" / "ledger-fold.marshal").unlink()
+        reads = LedgerReads(monkeypatch, ledger)
+        publish(root, "--now", "2026-11-20T17:30Z" if cache else NOW)  # six more each time
+        delivered = [line for line in ledger.read_text().splitlines() if '"event":"delivered"' in line]
+        assert len(delivered) == (18 if cache else 24)
+        # each byte that was there before the run read at most once (a 4 KiB tail check aside),
+        # the run's own events never read back, and the "also on" links not rebuilt per entry
+        assert reads.read <= (0 if cache else before) + 4096, (reads.read, before)
+        # one fsync per claim (before anything is sent) and one at the end for the receipts
+        assert reads.fsyncs == 6 + 1
+        before = ledger.stat().st_size
+        monkeypatch.undo()
+
+
+def test_posts_rendered_in_worker_processes_are_the_same_posts(tmp_path):
+    """A whole process (a test worker has threads, where forking is not done): two runs of the same
+    project, one rendering in two worker processes, give the same site and the same ledger."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    sites = {}
+    for workers in ("1", "2"):
+        root = newsroom(tmp_path / f"news-{workers}", n=12)
+        done = subprocess.run([sys.executable, str(ROOT / "publish.py"), "--root", str(root), "publish", "--now", NOW],
+                              capture_output=True, text=True, env={**os.environ, "NEWSROOM_RENDER_WORKERS": workers})
+        assert done.returncode == 0, done.stderr
+        assert ("rendered 12 posts in 2 worker processes" in done.stdout) == (workers == "2"), done.stdout
+        sites[workers] = {p.relative_to(root / "public").as_posix(): p.read_bytes()
+                          for p in sorted((root / "public").rglob("*")) if p.is_file()}
+        events = [line.split('"run":')[0] for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
+        sites[workers]["ledger"] = "\n".join(events).encode()
+    assert sites["1"] == sites["2"] and len(sites["1"]) > 12

@@ -12,7 +12,7 @@ import pytest
 
 from channels import preview, registry
 from channels.render import render_post
-from channels.text import rule_for
+from channels.registry import rule_for
 from conftest import FIXTURES
 
 CASES = FIXTURES / "render"

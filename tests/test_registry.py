@@ -38,3 +38,21 @@ def test_a_built_in_is_replaced_only_when_asked():
     finally:
         register_channel_type(Mastodon, replace=True)
     assert TYPES["mastodon"] is Mastodon
+
+
+def test_a_type_declares_its_own_limit_and_counting_and_every_caller_reads_them():
+    from channels.registry import rule_for
+    from channels.text import utf16_units
+
+    class Pager(Channel):
+        TYPE = "pager-test"
+        MAX_CHARS = 160
+        LENGTH = staticmethod(utf16_units)
+        LENGTH_UNIT = "UTF-16 units"
+
+    register_channel_type(Pager)
+    rule = rule_for("pager-test")
+    assert (rule.name, rule.limit, rule.unit, rule.measure("😀a")) == ("pager-test", 160, "UTF-16 units", 3)
+    adapter = build(ChannelConfig("pager", "pager-test"), {})
+    assert (adapter.limit, adapter.count("😀a")) == (160, 3)
+    assert rule_for("no-such-type").limit is None

@@ -2,6 +2,7 @@
 import pytest
 
 from channels import text
+from channels.registry import rule_for
 from channels.text import graphemes, mastodon_length, split_thread, x_length
 
 CJK_160 = ("故人西辞黄鹤楼，烟花三月下扬州。孤帆远影碧空尽，唯见长江天际流。朱雀桥边野草花，乌衣巷口夕阳斜。"
@@ -70,20 +71,20 @@ def test_bluesky_counts_graphemes_not_code_points():
     assert graphemes("e\u0301") == 1
     assert graphemes("🇩🇪") == 1
     # a URL counts in full on Bluesky
-    assert text.rule_for("bluesky").measure("https://example.com/x") == 21
+    assert rule_for("bluesky").measure("https://example.com/x") == 21
 
 
 def test_rules_and_limits_per_type():
-    assert text.rule_for("mastodon").limit == 500
-    assert text.rule_for("mastodon", {"max_chars": 1000}).limit == 1000
-    assert text.rule_for("bluesky").limit == 300
-    assert text.rule_for("x").limit == 280
-    assert text.rule_for("linkedin").limit == 3000
-    assert text.rule_for("telegram").limit == 4096
-    assert text.rule_for("discord").limit == 2000
-    assert text.rule_for("email").limit is None
+    assert rule_for("mastodon").limit == 500
+    assert rule_for("mastodon", {"max_chars": 1000}).limit == 1000
+    assert rule_for("bluesky").limit == 300
+    assert rule_for("x").limit == 280
+    assert rule_for("linkedin").limit == 3000
+    assert rule_for("telegram").limit == 4096
+    assert rule_for("discord").limit == 2000
+    assert rule_for("email").limit is None
     # Telegram counts UTF-16 units: an emoji outside the BMP is two
-    assert text.rule_for("telegram").measure("\U0001F389") == 2
+    assert rule_for("telegram").measure("\U0001F389") == 2
 
 
 def test_channel_count_dispatches_to_the_type_rule():
@@ -107,7 +108,7 @@ LONG = ("Our offline mode keeps every order on the device until the network is b
 
 @pytest.mark.parametrize("rule_type", ["mastodon", "bluesky", "x"])
 def test_thread_parts_fit_are_numbered_and_never_cut_a_link(rule_type):
-    rule = text.rule_for(rule_type)
+    rule = rule_for(rule_type)
     limit = 200
     parts = split_thread(LONG, limit, rule.measure)
     assert len(parts) > 1

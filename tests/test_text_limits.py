@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from channels import text
+from channels.registry import rule_for
 from channels.text import code_points, graphemes, mastodon_length, split_thread, utf16_units, x_length
 
 
@@ -66,31 +67,33 @@ def test_x_normalises_before_counting():
     ("slack", 3000, "characters"), ("email", None, "characters"), ("webhook", None, "characters"),
 ])
 def test_every_platform_rule(kind, limit, unit):
-    rule = text.rule_for(kind)
+    rule = rule_for(kind)
     assert (rule.limit, rule.unit) == (limit, unit)
     assert rule.name == (kind if limit else "plain")
 
 
 def test_rule_measures_are_the_platforms_counting():
-    assert text.rule_for("mastodon").measure("https://example.com/" + "x" * 50) == 23
-    assert text.rule_for("bluesky").measure("👍🏽👍🏽") == 2
-    assert text.rule_for("x").measure("東京") == 4
-    assert text.rule_for("telegram").measure("😀") == 2
+    assert rule_for("mastodon").measure("https://example.com/" + "x" * 50) == 23
+    assert rule_for("bluesky").measure("👍🏽👍🏽") == 2
+    assert rule_for("x").measure("東京") == 4
+    assert rule_for("telegram").measure("😀") == 2
     for kind in ("linkedin", "discord", "slack", "email"):
-        assert text.rule_for(kind).measure("😀é") == 2
+        assert rule_for(kind).measure("😀é") == 2
 
 
 def test_mastodon_max_chars_raises_the_limit_and_nothing_else():
-    assert text.rule_for("mastodon", {"max_chars": 1000}).limit == 1000
-    assert text.rule_for("mastodon", {"max_chars": "750"}).limit == 750
-    assert text.rule_for("mastodon", {"max_chars": None}).limit == 500
-    assert text.rule_for("mastodon", {}).limit == 500
-    assert text.rule_for("x", {"max_chars": 1000}).limit == 280
-    assert text.rule_for("mastodon", {"max_chars": 1000}).measure("https://example.com/" + "x" * 50) == 23
+    assert rule_for("mastodon", {"max_chars": 1000}).limit == 1000
+    assert rule_for("mastodon", {"max_chars": "750"}).limit == 750
+    assert rule_for("mastodon", {"max_chars": None}).limit == 500
+    assert rule_for("mastodon", {}).limit == 500
+    assert rule_for("x", {"max_chars": 1000}).limit == 280
+    assert rule_for("mastodon", {"max_chars": 1000}).measure("https://example.com/" + "x" * 50) == 23
 
 
 def test_devto_tag_limit():
-    assert text.DEVTO_MAX_TAGS == 4
+    from channels.devto import DevTo
+
+    assert DevTo.MAX_TAGS == 4
 
 
 # -- splitting at the limit -------------------------------------------------------------------------

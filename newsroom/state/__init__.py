@@ -26,8 +26,10 @@ class StateStore(Protocol):
     is ``progress`` events in the ledger, read back through ``EntryState.journal_for``."""
 
     # -- the ledger ---------------------------------------------------------------------------
-    def append(self, events: Iterable[dict]) -> None:
-        """Append ledger events, durably, in order; concurrent writers never interleave an event."""
+    def append(self, events: Iterable[dict], *, durable: bool = True) -> None:
+        """Append ledger events in order; concurrent writers never interleave an event. Durable at
+        once, or with ``durable=False`` by the next durable append or ``save()`` (for an event after
+        which nothing is sent before the next claim, such as a receipt)."""
     def events(self) -> Iterator[dict]:
         """Every ledger event in the order appended."""
     def entries(self) -> dict[str, EntryState]:

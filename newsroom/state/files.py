@@ -51,7 +51,7 @@ FEEDS = "feeds.jsonl"
 PULLS = "pulls.jsonl"
 GITATTRIBUTES = "*.jsonl merge=union\n"
 GITIGNORE = ".lock\n.runs/\n"
-FOLD_VERSION = 5
+FOLD_VERSION = 6
 TAIL = 4096
 
 
@@ -72,7 +72,10 @@ class FileStore:
         self._saved = False
         self._ino: int | None = None
         self._tail = ""  # digest of the last TAIL bytes folded
+        self._tail_bytes: bytes | None = b""  # those bytes, when this store knows them (None: not yet)
         self._hash, self._hash_offset = "", -1  # digest of every byte folded, and up to where it is valid
+        self._hasher = None  # a running digest of the bytes folded, when this store saw all of them
+        self._unsynced = False  # events appended without fsync (``durable=False``), not yet on disk
 
     # -- writing ------------------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -109,12 +112,62 @@ class FileStore:
         finally:
             os.close(fd)
 
-    def append(self, events: Iterable[dict]) -> None:
+    def _write_ledger(self, lines: list[str], *, durable: bool = True) -> None:
+        """Append to the ledger (the caller holds the lock). When this store's fold reached the end of
+        the file before the write (nobody else appended since it last looked), the new lines are
+        folded from memory: a run reads the ledger once, not its own events back after each write.
+
+        ``durable=False`` leaves the fsync to the next durable append (a claim) or ``save()`` at the
+        run's end: one fsync flushes every earlier write of the file. What needs no fsync of its own
+        is an event after which nothing is sent until the next claim (a receipt, a failure). A killed
+        process loses nothing written (the data is in the kernel's page cache); only a crash of the
+        machine can lose such an event before the next fsync, and a lost receipt is what a claim
+        without a receipt already covers: the next run reconciles before it sends again."""
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        fd = os.open(self.ledger_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            st = os.fstat(fd)
+            current = self._ident is not None and (st.st_ino, st.st_size, st.st_mtime_ns) == self._ident
+            # A previous writer killed mid-line leaves no newline at the end: start on a fresh line.
+            if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+                data = b"\n" + data
+                current = False
+            os.write(fd, data)
+            if durable:
+                os.fsync(fd)
+                self._unsynced = False
+            else:
+                self._unsynced = True
+            if current:
+                after = os.fstat(fd)
+                self._fold(json.loads(line) for line in lines)
+                self._offset = after.st_size
+                self._ident = (after.st_ino, after.st_size, after.st_mtime_ns)
+                self._tail_bytes = _tail_after(self._tail_bytes, data)
+                if self._hasher is not None:
+                    self._hasher.update(data)
+                self._cache_dirty = True
+        finally:
+            os.close(fd)
+
+    def append(self, events: Iterable[dict], *, durable: bool = True) -> None:
         lines = [dumps(e) for e in events]
         if not lines:
             return
         with self.locked():
-            self._write(self.ledger_path, lines)
+            self._write_ledger(lines, durable=durable)
+
+    def sync(self) -> None:
+        """Make every appended event durable (an fsync, when some were appended without one)."""
+        if not self._unsynced:
+            return
+        with contextlib.suppress(OSError):
+            fd = os.open(self.ledger_path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self._unsynced = False
 
     def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool]) -> bool:
         """Append ``event`` (a claim) only if ``may_claim(entry_state)`` holds on the freshest ledger.
@@ -126,7 +179,7 @@ class FileStore:
             state = self.entries().get(key) or EntryState(key)
             if not may_claim(state):
                 return False
-            self._write(self.ledger_path, [dumps(event)])
+            self._write_ledger([dumps(event)])  # durable before anything is sent
             return True
 
     # -- runs in flight -----------------------------------------------------------------------
@@ -217,10 +270,13 @@ class FileStore:
         self._entries, self._offset = entries, cached["offset"]
         self._ident = tuple(cached["ident"]) if cached["ident"] else None
         self._ino, self._tail, self._hash = cached["ino"], cached["tail"], cached["hash"]
-        self._hash_offset = self._offset
+        self._hash_offset = cached["hash_offset"]
+        self._tail_bytes = None  # only its digest is in the cache
 
-    def _prefix_hash(self, upto: int) -> str:
+    def _prefix_hash(self, upto: int):
+        """A running digest of the ledger's first ``upto`` bytes (its last TAIL bytes kept too)."""
         h = hashlib.blake2b(digest_size=16)
+        last = b""
         with open(self.ledger_path, "rb") as f:
             remaining = upto
             while remaining > 0:
@@ -228,24 +284,35 @@ class FileStore:
                 if not chunk:
                     break
                 h.update(chunk)
+                last = (last + chunk)[-TAIL:]
                 remaining -= len(chunk)
-        return h.hexdigest()
+        self._tail_bytes = last
+        return h
 
     def _tail_digest(self, upto: int) -> str:
         """A hash of the last 4 KiB before ``upto``: cheap proof that a file only grew past it."""
         start = max(0, upto - TAIL)
         with open(self.ledger_path, "rb") as f:
             f.seek(start)
-            return hashlib.blake2b(f.read(upto - start), digest_size=16).hexdigest()
+            self._tail_bytes = f.read(upto - start)
+        return hashlib.blake2b(self._tail_bytes, digest_size=16).hexdigest()
 
     def _still_prefix(self, ino: int, size: int) -> bool:
         """Whether the bytes folded so far are still the start of the ledger (it was only appended to)."""
         if size < self._offset:
             return False
         if ino == self._ino:  # the same file, grown: its last folded bytes are enough to tell
-            return self._tail_digest(self._offset) == self._tail
+            expected = self._tail if self._tail_bytes is None else hashlib.blake2b(
+                self._tail_bytes, digest_size=16).hexdigest()
+            return self._tail_digest(self._offset) == expected
         # Another file (a checkout, a merge, a cache restored in CI): the whole prefix must match.
-        return self._hash_offset == self._offset and self._prefix_hash(self._offset) == self._hash
+        if self._hash_offset != self._offset:
+            return False
+        hasher = self._prefix_hash(self._offset)
+        if hasher.hexdigest() != self._hash:
+            return False
+        self._hasher = hasher  # kept up from here, so save() need not read the ledger again
+        return True
 
     def entries(self) -> dict[str, EntryState]:
         """Every entry's folded state; only new lines are read on later calls (and later runs)."""
@@ -263,13 +330,15 @@ class FileStore:
             # Not a pure append (a git merge rewrote it, an older checkout): fold everything again.
             self._entries, self._offset, self._hash, self._hash_offset = {}, 0, "", -1
         if size > self._offset:
-            new, end, raw = self._read_lines(self.ledger_path, self._offset)
+            start = self._offset
+            new, end, raw = self._read_lines(self.ledger_path, start)
             self._fold(new)
-            if self._offset == 0:
-                self._hash, self._hash_offset = hashlib.blake2b(raw, digest_size=16).hexdigest(), end
+            if start == 0:
+                self._hasher = hashlib.blake2b(raw, digest_size=16)
+            elif self._hasher is not None:
+                self._hasher.update(raw)
             self._offset = end
-            self._tail = (hashlib.blake2b(raw[-TAIL:], digest_size=16).hexdigest() if len(raw) >= TAIL
-                          else self._tail_digest(end))
+            self._tail_bytes = raw[-TAIL:] if start == 0 else _tail_after(self._tail_bytes, raw)
             self._ino = ino
             self._cache_dirty = True
         self._ident = ident if ident and self._offset == size else None
@@ -278,14 +347,20 @@ class FileStore:
         return self._entries
 
     def save(self) -> None:
-        """Write the fold to the cache (a run calls this once at its end)."""
+        """Make the run's appends durable and write the fold to the cache (a run calls this once at
+        its end). The digest of the whole ledger is kept up as it is read and appended to; when this
+        store did not see every byte (it started from the cache on the same file), the older digest
+        stays with its offset, and a later reader on another file folds the ledger afresh."""
+        self.sync()
         self._saved = True
         if self.cache_path is None or not self._cache_dirty:
             return
         self._cache_dirty = False
         try:
-            if self._hash_offset != self._offset:
-                self._hash, self._hash_offset = self._prefix_hash(self._offset), self._offset
+            if self._hasher is not None:
+                self._hash, self._hash_offset = self._hasher.hexdigest(), self._offset
+            self._tail = (self._tail_digest(self._offset) if self._tail_bytes is None
+                          else hashlib.blake2b(self._tail_bytes, digest_size=16).hexdigest())
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
             names = [f.name for f in fields(EntryState)]
@@ -294,7 +369,7 @@ class FileStore:
             tmp.write_bytes(marshal.dumps({"version": FOLD_VERSION, "ledger": str(self.ledger_path.resolve()),
                                            "fields": names, "rows": rows, "offset": self._offset,
                                            "ident": self._ident, "ino": self._ino, "tail": self._tail,
-                                           "hash": self._hash}))
+                                           "hash": self._hash, "hash_offset": self._hash_offset}))
             os.replace(tmp, self.cache_path)  # atomic: a reader sees the old cache or the new one
         except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time
@@ -403,6 +478,13 @@ class FileStore:
         from newsroom.credentials import open_vault
 
         return open_vault(self.folder, env, self.locked)
+
+
+def _tail_after(tail: bytes | None, data: bytes) -> bytes | None:
+    """The last TAIL bytes once ``data`` follows ``tail`` (None: not known)."""
+    if len(data) >= TAIL:
+        return data[-TAIL:]
+    return None if tail is None else (tail + data)[-TAIL:]
 
 
 def file_version(path: Path) -> list | None:

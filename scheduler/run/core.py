@@ -129,6 +129,7 @@ class Run:
         self.by_item_id = {i.id: i for i in project.items}
         self.links: dict[str, list[dict]] | None = None  # syndication links: read once, kept up by deliveries
         self.kept_posts: dict[str, object] = {}  # channel → its PostCache (rendered posts kept between runs)
+        self.prerendered: dict[tuple[str, str], object] = {}  # (entry key, revision) → post rendered ahead
         self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
 
     def decide(self, entry: Entry, ledger: dict[str, EntryState]) -> due.Decision:
@@ -149,7 +150,7 @@ class Run:
         event.update({k: v for k, v in fields.items() if v is not None})
         return event
 
-    def append(self, event: dict) -> None:
-        """Append to the ledger, except in a dry run."""
+    def append(self, event: dict, *, durable: bool = True) -> None:
+        """Append to the ledger, except in a dry run (``durable``: see ``StateStore.append``)."""
         if not self.opts.dry_run:
-            self.store.append([event])
+            self.store.append([event], durable=durable)

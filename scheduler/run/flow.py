@@ -36,7 +36,7 @@ from . import record
 from .claim import claim, claim_miss
 from .core import Run, RunOptions, RunReport
 from .rebuild import finish
-from .render import context, render
+from .render import context, prerender, render
 from .select import look_ahead, select
 
 
@@ -54,6 +54,7 @@ def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
 
 def _steps(run: Run) -> None:
     work = select(run)
+    prerender(run, work)
     for n, (entry, decision) in enumerate(work, 1):
         if run.opts.stop is not None and run.opts.stop.is_set():
             run.report.stopped = True

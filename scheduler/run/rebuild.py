@@ -8,7 +8,8 @@ from channels.base import DeliveryContext, Post, Receipt
 
 from ..plan import Entry
 from .core import Run
-from .render import kept, render
+from .prerender import render_all
+from .render import kept
 from .syndication import links
 
 
@@ -33,6 +34,8 @@ def finish(run: Run) -> None:
             item = run.by_item_id.get(post.item_id)
             if item is not None and item.revision == post.revision:
                 posts.put(item, post)
+        found: list[tuple[Post | None, Receipt, object]] = []
+        missing: list[tuple[Entry, object]] = []
         for st in ledger.values():
             if st.channel != name or st.state != "delivered" or st.item in seen or not st.receipt:
                 continue
@@ -41,12 +44,18 @@ def finish(run: Run) -> None:
                 continue  # deleted since it went out
             post = posts.get(item)
             if post is None:
-                post = render(run, _entry_for(item, name, channel.TYPE), channel)
+                missing.append((_entry_for(item, name, channel.TYPE), channel))
+            found.append((post, receipt_from(st.receipt), item))
+        # the posts it did not keep (a first run on a fresh clone: all of them), in workers if many
+        rendered = iter(render_all(run, missing))
+        for post, receipt, item in found:
+            if post is None:
+                post = next(rendered)
                 if isinstance(post, str):
                     run.report.notes.append(f"{name}: {item.path}: {post}")
                     continue
                 posts.put(item, post)
-            delivered.append((post, receipt_from(st.receipt)))
+            delivered.append((post, receipt))
         if not run.opts.dry_run:
             posts.save()
         ctx = DeliveryContext(key=f"finish/{name}", now=run.now, dry_run=run.opts.dry_run,

@@ -24,7 +24,10 @@ def skipped(run: Run, entry: Entry, st: EntryState | None) -> None:
 
 
 def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
-    run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None))
+    # made durable by the next claim's fsync or the run's end: nothing is sent before either, and a
+    # receipt lost with the machine is a claim without a receipt, which the next run reconciles
+    run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None),
+               durable=False)
     run.delivered_now.setdefault(entry.channel, []).append((post, receipt))
     syndication.add(run, post, receipt)
     run.touched.add(entry.channel)

@@ -26,14 +26,25 @@ def render(run: Run, entry: Entry, channel: Channel) -> Post | str:
     """The post, or why it cannot be made (a template error fails this entry, not the run).
 
     A post the channel kept for the same item revision, templates, code and settings is taken as
-    it is: a CI run with ``.cache/`` restored renders nothing it rendered before."""
-    from channels.render import render_post
-
+    it is: a CI run with ``.cache/`` restored renders nothing it rendered before. One rendered
+    ahead by ``prerender`` is taken next."""
     posts = kept(run, entry.channel) if entry.segment is None else None
     if posts is not None:
         post = posts.get(entry.item)
         if post is not None:
             return post
+    post = run.prerendered.pop((entry.key, entry.item.revision), None)
+    if post is None:
+        post = render_fresh(run, entry, channel)
+    if posts is not None and not isinstance(post, str):
+        posts.put(entry.item, post)
+    return post
+
+
+def render_fresh(run: Run, entry: Entry, channel: Channel) -> Post | str:
+    """The post rendered now, or why it cannot be made."""
+    from channels.render import render_post
+
     try:
         post = render_post(run.project, entry.item, channel, segment=entry.segment)
     except Exception as exc:  # noqa: BLE001 - a template error fails this entry, not the run
@@ -41,9 +52,28 @@ def render(run: Run, entry: Entry, channel: Channel) -> Post | str:
     errors = [p for p in post.problems if getattr(p, "severity", ERROR) == ERROR]
     if errors:
         return "cannot render: " + "; ".join(str(p) for p in errors)
-    if posts is not None:
-        posts.put(entry.item, post)
     return post
+
+
+def prerender(run: Run, work: list) -> None:
+    """Render the posts of the entries about to go out ahead, in worker processes, when there are
+    enough of them (``prerender.workers``); otherwise each is rendered as its turn comes."""
+    from .. import due
+    from .prerender import render_all, workers
+
+    jobs = []
+    for entry, decision in work:
+        if decision.action in (due.CHANGED, due.HELD, due.BLOCKED, due.BLACKOUT, due.MISS):
+            continue
+        channel = run.channels.adapters.get(entry.channel)
+        posts = kept(run, entry.channel) if entry.segment is None else None
+        if channel is None or (posts is not None and posts.posts.get(posts.key(entry.item)) is not None):
+            continue
+        jobs.append((entry, channel))
+    if workers(len(jobs), run.opts.env) <= 1:
+        return
+    for (entry, _), post in zip(jobs, render_all(run, jobs)):
+        run.prerendered[(entry.key, entry.item.revision)] = post
 
 
 def context(run: Run, entry: Entry) -> DeliveryContext:

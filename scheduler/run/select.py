@@ -7,7 +7,7 @@ from .. import due
 from ..alerts import alert_pending
 from ..plan import Entry, plan
 from .core import Run, iso
-from ..after import READY, WAIT
+from ..after import LIVE, READY, WAIT
 from .record import skipped
 from .wait import Waiting
 
@@ -79,6 +79,8 @@ def look_ahead(run: Run) -> None:
         decision = run.decide(entry, ledger)
         if gate.state == WAIT and decision.action == due.SEND:
             continue  # what it waits for says when there is work (its own decision)
+        if gate.state == LIVE and decision.action in (due.WAIT, due.SEND):
+            quiet_until = None  # the page it waits for is asked again by the next run, due or not
         if decision.action == due.WAIT:
             if best is None or decision.until < best.at:
                 best = entry
