@@ -50,9 +50,20 @@ def preview(project: Project, rel: str, names: list[str], segment: str | None) -
 
 def post_dict(post: Post) -> dict:
     out = asdict(post)
+    if post.type == "blog":
+        out["text"] = blog_text(post)
     out["problems"] = [p.as_dict() for p in post.problems]
     out["media"] = [asdict(m) for m in post.media]
     return out
+
+
+def blog_text(post: Post) -> str:
+    """A blog post's plain text, read off its HTML (the run does not make it: the site never shows it)."""
+    if post.text or not post.html:
+        return post.text or ""
+    from .plaintext import html_to_text
+
+    return html_to_text(post.html)
 
 
 def _over(length: int, limit: int | None) -> str:
@@ -83,7 +94,7 @@ def text_report(posts: list[Post], units: dict[str, str] | None = None) -> str:
                 out.append("")
                 out.append(variant["text"])
         elif post.type == "blog":
-            out.append(post.text or "")
+            out.append(blog_text(post))
         elif post.type == "devto":
             data = post.data
             out.append(f"Title: {data.get('title')}")

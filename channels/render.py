@@ -421,7 +421,8 @@ def _blog(engine, post, ctx, channel, override, rule, where) -> None:
     if ctx.body.quick:  # check: nothing here can go over a limit or fail a template
         return
     post.html = str(ctx.body_html)
-    post.text = ctx.body_text
+    # no post.text: the site never shows it, and reading it off the HTML is a third of rendering a
+    # blog post; a preview reads it off post.html when it shows one (``preview.blog_text``)
     post.data["excerpt"] = ctx.excerpt
     # What the site needs beyond the body (see docs/blog.md, "the contract with the publish run").
     item = ctx.item

@@ -36,7 +36,8 @@ from . import record
 from .claim import claim, claim_miss
 from .core import Run, RunOptions, RunReport
 from .rebuild import finish
-from .render import context, prerender, render
+from .prerender import prerender
+from .render import context, render
 from .select import look_ahead, select
 
 
@@ -64,7 +65,7 @@ def _steps(run: Run) -> None:
             run.opts.progress(n, len(work), f"{entry.item.path} → {entry.channel}")
         act(run, entry, decision)
     if run.waiting is not None and not run.report.stopped:
-        run.waiting.release()  # what waited for the others (the blog page) goes now, if it may
+        run.waiting.release(act, finish)  # what waited for the others (the blog page) goes now, if it may
     finish(run)
     if not run.opts.dry_run:
         send_alerts(run)

@@ -20,8 +20,10 @@ import threading
 
 from channels.base import Channel, Post
 
+from .. import due
 from ..plan import Entry
 from .core import Run
+from .render import kept, render_fresh
 
 #: below this many posts, forking and pickling cost more than they save
 MIN_POSTS = 200
@@ -45,8 +47,6 @@ def workers(count: int, env) -> int:
 
 def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
     """Each job's post (or why it cannot be made), in order; in worker processes when it pays."""
-    from .render import render_fresh
-
     n = workers(len(jobs), run.opts.env)
     if n <= 1:
         return [render_fresh(run, entry, channel) for entry, channel in jobs]
@@ -68,7 +68,23 @@ def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
 
 
 def _render_chunk(indices: range) -> list[Post | str]:
-    from .render import render_fresh
-
     run, jobs = _JOBS
     return [render_fresh(run, *jobs[i]) for i in indices]
+
+
+def prerender(run: Run, work: list) -> None:
+    """Render the posts of the entries about to go out ahead, in worker processes, when there are
+    enough of them (``prerender.workers``); otherwise each is rendered as its turn comes."""
+    jobs = []
+    for entry, decision in work:
+        if decision.action in (due.CHANGED, due.HELD, due.BLOCKED, due.BLACKOUT, due.MISS):
+            continue
+        channel = run.channels.adapters.get(entry.channel)
+        posts = kept(run, entry.channel) if entry.segment is None else None
+        if channel is None or (posts is not None and posts.posts.get(posts.key(entry.item)) is not None):
+            continue
+        jobs.append((entry, channel))
+    if workers(len(jobs), run.opts.env) <= 1:
+        return
+    for (entry, _), post in zip(jobs, render_all(run, jobs)):
+        run.prerendered[(entry.key, entry.item.revision)] = post

@@ -55,27 +55,6 @@ def render_fresh(run: Run, entry: Entry, channel: Channel) -> Post | str:
     return post
 
 
-def prerender(run: Run, work: list) -> None:
-    """Render the posts of the entries about to go out ahead, in worker processes, when there are
-    enough of them (``prerender.workers``); otherwise each is rendered as its turn comes."""
-    from .. import due
-    from .prerender import render_all, workers
-
-    jobs = []
-    for entry, decision in work:
-        if decision.action in (due.CHANGED, due.HELD, due.BLOCKED, due.BLACKOUT, due.MISS):
-            continue
-        channel = run.channels.adapters.get(entry.channel)
-        posts = kept(run, entry.channel) if entry.segment is None else None
-        if channel is None or (posts is not None and posts.posts.get(posts.key(entry.item)) is not None):
-            continue
-        jobs.append((entry, channel))
-    if workers(len(jobs), run.opts.env) <= 1:
-        return
-    for (entry, _), post in zip(jobs, render_all(run, jobs)):
-        run.prerendered[(entry.key, entry.item.revision)] = post
-
-
 def context(run: Run, entry: Entry) -> DeliveryContext:
     """What a delivery is handed: the entry's key, the clock, its journal (backed by the ledger)."""
     st = run.store.entries().get(entry.key)

@@ -59,10 +59,9 @@ class Waiting:
         post = render(self.run, entry, adapter)
         return isinstance(post, str) or links_to(post, page_url(entry.item, self.run.project.settings))
 
-    def release(self) -> None:
-        from .flow import act
-        from .rebuild import finish
-
+    def release(self, act, finish) -> None:
+        """Send what may go now: ``act(run, entry, decision)`` as the flow does for every entry, after
+        ``finish(run)`` has built what the pages come from (the flow hands both in: it calls the steps)."""
         run = self.run
         still: list = []
         for _ in range(self.ROUNDS):
