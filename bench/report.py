@@ -98,12 +98,13 @@ def run_once(root: Path, fmt: str, env: dict | None = None) -> tuple[float, floa
 import resource, sys, time, io, contextlib
 sys.path.insert(0, {str(ROOT)!r})
 start = time.perf_counter()
-from publish import cli
+import runpy
+sys.argv = ["publish.py", "--root", {str(root)!r}, "report", "--since", "2026-10-02", "--until", "2026-12-31",
+            "--format", {fmt!r}]
 buf = io.StringIO()
 with contextlib.redirect_stdout(buf):
     try:
-        cli.main(["--root", {str(root)!r}, "report", "--since", "2026-10-02", "--until", "2026-12-31",
-                  "--format", {fmt!r}], standalone_mode=False)
+        runpy.run_path({str(ROOT / "publish.py")!r}, run_name="__main__")  # the command as a user runs it
     except SystemExit:
         pass
 took = time.perf_counter() - start

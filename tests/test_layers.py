@@ -91,3 +91,10 @@ def test_no_modules_import_each_other_in_a_loop():
         if v not in index:
             visit(v)
     assert loops == []
+
+
+def test_benchmarks_run_commands_as_processes_and_import_no_command_line_code():
+    wrong = [f"{path.relative_to(ROOT)}:{line}: imports {name}"
+             for path in sorted((ROOT / "bench").glob("*.py"))
+             for line, name in imported(path) if name.split(".")[0] == "publish"]
+    assert wrong == []
