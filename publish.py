@@ -241,27 +241,17 @@ def calendar(obj: dict, span, days, channels, campaigns, statuses, authors, sinc
 @click.pass_obj
 def plan(obj: dict, write: bool, fmt: str, now: str | None) -> None:
     """The queue: which slot each waiting entry takes; --write pins those times in the items."""
-    from scheduler import views, write as writer
+    from scheduler import calendar as cal, views, write as writer
 
     project, entries, tz, when = _calendar_inputs(obj, now, None)
-    waiting = [e for e in entries if e.wants_slot and e.enabled and e.item.status == "approved"
-               and e.source in ("slot", "none")]
+    waiting = cal.queue(entries)
     rows = views.rows(waiting, tz)
     if write:
         changed = writer.write_times(project, [e for e in waiting if e.source == "slot"], tz)
         for path, n in changed.items():
             click.echo(f"wrote {path} ({n} time{'s' * (n != 1)})", err=fmt == "json")
-    if fmt == "json":
-        click.echo(views.to_json(rows))
-        return
-    if not rows:
-        click.echo("no entry is waiting for a slot")
-        return
-    for r in rows:
-        when_text = r["local"] or "no free slot"
-        click.echo(f"{when_text:<22}  {r['channel']:<12}  {r['path']}  {r['title']}")
-    click.echo(f"{sum(r['local'] is not None for r in rows)} of {len(rows)} waiting entries have a slot")
-    if any(r["local"] is None for r in rows):
+    click.echo(views.to_json(rows) if fmt == "json" else cal.queue_text(rows), nl=fmt == "json")
+    if fmt != "json" and any(r["local"] is None for r in rows):
         sys.exit(EXIT_PROBLEMS)
 
 

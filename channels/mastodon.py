@@ -141,17 +141,23 @@ class Mastodon(Channel):
         ctx.journal.put("media:0", media_id)
         return media_id
 
-    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
+    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure | None:
         """The journal says which parts are confirmed. A repeated Idempotency-Key is only remembered
-        for an hour, so the parts after those are looked for among the account's latest statuses."""
+        for an hour, so the parts after those are looked for among the account's latest statuses.
+        A server that does not answer now (timeout, 5xx, 429) is asked again by the next run."""
         parts = done_parts(ctx.journal, len(post.parts))
         if len(parts) < len(post.parts):
-            try:
-                me = self.me()
-            except MetricsError as exc:
-                raise CannotReconcile(str(exc)) from None
-            got = self._read(f"/api/v1/accounts/{me['id']}/statuses", params={"limit": 40})
+            if self._me is None:
+                got = self._read("/api/v1/accounts/verify_credentials")
+                if isinstance(got, Failure):
+                    if got.retryable:
+                        return got
+                    raise CannotReconcile(f"{self.name}: {got.message}")
+                self._me = got.json()
+            got = self._read(f"/api/v1/accounts/{self._me['id']}/statuses", params={"limit": 40})
             if isinstance(got, Failure):
+                if got.retryable:
+                    return got
                 raise CannotReconcile(f"{self.name}: {got.message}")
             recent = got.json()[::-1]  # oldest first, as the thread was written
             for i in range(len(parts), len(post.parts)):

@@ -254,7 +254,7 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     ctx = build_context(project, item, channel, segment, quick)
     post = Post(channel=channel.name, type=channel.TYPE, item_id=item.id, item_path=item.path,
                 revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
-                limit=rule.limit, language=project.settings.site.language or None)
+                limit=rule.limit, language=item.language or project.settings.site.language or None)
     if ctx.image:
         post.media.append(Media(src=ctx.image, alt=item.image_alt or "", path=_local_image(project, item.image)))
     where = _Where(item, channel.name)

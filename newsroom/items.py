@@ -87,6 +87,8 @@ ITEM = s.Schema("front matter", [
     s.Key("publish_at", s.DateTime(), "when it goes out: a date-time with offset, or naive in `timezone`"),
     s.Key("expires_at", s.DateTime(), "after this nothing of the item goes out any more"),
     s.Key("timezone", s.Timezone(), "timezone of naive times in this file (default: the project's)"),
+    s.Key("language", s.Text(), "BCP 47 language of its text (default: site.language); sent with its social "
+                                "posts (Bluesky langs, Mastodon language)"),
     s.Key("campaign", s.Text(), "campaign name; also the utm_campaign of its links"),
     s.Key("tags", s.ListOf(s.Text(max_len=60)), "topics; hashtags on social channels", default=list),
     s.Key("segments", s.ListOf(s.Text()), "audience segments with their own blocks in the body", default=list),
@@ -194,7 +196,7 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         body_line=src.body_line, revision=revision, summary=v["summary"], author=v["author"],
         reviewers=v["reviewers"], approved_by=v.get("approved_by"), approved_at=v.get("approved_at"),
         publish_at=v.get("publish_at"), expires_at=v.get("expires_at"),
-        timezone=v.get("timezone"), campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
+        timezone=v.get("timezone"), language=v.get("language"), campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
         image=v.get("image"), image_alt=v.get("image_alt"), canonical_url=v.get("canonical_url"),
         priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc)
 

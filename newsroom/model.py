@@ -167,6 +167,7 @@ class Item:
     publish_at: datetime | None = None
     expires_at: datetime | None = None
     timezone: Any = None  # ZoneInfo or None (the project's applies)
+    language: str | None = None  # BCP 47; None: site.language applies
     campaign: str | None = None
     tags: list[str] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)

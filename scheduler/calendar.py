@@ -175,3 +175,19 @@ def changes_since(view: View, rev: str, fmt: str) -> Shown:
         raise UsageError(f"--diff shows text, md or json, not {fmt}")
     changes = diff.compare([e for e in old if view.filters.keep(e)], view.chosen, view.tz)
     return Shown(DIFF_FORMATS[fmt](changes, rev))
+
+
+# -- publish.py plan: the queue -----------------------------------------------------------------
+def queue(entries: list[Entry]) -> list[Entry]:
+    """Approved entries waiting for a slot of their channel's queue (none given, or the next free one)."""
+    return [e for e in entries if e.wants_slot and e.enabled and e.item.status == "approved"
+            and e.source in ("slot", "none")]
+
+
+def queue_text(rows: list[dict]) -> str:
+    """The queue as lines: the slot (or none free), channel, path and title; then how many have one."""
+    if not rows:
+        return "no entry is waiting for a slot\n"
+    lines = [f"{r['local'] or 'no free slot':<22}  {r['channel']:<12}  {r['path']}  {r['title']}" for r in rows]
+    lines.append(f"{sum(r['local'] is not None for r in rows)} of {len(rows)} waiting entries have a slot")
+    return "\n".join(lines) + "\n"

@@ -232,11 +232,15 @@ def newsroom(tmp_path, account, monkeypatch):
 
 def test_fifty_entries_due_in_one_run_all_arrive_each_once(pds, account, newsroom):
     files = {f"content/n{n:02}.md": approved(f"Entry number {n}", channels=["bluesky"]) for n in range(50)}
+    files["content/n07.md"] = approved("Entry number 7", channels=["bluesky"], language="pt-BR")
     room = newsroom(files, pds.url)
     result = room.run("publish")
     assert result.exit_code == 0, result.output
     texts = [r["value"]["text"] for r in pds.records(account)]
     assert sorted(texts) == sorted(f"Entry number {n}" for n in range(50))
+    langs = {r["value"]["text"]: r["value"]["langs"] for r in pds.records(account)}
+    assert langs.pop("Entry number 7") == ["pt-BR"]  # the item's language
+    assert {tuple(v) for v in langs.values()} == {("en",)}  # else site.language
     delivered = [e for e in room.ledger() if e["event"] == "delivered"]
     assert len(delivered) == 50 and len({e["receipt"]["remote_id"] for e in delivered}) == 50
     assert room.run("publish").exit_code == 0 and len(pds.records(account)) == 50

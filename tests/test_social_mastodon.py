@@ -249,3 +249,20 @@ def test_language_is_the_option_else_the_posts_as_iso_639(server):
     chosen.deliver(post(["salut"], language="de"), context(key="k3"))
     sent = [dict(r.form).get("language") for r in server.requests("/api/v1/statuses$", "POST")]
     assert sent == ["de", None, "fr"]
+
+
+def test_a_server_down_while_reconciling_is_retried_later_a_refusal_goes_to_a_person(server):
+    from channels.base import CannotReconcile
+
+    a = adapter(server)
+    a.gate.sleep = lambda seconds: None  # reads are tried 3 times; the server stays down for all of them
+    server.fail(503, {"error": "Service Unavailable"}, path="/api/v1/accounts/verify_credentials", times=3)
+    got = a.reconcile(post(["one"]), context(journal=Journal()))
+    assert isinstance(got, Failure) and got.retryable and got.status == 503
+    server.fail(502, {"error": "Bad Gateway"}, path="/statuses$", times=3)
+    got = a.reconcile(post(["one"]), context(journal=Journal()))
+    assert isinstance(got, Failure) and got.retryable and got.status == 502
+    assert a.reconcile(post(["one"]), context(journal=Journal())) is None  # answered: surely not out
+    server.fail(403, {"error": "This action is not allowed"}, path="/statuses$")
+    with pytest.raises(CannotReconcile, match="^mastodon: HTTP 403: This action is not allowed$"):
+        a.reconcile(post(["one"]), context(journal=Journal()))
