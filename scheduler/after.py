@@ -243,6 +243,9 @@ class Order:
         deps = [d for d in getattr(entry, "after", ()) if not (d.implicit and entry.key in skip)]
         if not deps:
             return Gate(READY)
+        if "dependency_cycle" in entry.flags:  # nothing in a cycle can go first: held, as check says
+            why = next((v.message for v in entry.violations if v.rule == "dependency_cycle"), "a cycle")
+            return Gate(HELD, f"held by a cycle: {why.split(':')[0]} (publish.py check)", dependency=deps[0].channel)
         override = entry.item.channels.get(entry.channel)
         offset = override.at if override is not None and override.after and isinstance(override.at, timedelta) \
             else None

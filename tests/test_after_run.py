@@ -260,3 +260,17 @@ def test_a_page_that_answers_between_runs_is_seen_before_its_dependents_are_due(
         assert quiet.exit_code == 0 and [e["entry"] for e in n.events("live")] == ["a/blog"]
         assert n.run("publish", now="2026-11-20T10:00:00Z").output.splitlines()[0] == (
             f"delivered  content/a.md → social  {server.url}/social/posts/1")
+
+
+def test_entries_in_a_cycle_are_held_not_left_waiting_for_ever(newsroom, server, tmp_path):
+    with Site(tmp_path / "p" / "public") as site:
+        n = newsroom({"content/a.md": approved("A", {"social": {"after": "chat"}, "chat": {"after": "social"}})},
+                     site=site)
+        result = n.run("publish", now=T)
+        assert result.exit_code == 1
+        assert result.output.splitlines()[:2] == [
+            "HELD       content/a.md → social  held by a cycle: social, which waits for chat, which waits for social "
+            "(publish.py check); not sent (send it anyway with publish.py publish --only content/a.md:social --force)",
+            "HELD       content/a.md → chat  held by a cycle: social, which waits for chat, which waits for social "
+            "(publish.py check); not sent (send it anyway with publish.py publish --only content/a.md:chat --force)"]
+        assert server.posts_for("social") == [] and server.posts_for("chat") == []

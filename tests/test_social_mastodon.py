@@ -266,3 +266,49 @@ def test_a_server_down_while_reconciling_is_retried_later_a_refusal_goes_to_a_pe
     server.fail(403, {"error": "This action is not allowed"}, path="/statuses$")
     with pytest.raises(CannotReconcile, match="^mastodon: HTTP 403: This action is not allowed$"):
         a.reconcile(post(["one"]), context(journal=Journal()))
+
+
+def test_resolve_asks_how_many_parts_of_a_thread_are_out_where_the_platform_cannot_be_asked(server, project, cli):
+    """The account's statuses cannot be read (403), so resolve --sent cannot look the parts up: it
+    asks for --parts, keeps the part the ledger confirms, and the next run sends the rest under it."""
+    from conftest import item
+
+    body = "\n\n".join(f"Part {n} of the story, in a sentence of its own that is long enough. " * 2 for n in (1, 2, 3))
+    root = project(files={"content/story.md": item("Story", status="approved", body=body, approved_by="ed",
+                                                   author="me", publish_at="2026-11-20T09:00",
+                                                   channels={"mastodon": {"thread": True}}),
+                          "templates/mastodon/thread.j2": "{{ body_text }}\n"},
+                   settings=f"site: {{title: T, url: https://news.test}}\ntimezone: UTC\nchannels:\n"
+                            f"  mastodon: {{type: mastodon, instance: '{server.url}', token: env:MASTODON_TOKEN, "
+                            "max_chars: 160}\n")
+    env = {**ENV, "GITHUB_STEP_SUMMARY": ""}
+    first = adapter(server).deliver(post(["Part 1 of the story, in a sentence of its own that is long enough. " * 2]),
+                      context(journal=Journal()))
+    base = {"entry": "story/mastodon", "item": "story", "channel": "mastodon", "path": "content/story.md",
+            "revision": "old", "run": "gone", "at": "2026-11-20T09:00:00+00:00"}
+    (root / "state").mkdir()
+    (root / "state" / "ledger.jsonl").write_text("\n".join(json.dumps(e) for e in [
+        {**base, "event": "claimed"},
+        {**base, "event": "progress", "name": "part:0", "value": {"id": first.remote_id, "url": first.url}},
+        {**base, "event": "progress", "name": "sent:1", "value": True},
+        {**base, "event": "failed", "error": "needs a person", "ambiguous": True, "unresolved": True}]) + "\n")
+    server.fail(403, {"error": "This action is not allowed"}, path="/accounts/", times=10)
+    asked = cli(root, "resolve", "content/story.md:mastodon", "--sent", env=env)
+    assert asked.exit_code == 2
+    assert asked.output == ("error: content/story.md → mastodon: a thread of 3 parts, 1 confirmed in the ledger, "
+                            "and mastodon: HTTP 403: This action is not allowed: say how many parts are out with "
+                            "--parts N (1 to 3)\n")
+    middle = cli(root, "resolve", "content/story.md:mastodon", "--sent", "--parts", "2", env=env)
+    assert middle.exit_code == 2 and "part 2 out without an id in the ledger" in middle.output
+    released = cli(root, "resolve", "content/story.md:mastodon", "--sent", "--parts", "1", env=env)
+    assert released.output == ("content/story.md → mastodon: part 1 out; released: the next publish run sends "
+                               "parts 2–3 if it is inside its window\n")
+    sent = cli(root, "publish", "--now", "2026-11-20T09:05:00Z", env=env)
+    assert sent.exit_code == 0, sent.output
+    creates = server.requests("/api/v1/statuses$", "POST")
+    assert len(creates) == 3  # part 1 once (above), then parts 2 and 3
+    delivered = [json.loads(line) for line in (root / "state" / "ledger.jsonl").read_text().splitlines()
+                 if '"delivered"' in line]
+    ids = [p["id"] for p in delivered[0]["receipt"]["parts"]]
+    assert len(ids) == 3 and ids[0] == first.remote_id  # the part a person vouched for is kept
+    assert [dict(c.form)["in_reply_to_id"] for c in creates[1:]] == ids[:2]  # the thread goes on under it
