@@ -27,6 +27,7 @@ from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from newsroom.credentials import KEY_VARIABLE, CredentialError
+from newsroom.problems import Refusal
 
 from .base import Channel, Failure
 from .http import request
@@ -44,7 +45,7 @@ DONE_PAGE = """<!doctype html><meta charset="utf-8"><title>{title}</title>
 """
 
 
-class AuthError(Exception):
+class AuthError(Refusal):
     """The flow could not finish: the message says why and what to do."""
 
 
@@ -62,6 +63,16 @@ class Person:
     open_browser: Callable[[str], bool]
     ask_secret: Callable[[str], str]
     show: bool = False  # the person asked to see the secret (``--show`` or a pipe)
+
+    @classmethod
+    def at_terminal(cls, say: Callable[[str], None], *, browser: bool, show: bool) -> Person:
+        """The person running ``publish auth``: the default browser (unless not wanted), a hidden
+        prompt for secrets."""
+        import getpass
+        import webbrowser
+
+        return cls(say=say, open_browser=webbrowser.open if browser else (lambda url: False),
+                   ask_secret=lambda prompt: getpass.getpass(f"{prompt}: "), show=show)
 
 
 # -- the loopback redirect catcher ---------------------------------------------------------------
@@ -301,6 +312,13 @@ def disconnect(adapter, *, now: Callable[[], datetime] | None = None) -> AuthRes
                 raise AuthError(f"{adapter.name}: revoking the {hint.replace('_', ' ')} failed: {got.message}")
     adapter.vault.remove(adapter.name)
     return AuthResult([f"{adapter.name}: access revoked and the stored tokens removed from {adapter.vault.label}"])
+
+
+def authorize(project, name: str, env, person: Person, *, revoke: bool = False, port: int | None = None,
+              timeout: float = DEFAULT_TIMEOUT) -> AuthResult:
+    """``publish auth NAME``: connect channel ``name``'s account, or with ``revoke`` disconnect it."""
+    adapter = adapter_for(project, name, env)
+    return disconnect(adapter) if revoke else connect(adapter, person, port=port, timeout=timeout)
 
 
 def adapter_for(project, name: str, env, *, clock: Callable[[], datetime] | None = None) -> Channel:

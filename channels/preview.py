@@ -247,5 +247,22 @@ def _write_cache(path: Path, data: dict) -> None:
         pass
 
 
+def write_preview(project: Project, item, posts: list[Post], units: dict[str, str] | None = None) -> Path:
+    """``render --open``: the side-by-side HTML preview, written under the reports output folder."""
+    from newsroom.formats import write_file
+
+    out = project.settings.output_dir("reports") / "preview" / f"{item.id}.html"
+    return write_file(out, html_preview(posts, item.title, units))
+
+
+def show(posts: list[Post], title: str, units: dict[str, str] | None, fmt: str) -> str:
+    """``render``'s output in ``fmt`` (text, json, html)."""
+    if fmt == "json":
+        return dumps(posts) + "\n"
+    if fmt == "html":
+        return html_preview(posts, title, units)
+    return text_report(posts, units)
+
+
 def dumps(posts: list[Post]) -> str:
     return json.dumps([post_dict(p) for p in posts], indent=2, ensure_ascii=False, default=str)

@@ -35,6 +35,11 @@ class CredentialError(Exception):
     """The credential store cannot be used (no key, a wrong key, a damaged file): stops the command."""
 
 
+#: Said beside a new key: where it goes and what it opens.
+NEW_KEY_ADVICE = (f"Keep it as {KEY_VARIABLE} in your shell and as a CI secret (gh secret set {KEY_VARIABLE}); "
+                  "whoever has it can read state/credentials.")
+
+
 def new_key() -> str:
     """A fresh key for ``NEWSROOM_KEY``: 32 random bytes, URL-safe base64 (Fernet's format)."""
     from cryptography.fernet import Fernet

@@ -25,3 +25,10 @@ class OutputFormat:
     name: str  # as --format names it
     media_type: str
     write: Callable[..., str]
+
+
+def write_file(path, text: str):
+    """``text`` written to ``path`` (UTF-8), its folders made first; the path back, to be said."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

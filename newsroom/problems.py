@@ -33,8 +33,8 @@ class Problem:
 class UnusableSettings(Exception):
     """publish.yml cannot be used at all; the run stops (exit 2)."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
+    def __init__(self, problems: list[Problem], advice: str = "publish.yml cannot be used; fix the problems above."):
+        self.problems, self.advice = problems, advice
         super().__init__("\n".join(str(p) for p in problems))
 
 
@@ -77,9 +77,25 @@ class Verdict:
         """Whether ``check`` fails: any error, or with ``strict`` any warning too."""
         return bool(self.errors or (strict and self.warnings))
 
+    def summary(self, items: int) -> str:
+        """The last line of ``check``: how many items, errors, warnings and files."""
+        if not self.problems:
+            return f"{items} items checked: no problems"
+        errors, warnings, files = len(self.errors), len(self.warnings), len(self.by_path())
+        return (f"{items} items checked: {errors} error{'s' * (errors != 1)}, {warnings} "
+                f"warning{'s' * (warnings != 1)} in {files} file{'s' * (files != 1)}")
 
-class UsageError(Exception):
+
+class Refusal(Exception):
+    """An expected failure the command line says as ``error: <message>`` and exits with ``exit_code``."""
+
+    exit_code = 1
+
+
+class UsageError(Refusal):
     """A command line that cannot run as given (exit 2); the message says what to change."""
+
+    exit_code = 2
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -8,13 +8,14 @@ from datetime import date, datetime
 from . import times
 from .items import slugify
 from .model import Project
-from .problems import did_you_mean
+from .problems import Refusal, did_you_mean
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(Refusal):
     def __init__(self, message: str, unusable: bool = False):
         super().__init__(message)
         self.unusable = unusable
+        self.exit_code = 2 if unusable else 1
 
 
 def _author() -> str:

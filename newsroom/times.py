@@ -147,6 +147,19 @@ def parse_instant(text: str) -> datetime:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def now_option(text: str | None) -> datetime:
+    """``--now`` read strictly, or the clock when it is not given; ``UsageError`` when it is not a time."""
+    from .problems import UsageError
+
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise UsageError(f"--now: '{text}' is not a date-time (use 2026-11-27T09:00Z or 2026-11-27T09:00+01:00)"
+                         ) from None
+
+
 def iso_utc(dt: datetime) -> str:
     u = dt.astimezone(UTC)
     return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"

@@ -26,6 +26,7 @@ from itertools import islice
 from operator import attrgetter
 
 from channels import registry
+from newsroom.problems import UsageError
 from newsroom.state import StateStore
 from newsroom.times import stamp
 
@@ -357,7 +358,7 @@ def build(project, store: StateStore, *, since: datetime, until: datetime, by: s
                   trend=trend_data, title=project.settings.site.title)
 
 
-class PeriodError(ValueError):
+class PeriodError(UsageError, ValueError):
     """A --since/--until the report cannot read; the message says what to write."""
 
 
@@ -393,3 +394,11 @@ def period_bounds(since: str | None, until: str | None, *, now: datetime, tz,
     if start >= end:
         raise PeriodError(f"--since ({stamp(start)}) must be before --until ({stamp(end)})")
     return start, end
+
+
+def for_period(project, store: StateStore, *, since: str | None, until: str | None, by: str,
+               now: datetime) -> Report:
+    """``publish report``: the report of the period ``--since``/``--until`` as typed, read in the
+    calendar's timezone; ``PeriodError`` when they cannot be read."""
+    start, end = period_bounds(since, until, now=now, tz=project.settings.calendar.timezone)
+    return build(project, store, since=start, until=end, by=by)

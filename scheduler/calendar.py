@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from newsroom.formats import OutputFormat, media_type
 from newsroom.model import Project
-from newsroom.problems import UsageError
+from newsroom.problems import ERROR, UnusableSettings, UsageError
 
 from . import views
 from .plan import Entry
@@ -63,6 +63,19 @@ def planned(project: Project, when: datetime, tz: str | None) -> tuple[list[Entr
     except TimeError as exc:
         raise UsageError(f"--tz: {exc}") from None
     return plan(project, ledger=ledger_of(project), now=when), view_tz
+
+
+def planned_view(project: Project, now: str | None, tz: str | None) -> tuple[list[Entry], object, datetime]:
+    """``calendar`` and ``plan``: the planned entries, the view's timezone and ``--now`` (else the
+    clock). A calendar planned with half its rules would mislead: the settings' errors come first."""
+    from newsroom.times import now_option
+
+    broken = [p for p in project.problems if p.path == project.settings.path and p.severity == ERROR]
+    if broken:
+        raise UnusableSettings(broken, "publish.yml has errors; fix them first (python publish.py check lists everything).")
+    when = now_option(now)
+    entries, view_tz = planned(project, when, tz)
+    return entries, view_tz, when
 
 
 def day_option(text: str | None, name: str, tz) -> datetime | None:

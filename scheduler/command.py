@@ -130,3 +130,139 @@ def _quiet(cached: dict, now: datetime, echo, fmt: str, env) -> int:
         echo(text)
     step_summary(f"## Publish run, {output.when(now)}\n\n{text}\n\n", env)
     return cached["exit_code"]
+
+
+# -- the other commands' work: the command line parses options, calls one of these and prints ----
+
+def check(root: Path, *, now: str | None, offline: bool):
+    """``check``: the project's ``Verdict`` and its summary line."""
+    from newsroom.times import now_option
+
+    from .project import check as check_project, load_project
+
+    project = load_project(root)
+    verdict = check_project(project, None if now is None else now_option(now), verify=not offline)
+    return verdict, verdict.summary(len(project.items))
+
+
+def calendar(root: Path, *, now: str | None, tz: str | None, since: str | None, until: str | None, fmt: str,
+             rev: str | None, channels=(), campaigns=(), statuses=(), authors=(), span=None, days: int = 14,
+             split=None):
+    """``calendar``: what to show (``Shown``), or the changes since git revision ``rev``."""
+    from . import calendar as cal, views
+    from .project import load_project
+
+    project = load_project(root)
+    entries, view_tz, when = cal.planned_view(project, now, tz)
+    filters = views.Filters(channels=channels, campaigns=campaigns, statuses=statuses, authors=authors,
+                            since=cal.day_option(since, "--since", view_tz),
+                            until=cal.day_option(until, "--until", view_tz))
+    view = cal.View(project, entries, view_tz, when, filters, span=span, days=days, split=split)
+    return cal.changes_since(view, rev, fmt) if rev is not None else cal.show(view, fmt)
+
+
+def plan(root: Path, *, now: str | None, write: bool) -> tuple[list[dict], dict]:
+    """``plan``: the queue's rows, and with ``write`` the times written per file."""
+    from . import calendar as cal, views, write as writer
+    from .project import load_project
+
+    project = load_project(root)
+    entries, tz, _ = cal.planned_view(project, now, None)
+    waiting = cal.queue(entries)
+    changed = writer.write_times(project, [e for e in waiting if e.source == "slot"], tz) if write else {}
+    return views.rows(waiting, tz), changed
+
+
+def render(root: Path, typed: str, *, channels=(), segment: str | None = None):
+    """``render``: the item's path, the item, its posts and the length units of their channels."""
+    from channels import preview
+    from newsroom.project import typed_path
+
+    from .project import load_project
+
+    project = load_project(root)
+    rel = typed_path(root, typed)
+    return (project, rel, *preview.preview(project, rel, channels, segment))
+
+
+def status(root: Path, *, now: str | None, offline: bool) -> dict:
+    from newsroom.state import store_of
+    from newsroom.times import now_option
+
+    from .project import load_project
+    from .status import status as build
+
+    project = load_project(root)
+    return build(project, store_of(project), now_option(now), os.environ, verify=not offline)
+
+
+def resolve(root: Path, target: str, *, sent: bool, url: str | None, parts: int | None) -> list[str]:
+    """``resolve PATH[:CHANNEL]``: settle the entry; the lines that say what was recorded."""
+    import getpass
+    from datetime import timezone
+
+    from newsroom.project import split_target
+    from newsroom.state import store_of
+
+    from .project import load_project
+    from .resolve import resolve as settle
+
+    project = load_project(root)
+    path, channel = split_target(target)
+    return settle(project, store_of(project), path, channel, sent=sent, url=url, now=datetime.now(timezone.utc),
+                  who=getpass.getuser(), env=os.environ, parts=parts)
+
+
+def auth(root: Path, channel: str, person, *, revoke: bool, port: int | None, timeout: float):
+    """``auth CHANNEL``: connect (or with ``revoke`` disconnect) the channel's account."""
+    from channels.auth import authorize
+
+    from .project import load_project
+
+    return authorize(load_project(root), channel, os.environ, person, revoke=revoke, port=port, timeout=timeout)
+
+
+def pull(root: Path, *, only=(), feeds: bool = True):
+    """``pull``: engagement of delivered entries and the feeds' mentions (a ``PullResult``)."""
+    from datetime import timezone
+
+    from newsroom.state import store_of
+    from reports.pull import pull as run_pull
+
+    from .project import load_project
+
+    project = load_project(root)
+    return run_pull(project, store_of(project), env=dict(os.environ), now=datetime.now(timezone.utc),
+                    clock=lambda: datetime.now(timezone.utc), only=only, feeds=feeds,
+                    progress=progress_printer("pulling"))
+
+
+def inbox(root: Path, *, unanswered: bool, fmt: str) -> str:
+    """``inbox``: the conversations (only unanswered ones with ``unanswered``) in ``fmt``."""
+    from datetime import timezone
+
+    from newsroom.state import store_of
+    from reports import inbox as inbox_
+
+    from .project import load_project
+
+    project = load_project(root)
+    items = [c for c in inbox_.load(store_of(project)) if not (unanswered and c.answered)]
+    return inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt)
+
+
+def report(root: Path, *, since: str | None, until: str | None, by: str, fmt: str) -> str:
+    """``report``: the engagement report of the period in ``fmt``."""
+    from datetime import timezone
+
+    from newsroom.gcpause import collector_paused
+    from newsroom.state import store_of
+    from reports import formats
+    from reports.report import for_period
+
+    from .project import load_project
+
+    with collector_paused():  # hundreds of thousands of rows decoded, none of them in a cycle
+        project = load_project(root)
+        built = for_period(project, store_of(project), since=since, until=until, by=by, now=datetime.now(timezone.utc))
+        return formats.render(built, fmt)

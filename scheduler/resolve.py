@@ -17,11 +17,12 @@ from typing import Mapping
 
 from channels.base import Channel, DeliveryContext, Failure, Journal, Receipt
 from channels.social import done_parts
+from newsroom.problems import UsageError
 from newsroom.state import EntryState, StateStore, entry_key
 
 
-class ResolveError(Exception):
-    pass
+class ResolveError(UsageError):
+    """An entry that cannot be settled as asked (exit 2); the message says why."""
 
 
 def _span(first: int, last: int) -> str:

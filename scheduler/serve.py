@@ -127,3 +127,28 @@ class Service:
         if event.job_id.startswith(ENTRY) and not self.stop.is_set():
             key = event.job_id[len(ENTRY):]
             self.scheduler.add_job(self.run_entry, args=[key], id=f"missed:{key}", replace_existing=True)
+
+
+def serve(root: Path, env, *, replan_minutes: float, pull_cron: str | None, echo: Callable[[str], None],
+          say: Callable[[str], None]) -> None:
+    """``publish serve``: the service in this process until SIGTERM or SIGINT; ``say`` tells the
+    person what the service is doing, ``echo`` what it ran."""
+    import signal
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from .project import load_project
+
+    load_project(root)  # unusable settings stop here, before the service starts
+    service = Service(root, BlockingScheduler(timezone=timezone.utc), env=env, replan_minutes=replan_minutes,
+                      pull_cron=pull_cron, echo=echo)
+
+    def stop(signum, frame):
+        say("stopping: the entry in flight finishes first")
+        service.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    say(f"serving {root}: re-planning every {replan_minutes:g} min; SIGTERM stops")
+    service.start()
+    say("stopped")

@@ -93,3 +93,8 @@ def open_store(root: Path, state_settings: dict, *, cache: bool = True) -> State
     if backend not in BACKENDS:
         raise NotImplementedError(f"state backend '{backend}' is not available in this version")
     return BACKENDS[backend](root, state_settings, (root / ".cache") if cache else None)
+
+
+def store_of(project) -> StateStore:
+    """The state store ``publish.yml`` names for ``project``."""
+    return open_store(project.root, project.settings.state)
