@@ -13,8 +13,9 @@ in pyproject.toml (a targeted subset, so one module takes minutes, not an hour):
   from them (a quantifier or anchor dropped, a digit moved by one, ``\\d`` turned into ``\\D``).
 
 Everything runs in a scratch copy under ``.cache/mutation/``; the working tree is never touched.
-Survivors named under ``[[tool.mutation.excluded]]`` (a message nobody reads, or a mutant that cannot
-change behaviour) are listed apart with the reason and left out of the score.
+Survivors named under ``[[tool.mutation.excluded]]`` (by a ``change`` the mutant's new line contains,
+or a ``pattern`` it matches) are listed apart with the reason and left out of the score: a message
+nobody reads, or a mutant that cannot change behaviour.
 Not part of CI: run it before calling a change to one of these modules done (docs/testing.md).
 """
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Report:
     tests: list[str]
     seconds: float = 0.0
     mutants: list[Mutant] = field(default_factory=list)
+    stale: list[dict] = field(default_factory=list)  # exclusions that matched no survivor
 
     def count(self, *statuses: str) -> int:
         return sum(m.status in statuses for m in self.mutants)
@@ -148,6 +150,54 @@ def run_mutmut(where: Path, module: str, functions: list[str] | None, jobs: int,
     return out
 
 
+def import_time_functions(where: Path, module: str) -> set[str]:
+    """Qualified names of the module's functions that run while it is imported (tables built once)."""
+    probe = (
+        "import json, sys\n"
+        f"target = {str((where / module).resolve())!r}\n"
+        "names = set()\n"
+        "def profile(frame, event, arg):\n"
+        "    if event == 'call' and frame.f_code.co_filename == target:\n"
+        "        names.add(frame.f_code.co_qualname)\n"
+        "sys.setprofile(profile)\n"
+        f"import {module.removesuffix('.py').replace('/', '.')}\n"
+        "sys.setprofile(None)\n"
+        "print(json.dumps(sorted(names)))\n")
+    got = subprocess.run([sys.executable, "-c", probe], cwd=where, capture_output=True, text=True, check=True)
+    return set(json.loads(got.stdout.strip().splitlines()[-1]))
+
+
+def qualname(mutant: str) -> str:
+    """``pkg.mod.x_func__mutmut_3`` -> ``func``; ``pkg.mod.xǁClassǁmethod__mutmut_3`` -> ``Class.method``."""
+    head = mutant.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[-1]
+    if head.startswith("xǁ"):
+        return ".".join(head[2:].split("ǁ"))
+    return head[2:]
+
+
+def recheck_fresh(where: Path, module: str, tests: list[str], mutants: list[Mutant], log) -> None:
+    """mutmut forks each mutant's test run from a process that imported the module already, so a
+    function that runs at import time (a table of rules built once) keeps its original result there.
+    Its survivors are applied to the source and run again in a fresh process."""
+    at_import = import_time_functions(where, module)
+    path = where / module
+    source = path.read_text("utf-8")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        for m in mutants:
+            if m.status != "survived" or qualname(m.name) not in at_import:
+                continue
+            subprocess.run([sys.executable, "-m", "mutmut", "apply", m.name], cwd=where, check=True,
+                           stdout=log, stderr=subprocess.STDOUT)
+            code = subprocess.run(pytest_cmd(tests), cwd=where, stdout=log, stderr=subprocess.STDOUT,
+                                  env=env).returncode
+            if code != 0:
+                m.status, m.why = "killed", "in a fresh process (the function runs at import time)"
+            path.write_text(source, "utf-8")
+    finally:
+        path.write_text(source, "utf-8")
+
+
 def natural(name: str):
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
@@ -222,7 +272,7 @@ class _Constants(ast.NodeVisitor):
                 return
             self.owner = owner
             if stmt.value is not None:
-                self.generic_visit(stmt.value)
+                self.visit(stmt.value)
             return
         self.visit(stmt)
 
@@ -256,7 +306,7 @@ def constant_mutants(source: str, names: list[str] | None):
             continue
         for variant in variants:
             node.value = variant
-            yield f"{owner} line {node.lineno}: {original!r} -> {variant!r}", ast.unparse(tree)
+            yield f"{owner}: {original!r} -> {variant!r} (line {node.lineno})", ast.unparse(tree)
         node.value = original
 
 
@@ -290,16 +340,20 @@ def run_constants(where: Path, module: str, tests: list[str], names: list[str] |
 
 
 # -- exclusions and the report ----------------------------------------------------------------------
-def apply_exclusions(module: str, mutants: list[Mutant]) -> None:
+def apply_exclusions(module: str, mutants: list[Mutant]) -> list[dict]:
+    """Mark excluded survivors; the rules that matched none are returned (stale: remove them)."""
     rules = [r for r in config()["mutation"].get("excluded", []) if r["module"] == module]
+    used = set()
     for m in mutants:
         if m.status in ("killed", "timeout"):
             continue
         added = " ".join(line[1:] for line in m.change.splitlines() if line.startswith("+")) or m.change
         for rule in rules:
-            if rule["change"] in added:
+            if ("change" in rule and rule["change"] in added) or ("pattern" in rule and re.search(rule["pattern"], added)):
                 m.status, m.why = "excluded", rule["why"]
+                used.add(id(rule))
                 break
+    return [r for r in rules if id(r) not in used]
 
 
 def measure(module: str, jobs: int, constants: bool, keep: bool) -> Report:
@@ -311,10 +365,11 @@ def measure(module: str, jobs: int, constants: bool, keep: bool) -> Report:
     with open(where / "mutation.log", "w") as log:
         print(f"{module}: mutmut against {' '.join(cfg['tests'])} ...", file=sys.stderr, flush=True)
         report.mutants += run_mutmut(where, module, cfg.get("functions"), jobs, log)
+        recheck_fresh(where, module, cfg["tests"], report.mutants, log)
         if constants:
             print(f"{module}: constants outside functions ...", file=sys.stderr, flush=True)
             report.mutants += run_constants(where, module, cfg["tests"], cfg.get("constants"), log)
-    apply_exclusions(module, report.mutants)
+    report.stale = apply_exclusions(module, report.mutants)
     report.seconds = time.monotonic() - started
     if not keep:
         shutil.rmtree(where, ignore_errors=True)
@@ -341,6 +396,8 @@ def show(report: Report) -> None:
             print(f"    {m.name} [{m.status}]" + (f"  ({m.why})" if m.why else ""))
             for line in m.change.splitlines():
                 print(f"        {line.strip()}")
+    for rule in report.stale:
+        print(f"  stale exclusion (matched no survivor): {rule.get('change') or rule.get('pattern')}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,3 +85,28 @@ def test_two_entries_at_the_same_time_get_different_keys():
     a = bluesky().record_key(DeliveryContext("launch/bsky/r1", NOW), 0)
     b = bluesky().record_key(DeliveryContext("offer/bsky/r1", NOW), 0)
     assert a[:11] == b[:11] and a != b  # same microsecond, another clock id
+
+
+def test_one_adapter_never_hands_out_a_key_twice():
+    bsky = bluesky()
+    first = bsky.record_key(DeliveryContext("launch/bsky/r1", NOW), 0)
+    again = bsky.record_key(DeliveryContext("launch/bsky/r1", NOW), 0)  # another entry, same hash and time
+    clock = int(hashlib.sha256(b"launch/bsky/r1").hexdigest(), 16) & 0x3FF
+    micros = int(NOW.timestamp() * 1_000_000)
+    assert (first, again) == (tid(micros, clock), tid(micros + 1, clock))
+
+
+def test_a_fresh_key_replaces_a_kept_one_and_forgets_that_part_was_sent():
+    written = []
+    journal = Journal({"rkey:1": "3kabc2222222a", "sent:1": "at://x"}, on_write=lambda k, v: written.append((k, v)))
+    ctx = DeliveryContext("launch/bsky/r1", NOW, journal=journal)
+    key = bluesky().record_key(ctx, 1, fresh=True)
+    assert key != "3kabc2222222a"
+    assert written == [("rkey:1", key), ("sent:1", None)]
+    assert journal.get("rkey:1") == key and journal.get("sent:1") is None
+
+
+def test_a_fresh_key_is_never_the_kept_one_even_at_the_same_time():
+    ctx = DeliveryContext("launch/bsky/r1", NOW)
+    kept = bluesky().record_key(ctx, 0)
+    assert bluesky().record_key(ctx, 0, fresh=True) != kept

@@ -27,15 +27,23 @@ class Top(random.Random):
         return b
 
 
+class Bottom(random.Random):
+    """The shortest wait full jitter allows: uniform(0, x) is always 0."""
+
+    def uniform(self, a, b):
+        return a
+
+
 class Scripted(Channel):
     TYPE = "scripted"
 
     def __init__(self, answers, found=()):
         super().__init__(ChannelConfig("scripted", "scripted"), {})
-        self.answers, self.found, self.calls = list(answers), list(found), []
+        self.answers, self.found, self.calls, self.seen = list(answers), list(found), [], []
 
     def deliver(self, post, ctx):
         self.calls.append("deliver")
+        self.seen.append((post, ctx))
         answer = self.answers.pop(0)
         if isinstance(answer, BaseException):
             raise answer
@@ -43,6 +51,7 @@ class Scripted(Channel):
 
     def reconcile(self, post, ctx):
         self.calls.append("reconcile")
+        self.seen.append((post, ctx))
         answer = self.found.pop(0)
         if isinstance(answer, BaseException):
             raise answer
@@ -54,9 +63,10 @@ POST = Post("scripted", "scripted", "launch", "content/launch.md", "r1", "Launch
 
 def run(channel, *, budget=1000.0, retry=None, dry_run=False):
     slept = []
-    attempt = deliver(channel, POST, DeliveryContext("launch/scripted/r1", NOW, dry_run=dry_run),
-                      budget=Budget(budget, clock=lambda: 0.0), retry=retry or Retry(rng=Top()),
-                      sleep=slept.append)
+    ctx = DeliveryContext("launch/scripted/r1", NOW, dry_run=dry_run)
+    attempt = deliver(channel, POST, ctx, budget=Budget(budget, clock=lambda: 0.0),
+                      retry=retry or Retry(rng=Top()), sleep=slept.append)
+    assert all(p is POST and c is ctx for p, c in channel.seen)  # every call gets the post and its context
     return attempt, slept
 
 
@@ -73,6 +83,11 @@ def test_the_budget_counts_down_from_its_start():
 @pytest.mark.parametrize("attempt, longest", [(0, 2.0), (1, 4.0), (2, 8.0), (5, 64.0), (6, 120.0), (20, 120.0)])
 def test_the_longest_wait_doubles_up_to_the_cap(attempt, longest):
     assert Retry(rng=Top()).delay(attempt, None) == longest
+
+
+def test_the_shortest_wait_is_none_at_all_unless_one_was_requested():
+    assert Retry(rng=Bottom()).delay(3, None) == 0.0
+    assert Retry(rng=Bottom()).delay(3, 0.5) == 0.5
 
 
 def test_a_requested_wait_is_never_shortened():
@@ -212,3 +227,14 @@ def test_reconcile_answers():
     assert reconcile(Scripted([], found=[None]), POST, ctx) == (None, None, None)
     assert reconcile(Scripted([], found=[CannotReconcile()]), POST, ctx) == (None, "the channel cannot tell", None)
     assert reconcile(Scripted([], found=[CannotReconcile("ask")]), POST, ctx) == (None, "ask", None)
+    channel = Scripted([], found=[RECEIPT])
+    reconcile(channel, POST, ctx)
+    assert channel.seen == [(POST, ctx)]
+
+
+@pytest.mark.parametrize("retryable", [True, False])
+def test_a_platform_that_could_tell_but_did_not_answer_leaves_it_uncertain(retryable):
+    down = Failure("HTTP 503: Service Unavailable", retryable=retryable, status=503)
+    got = reconcile(Scripted([], found=[down]), POST, DeliveryContext("k", NOW))
+    assert got == (None, None, Failure("could not check whether it went out: HTTP 503: Service Unavailable",
+                                       retryable=retryable, ambiguous=True, status=503))

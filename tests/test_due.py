@@ -218,7 +218,7 @@ def test_a_retryable_failure_is_tried_again():
 
 
 # -- missed and skipped -----------------------------------------------------------------------------
-@pytest.mark.parametrize("state", ["missed", "skipped"])
+@pytest.mark.parametrize("state", ["missed", "skipped", "held"])
 def test_missed_or_skipped_stays_so_on_the_same_revision(state):
     st = ledger(state=state, revision="r1")
     assert decide(entry(), st, AT, grace=GRACE) == Decision("done", state)

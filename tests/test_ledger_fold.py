@@ -66,6 +66,10 @@ def test_a_failure_keeps_the_platforms_words_and_what_may_have_happened():
     assert (st.state, st.error, st.retryable, st.ambiguous, st.unresolved) == ("failed", "HTTP 503", True, True, False)
     st.apply(ev("failed", error="HTTP 422"))
     assert (st.retryable, st.ambiguous, st.unresolved) == (False, False, False)
+    st.apply(ev("failed", error="no lookup", ambiguous=True, unresolved=True))
+    assert (st.ambiguous, st.unresolved) == (True, True)
+    st.apply(ev("failed", error="HTTP 401", credential="MASTODON_TOKEN"))
+    assert st.credential == "MASTODON_TOKEN"
 
 
 def test_a_failure_without_a_revision_keeps_the_claims():
@@ -73,6 +77,23 @@ def test_a_failure_without_a_revision_keeps_the_claims():
     assert st.revision == "r2"
     st = fold(ev("claimed", "r2", run="run-1"), {"event": "missed", "entry": KEY, "reason": "late"})
     assert (st.state, st.revision, st.error) == ("missed", "r2", "late")
+
+
+def test_held_keeps_its_reason_and_never_undoes_a_receipt():
+    st = fold(ev("claimed", run="run-1"), ev("held", "r2", reason="waits for the blog"))
+    assert (st.state, st.revision, st.error) == ("held", "r2", "waits for the blog")
+    st = fold(ev("delivered", receipt={}), ev("held", reason="waits"))
+    assert st.state == "delivered"
+
+
+def test_live_records_when_the_page_was_seen():
+    st = fold(ev("delivered", receipt={}), ev("live", sec=7))
+    assert st.live_at == "2026-11-27T09:00:07+00:00"
+    assert fold(ev("alerted", problem="x")).live_at is None
+
+
+def test_progress_without_a_name_is_kept_under_the_empty_name():
+    assert fold({"event": "progress", "entry": KEY, "revision": "r1", "value": 3}).journal == {"": 3}
 
 
 def test_missed_and_skipped_keep_their_reason():
@@ -159,3 +180,10 @@ def test_once_delivered_an_entry_stays_delivered(before, after):
     events += [ev(k, run="r", error="e", name="n", value=1) for k in after]
     st = fold(*events)
     assert (st.state, st.delivered_revision, st.receipt) == ("delivered", "r1", {"remote_id": "9"})
+
+
+def test_an_entry_is_keyed_by_item_identity_and_channel_and_written_as_one_sorted_line():
+    from newsroom.state.fold import dumps, entry_key
+
+    assert entry_key("launch-2026", "mastodon") == "launch-2026/mastodon"
+    assert dumps({"z": 1, "a": "é", "m": [1, 2]}) == '{"a":"é","m":[1,2],"z":1}'

@@ -37,7 +37,7 @@ def test_mastodon_counts_every_url_at_the_given_weight_and_remote_mentions_short
 # U+2000 and U+2001 are NFC-normalised to U+2002 and U+2003 before counting, so the lower edge of the
 # second range is tested at U+1FFF (outside) and U+2002 (inside).
 @pytest.mark.parametrize("cp, weight", [
-    (4351, 1), (4352, 2),
+    (0, 1), (4351, 1), (4352, 2),
     (8191, 2), (8192, 1), (8194, 1), (8205, 1), (8206, 2),
     (8207, 2), (8208, 1), (8223, 1), (8224, 2),
     (8241, 2), (8242, 1), (8247, 1), (8248, 2),
@@ -165,11 +165,11 @@ def test_a_paragraph_end_under_half_a_part_is_not_preferred():
 
 
 def test_the_paragraph_preference_threshold_is_exactly_half():
-    # budget 95: a first paragraph measuring 47 is under half (94 < 95), 48 is at least half (96 >= 95)
-    tail = "Short one. " + "w" * 80 + "."
+    # budget 96: a first paragraph measuring 47 is under half (94 < 96), 48 is exactly half (96 >= 96)
+    tail = "Short one. " + "w" * 81 + "."
     for size, expected_first in ((47, None), (48, "p" * 47 + ".")):
         first = "p" * (size - 1) + "."
-        parts = split_thread(first + "\n\n" + tail, 100, len)
+        parts = split_thread(first + "\n\n" + tail, 101, len)
         if expected_first:
             assert parts[0] == expected_first + "\n\n1/2"
         else:
@@ -223,3 +223,57 @@ def test_no_part_exceeds_its_limit_and_every_part_is_numbered(s, limit, measure)
             assert part.endswith(f"\n\n{i}/{n}")
     assert (n == 1) == (measure(s.strip()) <= limit)
 
+
+
+def test_counts_are_whole_numbers_as_shown_to_people():
+    assert f"{utf16_units('a😀')} {code_points('a😀')} {graphemes('a😀')}" == "3 2 2"
+
+
+def test_a_limit_smaller_than_the_numbering_still_makes_one_character_parts():
+    parts = split_thread("abcdefgh", 6, len)
+    assert parts == [f"{c}\n\n{i}/8" for i, c in enumerate("abcdefgh", 1)]
+
+
+def test_three_digit_part_numbers_are_reserved_before_packing():
+    parts = split_thread(" ".join(["a"] * 400), 14, len)  # "a a a" + "\n\n134/134" is exactly 14
+    assert len(parts) == 134
+    assert all(len(p) <= 14 for p in parts)
+    assert parts[0] == "a a a\n\n1/134"
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_packing_fills_a_part_to_exactly_its_budget(exact):
+    assert text._pack("aaaa bbbb cc dddd", 12, len, exact) == ["aaaa bbbb cc", "dddd"]
+    assert text._pack("aaaa bbbb ccc dddd", 12, len, exact) == ["aaaa bbbb", "ccc dddd"]
+    assert text._pack("Aaaa. Bbbb.  Cc. Dddd.", 13, len, exact) == ["Aaaa. Bbbb.", "Cc. Dddd."]
+    assert text._pack("One.\n\nTwo three.\n\nFour five six.", 20, len, exact) == [
+        "One.\n\nTwo three.", "Four five six."]
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, st.integers(min_value=1, max_value=80), st.sampled_from([len, utf16_units]))
+def test_the_running_sum_is_exact_for_rules_that_add_up(s, budget, measure):
+    """The fast packing must not lean on split_thread's exact re-packing for additive rules."""
+    s = s.strip()
+    assert text._pack(s, budget, measure) == text._pack(s, budget, measure, exact=True)
+
+
+def test_a_part_ends_at_the_last_paragraph_break_that_fills_half_of_it():
+    # budget 20: "Aa.\n\nBbbbbbb." (13) fills more than half; the break after "Aa." alone would not
+    parts = split_thread("Aa.\n\nBbbbbbb.\n\nCc. Ddddddddddddd.", 25, len)
+    assert parts == ["Aa.\n\nBbbbbbb.\n\n1/2", "Cc. Ddddddddddddd.\n\n2/2"]
+
+
+def test_the_break_that_ends_a_part_is_never_the_one_at_its_very_end():
+    parts = split_thread("Aaaaaaaaaa.\n\nB.\n\nCcccccccccc.", 25, len)
+    assert parts == ["Aaaaaaaaaa.\n\n1/2", "B.\n\nCcccccccccc.\n\n2/2"]
+
+
+def test_a_paragraph_break_is_kept_inside_the_last_part():
+    parts = split_thread("Xxxxxxxxxxxxxxxxx. Aaaaaaaaa.\n\nB. C.", 25, len)
+    assert parts == ["Xxxxxxxxxxxxxxxxx.\n\n1/2", "Aaaaaaaaa.\n\nB. C.\n\n2/2"]
+
+
+def test_spaces_before_a_paragraph_break_do_not_end_a_part():
+    parts = split_thread("Aaaaaaaaaa.   \n\nB.\n\nCcccccccccc.", 25, len)
+    assert parts[0] == "Aaaaaaaaaa.\n\n1/2"

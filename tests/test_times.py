@@ -51,7 +51,7 @@ def test_unknown_zones_name_what_to_write(name):
 @pytest.mark.parametrize("text, seconds", [
     ("1s", 1), ("1m", 60), ("1h", 3600), ("1d", 86400), ("1w", 604800),
     ("90m", 5400), ("1d 12h", 129600), ("1d12h", 129600), ("2H", 7200), ("1.5h", 5400),
-    ("  48h  ", 172800), ("1h 30m 15s", 5415), ("0m", 0),
+    ("  48h  ", 172800), ("1h 30m 15s", 5415), ("0m", 0), ("1.25h", 4500), ("1 h 30 m", 5400),
 ])
 def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
@@ -229,3 +229,12 @@ def test_iso_utc_pads_and_converts():
     lambda d: d.replace(microsecond=0, tzinfo=UTC)))
 def test_a_utc_time_round_trips_through_iso_utc_and_parse_instant(dt):
     assert parse_instant(iso_utc(dt)) == dt
+
+
+def test_stamps_are_utc_whole_seconds_and_read_back():
+    berlin = datetime(2026, 11, 27, 9, 0, 5, 999999, tzinfo=BERLIN)
+    assert times.stamp(berlin) == "2026-11-27T08:00:05Z"
+    assert times.parse_stamp("2026-11-27T08:00:05Z") == datetime(2026, 11, 27, 8, 0, 5, tzinfo=UTC)
+    assert times.parse_stamp("2026-11-27T09:00:05+01:00").tzinfo == UTC
+    with pytest.raises(ValueError, match="naive datetime"):
+        times.stamp(datetime(2026, 11, 27, 9, 0))
