@@ -143,3 +143,26 @@ def test_publish_yml_markdown_mistakes_are_named_at_their_line(tmp_path):
     assert [str(p) for p in problems] == [
         "publish.yml:3: markdown.extensions: extensions apply to python-markdown only; cmark-gfm has its own "
         "built in (add engine: python-markdown, or remove extensions)"]
+
+
+MARKDOWN_BITS = ["# ", "## ", "- ", "  - ", "1. ", "   ", "> ", "| a | b |\n|---|---|\n", "```\n", "~~~", "[x](y)",
+                 "[^1]", "[^1]: n\n", "![a](b.png)", "<a href='x'>", "</a>", "<script>", "&amp;", "**", "_", "~~",
+                 "\n", "\n\n", "- [ ] ", "<https://a.example>", "\"", "'", "--", "…", "東京", "\t", "===\n", "<!--"]
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_any_body_gives_html_and_text_without_a_traceback(name):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    chosen = engine(name)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.one_of(st.sampled_from(MARKDOWN_BITS), st.text(max_size=8)), max_size=40))
+    def check(parts):
+        body = "".join(parts)
+        html = markup.sanitise(markup.to_html(body, chosen))
+        text = markup.markdown_to_text(body, chosen)
+        assert isinstance(html, str) and isinstance(text, str)
+        assert "<script" not in html.lower() and "onerror" not in html
+
+    check()
