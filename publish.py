@@ -92,12 +92,15 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 @format_option("text", "json")
 @click.option("--now", "now", default=None, metavar="TIME", help="Check as if it were this time (ISO, UTC unless an offset is given).")
 @click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool) -> None:
-    """Validate publish.yml and every item; list every problem as path:line: key: message."""
+def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool, paths: tuple[Path, ...]) -> None:
+    """Validate publish.yml and every item; list every problem as path:line: key: message.
+
+    With PATHS (the pre-commit hook's changed files), only their problems and publish.yml's."""
     from scheduler import command
 
-    verdict, summary = command.check(obj["root"], now=now, offline=offline)
+    verdict, summary = command.check(obj["root"], now=now, offline=offline, paths=paths)
     if fmt == "json":
         emit(fmt, {"errors": [p.as_dict() for p in verdict.errors],
                    "warnings": [p.as_dict() for p in verdict.warnings], "summary": summary})
@@ -127,6 +130,79 @@ def new(obj: dict, title: str, channels: tuple[str, ...], at: str | None, campai
     path = scaffold.new_item(load(obj["root"]), title, channels=channels, at=at, campaign=campaign, author=author,
                              today=today)
     click.echo(f"created {path}")
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--example", is_flag=True, help="Copy the full example newsroom instead of the small start.")
+@click.option("--title", default=None, help="The site's title (asked on a terminal; default: the folder's name).")
+@click.option("--url", default=None, help="Where the blog is served (asked on a terminal).")
+@click.option("--timezone", default=None, help="The calendar's IANA timezone (asked on a terminal; default: UTC).")
+def init(folder: Path | None, example: bool, title: str | None, url: str | None, timezone: str | None) -> None:
+    """Start a content repository in FOLDER (default: here): settings, an item, workflows; never overwrites."""
+    from datetime import date
+
+    from newsroom import starter
+    from newsroom.scaffold import git_author
+    from newsroom.times import TimeError, zone
+
+    root = (folder or Path.cwd()).resolve()
+    answers = None
+    if not example:
+        given = starter.default_answers(root, git_author())
+        ask = sys.stdin.isatty() and sys.stdout.isatty()  # in CI or a script: take the defaults, ask nothing
+        answers = starter.Answers(
+            title=title or (click.prompt("Site title", default=given.title) if ask else given.title),
+            url=url or (click.prompt("Site URL", default=given.url) if ask else given.url),
+            timezone=timezone or (click.prompt("Timezone", default=given.timezone) if ask else given.timezone),
+            author=given.author)
+        try:
+            zone(answers.timezone)
+        except TimeError as exc:
+            click.echo(f"error: --timezone: {exc}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+    result = starter.init(root, answers, date.today())
+    for rel in result.written:
+        click.echo(f"wrote {rel}")
+    for rel in result.kept:
+        click.echo(f"kept {rel} (exists)")
+    click.echo(f"{len(result.written)} files written, {len(result.kept)} kept in {root}. "
+               "Next: publish check, then set the secrets publish.yml names (see .github/workflows/publish.yml).")
+
+
+@cli.command("import")
+@click.argument("tool", type=click.Choice(["jekyll", "hugo", "pelican"]))
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--approved-by", default=None, metavar="NAME",
+              help="Approve the posts that were live there (default: they come in for review).")
+@click.option("--dry-run", is_flag=True, help="Say what would be imported; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def import_command(obj: dict, tool: str, path: Path, approved_by: str | None, dry_run: bool, fmt: str) -> None:
+    """Turn another tool's posts (Jekyll, Hugo, Pelican) into items; never overwrites."""
+    from newsroom.importer import run_import
+
+    project = load(obj["root"])
+    result = run_import(tool, path.resolve(), project.root, project.settings.content_dir, approved_by=approved_by,
+                        dry_run=dry_run)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        return
+    verb = "would import" if dry_run else "imported"
+    for c in result.imported:
+        click.echo(f"{verb} {c.source} → {c.target}")
+    for image in result.images:
+        click.echo(f"copied {image}")
+    for target in result.kept:
+        click.echo(f"kept {target} (exists)")
+    for source, why in result.skipped:
+        click.echo(f"skipped {source}: {why}")
+    if result.needs_person:
+        click.echo(click.style("Needs a person", bold=True))
+        for source, line, what in result.needs_person:
+            click.echo(f"  {source}{f':{line}' if line else ''}: {what}")
+    click.echo(f"{len(result.imported)} {verb}, {len(result.kept)} kept, {len(result.skipped)} skipped; "
+               f"{len(result.needs_person)} to look at. Then: publish check")
 
 
 @cli.command()

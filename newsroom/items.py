@@ -11,7 +11,7 @@ from . import schema as s
 from . import times, yamlload
 from .itemcache import content_key, stat_key
 from .model import STATUSES, ChannelOverride, Item, Settings
-from .problems import WARNING, Problem, did_you_mean
+from .problems import ERROR, WARNING, Problem, did_you_mean
 from .workflow import check_item
 
 
@@ -105,9 +105,38 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
 
 
+#: The file names the loader reads as items (Jekyll writes .markdown by default).
+ITEM_SUFFIXES = (".md", ".markdown")
+#: Files that live beside items without being items: images and other media the blog copies.
+ASSET_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif", ".ico", ".pdf", ".mp4", ".webm",
+                  ".mp3", ".ogg", ".wav", ".zip", ".css", ".js", ".woff", ".woff2", ".ttf")
+#: Keys other tools write in front matter, and what we read instead (Jekyll, Hugo, Pelican).
+OTHER_TOOLS_KEYS = {
+    "date": "publish_at", "publishDate": "publish_at", "expiryDate": "expires_at", "draft": "status (status: draft)",
+    "published": "status", "categories": "tags", "category": "tags", "permalink": "slug", "url": "slug",
+    "description": "summary", "excerpt": "summary", "authors": "author",
+}
+
+
 def default_slug(path: str) -> str:
     stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return re.sub(r"^\d{4}-\d{2}-\d{2}-", "", stem)
+
+
+def _no_front_matter(text: str) -> str:
+    """What to do about a file without YAML front matter, naming the format it has when it is another
+    tool's (Hugo's TOML or JSON, Pelican's header)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    if first == "+++":
+        found = "TOML front matter (+++, as Hugo writes it)"
+    elif first.startswith("{"):
+        found = "JSON front matter (as Hugo writes it)"
+    elif re.match(r"^[A-Za-z][A-Za-z0-9_-]*:\s", first):
+        found = "a 'Key: value' header (as Pelican writes it)"
+    else:
+        return ("has no front matter: start the file with a line '---', the YAML keys (title, status …), "
+                "then another '---'")
+    return f"has {found}: write YAML between '---' lines instead (publish import converts a whole folder)"
 
 
 def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
@@ -122,8 +151,7 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         return None
     src = yamlload.split_front_matter(text)
     if src.front is None:
-        problems.append(Problem(rel, 1, "", "has no front matter: start the file with a line '---', "
-                                            "the YAML keys (title, status …), then another '---'"))
+        problems.append(Problem(rel, 1, "", _no_front_matter(text)))
         return None
     if not src.front_closed:
         problems.append(Problem(rel, 1, "", "front matter is not closed: add a line '---' after the last key"))
@@ -152,7 +180,13 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         except times.TimeError:
             pass  # reported by the schema below
     ctx.tz = tz
-    v = ITEM.validate(data, ctx, unknown=WARNING)
+    for key in [k for k in data if k in OTHER_TOOLS_KEYS and k not in ITEM.by_name]:
+        # A draft marked the other tool's way must not go out as approved: that one is an error.
+        severity = ERROR if key == "draft" and data[key] is True and data.get("status") != "draft" else WARNING
+        problems.append(Problem(rel, doc.line(key), key, f"is another tool's key: use {OTHER_TOOLS_KEYS[key]} "
+                                                         "(publish import converts a whole folder)", severity))
+    v = ITEM.validate({k: val for k, val in data.items() if k not in OTHER_TOOLS_KEYS or k in ITEM.by_name}, ctx,
+                      unknown=WARNING)
     known_extra = {k: data[k] for k in data if k not in ITEM.by_name}
 
     slug = v.get("slug")
@@ -220,16 +254,30 @@ def _check_after(rel: str, doc, overrides: dict[str, ChannelOverride], problems:
         override.after = tuple(kept)
 
 
-def content_files(root: Path, content_dir: str) -> list[str]:
-    """Relative POSIX paths of every item file, sorted; names starting with _ or . are skipped."""
+def content_files(root: Path, content_dir: str, unread: list[Problem] | None = None) -> list[str]:
+    """Relative POSIX paths of every item file (``ITEM_SUFFIXES``), sorted; names starting with _ or .
+    are skipped. With ``unread``, a warning is added there for each file that is not read and is no
+    asset either (an item in another format, a draft named the Jekyll way), so nothing is skipped
+    without a word."""
     base = root / content_dir
     out: list[str] = []
     prefix_len = len(str(root)) + 1
     for dirpath, dirnames, filenames in os.walk(base):
+        if unread is not None:
+            for d in dirnames:
+                if d.startswith("_"):
+                    rel = (dirpath + "/" + d)[prefix_len:].replace(os.sep, "/")
+                    unread.append(Problem(rel + "/", None, "", "is not read (a folder whose name starts with '_'): "
+                                                               "rename it to make its files items", WARNING))
         dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
         for name in filenames:
-            if name.endswith(".md") and not name.startswith((".", "_")):
+            if name.endswith(ITEM_SUFFIXES) and not name.startswith((".", "_")):
                 out.append((dirpath + "/" + name)[prefix_len:].replace(os.sep, "/"))
+            elif unread is not None and not name.startswith(".") and not name.lower().endswith(ASSET_SUFFIXES):
+                rel = (dirpath + "/" + name)[prefix_len:].replace(os.sep, "/")
+                why = ("its name starts with '_'; rename it to make it an item" if name.endswith(ITEM_SUFFIXES)
+                       else "only .md and .markdown files are items; rename it if it is one")
+                unread.append(Problem(rel, None, "", f"is not read: {why}", WARNING))
     out.sort()
     return out
 
@@ -241,7 +289,7 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
     checked (``workflow.check_item``) and put in it."""
     items = []
     base = str(root) + os.sep  # plain strings for the stat of every file: a Path each costs more than the stat
-    for rel in content_files(root, settings.content_dir):
+    for rel in content_files(root, settings.content_dir, problems):
         key = raw = None
         if cache is not None:
             try:

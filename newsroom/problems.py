@@ -73,6 +73,12 @@ class Verdict:
         """The errors of one file (an item's path): what holds its entries back."""
         return [p for p in self.problems if p.path == path and p.severity == ERROR]
 
+    def only(self, paths) -> "Verdict":
+        """The problems of these files (paths relative to the project) and of publish.yml, which every
+        item depends on: what a pre-commit hook shows for the files a commit changes."""
+        keep = set(paths) | {self.settings_path}
+        return Verdict([p for p in self.problems if p.path in keep], self.settings_path)
+
     def failed(self, strict: bool = False) -> bool:
         """Whether ``check`` fails: any error, or with ``strict`` any warning too."""
         return bool(self.errors or (strict and self.warnings))

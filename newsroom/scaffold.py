@@ -18,7 +18,8 @@ class ScaffoldError(Refusal):
         self.exit_code = 2 if unusable else 1
 
 
-def _author() -> str:
+def git_author() -> str:
+    """The author a new file names: git's user.name, else $USER."""
     try:
         name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -55,7 +56,7 @@ def new_item(project: Project, title: str, *, channels=(), at: str | None = None
         raise ScaffoldError(f"an item with slug '{slug}' already exists; choose another title", unusable=False)
     rel = f"{settings.content_dir}/{day:%Y}/{day:%m}/{slug}.md"
     target = project.root / rel
-    lines = ["---", f"title: {_quote(title)}", "status: idea", f"author: {_quote(author or _author())}",
+    lines = ["---", f"title: {_quote(title)}", "status: idea", f"author: {_quote(author or git_author())}",
              "summary: \"\"", "tags: []"]
     if campaign:
         lines.append(f"campaign: {_quote(campaign)}")

@@ -134,14 +134,19 @@ def _quiet(cached: dict, now: datetime, echo, fmt: str, env) -> int:
 
 # -- the other commands' work: the command line parses options, calls one of these and prints ----
 
-def check(root: Path, *, now: str | None, offline: bool):
-    """``check``: the project's ``Verdict`` and its summary line."""
+def check(root: Path, *, now: str | None, offline: bool, paths=()):
+    """``check``: the project's ``Verdict`` and its summary line; with ``paths`` (files as given on the
+    command line, e.g. by the pre-commit hook) only their problems and publish.yml's."""
+    import os
+
     from newsroom.times import now_option
 
     from .project import check as check_project, load_project
 
     project = load_project(root)
     verdict = check_project(project, None if now is None else now_option(now), verify=not offline)
+    if paths:
+        verdict = verdict.only(os.path.relpath(Path(p).resolve(), root).replace(os.sep, "/") for p in paths)
     return verdict, verdict.summary(len(project.items))
 
 

@@ -32,7 +32,10 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def plan_at(root: Path, rev: str, *, ledger, now):
-    """The entries the project at ``root`` planned at revision ``rev``."""
+    """The entries the project at ``root`` planned at revision ``rev``.
+
+    A revision without the project (a content repository's first pull request adds publish.yml and
+    the folder) planned nothing: everything is added, nothing fails."""
     top = _git(root, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise DiffError(f"{root} is not in a git checkout; --diff compares with a git revision")
@@ -42,14 +45,14 @@ def plan_at(root: Path, rev: str, *, ledger, now):
     sha = commit.stdout.decode().strip()
     # Run in a subfolder of the repository, git archive takes that folder only, paths relative to it.
     archive = _git(root, "archive", "--format=tar", sha)
-    if archive.returncode != 0:
-        raise DiffError(f"the project folder does not exist at {rev}")
+    if archive.returncode != 0:  # the project folder does not exist at rev
+        return []
     with tempfile.TemporaryDirectory(prefix="calendar-diff-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(tmp, filter="data")
         old_root = Path(tmp)
         if not (old_root / "publish.yml").exists():
-            raise DiffError(f"there is no publish.yml at {rev}")
+            return []
         try:
             project = load_project(old_root, cache=False)
         except UnusableSettings as exc:

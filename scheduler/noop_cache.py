@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newsroom import fingerprint
+from newsroom.items import ITEM_SUFFIXES
 from newsroom.state.files import file_version
 
 VERSION = 1
@@ -54,7 +55,7 @@ def content_signature(root: Path, content_dir: str) -> str:
                 continue
             if e.is_dir():
                 stack.append(e.path)
-            elif name.endswith(".md"):
+            elif name.endswith(ITEM_SUFFIXES):
                 try:
                     st = e.stat()
                 except OSError:

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import item
+from conftest import BASE_SETTINGS, item
 
 APPROVED = dict(status="approved", author="ana", approved_by="ben")
 NOW = "2026-11-20T00:00Z"
@@ -105,3 +105,20 @@ def test_bad_revision_and_no_git(cli, repo, project):
     assert result.exit_code == 2
     assert result.output == f"error: {plain} is not in a git checkout; --diff compares with a git revision\n"
     assert "Traceback" not in result.output
+
+
+def test_a_base_without_the_project_is_an_empty_schedule(cli, project):
+    """A content repository's first pull request adds publish.yml: its base has no schedule at all."""
+    root = project({})
+    (root / "publish.yml").unlink()
+    (root / "README.md").write_text("A content repository.\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "empty")
+    (root / "publish.yml").write_text(BASE_SETTINGS)
+    (root / "content").mkdir()
+    (root / "content/first.md").write_text(item("First", publish_at="2026-12-01T09:00", channels=["blog"], **APPROVED))
+    result = cli(root, "calendar", "--diff", "main", "--format", "json", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert [r["key"] for r in d["added"]] == ["first/blog"] and d["removed"] == [] and d["summary"]["added"] == 1

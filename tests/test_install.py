@@ -7,6 +7,7 @@ no test reaches beyond loopback. ``.ci/run`` does the same with the dependencies
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -95,3 +96,21 @@ def test_a_project_outside_the_repository_checks_and_publishes_with_the_shipped_
     written = run(installed, "reference", "--write", cwd=tmp_path)
     assert written.stdout == f"wrote {tmp_path / 'docs' / 'reference.md'}\n"
     assert not list((installed.parent / "lib").rglob("reference.md"))  # nothing written next to the code
+
+
+def test_init_in_an_empty_folder_then_check_calendar_and_publish(installed, tmp_path):
+    """What .ci/run does with the package index: the installed tool starts a repository and runs on it."""
+    folder = tmp_path / "newsroom"
+    folder.mkdir()
+    started = subprocess.run([str(installed / "publish"), "init"], cwd=folder, capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=120)
+    assert started.returncode == 0 and started.stdout.endswith(f"9 files written, 0 kept in {folder}. Next: publish "
+                                                               "check, then set the secrets publish.yml names (see "
+                                                               ".github/workflows/publish.yml).\n"), started.stderr
+    checked = run(installed, "check", cwd=folder)
+    assert (checked.returncode, checked.stdout) == (0, "1 items checked: no problems\n"), checked.stderr
+    calendar = run(installed, "calendar", "--format", "json", "--days", "30", cwd=folder)
+    assert calendar.returncode == 0
+    assert sorted(e["channel"] for e in json.loads(calendar.stdout)) == ["blog", "mastodon", "newsletter"]
+    published = run(installed, "publish", cwd=folder)
+    assert published.returncode == 0 and published.stdout.startswith("Nothing due at "), published.stderr

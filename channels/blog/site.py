@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from newsroom.gcpause import collector_paused
+from newsroom.items import ITEM_SUFFIXES
 from newsroom.model import Site
 from newsroom.problems import Problem
 from newsroom.resources import shipped
@@ -462,7 +463,7 @@ def static_files(dirs) -> list[tuple[str, str, str]]:
             rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
             sub = "" if rel == "." else f"/{rel}"
             out += [(f"{name}{sub}/{f}", os.path.join(dirpath, f), f"{label}{sub}/{f}") for f in filenames
-                    if not f.startswith((".", "_")) and not f.endswith(".md")]
+                    if not f.startswith((".", "_")) and not f.endswith(ITEM_SUFFIXES)]
     return sorted(out)
 
 
