@@ -231,3 +231,28 @@ def test_a_refused_renewal_makes_the_entry_wait_not_fail(tmp_path, cli, env, mon
         connected(root, env, "x", clock=lambda: datetime.now(timezone.utc))  # connected again
         second = cli(root, "publish", "--now", "2026-11-30T09:10:00Z")
     assert "delivered  content/a.md → x" in second.output, second.output
+
+
+def test_mastodon_scopes_come_from_the_server_and_are_named_when_missing(tmp_path, cli, env, monkeypatch):
+    from channels.mastodon import Mastodon
+    from servers.oauth import MastodonAuthServer
+
+    settings = SETTINGS.split("  x:")[0] + "  mastodon:\n    type: mastodon\n    instance: https://mastodon.test\n" \
+                                           "    token: env:MASTODON_TOKEN\n"
+    files = {"content/a.md": item("Alpha", status="approved", approved_by="editor", author="writer",
+                                  publish_at="2026-12-01T09:00", channels=["mastodon"],
+                                  image="https://news.test/rocket.png", image_alt="A rocket")}
+    root = write_project(tmp_path / "p", files, settings)
+    with MastodonAuthServer() as m:
+        aim(monkeypatch, Mastodon, m.url)
+        m.granted = ["write:statuses", "read"]  # the person left out media uploads
+        from publish import load
+
+        p = Person(say=lambda line: None, open_browser=lambda url: __import__("threading").Thread(
+            target=approve, args=(url,), daemon=True).start() or True, ask_secret=lambda q: "", show=True)
+        token = connect(adapter_for(load(root), "mastodon", env), p).secret
+        monkeypatch.setenv("MASTODON_TOKEN", token)
+        got = warnings(cli, root)
+        assert len(m.requests("/api/v1/apps/verify_credentials")) == 1
+    assert got == ["channels.mastodon: the credential lacks write:media, needed for media (connect again with "
+                   "`publish auth mastodon` and grant it)"]  # "read" covers read:statuses and read:accounts
