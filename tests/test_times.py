@@ -238,3 +238,15 @@ def test_stamps_are_utc_whole_seconds_and_read_back():
     assert times.parse_stamp("2026-11-27T09:00:05+01:00").tzinfo == UTC
     with pytest.raises(ValueError, match="naive datetime"):
         times.stamp(datetime(2026, 11, 27, 9, 0))
+
+
+def test_now_option_reads_now_strictly_or_takes_the_clock():
+    from newsroom.problems import UsageError
+
+    assert times.now_option("2026-11-27T09:00+01:00") == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    before = datetime.now(UTC)
+    now = times.now_option(None)
+    assert before <= now <= datetime.now(UTC) and now.tzinfo is UTC
+    with pytest.raises(UsageError) as exc:
+        times.now_option("friday")
+    assert str(exc.value) == "--now: 'friday' is not a date-time (use 2026-11-27T09:00Z or 2026-11-27T09:00+01:00)"
