@@ -37,6 +37,7 @@ from newsroom import schema as s
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
 from .http import request
 from .text import graphemes
+from .tlds import TLDS
 from .social import (MetricsError, RateGate, chunks, done_parts, media_bytes, parse_time, pooled_session,
                      read, receipt_from, run_concurrently, with_partial)
 
@@ -73,10 +74,11 @@ def tid(micros: int, clock_id: int) -> str:
 # -- facets ---------------------------------------------------------------------------------------
 # The reference detector, @atproto/api ``src/rich-text/detection.ts`` with the patterns of
 # ``src/rich-text/util.ts`` (github.com/bluesky-social/atproto packages/api), rule for rule; the
-# contract tests compare against it (tests/pds/facets.mjs). Links without a scheme ("example.com")
-# need the reference's list of top-level domains and are left as text here.
+# contract tests compare against it (tests/pds/facets.mjs). A link without a scheme ("example.com")
+# is a link when its last label is a top-level domain the reference knows (channels/tlds.py).
 _MENTION = regex.compile(r"(^|\s|\()(@)([a-zA-Z0-9.-]+)(\b)")
-_LINK = regex.compile(r"(^|\s|\()(https?://\S+)", regex.IGNORECASE)
+_LINK = regex.compile(r"(^|\s|\()((https?://\S+)|((?P<domain>[a-z][a-z0-9]*(\.[a-z0-9]+)+)\S*))",
+                      regex.IGNORECASE | regex.MULTILINE)
 _ZW = "\u00AD\u2060\u200A\u200B\u200C\u200D\u20e2"
 _TAG = regex.compile(rf"(^|\s)[#＃]((?!\ufe0f)[^\s{_ZW}]*[^0-9\s\p{{P}}{_ZW}]+[^\s{_ZW}]*)?")
 _TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
@@ -108,8 +110,13 @@ def facets(text: str, resolve=lambda handle: None) -> list[dict]:
     for m in _LINK.finditer(text):
         uri, start = m.group(2), m.start(2)
         if not uri.startswith("http"):
-            continue  # "HTTPS://…": the reference takes it for a bare domain, which it is not
-        end = start + len(uri)
+            # "HTTPS://…" has no domain group: the reference skips it; a bare domain needs a known
+            # TLD, compared as the reference does (case-sensitively: "Example.COM" stays text)
+            domain = m.group("domain")
+            if not domain or domain.rsplit(".", 1)[1] not in TLDS:
+                continue
+            uri = "https://" + uri
+        end = start + len(m.group(2))
         if uri[-1] in ".,;:!?":  # one mark of punctuation ends the sentence, not the link
             uri, end = uri[:-1], end - 1
         if uri.endswith(")") and "(" not in uri:  # "(see https://x.test/a)": the ")" is the text's

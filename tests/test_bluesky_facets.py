@@ -38,6 +38,13 @@ CASES = [
     # what is skipped never stops the search for what follows
     ("@alice. and @.bob and @carol.test", [(22, 33, 'mention', 'carol.test')]),
     ("HTTPS://A.TEST then https://b.test/X", [(20, 36, 'link', 'https://b.test/X')]),
+    # links without a scheme: a bare domain is a link when its last label is a known top-level domain
+    ("Docs at example.com/start, (northwind.io) and Example.COM or news.test.\nwww.example.org/x?y=1!",
+     [(8, 25, 'link', 'https://example.com/start'), (28, 40, 'link', 'https://northwind.io'),
+      (72, 93, 'link', 'https://www.example.org/x?y=1')]),
+    ("a.b.com. x1.co) go.dev:8080/p", [(0, 7, 'link', 'https://a.b.com'), (9, 14, 'link', 'https://x1.co'),
+                                      (16, 29, 'link', 'https://go.dev:8080/p')]),
+    ("mail@dave.com and caf\u00e9.com and e.x.y.zz", []),
     ("#123 #ok #!!! #fine #" + "a" * 65 + " #XmasX",
      [(5, 8, 'tag', 'ok'), (14, 19, 'tag', 'fine'), (87, 93, 'tag', 'XmasX')]),
 ]
@@ -63,7 +70,8 @@ def test_every_facet_covers_exactly_its_text(text, rows):
         span = raw[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode("utf-8")
         feature = f["features"][0]
         value = feature.get("uri") or feature.get("did") or feature.get("tag")
-        assert span.lstrip("#\uff03@").upper() == value.lstrip("$").upper() or span.upper() == value
+        assert (span.lstrip("#\uff03@").upper() == value.lstrip("$").upper() or span.upper() == value
+                or "https://" + span == value)  # a bare domain is linked with the scheme added
 
 
 def test_a_mention_is_resolved_by_its_lowercased_handle_and_dropped_when_it_does_not_resolve():

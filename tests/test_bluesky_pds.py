@@ -96,6 +96,7 @@ FACET_TEXTS = [
     "Café 🚀 see https://news.test/é?x=1. Thanks #Überraschung!",
     "Read https://en.wikipedia.org/wiki/Thing_(x) and (https://news.test/a) #a#b #tag.",
     "#123 #1a ＃full $AAPL, $toolong ($msft) HTTPS://NEWS.TEST/Path!! end #🚀",
+    "Docs at example.com/start, (northwind.io) and Example.COM or news.test.\nwww.example.org/x?y=1!",
 ]
 
 
@@ -123,7 +124,8 @@ def test_facets_are_the_reference_detectors_and_land_on_the_same_bytes(pds, acco
         assert value["text"] == text and value["facets"] == found
         raw = text.encode("utf-8")
         spans = [raw[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode("utf-8") for f in value["facets"]]
-        assert all(span[0] in "h#＃@$H" for span in spans), spans
+        uris = [f["features"][0].get("uri") for f in value["facets"]]
+        assert all(span[0] in "#＃@$" or uri in (span, "https://" + span) for span, uri in zip(spans, uris)), spans
     first = records[receipt.parts[1]["id"]]
     spans = [text.encode()[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode()
              for text, f in [(FACET_TEXTS[1], f) for f in first["facets"]]]
