@@ -63,6 +63,17 @@ def project(tmp_path):
     return make
 
 
+@pytest.fixture(autouse=True)
+def _not_in_ci():
+    """CI runs this suite with CI=true, which makes a blog without a deploy target and a newsletter
+    without a mail host inactive. A test that means to be in CI says so itself (``env={"CI": "true"}``),
+    so no result depends on where the suite runs. (A patch of its own: a test's ``monkeypatch.undo()``
+    must not bring CI back.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("CI", raising=False)
+        yield
+
+
 @pytest.fixture
 def cli():
     """Run ``publish.py`` in-process: ``cli(root, "check", "--format", "json")`` → click Result."""
