@@ -152,24 +152,24 @@ def exchange_code(session, provider: Provider, *, code: str, verifier: str, redi
     got = token_call(session, provider, {"grant_type": "authorization_code", "code": code,
                                          "redirect_uri": redirect_uri, "code_verifier": verifier},
                      client_id=client_id, client_secret=client_secret, base=base)
-    if isinstance(got, Failure):
-        return got
-    body = got.json()
-    if not body.get("access_token"):
-        return Failure(f"{provider.name}: the token endpoint answered without an access_token")
-    return credential_from(body, now)
+    return _issued(got, provider, now)
 
 
 def refresh_credential(session, provider: Provider, old: Credential, *, client_id: str, client_secret: str | None,
                        now: datetime, base: str | None = None) -> Credential | Failure:
     got = token_call(session, provider, {"grant_type": "refresh_token", "refresh_token": old.refresh_token},
                      client_id=client_id, client_secret=client_secret, base=base)
+    return _issued(got, provider, now, previous=old)
+
+
+def _issued(got, provider: Provider, now: datetime, previous: Credential | None = None) -> Credential | Failure:
+    """The credential a token endpoint's answer holds (a code exchanged, or a refresh)."""
     if isinstance(got, Failure):
         return got
     body = got.json()
     if not body.get("access_token"):
         return Failure(f"{provider.name}: the token endpoint answered without an access_token")
-    return credential_from(body, now, previous=old)
+    return credential_from(body, now, previous=previous)
 
 
 def revoke(session, provider: Provider, token: str, *, hint: str, client_id: str, client_secret: str | None,
