@@ -16,9 +16,11 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from time import monotonic as clock
 
 import feedparser
 import requests
+import urllib3
 
 from channels.base import USER_AGENT
 from channels.http import request
@@ -95,6 +97,44 @@ def mention_rows(feed: Feed, parsed, fetched: datetime) -> list[dict]:
     return rows
 
 
+#: The largest feed read (the biggest real feeds, a podcast's full archive, are a few MB).
+MAX_FEED_BYTES = 10_000_000
+
+
+def read_body(response: requests.Response, started: float, timeout: float, limit: int) -> bytes | str:
+    """The body, read within ``timeout`` seconds of ``started`` (``clock()``) and up to ``limit`` bytes
+    (decompressed); else why not. Each read returns what has arrived (``read1``) and waits no longer
+    than what is left of the whole fetch, so a server that trickles bytes for ever cannot hold the pull."""
+    import socket
+
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return f"too large ({int(declared):,} bytes; at most {limit:,} are read)"
+    deadline = started + timeout
+    raw, chunks, size = response.raw, [], 0
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    try:
+        while True:
+            left = deadline - clock()
+            if left <= 0:
+                raise socket.timeout
+            if sock is not None:
+                sock.settimeout(left)
+            chunk = raw.read1(65536, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                return f"too large (more than {limit:,} bytes; at most {limit:,} are read)"
+            chunks.append(chunk)
+    except (socket.timeout, TimeoutError, urllib3.exceptions.TimeoutError):
+        return (f"not read whole within {timeout:g} s ({size:,} bytes arrived; listen.timeout bounds the "
+                "whole fetch)")
+    except (OSError, urllib3.exceptions.HTTPError) as exc:
+        return f"could not be read: the connection broke after {size:,} bytes ({exc})"
+    return b"".join(chunks)
+
+
 def read_feed(feed: Feed, session: requests.Session, cache: dict, timeout: float):
     """(parsed feed or None, new cache row or None, note, failure)."""
     headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
@@ -102,12 +142,17 @@ def read_feed(feed: Feed, session: requests.Session, cache: dict, timeout: float
         headers["If-None-Match"] = cache["etag"]
     if cache.get("modified"):
         headers["If-Modified-Since"] = cache["modified"]
-    got = request(session, "GET", feed.url, headers=headers, timeout=(5, timeout))
+    started = clock()
+    got = request(session, "GET", feed.url, headers=headers, timeout=(min(5, timeout), timeout), stream=True)
     if not isinstance(got, requests.Response):
         return None, None, None, f"feed {feed.name}: could not be read: {got.message}"
-    if got.status_code == 304:
-        return None, None, f"feed {feed.name}: not modified", None
-    parsed = feedparser.parse(got.content, response_headers={k.lower(): v for k, v in got.headers.items()})
+    with got:
+        if got.status_code == 304:
+            return None, None, f"feed {feed.name}: not modified", None
+        body = read_body(got, started, timeout, MAX_FEED_BYTES)
+    if isinstance(body, str):
+        return None, None, None, f"feed {feed.name}: {body}; the other feeds are read"
+    parsed = feedparser.parse(body, response_headers={k.lower(): v for k, v in got.headers.items()})
     exc = parsed.get("bozo_exception") if parsed.bozo else None
     if exc is not None and not isinstance(exc, (feedparser.CharacterEncodingOverride,
                                                 feedparser.NonXMLContentType)):

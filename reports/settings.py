@@ -42,7 +42,8 @@ FEED = s.Schema("feed", [
 LISTEN = s.Schema("listen", [
     s.Key("keywords", s.ListOf(s.Text()), "words that make a feed entry a mention (case-insensitive)", default=()),
     s.Key("feeds", s.ListOf(s.Nested(FEED), single_ok=False), "RSS/Atom feeds read by `pull`", default=()),
-    s.Key("timeout", s.Duration(), "how long to wait for one feed", default=timedelta(seconds=20)),
+    s.Key("timeout", s.Duration(), "how long one feed's whole fetch may take (a feed is read up to 10 MB)",
+          default=timedelta(seconds=20)),
 ])
 
 SECTIONS = s.Schema("engagement", [

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -49,12 +50,14 @@ FORUM = """<?xml version="1.0" encoding="UTF-8"?>
 
 BROKEN = "<?xml version='1.0'?><rss version='2.0'><channel><title>Broken</title><item><title>Northwind"
 MODIFIED = "Sun, 22 Nov 2026 09:00:00 GMT"
+HUGE = 100_000_000
 
 
 class FeedServer:
     def __init__(self):
         self.comments = 5
         self.seen: list[tuple[str, str | None, str | None]] = []  # path, If-None-Match, If-Modified-Since
+        self.broken: list[str] = []  # paths whose reader hung up before the end
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,6 +80,34 @@ class FeedServer:
                                                             "Content-Type": "application/atom+xml"})
                 if self.path == "/youtube.xml":
                     return self._send(200, YOUTUBE.encode(), {"Content-Type": "application/atom+xml"})
+                if self.path == "/trickle.xml":  # a byte every 0.1 s for as long as anyone reads (30 s at most)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/rss+xml")
+                    self.end_headers()
+                    for _ in range(300):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(0.1)
+                    return
+                if self.path in ("/huge.xml", "/huge-declared.xml"):  # 100 MB, its length declared or not
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/rss+xml")
+                    if self.path == "/huge-declared.xml":
+                        self.send_header("Content-Length", str(HUGE))
+                    self.end_headers()
+                    block = b"<!-- " + b"x" * (1 << 20) + b" -->"
+                    sent = 0
+                    try:
+                        self.wfile.write(b"<?xml version='1.0'?><rss version='2.0'>")
+                        while sent < HUGE:
+                            self.wfile.write(block)
+                            sent += len(block)
+                    except OSError:
+                        server.broken.append(self.path)  # the reader hung up, as it should
+                    return
                 if self.path == "/broken.xml":
                     return self._send(200, BROKEN.encode(), {"Content-Type": "application/rss+xml"})
                 return self._send(404, b"<h1>Not found</h1>", {"Content-Type": "text/html"})
@@ -181,3 +212,43 @@ def test_cli_inbox_lists_mentions(feeds, cli):
     assert [(r["kind"], r["channel"]) for r in rows] == [("mention", "forum"), ("mention", "retail"),
                                                          ("mention", "youtube")]
     assert all(r["answered"] is False and r["age_seconds"] > 0 for r in rows)
+
+
+def test_a_trickling_or_huge_feed_is_cut_off_with_a_message_and_the_others_are_read(project):
+    """listen.timeout bounds the whole fetch, not each read; a feed is read up to 10 MB."""
+    from reports.feeds import MAX_FEED_BYTES
+
+    server = FeedServer()
+    root = project({}, f"""\
+site:
+  title: Listening
+  url: https://news.test
+listen:
+  keywords: [Northwind]
+  timeout: 1s
+  feeds:
+    - name: trickle
+      url: {server.url}/trickle.xml
+    - name: huge
+      url: {server.url}/huge.xml
+    - name: declared
+      url: {server.url}/huge-declared.xml
+    - name: retail
+      url: {server.url}/news.rss
+""")
+    try:
+        started = time.monotonic()
+        result, store = read(root)
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    trickled = result.failures[0]
+    assert trickled.startswith("feed trickle: not read whole within 1 s (")
+    assert trickled.endswith(" bytes arrived; listen.timeout bounds the whole fetch); the other feeds are read")
+    assert 5 <= int(trickled.split("(")[1].split(" ")[0].replace(",", "")) <= 12  # a byte every 0.1 s for 1 s
+    assert result.failures[1:] == [
+        f"feed huge: too large (more than {MAX_FEED_BYTES:,} bytes; at most {MAX_FEED_BYTES:,} are read); "
+        "the other feeds are read",
+        f"feed declared: too large ({HUGE:,} bytes; at most {MAX_FEED_BYTES:,} are read); the other feeds are read"]
+    assert [m["feed"] for m in store.mentions()] == ["retail"]  # the good feed after them was read
+    assert took < 6, took  # 1 s for the trickle, the huge one cut at 10 MB, not 100
