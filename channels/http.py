@@ -102,6 +102,26 @@ def error_message(response: requests.Response) -> str:
     return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code} {response.reason or ''}".strip()
 
 
+def not_connected(exc: Exception) -> str | None:
+    """Why no connection was made (refused, unreachable, a name that does not resolve), or None when a
+    connection was made and broke later. urllib3 raises ``NewConnectionError`` (``NameResolutionError``
+    is one) only while connecting, before anything is written; requests wraps it in
+    ``ConnectionError(MaxRetryError(reason=...))``."""
+    from urllib3.exceptions import NewConnectionError
+
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if not isinstance(reason, NewConnectionError):
+        return None
+    cause = reason.__cause__ or reason.__context__
+    if isinstance(cause, OSError) and cause.strerror:
+        why = cause.strerror.lower()
+    else:
+        why = str(reason).rpartition(": ")[2] or type(reason).__name__
+    host = getattr(getattr(reason, "conn", None), "host", None) or getattr(reason, "pool", None)
+    port = getattr(getattr(reason, "conn", None), "port", None)
+    return f"{why} at {host}:{port}" if host and port else why
+
+
 def request(session: requests.Session, method: str, url: str, *, timeout=DEFAULT_TIMEOUT,
             **kwargs) -> requests.Response | Failure:
     """Send once. A ``Response`` for any 2xx/3xx; a ``Failure`` for everything else."""
@@ -112,6 +132,9 @@ def request(session: requests.Session, method: str, url: str, *, timeout=DEFAULT
     except requests.ConnectTimeout as exc:
         return Failure(f"could not connect in time: {exc}", retryable=True)
     except requests.ConnectionError as exc:
+        refused = not_connected(exc)
+        if refused is not None:  # no connection, so no byte of the request left: surely not sent
+            return Failure(f"could not connect: {refused} (nothing was sent)", retryable=True)
         # The connection broke: the request may or may not have reached the server.
         return Failure(f"connection failed: {exc}", retryable=True, ambiguous=True)
     except requests.Timeout as exc:  # read timeout: the server got the request and did not answer

@@ -297,7 +297,9 @@ class SMTPTransport:
             raise Unusable(f"the SMTP server {self.where} presented a certificate that is not trusted: "
                            f"{exc.verify_message}") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise Unusable(f"cannot connect to the SMTP server {self.where}: {_describe(exc)}", retryable=True) from None
+            # no SMTP session, so no message: surely not sent, retried (never "uncertain")
+            raise Unusable(f"cannot connect to the SMTP server {self.where}: {_describe(exc)} (nothing was sent)",
+                           retryable=True) from None
         if self.username:
             try:
                 smtp.login(self.username, self.password or "")
