@@ -30,7 +30,8 @@ class Mastodon(Channel):
     MEDIUM = "social"
     MAX_CHARS = 500  # servers may raise it (Instance configuration.statuses.max_characters): option max_chars
     LENGTH = staticmethod(mastodon_length)  # URLs count 23, @user@domain counts as @user
-    LENGTH_SOURCE = "Mastodon StatusLengthValidator: URLs count 23, @user@domain counts as @user"
+    LENGTH_SOURCE = ("Mastodon StatusLengthValidator: URLs on a known top-level domain count 23, "
+                     "@user@domain counts as @user")
     URL_WEIGHT = 23
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True

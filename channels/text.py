@@ -43,8 +43,28 @@ def utf16_units(text: str) -> int:
 _MENTION_RE = regex.compile(r"(?<![\w/@])@(\w[\w.]*\w|\w)@[\w-]+(?:\.[\w-]+)+")
 
 
+# Mastodon counts a URL as 23 only where its extractor finds one: ``countable_text`` rewrites the
+# entities of ``Extractor.extract_entities_with_indices(str, extract_url_without_protocol: false)``,
+# the regex TextFormatter links with (app/validators/status_length_validator.rb, app/lib/text_formatter.rb).
+# That is twitter-text's ``valid_url`` (Mastodon's config/initializers/twitter_regex.rb widens its path
+# characters only), whose ``valid_domain`` must end in a known gTLD or ccTLD or a punycode label
+# (twitter-text lib/twitter-text/regex.rb). A URL on any other name (``https://news.test/``, a bare IP
+# address, ``localhost``) is plain text to Mastodon and counts whole. The known TLDs: ``tlds.TLDS``.
+_HOST_RE = regex.compile(r"https?://([^/?#:\s]*)", regex.IGNORECASE)
+
+
+def linked_by_mastodon(url: str) -> bool:
+    """Whether Mastodon makes ``url`` (a ``URL_RE`` match) a link: its host ends in a known TLD."""
+    from .tlds import TLDS
+
+    m = _HOST_RE.match(url)
+    label = m.group(1).rstrip(".").rpartition(".")[2].lower() if m and "." in m.group(1) else ""
+    return label in TLDS or (label.startswith("xn--") and len(label) > 4)
+
+
 def mastodon_length(text: str, url_weight: int = 23) -> int:
-    countable = URL_RE.sub("x" * url_weight, text) if "://" in text else text
+    countable = (URL_RE.sub(lambda m: "x" * url_weight if linked_by_mastodon(m.group(0)) else m.group(0), text)
+                 if "://" in text else text)
     if "@" in countable:
         countable = _MENTION_RE.sub(lambda m: "@" + m.group(1), countable)
     return graphemes(countable)

@@ -145,3 +145,37 @@ def test_ten_or_more_parts_reserve_room_for_two_digit_numbers():
 def test_a_part_never_starts_with_the_whitespace_after_a_paragraph():
     parts = split_thread("? ? ??a a\n\n ?", 12, len)
     assert parts == ["? ?\n\n1/3", "??a a\n\n2/3", "?\n\n3/3"]
+
+
+# Mastodon's countable_text counts 23 only for URLs its extractor links (twitter-text valid_url: the host
+# must end in a known TLD); anything else is text to it and counts whole.
+def test_mastodon_counts_a_url_on_a_name_without_a_known_tld_whole():
+    assert mastodon_length("see https://example.invalid/a/very/long/path") == len(
+        "see https://example.invalid/a/very/long/path")
+    assert mastodon_length("see https://news.test/2026/launch/") == len("see https://news.test/2026/launch/")
+    assert mastodon_length("dev http://localhost:8000/x and http://127.0.0.1/y") == len(
+        "dev http://localhost:8000/x and http://127.0.0.1/y")
+    # known TLDs (generic, country, new generic) and punycode labels are links: 23 each
+    assert mastodon_length("https://example.com/" + "p" * 40) == 23
+    assert mastodon_length("https://shop.example.co.uk/" + "p" * 40) == 23
+    assert mastodon_length("https://northwind.social/@news/1") == 23
+    assert mastodon_length("https://example.xn--p1ai/" + "p" * 40) == 23
+    assert mastodon_length("a https://news.test/x b https://example.com/" + "p" * 40) == len(
+        "a https://news.test/x b ") + 23
+
+
+def test_a_mastodon_post_over_the_limit_only_when_its_url_counts_whole_fails_check(project, cli):
+    import json
+
+    # 470 + 1 + 23 + 5 = 499 if the URL were a link; as text (27 characters) the post is 503
+    body = "w" * 470 + " https://docs.internal/guide"
+    root = project({"content/a.md": "---\ntitle: A\nstatus: approved\nauthor: w\napproved_by: e\n"
+                                    "publish_at: 2026-11-20T09:00\nchannels:\n  mastodon:\n    text: |\n      "
+                                    + body + " more\n---\nBody.\n"},
+                   "site:\n  title: T\n  url: https://news.example.com\ntimezone: UTC\nchannels:\n"
+                   "  mastodon:\n    type: mastodon\n    instance: https://mastodon.example\n    token: env:MT\n")
+    result = cli(root, "check", "--offline", "--format", "json")
+    errors = json.loads(result.output)["errors"]
+    assert [e["message"] for e in errors if e["key"].startswith("channels.mastodon")] == [
+        "mastodon: the post is 3 characters over the limit of 500 (503/500), from channels.mastodon.text in "
+        "content/a.md; shorten it, or set channels.mastodon.thread: true to post it as a thread"], errors
