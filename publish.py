@@ -111,7 +111,7 @@ def check(obj: dict, strict: bool, fmt: str, now: str | None, offline: bool, pat
                 emit(fmt, None, (f"  {p}" for p in problems))
         click.echo(summary)
     if verdict.failed(strict):
-        sys.exit(EXIT_PROBLEMS)
+        sys.exit(verdict.exit_code(strict))
 
 
 @cli.command()

@@ -79,6 +79,16 @@ class Verdict:
         keep = set(paths) | {self.settings_path}
         return Verdict([p for p in self.problems if p.path in keep], self.settings_path)
 
+    @property
+    def unusable(self) -> list[Problem]:
+        """The errors of publish.yml: every item depends on it, so nothing may go out (exit 2)."""
+        return [p for p in self.settings if p.severity == ERROR]
+
+    def exit_code(self, strict: bool = False) -> int:
+        """``check``'s exit code: 2 when publish.yml has errors (``publish`` would refuse to run),
+        1 when anything else fails (``failed``), else 0."""
+        return 2 if self.unusable else int(self.failed(strict))
+
     def failed(self, strict: bool = False) -> bool:
         """Whether ``check`` fails: any error, or with ``strict`` any warning too."""
         return bool(self.errors or (strict and self.warnings))

@@ -49,14 +49,16 @@ def ledger_of(project: Project) -> dict:
 
 
 def check(project: Project, now: datetime | None = None, *, env: Mapping[str, str] | None = None,
-          verify: bool = False) -> Verdict:
-    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks.
+          verify: bool = False, ledger: dict | None = None) -> Verdict:
+    """Every problem ``check`` reports: loading and workflow, plus each layer's own checks. The publish
+    run asks the same (``scheduler/run/flow.py``): what this calls an error, the run holds.
 
     ``now`` (default: the clock) decides the rules that look ahead, such as the calendar's lead time;
     ``env`` (default: the process's) holds the channels' secrets; ``verify`` asks each platform
-    whether its credential works."""
+    whether its credential works; ``ledger`` (default: read from the state backend) is what the
+    ledger knows, given by a run that has read it already."""
     ctx = CheckContext(now=now or datetime.now(timezone.utc), env=os.environ if env is None else env,
-                       verify=verify, ledger=ledger_of(project))
+                       verify=verify, ledger=ledger_of(project) if ledger is None else ledger)
     problems = list(project.problems)
     for layer in layers():
         if layer.check is not None:

@@ -103,11 +103,19 @@ class Service:
     def run_entry(self, key: str) -> None:
         from .run import RunOptions, publish
 
+        from newsroom.problems import UnusableSettings
+
         with self.lock:
             if self.stop.is_set():
                 return
-            project, store = self._project()
-            report = publish(project, store, RunOptions(now=self.now(), keys={key}, env=self.env, stop=self.stop))
+            try:
+                project, store = self._project()
+                report = publish(project, store, RunOptions(now=self.now(), keys={key}, env=self.env, stop=self.stop))
+            except UnusableSettings as exc:  # said, and the entry waits for the next replan
+                for problem in exc.problems:
+                    self.echo(f"error: {problem}")
+                self.echo(exc.advice)
+                return
         for line in lines(report)[:-1] if report.outcomes or report.notes else []:
             self.echo(line)
 

@@ -37,6 +37,10 @@ channels:
     token: env:TC_TOKEN
 alerts:
   channel: alerts
+calendar:
+  severity:  # these tests are about sending several items at once; the calendar's rules have their own
+    conflict: warning
+    max_per_day: warning
 """
 
 

@@ -267,10 +267,12 @@ def test_entries_in_a_cycle_are_held_not_left_waiting_for_ever(newsroom, server,
         n = newsroom({"content/a.md": approved("A", {"social": {"after": "chat"}, "chat": {"after": "social"}})},
                      site=site)
         result = n.run("publish", now=T)
-        assert result.exit_code == 1
-        assert result.output.splitlines()[:2] == [
-            "HELD       content/a.md → social  held by a cycle: social, which waits for chat, which waits for social "
-            "(publish.py check); not sent (send it anyway with publish.py publish --only content/a.md:social --force)",
-            "HELD       content/a.md → chat  held by a cycle: social, which waits for chat, which waits for social "
-            "(publish.py check); not sent (send it anyway with publish.py publish --only content/a.md:chat --force)"]
+        # the cycle is an error in check, so the run holds the item (the verdict both share), exit 2
+        assert result.exit_code == 2
+        held = "held on every channel: the item has errors (listed below); fix them and it goes out on the next run"
+        cycle = ("dependency_cycle: social, which waits for chat, which waits for social: none of them can ever go "
+                 "out; take one of them out of the after: of the other (held on chat, social)")
+        assert result.output.splitlines()[:4] == [
+            f"blocked    content/a.md → social  {held}", f"blocked    content/a.md → chat  {held}",
+            f"note: content/a.md:7: channels.chat.after: {cycle}", f"note: content/a.md:7: channels.social.after: {cycle}"]
         assert server.posts_for("social") == [] and server.posts_for("chat") == []

@@ -25,6 +25,10 @@ channels:
   x:
     type: x
     client_id: {CLIENT_ID}
+calendar:
+  severity:  # many items at one time: the calendar's rules are tested elsewhere
+    conflict: warning
+    max_per_day: warning
 """
 T = "2026-11-20T09:00:00Z"
 

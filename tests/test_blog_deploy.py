@@ -132,5 +132,5 @@ def test_deploy_settings_are_checked(project, cli):
     deploy = "    deploy:\n      git: ../site.git\n      command: rsync -a public/ host:/srv\n"
     root = project({}, settings=SETTINGS.format(deploy=deploy))
     result = cli(root, "check")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # publish.yml has an error: publish would not run
     assert "publish.yml:8: channels.blog.deploy: give exactly one of git: REMOTE or command: COMMAND" in result.output

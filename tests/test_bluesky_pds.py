@@ -190,6 +190,10 @@ def settings(service: str, handle: str) -> str:
             service: {service}
             handle: {handle}
             app_password: env:BSKY_APP_PASSWORD
+        calendar:
+          severity:  # many items at one time: the calendar's rules are tested elsewhere
+            conflict: warning
+            max_per_day: warning
         """)
 
 

@@ -246,7 +246,7 @@ def test_unknown_channel_in_a_rule_is_named(cli, project):
     settings = with_calendar("calendar:\n  groups:\n    social:\n      channels: [mastdon, blog]\n      max_per_day: 2\n")
     root = project({"content/a.md": item()}, settings=settings)
     result, got = check_report(cli, root, "2026-11-01T00:00Z")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # publish.yml has an error: publish would not run
     assert got == {("publish.yml", 15, "calendar.groups.social.channels[0]", "error",
                     "no channel named 'mastdon' (did you mean 'mastodon'?) (channels: blog, mastodon)")}
 

@@ -535,4 +535,4 @@ def test_check_names_a_bad_unsubscribe_url_and_sender_in_publish_yml(project, cl
         "publish.yml:12: channels.letters.unsubscribe_url: 'https://news.test/unsubscribe' has no {token}: put it where "
         "each recipient's token goes, e.g. https://example.com/unsubscribe?token={token}",
     ]
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # publish.yml has errors: publish would not run

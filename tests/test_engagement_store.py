@@ -72,7 +72,7 @@ listen:
     - url: https://ok.test/feed
 """
     result = cli(project({}, settings), "check")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # publish.yml has errors: publish would not run
     assert "publish.yml:8: listen.feeds[0].url: 'not a url' is not a URL (use https://…)" in result.output
     assert "publish.yml:9: listen.feeds[1]: name is required (short name shown in the inbox and reports)" in result.output
 
@@ -96,7 +96,7 @@ listen:
     - {name: news, url: https://b.test/feed}
 """
     result = cli(project({}, settings), "check")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "publish.yml:11: pull.pause.mastodn: no channel named 'mastodn' (did you mean 'mastodon'?)" in result.output
     assert ("publish.yml:15: listen.feeds[1].name: another feed is already called 'news'; give each feed its "
             "own name") in result.output

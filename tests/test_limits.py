@@ -25,6 +25,10 @@ timezone: UTC
 channels:
   blog:
     type: blog
+calendar:
+  severity:  # many items at one time: the calendar's rules are tested elsewhere
+    conflict: warning
+    max_per_day: warning
 """
 BOMB = "---\ntitle: Laughs\nstatus: draft\n" + "a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n" + "".join(
     f"{b}: &{b} [{', '.join(f'*{a}' for _ in range(9))}]\n" for a, b in zip("abcdefgh", "bcdefghi")) + "---\nBody.\n"

@@ -301,8 +301,63 @@ def test_an_item_with_errors_is_held_back_and_the_run_exits_2(newsroom, server):
     n = newsroom({"content/a.md": approved("A"), "content/b.md": approved("B", approved_by="")})
     result = n.run("publish")
     assert result.exit_code == 2
-    assert "blocked    content/b.md → social  content/b.md has errors; fix them (publish.py check)" in result.output
+    assert "blocked    content/b.md → social  held on every channel: the item has errors (listed below); fix them " \
+           "and it goes out on the next run" in result.output
     assert [p["item"] for p in server.posts] == ["a"]
+
+
+def test_an_item_check_fails_at_render_time_is_held_on_every_channel_said_once(newsroom, server):
+    """check and publish share one verdict: an image without alt text (found only by rendering) holds
+    the item on every channel, not only on the blog whose page shows it; the others go on."""
+    from publishing import SETTINGS
+
+    settings = SETTINGS.replace("channels:\n", "channels:\n  blog:\n    type: blog\n", 1)
+    n = newsroom({"content/a.md": approved("A", channels=["blog", "social", "chat"]) + "\n![](/images/x.png)\n",
+                  "content/b.md": approved("B", channels=["social"], at="2026-11-20T08:00")}, settings=settings)
+    check = n.run("check", "--offline")
+    assert check.exit_code == 1
+    problem = ("content/a.md:11: body: image '/images/x.png' has no alt text: write ![what it shows](/images/x.png)")
+    assert f"  {problem}" in check.output.splitlines()
+    result = n.run("publish")
+    assert result.exit_code == 2
+    held = "held on every channel: the item has errors (listed below); fix them and it goes out on the next run"
+    lines = result.output.splitlines()
+    assert sorted(line for line in lines if "content/a.md" in line) == [
+        f"blocked    content/a.md → blog  {held}", f"blocked    content/a.md → chat  {held}",
+        f"blocked    content/a.md → social  {held}", f"note: {problem} (held on blog, chat, social)"]
+    assert "note: 3 entries held back by files with errors (publish check lists them)" in lines
+    assert [(p["item"], p["account"]) for p in server.posts] == [("b", "social")]
+    assert {e["entry"] for e in n.ledger()} == {"b/social"}  # nothing of a.md claimed
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("from", '"Test News"', "'Test News' is not a sender address (use e.g. 'Acme News <news@acme.example>')"),
+    ("type", "myspace", "unknown channel type 'myspace' (types: blog, bluesky, devto, discord, email, linkedin, "
+                        "mastodon, slack, telegram, testchannel, webhook, x)"),
+])
+def test_publish_yml_errors_stop_publish_with_exit_2_before_anything_is_claimed(newsroom, server, key, value, message):
+    from publishing import SETTINGS
+
+    mail = ('  news:\n    type: email\n    from: "News <news@news.test>"\n    unsubscribe_url: '
+            '"https://news.test/u?token={{token}}"\n    lists:\n      all: audience/all.csv\n')
+    if key == "from":
+        mail = mail.replace('"News <news@news.test>"', value)
+    else:
+        mail += "  space:\n    type: myspace\n"
+    settings = SETTINGS.replace("channels:\n", "channels:\n" + mail, 1)
+    n = newsroom({"content/a.md": approved("A", channels=["social", "chat"]), "audience/all.csv": "email\na@b.test\n"},
+                 settings=settings)
+    line = next(i for i, text in enumerate((n.root / "publish.yml").read_text().splitlines(), 1)
+                if text.strip().startswith(f"{key}:") and (key != "type" or "myspace" in text))
+    where = f"publish.yml:{line}: channels.{'news.from' if key == 'from' else 'space.type'}:"
+    check = n.run("check", "--offline")
+    assert check.exit_code == 2 and f"  {where} {message}" in check.output.splitlines()
+    result = n.run("publish")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"error: {where} {message}",
+        "publish.yml has errors: nothing was published. Fix them (publish check lists them) and run again."]
+    assert server.posts == [] and n.ledger() == []
 
 
 def test_finish_gets_every_entry_delivered_on_the_channel_and_the_syndication(newsroom, server):
@@ -427,7 +482,9 @@ def test_progress_is_shown_only_on_a_terminal():
 def test_an_entry_on_a_blackout_date_is_held_not_sent(newsroom, server):
     from publishing import SETTINGS
 
-    settings = SETTINGS + "calendar:\n  blackout:\n    - from: 2026-11-20\n      to: 2026-11-20\n      reason: Embargo\n"
+    # a warning in check, so the run's own hold (which --force overrides) is what is tested here
+    settings = (SETTINGS.replace("    max_per_day: warning\n", "    max_per_day: warning\n    blackout: warning\n")
+                + "  blackout:\n    - from: 2026-11-20\n      to: 2026-11-20\n      reason: Embargo\n")
     n = newsroom({"content/a.md": approved("A")}, settings=settings)
     result = n.run("publish", now="2026-11-20T09:05:00Z")
     assert result.exit_code == 0

@@ -14,6 +14,10 @@ timezone: UTC
 channels:
   blog:
     type: blog
+calendar:
+  severity:  # many items at one time: the calendar's rules are tested elsewhere
+    conflict: warning
+    max_per_day: warning
 """
 NOW = "2026-11-21T00:00Z"
 
@@ -37,11 +41,17 @@ def publish(root, *args):
 def count_renders(monkeypatch) -> list:
     import channels.render
 
-    calls = []
+    class Calls(list):
+        quick: list
+
+    calls = Calls()
+    calls.quick = []
     real = channels.render.render_post
 
     def counting(project, item, channel, **kw):
-        calls.append((item.path, channel.name))
+        # check's quick renders (the verdict the run shares with check: stand-in bodies, kept in
+        # .cache/render-check.json) are counted apart from the renders made for delivery
+        (calls.quick if kw.get("quick") else calls).append((item.path, channel.name))
         return real(project, item, channel, **kw)
 
     monkeypatch.setattr(channels.render, "render_post", counting)
@@ -53,12 +63,14 @@ def test_a_ci_run_with_the_cache_restored_renders_nothing_it_kept(tmp_path, monk
     calls = count_renders(monkeypatch)
     publish(root)
     assert len(calls) == 12  # the cold run renders each post once, for delivery and the site alike
+    assert len(calls.quick) == 12  # and check's verdict once (its quick render), kept for the next run
+    calls.quick.clear()
     page = (root / "public" / "post-03" / "index.html").read_text(encoding="utf-8")
     shutil.rmtree(root / "state")
     shutil.rmtree(root / "public")
     calls.clear()
     publish(root)
-    assert calls == []
+    assert calls == [] and calls.quick == []
     assert (root / "public" / "post-03" / "index.html").read_text(encoding="utf-8") == page
     # an edited item is rendered again, and only that one
     (root / "content" / "post-05.md").write_text(

@@ -13,7 +13,7 @@ def test_literal_secret_is_refused_and_never_echoed(cli, project):
     settings = BASE_SETTINGS.replace("token: env:MASTODON_TOKEN", "token: s3cr3t-t0ken-value")
     root = project({"content/a.md": item()}, settings=settings)
     result, report = check_json(cli, root)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an error in publish.yml: publish would not run
     assert "s3cr3t" not in result.output
     assert report["errors"] == [{
         "path": "publish.yml", "line": 11, "key": "channels.mastodon.token", "severity": "error",

@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 from channels.base import Post, Receipt
 from channels.registry import Adapters
 from newsroom.model import Project
-from newsroom.problems import ERROR
+from newsroom.problems import Verdict
 from newsroom.state import EntryState, StateStore
 
 from .. import due
@@ -111,7 +111,7 @@ def iso(t: datetime) -> str:
 class Run:
     """One publish run in flight over a loaded project and its ledger."""
 
-    def __init__(self, project: Project, store: StateStore, opts: RunOptions):
+    def __init__(self, project: Project, store: StateStore, opts: RunOptions, verdict: Verdict | None = None):
         self.project, self.store, self.opts = project, store, opts
         if opts.sleep is None:
             opts.sleep = pause
@@ -129,7 +129,10 @@ class Run:
         self.touched: set[str] = set()  # channels whose finish() must run
         self.awaiting: dict[str, list] = {}  # channel → entries whose receipt waits for finish() (the blog)
         self.derived_checked = False  # whether this run checked the derived outputs (the blog's site) yet
-        self.bad_files = {p.path for p in project.problems if p.severity == ERROR}
+        # check's verdict: an item with an error is held on every channel (loading's problems only,
+        # when no verdict is given)
+        self.verdict = verdict if verdict is not None else Verdict(list(project.problems))
+        self.bad_files = {p.path for p in self.verdict.errors}
         self.by_item_id = {i.id: i for i in project.items}
         self.links: dict[str, list[dict]] | None = None  # syndication links: read once, kept up by deliveries
         self.kept_posts: dict[str, object] = {}  # channel → its PostCache (rendered posts kept between runs)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from channels.base import Failure, Receipt
 from newsroom import crashpoint
 from newsroom.model import Project
+from newsroom.problems import UnusableSettings, Verdict
 from newsroom.state import StateStore, StateUnwritable
 
 from .. import due
@@ -42,9 +43,27 @@ from .render import context, render
 from .select import look_ahead, select
 
 
+#: What the run says when publish.yml has errors (after them, one per line); exit 2.
+UNUSABLE = "publish.yml has errors: nothing was published. Fix them (publish check lists them) and run again."
+
+
+def verdict_of(project: Project, store: StateStore, opts: RunOptions) -> Verdict:
+    """``check``'s verdict on the project as the run sees it (its ``now``, its environment, the ledger
+    it reads anyway), without asking any platform. Raises ``UnusableSettings`` when publish.yml has
+    errors: every entry depends on it, so nothing is claimed."""
+    from ..project import check
+
+    verdict = check(project, opts.now, env=opts.env, verify=False, ledger=store.entries())
+    if verdict.unusable:
+        raise UnusableSettings(verdict.unusable, UNUSABLE)
+    return verdict
+
+
 def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
-    """Run every due entry of ``project`` once; the report says what happened to each."""
-    run = Run(project, store, opts)
+    """Run every due entry of ``project`` once; the report says what happened to each. An item with
+    an error ``check`` reports is held on every channel; errors in publish.yml raise
+    ``UnusableSettings`` before anything is claimed."""
+    run = Run(project, store, opts, verdict_of(project, store, opts))
     try:
         if opts.dry_run:
             _steps(run)

@@ -40,13 +40,13 @@ def select(run: Run) -> list[tuple[Entry, due.Decision]]:
             skipped(run, entry, ledger.get(entry.key))
         if decision.action in (due.WAIT, due.DONE):
             continue
-        if entry.channel in run.channels.inactive and decision.action != due.CHANGED:
-            waiting[entry.channel] = waiting.get(entry.channel, 0) + 1
-            continue
         if entry.item.path in run.bad_files and decision.action != due.CHANGED:
             run.report.unusable = True
-            run.out(entry, "blocked", f"{entry.item.path} has errors; fix them (publish.py check) and it goes "
-                                      "out on the next run")
+            run.out(entry, "blocked", "held on every channel: the item has errors (listed below); fix them and it "
+                                      "goes out on the next run")
+            continue
+        if entry.channel in run.channels.inactive and decision.action != due.CHANGED:
+            waiting[entry.channel] = waiting.get(entry.channel, 0) + 1
             continue
         if gate.state != READY and decision.action == due.SEND:
             deps.defer(entry)  # sent (or held) once what it waits for is delivered: wait.Waiting.release
@@ -55,10 +55,13 @@ def select(run: Run) -> list[tuple[Entry, due.Decision]]:
     for name, count in sorted(waiting.items()):
         run.report.standing.append(f"{name}: inactive, {run.channels.inactive[name]} "
                                    f"({count} entr{'y' if count == 1 else 'ies'} waiting)")
-    blocked = sum(o.result == "blocked" for o in run.report.outcomes)
+    blocked = [o for o in run.report.outcomes if o.result == "blocked"]
     if blocked:
-        run.report.standing.append(f"{blocked} entr{'y' if blocked == 1 else 'ies'} held back by files with "
-                                   "errors (run publish.py check)")
+        for path in sorted({o.path for o in blocked}):  # each error once, however many channels it holds
+            channels = ", ".join(sorted({o.channel for o in blocked if o.path == path}))
+            run.report.standing.extend(f"{p} (held on {channels})" for p in run.verdict.errors_in(path))
+        run.report.standing.append(f"{len(blocked)} entr{'y' if len(blocked) == 1 else 'ies'} held back by files "
+                                   "with errors (publish check lists them)")
     run.report.notes.extend(run.report.standing)
     work.sort(key=lambda w: (w[0].at or run.now, w[0].channel, w[0].item.path))
     return work
