@@ -8,7 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import item
+from servers.ga4 import GA4Server
+from servers.matomo import MatomoServer
 from servers.plausible import PlausibleServer
+from servers.umami import UmamiServer
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 OUT = NOW - timedelta(days=3, hours=2)
@@ -61,6 +64,22 @@ def deliver(root, entries):
         for key, (rid, url, at) in entries.items())
 
 
+SOURCES = {
+    "plausible": (PlausibleServer, "    type: plausible\n    site_id: news.test\n    token: env:PLAUSIBLE_KEY\n",
+                  lambda s: {"PLAUSIBLE_KEY": "plausible-key"}, 2),
+    "umami": (UmamiServer, "    type: umami\n    site_id: 3f2c8d2e-0b7a-4c1e-9d55-2a4f0e9b7c11\n    token: env:UMAMI_KEY\n",
+              lambda s: {"UMAMI_KEY": "umami-key"}, 4),  # pages, then one query per utm_source (3)
+    "matomo": (MatomoServer, "    type: matomo\n    site_id: '3'\n    token: env:MATOMO_TOKEN\n    url: http://matomo.test\n",
+               lambda s: {"MATOMO_TOKEN": "matomo-token"}, 2),  # pages, then one bulk request
+    "ga4": (GA4Server, "    type: ga4\n    site_id: '412345678'\n    token: env:GA4_SERVICE_ACCOUNT\n",
+            lambda s: {"GA4_SERVICE_ACCOUNT": __import__("json").dumps(s.key)}, 3),  # token, pages, visits
+}
+
+
+def with_source(kind: str) -> str:
+    return SETTINGS.split("  site:\n")[0] + "  site:\n" + SOURCES[kind][1]
+
+
 def run(root, env, server, now=NOW, sleeps=None):
     from publish import load
     from newsroom.state import open_store
@@ -109,6 +128,28 @@ def latest(store):
     for r in sorted(store.snapshots(), key=lambda r: r["at"]):
         out.setdefault(r["entry"], {}).update(r["metrics"])
     return out
+
+
+@pytest.mark.parametrize("kind", sorted(SOURCES))
+def test_each_source_gives_views_per_item_and_visits_per_post(project, kind):
+    make, _, env, requests = SOURCES[kind]
+    with make() as server:
+        root = project(files(), with_source(kind))
+        delivered_all(root)
+        traffic(server)
+        result, store = run(root, env(server), server)
+        assert result.failures == []
+        got = latest(store)
+        assert got["post-0/blog"] == {"views": 4, "visitors": 3}
+        assert got["post-1/blog"] == {"views": 3, "visitors": 3}
+        assert got["post-0/mastodon"] == {"clicks": 2}
+        assert got["post-1/mastodon"] == {"clicks": 1}
+        assert got["post-0/newsletter"] == {"clicks": 1}
+        assert got["post-0/partner"] == {"clicks": 1}
+        assert result.notes == ["analytics site: 1 visit with our utm_source landed on no delivered item's page"]
+        assert len(server.seen) == requests  # batched: never one request per item
+        again, _ = run(root, env(server), server)
+        assert again.snapshots == 0 and len(server.seen) == requests
 
 
 def test_plausible_views_per_item_and_visits_per_post(project, plausible):
@@ -262,3 +303,87 @@ def test_sections_without_data_say_so_and_draw_no_chart(project, cli):
         assert line in page
     table = cli(root, *args).output
     assert "no analytics source configured" in table and "No posts with figures in this period." in table
+
+
+REFUSED = {
+    "umami": ("UMAMI_KEY", "HTTP 401: Unauthorized"),
+    "matomo": ("MATOMO_TOKEN", "Matomo: You can't access this resource as it requires 'view' access for the website "
+                               "id = 3."),
+    "ga4": ("GA4_SERVICE_ACCOUNT", "the service account key in GA4_SERVICE_ACCOUNT is not a usable JSON key "
+                                   "(JSONDecodeError)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSED))
+def test_a_refused_token_is_said_once_per_question_and_not_retried(project, kind):
+    make = SOURCES[kind][0]
+    variable, message = REFUSED[kind]
+    with make() as server:
+        root = project(files(), with_source(kind))
+        delivered_all(root)
+        sleeps = []
+        result, store = run(root, {variable: "not-the-key"}, server, sleeps=sleeps)
+    assert result.failures == [f"site: page views failed: {message}", f"site: visits by UTM tags failed: {message}"]
+    assert sleeps == [] and list(store.snapshots()) == []
+    assert "not-the-key" not in "".join(result.failures)
+
+
+def test_ga4_refuses_a_key_signed_by_someone_else(project):
+    from servers.ga4 import service_account
+
+    with GA4Server() as server:
+        root = project(files(), with_source("ga4"))
+        delivered_all(root)
+        stranger, _ = service_account(server.url + "/token", email=server.key["client_email"])
+        result, _ = run(root, {"GA4_SERVICE_ACCOUNT": __import__("json").dumps(stranger)}, server)
+    assert result.failures[0] == "site: page views failed: HTTP 400: Invalid JWT Signature."
+
+
+def test_ga4_asks_for_a_token_once_and_pages_by_row_count(project, monkeypatch):
+    from reports.analytics.ga4 import GA4
+
+    monkeypatch.setattr(GA4, "PAGE_SIZE", 2)
+    with GA4Server() as server:
+        root = project(files(), with_source("ga4"))
+        delivered_all(root)
+        traffic(server)
+        result, store = run(root, SOURCES["ga4"][2](server), server)
+        paths = [s.path for s in server.seen]
+    assert result.failures == []
+    assert paths.count("/token") == 1
+    assert [s.json["offset"] for s in server.seen if s.path.endswith(":runReport")] == [0, 2, 0, 2, 4]
+    assert latest(store)["post-0/mastodon"] == {"clicks": 2}
+
+
+def test_umami_429_waits_as_told(project):
+    with UmamiServer(window_limit=2) as server:
+        root = project(files(), with_source("umami"))
+        delivered_all(root)
+        traffic(server)
+        sleeps = []
+        result, _ = run(root, {"UMAMI_KEY": "umami-key"}, server, sleeps=sleeps)
+    assert sleeps == [15.0, 15.0]  # Retry-After: 15, twice, then left for the next pull
+    assert result.failures == ["site: visits by UTM tags failed: HTTP 429: Too many requests (Umami Cloud: 50 calls "
+                               "every 15 seconds per API key; the next pull goes on)"]
+
+
+def test_matomo_sends_the_token_in_the_body_and_one_bulk_request(project):
+    with MatomoServer() as server:
+        root = project(files(), with_source("matomo"))
+        delivered_all(root)
+        traffic(server)
+        run(root, {"MATOMO_TOKEN": "matomo-token"}, server)
+        pages, bulk = server.seen
+    assert "token_auth" not in pages.query and dict(pages.form)["token_auth"] == "matomo-token"
+    form = dict(bulk.form)
+    assert form["method"] == "API.getBulkRequest"
+    assert [k for k in form if k.startswith("urls[")] == ["urls[0]", "urls[1]", "urls[2]"]
+    assert "segment=campaignSource%3D%3Dmastodon" in form["urls[0]"]
+
+
+def test_matomo_needs_its_url(project, cli):
+    root = project(files(), SETTINGS.split("  site:\n")[0] + "  site:\n    type: matomo\n    site_id: '3'\n"
+                   "    token: env:MATOMO_TOKEN\n")
+    out = cli(root, "check").output
+    assert ("publish.yml:24: analytics.site: a Matomo source needs url: (where your Matomo answers, e.g. "
+            "https://analytics.example.com)") in out

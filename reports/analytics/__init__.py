@@ -27,9 +27,12 @@ from .base import PageViews, Source, Visit, path_of
 
 
 def source_types() -> dict[str, type[Source]]:
+    from .ga4 import GA4
+    from .matomo import Matomo
     from .plausible import Plausible
+    from .umami import Umami
 
-    return {c.TYPE: c for c in (Plausible,)}
+    return {c.TYPE: c for c in (Plausible, Umami, Matomo, GA4)}
 
 
 def build_source(name: str, options: Mapping, env: Mapping[str, str], *, session=None) -> Source:

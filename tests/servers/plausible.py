@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .base import Answer, Seen, Server
+from .analytics import Traffic
+from .base import Answer, Seen
 
 VISIT_FIELDS = {"visit:entry_page": "entry_page", "visit:utm_source": "utm_source",
                 "visit:utm_medium": "utm_medium", "visit:utm_campaign": "utm_campaign",
@@ -33,26 +34,16 @@ def _moment(text: str, end: bool) -> datetime:
     return d.replace(hour=23, minute=59, second=59) if end else d
 
 
-class PlausibleServer(Server):
+class PlausibleServer(Traffic):
     routes = [("POST", r"/api/v2/query", "query")]
 
     def __init__(self, key="plausible-key", site="news.test", hourly_limit=600):
         super().__init__()
         self.key, self.site, self.hourly_limit = key, site, hourly_limit
         self.used = 0
-        #: one dict per pageview: at (datetime), page, visitor, visit, and the visit's entry_page/utm_*
-        self.pageviews: list[dict] = []
 
     def error(self, status, message):
         return Answer(status, {"error": message})
-
-    def visit(self, at: datetime, pages: list[str], *, visitor: str, visit: str, **utm):
-        """Record one visit: its pageviews in order (the first is the entry page), with its UTM tags."""
-        for page in pages:
-            self.pageviews.append({"at": at, "page": page, "visitor": visitor, "visit": visit,
-                                   "entry_page": pages[0], **{k: utm.get(k, "") for k in
-                                                              ("utm_source", "utm_medium", "utm_campaign",
-                                                               "utm_content", "utm_term")}})
 
     def query(self, seen: Seen):
         auth = seen.headers.get("authorization", "")
