@@ -270,7 +270,7 @@ def pull(project, store: StateStore, *, env: Mapping[str, str], now: datetime,
         from .analytics import pull_analytics
 
         ar = pull_analytics(project, store, entries=entries, env=env, now=now, clock=clock, windows=settings.windows,
-                            filled=filled, run=run, sleep=sleep, base_urls=base_urls, session=session, only=only)
+                            filled=filled, run=run, slot_of=slot_of, sleep=sleep, base_urls=base_urls, session=session, only=only)
         result.snapshots += ar.snapshots
         result.notes.extend(ar.notes)
         result.failures.extend(ar.failures)

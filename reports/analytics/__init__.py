@@ -83,12 +83,11 @@ class Target:
     utm_source: str
 
 
-def targets(project, entries, now: datetime, windows, filled: set, source: str) -> list[Target]:
-    """Every delivered entry of a known channel, with its slot when it is due now."""
+def targets(project, entries, now: datetime, windows, filled: set, source: str, slot_of) -> list[Target]:
+    """Every delivered entry of a known channel, with its slot when it is due now (``slot_of``:
+    ``reports.pull.slot_of``, handed in so the two modules do not import each other)."""
     from channels import registry
     from channels.render import item_url
-
-    from ..pull import slot_of
 
     items = {i.id: i for i in project.items}
     pages: dict[str, str] = {}
@@ -137,7 +136,7 @@ def attribute(everyone: list[Target], visits: list[Visit], item_ids: set[str]) -
 
 
 def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: datetime, clock: Callable[[], datetime],
-                   windows, filled: set, run: str, sleep: Callable[[float], None], base_urls=None,
+                   windows, filled: set, run: str, slot_of, sleep: Callable[[float], None], base_urls=None,
                    session=None, only: tuple[str, ...] = ()) -> AnalyticsResult:
     """Every configured source's figures for the entries due now (see the module's doc)."""
     result = AnalyticsResult()
@@ -154,7 +153,7 @@ def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: date
         if missing:
             result.notes.append(f"analytics {name}: skipped, {missing} not set")
             continue
-        everyone = targets(project, entries, now, windows, filled, name)
+        everyone = targets(project, entries, now, windows, filled, name, slot_of)
         due = [t for t in everyone if t.slot is not None]
         if not due:
             continue
