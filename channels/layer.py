@@ -14,7 +14,7 @@ def check(project: Project, ctx: CheckContext) -> list[Problem]:
     from .render import image_problems
 
     # image_problems is not cached: an image file may come or go by itself
-    return [*render_problems(project, ctx.now), *image_problems(project)]
+    return [*render_problems(project, ctx.now, only=ctx.items), *image_problems(project, only=ctx.items)]
 
 
 LAYER = Layer("channels", channel_types=registry.option_schemas, channel_overrides=registry.override_schemas,

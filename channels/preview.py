@@ -190,13 +190,14 @@ def fingerprint(project: Project, folders: list[Path]) -> str:
     return h.hexdigest()
 
 
-def render_problems(project: Project, now: datetime, *, cache: bool = True) -> list[Problem]:
+def render_problems(project: Project, now: datetime, *, cache: bool = True, only=None) -> list[Problem]:
     """Over-limit and template problems of every entry that will go out (check's rendering hook).
 
     Only items in review or approved and not expired are rendered, each enabled channel once (email
     once per segment through its variants), with blog and email bodies as cheap stand-ins. Results
     are kept in .cache/render-check.json per item revision and channel, valid while this code, the
-    templates and publish.yml are unchanged: a second check renders only what changed."""
+    templates and publish.yml are unchanged: a second check renders only what changed. ``only``: the
+    paths of the items to render (default: all); what the cache holds for the others is kept."""
     from . import registry
     from .render import engine_for, render_post
 
@@ -215,8 +216,10 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True) -> l
     fresh: dict[str, list] = {}
     channels = {}
     problems: list[Problem] = []
+    if only is not None:  # the others' results stay in the cache for the next full check
+        fresh = {k: v for k, v in stored.items() if k.partition("|")[0] not in only}
     for item in project.items:
-        if not will_go_out(item, now):
+        if (only is not None and item.path not in only) or not will_go_out(item, now):
             continue
         for name, override in item.channels.items():
             config = settings.channels.get(name)

@@ -293,13 +293,16 @@ def _local_image(project: Project, image: str) -> str | None:
     return None
 
 
-def image_problems(project: Project) -> list[Problem]:
+def image_problems(project: Project, *, only=None) -> list[Problem]:
     """An image given as a path (the lead image, or one in the body) that is in none of the places
-    looked at: the page would show a broken image and social channels could not upload it."""
+    looked at: the page would show a broken image and social channels could not upload it. ``only``:
+    the paths of the items to look at (default: all)."""
     from .markup import image_sources
 
     out = []
     for item in project.items:
+        if only is not None and item.path not in only:
+            continue
         found = [(item.line("image"), "image", item.image)] if item.image else []
         found += [(item.body_line + n - 1 if item.body_line else None, "body", src)
                   for n, src in image_sources(item.body)]

@@ -23,12 +23,15 @@ from .workflow import check_together
 @dataclass
 class CheckContext:
     """What a layer's check is handed: the time that decides look-ahead rules, the environment that
-    holds the channels' secrets, whether to ask platforms (``verify``), and the ledger."""
+    holds the channels' secrets, whether to ask platforms (``verify``), the ledger, and the items
+    whose posts are rendered (``items``: paths; None, every item: a publish run renders only the
+    items it has work for)."""
 
     now: datetime
     env: Mapping[str, str]
     verify: bool = False
     ledger: dict = field(default_factory=dict)
+    items: frozenset | None = None
 
 
 @dataclass(frozen=True)

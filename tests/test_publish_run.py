@@ -580,3 +580,42 @@ def test_what_the_blog_build_left_out_is_said_in_the_runs_output(tmp_path, cli):
     assert "note: blog: content/images/old.png: static: cannot be read (No such file or directory); the site " \
            "keeps its last copy" in result.output
     assert (root / "public/images/logo.png").read_bytes() == b"\x89PNG"
+
+
+# Each publish.yml error the issue found ignored by publish (exit 0, mails with an empty From, ...):
+# (text replaced in the test settings, the line's marker, the key, check's message)
+SETTINGS_ERRORS = [
+    ("timezone: UTC", "timezone: Europe/Berlinn", "timezone: Europe/Berlinn", "timezone",
+     "'Europe/Berlinn' is not a known timezone (use an IANA name such as Europe/Berlin or UTC)"),
+    ("    grace: 1h", "    grace: -1h", "grace: -1h", "channels.chat.grace",
+     "'-1h' is not a duration (write it like 30m, 6h or 2d)"),
+    ("    url: {url}/chat", '    url: {url}/chat\n    quiet_hours: "25:00-07:00"', "quiet_hours", "channels.chat.quiet_hours",
+     "'25:00-07:00' is not a time range (use 22:00-07:00)"),
+    ("channels:\n", "channels:\n  blog:\n    type: blog\n    per_page: 0\n", "per_page", "channels.blog.per_page",
+     "must be at least 1, got 0"),
+    ("  alerts:\n    type: testchannel", "  chat:\n    type: testchannel\n    url: {url}/chat\n    token: env:TC_TOKEN\n"
+     "  alerts:\n    type: testchannel", "  chat:",
+     "channels.chat", "appears twice; the first one would be ignored"),
+    ("  channel: alerts", "  channel: alert", "channel: alert", "alerts.channel",
+     "no channel named 'alert' (did you mean 'alerts'?)"),
+]
+
+
+@pytest.mark.parametrize("old, new, marker, key, message", SETTINGS_ERRORS, ids=[c[3] for c in SETTINGS_ERRORS])
+def test_every_publish_yml_error_check_reports_stops_publish_before_a_claim(newsroom, server, old, new, marker, key,
+                                                                            message):
+    from publishing import SETTINGS
+
+    assert old in SETTINGS
+    n = newsroom({"content/a.md": approved("A", channels=["social", "chat"])}, settings=SETTINGS.replace(old, new, 1))
+    text = (n.root / "publish.yml").read_text().splitlines()
+    line = [i for i, t in enumerate(text, 1) if marker in t][-1 if key == "channels.chat" else 0]
+    problem = f"publish.yml:{line}: {key}: {message}"
+    check = n.run("check", "--offline")
+    assert check.exit_code == 2 and f"  {problem}" in check.output.splitlines(), check.output
+    result = n.run("publish")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"error: {problem}",
+        "publish.yml has errors: nothing was published. Fix them (publish check lists them) and run again."]
+    assert server.posts == [] and n.ledger() == []

@@ -111,7 +111,7 @@ def iso(t: datetime) -> str:
 class Run:
     """One publish run in flight over a loaded project and its ledger."""
 
-    def __init__(self, project: Project, store: StateStore, opts: RunOptions, verdict: Verdict | None = None):
+    def __init__(self, project: Project, store: StateStore, opts: RunOptions):
         self.project, self.store, self.opts = project, store, opts
         if opts.sleep is None:
             opts.sleep = pause
@@ -129,15 +129,17 @@ class Run:
         self.touched: set[str] = set()  # channels whose finish() must run
         self.awaiting: dict[str, list] = {}  # channel → entries whose receipt waits for finish() (the blog)
         self.derived_checked = False  # whether this run checked the derived outputs (the blog's site) yet
-        # check's verdict: an item with an error is held on every channel (loading's problems only,
-        # when no verdict is given)
-        self.verdict = verdict if verdict is not None else Verdict(list(project.problems))
-        self.bad_files = {p.path for p in self.verdict.errors}
+        self.judged(Verdict(list(project.problems)))  # loading's problems, until check's verdict is given
         self.by_item_id = {i.id: i for i in project.items}
         self.links: dict[str, list[dict]] | None = None  # syndication links: read once, kept up by deliveries
         self.kept_posts: dict[str, object] = {}  # channel → its PostCache (rendered posts kept between runs)
         self.prerendered: dict[tuple[str, str], object] = {}  # (entry key, revision) → post rendered ahead
         self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
+
+    def judged(self, verdict: Verdict) -> None:
+        """check's verdict: an item with an error is held on every channel."""
+        self.verdict = verdict
+        self.bad_files = {p.path for p in verdict.errors}
 
     def decide(self, entry: Entry, ledger: dict[str, EntryState]) -> due.Decision:
         return due.decide(entry, ledger.get(entry.key), self.now, grace=self.channels.grace(entry.channel),

@@ -47,13 +47,14 @@ from .select import look_ahead, select
 UNUSABLE = "publish.yml has errors: nothing was published. Fix them (publish check lists them) and run again."
 
 
-def verdict_of(project: Project, store: StateStore, opts: RunOptions) -> Verdict:
+def verdict_of(run: Run, ledger: dict, items) -> Verdict:
     """``check``'s verdict on the project as the run sees it (its ``now``, its environment, the ledger
-    it reads anyway), without asking any platform. Raises ``UnusableSettings`` when publish.yml has
-    errors: every entry depends on it, so nothing is claimed."""
+    it has read), without asking any platform; posts are rendered only for ``items``, the paths of the
+    items the run has work for. Raises ``UnusableSettings`` when publish.yml has errors: every entry
+    depends on it, so nothing is claimed."""
     from ..project import check
 
-    verdict = check(project, opts.now, env=opts.env, verify=False, ledger=store.entries())
+    verdict = check(run.project, run.now, env=run.opts.env, verify=False, ledger=ledger, items=items)
     if verdict.unusable:
         raise UnusableSettings(verdict.unusable, UNUSABLE)
     return verdict
@@ -62,8 +63,8 @@ def verdict_of(project: Project, store: StateStore, opts: RunOptions) -> Verdict
 def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
     """Run every due entry of ``project`` once; the report says what happened to each. An item with
     an error ``check`` reports is held on every channel; errors in publish.yml raise
-    ``UnusableSettings`` before anything is claimed."""
-    run = Run(project, store, opts, verdict_of(project, store, opts))
+    ``UnusableSettings`` before anything is claimed (``select`` asks ``verdict_of``)."""
+    run = Run(project, store, opts)
     try:
         if opts.dry_run:
             _steps(run)
@@ -78,7 +79,7 @@ def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
 
 
 def _steps(run: Run) -> None:
-    work = select(run)
+    work = select(run, verdict_of)
     prerender(run, work)
     for n, (entry, decision) in enumerate(work, 1):
         if run.opts.stop is not None and run.opts.stop.is_set():

@@ -24,18 +24,25 @@ def wanted(run: Run, entry: Entry) -> bool:
     return False
 
 
-def select(run: Run) -> list[tuple[Entry, due.Decision]]:
+def select(run: Run, judge=None) -> list[tuple[Entry, due.Decision]]:
     """The entries that need an action now, oldest first; what waits, and why, goes to the report
-    (and an approved entry switched off is recorded as skipped once its time has come)."""
+    (and an approved entry switched off is recorded as skipped once its time has come).
+
+    ``judge(run, ledger, paths)`` gives check's verdict for the items with work (``flow.verdict_of``;
+    it raises when publish.yml has errors, before anything is claimed or recorded)."""
     ledger = run.store.entries()
     planned = plan(run.project, ledger=ledger, now=run.planned_from)
     deps = run.waiting = Waiting(run, planned, ledger)
     entries = [e for e in planned if wanted(run, e)]
-    work: list[tuple[Entry, due.Decision]] = []
-    waiting: dict[str, int] = {}
+    decided = []
     for entry in entries:
         entry, gate = deps.effective(entry, ledger)  # with an offset after a delivery, its time from it
-        decision = run.decide(entry, ledger)
+        decided.append((entry, gate, run.decide(entry, ledger)))
+    if judge is not None:
+        run.judged(judge(run, ledger, {e.item.path for e, _, d in decided if d.action not in (due.WAIT, due.DONE)}))
+    work: list[tuple[Entry, due.Decision]] = []
+    waiting: dict[str, int] = {}
+    for entry, gate, decision in decided:
         if decision.action == due.DONE and not entry.enabled:
             skipped(run, entry, ledger.get(entry.key))
         if decision.action in (due.WAIT, due.DONE):
