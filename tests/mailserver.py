@@ -1,9 +1,10 @@
 """A real SMTP server on loopback (aiosmtpd) for the email tests, with the faults a relay shows.
 
 ``Mailbox`` keeps every accepted message; ``refuse`` answers 550 at RCPT, ``defer`` answers 451 at
-RCPT once per address, ``drop_after=n`` closes the connection when message n+1 arrives — at
-``drop_at="data"`` after the whole message was received (the client cannot know it was not
-queued), at ``"rcpt"`` before any data.
+RCPT once per address, ``delay`` waits that long after queueing a message before answering 250 (a
+slow relay), ``drop_after=n`` closes the connection when message n+1 arrives — at ``drop_at="data"``
+after the whole message was received (the client cannot know it was not queued), at ``"rcpt"``
+before any data.
 """
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ class LoopbackController(Controller):
 
 
 class Mailbox:
-    def __init__(self, refuse=(), defer=(), drop_after: int | None = None, drop_at: str = "data"):
+    def __init__(self, refuse=(), defer=(), drop_after: int | None = None, drop_at: str = "data",
+                 delay: float = 0.0):
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.delay = delay  # seconds between receiving a message and answering 250 (a slow relay)
         self.refuse, self.defer = set(refuse), set(defer)
         self.drop_after, self.drop_at = drop_after, drop_at
         self.logins: list[str] = []
@@ -55,6 +58,10 @@ class Mailbox:
             server.transport.close()  # the message arrived; the answer never goes out
             return "250 OK"
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        if self.delay:  # queued, but the client hears so only later: a kill in between leaves it uncertain
+            import asyncio
+
+            await asyncio.sleep(self.delay)
         return "250 2.0.0 Ok: queued"
 
     def parsed(self):
