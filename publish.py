@@ -322,14 +322,61 @@ def publish_command(obj: dict, now: str | None, dry_run: bool, only: tuple[str, 
 @click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
 @format_option("text", "json")
 @click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
+@click.option("--all", "all_", is_flag=True, help="Every project whose state is in the same database (postgres).")
 @click.pass_obj
-def status(obj: dict, now: str | None, fmt: str, offline: bool) -> None:
+def status(obj: dict, now: str | None, fmt: str, offline: bool, all_: bool) -> None:
     """Per channel: delivered, failed, claimed without a receipt, missed, due next, and its credential."""
     from scheduler import command
     from scheduler.status import text
 
+    if all_:
+        from scheduler import statecmd
+
+        rows = statecmd.projects(obj["root"])
+        emit(fmt, rows, statecmd.projects_lines(rows))
+        return
     report = command.status(obj["root"], now=now, offline=offline)
     emit(fmt, report, () if fmt == "json" else text(report))
+
+
+@cli.group()
+def state() -> None:
+    """The state store: migrate its database, export it, import it (docs/scaling.md)."""
+
+
+@state.command("migrate")
+@format_option("text", "json")
+@click.pass_obj
+def state_migrate(obj: dict, fmt: str) -> None:
+    """Create or update the postgres backend's tables (never done silently by any other command)."""
+    from scheduler import statecmd
+
+    result = statecmd.migrate(obj["root"])
+    emit(fmt, result, statecmd.migrate_lines(result))
+
+
+@state.command("export")
+@click.argument("folder", type=click.Path(path_type=Path))
+@format_option("text", "json")
+@click.pass_obj
+def state_export(obj: dict, folder: Path, fmt: str) -> None:
+    """Write the whole state into FOLDER as JSON Lines (a files backend's folder)."""
+    from scheduler import statecmd
+
+    result = statecmd.export(obj["root"], folder)
+    emit(fmt, result, statecmd.moved_lines(result))
+
+
+@state.command("import")
+@click.argument("folder", type=click.Path(path_type=Path))
+@format_option("text", "json")
+@click.pass_obj
+def state_import(obj: dict, folder: Path, fmt: str) -> None:
+    """Read FOLDER (a state/ folder or an export) into this project's empty store."""
+    from scheduler import statecmd
+
+    result = statecmd.import_(obj["root"], folder)
+    emit(fmt, result, statecmd.moved_lines(result))
 
 
 @cli.command()

@@ -306,7 +306,7 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
                                 "(add engine: python-markdown, or remove extensions)", WARNING))
     state = dict(data.get("state") or {"backend": "files", "path": "state"})
     if state.get("backend") == "postgres":
-        if not state.get("url"):
+        if not state.get("url") and not ((doc.data.get("state") or {}) if isinstance(doc.data, dict) else {}).get("url"):
             problems.append(Problem(SETTINGS_FILE, doc.line("state.backend"), "state.url",
                                     "the postgres backend needs the database's URL from the environment: add "
                                     "url: env:DATABASE_URL under state and set DATABASE_URL"))

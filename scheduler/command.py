@@ -95,7 +95,10 @@ def publish(root: Path, *, now: datetime, echo: Callable[[str], None], dry_run: 
     if report.fatal:
         print(f"error: {report.fatal}", file=sys.stderr)
     step_summary(output.markdown(report), env)
-    if full and not report.stopped and not report.fatal and content_dir == project.settings.content_dir:
+    # The no-op cache reads the files backend's ledger without opening the store; a shared database
+    # changes under other machines' runs, so a project on it always runs in full.
+    if (full and not report.stopped and not report.fatal and content_dir == project.settings.content_dir
+            and project.settings.state.get("backend", "files") == "files"):
         from channels.registry import Adapters
 
         from newsroom.credentials import KEY_VARIABLE

@@ -101,7 +101,7 @@ def _postgres(root: Path, settings: dict, cache_dir: Path | None) -> StateStore:
 
     from .postgres import PostgresStore, resolve_url
 
-    return PostgresStore(resolve_url(settings, os.environ), settings.get("project") or "")
+    return PostgresStore(lambda: resolve_url(settings, os.environ), settings.get("project") or "")
 
 
 #: The state backends by ``state.backend`` in publish.yml.

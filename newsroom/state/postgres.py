@@ -140,14 +140,25 @@ class PostgresStore:
 
     backend = "postgres"
 
-    def __init__(self, url: str, project: str, *, retry_seconds: float = RETRY_SECONDS):
+    def __init__(self, url: str | Callable[[], str], project: str, *, retry_seconds: float = RETRY_SECONDS):
+        """``url``, or a function that gives it when first needed (a command that never touches the
+        state, such as ``check``, works without the database or its variable)."""
         if not project:
             raise StateUnavailable("state.project is empty: name this project's key in the database")
-        self.url, self.project, self.retry_seconds = url, project, retry_seconds
-        self.where = where(url)
+        self._url, self.project, self.retry_seconds = url, project, retry_seconds
         self._entries: dict[str, EntryState] = {}
         self._seq = 0  # the ledger folded into _entries up to this seq
         self._ready = False
+
+    @property
+    def url(self) -> str:
+        if callable(self._url):
+            self._url = self._url()
+        return self._url
+
+    @property
+    def where(self) -> str:
+        return where(self.url)
 
     def describe(self) -> str:
         return f"postgres at {self.where}, project {self.project}"
