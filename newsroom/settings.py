@@ -199,7 +199,7 @@ SETTINGS = s.Schema("publish.yml", [
         s.Key("url", s.Secret(), "the postgres backend's connection URL, from the environment "
               "(env:DATABASE_URL)", default=None),
         s.Key("project", s.Text(max_len=200), "the postgres backend's key for this project: one database holds "
-              "many projects (brands), each under its own key", default=None),
+              "many projects (brands), each under its own key (default: site.url)", default=None),
     ])), "the state store", default=dict),
     s.Key("output", s.Nested(s.Schema("output", [
         s.Key("site", s.Text(), "where the blog is built", default="public"),
