@@ -16,6 +16,8 @@ from pathlib import Path
 
 from newsroom.problems import UsageError
 
+from .shown import Shown, listing
+
 
 def _project(root: Path):
     from .project import load_project
@@ -32,14 +34,15 @@ def _postgres_url(project, what: str) -> str:
     return resolve_url(project.settings.state, os.environ)
 
 
-def migrate(root: Path) -> dict:
+def migrate(root: Path, *, fmt: str = "text") -> Shown:
     """Bring the state database's tables to the version this tool needs; what was applied."""
     from newsroom.state.postgres import apply_migrations, where
 
     url = _postgres_url(_project(root), "state migrate")
     applied, version = apply_migrations(url)
-    return {"backend": "postgres", "where": where(url), "version": version,
-            "applied": [{"version": m.version, "name": m.name} for m in applied]}
+    result = {"backend": "postgres", "where": where(url), "version": version,
+              "applied": [{"version": m.version, "name": m.name} for m in applied]}
+    return listing(fmt, result, migrate_lines(result))
 
 
 def migrate_lines(result: dict) -> list[str]:
@@ -55,7 +58,7 @@ def _files(folder: Path):
     return FileStore(folder)
 
 
-def export(root: Path, folder: Path) -> dict:
+def export(root: Path, *, folder: Path, fmt: str = "text") -> Shown:
     """Write the project's state into ``folder`` (new or empty) as a files backend's folder."""
     from newsroom.state import store_of
     from newsroom.state.interchange import transfer
@@ -64,10 +67,11 @@ def export(root: Path, folder: Path) -> dict:
         raise UsageError(f"{folder} is not an empty folder: export into a new one (nothing was written)")
     store = store_of(_project(root))
     moved = transfer(store, _files(folder), target_name=str(folder))
-    return {"from": store.describe(), "to": str(folder), "moved": moved}
+    result = {"from": store.describe(), "to": str(folder), "moved": moved}
+    return listing(fmt, result, moved_lines(result))
 
 
-def import_(root: Path, folder: Path) -> dict:
+def import_(root: Path, *, folder: Path, fmt: str = "text") -> Shown:
     """Read a files backend's folder (a ``state/`` or an export) into the project's empty store."""
     from newsroom.state import store_of
     from newsroom.state.interchange import transfer
@@ -76,7 +80,8 @@ def import_(root: Path, folder: Path) -> dict:
         raise UsageError(f"{folder} is not a folder: name a state folder (state/) or an export of one")
     store = store_of(_project(root))
     moved = transfer(_files(folder), store, target_name=f"the project's state ({store.describe()})")
-    return {"from": str(folder), "to": store.describe(), "moved": moved}
+    result = {"from": str(folder), "to": store.describe(), "moved": moved}
+    return listing(fmt, result, moved_lines(result))
 
 
 def moved_lines(result: dict) -> list[str]:
