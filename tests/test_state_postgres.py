@@ -88,12 +88,12 @@ def test_a_literal_url_in_publish_yml_is_refused_without_echoing_it(tmp_path, se
     text = (n.root / "publish.yml").read_text()
     (n.root / "publish.yml").write_text(text + "state:\n  backend: postgres\n  url: postgresql://u:hunter2@db/x\n")
     result = n.run("check", "--offline")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an error in publish.yml: publish would not run
     assert "hunter2" not in result.output
-    assert "publish.yml:27: state.url: a secret must be named, not written: use env:VARIABLE_NAME" in result.output
+    assert "publish.yml:31: state.url: a secret must be named, not written: use env:VARIABLE_NAME" in result.output
     (n.root / "publish.yml").write_text(text + "state:\n  backend: postgres\n")
     result = n.run("check", "--offline")
-    assert ("publish.yml:26: state.url: the postgres backend needs the database's URL from the environment: add "
+    assert ("publish.yml:30: state.url: the postgres backend needs the database's URL from the environment: add "
             "url: env:DATABASE_URL under state and set DATABASE_URL") in result.output
 
 
