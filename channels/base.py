@@ -168,6 +168,7 @@ class Channel:
 
     TYPE: ClassVar[str] = ""
     MEDIUM: ClassVar[str] = "social"  # utm_medium default: social, email, blog, chat, webhook
+    RENDER_AS: ClassVar[str | None] = None  # posts rendered as this type's (templates, renderer); None: TYPE
     OPTIONS: ClassVar[s.Schema] = s.Schema("options", [])  # the type's own keys in publish.yml
     OVERRIDES: ClassVar[s.Schema | None] = None  # extra keys allowed in an item's channels.<name>
     SECRETS: ClassVar[tuple[str, ...]] = ()  # option names holding env:NAME references that must be set
