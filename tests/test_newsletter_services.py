@@ -181,3 +181,90 @@ def test_listmonk_end_to_end_publish_pull_report(project, cli, listmonk):
     assert (issue["sent"], issue["opens"], issue["clicks"], issue["bounces"]) == (250, 120, 34, 2)
     assert (issue["open_rate"], issue["click_rate"]) == (0.48, 0.136)
     assert issue["segment"] == "smb, enterprise" and issue["measured"]
+
+
+# -- Mailchimp -----------------------------------------------------------------------------------
+from channels.mailchimp import Mailchimp  # noqa: E402
+from servers.mailchimp import MailchimpServer  # noqa: E402
+
+MC_KEY = "0123456789abcdef0123456789abcdef-us21"
+MC_OPTIONS = {"api_key": "env:MAILCHIMP_KEY", "list_id": "a1b2c3d4e5", "segments": {"smb": 101, "enterprise": 102},
+              "from_name": "Northwind Notes", "reply_to": "news@northwind.example"}
+
+
+@pytest.fixture
+def mailchimp():
+    with MailchimpServer() as server:
+        yield server
+
+
+def mc(server, env=None, **options):
+    return channel(Mailchimp, server, {**MC_OPTIONS, **options}, env or {"MAILCHIMP_KEY": MC_KEY}, name="mc")
+
+
+def test_the_data_centre_comes_from_the_key():
+    a = channel(Mailchimp, None, MC_OPTIONS, {"MAILCHIMP_KEY": MC_KEY}, name="mc")
+    assert a.api == "https://us21.api.mailchimp.com/3.0"
+
+
+def test_mailchimp_campaign_content_send_for_a_saved_segment(mailchimp):
+    got = mc(mailchimp).deliver(letter(segment="smb"), context(KEY))
+    assert isinstance(got, Receipt), got
+    create, content, send = mailchimp.seen
+    assert (create.method, create.path) == ("POST", "/3.0/campaigns")
+    assert create.headers["authorization"].startswith("Basic ")
+    assert create.json == {"type": "regular",
+                           "recipients": {"list_id": "a1b2c3d4e5", "segment_opts": {"saved_segment_id": 101}},
+                           "settings": {"subject_line": "Launch day is here",
+                                        "title": f"Launch day [{campaign_tag(KEY, 'smb')}]",
+                                        "from_name": "Northwind Notes", "reply_to": "news@northwind.example"}}
+    assert (content.method, content.json) == ("PUT", {"html": "<p>Hello</p>", "plain_text": "Hello"})
+    assert (send.method, send.path.endswith("/actions/send")) == ("POST", True)
+    (c,) = mailchimp.campaigns.values()
+    assert c["status"] == "sending" and got.parts[0]["url"] == c["archive_url"]
+
+
+def test_mailchimp_schedules_on_the_next_quarter_hour(mailchimp):
+    mc(mailchimp, send="schedule").deliver(letter(), context(KEY, clock=lambda: NOW + timedelta(minutes=7)))
+    (c,) = mailchimp.campaigns.values()
+    assert c["status"] == "schedule" and c["send_time"] == "2026-11-23T09:15:00+00:00"
+    assert "segment_opts" not in c["recipients"]  # no segment: the whole audience
+
+
+def test_mailchimp_lost_answers_neither_duplicate_nor_resend(mailchimp):
+    journal = Journal()
+    mailchimp.drop(r"/3.0/campaigns$")
+    assert mc(mailchimp).deliver(letter(), context(KEY, journal=journal)).ambiguous
+    mailchimp.drop(r"/actions/send$")  # sent, the answer lost: the status says so at once
+    got = mc(mailchimp).deliver(letter(), context(KEY, journal=journal))
+    assert isinstance(got, Receipt) and got.parts[0]["status"] == "sending"
+    assert len(mailchimp.campaigns) == 1
+    assert len(mailchimp.requests(r"/actions/send$")) == 1  # asked its status instead of sending again
+
+
+def test_mailchimp_errors_carry_its_detail(mailchimp):
+    bad = mc(mailchimp, env={"MAILCHIMP_KEY": "nope-us21"}).deliver(letter(), context(KEY))
+    assert bad.message == ("HTTP 401: Your API key may be invalid, or you've attempted to access the wrong "
+                           "datacenter.") and bad.credential == "MAILCHIMP_KEY"
+    mailchimp.fail(429, {"type": "…", "title": "Too Many Requests", "status": 429,
+                         "detail": "You have exceeded the limit of 10 simultaneous connections."})
+    busy = mc(mailchimp).deliver(letter(), context(KEY))
+    assert busy.retryable and busy.message == "HTTP 429: You have exceeded the limit of 10 simultaneous connections."
+    unknown = mc(mailchimp).deliver(letter(segment="partners"), context("other|mc|r"))
+    assert unknown.message == ("no Mailchimp saved segment for segment 'partners': add it under channels.mc.segments "
+                               "in publish.yml")
+
+
+def test_mailchimp_reconcile_and_report(mailchimp):
+    a = mc(mailchimp)
+    assert a.reconcile(letter(), context(KEY)) is None
+    sent = a.deliver(letter(data={"variants": [
+        {"segment": "smb", "subject": "S", "html": "<p>S</p>", "text": "S"},
+        {"segment": "enterprise", "subject": "E", "html": "<p>E</p>", "text": "E"}]}), context(KEY))
+    assert a.reconcile(letter(data={"variants": [{"segment": "smb"}, {"segment": "enterprise"}]}),
+                       context(KEY)).remote_id == sent.remote_id
+    first, second = (p["id"] for p in sent.parts)
+    mailchimp.report(first, sent=300, opens=210, unique_opens=150, clicks=45, unsubscribed=2, hard=1, soft=2)
+    mailchimp.report(second, sent=100, opens=70, unique_opens=50, clicks=5, unsubscribed=1)
+    assert a.fetch_metrics([sent]) == {sent.remote_id: {"sent": 400, "opens": 280, "unique_opens": 200, "clicks": 50,
+                                                        "unsubscribes": 3, "bounces": 3}}
