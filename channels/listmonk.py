@@ -44,6 +44,7 @@ class Listmonk(Channel):
     TYPE = "listmonk"
     MEDIUM = "email"
     RENDER_AS = "email"
+    COUNTS_CLICKS = True
     MAX_CHARS = None
     DEFAULT_GRACE = None
     SECRETS = ("token",)
@@ -191,13 +192,28 @@ class Listmonk(Channel):
         if isinstance(got, Failure):
             return got
         by_id = {str(c.get("id")): c for c in (got.json().get("data") or {}).get("results") or []}
+        figures = {i: {"sent": int(c.get("sent") or 0), "opens": int(c.get("views") or 0),
+                       "clicks": int(c.get("clicks") or 0), "bounces": int(c.get("bounces") or 0)}
+                   for i, c in by_id.items()}
         out = {}
         for r in receipts:
-            ids = [str(p.get("id")) for p in r.parts if isinstance(p, dict)] or [r.remote_id]
-            found = [by_id[i] for i in ids if i in by_id]
+            parts = [p for p in r.parts if isinstance(p, dict)]
+            ids = [str(p.get("id")) for p in parts] or [r.remote_id]
+            found = [figures[i] for i in ids if i in figures]
             if not found:
                 continue
-            total = lambda k: sum(int(c.get(k) or 0) for c in found)
-            out[r.remote_id] = {"sent": total("sent"), "opens": total("views"), "clicks": total("clicks"),
-                                "bounces": total("bounces")}
+            out[r.remote_id] = {k: sum(f[k] for f in found) for k in found[0]} | per_segment(parts, figures)
         return out
+
+
+def per_segment(parts: list[dict], by_id: dict[str, dict]) -> dict[str, int]:
+    """``<metric>@<segment>`` for each segment's campaign, when an entry went to more than one."""
+    out: dict[str, int] = {}
+    if len(parts) < 2:
+        return out
+    for p in parts:
+        figures = by_id.get(str(p.get("id")))
+        if figures is not None:
+            for k, v in figures.items():
+                out[f"{k}@{p.get('segment') or 'all'}"] = v
+    return out

@@ -30,7 +30,7 @@ from newsroom import schema as s
 
 from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
 from .http import request
-from .listmonk import campaign_tag
+from .listmonk import campaign_tag, per_segment
 from .social import Found, receipt_from
 
 
@@ -38,6 +38,7 @@ class Mailchimp(Channel):
     TYPE = "mailchimp"
     MEDIUM = "email"
     RENDER_AS = "email"
+    COUNTS_CLICKS = True
     MAX_CHARS = None
     DEFAULT_GRACE = None
     SECRETS = ("api_key",)
@@ -207,17 +208,21 @@ class Mailchimp(Channel):
             offset += self.METRICS_BATCH
             if not page or offset >= int(data.get("total_items") or 0) or wanted <= set(reports):
                 break
+        figures = {i: {"sent": int(_dig(rep, ("emails_sent",)) or 0),
+                       "opens": int(_dig(rep, ("opens", "opens_total")) or 0),
+                       "unique_opens": int(_dig(rep, ("opens", "unique_opens")) or 0),
+                       "clicks": int(_dig(rep, ("clicks", "clicks_total")) or 0),
+                       "unsubscribes": int(_dig(rep, ("unsubscribed",)) or 0),
+                       "bounces": int(_dig(rep, ("bounces", "hard_bounces")) or 0)
+                       + int(_dig(rep, ("bounces", "soft_bounces")) or 0)} for i, rep in reports.items()}
         out = {}
         for r in receipts:
-            ids = [str(p.get("id")) for p in r.parts if isinstance(p, dict)] or [r.remote_id]
-            found = [reports[i] for i in ids if i in reports]
+            parts = [p for p in r.parts if isinstance(p, dict)]
+            ids = [str(p.get("id")) for p in parts] or [r.remote_id]
+            found = [figures[i] for i in ids if i in figures]
             if not found:
                 continue
-            total = lambda *path: sum(int(_dig(rep, path) or 0) for rep in found)
-            out[r.remote_id] = {"sent": total("emails_sent"), "opens": total("opens", "opens_total"),
-                                "unique_opens": total("opens", "unique_opens"), "clicks": total("clicks", "clicks_total"),
-                                "unsubscribes": total("unsubscribed"),
-                                "bounces": total("bounces", "hard_bounces") + total("bounces", "soft_bounces")}
+            out[r.remote_id] = {k: sum(f[k] for f in found) for k in found[0]} | per_segment(parts, figures)
         return out
 
 

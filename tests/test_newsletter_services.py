@@ -123,7 +123,10 @@ def test_metrics_are_every_campaigns_sums_in_one_request(listmonk):
     listmonk.finish(3, sent=1000, views=250, clicks=30)
     before = len(listmonk.seen)
     got = a.fetch_metrics([one, two])
-    assert got == {"1": {"sent": 500, "opens": 240, "clicks": 60, "bounces": 4},
+    assert got == {"1": {"sent": 500, "opens": 240, "clicks": 60, "bounces": 4,
+                         "sent@smb": 400, "opens@smb": 180, "clicks@smb": 40, "bounces@smb": 3,
+                         "sent@enterprise": 100, "opens@enterprise": 60, "clicks@enterprise": 20,
+                         "bounces@enterprise": 1},
                    "3": {"sent": 1000, "opens": 250, "clicks": 30, "bounces": 0}}
     assert len(listmonk.seen) == before + 1
     (asked,) = listmonk.seen[before:]
@@ -177,10 +180,12 @@ def test_listmonk_end_to_end_publish_pull_report(project, cli, listmonk):
     pulled = cli(root, "pull", "--no-feeds", env=env)
     assert pulled.exit_code == 0, pulled.output
     r = json.loads(cli(root, "report", "--since", "2026-11-01", "--until", "2026-12-31", "--format", "json").output)
-    (issue,) = r["owned"]["newsletters"]
-    assert (issue["sent"], issue["opens"], issue["clicks"], issue["bounces"]) == (250, 120, 34, 2)
-    assert (issue["open_rate"], issue["click_rate"]) == (0.48, 0.136)
-    assert issue["segment"] == "smb, enterprise" and issue["measured"]
+    enterprise, smb = r["owned"]["newsletters"]  # one row per segment's campaign
+    assert (smb["segment"], smb["sent"], smb["opens"], smb["clicks"], smb["bounces"]) == ("smb", 200, 90, 24, 2)
+    assert (smb["open_rate"], smb["click_rate"]) == (0.45, 0.12)
+    assert (enterprise["segment"], enterprise["open_rate"], enterprise["click_rate"]) == ("enterprise", 0.6, 0.2)
+    assert [(s["segment"], s["issues"], s["sent"]) for s in r["owned"]["segments"]] == [("enterprise", 1, 50),
+                                                                                       ("smb", 1, 200)]
 
 
 # -- Mailchimp -----------------------------------------------------------------------------------
@@ -266,5 +271,9 @@ def test_mailchimp_reconcile_and_report(mailchimp):
     first, second = (p["id"] for p in sent.parts)
     mailchimp.report(first, sent=300, opens=210, unique_opens=150, clicks=45, unsubscribed=2, hard=1, soft=2)
     mailchimp.report(second, sent=100, opens=70, unique_opens=50, clicks=5, unsubscribed=1)
-    assert a.fetch_metrics([sent]) == {sent.remote_id: {"sent": 400, "opens": 280, "unique_opens": 200, "clicks": 50,
-                                                        "unsubscribes": 3, "bounces": 3}}
+    got = a.fetch_metrics([sent])[sent.remote_id]
+    assert {k: v for k, v in got.items() if "@" not in k} == {"sent": 400, "opens": 280, "unique_opens": 200,
+                                                              "clicks": 50, "unsubscribes": 3, "bounces": 3}
+    assert {k: v for k, v in got.items() if k.endswith("@enterprise")} == {
+        "sent@enterprise": 100, "opens@enterprise": 70, "unique_opens@enterprise": 50, "clicks@enterprise": 5,
+        "unsubscribes@enterprise": 1, "bounces@enterprise": 0}

@@ -6,7 +6,9 @@ For each source under ``analytics:`` in publish.yml, ``pull`` asks, per due slot
 - the page views and visitors of every delivered blog entry's page, stored as that entry's
   ``views`` and ``visitors``;
 - the visits that came through our own tagged links (``utm_source`` = the channel's, on the landing
-  page of the item it posted), stored as that social post's, newsletter's or webhook's ``clicks``.
+  page of the item it posted), stored as that social post's, newsletter's or webhook's ``visits``,
+  and as its ``clicks`` too unless its platform counts clicks itself (``Channel.COUNTS_CLICKS``:
+  listmonk, Mailchimp, LinkedIn), whose own count then stays.
 
 Both are batched: one query (paged only past the service's page size) for all entries due now, over
 the period from the earliest delivery among them until now; a page is not viewed before it is
@@ -81,6 +83,7 @@ class Target:
     page: str | None
     blog: bool
     utm_source: str
+    counts_clicks: bool = False
 
 
 def targets(project, entries, now: datetime, windows, filled: set, source: str, slot_of) -> list[Target]:
@@ -107,7 +110,7 @@ def targets(project, entries, now: datetime, windows, filled: set, source: str, 
         item = items.get(e.item_id)
         page = pages.get(e.item_id) or (path_of(item_url(project, item)) if item is not None else None)
         out.append(Target(e.key, e.item_id, e.channel, tag, e.at, page, config.type == "blog",
-                          config.utm_source or e.channel))
+                          config.utm_source or e.channel, registry.TYPES[config.type].COUNTS_CLICKS))
     return out
 
 
@@ -178,8 +181,10 @@ def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: date
                 driven, stray = attribute(everyone, visits, item_ids)
                 at = stamp(clock())
                 for t in social:
+                    n = driven[t.key]
                     rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
-                                 "metrics": {"clicks": driven[t.key]}, "pull": run, "slot": t.slot, "source": name})
+                                 "metrics": {"visits": n} if t.counts_clicks else {"visits": n, "clicks": n},
+                                 "pull": run, "slot": t.slot, "source": name})
                 if stray:
                     result.notes.append(f"analytics {name}: {stray} visit{'s' * (stray != 1)} with our utm_source "
                                         "landed on no delivered item's page")
