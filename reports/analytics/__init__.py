@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from channels.base import Failure
-from newsroom.times import stamp
+from newsroom.times import iso_utc, stamp
 
 from .base import PageViews, Source, Visit, path_of
 
@@ -90,7 +90,6 @@ def targets(project, entries, now: datetime, windows, filled: set, source: str, 
     """Every delivered entry of a known channel, with its slot when it is due now (``slot_of``:
     ``reports.pull.slot_of``, handed in so the two modules do not import each other)."""
     from channels import registry
-    from channels.render import item_url
 
     items = {i.id: i for i in project.items}
     pages: dict[str, str] = {}
@@ -104,11 +103,14 @@ def targets(project, entries, now: datetime, windows, filled: set, source: str, 
         if config is None or config.type not in registry.TYPES:
             continue
         slot = slot_of(e.at, now, windows)
-        tag = f"{source}@{stamp(slot)}" if slot is not None else None
+        tag = f"{source}@{iso_utc(slot)}" if slot is not None else None  # stamp()'s form, without strftime
         if (e.key, tag) in filled:
             tag = None
-        item = items.get(e.item_id)
-        page = pages.get(e.item_id) or (path_of(item_url(project, item)) if item is not None else None)
+        page = pages.get(e.item_id)
+        if page is None and e.item_id in items:  # not on the blog (yet): where its page will be
+            from channels.render import item_url  # Jinja and the Markdown engines: only when needed
+
+            page = pages[e.item_id] = path_of(item_url(project, items[e.item_id]))
         out.append(Target(e.key, e.item_id, e.channel, tag, e.at, page, config.type == "blog",
                           config.utm_source or e.channel, registry.TYPES[config.type].COUNTS_CLICKS))
     return out
