@@ -277,3 +277,18 @@ def test_mailchimp_reconcile_and_report(mailchimp):
     assert {k: v for k, v in got.items() if k.endswith("@enterprise")} == {
         "sent@enterprise": 100, "opens@enterprise": 70, "unique_opens@enterprise": 50, "clicks@enterprise": 5,
         "unsubscribes@enterprise": 1, "bounces@enterprise": 0}
+
+
+def test_listmonk_reads_the_documented_answer(listmonk, monkeypatch):
+    """``GET /api/campaigns`` exactly as listmonk's documentation shows it (docs/docs/content/apis/
+    campaigns.md, kept in tests/fixtures/listmonk/): a campaign without ``bounces`` reads as 0."""
+    import json
+
+    from conftest import FIXTURES
+    from servers.base import Answer
+
+    documented = json.loads((FIXTURES / "listmonk" / "get-campaigns.json").read_text(encoding="utf-8"))
+    documented["data"]["results"][0].update(views=42, clicks=7, sent=120)
+    monkeypatch.setattr(ListmonkServer, "index", lambda self, seen: Answer(200, documented))
+    receipt = Receipt("1", None, NOW, ({"id": 1, "segment": "all"},))
+    assert adapter(listmonk).fetch_metrics([receipt]) == {"1": {"sent": 120, "opens": 42, "clicks": 7, "bounces": 0}}
