@@ -2,7 +2,10 @@
 
 A list is a CSV file with a header row and the columns ``email``, ``name`` (optional) and
 ``unsubscribed`` (optional: any value but empty, ``no``, ``false`` or ``0`` means the person left
-the list). Every line is checked; a bad address is a ``Problem`` naming the file and line, and the
+the list). Every other column is kept with the person (``Recipient.fields``): the newsletter fills
+``recipient.<column>`` with it, and segment rules select on it. A header's name becomes the field's
+name lowercased, with anything but letters, digits and ``_`` turned into ``_`` (``First name``:
+``first_name``). Every line is checked; a bad address is a ``Problem`` naming the file and line, and the
 line is left out: it is never sent to.
 
 ``parse_audience`` reads text (no file access, so adapters and tests can use it);
@@ -32,6 +35,8 @@ class Recipient:
     address: str
     name: str = ""
     line: int = 0
+    #: every column of the person's line (the header lowercased → the cell): ``recipient.<column>``
+    fields: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Audience:
 
     source: str  # the CSV path relative to the project, for messages
     recipients: list[Recipient] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the header, lowercased
     problems: list[Problem] = field(default_factory=list)
     unsubscribed: int = 0
     duplicates: int = 0
@@ -70,7 +76,9 @@ def parse_audience(text: str, source: str) -> Audience:
     except StopIteration:
         audience.problems.append(Problem(source, 1, "", "the list is empty (expected a header row: email,name,unsubscribed)", ERROR))
         return audience
-    columns = [h.strip().lower() for h in header]
+    # a column's name as a field: lowercased, anything but letters, digits and _ made _ ("First name": first_name)
+    columns = [re.sub(r"[^a-z0-9_]+", "_", h.strip().lower()).strip("_") for h in header]
+    audience.columns = [c for c in columns if c]
     if "email" not in columns:
         audience.problems.append(Problem(source, 1, "", "no 'email' column in the header row "
                                          "(expected: email,name,unsubscribed)", ERROR))
@@ -101,7 +109,8 @@ def parse_audience(text: str, source: str) -> Audience:
                                              WARNING))
             continue
         seen.add(folded)
-        audience.recipients.append(Recipient(address, cell(row, "name"), line))
+        values = {c: row[i].strip() for i, c in enumerate(columns) if c and i < len(row)}
+        audience.recipients.append(Recipient(address, cell(row, "name"), line, values))
     return audience
 
 

@@ -362,7 +362,7 @@ class Email(Channel):
         return build_message(prepared, sender=self.options["from"], to_address=r.address, to_name=r.name,
                              reply_to=self.options.get("reply_to"), date=ctx.now,
                              unsubscribe_url=self.options["unsubscribe_url"].replace("{token}", token),
-                             list_id=self.list_id, list_name=self.name)
+                             list_id=self.list_id, list_name=self.name, fields=r.fields)
 
     def _folder(self, post: Post) -> str:
         return "/".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip(".-") or "_" for part in (post.item_id, self.name))
