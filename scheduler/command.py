@@ -149,7 +149,11 @@ def check(root: Path, *, now: str | None, offline: bool, paths=()):
     verdict = check_project(project, None if now is None else now_option(now), verify=not offline)
     if paths:
         verdict = verdict.only(os.path.relpath(Path(p).resolve(), root).replace(os.sep, "/") for p in paths)
-    return verdict, verdict.summary(len(project.items))
+        return verdict, verdict.summary(len(project.items))
+    from newsroom.audience import segment_report
+
+    sizes = segment_report(project.settings)[1]  # each segment's size, above the summary line
+    return verdict, "\n".join([*sizes, verdict.summary(len(project.items))])
 
 
 def calendar(root: Path, *, now: str | None, tz: str | None, since: str | None, until: str | None, fmt: str,
