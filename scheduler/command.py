@@ -156,12 +156,18 @@ def check(root: Path, *, strict: bool = False, fmt: str = "text", now: str | Non
         verdict = verdict.only(os.path.relpath(Path(p).resolve(), root).replace(os.sep, "/") for p in paths)
     # exit 2 when publish.yml has errors (publish would refuse to run), 1 for any other failure
     summary, code = verdict.summary(len(project.items)), verdict.exit_code(strict)
+    sizes: list[str] = []
+    if not paths:
+        from newsroom.audience import segment_report
+
+        sizes = segment_report(project.settings)[1]  # each segment's size, above the summary line
     if fmt == "json":
         return listing(fmt, {"errors": [p.as_dict() for p in verdict.errors],
-                             "warnings": [p.as_dict() for p in verdict.warnings], "summary": summary}, exit_code=code)
+                             "warnings": [p.as_dict() for p in verdict.warnings], "summary": summary,
+                             **({"segments": sizes} if sizes else {})}, exit_code=code)
     rows = [row for title, problems in (("Errors", verdict.errors), ("Warnings", verdict.warnings)) if problems
             for row in (bold(title), *(f"  {p}" for p in problems))]
-    return Shown(lines([*rows, summary]), exit_code=code)
+    return Shown(lines([*rows, *sizes, summary]), exit_code=code)
 
 
 def new(root: Path, title: str, *, channels=(), at: str | None = None, campaign: str | None = None,
