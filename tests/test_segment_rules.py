@@ -166,7 +166,7 @@ def test_check_reports_unknown_columns_and_lists_and_bad_rules(project, cli):
         "publish.yml:22: segments.broken.where: at character 6: > compares numbers, and 'x' is text "
         "(use == or != for text) (in: plan > 'x')",
     ]
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # errors in publish.yml: publish would not run
 
 
 @pytest.fixture
