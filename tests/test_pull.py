@@ -240,7 +240,8 @@ def test_the_service_pulls_through_the_same_function_and_says_what_it_stored(pro
     handler.emit = lambda record: said.append((record.levelname, record.getMessage()))
     logger = logging.getLogger("newsroom.serve")
     logger.addHandler(handler)
-    level, logger.level = logger.level, logging.INFO
+    level = logger.level
+    logger.setLevel(logging.INFO)  # (setLevel, not .level =: the logger caches what it lets through)
     try:
         service = Service(root, scheduler=None, env={"ALPHA_TOKEN": "sekret"}, pull_cron="0 6 * * *", now=lambda: NOW)
         service.pull()
