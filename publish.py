@@ -1,14 +1,11 @@
 #!/usr/bin/env python3
 """The command line: ``python publish.py <command>`` (or ``publish <command>`` once installed).
 
-Option parsing and printing only. A command declares its options and hands them, by the same names,
-to one function of ``scheduler.command``, which does the work and returns a ``scheduler.shown.Shown``
-(what to print, and the exit code); ``show`` prints it the same way for every command. Expected
-failures (a ``Refusal`` such as a ``UsageError``, and ``UnusableSettings``) become their message and
-an exit code in ``Commands``; a user mistake never shows a traceback.
-
-A new command: ``@runs("work")`` over its option decorators and a function whose docstring is its
-help; ``scheduler.command.work(root, **options)`` takes each option by name.
+Option parsing and printing only. A command hands its options, by name, to one function of
+``scheduler.command``, which returns a ``scheduler.shown.Shown`` (what to print, the exit code) that
+``show`` prints. A new command: ``@runs("work")`` over its options and a function whose docstring is
+its help. Expected failures (``Refusal``, ``UnusableSettings``) become their message and an exit code
+in ``Commands``; a user mistake never shows a traceback.
 
 Exit codes: 0 all good, 1 problems found (or entries failed), 2 unusable settings or input.
 """
@@ -58,9 +55,8 @@ def show(shown) -> None:
 
 
 def runs(work: str, name: str | None = None):
-    """Declare a command whose work is ``scheduler.command.<work>(root, **options)``, and print its ``Shown``.
-
-    The decorated function carries the options (declared below this line) and the help (its docstring)."""
+    """Declare a command that prints ``scheduler.command.<work>(root, **options)``; the decorated
+    function carries the options (declared below this line) and the help (its docstring)."""
     def declare(f):
         def body(**options) -> None:
             from scheduler import command
@@ -151,6 +147,13 @@ def import_command() -> None:
 @click.option("--write", is_flag=True, help="Write docs/reference.md instead of printing it.")
 def reference() -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
+
+
+@runs("schema")
+@click.argument("name", required=False, type=click.Choice(["front-matter", "publish"]))
+@click.option("--write", is_flag=True, help="Write them into schemas/ instead of printing one.")
+def schema() -> None:
+    """JSON Schema of front matter or publish.yml for editors, generated from the schemas check uses."""
 
 
 @runs("calendar")
