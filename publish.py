@@ -20,8 +20,6 @@ import click
 
 from newsroom.problems import Refusal, UnusableSettings
 
-EXIT_UNUSABLE = 2
-
 
 class Commands(click.Group):
     """The command group; a command's expected failure becomes its message and exit code here."""
@@ -29,14 +27,10 @@ class Commands(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except UnusableSettings as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {problem}", err=True)
-            click.echo(exc.advice, err=True)
-            sys.exit(EXIT_UNUSABLE)
-        except Refusal as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+        except (Refusal, UnusableSettings) as exc:
+            from scheduler.shown import refused
+
+            show(refused(exc))
 
 
 def show(shown) -> None:
@@ -54,15 +48,19 @@ def show(shown) -> None:
         sys.exit(shown.exit_code)
 
 
-def runs(work: str, name: str | None = None):
-    """Declare a command that prints ``scheduler.command.<work>(root, **options)``; the decorated
+def runs(work: str, name: str | None = None, *, group: click.Group | None = None):
+    """Declare a command (of ``group``, default the top) that prints ``scheduler.command.<work>(root,
+    **options)`` (or ``scheduler.<module>.<function>`` for ``work="module.function"``); the decorated
     function carries the options (declared below this line) and the help (its docstring)."""
+    module, _, function = work.rpartition(".")
+
     def declare(f):
         def body(**options) -> None:
-            from scheduler import command
+            from importlib import import_module
 
-            show(getattr(command, work)(click.get_current_context().obj["root"], **options))
-        return cli.command(name)(functools.update_wrapper(body, f))  # the help, the name, the options
+            work_of = getattr(import_module(f"scheduler.{module or 'command'}"), function)
+            show(work_of(click.get_current_context().obj["root"], **options))
+        return (group or cli).command(name)(functools.update_wrapper(body, f))
     return declare
 
 
@@ -220,38 +218,27 @@ def state() -> None:
     """The state store: migrate its database, export it, import it (docs/scaling.md)."""
 
 
-def _state_work(work: str):
-    """A ``state`` subcommand whose work is ``scheduler.statecmd.<work>(root, **options)``."""
-    def declare(f):
-        def body(**options) -> None:
-            from scheduler import statecmd
-
-            show(getattr(statecmd, work)(click.get_current_context().obj["root"], **options))
-        return state.command(work.rstrip("_"))(functools.update_wrapper(body, f))
-    return declare
-
-
-@_state_work("migrate")
+@runs("statecmd.migrate", "migrate", group=state)
 @format_option("text", "json")
 def state_migrate() -> None:
     """Create or update the postgres backend's tables (never done silently by any other command)."""
 
 
-@_state_work("export")
+@runs("statecmd.export", "export", group=state)
 @click.argument("folder", type=click.Path(path_type=Path))
 @format_option("text", "json")
 def state_export() -> None:
     """Write the whole state into FOLDER as JSON Lines (a files backend's folder)."""
 
 
-@_state_work("import_")
+@runs("statecmd.import_", "import", group=state)
 @click.argument("folder", type=click.Path(path_type=Path))
 @format_option("text", "json")
 def state_import() -> None:
     """Read FOLDER (a state/ folder or an export) into this project's empty store."""
 
 
-@cli.command()
+@runs("auth")
 @click.argument("channel", required=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Loopback port for the redirect (default 8976 for X and LinkedIn; any free one for Mastodon).")
@@ -261,14 +248,9 @@ def state_import() -> None:
               help="Seconds to wait for the browser's answer.")
 @click.option("--revoke", is_flag=True, help="Revoke the stored tokens with the platform and forget them.")
 @click.option("--new-key", is_flag=True, help="Print a new key for NEWSROOM_KEY (encrypts state/credentials).")
-@click.pass_obj
-def auth(obj: dict, **options) -> None:
+def auth() -> None:
     """Connect a channel's account: OAuth with PKCE (X, LinkedIn), app registration (Mastodon), app
     password (Bluesky); tokens a run renews are kept encrypted in state/credentials."""
-    from scheduler import command
-
-    show(command.auth(obj["root"], say=lambda line: click.echo(line, err=True), terminal=sys.stdout.isatty(),
-                      **options))
 
 
 @runs("resolve")

@@ -360,7 +360,8 @@ def resolve(root: Path, target: str, *, outcome: str | None, url: str | None = N
                               now=datetime.now(timezone.utc), who=getpass.getuser(), env=os.environ, parts=parts)))
 
 
-def auth(root: Path, channel: str | None, *, say: Callable[[str], None], terminal: bool, port: int | None = None,
+def auth(root: Path, channel: str | None, *, say: Callable[[str], None] | None = None, terminal: bool | None = None,
+         port: int | None = None,
          show: bool = False, no_browser: bool = False, timeout: float = 300, revoke: bool = False,
          new_key: bool = False) -> Shown:
     """``auth CHANNEL``: connect (or with ``revoke`` disconnect) the channel's account, telling the
@@ -376,6 +377,10 @@ def auth(root: Path, channel: str | None, *, say: Callable[[str], None], termina
         return Shown(make() + "\n", notes=[NEW_KEY_ADVICE])
     if not channel:
         raise UsageError("name the channel to connect, e.g. publish auth x")
+    if say is None:  # each step as it happens, on standard error: standard output may be a pipe for the secret
+        def say(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+    terminal = sys.stdout.isatty() if terminal is None else terminal
     person = Person.at_terminal(say, browser=not no_browser, show=show or not terminal)
     result = authorize(load_project(root), channel, os.environ, person, revoke=revoke, port=port, timeout=timeout)
     return Shown(f"{result.secret}\n" if result.secret is not None and person.show else "", notes=result.lines)
