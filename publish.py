@@ -12,7 +12,6 @@ Exit codes: 0 all good, 1 problems found (or entries failed), 2 unusable setting
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 
@@ -264,7 +263,7 @@ def resolve() -> None:
     """Settle an entry the run could not: did it go out (--sent) or not (--not-sent)?"""
 
 
-@cli.command()
+@runs("serve")
 @click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
               help="How often to reload the content and re-plan.")
 @click.option("--pull-cron", default="0 6 * * *", show_default=True,
@@ -275,13 +274,8 @@ def resolve() -> None:
               help="Log lines on stderr: text, or JSON lines for a log collector.")
 @click.option("--health", type=int, default=None, metavar="PORT",
               help="Answer liveness and readiness probes on 127.0.0.1:PORT (/livez, /readyz, /status).")
-@click.pass_obj
-def serve(obj: dict, replan: float, pull_cron: str, watch: float, log_format: str, health: int | None) -> None:
+def serve() -> None:
     """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
-    from scheduler.serve import serve as run_service
-
-    run_service(obj["root"], dict(os.environ), replan_minutes=replan, pull_cron=pull_cron, watch=watch or None,
-                log_format=log_format, health=health)
 
 
 @runs("pull")

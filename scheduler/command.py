@@ -392,6 +392,16 @@ def auth(root: Path, channel: str | None, *, say: Callable[[str], None] | None =
     return Shown(f"{result.secret}\n" if result.secret is not None and person.show else "", notes=result.lines)
 
 
+def serve(root: Path, *, replan: float = 5.0, pull_cron: str = "0 6 * * *", watch: float = 2.0,
+          log_format: str = "text", health: int | None = None) -> Shown:
+    """``serve``: the service in this process until it is stopped (``scheduler.serve``)."""
+    from .serve import serve as run_service
+
+    run_service(root, dict(os.environ), replan_minutes=replan, pull_cron=pull_cron, watch=watch or None,
+                log_format=log_format, health=health)
+    return Shown()
+
+
 def pull(root: Path, *, only=(), no_feeds: bool = False, fmt: str = "text") -> Shown:
     """``pull``: engagement of delivered entries and the feeds' mentions. Exit 1 when a call failed."""
     from datetime import timezone
