@@ -48,7 +48,7 @@ def row(entry, tz, _cache: dict | None = None) -> dict:
             if _cache is not None:
                 _cache[at] = when
     return {
-        "key": entry.key, "item_id": item.id, "slug": item.slug, "path": item.path, "title": _title(item),
+        "key": entry.key, "item_id": item.id, "slug": item.slug, "path": item.path, "title": entry_title(item),
         "channel": entry.channel, "type": entry.type,
         "at": when[0], "local": when[1], "date": when[2], "time": when[3],
         "source": entry.source, "state": entry.state, "status": item.status, "enabled": entry.enabled,
@@ -62,7 +62,7 @@ def row(entry, tz, _cache: dict | None = None) -> dict:
     }
 
 
-def _title(item) -> str:
+def entry_title(item) -> str:
     """A translation is shown with its original: ``The launch · de: Der Start``."""
     original = getattr(item, "original_title", None)
     return f"{original} · {item.language}: {item.title}" if original else item.title

@@ -329,3 +329,15 @@ def test_an_inherited_after_keeps_only_channels_the_translation_takes(tmp_path):
     en = next(i for i in project.items if i.id == "launch")
     assert de.channels["mastodon-de"].after == ("blog",)  # the newsletter is the original's: not waited for
     assert "mastodon-de" not in en.channels
+
+
+def test_calendar_diff_shows_a_new_translation_beside_its_original(project, cli):
+    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@t",
+           "PATH": "/usr/bin:/bin"}
+    root = project({"content/launch.md": ORIGINAL, "audience/all.csv": READERS}, settings=settings())
+    for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "before")):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env={**env, "HOME": str(root)})
+    (root / "content" / "launch.de.md").write_text(GERMAN.format(made_from=original_hash()), encoding="utf-8")
+    result = cli(root, "calendar", "--diff", "main", "--format", "json", "--now", "2026-11-30T09:00:00Z")
+    added = [(r["channel"], r["title"]) for r in json.loads(result.output)["added"]]
+    assert added == [("blog", "The launch · de: Der Start"), ("mastodon-de", "The launch · de: Der Start")]
