@@ -55,7 +55,8 @@ def _readable(post: Post) -> Post:
     if post.type != "email":
         return post
     post.subject, post.html, post.text = show(post.subject or ""), show(post.html or ""), show(post.text or "")
-    for v in post.data.get("variants") or ():
+    versions = [post.data, *(post.data.get("languages") or {}).values()]
+    for v in [*versions[1:], *(v for d in versions for v in d.get("variants") or ())]:
         v.update({k: show(v[k]) for k in ("subject", "html", "text") if isinstance(v.get(k), str)})
     return post
 
@@ -230,6 +231,10 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True, only
     problems: list[Problem] = []
     if only is not None:  # the others' results stay in the cache for the next full check
         fresh = {k: v for k, v in stored.items() if k.partition("|")[0] not in only}
+    translations: dict[str, list] = {}
+    for item in project.items:
+        if item.translation_of:
+            translations.setdefault(item.translation_of, []).append(item)
     for item in project.items:
         if (only is not None and item.path not in only) or not will_go_out(item, now):
             continue
@@ -238,6 +243,8 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True, only
             if not override.enabled or config is None or not config.enabled or config.type not in registry.TYPES:
                 continue
             key = f"{item.path}|{item.revision}|{name}"
+            if config.type == "email" and not item.translation_of:  # its translations are rendered with it
+                key += "".join(f"|{t.path}:{t.revision}:{t.status}" for t in translations.get(item.id, ()))
             found = stored.get(key)
             if found is None:
                 channel = channels.get(name)

@@ -17,6 +17,7 @@ from .items import load_items
 from .model import Project
 from .problems import Problem, sort_problems
 from .settings import load_settings
+from .translations import link as link_translations
 from .workflow import check_together
 
 
@@ -74,14 +75,23 @@ def typed_path(root: Path, typed: str, cwd: Path | None = None) -> str:
     return target.as_posix()
 
 
-def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None,
-                 channel_overrides: dict[str, s.Schema] | None = None,
-                 extra_sections: s.Schema | None = None, cache: bool = False,
-                 layers: Iterable[Layer] = ()) -> Project:
-    """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
+@dataclass(frozen=True)
+class Declarations:
+    """Every layer's schemas together: each channel type's options and item overrides, and the
+    sections of publish.yml that layers above the core own."""
 
-    The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
-    ``cache``: reuse items whose files did not change since the last load (``.cache/items.pickle``)."""
+    channel_types: dict[str, s.Schema] | None = None
+    channel_overrides: dict[str, s.Schema] | None = None
+    extra_sections: s.Schema | None = None
+
+    def __iter__(self):
+        return iter((self.channel_types, self.channel_overrides, self.extra_sections))
+
+
+def declarations(layers: Iterable[Layer], channel_types: dict[str, s.Schema] | None = None,
+                 channel_overrides: dict[str, s.Schema] | None = None,
+                 extra_sections: s.Schema | None = None) -> Declarations:
+    """What ``layers`` declare, added to the schemas given."""
     for layer in layers:
         if layer.channel_types:
             channel_types = {**(channel_types or {}), **layer.channel_types()}
@@ -91,6 +101,19 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
             if extra_sections is not None:
                 raise ValueError("one layer owns the extra sections of publish.yml")
             extra_sections = layer.sections()
+    return Declarations(channel_types, channel_overrides, extra_sections)
+
+
+def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None,
+                 channel_overrides: dict[str, s.Schema] | None = None,
+                 extra_sections: s.Schema | None = None, cache: bool = False,
+                 layers: Iterable[Layer] = ()) -> Project:
+    """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
+
+    The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
+    ``cache``: reuse items whose files did not change since the last load (``.cache/items.pickle``)."""
+    channel_types, channel_overrides, extra_sections = declarations(layers, channel_types, channel_overrides,
+                                                                    extra_sections)
     settings, problems = load_settings(root, extra_sections=extra_sections, channel_types=channel_types)
     item_cache = None
     if cache:
@@ -100,5 +123,6 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
     items = load_items(root, settings, problems, channel_overrides, cache=item_cache)
     if item_cache is not None:
         item_cache.save()
+    items = link_translations(items, settings, problems)
     problems.extend(check_together(items))
     return Project(root, settings, items, sort_problems(problems))

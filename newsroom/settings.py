@@ -43,6 +43,9 @@ class Days(s.Kind):
             days.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
         return frozenset(days)
 
+    def json_schema(self, ctx):
+        return {"type": "string", "examples": ["weekdays", "weekends", "daily", "mon-fri", "mon,wed,fri"]}
+
 
 class QuietHoursKind(s.Kind):
     name = "HH:MM-HH:MM"
@@ -55,6 +58,9 @@ class QuietHoursKind(s.Kind):
             return QuietHours(times.parse_time_of_day(a), times.parse_time_of_day(b))
         except times.TimeError:
             raise s.Invalid(f"'{value}' is not a time range (use 22:00-07:00)") from None
+
+    def json_schema(self, ctx):
+        return {"type": "string", "pattern": rf"^\s*{times.TIME_OF_DAY}\s*-\s*{times.TIME_OF_DAY}\s*$"}
 
 
 class BlackoutKind(s.Kind):
@@ -82,6 +88,13 @@ class BlackoutKind(s.Kind):
             raise s.Invalid(f"ends ({b}) before it starts ({a})")
         return Blackout(a, b, reason)
 
+    def json_schema(self, ctx):
+        day = {"type": "string", "pattern": times.DATE_PATTERN}
+        return {"anyOf": [{"type": "string", "pattern": r"^\s*\d{4}-\d{2}-\d{2}\s*(\.\.\s*\d{4}-\d{2}-\d{2}\s*)?$"},
+                          {"type": "object", "properties": {"date": day, "from": day, "to": day,
+                                                            "reason": {"type": ["string", "number"]}},
+                           "additionalProperties": False}]}
+
 
 class MarkdownExtension(s.Kind):
     """A python-markdown extension: a registered name (tables, toc …) or an importable module path."""
@@ -106,6 +119,24 @@ class MarkdownExtension(s.Kind):
             raise s.Invalid(f"'{value}' is no python-markdown extension installed here{did_you_mean(name, known)} "
                             f"(built in: {', '.join(known)}; or a module path such as pymdownx.tasklist)")
         return name
+
+    def json_schema(self, ctx):
+        return {"type": "string", "examples": ["tables", "toc", "pymdownx.tasklist"]}
+
+
+class ChannelSettings(s.Nested):
+    """A channel in publish.yml: the keys every channel has, and its type's own options."""
+
+    def json_schema(self, ctx):
+        out = self.schema.json_schema(ctx)
+        if ctx.channel_types:
+            out["properties"] = {**out["properties"], "type": {**out["properties"]["type"],
+                                                               "enum": sorted(ctx.channel_types)}}
+            out["allOf"] = [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                             "then": options.json_schema(ctx, unknown_allowed=True)}
+                            for name, options in sorted(ctx.channel_types.items()) if options.keys]
+            out["unevaluatedProperties"] = False  # a key neither every channel's nor its type's
+        return out
 
 
 MARKDOWN_ENGINES = ("cmark-gfm", "python-markdown")
@@ -141,6 +172,8 @@ CHANNEL = s.Schema("channel", [
           "how late an entry may still go out before it is missed (none: no limit); default per type"),
     s.Key("utm_source", s.Text(), "utm_source for links in this channel's posts (default: the channel name)"),
     s.Key("utm_medium", s.Text(), "utm_medium for links (default: social, email, or blog by type)"),
+    s.Key("language", s.Text(), "binds the channel to a language (e.g. de): only items and translations in it go "
+                                "here (docs/templates.md, Translations)"),
     *RULE_KEYS,
 ], open=True)
 
@@ -190,7 +223,7 @@ SETTINGS = s.Schema("publish.yml", [
     ])), "editorial workflow rules", default=dict),
     s.Key("calendar", s.Nested(CALENDAR), "calendar rules that apply to every channel", default=dict),
     s.Key("markdown", s.Nested(MARKDOWN), "the Markdown engine that reads item bodies", default=dict),
-    s.Key("channels", s.MapOf(s.Nested(CHANNEL)), "channel name → type and options", default=dict),
+    s.Key("channels", s.MapOf(ChannelSettings(CHANNEL)), "channel name → type and options", default=dict),
     s.Key("segments", s.MapOf(Segment(), "mapping of segment → description or rule"),
           "audience segments items may address: name → description, or name → {list, where, description}, a rule "
           "over a recipient list's columns (docs/email-and-webhooks.md)", default=dict),
@@ -277,6 +310,9 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
                                     "a channel name uses lowercase letters, digits, - and _"))
         options = {k: v for k, v in c.items() if k not in known}
         ctype = c["type"]
+        if c.get("language") and channel_types is not None and ctype in channel_types \
+                and "language" in channel_types[ctype].by_name:
+            options["language"] = c["language"]  # the type's own option too (Mastodon, Bluesky)
         if channel_types is not None:
             if ctype not in channel_types:
                 from .problems import did_you_mean
@@ -289,7 +325,7 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
             name=name, type=ctype, enabled=c.get("enabled", True), template=c.get("template"),
             grace=c.get("grace"), grace_set="grace" in doc.data.get("channels", {}).get(name, {}),
             rules=_rules(c), utm_source=c.get("utm_source"), utm_medium=c.get("utm_medium"),
-            options=options, line=doc.line(key))
+            options=options, line=doc.line(key), language=c.get("language"))
     for group, g in (cal.get("groups") or {}).items():
         names = tuple(g.get("channels") or ())
         for i, name in enumerate(names):
