@@ -355,7 +355,9 @@ def test_a_newsletter_bound_to_a_language_sends_that_translation_to_its_own_list
 """
     original = ORIGINAL.replace("mastodon, mastodon-de, mastodon-fr]", "newsletter-de]").replace(
         "[blog, newsletter,", "[")
-    root = project(files(**{"content/launch.md": original, "audience/de.csv": "email\nlena@kunden.example\n"}),
+    # the translation greets by first_name: its list has that column (check holds it otherwise)
+    root = project(files(**{"content/launch.md": original,
+                            "audience/de.csv": "email,first_name\nlena@kunden.example,Lena\n"}),
                    settings=settings().replace("    host: 127.0.0.1\n    port: 25\n    security: none\n", "") + extra)
     result = cli(root, "publish", "--now", NOW)
     assert result.exit_code == 0, result.output
