@@ -86,7 +86,9 @@ ITEM = s.Schema("front matter", [
     s.Key("approved_by", s.Text(), "who approved it; required when status is approved"),
     s.Key("approved_at", s.DateTime(), "when it was approved (orders the queue among equal priorities)"),
     s.Key("publish_at", s.DateTime(), "when it goes out: a date-time with offset, or naive in `timezone`"),
-    s.Key("expires_at", s.DateTime(), "after this nothing of the item goes out any more"),
+    s.Key("expires_at", s.DateTime(), "after this nothing of the item goes out any more, and what went out is "
+                                      "taken down where the channel can (docs/publishing.md)"),
+    s.Key("reason", s.Text(), "why the item is withdrawn (status: withdrawn); shown on its blog page"),
     s.Key("timezone", s.Timezone(), "timezone of naive times in this file (default: the project's)"),
     s.Key("language", s.Text(), "BCP 47 language of its text (default: site.language); sent with its social "
                                 "posts (Bluesky langs, Mastodon language)"),
@@ -230,7 +232,7 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         path=rel, id=v.get("id") or slug, slug=slug, title=v["title"], status=v["status"], body=src.body,
         body_line=src.body_line, revision=revision, summary=v["summary"], author=v["author"],
         reviewers=v["reviewers"], approved_by=v.get("approved_by"), approved_at=v.get("approved_at"),
-        publish_at=v.get("publish_at"), expires_at=v.get("expires_at"),
+        publish_at=v.get("publish_at"), expires_at=v.get("expires_at"), reason=v.get("reason"),
         timezone=v.get("timezone"), language=v.get("language"), campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
         image=v.get("image"), image_alt=v.get("image_alt"), canonical_url=v.get("canonical_url"),
         priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc)

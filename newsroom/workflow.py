@@ -24,6 +24,8 @@ def check_item(item: Item, settings: Settings) -> list[Problem]:
                 item.approved_by.strip().casefold() == item.author.strip().casefold():
             add("approved_by", f"'{item.approved_by}' wrote this item and cannot also approve it "
                                "(require_second_pair_of_eyes is on): ask another editor")
+    if item.status == "withdrawn" and not (item.reason or "").strip():
+        add("reason", "a withdrawn item needs reason: why it is taken back (shown where its page was)")
     if item.status == "review" and not item.reviewers:
         add("reviewers", "an item in review should name its reviewers", WARNING)
     if item.image and not item.image_alt:

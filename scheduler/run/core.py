@@ -55,7 +55,8 @@ class Outcome:
     path: str
     channel: str
     result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked,
-    #              waiting (for what it is after), held-by-dependency
+    #              waiting (for what it is after), held-by-dependency; after publishing: corrected,
+    #              unchanged, withdrawn, cannot-withdraw (scheduler/run/amend.py)
     detail: str = ""
     url: str | None = None
     tries: int = 0
@@ -126,6 +127,7 @@ class Run:
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
         self.refused: dict[str, str] = {}  # channel → the secret the platform refused in this run
         self.delivered_now: dict[str, list[tuple[Post, Receipt]]] = {}
+        self.withdrawn_now: dict[str, dict[str, str]] = {}  # channel → item id → reason (the blog's finish)
         self.touched: set[str] = set()  # channels whose finish() must run
         self.awaiting: dict[str, list] = {}  # channel → entries whose receipt waits for finish() (the blog)
         self.derived_checked = False  # whether this run checked the derived outputs (the blog's site) yet

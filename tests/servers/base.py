@@ -199,7 +199,7 @@ class Server(Loopback):
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _any
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _any
 
         return Handler
 
