@@ -69,7 +69,7 @@ class Outcome:
                 "at": self.at.isoformat() if self.at else None}
 
 
-BAD = ("failed", "missed", "needs-person", "postponed", "held-by-dependency")
+BAD = ("failed", "missed", "needs-person", "postponed", "held-by-dependency", "cannot-withdraw")
 
 
 @dataclass
