@@ -156,3 +156,21 @@ def test_expiry_unpublishes_from_the_blog_and_deletes_the_status(newsroom, serve
     assert "news.test/launch/" not in (newsroom / "public" / "index.html").read_text()
     reasons = {e["entry"]: e["reason"] for e in ledger(newsroom) if e["event"] == "withdrawn"}
     assert reasons == {"launch/blog": "expired at 2026-11-25 00:00 UTC", "launch/mastodon": "expired at 2026-11-25 00:00 UTC"}
+
+
+def test_check_explains_what_a_withdrawal_will_do_on_each_channel_before_it_is_merged(newsroom, server):
+    run(newsroom, "publish")
+    (sid,) = server.statuses
+    edit(newsroom, "Launch is on Tuesday.\n", status="withdrawn")
+    missing = run(newsroom, "check")
+    assert missing.exit_code == 1
+    assert "content/launch.md:3: reason: a withdrawn item needs reason: why it is taken back (shown where its page " \
+           "was)" in missing.output
+    edit(newsroom, "Launch is on Tuesday.\n", status="withdrawn", reason="Cancelled.")
+    out = run(newsroom, "check")
+    assert out.exit_code == 0, out.output
+    assert ("content/launch.md:3: status: withdrawn: Cancelled.: on blog its page leaves the index, feeds and "
+            "sitemap by the next run (https://news.test/launch/)") in out.output
+    assert ("content/launch.md:3: status: withdrawn: Cancelled.: on mastodon its post is deleted by the next run "
+            f"(https://mastodon.test/@newsroom/{sid})") in out.output
+    assert sid in server.statuses  # check changes nothing
