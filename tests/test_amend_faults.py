@@ -5,6 +5,7 @@ platform's answer and the record, then run again. Whatever the boundary, each pl
 exactly once per revision and the ledger records each correction and withdrawal exactly once."""
 from __future__ import annotations
 
+import os
 import signal
 from collections import Counter
 
@@ -63,7 +64,12 @@ def test_the_trace_of_a_correction_names_every_boundary_in_order(newsroom, tmp_p
     assert "corrected  content/alpha.md → mastodon" in done.stdout
 
 
-@pytest.mark.parametrize("boundary", CORRECTION)
+# Every boundary with NEWSROOM_FAULTS_ALL=1; by default one of each kind (the suite runs on small machines).
+ALL = bool(os.environ.get("NEWSROOM_FAULTS_ALL"))
+
+
+@pytest.mark.parametrize("boundary", CORRECTION if ALL else ["after.answered#1", "after.recorded#1",
+                                                              "blog.deployed#1"])
 def test_a_correction_killed_at_a_boundary_is_applied_once(newsroom, boundary):
     (sid,) = newsroom.servers.mastodon.statuses
     rewrite(newsroom, "Alpha, corrected")
@@ -84,8 +90,8 @@ def test_a_correction_killed_at_a_boundary_is_applied_once(newsroom, boundary):
     assert newsroom.publish(now="2026-11-21T11:00:00Z").stdout.startswith("Nothing due")
 
 
-@pytest.mark.parametrize("boundary", ["after.claimed#1", "after.answered#1", "after.claimed#2", "after.answered#2",
-                                      "after.recorded#1", "blog.built#1", "blog.deployed#1", "blog.recorded#1"])
+@pytest.mark.parametrize("boundary", CORRECTION if ALL else ["after.claimed#2", "after.answered#2", "blog.built#1",
+                                                              "blog.recorded#1"])
 def test_a_withdrawal_killed_at_a_boundary_deletes_once_and_is_recorded_once(newsroom, boundary):
     (sid,) = newsroom.servers.mastodon.statuses
     rewrite(newsroom, reason="Published by mistake.")
