@@ -167,6 +167,7 @@ class Item:
     publish_at: datetime | None = None
     expires_at: datetime | None = None
     reason: str | None = None  # why a withdrawn item was taken back (status: withdrawn)
+    evergreen: dict | None = None  # {every, until, channels, variants}: re-shared (scheduler/evergreen.py)
     timezone: Any = None  # ZoneInfo or None (the project's applies)
     language: str | None = None  # BCP 47; None: site.language applies
     campaign: str | None = None

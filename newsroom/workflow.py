@@ -26,6 +26,14 @@ def check_item(item: Item, settings: Settings) -> list[Problem]:
                                "(require_second_pair_of_eyes is on): ask another editor")
     if item.status == "withdrawn" and not (item.reason or "").strip():
         add("reason", "a withdrawn item needs reason: why it is taken back (shown where its page was)")
+    for name in (item.evergreen or {}).get("channels") or ():
+        channel = settings.channels.get(name)
+        if name not in item.channels:
+            add("evergreen.channels", f"'{name}' is not one of the item's channels; add it to channels: or "
+                                      "take it out of evergreen.channels", near="evergreen")
+        elif channel is not None and channel.type in ("blog", "email", "webhook"):
+            add("evergreen.channels", f"'{name}' is a {channel.type} channel; evergreen re-shares on social "
+                                      "channels only", near="evergreen")
     if item.status == "review" and not item.reviewers:
         add("reviewers", "an item in review should name its reviewers", WARNING)
     if item.image and not item.image_alt:

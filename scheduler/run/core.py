@@ -153,6 +153,10 @@ class Run:
         """A ledger event about ``entry`` by this run."""
         event = {"event": kind, "entry": entry.key, "item": entry.item.id, "channel": entry.channel,
                  "path": entry.item.path, "revision": entry.item.revision, "run": self.run, "at": iso(self.now)}
+        if getattr(entry, "share", 0):  # an evergreen re-share: its number and the variant it used
+            from ..evergreen import variant
+
+            event["share"], event["variant"] = entry.share, variant(entry.item, entry.share)[0]
         event.update({k: v for k, v in fields.items() if v is not None})
         return event
 

@@ -28,7 +28,7 @@ def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconcile
     run.delivered_now.setdefault(entry.channel, []).append((post, receipt))
     syndication.add(run, post, receipt)
     run.touched.add(entry.channel)
-    if receipt.url:  # a new "also on" link for the channels that show where an item went
+    if receipt.url and not getattr(entry, "share", 0):  # a new "also on" link for the channels that show where an item went
         run.touched.update(name for name, adapter in run.channels.adapters.items() if adapter.SHOWS_SYNDICATION)
     if getattr(run.channels.adapters.get(entry.channel), "RECORDS_AFTER_FINISH", False) and not run.opts.dry_run:
         # The blog's page exists once its finish() has written (and deployed) the site: recorded then
