@@ -17,8 +17,9 @@ Facts relied on (https://discord.com/developers/docs/resources/webhook#execute-w
   emoji) are the engagement we report, as ``likes``.
 - Corrections: ``PATCH /webhooks/{id}/{token}/messages/{message.id}`` (https://discord.com/developers/docs/resources/webhook#edit-webhook-message)
   "edits a previously-sent webhook message from the same token" → the Message; withdrawals:
-  ``DELETE`` the same path (#delete-webhook-message) → 204. A message that is gone: 404
-  ``{"message": "Unknown Message", "code": 10008}`` (for a delete: gone already).
+  ``DELETE`` the same path (#delete-webhook-message) → 204. A message that is gone, or that this
+  webhook did not send: 404 ``{"message": "Unknown Message", "code": 10008}`` (discohook/discohook#29);
+  we only address messages whose ids the webhook gave us, so for a delete it means gone already.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from . import evergreen
 from .rules import Local, Occupancy, counts, violations
 
 #: Ledger states that replace the item's status in the calendar.
-LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped", "held")
+LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped", "held", "withdrawn")
 
 
 @dataclass
@@ -90,7 +90,23 @@ def expand(project: Project, ledger: dict[str, EntryState] | None = None) -> lis
             entries.append(Entry(item=item, channel=name, type=config.type, at=at, source=source, state=state,
                                  enabled=override.enabled and config.enabled,
                                  segment=override.segment))
+            if known is not None:
+                entries[-1].notes.extend(_after_publishing(known, item))
     return entries
+
+
+def _after_publishing(st: EntryState, item: Item) -> list[str]:
+    """The calendar's notes on an entry that went out: its corrections, and what waits for it."""
+    notes = []
+    if st.corrections:
+        notes.append(f"corrected {len(st.corrections)}×")
+    if st.state == "withdrawn":
+        notes.append(f"withdrawn: {st.withdrawn_reason}" if st.withdrawn_reason else "withdrawn")
+    elif st.state == "delivered" and item.revision not in (st.delivered_revision, st.corrected_revision,
+                                                           st.changed_revision):
+        notes.append("withdrawal due" if item.status == "withdrawn" else
+                     "correction due" if item.status == "approved" else "correction waits for approval")
+    return notes
 
 
 def slot_times(rules: Rules, tz, start: datetime, days: int) -> list[datetime]:

@@ -142,3 +142,26 @@ def test_check_names_an_evergreen_channel_the_item_does_not_go_to_or_that_is_not
     (root / "content" / "launch.md").write_text(text.replace("  every: 30d\n", ""))
     missing = run(root, "check")
     assert "content/launch.md:8: evergreen: every is required" in missing.output
+
+
+def test_each_share_is_a_post_of_its_own_in_the_report_by_variant(tmp_path, server):
+    from newsroom.state import open_store
+    from reports.pull import delivered_entries
+
+    root = project(tmp_path, server)
+    for now in ("2026-11-20T09:00:00Z", "2026-12-20T09:05:00Z", "2027-01-19T09:10:00Z"):
+        assert run(root, "publish", now=now).exit_code == 0
+    store = open_store(root, {})
+    by_key = {d.key: d for d in delivered_entries(store)}
+    assert by_key["launch/mastodon~2"].channel == "mastodon" and by_key["launch/mastodon~2"].item_id == "launch"
+    store.add_snapshots([
+        {"at": "2027-01-20T09:00:00Z", "entry": "launch/mastodon", "item": "launch", "channel": "mastodon",
+         "metrics": {"likes": 3}, "slot": "2027-01-20T09:00:00Z"},
+        {"at": "2027-01-20T09:00:00Z", "entry": "launch/mastodon~1", "item": "launch", "channel": "mastodon",
+         "metrics": {"likes": 5, "shares": 1}, "slot": "2027-01-20T09:00:00Z"},
+        {"at": "2027-01-20T09:00:00Z", "entry": "launch/mastodon~2", "item": "launch", "channel": "mastodon",
+         "metrics": {"likes": 9}, "slot": "2027-01-20T09:00:00Z"}])
+    out = run(root, "report", "--by", "variant", "--format", "json", "--since", "2027-01-01", "--until", "2027-01-31")
+    assert out.exit_code == 0, out.output
+    groups = {g["label"]: g["interactions"] for g in json.loads(out.output)["groups"]}
+    assert groups == {"Launch: variant 2": 9, "Launch: variant 1": 6, "Launch: original": 3}

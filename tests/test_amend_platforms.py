@@ -100,8 +100,7 @@ def test_discord_unknown_and_foreign_messages_and_the_webhook_url_kept_out_of_me
     assert isinstance(gone, Failure) and not gone.retryable and gone.message == "HTTP 404: Unknown Message"
     other = discord.add_message("not ours", webhook_id="999")
     theirs = discord_adapter(discord).edit(post(["x"], type="discord"), Receipt(other["id"], None, NOW), context())
-    assert isinstance(theirs, Failure) and theirs.status == 403
-    assert theirs.message == "HTTP 403: Cannot edit a message authored by another user"
+    assert isinstance(theirs, Failure) and theirs.status == 404 and theirs.message == "HTTP 404: Unknown Message"
     assert discord.messages[other["id"]]["content"] == "not ours"
 
 

@@ -174,3 +174,29 @@ def test_check_explains_what_a_withdrawal_will_do_on_each_channel_before_it_is_m
     assert ("content/launch.md:3: status: withdrawn: Cancelled.: on mastodon its post is deleted by the next run "
             f"(https://mastodon.test/@newsroom/{sid})") in out.output
     assert sid in server.statuses  # check changes nothing
+
+
+def test_the_calendar_and_status_show_corrections_and_withdrawals(newsroom, server):
+    run(newsroom, "publish")
+    edit(newsroom, "Launch is on Wednesday.\n", status="review", approved_by=None, reviewers=["editor"])
+    waiting = run(newsroom, "status", "--now", "2026-11-21T10:00:00Z")
+    assert "  changed  content/launch.md: edited after it went out (the correction waits for approval (status is " \
+           "review))" in waiting.output
+    edit(newsroom, "Launch is on Wednesday.\n")
+    run(newsroom, "publish", now="2026-11-21T10:00:00Z")
+    cal = json.loads(run(newsroom, "calendar", "--format", "json", "--now", "2026-11-21T10:00:00Z",
+                         "--since", "2026-11-20").output)
+    rows = cal.get("entries", cal) if isinstance(cal, dict) else cal
+    notes = {r["channel"]: r.get("notes") for r in rows}
+    assert "corrected 1×" in notes["mastodon"] and "corrected 1×" in notes["blog"]
+    status = run(newsroom, "status", "--now", "2026-11-21T10:00:00Z").output
+    assert "  fixed    content/launch.md: 1 correction(s), the last at 2026-11-21 10:00 UTC" in status
+
+    edit(newsroom, "Launch is on Wednesday.\n", status="withdrawn", reason="Cancelled.")
+    run(newsroom, "publish", now="2026-11-22T10:00:00Z")
+    cal = json.loads(run(newsroom, "calendar", "--format", "json", "--now", "2026-11-22T10:00:00Z",
+                         "--since", "2026-11-20").output)
+    rows = cal.get("entries", cal) if isinstance(cal, dict) else cal
+    assert {r["channel"]: r["state"] for r in rows} == {"blog": "withdrawn", "mastodon": "withdrawn"}
+    status = run(newsroom, "status", "--now", "2026-11-22T10:00:00Z").output
+    assert "  gone     content/launch.md: withdrawn (withdrawn: Cancelled.)" in status

@@ -92,6 +92,8 @@ class EntryState:
     withdraw_failed: str | None = None  # revision whose withdrawal failed for good
     withdrawn_at: str | None = None
     withdrawn_reason: str | None = None
+    share: int | None = None  # an evergreen re-share: its number, and the variant it used (scheduler/evergreen.py)
+    variant: int | None = None
     events: int = 0
 
     def apply(self, e: dict) -> None:
@@ -117,6 +119,7 @@ class EntryState:
             self.reconciled = bool(e.get("reconciled"))
             self.journal_closed = True
             self.digest = e.get("digest")
+            self.share, self.variant = e.get("share"), e.get("variant")
         elif kind == "failed":
             if self.state in ("delivered", "withdrawn"):
                 return

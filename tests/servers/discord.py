@@ -5,11 +5,11 @@
   "code": 50035}``.
 - ``PATCH /api/webhooks/{id}/{token}/messages/{message.id}`` ("Edit Webhook Message": "edits a
   previously-sent webhook message from the same token") → 200 Message; ``DELETE`` → 204 No Content.
-- A message that does not exist (or was deleted): 404 ``{"message": "Unknown Message", "code": 10008}``;
-  a message in the channel the webhook did not send: 403 ``{"message": "Cannot edit a message
-  authored by another user", "code": 50005}`` (the code Discord gives bots for another's message;
-  what a webhook gets is our reading, unverified). A wrong token: 401 ``{"message": "Invalid Webhook
-  Token", "code": 50027}``; an unknown webhook: 404 ``{"message": "Unknown Webhook", "code": 10015}``.
+- A message that does not exist (or was deleted), and one the webhook did not send: 404
+  ``{"message": "Unknown Message", "code": 10008}`` (Discord "returns this for requests to the
+  /webhooks/:id/:token/messages/:message_id route when the message … was not sent by the webhook":
+  discohook/discohook#29). A wrong token: 401 ``{"message": "Invalid Webhook Token", "code": 50027}``;
+  an unknown webhook: 404 ``{"message": "Unknown Webhook", "code": 10015}``.
 - Rate limits (docs/topics/rate-limits): ``X-RateLimit-Limit/-Remaining/-Reset/-Reset-After/-Bucket``
   on every answer; a spent bucket answers 429 with ``Retry-After`` and ``{"message": "You are being
   rate limited.", "retry_after": 1.5, "global": false}``.
@@ -86,7 +86,7 @@ class DiscordServer(Server):
         if message is None:
             return self.error(404, "Unknown Message", 10008)
         if message["webhook_id"] != WEBHOOK:
-            return self.error(403, "Cannot edit a message authored by another user", 50005)
+            return self.error(404, "Unknown Message", 10008)  # not sent by this webhook: not found
         return message
 
     def show(self, seen: Seen, wid: str, token: str, mid: str):
