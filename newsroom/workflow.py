@@ -26,6 +26,10 @@ def check_item(item: Item, settings: Settings) -> list[Problem]:
                                "(require_second_pair_of_eyes is on): ask another editor")
     if item.status == "withdrawn" and not (item.reason or "").strip():
         add("reason", "a withdrawn item needs reason: why it is taken back (shown where its page was)")
+    every = (item.evergreen or {}).get("every")
+    if every is not None and every < timedelta(days=1):
+        add("evergreen.every", "re-sharing more often than once a day floods the feed; write 1d or more",
+            near="evergreen")
     for name in (item.evergreen or {}).get("channels") or ():
         channel = settings.channels.get(name)
         if name not in item.channels:

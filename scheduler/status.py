@@ -80,7 +80,8 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
                                    "at": entry.at.isoformat() if entry.at else None,
                                    "held": gate.state == after.HELD})
         elif d.action == due.WAIT:
-            row["next"].append({"item": entry.item.id, "path": entry.item.path, "at": entry.at.isoformat()})
+            row["next"].append({"item": entry.item.id, "path": entry.item.path, "at": entry.at.isoformat(),
+                                "share": entry.share or None})
         elif d.action in (due.SEND, due.RECONCILE, due.MISS):
             row["due_now"].append({"item": entry.item.id, "path": entry.item.path,
                                    "at": entry.at.isoformat() if entry.at else None, "action": d.action})
@@ -153,7 +154,8 @@ def text(report: dict) -> list[str]:
                     else "past its grace window (the next run records it missed)"}[r["action"]]
             lines.append(f"  {'due now':<8} {r['path']} ({when(r['at'])}): {what}")
         for r in row["next"]:
-            lines.append(f"  next     {r['path']} at {when(r['at'])}")
+            lines.append(f"  next     {r['path']} at {when(r['at'])}"
+                         + (f" (evergreen share {r['share']})" if r.get("share") else ""))
     if report.get("state"):
         lines.append(f"state: {report['state']['where']}")
     return lines

@@ -165,3 +165,15 @@ def test_each_share_is_a_post_of_its_own_in_the_report_by_variant(tmp_path, serv
     assert out.exit_code == 0, out.output
     groups = {g["label"]: g["interactions"] for g in json.loads(out.output)["groups"]}
     assert groups == {"Launch: variant 2": 9, "Launch: variant 1": 6, "Launch: original": 3}
+
+
+def test_status_names_the_next_share_and_check_refuses_sharing_more_than_daily(tmp_path, server):
+    root = project(tmp_path, server)
+    run(root, "publish")
+    status = run(root, "status", "--now", "2026-11-21T10:00:00Z").output
+    assert "  next     content/launch.md at 2026-12-20 09:00 UTC (evergreen share 1)" in status
+    (root / "content" / "launch.md").write_text(ITEM.format(every="12h", until="2027-01-25"))
+    out = run(root, "check")
+    assert out.exit_code == 1
+    assert ("content/launch.md:9: evergreen.every: re-sharing more often than once a day floods the feed; write 1d "
+            "or more") in out.output
