@@ -81,7 +81,7 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
                                    "held": gate.state == after.HELD})
         elif d.action == due.WAIT:
             row["next"].append({"item": entry.item.id, "path": entry.item.path, "at": entry.at.isoformat(),
-                                "share": entry.share or None})
+                                **({"share": entry.share} if entry.share else {})})
         elif d.action in (due.SEND, due.RECONCILE, due.MISS):
             row["due_now"].append({"item": entry.item.id, "path": entry.item.path,
                                    "at": entry.at.isoformat() if entry.at else None, "action": d.action})
