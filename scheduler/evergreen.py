@@ -78,8 +78,10 @@ def shares(project, ledger: dict[str, EntryState], now: datetime, entry_cls, min
         spec = item.evergreen
         if not spec:
             continue  # (shares already out stay entries when the item is withdrawn: they are taken down too)
-        every: timedelta = spec["every"]
+        every = spec.get("every")
         until = spec.get("until")
+        if not isinstance(every, timedelta) or every <= timedelta(0):
+            continue  # check names the problem; nothing is planned from a spec it refuses
         for name in spec.get("channels") or ():
             config = project.settings.channels.get(name)
             override = item.channels.get(name)
