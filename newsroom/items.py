@@ -62,6 +62,9 @@ class Evergreen(s.Kind):
             raise s.Invalid("expected a mapping: {every: 90d, until: 2027-12-31, channels: [mastodon], variants: [...]}")
         return EVERGREEN.validate(value, ctx, prefix=key)
 
+    def json_schema(self, ctx):
+        return EVERGREEN.json_schema(ctx)
+
 
 OVERRIDE = s.Schema("channel override", [
     s.Key("at", At(), "when on this channel: a date-time, an offset from publish_at like +2h, or next (queue slot)"),
