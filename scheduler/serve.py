@@ -12,7 +12,6 @@ every job goes through the same claim as ``publish``. SIGTERM lets the entry in 
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 from datetime import datetime, timezone
@@ -40,8 +39,7 @@ class Service:
         self.echo, self.now = echo, now
         self.lock = threading.Lock()  # one run at a time in this process
         self.stop = threading.Event()
-        self.pending: set[str] = set()  # entries whose jobs fired and that no run has taken yet
-        self.handled: dict[str, datetime] = {}  # entries a run took (with its time) before their job ran
+        self.last_run: datetime | None = None  # when the last run started (it took every entry due then)
         self.pending_lock = threading.Lock()
         self._store = None  # a shared database's store, kept from run to run (it reads only what is new)
 
@@ -110,43 +108,27 @@ class Service:
             job = current.get(key)
             if job is not None and job.trigger.run_date == at and job.misfire_grace_time == grace:
                 continue
-            self.handled.pop(key, None)  # a job (re)made now runs, whatever an earlier run did
-            self.scheduler.add_job(self.run_entry, "date", run_date=at, args=[key], id=ENTRY + key,
+            self.scheduler.add_job(self.run_entry, "date", run_date=at, args=[key, at, now], id=ENTRY + key,
                                    misfire_grace_time=grace, max_instances=1, replace_existing=True)
 
-    def run_entry(self, key: str) -> None:
-        """Run the entries whose jobs fired: this one and any that fired while a run was going (one
-        run for many entries due at once). Other processes serving the same database share the work
-        through the claims: an entry another one claimed is skipped."""
+    def run_entry(self, key: str, at: datetime | None = None, made: datetime | None = None) -> None:
+        """A job's entry is due: run every entry due now, as ``publish`` does. When many fall due
+        together (2,000 at once), the first job's run takes them all; the jobs after it, due no later
+        than that run's start and made before it (``at``, ``made``), find their entry taken and return.
+        Other processes serving the same database share the work through the claims: an entry
+        another one claimed is skipped."""
         from .run import RunOptions, publish
 
-        with self.pending_lock:
-            if key in self.handled:
-                return  # a run took it with the other entries due then
-            self.pending.add(key)
         with self.lock:
             if self.stop.is_set():
                 return
-            now = self.now()
-            due = self._due_jobs(now)
-            with self.pending_lock:
-                keys, self.pending = self.pending | set(due), set()
-                self.handled.update(dict.fromkeys(keys, now))
-            if not keys:
-                return  # an earlier run took it
-            for job in due.values():  # taken now: their own jobs need not run
-                with contextlib.suppress(Exception):
-                    job.remove()
+            if at is not None and self.last_run is not None and self.last_run >= max(at, made or at):
+                return  # the last run took it
+            now = self.last_run = self.now()
             project, store = self._project(keep=True)
-            report = publish(project, store, RunOptions(now=now, keys=keys, env=self.env, stop=self.stop))
+            report = publish(project, store, RunOptions(now=now, env=self.env, stop=self.stop))
         for line in lines(report)[:-1] if report.outcomes or report.notes else []:
             self.echo(line)
-
-    def _due_jobs(self, now: datetime) -> dict:
-        """Entry jobs whose time has come (fired or about to): one run takes them all, so 2,000 entries
-        due together cost one loading of the project, not 2,000."""
-        return {job.id[len(ENTRY):]: job for job in self.scheduler.get_jobs()
-                if job.id.startswith(ENTRY) and job.next_run_time is not None and job.next_run_time <= now}
 
     def pull(self) -> None:
         """The engagement pull, as ``publish.py pull`` runs it; its lines go to ``echo``."""

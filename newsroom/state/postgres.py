@@ -44,7 +44,7 @@ from .migrations import SCHEMA, check, migrate
 RETRY_SECONDS = 60.0  # how long an operation waits for a lost database to come back
 RELOCK_SECONDS = 30  # after a restart of the database, how long a run that held its lock before has to take it again
 CONNECT_TIMEOUT = 10  # seconds, for each connection attempt
-BATCH = 50_000  # snapshot rows per batch handed to the report
+SYNC_OFF = ", set_config('synchronous_commit', 'off', true)"  # for this transaction only
 
 _POOLS: dict[tuple[int, str], object] = {}
 _POOLS_LOCK = threading.Lock()
@@ -213,26 +213,24 @@ class PostgresStore:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.project, "ledger"),))
 
     # -- the ledger ---------------------------------------------------------------------------
-    def _insert_events(self, conn, lines: list[str], entries: list) -> None:
-        """Append under the ledger lock (the caller's transaction): seq order is commit order."""
-        self._ledger_lock(conn)
-        with conn.cursor() as cur:
-            cur.executemany(f"INSERT INTO {SCHEMA}.ledger (project, entry, line) VALUES (%s, %s, %s)",
-                            [(self.project, e, line) for e, line in zip(entries, lines)])
+    def _insert_events(self, conn, lines: list[str], entries: list, *, durable: bool = True) -> None:
+        """Append in one statement (one round trip, its own transaction unless the caller's): the
+        project's ledger lock is taken before any row gets its number and is let go at commit, so
+        numbers become visible in order."""
+        conn.execute(
+            f"WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s){SYNC_OFF if not durable else ''}) "
+            f"INSERT INTO {SCHEMA}.ledger (project, entry, line) SELECT %s, t.entry, t.line "
+            "FROM lk, unnest(%s::text[], %s::text[]) WITH ORDINALITY AS t(entry, line, n) ORDER BY t.n",
+            (lock_key(self.project, "ledger"), self.project, entries, lines))
 
     def append(self, events: Iterable[dict], *, durable: bool = True) -> None:
+        """``durable=False``: the commit does not wait for the disk (``synchronous_commit off`` for
+        this transaction); the next durable commit, which flushes the log up to itself, covers it."""
         events = list(events)
         if not events:
             return
         lines, keys = [dumps(e) for e in events], [e.get("entry") for e in events]
-
-        def work(conn):
-            with conn.pipeline(), conn.transaction():  # one round trip
-                if not durable:  # nothing is sent before the next durable commit: no wait for the disk
-                    conn.execute("SET LOCAL synchronous_commit TO off")
-                self._insert_events(conn, lines, keys)
-
-        self._run(work)
+        self._run(lambda conn: self._insert_events(conn, lines, keys, durable=durable))
 
     def _catch_up(self, conn) -> None:
         self._fold_rows(self._ask_new_rows(conn).fetchall())
@@ -267,22 +265,38 @@ class PostgresStore:
         line = dumps(event)
 
         def work(conn) -> bool:
-            # Two round trips: the entry's row taken and the ledger read in one (pipelined, run in
-            # order by the server: the read sees every claim committed before the lock was granted),
-            # the claim appended and committed in the other.
-            with conn.pipeline(), conn.transaction():
-                conn.execute(f"INSERT INTO {SCHEMA}.entries (project, entry) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                             (self.project, key))
-                taken = conn.execute(f"SELECT 1 FROM {SCHEMA}.entries WHERE project = %s AND entry = %s "
-                                     "FOR UPDATE SKIP LOCKED", (self.project, key))
-                new_rows = self._ask_new_rows(conn)
-                if taken.fetchone() is None:
-                    return False  # another process is claiming it at this moment
-                self._fold_rows(new_rows.fetchall())
-                if not may_claim(self._entries.get(key) or EntryState(key)):
+            # Two round trips, each several statements in one simple query: (1) begin, make the entry's
+            # row, take it (or skip it: another process is claiming it), read the ledger since our
+            # last look (after the lock: every claim committed before is seen); (2) append the claim
+            # and commit, or just commit.
+            from psycopg import sql
+
+            p, k = sql.Literal(self.project), sql.Literal(key)
+            first = sql.SQL(
+                "BEGIN; INSERT INTO {s}.entries (project, entry) VALUES ({p}, {k}) ON CONFLICT DO NOTHING; "
+                "SELECT 1 FROM {s}.entries WHERE project = {p} AND entry = {k} FOR UPDATE SKIP LOCKED; "
+                "SELECT seq, line FROM {s}.ledger WHERE project = {p} AND seq > {n} ORDER BY seq").format(
+                s=sql.Identifier(SCHEMA), p=p, k=k, n=sql.Literal(self._seq))
+            try:
+                cur = conn.execute(first.as_string(conn))
+                cur.nextset()
+                cur.nextset()
+                taken = cur.fetchall()
+                cur.nextset()
+                self._fold_rows(cur.fetchall())
+                if not taken or not may_claim(self._entries.get(key) or EntryState(key)):
+                    conn.execute("COMMIT")
                     return False
-                self._insert_events(conn, [line], [event.get("entry")])
-            return True
+                conn.execute(sql.SQL(
+                    "WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock({lock})) "
+                    "INSERT INTO {s}.ledger (project, entry, line) SELECT {p}, {e}, {line} FROM lk; COMMIT").format(
+                    lock=sql.Literal(lock_key(self.project, "ledger")), s=sql.Identifier(SCHEMA), p=p,
+                    e=sql.Literal(event.get("entry")), line=sql.Literal(line)).as_string(conn))
+                return True
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.execute("ROLLBACK")
+                raise
 
         return self._run(work)
 
