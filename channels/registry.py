@@ -15,6 +15,8 @@ from .devto import DevTo
 from .discord import Discord
 from .email.channel import Email
 from .linkedin import LinkedIn
+from .listmonk import Listmonk
+from .mailchimp import Mailchimp
 from .mastodon import Mastodon
 from .slack import Slack
 from .telegram import Telegram
@@ -22,7 +24,7 @@ from .webhook import Webhook
 from .x import X
 
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
-                                      Telegram, X)
+                                      Telegram, X, Listmonk, Mailchimp)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 PLAIN = LengthRule("plain", None, "characters", code_points, "")
 
