@@ -232,7 +232,7 @@ class Service:
                     return
                 if at is not None and self.last_run is not None and self.last_run >= max(at, made or at):
                     return  # the last run took it
-                now = self.last_run = self.now()
+                now = self.now()
                 loaded = self._project(keep=True)
                 if not isinstance(loaded, tuple):
                     self._settings_unusable(loaded, planning=False)
@@ -240,6 +240,7 @@ class Service:
                                 extra={"fields": fields})
                     return
                 project, store = loaded
+                self.last_run = now
                 report = publish(project, store, RunOptions(now=now, env=self.env, stop=self.stop, answered=utcnow))
         except Exception as e:  # noqa: BLE001 -- one entry's crash is logged; the ledger's claim is reconciled later
             self._error(f"{key}: {e}")
