@@ -115,8 +115,6 @@ def test_four_serve_processes_share_2000_due_entries_through_kills_and_a_databas
     """The pool: 4 ``serve`` processes on one database, 2,000 entries due; two are killed (SIGKILL) at
     random moments and the database restarts once; every entry is delivered exactly once, and the two
     left stop cleanly on SIGTERM."""
-    import random
-    from collections import Counter
     from datetime import datetime, timedelta, timezone
 
     register(monkeypatch)
@@ -128,15 +126,33 @@ def test_four_serve_processes_share_2000_due_entries_through_kills_and_a_databas
     env = {**os.environ, "TC_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), "GITHUB_STEP_SUMMARY": "",
            "DATABASE_URL": pg_url}
 
-    def serve():
-        return subprocess.Popen([sys.executable, "-m", "tests.servers.testchannel", "--root", str(n.root), "serve",
-                                 "--replan", "0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    logs = [tmp_path / f"serve-{k}.log" for k in range(4)]
+
+    def serve(k):
+        # output to files, not pipes: a service logs a line per entry, and a full pipe nobody reads
+        # would stop it mid-run
+        with open(logs[k], "w") as out:
+            return subprocess.Popen([sys.executable, "-m", "tests.servers.testchannel", "--root", str(n.root),
+                                     "serve", "--replan", "0.1"], cwd=ROOT, env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, text=True)
 
     def delivered() -> int:
         return len({p["item"] for p in server.posts_for("chat")})
 
-    pool = [serve() for _ in range(4)]
+    pool = [serve(k) for k in range(4)]
+    try:
+        _serve_pool(pool, logs, count, delivered, pg_cluster, server)
+    finally:
+        for p in pool:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+
+
+def _serve_pool(pool, logs, count, delivered, pg_cluster, server):
+    import random
+    from collections import Counter
+
     rng = random.Random()
     kill_at = sorted(rng.sample(range(count // 10, count * 7 // 10), 2))
     restart_at = rng.randrange(count // 5, count * 3 // 5)
@@ -157,8 +173,10 @@ def test_four_serve_processes_share_2000_due_entries_through_kills_and_a_databas
     time.sleep(2)  # a duplicate still in flight would arrive now
     for p in pool[2:]:
         p.send_signal(signal.SIGTERM)
-    outs = [p.communicate(timeout=60) for p in pool[2:]]
-    assert [p.returncode for p in pool[2:]] == [0, 0], [err[-2000:] for _, err in outs]
-    assert all(err.rstrip().endswith("stopped") for _, err in outs), [err[-2000:] for _, err in outs]
+    for p in pool[2:]:
+        p.wait(60)
+    outs = [log.read_text(errors="replace") for log in logs[2:]]
+    assert [p.returncode for p in pool[2:]] == [0, 0], [out[-2000:] for out in outs]
+    assert all(out.rstrip().endswith("stopped") for out in outs), [out[-2000:] for out in outs]
     per_item = Counter(p["item"] for p in server.posts_for("chat"))
     assert len(per_item) == count and set(per_item.values()) == {1}, per_item.most_common(3)
