@@ -18,11 +18,12 @@ from .linkedin import LinkedIn
 from .mastodon import Mastodon
 from .slack import Slack
 from .telegram import Telegram
+from .threads import Threads
 from .webhook import Webhook
 from .x import X
 
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
-                                      Telegram, X)
+                                      Telegram, X, Threads)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 PLAIN = LengthRule("plain", None, "characters", code_points, "")
 

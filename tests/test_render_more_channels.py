@@ -1,0 +1,53 @@
+"""Rendering for Threads, Facebook Pages, Instagram, Ghost, WordPress and Hashnode: the shipped
+templates, each platform's count and limit, and the canonical URL of cross-posts."""
+from channels import registry
+from channels.render import render_post
+from conftest import item
+
+SETTINGS = """\
+site:
+  title: Test Newsroom
+  url: https://news.test
+timezone: Europe/Berlin
+channels:
+  blog:
+    type: blog
+  threads:
+    type: threads
+    token: env:THREADS_TOKEN
+"""
+
+
+def render(root, path, channel):
+    from publish import load
+
+    project = load(root)
+    return render_post(project, project.item_by_path(path), registry.build(project.settings.channels[channel], {}))
+
+
+def test_threads_post_counts_emoji_by_bytes_and_keeps_one_topic_tag(project):
+    title = "Launch 🚀 " * 25  # 25 × (7 + 4 bytes for the rocket): 275 by Threads' count
+    root = project({"content/a.md": item(title.strip(), summary="Short " * 60, tags=["release", "python"],
+                                         channels=["threads"])}, settings=SETTINGS)
+    post = render(root, "content/a.md", "threads")
+    assert post.parts[0].endswith("Short…\n\nhttps://news.test/a/?utm_source=threads&utm_medium=social\n\n#release")
+    assert post.limit == 500 and 490 < post.lengths[0] <= 500 and post.problems == []
+
+
+def test_threads_over_the_limit_by_its_own_count(project):
+    root = project({"content/a.md": item("🚀 " * 120, channels=["threads"])}, settings=SETTINGS)
+    post = render(root, "content/a.md", "threads")
+    over = post.lengths[0] - 500
+    assert len(post.parts[0]) < 500 and over > 0
+    assert [p.message for p in post.problems] == [
+        f"threads: the post is {over} characters over the limit of 500 ({post.lengths[0]}/500), from "
+        "templates/threads/post.j2 (shipped default); shorten it, or set channels.threads.thread: true to post it "
+        "as a thread"]
+
+
+def test_a_threads_thread_is_split_into_parts_of_500(project):
+    body = "\n\n".join(f"Paragraph {i} " + "word " * 60 for i in range(8))
+    root = project({"content/a.md": item("Long", body=body, channels={"threads": {"thread": True}})},
+                   settings=SETTINGS)
+    post = render(root, "content/a.md", "threads")
+    assert len(post.parts) > 1 and all(n <= 500 for n in post.lengths) and post.problems == []
