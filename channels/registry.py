@@ -14,6 +14,8 @@ from .bluesky import Bluesky
 from .devto import DevTo
 from .discord import Discord
 from .email.channel import Email
+from .facebook import Facebook
+from .ghost import Ghost
 from .linkedin import LinkedIn
 from .mastodon import Mastodon
 from .slack import Slack
@@ -23,7 +25,7 @@ from .webhook import Webhook
 from .x import X
 
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
-                                      Telegram, X, Threads)
+                                      Telegram, X, Threads, Facebook, Ghost)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 PLAIN = LengthRule("plain", None, "characters", code_points, "")
 

@@ -20,6 +20,7 @@ class Harness:
     bad_request: tuple
     bad_request_message: str
     revoked_message: str
+    has_replies: bool = True
 
     def bind(self, server, tmp_path):
         self.server_ = server
@@ -97,6 +98,103 @@ class ThreadsHarness(Harness):
         return [("ana", "Great news 🎉", False, receipt.remote_id), ("northwind", "Thanks!", True, "9001")]
 
 
+class FacebookHarness(Harness):
+    def server(self, tmp_path):
+        from tests.servers.facebook import FacebookServer
+
+        return FacebookServer()
+
+    def adapter(self):
+        from channels.facebook import Facebook
+        from tests.servers.facebook import PAGE_ID
+
+        return channel(Facebook, self.server_, {"token": "env:FB_PAGE_TOKEN", "page_id": PAGE_ID},
+                       {"FB_PAGE_TOKEN": "page-token"})
+
+    def post(self, title="Launch day", n=0):
+        return post([f"{title}: our new release is out (#{n})\n\nhttps://news.test/launch/?utm_source=facebook"],
+                    type="facebook")
+
+    def published(self):
+        return self.server_.posts
+
+    def id_of(self, made):
+        return made["id"]
+
+    def url_of(self, made):
+        return made["permalink_url"]
+
+    def throttle(self):
+        self.server_.throttle(code=80001, minutes=3)
+        return 180.0
+
+    def revoke(self):
+        self.server_.expire()
+
+    def set_metrics(self, receipt, n):
+        self.server_.counts[receipt.remote_id] = {"views": 100 * n, "reactions": n, "comments": n, "shares": n}
+
+    def metrics(self, n):
+        return {"views": 100 * n, "likes": n, "replies": n, "shares": n}
+
+    def add_replies(self, receipt):
+        from tests.servers.facebook import PAGE_ID, PAGE_NAME
+
+        self.server_.comment_lists[receipt.remote_id] = [
+            {"id": f"{receipt.remote_id}_501", "message": "Great news 🎉", "from": {"id": "9", "name": "Ana"},
+             "created_time": "2026-11-23T10:00:00+0000"},
+            {"id": f"{receipt.remote_id}_502", "message": "Thanks!", "from": {"id": PAGE_ID, "name": PAGE_NAME},
+             "created_time": "2026-11-23T10:05:00+0000", "parent": {"id": f"{receipt.remote_id}_501"}}]
+
+    def expected_replies(self, receipt):
+        return [("Ana", "Great news 🎉", False, receipt.remote_id),
+                ("Northwind News", "Thanks!", True, f"{receipt.remote_id}_501")]
+
+
+class GhostHarness(Harness):
+    def server(self, tmp_path):
+        from tests.servers.ghost import GhostServer
+
+        return GhostServer()
+
+    def adapter(self):
+        from channels.ghost import Ghost
+        from tests.servers.ghost import KEY
+
+        return channel(Ghost, self.server_, {"url": "https://blog.test", "admin_key": "env:GHOST_ADMIN_KEY"},
+                       {"GHOST_ADMIN_KEY": KEY})
+
+    def post(self, title="Launch day", n=0):
+        return post([], type="ghost", title=f"{title} {n}", html=f"<p>{title} body</p>",
+                    data={"title": f"{title} {n}", "body": f"<p>{title} body</p>", "tags": ["Release"],
+                          "canonical_url": f"https://news.test/{n}/"})
+
+    def published(self):
+        return self.server_.posts
+
+    def id_of(self, made):
+        return made["id"]
+
+    def url_of(self, made):
+        return made["url"]
+
+    def throttle(self):
+        from tests.servers.ghost import ghost_error
+
+        answer = ghost_error(429, "TooManyRequestsError", "Too many requests.", "Try again in 60 seconds.")
+        self.server_.fail(429, answer.body, headers={"Retry-After": "60"})
+        return 60.0
+
+    def revoke(self):
+        self.server_.keys.clear()  # the integration was deleted
+
+    def set_metrics(self, receipt, n):
+        self.server_.stats[receipt.remote_id] = {"sent": 100, "opened": n, "clicks": n}
+
+    def metrics(self, n):
+        return {"opens": n, "clicks": n} if n else {"clicks": 0}
+
+
 HARNESSES = [
     ThreadsHarness(
         name="threads", secret_variable="THREADS_TOKEN", write_path=r"/threads_publish$",
@@ -107,4 +205,26 @@ HARNESSES = [
                                      "type": "OAuthException", "code": 100, "fbtrace_id": "AbCdEf"}}),
         bad_request_message="HTTP 400: (#100) Param text must be at most 500 characters long. (code 100)",
         revoked_message=META_EXPIRED.format(name="threads")),
+    FacebookHarness(
+        name="facebook", secret_variable="FB_PAGE_TOKEN", write_path=r"/\d+/feed$",
+        throttle_message="HTTP 400: (#80001) There have been too many calls to this Page account. Wait a bit and "
+                         "try again. (code 80001)",
+        server_error_body=META_TRANSIENT,
+        server_error_message="An unexpected error has occurred. Please retry your request later. (code 2)",
+        bad_request=(400, {"error": {"message": "(#506) Duplicate status message", "type": "OAuthException",
+                                     "code": 506, "error_subcode": 1455006, "fbtrace_id": "AbCdEf"}}),
+        bad_request_message="HTTP 400: (#506) Duplicate status message (code 506/1455006)",
+        revoked_message=META_EXPIRED.format(name="facebook").replace("to check or renew it", "to check it")),
+    GhostHarness(
+        name="ghost", secret_variable="GHOST_ADMIN_KEY", write_path=r"/ghost/api/admin/posts/$",
+        throttle_message="HTTP 429: Too many requests.: Try again in 60 seconds.",
+        server_error_body={"errors": [{"message": "Internal server error, cannot save post.", "context": None,
+                                       "type": "InternalServerError"}]},
+        server_error_message="HTTP 500: Internal server error, cannot save post.",
+        bad_request=(422, {"errors": [{"message": "Validation error, cannot save post.",
+                                       "context": "Value in [posts.title] cannot be blank.",
+                                       "type": "ValidationError"}]}),
+        bad_request_message="HTTP 422: Validation error, cannot save post.: Value in [posts.title] cannot be blank.",
+        revoked_message="HTTP 401: Unknown Admin API Key (check the Admin API key: `publish auth ghost`)",
+        has_replies=False),
 ]

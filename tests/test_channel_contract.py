@@ -109,6 +109,8 @@ def test_metrics_for_a_batch_of_posts(h):
 
 
 def test_replies_come_back_marking_our_own(h):
+    if not h.has_replies:
+        pytest.skip(f"{h.name}: the platform's API gives no replies or comments to read")
     receipt = h.adapter().deliver(h.post(), ctx(h))
     h.add_replies(receipt)
     replies = h.adapter().fetch_replies([receipt])

@@ -15,6 +15,14 @@ channels:
   threads:
     type: threads
     token: env:THREADS_TOKEN
+  facebook:
+    type: facebook
+    page_id: "104857600123456"
+    token: env:FB_PAGE_TOKEN
+  ghost:
+    type: ghost
+    url: https://blog.test
+    admin_key: env:GHOST_ADMIN_KEY
 """
 
 
@@ -51,3 +59,24 @@ def test_a_threads_thread_is_split_into_parts_of_500(project):
                    settings=SETTINGS)
     post = render(root, "content/a.md", "threads")
     assert len(post.parts) > 1 and all(n <= 500 for n in post.lengths) and post.problems == []
+
+
+def test_facebook_post_leads_with_the_point_and_ends_with_the_link(project):
+    root = project({"content/a.md": item("Launch", summary="What changed.", tags=["release", "python"],
+                                         channels=["facebook"])}, settings=SETTINGS)
+    post = render(root, "content/a.md", "facebook")
+    assert post.parts == ["Launch\n\nWhat changed.\n\nBody text.\n\n"
+                          "https://news.test/a/?utm_source=facebook&utm_medium=social\n\n#release #python"]
+    assert post.limit == 63206 and post.problems == []
+
+
+def test_a_ghost_cross_post_points_at_the_blog_page_only_when_the_blog_has_the_item(project):
+    root = project({"content/a.md": item("Launch", summary="What changed.", tags=["Release"], body="Hello *Ghost*.\n",
+                                         channels=["blog", "ghost"]),
+                    "content/b.md": item("Only on Ghost", channels=["ghost"])}, settings=SETTINGS)
+    crossed = render(root, "content/a.md", "ghost")
+    assert crossed.data["body"] == "<p>Hello <em>Ghost</em>.</p>" and crossed.data["tags"] == ["Release"]
+    assert crossed.data["canonical_url"] == "https://news.test/a/" and crossed.data["title"] == "Launch"
+    assert crossed.data["custom_excerpt"] == "What changed." and crossed.problems == []
+    original = render(root, "content/b.md", "ghost")
+    assert original.data["canonical_url"] is None
