@@ -158,7 +158,9 @@ class Reply:
 
 
 #: The shared vocabulary for engagement numbers.
-METRICS = ("views", "impressions", "likes", "shares", "replies", "quotes", "bookmarks", "clicks", "opens")
+METRICS = ("views", "impressions", "likes", "shares", "replies", "quotes", "bookmarks", "clicks", "opens",
+           # the channels we own: a page's visitors, a newsletter's recipients and what they did
+           "visitors", "sent", "unique_opens", "bounces", "unsubscribes")
 
 
 class Channel:

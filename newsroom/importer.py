@@ -323,6 +323,18 @@ class ImportResult:
                 "skipped": [{"file": f, "why": w} for f, w in self.skipped], "images": self.images,
                 "needs_a_person": [{"file": f, "line": n, "what": w} for f, n, w in self.needs_person]}
 
+    def lines(self, dry_run: bool, heading=str) -> list[str]:
+        """What the import says: each file it made, copied, kept or skipped, what needs a person, a summary."""
+        verb = "would import" if dry_run else "imported"
+        out = ([f"{verb} {c.source} → {c.target}" for c in self.imported] + [f"copied {i}" for i in self.images]
+               + [f"kept {t} (exists)" for t in self.kept] + [f"skipped {s}: {why}" for s, why in self.skipped])
+        if self.needs_person:
+            out.append(heading("Needs a person"))
+            out += [f"  {source}{f':{line}' if line else ''}: {what}" for source, line, what in self.needs_person]
+        out.append(f"{len(self.imported)} {verb}, {len(self.kept)} kept, {len(self.skipped)} skipped; "
+                   f"{len(self.needs_person)} to look at. Then: publish check")
+        return out
+
 
 def _sources(tool: str, folder: Path) -> list[tuple[Path, bool]]:
     """(file, in a drafts folder) for every candidate post, sorted."""

@@ -9,10 +9,10 @@ import io
 
 from newsroom.formats import OutputFormat, media_type
 
-from . import html
+from . import html, owned
 from .report import COLUMNS, WEEKDAYS, Report
-from .rows import (best_line, campaign_rows, conversation_rows, group_rows, heat_rows, num, period,  # noqa: F401
-                   post_rows, totals_rows)
+from .rows import (EMPTY, best_line, campaign_rows, conversation_rows, group_rows, heat_rows, num,  # noqa: F401
+                   period, post_rows, totals_rows)
 
 
 # -- Markdown -----------------------------------------------------------------------------------
@@ -31,19 +31,22 @@ def md_table(head, rows) -> str:
 def to_markdown(r: Report) -> str:
     link = lambda url: f"[link]({url})"
     parts = [f"# Engagement report: {r.title}\n\n{period(r)}\n", "## Totals\n", md_table(*totals_rows(r)),
-             f"## By {r.by}\n", md_table(*group_rows(r)) if r.groups else "No figures in this period.\n",
-             "## Top posts\n", md_table(*post_rows(r.top, link)) if r.top else "None.\n",
-             "## Bottom posts\n", md_table(*post_rows(r.bottom, link)) if r.bottom else "None.\n",
+             f"## By {r.by}\n", md_table(*group_rows(r)) if r.groups else EMPTY["groups"] + "\n",
+             "## Top posts\n", md_table(*post_rows(r.top, link)) if r.top else EMPTY["posts"] + "\n",
+             "## Bottom posts\n", md_table(*post_rows(r.bottom, link)) if r.bottom else EMPTY["posts"] + "\n",
              f"## Best time to post ({r.timezone})\n"]
     for channel, h in r.heatmaps.items():
         parts.append(f"### {channel}\n\n{best_line(channel, h)}\n\n{md_table(*heat_rows(h))}")
     if not r.heatmaps:
-        parts.append("No posts in this period.\n")
+        parts.append(EMPTY["heatmaps"] + "\n")
     parts.append("## Campaigns\n")
     for c in r.campaigns:
         parts.append(f"### {c['campaign']} (utm_campaign={c['utm_campaign']})\n\n{md_table(*campaign_rows(c, link))}")
     if not r.campaigns:
-        parts.append("No campaigns.\n")
+        parts.append(EMPTY["campaigns"] + "\n")
+    if r.owned:
+        for title, table, empty in owned.sections(r.owned, link):
+            parts += ([f"## {title}\n"] if title else []) + [md_table(*table) if table else empty + "\n"]
     parts += ["## Conversations\n", md_table(*conversation_rows(r))]
     return "\n".join(parts)
 
@@ -64,12 +67,19 @@ def _numeric(s) -> bool:
 
 def to_table(r: Report) -> str:
     link = lambda url: url
+    said = lambda table, empty: text_table(*table) if table[1] else empty + "\n"
     parts = [f"Engagement report: {r.title}\n{period(r)}\n", "Totals", text_table(*totals_rows(r)),
-             f"By {r.by}", text_table(*group_rows(r)), "Top posts", text_table(*post_rows(r.top, link)),
-             "Bottom posts", text_table(*post_rows(r.bottom, link)), f"Best time to post ({r.timezone})"]
-    parts += [best_line(c, h) for c, h in r.heatmaps.items()] + [""]
+             f"By {r.by}", said(group_rows(r), EMPTY["groups"]), "Top posts", said(post_rows(r.top, link), EMPTY["posts"]),
+             "Bottom posts", said(post_rows(r.bottom, link), EMPTY["posts"]), f"Best time to post ({r.timezone})"]
+    parts += [best_line(c, h) for c, h in r.heatmaps.items()] or [EMPTY["heatmaps"]]
+    parts += [""]
     for c in r.campaigns:
         parts += [f"Campaign {c['campaign']} (utm_campaign={c['utm_campaign']})", text_table(*campaign_rows(c, link))]
+    if not r.campaigns:
+        parts += ["Campaigns", EMPTY["campaigns"] + "\n"]
+    if r.owned:
+        for title, table, empty in owned.sections(r.owned, link):
+            parts += ([title] if title else []) + [text_table(*table) if table else empty + "\n"]
     parts += ["Conversations", text_table(*conversation_rows(r))]
     return "\n".join(parts)
 
@@ -104,6 +114,21 @@ def csv_rows(r: Report):
         for e in c["entries"]:
             for k in ("utm_campaign", "utm_source", "utm_medium", *COLUMNS, "url"):
                 yield ["campaign", f"{c['campaign']} {e['entry']}", k, e[k] if e[k] is not None else ""]
+    for b in r.owned.get("blog", ()):
+        yield ["blog", b["entry"], "views", b["views"]]
+        yield ["blog", b["entry"], "visitors", b["visitors"]]
+    for t in r.owned.get("traffic", ()):
+        yield ["traffic", t["entry"], "visits_driven", t["clicks"]]
+    for by in ("channel", "campaign"):
+        for d in r.owned.get(f"by_{by}", ()):
+            yield [f"visits by {by}", d[by], "visits_driven", d["clicks"]]
+    for n in r.owned.get("newsletters", ()):
+        for k in ("sent", "opens", "unique_opens", "clicks", "bounces", "unsubscribes", "open_rate", "click_rate"):
+            if n["measured"] or k == "clicks":
+                yield ["newsletter", n["entry"], k, "" if n[k] is None else n[k]]
+    for s in r.owned.get("segments", ()):
+        for k in ("issues", "sent", "open_rate", "click_rate", "unsubscribes"):
+            yield ["segment", s["segment"], k, "" if s[k] is None else s[k]]
     for k, v in r.conversations.items():
         yield ["conversations", "", k, "" if v is None else v]
 

@@ -30,6 +30,7 @@ th:first-child,td:first-child,td.t,th.t{text-align:left}
 svg{background:#fff;border:1px solid #e2e5ea;border-radius:8px;max-width:100%}
 svg text{font:11px system-ui,sans-serif;fill:#5b6475}
 a{color:#1f5fbf}
+.empty{color:#5b6475;font-style:italic}
 """
 
 PALETTE = ("#1f5fbf", "#e07b00", "#1a7f37", "#8e44ad")
@@ -40,10 +41,53 @@ def _e(s) -> str:
 
 
 def trend_charts(r: Report) -> str:
-    """One line chart per metric that has figures (their scales differ too much to share one)."""
+    """One line chart per metric that has figures (their scales differ too much to share one); none
+    drawn without figures, a line saying so instead."""
     shown = [k for k in ("interactions", "impressions", "views", "opens", "clicks") if any(r.trend["series"][k])]
+    if not shown:
+        return f'<p class="empty">{_e(rows.EMPTY["trend"])}</p>'
     return "".join(f"<h3>{_e(k)}</h3>" + trend_svg(r, (k,), color=PALETTE[n % len(PALETTE)])
-                   for n, k in enumerate(shown or ["interactions"]))
+                   for n, k in enumerate(shown))
+
+
+def hbars_svg(label: str, bars: list[tuple[str, float, str]], w=1000, color=PALETTE[0]) -> str:
+    """Horizontal bars: (name, value, the value as written) each; the longest is the largest value."""
+    row_h, left = 26, 260
+    h = row_h * len(bars) + 20
+    top = max([0] + [v for _, v, _ in bars]) or 1
+    out = [f'<svg role="img" aria-label="{_e(label)}" viewBox="0 0 {w} {h}" width="{w}" height="{h}">']
+    for i, (name, value, text) in enumerate(bars):
+        yy = 10 + i * row_h
+        bw = (w - left - 90) * value / top
+        name = name if len(name) <= 36 else name[:35] + "…"
+        out.append(f'<text x="{left - 8}" y="{yy + 15}" text-anchor="end">{_e(name)}</text>'
+                   f'<rect class="bar" x="{left}" y="{yy}" width="{bw:.1f}" height="{row_h - 8}" fill="{color}"/>'
+                   f'<text x="{left + bw + 6:.1f}" y="{yy + 15}">{_e(text)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def owned_charts(o: dict) -> dict[str, str]:
+    """Section title → its chart, only for sections with figures to draw."""
+    charts = {}
+    if o.get("blog"):
+        charts["Blog views per item"] = hbars_svg("blog views per item", [(b["title"], b["views"], f"{b['views']:,}")
+                                                                         for b in o["blog"][:15]])
+    if o.get("by_channel"):
+        charts["Visits driven per channel"] = hbars_svg("visits driven per channel", [
+            (d["channel"], d["clicks"], f"{d['clicks']:,}") for d in o["by_channel"]], color=PALETTE[1])
+    if o.get("by_campaign"):
+        charts["Visits driven per campaign"] = hbars_svg("visits driven per campaign", [
+            (d["campaign"], d["clicks"], f"{d['clicks']:,}") for d in o["by_campaign"]], color=PALETTE[1])
+    measured = [n for n in o.get("newsletters", ()) if n["measured"] and n["open_rate"] is not None]
+    if measured:
+        charts["Newsletters"] = hbars_svg("newsletter open rate per issue", [
+            (f"{n['title']} ({n['segment']})", n["open_rate"], rows.pct(n["open_rate"])) for n in measured[:15]],
+            color=PALETTE[2])
+    if o.get("segments"):
+        charts["Newsletter rates per segment"] = hbars_svg("newsletter click rate per segment", [
+            (s["segment"], s["click_rate"] or 0, rows.pct(s["click_rate"])) for s in o["segments"]], color=PALETTE[3])
+    return charts
 
 
 def trend_svg(r: Report, metrics=("interactions",), w=1000, h=200, color=None) -> str:
@@ -139,9 +183,21 @@ def _template():
     return env.get_template("report/report.html.j2")
 
 
+def _owned_sections(r: Report) -> list[dict]:
+    from .owned import sections
+
+    if not r.owned:
+        return []
+    charts = owned_charts(r.owned)
+    return [{"title": title, "table": table, "empty": empty if not table else None,
+             "chart": Markup(charts[title]) if title in charts else ""} for title, table, empty in
+            sections(r.owned, _link)]
+
+
 def to_html(r: Report) -> str:
     """The page, from ``templates/report/report.html.j2``; the charts are drawn here as SVG."""
     return _template().render(
+        owned=_owned_sections(r), empty=rows.EMPTY,
         r=r, css=Markup(CSS), period=rows.period(r), cards=_cards(r), trend=Markup(trend_charts(r)),
         bars=Markup(bars_svg(r)) if r.groups else "", groups=rows.group_rows(r),
         heatmaps=[{"channel": c, "best": rows.best_line(c, h), "svg": Markup(heatmap_svg(c, h))}

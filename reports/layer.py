@@ -17,7 +17,9 @@ def reference_sections() -> tuple:
     """Reference sections owned by this layer (publish.yml's pull: and listen:)."""
     return (("Engagement pull", "Keys under `pull:` in publish.yml (`publish.py pull`).", settings.PULL, "pull."),
             ("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
-             "`publish.py pull`.", settings.LISTEN, "listen."))
+             "`publish.py pull`.", settings.LISTEN, "listen."),
+            ("Web analytics", "Keys of each source under `analytics.<name>:` in publish.yml, read by "
+             "`publish.py pull` (docs/reports.md).", settings.ANALYTICS_SOURCE, "analytics.<name>."))
 
 
 LAYER = Layer("reports", sections=lambda: settings.SECTIONS, check=check)

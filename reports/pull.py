@@ -266,6 +266,14 @@ def pull(project, store: StateStore, *, env: Mapping[str, str], now: datetime,
         with ThreadPoolExecutor(max_workers=min(settings.workers, len(jobs))) as pool:
             for f in [pool.submit(j) for j in jobs]:
                 f.result()
+    if project.settings.raw.get("analytics"):
+        from .analytics import pull_analytics
+
+        ar = pull_analytics(project, store, entries=entries, env=env, now=now, clock=clock, windows=settings.windows,
+                            filled=filled, run=run, slot_of=slot_of, sleep=sleep, base_urls=base_urls, session=session, only=only)
+        result.snapshots += ar.snapshots
+        result.notes.extend(ar.notes)
+        result.failures.extend(ar.failures)
     if feeds:
         from .feeds import read_feeds
 

@@ -31,6 +31,7 @@ from newsroom.state import StateStore
 from newsroom.times import stamp
 
 from .inbox import conversations
+from .owned import owned
 from .pull import delivered_entries
 
 #: The columns every report shows, in order.
@@ -80,6 +81,7 @@ class Report:
     trend: dict  # {"days": [...], "series": {metric: [...]}}
     title: str = ""
     notes: list[str] = field(default_factory=list)
+    owned: dict = field(default_factory=dict)  # the channels we own (``reports/owned.py``)
 
     def as_dict(self) -> dict:
         return {"title": self.title, "period": {"since": stamp(self.since), "until": stamp(self.until),
@@ -88,7 +90,7 @@ class Report:
                 "by": self.by, "totals": self.totals, "previous": self.previous, "change": self.change,
                 "groups": self.groups, "top": self.top, "bottom": self.bottom, "heatmaps": self.heatmaps,
                 "campaigns": self.campaigns, "conversations": self.conversations, "trend": self.trend,
-                "notes": self.notes}
+                "notes": self.notes, "owned": self.owned}
 
     def to_json(self) -> str:
         # json's C encoder, then msgspec re-indents the text as ``indent=2`` would have (same bytes:
@@ -355,7 +357,7 @@ def build(project, store: StateStore, *, since: datetime, until: datetime, by: s
                   top=top, bottom=bottom, heatmaps=heatmaps(infos, cur, tz),
                   campaigns=campaigns(project, infos, cur),
                   conversations=conversation_summary(store.replies(), store.mentions(), since, until),
-                  trend=trend_data, title=project.settings.site.title)
+                  trend=trend_data, title=project.settings.site.title, owned=owned(project, infos, latest))
 
 
 class PeriodError(UsageError, ValueError):

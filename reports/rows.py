@@ -12,6 +12,16 @@ METRIC_LABELS = {"views": "views", "impressions": "impressions", "likes": "likes
                  "replies": "replies", "clicks": "clicks", "opens": "opens", "interactions": "interactions"}
 
 
+#: What a section says when it has nothing to show, and what would fill it.
+EMPTY = {
+    "groups": "No figures in this period. `publish.py pull` stores the numbers of delivered posts (see docs/reports.md).",
+    "posts": "No posts with figures in this period.",
+    "heatmaps": "No posts in this period.",
+    "campaigns": "No campaigns: an item's `campaign:` in its front matter groups its posts here.",
+    "trend": "No data yet: the trend is drawn once `publish.py pull` has stored figures in this period.",
+}
+
+
 def num(n) -> str:
     return f"{n:,}" if isinstance(n, int) else ("–" if n is None else str(n))
 

@@ -45,10 +45,27 @@ LISTEN = s.Schema("listen", [
     s.Key("timeout", s.Duration(), "how long to wait for one feed", default=timedelta(seconds=20)),
 ])
 
+#: The analytics services ``pull`` reads (``reports/analytics/``), by type.
+ANALYTICS_TYPES = ("plausible", "umami", "matomo", "ga4")
+
+ANALYTICS_SOURCE = s.Schema("analytics source", [
+    s.Key("type", s.Choice(*ANALYTICS_TYPES), "the service: plausible, umami, matomo or ga4", required=True),
+    s.Key("site_id", s.Text(), "which site: Plausible's domain, Umami's website id, Matomo's idSite, GA4's "
+          "property id", required=True),
+    s.Key("token", s.Secret(), "the API key (Plausible), API key or login token (Umami), token_auth (Matomo), or "
+          "the service account's JSON key file contents (GA4), from the environment", required=True),
+    s.Key("url", s.Url(), "the service's base URL when self-hosted (default: the hosted service; required "
+          "for Matomo)"),
+    s.Key("timeout", s.Duration(), "how long to wait for one answer", default=timedelta(seconds=30)),
+])
+
 SECTIONS = s.Schema("engagement", [
     s.Key("pull", s.Nested(PULL), "the engagement pull: windows, concurrency, pacing", default=dict),
     s.Key("listen", s.Nested(LISTEN), "feeds read for mentions (industry news, competitors, forums, YouTube)",
           default=dict),
+    s.Key("analytics", s.MapOf(s.Nested(ANALYTICS_SOURCE), "mapping of name → source"),
+          "web analytics read by `pull`: page views of blog items and the visits each post drove (name → "
+          "source); see docs/reports.md", default=dict),
 ])
 
 
@@ -102,6 +119,12 @@ def check(settings) -> list:
             problems.append(Problem(settings.path, settings.line(key), key,
                                     f"another feed is already called '{name}'; give each feed its own name"))
         seen.add(name)
+    for name, source in (settings.raw.get("analytics") or {}).items():
+        if (source or {}).get("type") == "matomo" and not source.get("url"):
+            key = f"analytics.{name}"
+            problems.append(Problem(settings.path, settings.line(key), key,
+                                    "a Matomo source needs url: (where your Matomo answers, e.g. "
+                                    "https://analytics.example.com)"))
     for channel in ((settings.raw.get("pull") or {}).get("pause") or {}):
         if channel not in settings.channels:
             key = f"pull.pause.{channel}"

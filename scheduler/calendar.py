@@ -8,7 +8,7 @@ whose CRLF line ends must reach the file untouched), and the files it wrote. Unu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from newsroom.formats import OutputFormat, media_type
@@ -17,6 +17,7 @@ from newsroom.problems import ERROR, UnusableSettings, UsageError
 
 from . import views
 from .plan import Entry
+from .shown import Shown
 
 
 @dataclass
@@ -41,13 +42,6 @@ class View:
     @property
     def chosen(self) -> list[Entry]:
         return [e for e in self.entries if self.filters.keep(e)]
-
-
-@dataclass
-class Shown:
-    text: str = ""
-    data: bytes = b""
-    wrote: list[str] = field(default_factory=list)
 
 
 def planned(project: Project, when: datetime, tz: str | None) -> tuple[list[Entry], object]:

@@ -14,6 +14,7 @@ from typing import Callable
 from newsroom.problems import UsageError  # noqa: F401 - raised here, caught by the command line
 
 from . import noop_cache, output
+from .shown import EXIT_OK, EXIT_PROBLEMS, Shown, bold, lines, listing
 
 
 def parse_only(values, project) -> list[tuple[str, str | None]]:
@@ -60,17 +61,24 @@ def step_summary(text: str, env) -> None:
             f.write(text)
 
 
-def publish(root: Path, *, now: datetime, echo: Callable[[str], None], dry_run: bool = False,
-            only=(), force: bool = False, budget: float = 600.0, fmt: str = "text", env=None,
-            sleep=None) -> int:
+def publish(root: Path, *, now: datetime | str | None = None, dry_run: bool = False, only=(), force: bool = False,
+            budget: float = 600.0, fmt: str = "text", env=None, sleep=None) -> Shown:
+    """``publish``: every due entry sent once, a line each, and the run's exit code. ``now`` is a
+    time, or ``--now`` as given (the clock when None)."""
+    if not isinstance(now, datetime):
+        from newsroom.times import now_option
+
+        now = now_option(now)
     env = dict(os.environ) if env is None else env
+    said: list[str] = []
     if force and not only:
         raise UsageError("--force needs --only PATH[:channel]: it overrides the time of the entries you name")
     full = not (dry_run or only or force)
     if full:
         cached = noop_cache.quiet(root, now, env)
         if cached is not None:
-            return _quiet(cached, now, echo, fmt, env)
+            code = _quiet(cached, now, said.append, fmt, env)
+            return Shown(lines(said), exit_code=code)
     cached = noop_cache.read(root)
     content_dir = cached["content_dir"] if cached else "content"
     signature = noop_cache.content_signature(root, content_dir)  # before loading: an edit during the run is seen next time
@@ -87,13 +95,7 @@ def publish(root: Path, *, now: datetime, echo: Callable[[str], None], dry_run: 
     if sleep is not None:
         opts.sleep = sleep
     report = run_publish(project, store, opts)
-    if fmt == "json":
-        echo(output.as_json(report))
-    else:
-        for line in output.lines(report):
-            echo(line)
-    if report.fatal:
-        print(f"error: {report.fatal}", file=sys.stderr)
+    said.extend([output.as_json(report)] if fmt == "json" else output.lines(report))
     step_summary(output.markdown(report), env)
     if full and not report.stopped and not report.fatal and content_dir == project.settings.content_dir:
         from channels.registry import Adapters
@@ -108,7 +110,7 @@ def publish(root: Path, *, now: datetime, echo: Callable[[str], None], dry_run: 
                     ident=report.ledger_ident, quiet_until=report.quiet_until, next_due=report.next_due,
                     notes=report.standing, exit_code=2 if report.unusable else 0,
                     secrets=names + ["CI"], env=env, derived=report.derived)
-    return report.exit_code
+    return Shown(lines(said), notes=[f"error: {report.fatal}"] if report.fatal else [], exit_code=report.exit_code)
 
 
 def _secret_names(channel) -> list[str]:
@@ -134,13 +136,12 @@ def _quiet(cached: dict, now: datetime, echo, fmt: str, env) -> int:
     return cached["exit_code"]
 
 
-# -- the other commands' work: the command line parses options, calls one of these and prints ----
+# -- the other commands' work: the command line parses options, calls one of these and shows the ``Shown``
 
-def check(root: Path, *, now: str | None, offline: bool, paths=()):
-    """``check``: the project's ``Verdict`` and its summary line; with ``paths`` (files as given on the
-    command line, e.g. by the pre-commit hook) only their problems and publish.yml's."""
-    import os
-
+def check(root: Path, *, strict: bool = False, fmt: str = "text", now: str | None = None, offline: bool = False,
+          paths=()) -> Shown:
+    """``check``: every problem of the project; with ``paths`` (files as given on the command line, e.g.
+    by the pre-commit hook) only theirs and publish.yml's. Exit 1 when errors (or with ``strict``, warnings)."""
     from newsroom.times import now_option
 
     from .project import check as check_project, load_project
@@ -149,13 +150,85 @@ def check(root: Path, *, now: str | None, offline: bool, paths=()):
     verdict = check_project(project, None if now is None else now_option(now), verify=not offline)
     if paths:
         verdict = verdict.only(os.path.relpath(Path(p).resolve(), root).replace(os.sep, "/") for p in paths)
-    return verdict, verdict.summary(len(project.items))
+    summary, code = verdict.summary(len(project.items)), EXIT_PROBLEMS if verdict.failed(strict) else EXIT_OK
+    if fmt == "json":
+        return listing(fmt, {"errors": [p.as_dict() for p in verdict.errors],
+                             "warnings": [p.as_dict() for p in verdict.warnings], "summary": summary}, exit_code=code)
+    rows = [row for title, problems in (("Errors", verdict.errors), ("Warnings", verdict.warnings)) if problems
+            for row in (bold(title), *(f"  {p}" for p in problems))]
+    return Shown(lines([*rows, summary]), exit_code=code)
 
 
-def calendar(root: Path, *, now: str | None, tz: str | None, since: str | None, until: str | None, fmt: str,
-             rev: str | None, channels=(), campaigns=(), statuses=(), authors=(), span=None, days: int = 14,
-             split=None):
-    """``calendar``: what to show (``Shown``), or the changes since git revision ``rev``."""
+def new(root: Path, title: str, *, channels=(), at: str | None = None, campaign: str | None = None,
+        author: str | None = None, today: str | None = None) -> Shown:
+    """``new TITLE``: a new item's file, never over an existing one."""
+    from newsroom.scaffold import new_item
+
+    from .project import load_project
+
+    path = new_item(load_project(root), title, channels=channels, at=at, campaign=campaign, author=author, today=today)
+    return Shown(f"created {path}\n")
+
+
+def init(folder: Path | None, *, example: bool = False, title: str | None = None, url: str | None = None,
+         timezone: str | None = None, ask: Callable[[str, str], str] | None = None) -> Shown:
+    """``init [FOLDER]``: a content repository to start from; ``ask(prompt, default)`` asks a person what
+    no option gave (on a terminal), and without it the defaults are taken."""
+    from datetime import date
+
+    from newsroom import starter
+    from newsroom.scaffold import git_author
+    from newsroom.times import TimeError, zone
+
+    root = (folder or Path.cwd()).resolve()
+    answers = None
+    if not example:
+        given = starter.default_answers(root, git_author())
+
+        def answer(value: str | None, prompt: str, default: str) -> str:
+            return value or (ask(prompt, default) if ask else default)
+
+        answers = starter.Answers(title=answer(title, "Site title", given.title), url=answer(url, "Site URL", given.url),
+                                  timezone=answer(timezone, "Timezone", given.timezone), author=given.author)
+        try:
+            zone(answers.timezone)
+        except TimeError as exc:
+            raise UsageError(f"--timezone: {exc}") from None
+    result = starter.init(root, answers, date.today())
+    return Shown(lines([*(f"wrote {rel}" for rel in result.written), *(f"kept {rel} (exists)" for rel in result.kept),
+                        f"{len(result.written)} files written, {len(result.kept)} kept in {root}. Next: publish check, "
+                        "then set the secrets publish.yml names (see .github/workflows/publish.yml)."]))
+
+
+def import_posts(root: Path, tool: str, path: Path, *, approved_by: str | None = None, dry_run: bool = False,
+                 fmt: str = "text") -> Shown:
+    """``import TOOL PATH``: another tool's posts as items, never over an existing file."""
+    from newsroom.importer import run_import
+
+    from .project import load_project
+
+    project = load_project(root)
+    result = run_import(tool, path.resolve(), project.root, project.settings.content_dir, approved_by=approved_by,
+                        dry_run=dry_run)
+    return listing(fmt, result.as_dict(), result.lines(dry_run, bold))
+
+
+def reference(root: Path, *, write: bool = False) -> Shown:
+    """``reference``: the generated tables; with ``write`` into the project's docs/, never next to the
+    installed code."""
+    from newsroom.formats import write_file
+
+    from .project import reference_text
+
+    if write:
+        return Shown(f"wrote {write_file(root / 'docs' / 'reference.md', reference_text())}\n")
+    return Shown(reference_text())
+
+
+def calendar(root: Path, *, now: str | None = None, tz: str | None = None, since: str | None = None,
+             until: str | None = None, fmt: str = "text", rev: str | None = None, channels=(), campaigns=(),
+             statuses=(), authors=(), span=None, days: int = 14, split=None) -> Shown:
+    """``calendar``: the view or format asked for, or the changes since git revision ``rev``."""
     from . import calendar as cal, views
     from .project import load_project
 
@@ -168,8 +241,9 @@ def calendar(root: Path, *, now: str | None, tz: str | None, since: str | None, 
     return cal.changes_since(view, rev, fmt) if rev is not None else cal.show(view, fmt)
 
 
-def plan(root: Path, *, now: str | None, write: bool) -> tuple[list[dict], dict]:
-    """``plan``: the queue's rows, and with ``write`` the times written per file."""
+def plan(root: Path, *, now: str | None = None, write: bool = False, fmt: str = "text") -> Shown:
+    """``plan``: the queue, and with ``write`` the chosen times written into the items. Exit 1 when an
+    entry finds no free slot."""
     from . import calendar as cal, views, write as writer
     from .project import load_project
 
@@ -177,34 +251,50 @@ def plan(root: Path, *, now: str | None, write: bool) -> tuple[list[dict], dict]
     entries, tz, _ = cal.planned_view(project, now, None)
     waiting = cal.queue(entries)
     changed = writer.write_times(project, [e for e in waiting if e.source == "slot"], tz) if write else {}
-    return views.rows(waiting, tz), changed
+    rows, wrote = views.rows(waiting, tz), [f"wrote {path} ({n} time{'s' * (n != 1)})" for path, n in changed.items()]
+    if fmt == "json":  # the files written go to standard error: standard output stays JSON
+        return Shown(views.to_json(rows) + "\n", notes=wrote)
+    return Shown(lines(wrote) + cal.queue_text(rows),
+                 exit_code=EXIT_PROBLEMS if any(r["local"] is None for r in rows) else EXIT_OK)
 
 
-def render(root: Path, typed: str, *, channels=(), segment: str | None = None):
-    """``render``: the item's path, the item, its posts and the length units of their channels."""
+def render(root: Path, path: str, *, channels=(), segment: str | None = None, fmt: str = "text",
+           open_: bool = False) -> Shown:
+    """``render PATH``: what the item would send on each channel (with ``open_``, an HTML page of them
+    side by side, by its path). Exit 1 when a post has an error."""
     from channels import preview
+    from newsroom.problems import ERROR
     from newsroom.project import typed_path
 
     from .project import load_project
 
     project = load_project(root)
-    rel = typed_path(root, typed)
-    return (project, rel, *preview.preview(project, rel, channels, segment))
+    rel = typed_path(root, path)
+    item, posts, units = preview.preview(project, rel, channels, segment)
+    if not posts:
+        return Shown(notes=[f"{rel} goes to no channel; preview one with --channel NAME"])
+    text = f"{preview.write_preview(project, item, posts, units)}\n" if open_ else preview.show(posts, item.title,
+                                                                                                units, fmt)
+    failed = any(p.severity == ERROR for post in posts for p in post.problems)
+    return Shown(text, exit_code=EXIT_PROBLEMS if failed else EXIT_OK)
 
 
-def status(root: Path, *, now: str | None, offline: bool) -> dict:
+def status(root: Path, *, now: str | None = None, offline: bool = False, fmt: str = "text") -> Shown:
+    """``status``: per channel, what was delivered, failed, missed or is due next, and its credential."""
     from newsroom.state import store_of
     from newsroom.times import now_option
 
     from .project import load_project
-    from .status import status as build
+    from .status import status as build, text
 
     project = load_project(root)
-    return build(project, store_of(project), now_option(now), os.environ, verify=not offline)
+    report = build(project, store_of(project), now_option(now), os.environ, verify=not offline)
+    return listing(fmt, report, () if fmt == "json" else text(report))
 
 
-def resolve(root: Path, target: str, *, sent: bool, url: str | None, parts: int | None) -> list[str]:
-    """``resolve PATH[:CHANNEL]``: settle the entry; the lines that say what was recorded."""
+def resolve(root: Path, target: str, *, outcome: str | None, url: str | None = None,
+            parts: int | None = None) -> Shown:
+    """``resolve PATH[:CHANNEL]``: settle the entry as ``sent`` or ``not-sent``; what was recorded."""
     import getpass
     from datetime import timezone
 
@@ -214,23 +304,37 @@ def resolve(root: Path, target: str, *, sent: bool, url: str | None, parts: int 
     from .project import load_project
     from .resolve import resolve as settle
 
+    if outcome is None:
+        raise UsageError("say what happened: --sent (it is out) or --not-sent (send it)")
     project = load_project(root)
     path, channel = split_target(target)
-    return settle(project, store_of(project), path, channel, sent=sent, url=url, now=datetime.now(timezone.utc),
-                  who=getpass.getuser(), env=os.environ, parts=parts)
+    return Shown(lines(settle(project, store_of(project), path, channel, sent=outcome == "sent", url=url,
+                              now=datetime.now(timezone.utc), who=getpass.getuser(), env=os.environ, parts=parts)))
 
 
-def auth(root: Path, channel: str, person, *, revoke: bool, port: int | None, timeout: float):
-    """``auth CHANNEL``: connect (or with ``revoke`` disconnect) the channel's account."""
-    from channels.auth import authorize
+def auth(root: Path, channel: str | None, *, say: Callable[[str], None], terminal: bool, port: int | None = None,
+         show: bool = False, no_browser: bool = False, timeout: float = 300, revoke: bool = False,
+         new_key: bool = False) -> Shown:
+    """``auth CHANNEL``: connect (or with ``revoke`` disconnect) the channel's account, telling the
+    person each step through ``say``; the secret the flow yields is shown only when asked for
+    (``show``) or when standard output is not a ``terminal``. ``new_key``: a key for NEWSROOM_KEY."""
+    from channels.auth import Person, authorize
 
     from .project import load_project
 
-    return authorize(load_project(root), channel, os.environ, person, revoke=revoke, port=port, timeout=timeout)
+    if new_key:
+        from newsroom.credentials import NEW_KEY_ADVICE, new_key as make
+
+        return Shown(make() + "\n", notes=[NEW_KEY_ADVICE])
+    if not channel:
+        raise UsageError("name the channel to connect, e.g. publish auth x")
+    person = Person.at_terminal(say, browser=not no_browser, show=show or not terminal)
+    result = authorize(load_project(root), channel, os.environ, person, revoke=revoke, port=port, timeout=timeout)
+    return Shown(f"{result.secret}\n" if result.secret is not None and person.show else "", notes=result.lines)
 
 
-def pull(root: Path, *, only=(), feeds: bool = True):
-    """``pull``: engagement of delivered entries and the feeds' mentions (a ``PullResult``)."""
+def pull(root: Path, *, only=(), no_feeds: bool = False, fmt: str = "text") -> Shown:
+    """``pull``: engagement of delivered entries and the feeds' mentions. Exit 1 when a call failed."""
     from datetime import timezone
 
     from newsroom.state import store_of
@@ -239,12 +343,13 @@ def pull(root: Path, *, only=(), feeds: bool = True):
     from .project import load_project
 
     project = load_project(root)
-    return run_pull(project, store_of(project), env=dict(os.environ), now=datetime.now(timezone.utc),
-                    clock=lambda: datetime.now(timezone.utc), only=only, feeds=feeds,
-                    progress=progress_printer("pulling"))
+    result = run_pull(project, store_of(project), env=dict(os.environ), now=datetime.now(timezone.utc),
+                      clock=lambda: datetime.now(timezone.utc), only=only, feeds=not no_feeds,
+                      progress=progress_printer("pulling"))
+    return listing(fmt, result.as_dict(), result.lines(), exit_code=EXIT_PROBLEMS if result.failures else EXIT_OK)
 
 
-def inbox(root: Path, *, unanswered: bool, fmt: str) -> str:
+def inbox(root: Path, *, unanswered: bool = False, fmt: str = "text") -> Shown:
     """``inbox``: the conversations (only unanswered ones with ``unanswered``) in ``fmt``."""
     from datetime import timezone
 
@@ -255,13 +360,15 @@ def inbox(root: Path, *, unanswered: bool, fmt: str) -> str:
 
     project = load_project(root)
     items = [c for c in inbox_.load(store_of(project)) if not (unanswered and c.answered)]
-    return inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt)
+    return Shown(inbox_.render(items, datetime.now(timezone.utc), project.settings.calendar.timezone, fmt))
 
 
-def report(root: Path, *, since: str | None, until: str | None, by: str, fmt: str) -> str:
-    """``report``: the engagement report of the period in ``fmt``."""
+def report(root: Path, *, since: str | None = None, until: str | None = None, by: str = "channel",
+           fmt: str = "table", output: Path | None = None) -> Shown:
+    """``report``: the engagement report of the period in ``fmt``, on standard output or into ``output``."""
     from datetime import timezone
 
+    from newsroom.formats import write_file
     from newsroom.gcpause import collector_paused
     from newsroom.state import store_of
     from reports import formats
@@ -272,4 +379,5 @@ def report(root: Path, *, since: str | None, until: str | None, by: str, fmt: st
     with collector_paused():  # hundreds of thousands of rows decoded, none of them in a cycle
         project = load_project(root)
         built = for_period(project, store_of(project), since=since, until=until, by=by, now=datetime.now(timezone.utc))
-        return formats.render(built, fmt)
+        text = formats.render(built, fmt)
+    return Shown(f"wrote {write_file(output, text)}\n") if output else Shown(text)

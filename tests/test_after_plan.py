@@ -19,7 +19,7 @@ FILES = {"audience/all.csv": "email\nreader@example.org\n"}
 
 
 def planned(root, now=datetime(2026, 11, 1, tzinfo=UTC)):
-    from publish import load
+    from scheduler.project import load_project as load
     from scheduler.plan import plan
 
     return {e.key: e for e in plan(load(root), now=now)}

@@ -50,7 +50,7 @@ def due(title, channel, at):
 
 
 def connected(root, env, name, clock=lambda: T0):
-    from publish import load
+    from scheduler.project import load_project as load
 
     p = Person(say=lambda line: None, open_browser=lambda url: __import__("threading").Thread(
         target=approve, args=(url,), daemon=True).start() or True, ask_secret=lambda q: "")
@@ -164,7 +164,7 @@ alerts:
 
 def test_pull_renews_the_token_before_reading_metrics(tmp_path, env, monkeypatch):
     from newsroom.state import FileStore
-    from publish import load
+    from scheduler.project import load_project as load
     from reports.pull import pull
     from newsroom.state import open_store
 
@@ -246,7 +246,7 @@ def test_mastodon_scopes_come_from_the_server_and_are_named_when_missing(tmp_pat
     with MastodonAuthServer() as m:
         aim(monkeypatch, Mastodon, m.url)
         m.granted = ["write:statuses", "read"]  # the person left out media uploads
-        from publish import load
+        from scheduler.project import load_project as load
 
         p = Person(say=lambda line: None, open_browser=lambda url: __import__("threading").Thread(
             target=approve, args=(url,), daemon=True).start() or True, ask_secret=lambda q: "", show=True)

@@ -9,7 +9,7 @@ APPROVED = dict(status="approved", author="ana", approved_by="ben")
 
 
 def planned(root, now):
-    from publish import load
+    from scheduler.project import load_project as load
     from scheduler.plan import plan
 
     return plan(load(root), now=now)
@@ -152,7 +152,7 @@ calendar:
 
 
 def test_ledger_state_replaces_status_and_keeps_the_time(project):
-    from publish import load
+    from scheduler.project import load_project as load
     from newsroom.state import EntryState
     from scheduler.plan import plan
 
@@ -252,7 +252,7 @@ def test_unknown_channel_in_a_rule_is_named(cli, project):
 
 
 def test_delivered_entries_count_but_are_not_blamed(project):
-    from publish import load
+    from scheduler.project import load_project as load
     from newsroom.state import EntryState
     from scheduler.plan import plan
     from scheduler.rules import problems

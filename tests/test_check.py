@@ -59,7 +59,7 @@ def test_text_output_groups_errors_then_warnings(cli, tmp_path):
 
 
 def test_the_traps_that_are_not_problems_load(cli, project):
-    from publish import load
+    from scheduler.project import load_project as load
 
     root = project({
         "content/bom.md": b"\xef\xbb\xbf---\ntitle: BOM\nstatus: draft\n---\nBody\n",

@@ -127,7 +127,7 @@ listen:
 
 
 def read(root):
-    from publish import load
+    from scheduler.project import load_project as load
     from reports.feeds import read_feeds
     from newsroom.state import open_store
 

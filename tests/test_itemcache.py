@@ -39,7 +39,7 @@ def test_duplicates_are_found_among_cached_items(cli, project):
 
 
 def test_a_deleted_item_is_gone(cli, project):
-    from publish import load
+    from scheduler.project import load_project as load
 
     root = project({"content/a.md": item("A"), "content/b.md": item("B")})
     assert len(load(root).items) == 2
@@ -48,7 +48,7 @@ def test_a_deleted_item_is_gone(cli, project):
 
 
 def test_a_corrupt_cache_is_ignored(cli, project):
-    from publish import load
+    from scheduler.project import load_project as load
 
     root = project({"content/a.md": item("A")})
     load(root)
@@ -61,7 +61,7 @@ def test_a_fresh_checkout_with_the_cache_restored_parses_only_what_changed(proje
     import shutil
 
     from newsroom import items as items_mod
-    from publish import load
+    from scheduler.project import load_project as load
 
     root = project({"content/a.md": item("A"), "content/b.md": item("B"), "content/c.md": item("C")})
     load(root)

@@ -27,7 +27,7 @@ def deliver(root, entries: dict[str, tuple[str, datetime]]):
 
 
 def open_project(root):
-    from publish import load
+    from scheduler.project import load_project as load
     from newsroom.state import open_store
 
     project = load(root)

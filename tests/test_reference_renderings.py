@@ -22,7 +22,7 @@ ITEMS = sorted(p.stem for p in (CASES / "content").glob("*.md"))
 
 @pytest.fixture(scope="module", params=sorted(EXPECTED))
 def fixture_project(request, tmp_path_factory):
-    from publish import load
+    from scheduler.project import load_project as load
 
     root = tmp_path_factory.mktemp("render") / "project"
     shutil.copytree(CASES, root, ignore=shutil.ignore_patterns("expected*"))

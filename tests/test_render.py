@@ -47,7 +47,7 @@ channels:
 
 
 def load(root):
-    from publish import load as load_project
+    from scheduler.project import load_project
 
     return load_project(root)
 
@@ -404,7 +404,7 @@ def test_check_keeps_rendering_results_until_item_template_or_settings_change(pr
     from datetime import datetime, timezone
 
     from channels import preview
-    from publish import load as load_project
+    from scheduler.project import load_project
 
     root = project({
         "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", channels=["mastodon"]),

@@ -37,7 +37,7 @@ def example_project(tmp: Path, servers: dict[str, str]) -> Path:
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 def test_pull_then_html_report_in_chromium(tmp_path, monkeypatch, cli):
     from newsroom.state import FileStore
-    from publish import load
+    from scheduler.project import load_project as load
     from reports.pull import pull
     from newsroom.state import open_store
 

@@ -33,7 +33,7 @@ def test_offset_needs_publish_at(cli, project):
 
 
 def test_id_is_the_identity_when_given(project):
-    from publish import load
+    from scheduler.project import load_project as load
 
     root = project({"content/2026/a.md": item(id="launch", slug="launch-v2"),
                     "content/2026/2026-11-27-post.md": item()})

@@ -1,0 +1,188 @@
+"""Web analytics in the engagement pull: the channels we own measured by the site's own analytics.
+
+For each source under ``analytics:`` in publish.yml, ``pull`` asks, per due slot of the pull windows
+(the same windows as social metrics):
+
+- the page views and visitors of every delivered blog entry's page, stored as that entry's
+  ``views`` and ``visitors``;
+- the visits that came through our own tagged links (``utm_source`` = the channel's, on the landing
+  page of the item it posted), stored as that social post's, newsletter's or webhook's ``clicks``.
+
+Both are batched: one query (paged only past the service's page size) for all entries due now, over
+the period from the earliest delivery among them until now; a page is not viewed before it is
+published, so each entry's figure is its total since delivery. Rows carry the slot as
+``<source>@<slot>``, so a slot filled by the platform's own numbers does not count as filled here.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Mapping
+
+from channels.base import Failure
+from newsroom.times import stamp
+
+from .base import PageViews, Source, Visit, path_of
+
+
+def source_types() -> dict[str, type[Source]]:
+    from .ga4 import GA4
+    from .matomo import Matomo
+    from .plausible import Plausible
+    from .umami import Umami
+
+    return {c.TYPE: c for c in (Plausible, Umami, Matomo, GA4)}
+
+
+def build_source(name: str, options: Mapping, env: Mapping[str, str], *, session=None) -> Source:
+    return source_types()[options["type"]](name, options, env, session=session)
+
+
+MAX_ATTEMPTS = 3
+MAX_WAIT = 120.0
+
+
+@dataclass
+class AnalyticsResult:
+    snapshots: int = 0
+    requests: int = 0
+    notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def _attempt(source: Source, what: str, fn, sleep: Callable[[float], None], failures: list[str]):
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            out = fn()
+        except Exception as exc:  # a source's bug must not stop the pull
+            failures.append(f"{source.name}: {what} failed: {type(exc).__name__}: {exc}")
+            return None
+        if not isinstance(out, Failure):
+            return out
+        wait = out.retry_after if out.retry_after is not None else min(30.0, random.uniform(0, 2 ** attempt))
+        if not out.retryable or attempt == MAX_ATTEMPTS or wait > MAX_WAIT:
+            extra = f" ({source.RATE_LIMIT}; the next pull goes on)" if out.status == 429 and source.RATE_LIMIT else ""
+            failures.append(f"{source.name}: {what} failed: {out.message}{extra}")
+            return None
+        sleep(wait)
+    return None  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Target:
+    """A due entry as the analytics see it: the page it is about and the tags its links carry."""
+
+    key: str
+    item_id: str
+    channel: str
+    slot: str | None  # None: not due now (filled, or past the last window)
+    at: datetime
+    page: str | None
+    blog: bool
+    utm_source: str
+
+
+def targets(project, entries, now: datetime, windows, filled: set, source: str, slot_of) -> list[Target]:
+    """Every delivered entry of a known channel, with its slot when it is due now (``slot_of``:
+    ``reports.pull.slot_of``, handed in so the two modules do not import each other)."""
+    from channels import registry
+    from channels.render import item_url
+
+    items = {i.id: i for i in project.items}
+    pages: dict[str, str] = {}
+    for e in entries:  # the blog's receipt says where the page is; else where it will be
+        config = project.settings.channels.get(e.channel)
+        if config is not None and config.type == "blog" and e.receipt.url:
+            pages[e.item_id] = path_of(e.receipt.url)
+    out = []
+    for e in entries:
+        config = project.settings.channels.get(e.channel)
+        if config is None or config.type not in registry.TYPES:
+            continue
+        slot = slot_of(e.at, now, windows)
+        tag = f"{source}@{stamp(slot)}" if slot is not None else None
+        if (e.key, tag) in filled:
+            tag = None
+        item = items.get(e.item_id)
+        page = pages.get(e.item_id) or (path_of(item_url(project, item)) if item is not None else None)
+        out.append(Target(e.key, e.item_id, e.channel, tag, e.at, page, config.type == "blog",
+                          config.utm_source or e.channel))
+    return out
+
+
+def attribute(everyone: list[Target], visits: list[Visit], item_ids: set[str]) -> tuple[dict[str, int], int]:
+    """(entry key → visits it drove, visits no delivered entry claims). A visit belongs to the entry whose
+    channel's ``utm_source`` it carries and whose item it landed on; a ``utm_content`` naming an
+    item id says which item when the landing page does not (a newsletter linking several)."""
+    by_tag: dict[tuple[str, str], str] = {}
+    by_item: dict[tuple[str, str], str] = {}
+    for t in everyone:
+        if t.blog:
+            continue
+        if t.page:
+            by_tag[(t.page, t.utm_source)] = t.key
+        by_item[(t.item_id, t.utm_source)] = t.key
+    out = {t.key: 0 for t in everyone if not t.blog}
+    stray = 0
+    for v in visits:
+        key = by_item.get((v.content, v.source)) if v.content in item_ids else None
+        key = key or by_tag.get((v.page, v.source))
+        if key is None:
+            stray += v.visits
+            continue
+        out[key] += v.visits
+    return out, stray
+
+
+def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: datetime, clock: Callable[[], datetime],
+                   windows, filled: set, run: str, slot_of, sleep: Callable[[float], None], base_urls=None,
+                   session=None, only: tuple[str, ...] = ()) -> AnalyticsResult:
+    """Every configured source's figures for the entries due now (see the module's doc)."""
+    result = AnalyticsResult()
+    sources = project.settings.raw.get("analytics") or {}
+    item_ids = {i.id for i in project.items}
+    for name in sorted(sources):
+        options = dict(sources[name] or {})
+        if not options.get("type") or (only and name not in only):
+            continue
+        if base_urls and base_urls.get(name):
+            options["url"] = base_urls[name]
+        source = build_source(name, options, env, session=session)
+        missing = source.missing()
+        if missing:
+            result.notes.append(f"analytics {name}: skipped, {missing} not set")
+            continue
+        everyone = targets(project, entries, now, windows, filled, name, slot_of)
+        due = [t for t in everyone if t.slot is not None]
+        if not due:
+            continue
+        since = min(t.at for t in due)
+        rows = []
+        blog = [t for t in due if t.blog]
+        if blog:
+            views = _attempt(source, "page views", lambda: source.page_views(since, now), sleep, result.failures)
+            if views is not None:
+                at = stamp(clock())
+                for t in blog:
+                    pv = views.get(t.page or "", PageViews(0, 0))
+                    rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
+                                 "metrics": {"views": pv.views, "visitors": pv.visitors}, "pull": run,
+                                 "slot": t.slot, "source": name})
+        social = [t for t in due if not t.blog]
+        if social:
+            wanted = {t.utm_source for t in social}
+            visits = _attempt(source, "visits by UTM tags", lambda: source.visits(since, now, wanted), sleep,
+                              result.failures)
+            if visits is not None:
+                driven, stray = attribute(everyone, visits, item_ids)
+                at = stamp(clock())
+                for t in social:
+                    rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
+                                 "metrics": {"clicks": driven[t.key]}, "pull": run, "slot": t.slot, "source": name})
+                if stray:
+                    result.notes.append(f"analytics {name}: {stray} visit{'s' * (stray != 1)} with our utm_source "
+                                        "landed on no delivered item's page")
+        result.snapshots += store.add_snapshots(rows) if rows else 0
+        result.requests += source.calls
+    return result
