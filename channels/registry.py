@@ -22,10 +22,11 @@ from .slack import Slack
 from .telegram import Telegram
 from .threads import Threads
 from .webhook import Webhook
+from .wordpress import WordPress
 from .x import X
 
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
-                                      Telegram, X, Threads, Facebook, Ghost)
+                                      Telegram, X, Threads, Facebook, Ghost, WordPress)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 PLAIN = LengthRule("plain", None, "characters", code_points, "")
 

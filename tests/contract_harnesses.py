@@ -195,6 +195,66 @@ class GhostHarness(Harness):
         return {"opens": n, "clicks": n} if n else {"clicks": 0}
 
 
+class WordPressHarness(Harness):
+    def server(self, tmp_path):
+        from tests.servers.wordpress import WordPressServer
+
+        return WordPressServer()
+
+    def adapter(self):
+        from channels.wordpress import WordPress
+        from tests.servers.wordpress import APP_PASSWORD, USER
+
+        return channel(WordPress, self.server_, {"url": "https://blog.test", "user": USER,
+                                                 "app_password": "env:WP_APP_PASSWORD"},
+                       {"WP_APP_PASSWORD": APP_PASSWORD})
+
+    def post(self, title="Launch day", n=0):
+        return post([], type="wordpress", title=f"{title} {n}",
+                    data={"title": f"{title} {n}", "body": f"<p>{title} body</p>"})
+
+    def published(self):
+        return self.server_.posts
+
+    def id_of(self, made):
+        return str(made["id"])
+
+    def url_of(self, made):
+        return made["link"]
+
+    def throttle(self):
+        self.server_.fail(429, {"code": "too_many_requests", "message": "Too many requests.", "data": {"status": 429}},
+                          headers={"Retry-After": "30"})
+        return 30.0
+
+    def revoke(self):
+        self.server_.password = "revoked in the profile"
+
+    def _comment(self, post_id, author, name, text, parent=0):
+        cid = next(self.server_.ids)
+        self.server_.comment_list.append({"id": cid, "post": int(post_id), "parent": parent, "author": author,
+                                          "author_name": name, "date_gmt": "2026-11-23T10:00:00",
+                                          "content": {"rendered": f"<p>{text}</p>\n"},
+                                          "link": f"https://blog.test/launch/#comment-{cid}"})
+        return cid
+
+    def set_metrics(self, receipt, n):
+        for i in range(n):
+            self._comment(receipt.remote_id, 0, f"reader {i}", "Nice")
+
+    def metrics(self, n):
+        return {"replies": n}
+
+    def add_replies(self, receipt):
+        first = self._comment(receipt.remote_id, 0, "Ana", "Great news &amp; more 🎉")
+        self._comment(receipt.remote_id, 7, "Ana Editor", "Thanks!", parent=first)
+        self.first_comment = str(first)
+
+    def expected_replies(self, receipt):
+        return [("Ana", "Great news & more 🎉", False, receipt.remote_id),
+                ("Ana Editor", "Thanks!", True, self.first_comment)]
+
+
 HARNESSES = [
     ThreadsHarness(
         name="threads", secret_variable="THREADS_TOKEN", write_path=r"/threads_publish$",
@@ -227,4 +287,15 @@ HARNESSES = [
         bad_request_message="HTTP 422: Validation error, cannot save post.: Value in [posts.title] cannot be blank.",
         revoked_message="HTTP 401: Unknown Admin API Key (check the Admin API key: `publish auth ghost`)",
         has_replies=False),
+    WordPressHarness(
+        name="wordpress", secret_variable="WP_APP_PASSWORD", write_path=r"/wp-json/wp/v2/posts$",
+        throttle_message="HTTP 429: Too many requests.",
+        server_error_body={"code": "internal_server_error",
+                           "message": "There has been a critical error on this website.", "data": {"status": 500}},
+        server_error_message="HTTP 500: There has been a critical error on this website.",
+        bad_request=(400, {"code": "rest_invalid_param", "message": "Invalid parameter(s): status",
+                           "data": {"status": 400}}),
+        bad_request_message="HTTP 400: Invalid parameter(s): status",
+        revoked_message="HTTP 401: The provided password is an invalid application password. (check the application "
+                        "password: `publish auth wordpress`)"),
 ]

@@ -27,7 +27,7 @@ channels:
 
 
 def render(root, path, channel):
-    from publish import load
+    from scheduler.project import load_project as load
 
     project = load(root)
     return render_post(project, project.item_by_path(path), registry.build(project.settings.channels[channel], {}))
