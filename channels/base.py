@@ -103,6 +103,19 @@ resolve``). ``message`` carries the platform's own words.
 DeliveryResult = Receipt | Failure
 
 
+@dataclass(frozen=True)
+class Removal:
+    """Proof that a post that was out is gone (``Channel.delete``): ``already`` when the platform
+    said it was not there any more (deleted by hand, or by a run that died before recording it)."""
+
+    at: datetime
+    already: bool = False
+    data: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"at": self.at.isoformat(), "already": self.already, "data": dict(self.data)}
+
+
 class Journal:
     """Progress inside one delivery that survives a crash (email batches, thread parts).
 
@@ -184,6 +197,14 @@ class Channel:
     METRICS_BATCH: ClassVar[int] = 0  # ids per metrics call; 0: no metrics
     DEFAULT_GRACE: ClassVar[timedelta | None] = timedelta(hours=6)
     SHOWS_SYNDICATION: ClassVar[bool] = False  # finish() runs again when the item goes out elsewhere
+    #: After publishing (corrections and withdrawals, docs/publishing.md): whether the platform lets us
+    #: change a post that is out in place (``edit``) and take it down (``delete``). A type that
+    #: cannot says why once, in ``CANNOT_EDIT`` / ``CANNOT_DELETE`` (the run prints it; nothing
+    #: automatic is offered). Both methods are repeated after a crash, so each must be safe to repeat.
+    EDITS: ClassVar[bool] = False
+    DELETES: ClassVar[bool] = False
+    CANNOT_EDIT: ClassVar[str] = "this channel type cannot change a post once it is out"
+    CANNOT_DELETE: ClassVar[str] = "this channel type cannot take a post down once it is out"
     #: OAuth scopes each thing the channel does needs: {"posting": (...), "media": (...), "metrics": (...)}
     SCOPES: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -292,6 +313,20 @@ class Channel:
     def unusable_in_ci(self) -> str | None:
         """Why this channel cannot deliver on a CI runner (whose files are thrown away), or None."""
         return None
+
+    # -- after publishing ---------------------------------------------------------------------
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """Make the post that is out (``receipt``, as the ledger holds it) say what ``post`` says now,
+        in place, with ``EDITS = True``. Returns the receipt of the post as it stands (usually the same
+        remote id and URL). Repeatable: the run repeats it when it died before recording the answer.
+        The platform's "not found", "too old to edit" and "not yours" are non-retryable ``Failure``s
+        in its own words; ``ctx.dry_run`` does everything but the request."""
+        return Failure(f"{self.name}: {self.CANNOT_EDIT}")
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Take the post that is out down (every part of a thread), with ``DELETES = True``. A post
+        already gone (404) is a ``Removal(already=True)``, so a repeat after a crash succeeds."""
+        return Failure(f"{self.name}: {self.CANNOT_DELETE}")
 
     def finish(self, delivered: list[tuple[Post, Receipt]], ctx: DeliveryContext) -> None:
         """Called once per run after this channel's deliveries (the blog rebuilds here)."""

@@ -81,7 +81,7 @@ def with_source(kind: str) -> str:
 
 
 def run(root, env, server, now=NOW, sleeps=None):
-    from publish import load
+    from scheduler.project import load_project as load
     from newsroom.state import open_store
     from reports.pull import pull
 
@@ -254,7 +254,7 @@ def test_analytics_slots_do_not_fill_the_platforms_own(project, plausible):
 
     root = project(files(), SETTINGS)
     delivered_all(root)
-    from publish import load
+    from scheduler.project import load_project as load
 
     from reports.pull import delivered_entries, slot_of
     from reports.settings import DEFAULT_WINDOWS

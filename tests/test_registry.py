@@ -56,3 +56,17 @@ def test_a_type_declares_its_own_limit_and_counting_and_every_caller_reads_them(
     adapter = build(ChannelConfig("pager", "pager-test"), {})
     assert (adapter.limit, adapter.count("😀a")) == (160, 3)
     assert rule_for("no-such-type").limit is None
+
+
+def test_a_type_that_says_it_edits_or_deletes_implements_it_and_one_that_cannot_says_why():
+    from channels.base import Channel
+
+    for cls in TYPES.values():
+        if cls.EDITS:
+            assert cls.edit is not Channel.edit, f"{cls.TYPE} declares EDITS but has no edit()"
+        else:
+            assert cls.CANNOT_EDIT, cls.TYPE
+        if cls.DELETES:
+            assert cls.delete is not Channel.delete, f"{cls.TYPE} declares DELETES but has no delete()"
+        else:
+            assert cls.CANNOT_DELETE, cls.TYPE
