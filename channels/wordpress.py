@@ -122,7 +122,13 @@ class WordPress(Channel):
     # -- delivery -----------------------------------------------------------------------------
     def article(self, post: Post, ctx: DeliveryContext, media_id: int | None) -> dict | Failure:
         data = post.data or {}
-        body = {"title": data.get("title") or post.title, "content": data.get("body") or post.html or post.text or ""}
+        content = data.get("body") or post.html or post.text or ""
+        if data.get("canonical_url"):
+            # WordPress core has no canonical field (SEO plugins keep their own): the copy says where the
+            # original is, as dev.to's footer does
+            href = html.escape(data["canonical_url"])
+            content += f'\n<p><em>Originally published at <a href="{href}" rel="canonical">{href}</a>.</em></p>'
+        body = {"title": data.get("title") or post.title, "content": content}
         if data.get("custom_excerpt"):
             body["excerpt"] = data["custom_excerpt"]
         status = self.config.options.get("status") or "publish"

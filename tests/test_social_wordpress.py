@@ -99,3 +99,10 @@ def test_publish_auth_checks_the_application_password(server):
         connect(adapter(server, env={"WP_APP_PASSWORD": "wrong"}), person())
     assert str(exc.value).startswith("wordpress: the secret in WP_APP_PASSWORD does not work: HTTP 401: The provided "
                                      "password is an invalid application password.")
+
+
+def test_a_cross_post_ends_with_a_link_to_the_original(server):
+    adapter(server).deliver(article(canonical_url="https://news.test/fish/", tags=[]), context())
+    assert server.requests("/posts$", "POST")[0].json["content"] == (
+        '<p>Hello <b>WordPress</b></p>\n<p><em>Originally published at <a href="https://news.test/fish/" '
+        'rel="canonical">https://news.test/fish/</a>.</em></p>')
