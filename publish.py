@@ -207,8 +207,45 @@ def publish_command() -> None:
 @click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
 @format_option("text", "json")
 @click.option("--offline", is_flag=True, help="Do not ask the platforms whether the credentials work.")
+@click.option("--all", "all_", is_flag=True, help="Every project whose state is in the same database (postgres).")
 def status() -> None:
     """Per channel: delivered, failed, claimed without a receipt, missed, due next, and its credential."""
+
+
+@cli.group()
+def state() -> None:
+    """The state store: migrate its database, export it, import it (docs/scaling.md)."""
+
+
+def _state_work(work: str):
+    """A ``state`` subcommand whose work is ``scheduler.statecmd.<work>(root, **options)``."""
+    def declare(f):
+        def body(**options) -> None:
+            from scheduler import statecmd
+
+            show(getattr(statecmd, work)(click.get_current_context().obj["root"], **options))
+        return state.command(work.rstrip("_"))(functools.update_wrapper(body, f))
+    return declare
+
+
+@_state_work("migrate")
+@format_option("text", "json")
+def state_migrate() -> None:
+    """Create or update the postgres backend's tables (never done silently by any other command)."""
+
+
+@_state_work("export")
+@click.argument("folder", type=click.Path(path_type=Path))
+@format_option("text", "json")
+def state_export() -> None:
+    """Write the whole state into FOLDER as JSON Lines (a files backend's folder)."""
+
+
+@_state_work("import_")
+@click.argument("folder", type=click.Path(path_type=Path))
+@format_option("text", "json")
+def state_import() -> None:
+    """Read FOLDER (a state/ folder or an export) into this project's empty store."""
 
 
 @cli.command()

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = (
     ("check", "check on 1,000 and 10,000 items vs reading + C-loader YAML"),
     ("calendar_views", "calendar --format json on 10,000 items x 5 channels vs check"),
+    ("calendar_page", "the calendar page of 10,000 items in headless Chromium vs the page before (issue 23)"),
     ("render", "rendering every channel for 1,000 items vs the Jinja + Markdown floor"),
     ("publish_noop", "a publish with nothing due on 10,000 items and 100,000 events vs check"),
     ("blog", "full blog build for 1,000 and 10,000 items beside Pelican, and a one-item rebuild"),

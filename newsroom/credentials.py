@@ -129,11 +129,21 @@ class Vault:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def _load(self) -> dict[str, dict]:
+    def _read_token(self) -> bytes:
+        """The stored Fernet token (b"" when there is none); a backend that keeps it elsewhere
+        (``newsroom/state/postgres.py``) overrides this and ``_write_token``."""
         try:
-            token = self.path.read_bytes().strip()
+            return self.path.read_bytes().strip()
         except FileNotFoundError:
-            return {}
+            return b""
+
+    def _write_token(self, token: bytes) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # a reader sees the old file or the new one, never half of either
+        write_atomic(self.path, token + b"\n", mode=0o600, fsync=True)
+
+    def _load(self) -> dict[str, dict]:
+        token = self._read_token()
         if not token:
             return {}
         from cryptography.fernet import InvalidToken
@@ -164,9 +174,7 @@ class Vault:
     def _save(self, channels: dict[str, dict]) -> None:
         cipher = self._cipher(writing=True)
         token = cipher.encrypt(json.dumps({"format": FORMAT, "channels": channels}, sort_keys=True).encode("utf-8"))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # a reader sees the old file or the new one, never half of either
-        write_atomic(self.path, token + b"\n", mode=0o600, fsync=True)
+        self._write_token(token)
 
     def update(self, name: str, change: Callable[[Credential | None], Credential | None]) -> Credential | None:
         """Under the store's lock: read ``name``'s record fresh, ``change`` it, write it back.

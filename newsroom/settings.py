@@ -193,8 +193,13 @@ SETTINGS = s.Schema("publish.yml", [
     s.Key("segments", s.MapOf(s.Text(), "mapping of segment → description"),
           "audience segments items may address (name → description)", default=dict),
     s.Key("state", s.Nested(s.Schema("state", [
-        s.Key("backend", s.Choice("files"), "where the ledger and snapshots live (files: JSON Lines under path)", default="files"),
+        s.Key("backend", s.Choice("files", "postgres"), "where the ledger and snapshots live (files: JSON Lines "
+              "under path; postgres: tables in the database at url, see docs/scaling.md)", default="files"),
         s.Key("path", s.Text(), "folder of the files backend", default="state"),
+        s.Key("url", s.Secret(), "the postgres backend's connection URL, from the environment "
+              "(env:DATABASE_URL)", default=None),
+        s.Key("project", s.Text(max_len=200), "the postgres backend's key for this project: one database holds "
+              "many projects (brands), each under its own key (default: site.url)", default=None),
     ])), "the state store", default=dict),
     s.Key("output", s.Nested(s.Schema("output", [
         s.Key("site", s.Text(), "where the blog is built", default="public"),
@@ -299,6 +304,14 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
         problems.append(Problem(SETTINGS_FILE, doc.line("markdown.extensions"), "markdown.extensions",
                                 "extensions apply to python-markdown only; cmark-gfm has its own built in "
                                 "(add engine: python-markdown, or remove extensions)", WARNING))
+    state = dict(data.get("state") or {"backend": "files", "path": "state"})
+    if state.get("backend") == "postgres":
+        if not state.get("url") and not ((doc.data.get("state") or {}) if isinstance(doc.data, dict) else {}).get("url"):
+            problems.append(Problem(SETTINGS_FILE, doc.line("state.backend"), "state.url",
+                                    "the postgres backend needs the database's URL from the environment: add "
+                                    "url: env:DATABASE_URL under state and set DATABASE_URL"))
+        state.setdefault("project", None)
+        state["project"] = state["project"] or str((data.get("site") or {}).get("url") or "").rstrip("/")
     alert_channel = (data.get("alerts") or {}).get("channel")
     if alert_channel and alert_channel not in channels:
         from .problems import did_you_mean
@@ -311,6 +324,6 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
         timezone=default_tz, content_dir=data["content"],
         require_second_pair_of_eyes=(data.get("workflow") or {}).get("require_second_pair_of_eyes", False),
         calendar=calendar, channels=channels, segments=data.get("segments") or {},
-        state=data.get("state") or {"backend": "files", "path": "state"},
+        state=state,
         output=data.get("output") or {}, alerts=data.get("alerts") or {}, raw=data, doc=doc)
     return settings, problems

@@ -97,7 +97,10 @@ def publish(root: Path, *, now: datetime | str | None = None, dry_run: bool = Fa
     report = run_publish(project, store, opts)
     said.extend([output.as_json(report)] if fmt == "json" else output.lines(report))
     step_summary(output.markdown(report), env)
-    if full and not report.stopped and not report.fatal and content_dir == project.settings.content_dir:
+    # The no-op cache reads the files backend's ledger without opening the store; a shared database
+    # changes under other machines' runs, so a project on it always runs in full.
+    if (full and not report.stopped and not report.fatal and content_dir == project.settings.content_dir
+            and project.settings.state.get("backend", "files") == "files"):
         from channels.registry import Adapters
 
         from newsroom.credentials import KEY_VARIABLE
@@ -279,9 +282,17 @@ def render(root: Path, path: str, *, channels=(), segment: str | None = None, fm
     return Shown(text, exit_code=EXIT_PROBLEMS if failed else EXIT_OK)
 
 
-def status(root: Path, *, now: str | None = None, offline: bool = False, fmt: str = "text") -> Shown:
-    """``status``: per channel, what was delivered, failed, missed or is due next, and its credential."""
+def status(root: Path, *, now: str | None = None, offline: bool = False, fmt: str = "text",
+           all_: bool = False) -> Shown:
+    """``status``: per channel, what was delivered, failed, missed or is due next, and its credential;
+    with ``all_``, every project that keeps its state in the same database (``statecmd.projects``)."""
     from newsroom.state import store_of
+
+    if all_:
+        from . import statecmd
+
+        rows = statecmd.projects(root)
+        return listing(fmt, rows, statecmd.projects_lines(rows))
     from newsroom.times import now_option
 
     from .project import load_project

@@ -84,7 +84,8 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
         out[name]["credential"]["line"] = h.line()
     for lapse in lapses(channels, health, ahead):
         out[lapse.channel]["credential"]["warning"] = lapse.message(now).split(": ", 1)[1]
-    return {"now": now.isoformat(), "channels": out}
+    return {"now": now.isoformat(), "channels": out,
+            "state": {"backend": getattr(store, "backend", "files"), "where": store.describe()}}
 
 
 def text(report: dict) -> list[str]:
@@ -136,4 +137,6 @@ def text(report: dict) -> list[str]:
             lines.append(f"  {'due now':<8} {r['path']} ({when(r['at'])}): {what}")
         for r in row["next"]:
             lines.append(f"  next     {r['path']} at {when(r['at'])}")
+    if report.get("state"):
+        lines.append(f"state: {report['state']['where']}")
     return lines

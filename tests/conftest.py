@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pgserver import pg_cluster, pg_empty_url, pg_url  # noqa: F401  (a real PostgreSQL server's fixtures)
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -24,7 +24,9 @@ def test_the_calendar_shows_what_an_entry_waits_for_and_why_it_waits_now(project
     html = (root / "public/calendar/index.html")
     assert cli(root, "calendar", "--format", "html", "--now", "2026-11-20T09:30Z").exit_code == 0
     payload = html.read_text().split('<script type="application/json" id="data">')[1].split("</script>")[0]
-    shown = {e["key"]: e for e in json.loads(payload)["entries"]}
+    from scheduler.page import unpack
+
+    shown = {e["key"]: e for e in unpack(json.loads(payload))}  # the page's compact data, read back
     assert shown["a/mastodon"]["after"] == ["blog (links to its page)"]
     assert shown["a/mastodon"]["waiting"] == "waits for blog (not delivered yet)"
     assert '"dependency_cycle","before_dependency"' in html.read_text()  # marked as problems in the page

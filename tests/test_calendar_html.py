@@ -1,13 +1,22 @@
-"""`publish.py calendar --format html`: one static page, checked as written and in a real headless Chromium."""
+"""`publish.py calendar --format html`: one static page, checked as written and in a real headless
+Chromium (bench/chromium.py, the DevTools protocol on a pipe): the small example, and the
+10,000-item corpus at desktop and phone sizes (its screenshots go to docs/ when
+NEWSROOM_SCREENSHOTS=1 or when they are missing)."""
+import json
+import os
 import re
-import subprocess
+import shutil
 from pathlib import Path
 
 import pytest
 
+from bench.chromium import BINARY, Chromium
+from conftest import ROOT
+from scheduler.page import CAP, unpack
 from test_calendar_views import NOW, SETTINGS, files
 
-CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(not BINARY.exists(), reason=f"needs Chromium at {BINARY} "
+                                    "(Debian: apt-get install chromium; .ci/run installs it)")
 
 
 def build(cli, project):
@@ -18,6 +27,11 @@ def build(cli, project):
     return root / "public" / "calendar" / "index.html"
 
 
+def data_of(page: Path) -> dict:
+    return json.loads(page.read_text(encoding="utf-8").split('<script type="application/json" id="data">')[1]
+                      .split("</script>")[0])
+
+
 def test_page_is_self_contained(cli, project):
     page = build(cli, project).read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>")
@@ -26,69 +40,138 @@ def test_page_is_self_contained(cli, project):
     assert "</script" not in page.split('<script type="application/json" id="data">')[1].split("</script>")[0]
 
 
-def dom(url: str, tmp_path: Path, width: int = 1280) -> str:
-    profile = tmp_path / f"profile-{width}"
-    result = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", f"--window-size={width},900", "--virtual-time-budget=1000", "--dump-dom", url],
-        capture_output=True, timeout=90)
-    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
-    return result.stdout.decode("utf-8")
+def test_the_compact_data_reads_back_as_the_rows(cli, project):
+    """Shared strings and numbers in the page, the same fields as `calendar --format json` out of it."""
+    root = project(files(), settings=SETTINGS)
+    rows = json.loads(cli(root, "calendar", "--now", NOW, "--format", "json", "--days", "400").output)
+    rows = rows["entries"] if isinstance(rows, dict) else rows
+    page = build(cli, project)
+    got = {e["key"]: e for e in unpack(data_of(page))}
+    assert len(got) == 7
+    for r in rows:
+        e = got[r["key"]]
+        for k in ("path", "title", "channel", "local", "date", "time", "state", "status", "campaign", "flags", "notes",
+                  "source", "after", "waiting", "type"):
+            assert e[k] == (r[k] or ([] if k in ("after",) else r[k])), (r["key"], k)
+    conflict = [e for e in got.values() if "conflict" in e["flags"]]
+    assert len(conflict) == 2 and all("'mastodon'" in n for e in conflict for n in e["notes"])
 
 
-def entries(html: str, where: str = "agenda"):
-    """(channel, hidden) for each agenda entry, or each chip in the month grid."""
-    cls = "entry" if where == "agenda" else "chip"
-    out = []
-    for m in re.finditer(r'<(?:li|span) class="' + cls + r'( conflict)?"([^>]*)>', html):
-        attrs = m.group(2)
-        out.append((re.search(r'data-channel="([^"]+)"', attrs).group(1), " hidden" in attrs or 'hidden=""' in attrs,
-                    bool(m.group(1))))
-    return out
+STATE = """(() => ({ count: document.getElementById("count").textContent, month: document.getElementById("month").textContent,
+  agenda: [...document.querySelectorAll("#agenda .entry")].map((n) => [n.dataset.channel, n.classList.contains("conflict")]),
+  heads: [...document.querySelectorAll("#agenda .dayhead")].map((n) => n.dataset.date),
+  chips: [...document.querySelectorAll("#grid .chip")].map((n) => n.dataset.channel), hash: location.hash }))()"""
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
-def test_page_in_headless_chromium_shows_entries_and_filters(cli, project, tmp_path):
+@needs_chromium
+def test_page_in_headless_chromium_shows_entries_filters_and_keeps_them_in_the_address(cli, project):
     page = build(cli, project)
-    html = dom(page.as_uri(), tmp_path)
-    agenda = entries(html)
-    assert len(agenda) == 7 and not any(hidden for _, hidden, _ in agenda)
-    assert sum(conflict for _, _, conflict in agenda) == 2  # the two 09:30 entries on mastodon are marked
-    assert "Launch; big, bold" in html and "東京 pop-up" in html
-    assert '<span id="count" aria-live="polite">7 of 7 entries</span>' in html
-    # The grid opens on the month of --now: November 2026, with December's first days on its last row.
-    assert '<h2 id="month">November 2026</h2>' in html
-    assert len(entries(html, "grid")) == 6  # 1-3 December are visible; 20 January is not
+    with Chromium() as browser:
+        browser.viewport(1280, 900)
+        browser.open(page.as_uri())
+        s = browser.js(STATE)
+        assert len(s["agenda"]) == 7 and sum(c for _, c in s["agenda"]) == 2  # the two 09:30 mastodon entries
+        assert s["count"] == "7 of 7 entries"
+        # The grid opens on the month of --now: November 2026, with December's first days on its last row.
+        assert s["month"] == "November 2026" and len(s["chips"]) == 6  # 1-3 December; not 20 January
+        assert s["hash"] == "#month=2026-11"
+        text = browser.js("document.body.innerText")
+        assert "Launch; big, bold" in text and "東京 pop-up" in text
 
-    # A filter in the address is applied by the page's own script: only mastodon stays visible.
-    html = dom(page.as_uri() + "#channel=mastodon", tmp_path)
-    agenda = entries(html)
-    assert sorted(ch for ch, hidden, _ in agenda if not hidden) == ["mastodon"] * 3
-    assert all(hidden for ch, hidden, _ in agenda if ch != "mastodon")
-    assert all(hidden for ch, hidden, _ in entries(html, "grid") if ch != "mastodon")
-    assert '<span id="count" aria-live="polite">3 of 7 entries</span>' in html
-    # Day headings whose entries are all hidden are hidden too (2 December has only blog and newsletter).
-    assert re.search(r'<h3 class="dayhead" data-date="2026-12-02" hidden="">', html)
+        # A filter set on the page is written to the address, with the month shown.
+        browser.js("document.getElementById('next').click(); const c = document.getElementById('f-channel');"
+                   " c.value = 'mastodon'; c.dispatchEvent(new Event('input'))")
+        s = browser.js(STATE)
+        assert s["hash"] == "#month=2026-12&channel=mastodon" and s["month"] == "December 2026"
+        assert [ch for ch, _ in s["agenda"]] == ["mastodon"] * 3 and s["count"] == "3 of 7 entries"
+        assert "2026-12-02" not in s["heads"]  # 2 December has only blog and newsletter: no heading
 
-    html = dom(page.as_uri() + "#problems=1", tmp_path)
-    assert '<span id="count" aria-live="polite">2 of 7 entries</span>' in html
+        # ... and read back from it: a link shows what the sender saw.
+        browser.open(page.as_uri() + "#month=2027-01&problems=1")
+        s = browser.js(STATE)
+        assert s["count"] == "2 of 7 entries" and s["month"] == "January 2027" and s["chips"] == []
+        assert browser.js("document.getElementById('f-problems').checked") is True
 
 
-def test_a_title_holding_html_comment_or_script_tags_cannot_break_the_data_block(cli, project):
-    from conftest import item as make_item
+def corpus_page(tmp_path_factory) -> Path:
+    """The 10,000-item corpus (3 channels an item: 30,000 entries) written as a user writes it."""
+    import subprocess
+    import sys
 
-    title = 'Tips <!-- <script> hidden --> and </script><b>bold</b>'
-    sneaky = files()
-    sneaky["content/sneaky.md"] = make_item(title, status="draft", author="cleo", publish_at="2026-12-02T15:00",
-                                            channels=["blog"])
-    root = project(sneaky, settings=SETTINGS)
-    result = cli(root, "calendar", "--now", "2026-11-30T08:00", "--format", "html")
-    assert result.exit_code == 0, result.output
-    page = (root / "public" / "calendar" / "index.html").read_text(encoding="utf-8")
-    block = page.split('<script type="application/json" id="data">')[1].split("</script>")[0]
-    assert "<" not in block  # every "<" is \u003c: no "</script", no "<!--" the parser could act on
-    import json
+    from bench.corpus import generate
 
-    assert title in [e["title"] for e in json.loads(block)["entries"]]
+    root = generate(tmp_path_factory.mktemp("corpus") / "10k", 10_000, seed=1)
+    done = subprocess.run([sys.executable, str(ROOT / "publish.py"), "--root", str(root), "calendar", "--format",
+                           "html", "--now", "2026-11-16T08:00Z"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "wrote public/calendar/index.html (30000 entries)\n"
+    return root / "public" / "calendar" / "index.html"
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_ten_thousand_items_open_fast_filter_fast_and_fit_a_phone(tmp_path_factory):
+    from bench.calendar_page import DESKTOP, LAYOUT, PHONE, filters, open_page
+
+    page = corpus_page(tmp_path_factory)
+    size = page.stat().st_size
+    entries = unpack(data_of(page))
+    assert len(entries) == 30_000 and size < 3_000_000  # was 13.4 MB
+    today = "2026-11-16"
+    per_day: dict[str, int] = {}
+    for e in entries:
+        per_day[e["date"]] = per_day.get(e["date"], 0) + 1
+    with Chromium() as browser:
+        ready = open_page(browser, page.as_uri(), DESKTOP)
+        layout = browser.js(LAYOUT)
+        # Only what is on screen exists: the month's 42 days and the agenda's window (234,000 elements before).
+        assert layout["elements"] < 3_000, layout
+        assert layout["grid"] < 900 and layout["height"] <= 900 + 40, layout  # the grid was 28,152 px tall
+        assert layout["today_on_screen"], layout
+        cells = browser.js("""[...document.querySelectorAll('#grid .day')].map((c) => [c.dataset.date,
+            c.querySelectorAll('.chip').length, (c.querySelector('.more') || {}).textContent || ''])""")
+        for date, chips, more in cells:
+            n = per_day.get(date, 0)
+            assert chips == min(n, CAP) and more == (f"+{n - CAP} more" if n > CAP else ""), (date, n, chips, more)
+
+        # Search: the page's count is the corpus's own count of titles or paths holding the text.
+        times = filters(browser)
+        want = sum(1 for e in entries if "wareh" in (e["title"] + " " + e["path"]).lower())
+        browser.js("window.__measure(() => window.__set('f-text', 'wareh'))")
+        assert browser.js("document.getElementById('count').textContent") == f"{want} of 30000 entries"
+        assert browser.js("location.hash") == "#month=2026-11&text=wareh"
+        # After a filter change the agenda is back at today, wherever it had been scrolled.
+        browser.js("document.getElementById('scroller').scrollTop = 0")
+        browser.js("window.__measure(() => window.__set('f-text', 'wareho'))")
+        assert browser.js(LAYOUT)["today_on_screen"]
+        first = browser.js("document.querySelector('#agenda .dayhead').dataset.date")
+        assert first <= today <= browser.js("[...document.querySelectorAll('#agenda .dayhead')].pop().dataset.date")
+
+        # "+N more" opens the day's full list, and the day goes into the address.
+        browser.js("window.__measure(() => window.__set('f-text', ''))")
+        browser.js("document.querySelector('.day[data-date=\"2026-11-24\"] .more').click()")
+        assert browser.js("document.querySelectorAll('#daylist .entry').length") == per_day["2026-11-24"] == 328
+        assert browser.js("location.hash") == "#month=2026-11&day=2026-11-24"
+        if os.environ.get("NEWSROOM_SCREENSHOTS") == "1" or not (ROOT / "docs" / "calendar-10k.png").exists():
+            browser.js("document.getElementById('day').close()")
+            browser.screenshot(ROOT / "docs" / "calendar-10k.png")
+
+        phone_ready = open_page(browser, page.as_uri(), PHONE, mobile=True)
+        phone = browser.js(LAYOUT)
+        assert phone["header"] < 0.1 * PHONE[1], phone  # was 38% of the screen
+        assert phone["today_on_screen"] and phone["height"] < 2 * PHONE[1], phone  # was 3.7M px down a 4.9M px page
+        first_row = browser.js("""[...document.querySelectorAll('#agenda .entry')].map((n) => [
+            n.querySelector('.time').textContent, n.querySelector('.ch').textContent,
+            n.querySelector('.title').textContent, n.getBoundingClientRect().width])[0]""")
+        assert re.fullmatch(r"\d\d:\d\d", first_row[0]) and first_row[1] and first_row[2] and first_row[3] > 300
+        dots = browser.js("document.querySelector('.day[data-date=\"2026-11-16\"]').querySelectorAll('.dot').length")
+        assert dots == len({e["channel"] for e in entries if e["date"] == today})
+        if os.environ.get("NEWSROOM_SCREENSHOTS") == "1" or not (ROOT / "docs" / "calendar-10k-phone.png").exists():
+            browser.screenshot(ROOT / "docs" / "calendar-10k-phone.png")
+    print(f"10,000 items: interactive {ready:.0f} ms (phone {phone_ready:.0f} ms), {size / 1e6:.2f} MB, "
+          + ", ".join(f"{k} {v:.0f}" for k, v in times.items()), f"load {os.getloadavg()[0]:.2f}")
+    # Loose bounds, for a machine shared with other work (bench/calendar_page.py measures against the
+    # goals of 1 s and 100 ms): the page before took 5.2 s to open and 2.3 s to clear its filters.
+    assert ready < 2_500 and phone_ready < 2_500
+    assert max(times.values()) < 500, times

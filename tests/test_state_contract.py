@@ -14,14 +14,19 @@ import pytest
 from newsroom.credentials import Credential, new_key
 from newsroom.state import BACKENDS, EntryState, open_store
 
-#: publish.yml's ``state:`` for each backend under test, given the test's folder.
-BACKEND_SETTINGS = {"files": lambda tmp: {"backend": "files", "path": "state"}}
+#: publish.yml's ``state:`` for each backend under test, given the test's request (its folder, its
+#: fixtures: the postgres backend gets a fresh database on the throwaway cluster of ``pgserver.py``).
+BACKEND_SETTINGS = {
+    "files": lambda request: {"backend": "files", "path": "state"},
+    "postgres": lambda request: {"backend": "postgres", "url": request.getfixturevalue("pg_url"),
+                                 "project": "https://news.test"},
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def handles(request, tmp_path):
     """A function that opens another handle on the same store."""
-    settings = BACKEND_SETTINGS[request.param](tmp_path)
+    settings = BACKEND_SETTINGS[request.param](request)
     return lambda: open_store(tmp_path, settings, cache=True)
 
 

@@ -1,9 +1,9 @@
 """The state store: the ledger of what was claimed, delivered, failed or missed, and what pulls found.
 
 Every layer touches state only through the ``StateStore`` interface below; ``open_store`` picks the
-backend publish.yml names (``state.backend``) from ``BACKENDS``. A second backend (PostgreSQL) is one
-new module beside ``files.py`` that implements the interface, registered in ``BACKENDS``, and held to
-it by ``tests/test_state_contract.py``. What events mean is the same for every backend (``fold.py``).
+backend publish.yml names (``state.backend``) from ``BACKENDS``. A second backend is one module beside
+``files.py`` that implements the interface (``postgres.py``, for teams that run several publishers
+at once), registered in ``BACKENDS``, and held to it by ``tests/test_state_contract.py``. What events mean is the same for every backend (``fold.py``).
 """
 from __future__ import annotations
 
@@ -82,9 +82,32 @@ class StateStore(Protocol):
         """The encrypted credentials, changed atomically against other runs."""
 
 
+    # -- moving between backends (interchange.py) -----------------------------------------------
+    backend: str  # the name in ``BACKENDS``
+    def describe(self) -> str:
+        """Where the state is, for ``status`` (no secret: a URL is shown without its password)."""
+    def export_lines(self, kind: str) -> Iterator[str]:
+        """The stored JSON lines of ``kind`` (``interchange.KINDS``), exactly as stored, in order."""
+    def import_lines(self, kind: str, lines: Iterable[str]) -> int: ...
+    def credential_token(self) -> bytes:
+        """The encrypted vault as stored (b"": none); moved without being decrypted."""
+    def set_credential_token(self, token: bytes) -> None: ...
+    def counts(self) -> dict[str, int]:
+        """Rows of each kind (and ``credentials``: 0 or 1)."""
+
+
+def _postgres(root: Path, settings: dict, cache_dir: Path | None) -> StateStore:
+    import os
+
+    from .postgres import PostgresStore, resolve_url
+
+    return PostgresStore(lambda: resolve_url(settings, os.environ), settings.get("project") or "")
+
+
 #: The state backends by ``state.backend`` in publish.yml.
 BACKENDS: dict[str, Callable[[Path, dict, Path | None], StateStore]] = {
     "files": lambda root, settings, cache_dir: FileStore(root / settings.get("path", "state"), cache_dir=cache_dir),
+    "postgres": _postgres,
 }
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .fold import (EntryState, StateUnwritable, dumps, fold_mentions, fold_replies, fresh_mentions,
                    fresh_replies)
+from .interchange import FileLines
 from ..atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -57,8 +58,11 @@ FOLD_VERSION = 6
 TAIL = 4096
 
 
-class FileStore:
+class FileStore(FileLines):
     """The ``files`` backend. ``cache_dir`` (e.g. ``.cache/``) keeps the compact fold between runs."""
+
+    backend = "files"
+    FILES = {"replies": REPLIES, "mentions": MENTIONS, "feeds": FEEDS, "pulls": PULLS}
 
     def __init__(self, folder: Path, *, cache_dir: Path | None = None):
         self.folder = Path(folder)
@@ -573,5 +577,6 @@ def decode_rows(data: bytes, slots: bool = True) -> list:
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
     return out
+
 
 
