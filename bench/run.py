@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 
 #: (script, what it measures), in the order the pipeline runs.
 BENCHMARKS = (
+    ("newsletter", "10,000 personalised messages to a loopback SMTP server vs 10,000 identical"),
     ("check", "check on 1,000 and 10,000 items vs reading + C-loader YAML"),
     ("calendar_views", "calendar --format json on 10,000 items x 5 channels vs check"),
     ("calendar_page", "the calendar page of 10,000 items in headless Chromium vs the page before (issue 23)"),

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from newsroom.model import Item, Site
 
-from . import filters, markup, plaintext
+from . import fields as recipient_fields, filters, markup, plaintext
 
 
 def doc(text: str) -> dict:
@@ -27,10 +27,12 @@ class Body:
     """An item's body as one segment sees it, in every form a channel needs; each form made once."""
 
     def __init__(self, source: str, segment: str | None, known_segments: tuple[str, ...], base_url: str,
-                 quick: bool = False, engine=None):
+                 quick: bool = False, engine=None, marks: bool = False):
         self.source, self.segment, self.known, self.base = source, segment, known_segments, base_url
-        self.quick, self.engine = quick, engine
-        self.selected, self.notes = markup.select_segment(source, segment, known_segments)
+        self.quick, self.engine, self.marks = quick, engine, marks
+        # recipient fields: marks filled per recipient (the newsletter), else their fallbacks
+        filled = (recipient_fields.body_marks if marks else recipient_fields.body_fallbacks)(source)
+        self.selected, self.notes = markup.select_segment(filled, segment, known_segments)
 
     @cached_property
     def markdown(self) -> str:
@@ -102,6 +104,9 @@ class TemplateContext:
     thread: bool = field(metadata=doc("true when a long post may become a thread on this channel"))
     publish_at: datetime | None = field(metadata=doc("when the item goes out, in its own timezone, or none"))
     body: Body = field(repr=False, metadata=doc("", ) | {"hidden": True})
+    recipient: Any = field(default=recipient_fields.NO_RECIPIENT, repr=False, metadata=doc(
+        "the recipient's fields in a newsletter: recipient.<column> of their list (escaped in HTML), e.g. "
+        "{{ recipient.first_name | default(\"there\") }}; read-only, printed not tested; elsewhere the fallback"))
     link_transform: Any = field(default=None, repr=False, metadata={"hidden": True})
     segments: dict = field(default_factory=dict, repr=False, metadata={"hidden": True})
 

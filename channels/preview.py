@@ -43,9 +43,21 @@ def preview(project: Project, rel: str, names: list[str], segment: str | None) -
     posts, units = [], {}
     for name in names:
         config = settings.channels[name]
-        posts.append(render_post(project, item, build(config, {}), segment=segment))
+        posts.append(_readable(render_post(project, item, build(config, {}), segment=segment)))
         units[name] = rule_for(config.type, config.options).unit
     return item, posts, units
+
+
+def _readable(post: Post) -> Post:
+    """A newsletter's recipient fields as a person wrote them (they are filled per recipient when sent)."""
+    from .fields import show
+
+    if post.type != "email":
+        return post
+    post.subject, post.html, post.text = show(post.subject or ""), show(post.html or ""), show(post.text or "")
+    for v in post.data.get("variants") or ():
+        v.update({k: show(v[k]) for k in ("subject", "html", "text") if isinstance(v.get(k), str)})
+    return post
 
 
 def post_dict(post: Post) -> dict:

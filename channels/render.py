@@ -25,7 +25,7 @@ from newsroom.model import Item, Project
 from newsroom.problems import ERROR, WARNING, Problem
 from newsroom.resources import shipped
 
-from . import filters, markdown_engines, text
+from . import fields, filters, markdown_engines, text
 from .devto import DevTo
 from .base import Channel, Media, Post
 from .context import Body, ChannelInfo, TemplateContext
@@ -66,6 +66,8 @@ class Engine:
             # auto_reload: a long-running scheduler picks up edited templates (one stat per render)
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=True, cache_size=-1)
         self.env.filters.update(filters.FILTERS)
+        # default gives a recipient field its fallback (channels/fields.py)
+        self.env.filters.update({"default": fields.default_filter, "d": fields.default_filter})
         self._needs: dict[str, tuple[jinja2.Template, frozenset[str] | None]] = {}
         self._display: dict[str, str] = {}
         self._exists: dict[str, bool] = {}
@@ -138,13 +140,14 @@ class Engine:
             raise RenderError(self.display(name), _template_line(exc, tpl), _describe(exc)) from None
 
     # -- bodies ---------------------------------------------------------------------------------
-    def body(self, item: Item, segment: str | None, base: str, quick: bool = False, markdown=None) -> Body:
-        key = (item.path, item.revision, segment, base, quick, markdown)
+    def body(self, item: Item, segment: str | None, base: str, quick: bool = False, markdown=None,
+             marks: bool = False) -> Body:
+        key = (item.path, item.revision, segment, base, quick, markdown, marks)
         body = self._bodies.get(key)
         if body is None:
             if len(self._bodies) >= self.BODY_CACHE:
                 self._bodies.pop(next(iter(self._bodies)))
-            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base, quick, markdown)
+            body = self._bodies[key] = Body(item.body, segment, tuple(item.segments), base, quick, markdown, marks)
         return body
 
 
@@ -160,6 +163,8 @@ _TYPE_NAMES = {"Item": "item", "Site": "site", "ChannelInfo": "channel", "dict":
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, fields.FieldError):
+        return str(exc)
     if isinstance(exc, jinja2.UndefinedError):
         message = str(exc)
         # "'newsroom.model.Item object' has no attribute 'subtitle'" → "item has no attribute 'subtitle'"
@@ -234,7 +239,9 @@ def build_context(project: Project, item: Item, channel: Channel, segment: str |
         channel=info, site=site, author=item.author or site.author,
         thread=bool(channel.SUPPORTS_THREADS and override is not None and override.thread),
         publish_at=publish_at, link_transform=transform,
-        body=engine_for(project).body(item, segment, base, quick, markdown_engine(settings)),
+        body=engine_for(project).body(item, segment, base, quick, markdown_engine(settings),
+                                      marks=channel.TYPE == "email"),
+        recipient=fields.RECIPIENT if channel.TYPE == "email" else fields.NO_RECIPIENT,
         segments=dict(settings.segments))
 
 
@@ -469,7 +476,8 @@ def _email(engine, post, ctx, channel, override, rule, where) -> None:
         for seg in ctx.item.segments:
             # the same context for another segment: only the segment fields and the body change
             seg_ctx = replace(ctx, segment=seg, segment_description=_segment_description(ctx, seg),
-                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), quick, ctx.body.engine))
+                              body=engine.body(ctx.item, seg, ctx.site.url.rstrip("/"), quick, ctx.body.engine,
+                                               marks=ctx.body.marks))
             if quick:
                 seg_ctx.__dict__["body_text"] = seg_ctx.body.selected
             subject, html, txt, _ = _email_one(engine, seg_ctx, channel, override)

@@ -2,7 +2,10 @@
 
 A list is a CSV file with a header row and the columns ``email``, ``name`` (optional) and
 ``unsubscribed`` (optional: any value but empty, ``no``, ``false`` or ``0`` means the person left
-the list). Every line is checked; a bad address is a ``Problem`` naming the file and line, and the
+the list). Every other column is kept with the person (``Recipient.fields``): the newsletter fills
+``recipient.<column>`` with it, and segment rules select on it. A header's name becomes the field's
+name lowercased, with anything but letters, digits and ``_`` turned into ``_`` (``First name``:
+``first_name``). Every line is checked; a bad address is a ``Problem`` naming the file and line, and the
 line is left out: it is never sent to.
 
 ``parse_audience`` reads text (no file access, so adapters and tests can use it);
@@ -16,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import ERROR, WARNING, Problem
+from .problems import ERROR, WARNING, Problem, did_you_mean
 
 # The WHATWG "valid email address" grammar (https://html.spec.whatwg.org/multipage/input.html#valid-e-mail-address),
 # plus a dot in the domain: a newsletter address without one cannot be reached from the internet.
@@ -32,6 +35,8 @@ class Recipient:
     address: str
     name: str = ""
     line: int = 0
+    #: every column of the person's line (the header lowercased → the cell): ``recipient.<column>``
+    fields: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Audience:
 
     source: str  # the CSV path relative to the project, for messages
     recipients: list[Recipient] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the header, lowercased
     problems: list[Problem] = field(default_factory=list)
     unsubscribed: int = 0
     duplicates: int = 0
@@ -70,7 +76,9 @@ def parse_audience(text: str, source: str) -> Audience:
     except StopIteration:
         audience.problems.append(Problem(source, 1, "", "the list is empty (expected a header row: email,name,unsubscribed)", ERROR))
         return audience
-    columns = [h.strip().lower() for h in header]
+    # a column's name as a field: lowercased, anything but letters, digits and _ made _ ("First name": first_name)
+    columns = [re.sub(r"[^a-z0-9_]+", "_", h.strip().lower()).strip("_") for h in header]
+    audience.columns = [c for c in columns if c]
     if "email" not in columns:
         audience.problems.append(Problem(source, 1, "", "no 'email' column in the header row "
                                          "(expected: email,name,unsubscribed)", ERROR))
@@ -101,7 +109,8 @@ def parse_audience(text: str, source: str) -> Audience:
                                              WARNING))
             continue
         seen.add(folded)
-        audience.recipients.append(Recipient(address, cell(row, "name"), line))
+        values = {c: row[i].strip() for i, c in enumerate(columns) if c and i < len(row)}
+        audience.recipients.append(Recipient(address, cell(row, "name"), line, values))
     return audience
 
 
@@ -132,4 +141,56 @@ def audience_problems(settings) -> list[Problem]:
                 continue
             seen.add(rel)
             problems.extend(load_audience(settings.root, rel).problems)
-    return problems
+    return problems + segment_report(settings)[0]
+
+
+def segment_report(settings) -> tuple[list[Problem], list[str]]:
+    """Segments by rule checked against their list's header, and, when there are any, every segment's
+    size: (problems, lines like ``segment enterprise: 2 of 4 recipients of audience/all.csv (where …)``)."""
+    from .segments import select
+
+    problems: list[Problem] = []
+    lines: list[str] = []
+    emails = [c for c in settings.channels.values() if c.type == "email"]
+    read: dict[str, Audience] = {}
+
+    def audience(rel: str) -> Audience:
+        if rel not in read:
+            read[rel] = load_audience(settings.root, rel)
+        return read[rel]
+
+    rules = getattr(settings, "segment_rules", None) or {}
+    # the lists' sizes beside the rules' (a project without rules has no segment to size up)
+    for rel in dict.fromkeys(rel for c in emails for rel in (c.options.get("lists") or {}).values() if rules):
+        names = sorted({n for c in emails for n, r in (c.options.get("lists") or {}).items() if r == rel})
+        count = len(audience(rel).recipients)
+        lines.append(f"segment {', '.join(names)}: {count} recipient{'s' * (count != 1)} ({rel})")
+    for name, rule in rules.items():
+        key = f"segments.{name}"
+        rels = list(dict.fromkeys(c.options["lists"][rule.list] for c in emails
+                                  if rule.list in (c.options.get("lists") or {})))
+        if not rels:
+            known = sorted({n for c in emails for n in (c.options.get("lists") or {})})
+            problems.append(Problem(settings.path, settings.line(f"{key}.list"), f"{key}.list",
+                                    f"no email channel has a list named '{rule.list}'{did_you_mean(rule.list, known)} "
+                                    f"(lists: {', '.join(known) or 'none'})"))
+            continue
+        for rel in rels:
+            found = audience(rel)
+            if not found.columns:
+                continue  # the list itself is reported above
+            unknown = [c for c in rule.rule.columns if c not in found.columns]
+            for column in unknown:
+                problems.append(Problem(settings.path, rule.line, f"{key}.where",
+                                        f"no column '{column}' in {rel}{did_you_mean(column, found.columns)} "
+                                        f"(its columns: {', '.join(found.columns)})"))
+            if unknown:
+                continue
+            kept, odd = select(rule.rule, found.recipients)
+            for r, exc in odd:
+                problems.append(Problem(rel, r.line, exc.column, f"'{exc.value}' is not a number, and segment "
+                                        f"'{name}' compares {exc.column} with one; the person is left out of it",
+                                        WARNING))
+            lines.append(f"segment {name}: {len(kept)} of {len(found.recipients)} recipients of {rel} "
+                         f"(where {rule.rule.source})")
+    return problems, lines

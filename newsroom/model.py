@@ -122,6 +122,7 @@ class Settings:
     alerts: dict[str, Any]
     raw: dict[str, Any]  # every validated top-level section, for layers with their own keys
     doc: Document
+    segment_rules: dict[str, Any] = field(default_factory=dict)  # name → segments.SegmentRule
 
     def line(self, key: str) -> int | None:
         return self.doc.line(key)

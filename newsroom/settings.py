@@ -9,6 +9,7 @@ from . import schema as s
 from . import times, yamlload
 from .model import Blackout, CalendarSettings, Group, ChannelConfig, QuietHours, Rules, Settings, Site, Slot
 from .problems import ERROR, WARNING, Problem, UnusableSettings
+from .segments import Segment, split as split_segments
 
 SETTINGS_FILE = "publish.yml"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -190,8 +191,9 @@ SETTINGS = s.Schema("publish.yml", [
     s.Key("calendar", s.Nested(CALENDAR), "calendar rules that apply to every channel", default=dict),
     s.Key("markdown", s.Nested(MARKDOWN), "the Markdown engine that reads item bodies", default=dict),
     s.Key("channels", s.MapOf(s.Nested(CHANNEL)), "channel name → type and options", default=dict),
-    s.Key("segments", s.MapOf(s.Text(), "mapping of segment → description"),
-          "audience segments items may address (name → description)", default=dict),
+    s.Key("segments", s.MapOf(Segment(), "mapping of segment → description or rule"),
+          "audience segments items may address: name → description, or name → {list, where, description}, a rule "
+          "over a recipient list's columns (docs/email-and-webhooks.md)", default=dict),
     s.Key("state", s.Nested(s.Schema("state", [
         s.Key("backend", s.Choice("files", "postgres"), "where the ledger and snapshots live (files: JSON Lines "
               "under path; postgres: tables in the database at url, see docs/scaling.md)", default="files"),
@@ -318,12 +320,14 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
         problems.append(Problem(SETTINGS_FILE, doc.line("alerts.channel"), "alerts.channel",
                                 f"no channel named '{alert_channel}'{did_you_mean(alert_channel, channels)}"))
     site = data["site"]
+    segment_descriptions, segment_rules = split_segments(data.get("segments"), doc)
     settings = Settings(
         root=root, path=SETTINGS_FILE,
         site=Site(site["title"], site["url"].rstrip("/"), site["language"], site["description"], site["author"]),
         timezone=default_tz, content_dir=data["content"],
         require_second_pair_of_eyes=(data.get("workflow") or {}).get("require_second_pair_of_eyes", False),
-        calendar=calendar, channels=channels, segments=data.get("segments") or {},
+        calendar=calendar, channels=channels, segments=segment_descriptions,
         state=state,
-        output=data.get("output") or {}, alerts=data.get("alerts") or {}, raw=data, doc=doc)
+        output=data.get("output") or {}, alerts=data.get("alerts") or {}, raw=data, doc=doc,
+        segment_rules=segment_rules)
     return settings, problems

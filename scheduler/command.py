@@ -154,12 +154,18 @@ def check(root: Path, *, strict: bool = False, fmt: str = "text", now: str | Non
     if paths:
         verdict = verdict.only(os.path.relpath(Path(p).resolve(), root).replace(os.sep, "/") for p in paths)
     summary, code = verdict.summary(len(project.items)), EXIT_PROBLEMS if verdict.failed(strict) else EXIT_OK
+    sizes: list[str] = []
+    if not paths:
+        from newsroom.audience import segment_report
+
+        sizes = segment_report(project.settings)[1]  # each segment's size, above the summary line
     if fmt == "json":
         return listing(fmt, {"errors": [p.as_dict() for p in verdict.errors],
-                             "warnings": [p.as_dict() for p in verdict.warnings], "summary": summary}, exit_code=code)
+                             "warnings": [p.as_dict() for p in verdict.warnings], "summary": summary,
+                             **({"segments": sizes} if sizes else {})}, exit_code=code)
     rows = [row for title, problems in (("Errors", verdict.errors), ("Warnings", verdict.warnings)) if problems
             for row in (bold(title), *(f"  {p}" for p in problems))]
-    return Shown(lines([*rows, summary]), exit_code=code)
+    return Shown(lines([*rows, *sizes, summary]), exit_code=code)
 
 
 def new(root: Path, title: str, *, channels=(), at: str | None = None, campaign: str | None = None,

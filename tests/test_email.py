@@ -193,7 +193,7 @@ def test_unbound_channel_and_unknown_segment_are_clear_failures(root):
     assert unbound.deliver(post(), context()) == Failure(
         "channel 'newsletter' was not given its recipient lists (the publish run binds them)")
     assert make_email(root).deliver(post(segment="vip"), context()) == Failure(
-        "no recipient list for segment 'vip': add it under channels.newsletter.lists in publish.yml")
+        "no recipient list for segment 'vip': add it under channels.newsletter.lists in publish.yml, or define it by a rule under segments")
     bad = make_email(root, unsubscribe_url="http://news.northwind.example/u")
     assert bad.deliver(post(), context()).message == (
         "channels.newsletter.unsubscribe_url must be an https URL containing {token} "

@@ -32,7 +32,7 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace as dc_replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
@@ -41,6 +41,7 @@ from newsroom import crashpoint
 from newsroom import schema as s
 from newsroom.audience import Audience, address_problem
 from newsroom.problems import ERROR
+from newsroom.segments import select
 
 from ..base import Channel, DeliveryContext, Failure, Post, Receipt
 from .message import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
@@ -135,10 +136,15 @@ class Email(Channel):
         self.read_list: Callable[[str], Audience] | None = None
         self.outbox: Path | None = None
         self.tls_context = None  # an ssl.SSLContext trusting a private CA; None: the system's
+        self.segment_rules: dict = {}
 
-    def bind(self, *, read_list: Callable[[str], Audience], outbox: Path | None = None, tls_context=None) -> "Email":
-        """Hand the adapter what it may not fetch itself: the list reader and the outbox folder."""
+    def bind(self, *, read_list: Callable[[str], Audience], outbox: Path | None = None, tls_context=None,
+             segment_rules: dict | None = None) -> "Email":
+        """Hand the adapter what it may not fetch itself: the list reader, the outbox folder and the
+        segments publish.yml defines by a rule (name → ``newsroom.segments.SegmentRule``)."""
         self.read_list, self.outbox = read_list, (Path(outbox) if outbox is not None else None)
+        if segment_rules is not None:
+            self.segment_rules = dict(segment_rules)
         if tls_context is not None:
             self.tls_context = tls_context
         return self
@@ -149,7 +155,7 @@ class Email(Channel):
         from newsroom.audience import load_audience
 
         self.bind(read_list=partial(load_audience, settings.root),
-                  outbox=settings.output_dir("outbox"))
+                  outbox=settings.output_dir("outbox"), segment_rules=getattr(settings, "segment_rules", None))
 
     def unusable_in_ci(self) -> str | None:
         if self.options.get("host"):
@@ -189,13 +195,24 @@ class Email(Channel):
             return Failure(f"channel '{self.name}' was not given its recipient lists (the publish run binds them)")
         out = {}
         for c in campaigns:
-            if c.segment not in lists:
+            rule = None if c.segment in lists else self.segment_rules.get(c.segment)
+            if c.segment not in lists and rule is None:
                 return Failure(f"no recipient list for segment '{c.segment}': add it under "
-                               f"channels.{self.name}.lists in publish.yml")
-            audience = self.read_list(lists[c.segment])
+                               f"channels.{self.name}.lists in publish.yml, or define it by a rule under segments")
+            if rule is not None and rule.list not in lists:
+                return Failure(f"segment '{c.segment}' selects from the list '{rule.list}', which "
+                               f"channels.{self.name}.lists does not name")
+            audience = self.read_list(lists[rule.list if rule is not None else c.segment])
             fatal = [p for p in audience.problems if p.severity == ERROR and p.key != "email"]
             if fatal:
                 return Failure("; ".join(str(p) for p in fatal))
+            if rule is not None:
+                unknown = [col for col in rule.rule.columns if col not in audience.columns]
+                if unknown:
+                    return Failure(f"segment '{c.segment}': no column '{unknown[0]}' in {audience.source} "
+                                   f"(its columns: {', '.join(audience.columns)})")
+                kept, _ = select(rule.rule, audience.recipients)  # a cell that is not a number: left out
+                audience = dc_replace(audience, recipients=kept)
             out[c.segment] = audience
         return out
 
@@ -362,7 +379,7 @@ class Email(Channel):
         return build_message(prepared, sender=self.options["from"], to_address=r.address, to_name=r.name,
                              reply_to=self.options.get("reply_to"), date=ctx.now,
                              unsubscribe_url=self.options["unsubscribe_url"].replace("{token}", token),
-                             list_id=self.list_id, list_name=self.name)
+                             list_id=self.list_id, list_name=self.name, fields=r.fields)
 
     def _folder(self, post: Post) -> str:
         return "/".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip(".-") or "_" for part in (post.item_id, self.name))

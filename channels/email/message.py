@@ -36,6 +36,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from pathlib import Path
 
+from ..fields import Filler
+
 #: Where a template puts the recipient's own unsubscribe link; without it a footer carries the link.
 UNSUBSCRIBE_TAG = "%unsubscribe_url%"
 SMTP_TIMEOUT = 30  # seconds for connect and each reply
@@ -140,11 +142,20 @@ def email_text(text: str, *, url: str, list_name: str) -> str:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A campaign's bodies, built once: the unsubscribe link is still ``%unsubscribe_url%``."""
+    """A campaign's bodies, built once: the unsubscribe link is still ``%unsubscribe_url%`` and each
+    recipient field still a mark (``channels/fields.py``), split once so each message is a join."""
 
     subject: str
     text: str
     html: str
+
+    @property
+    def fillers(self) -> tuple[Filler, Filler, Filler]:
+        found = self.__dict__.get("_fillers")
+        if found is None:
+            found = (Filler.of(self.subject), Filler.of(self.text), Filler.of(self.html))
+            object.__setattr__(self, "_fillers", found)
+        return found
 
 
 def prepare(subject: str, text: str, html: str, *, list_name: str, url_pattern: str = "", lang: str = "en") -> Prepared:
@@ -163,16 +174,20 @@ _QP.body_encoding = email.charset.QP  # readable in an .eml file, unlike base64
 
 
 def build_message(prepared: Prepared, *, sender: str, to_address: str, to_name: str, unsubscribe_url: str,
-                  list_id: str, list_name: str, date: datetime, reply_to: str | None = None) -> Message:
+                  list_id: str, list_name: str, date: datetime, reply_to: str | None = None,
+                  fields: dict[str, str] | None = None) -> Message:
     """One recipient's message: multipart/alternative, plain text first (RFC 2046 §5.1.4: the last
-    part is the preferred one).
+    part is the preferred one). ``fields``: the recipient's columns, filled where the campaign's
+    subject and bodies use ``recipient.<column>`` (escaped in the HTML part, on one line in the subject).
 
     Built with the ``compat32`` MIME classes: ``email.policy.default`` parses every header through
     its header registry and took ~20 ms a message, too slow for a list of thousands."""
     msg = MIMEMultipart("alternative")
     msg["From"] = sender
     msg["To"] = email.utils.formataddr((to_name, to_address), charset="utf-8") if to_name else to_address
-    msg["Subject"] = prepared.subject  # non-ASCII becomes an RFC 2047 encoded word when written
+    subject, text, html = prepared.fillers
+    values = fields or {}
+    msg["Subject"] = subject.fill(values, "header")  # non-ASCII becomes an RFC 2047 encoded word when written
     msg["Date"] = email.utils.format_datetime(date if date.tzinfo else date.replace(tzinfo=timezone.utc))
     domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     # With a domain, make_msgid does not ask the resolver for this machine's name (slow, and it leaks it).
@@ -182,8 +197,8 @@ def build_message(prepared: Prepared, *, sender: str, to_address: str, to_name: 
     msg["List-Id"] = f"{list_name} <{list_id}>"
     msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.attach(MIMEText(prepared.text.replace(UNSUBSCRIBE_TAG, unsubscribe_url), "plain", _QP))
-    msg.attach(MIMEText(prepared.html.replace(UNSUBSCRIBE_TAG, htmlmod.escape(unsubscribe_url, quote=True)),
+    msg.attach(MIMEText(text.fill(values).replace(UNSUBSCRIBE_TAG, unsubscribe_url), "plain", _QP))
+    msg.attach(MIMEText(html.fill(values, "html").replace(UNSUBSCRIBE_TAG, htmlmod.escape(unsubscribe_url, quote=True)),
                         "html", _QP))
     return msg
 
