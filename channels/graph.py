@@ -116,7 +116,7 @@ def graph_error(response) -> GraphError:
         return GraphError(response.status_code, text, None, None)
     message = error.get("error_user_msg") or error.get("message") or ""
     if error.get("error_user_msg") and error.get("message") and error["message"] not in message:
-        message = f"{error['message']}: {error['error_user_msg']}"
+        message = f"{error['message'].rstrip('.')}: {error['error_user_msg']}"
     code = error.get("code") if isinstance(error.get("code"), int) else None
     subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
     return GraphError(response.status_code, message, code, subcode)

@@ -16,6 +16,8 @@ from .discord import Discord
 from .email.channel import Email
 from .facebook import Facebook
 from .ghost import Ghost
+from .hashnode import Hashnode
+from .instagram import Instagram
 from .linkedin import LinkedIn
 from .mastodon import Mastodon
 from .slack import Slack
@@ -26,7 +28,8 @@ from .wordpress import WordPress
 from .x import X
 
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
-                                      Telegram, X, Threads, Facebook, Ghost, WordPress)
+                                      Telegram, X, Threads, Facebook, Ghost, WordPress,
+                                      Hashnode, Instagram)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 PLAIN = LengthRule("plain", None, "characters", code_points, "")
 

@@ -510,6 +510,13 @@ def _devto(engine, post, ctx, channel, override, rule, where) -> None:
         post.data["organization_id"] = channel.config.options["organization_id"]
 
 
+def _instagram(engine, post, ctx, channel, override, rule, where) -> None:
+    """An Instagram caption, and what Instagram would refuse: no image, more than 30 hashtags or 20 @ tags."""
+    _social(engine, post, ctx, channel, override, rule, where)
+    for message in channel.caption_problems(post.parts[0] if post.parts else "", len(post.media)):
+        post.problems.append(where.problem(f"instagram: {message}"))
+
+
 def _article(engine, post, ctx, channel, override, rule, where) -> None:
     """Ghost, WordPress, Hashnode: an article whose body the template writes (HTML for Ghost and
     WordPress, Markdown for Hashnode), with its title, tags, excerpt, lead image and time."""
@@ -532,7 +539,7 @@ def _article(engine, post, ctx, channel, override, rule, where) -> None:
 
 TEXT_FORMATS = {"discord": "markdown", "slack": "mrkdwn"}
 RENDERERS = {"blog": _blog, "email": _email, "devto": _devto, "slack": _slack, "webhook": _webhook,
-             "ghost": _article, "wordpress": _article, "hashnode": _article}
+             "ghost": _article, "wordpress": _article, "hashnode": _article, "instagram": _instagram}
 #: types that copy an article from the blog: their canonical URL points at the blog page only when
 #: the item also goes to a blog channel (or names its own ``canonical_url``); otherwise they are the original
 CROSS_POSTS = ("ghost", "wordpress", "hashnode")

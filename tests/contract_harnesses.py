@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from channels.base import Receipt
-from tests.servers import channel, post
+from channels.base import Media, Receipt
+from tests.servers import PNG, channel, post
 
 
 @dataclass
@@ -25,6 +25,9 @@ class Harness:
     def bind(self, server, tmp_path):
         self.server_ = server
         self.tmp_path = tmp_path
+
+    def close(self):
+        """Stop what ``server`` started besides the platform's stand-in (a site serving images)."""
 
     # what every harness provides
     def server(self, tmp_path): raise NotImplementedError
@@ -255,6 +258,115 @@ class WordPressHarness(Harness):
                 ("Ana Editor", "Thanks!", True, self.first_comment)]
 
 
+class HashnodeHarness(Harness):
+    def server(self, tmp_path):
+        from tests.servers.hashnode import HashnodeServer
+
+        return HashnodeServer()
+
+    def adapter(self):
+        from channels.hashnode import Hashnode
+        from tests.servers.hashnode import PUBLICATION, TOKEN
+
+        return channel(Hashnode, self.server_, {"publication_id": PUBLICATION, "token": "env:HASHNODE_TOKEN"},
+                       {"HASHNODE_TOKEN": TOKEN})
+
+    def post(self, title="Launch day", n=0):
+        return post([], type="hashnode", title=f"{title} {n}",
+                    data={"title": f"{title} {n}", "body": f"# {title}\n\nBody.", "tags": ["release"],
+                          "canonical_url": f"https://news.test/{n}/"})
+
+    def published(self):
+        return self.server_.posts
+
+    def id_of(self, made):
+        return made["id"]
+
+    def url_of(self, made):
+        return made["url"]
+
+    def throttle(self):
+        # enforcement is documented as off; a 429 (from its CDN) is honoured by its Retry-After
+        self.server_.fail(429, {"errors": [{"message": "Too many requests", "extensions": {"code": "RATE_LIMITED"}}]},
+                          headers={"Retry-After": "20"})
+        return 20.0
+
+    def revoke(self):
+        self.server_.token = "a new token"
+
+    def set_metrics(self, receipt, n):
+        self.server_.numbers[receipt.remote_id] = {"views": 100 * n, "reactions": n, "responses": n}
+
+    def metrics(self, n):
+        return {"views": 100 * n, "likes": n, "replies": n}
+
+    def add_replies(self, receipt):
+        self.server_.comment_trees[receipt.remote_id] = [{"node": {
+            "id": "c1", "dateAdded": "2026-11-23T10:00:00.000Z", "content": {"text": "Great news 🎉\n"},
+            "author": {"username": "ana"},
+            "replies": {"edges": [{"node": {"id": "r1", "dateAdded": "2026-11-23T10:05:00.000Z",
+                                            "content": {"text": "Thanks!"}, "author": {"username": "northwind"}}}]}}}]
+
+    def expected_replies(self, receipt):
+        return [("ana", "Great news 🎉", False, receipt.remote_id), ("northwind", "Thanks!", True, "c1")]
+
+
+class InstagramHarness(Harness):
+    def server(self, tmp_path):
+        from tests.servers.instagram import InstagramServer
+        from tests.servers.site import Site
+
+        (tmp_path / "site" / "images").mkdir(parents=True)
+        (tmp_path / "site" / "images" / "launch.jpg").write_bytes(PNG)
+        self.site = Site(tmp_path / "site").start()
+        return InstagramServer()
+
+    def close(self):
+        self.site.stop()
+
+    def adapter(self):
+        from channels.instagram import Instagram
+        from tests.servers.instagram import IG_USER
+
+        return channel(Instagram, self.server_, {"user_id": IG_USER, "token": "env:IG_TOKEN"}, {"IG_TOKEN": "page-token"})
+
+    def post(self, title="Launch day", n=0):
+        return post([f"{title}: our new release is out #{n} #launch"], type="instagram",
+                    media=[Media(f"{self.site.url}/images/launch.jpg", "A rocket on the launch pad")])
+
+    def published(self):
+        return self.server_.media
+
+    def id_of(self, made):
+        return made["id"]
+
+    def url_of(self, made):
+        return made["permalink"]
+
+    def throttle(self):
+        self.server_.throttle(code=80002, minutes=4)
+        return 240.0
+
+    def revoke(self):
+        self.server_.expire()
+
+    def set_metrics(self, receipt, n):
+        self.server_.insight_counts[receipt.remote_id] = {"views": 100 * n, "likes": n, "comments": n, "shares": n,
+                                                          "saved": n}
+
+    def metrics(self, n):
+        return {"views": 100 * n, "likes": n, "replies": n, "shares": n, "bookmarks": n}
+
+    def add_replies(self, receipt):
+        self.server_.comment_lists[receipt.remote_id] = [
+            {"id": "1801", "text": "Great news 🎉", "username": "ana", "timestamp": "2026-11-23T10:00:00+0000",
+             "replies": {"data": [{"id": "1802", "text": "Thanks!", "username": "northwind.news",
+                                   "timestamp": "2026-11-23T10:05:00+0000"}]}}]
+
+    def expected_replies(self, receipt):
+        return [("ana", "Great news 🎉", False, receipt.remote_id), ("northwind.news", "Thanks!", True, "1801")]
+
+
 HARNESSES = [
     ThreadsHarness(
         name="threads", secret_variable="THREADS_TOKEN", write_path=r"/threads_publish$",
@@ -298,4 +410,29 @@ HARNESSES = [
         bad_request_message="HTTP 400: Invalid parameter(s): status",
         revoked_message="HTTP 401: The provided password is an invalid application password. (check the application "
                         "password: `publish auth wordpress`)"),
+    HashnodeHarness(
+        name="hashnode", secret_variable="HASHNODE_TOKEN", write_path=r"^/$",
+        throttle_message="RATE_LIMITED: Too many requests",
+        server_error_body={"errors": [{"message": "Internal server error", "extensions":
+                                       {"code": "INTERNAL_SERVER_ERROR"}}], "data": None},
+        server_error_message="INTERNAL_SERVER_ERROR: Internal server error",
+        bad_request=(400, {"errors": [{"message": "Title and content are required",
+                                       "extensions": {"code": "BAD_USER_INPUT"}}], "data": None}),
+        bad_request_message="BAD_USER_INPUT: Title and content are required",
+        revoked_message="UNAUTHENTICATED: You must be authenticated to perform this action. (check the token: "
+                        "`publish auth hashnode`)"),
+    InstagramHarness(
+        name="instagram", secret_variable="IG_TOKEN", write_path=r"/media_publish$",
+        throttle_message="HTTP 400: (#80002) There have been too many calls to this Instagram account. Wait a bit "
+                         "and try again. (code 80002)",
+        server_error_body=META_TRANSIENT,
+        server_error_message="An unexpected error has occurred. Please retry your request later. (code 2)",
+        bad_request=(400, {"error": {"message": "Only photo or video can be accepted as media type.",
+                                     "type": "OAuthException", "code": 9004, "error_subcode": 2207052,
+                                     "error_user_title": "Media download has failed.",
+                                     "error_user_msg": "The media could not be fetched from this uri",
+                                     "fbtrace_id": "AbCdEf"}}),
+        bad_request_message="HTTP 400: Only photo or video can be accepted as media type: The media could not be "
+                            "fetched from this uri (code 9004/2207052)",
+        revoked_message=META_EXPIRED.format(name="instagram").replace("to check or renew it", "to check it")),
 ]

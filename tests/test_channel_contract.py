@@ -20,7 +20,10 @@ def h(request, tmp_path):
     harness: Harness = request.param
     with harness.server(tmp_path) as server:
         harness.bind(server, tmp_path)
-        yield harness
+        try:
+            yield harness
+        finally:
+            harness.close()
 
 
 def ctx(h, journal=None):

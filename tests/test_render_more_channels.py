@@ -23,6 +23,14 @@ channels:
     type: ghost
     url: https://blog.test
     admin_key: env:GHOST_ADMIN_KEY
+  hashnode:
+    type: hashnode
+    publication_id: 6512a3b4c5d6e7f8a9b0c1d2
+    token: env:HASHNODE_TOKEN
+  instagram:
+    type: instagram
+    user_id: "17841405822304914"
+    token: env:IG_TOKEN
 """
 
 
@@ -80,3 +88,27 @@ def test_a_ghost_cross_post_points_at_the_blog_page_only_when_the_blog_has_the_i
     assert crossed.data["custom_excerpt"] == "What changed." and crossed.problems == []
     original = render(root, "content/b.md", "ghost")
     assert original.data["canonical_url"] is None
+
+
+def test_hashnode_gets_markdown_and_at_most_fifteen_tags(project):
+    tags = [f"tag{i}" for i in range(17)]
+    root = project({"content/a.md": item("Launch", tags=tags, body="Hello *Hashnode*.\n", channels=["blog", "hashnode"])},
+                   settings=SETTINGS)
+    post = render(root, "content/a.md", "hashnode")
+    assert post.data["body"] == "Hello *Hashnode*." and post.data["tags"] == tags[:15]
+    assert post.data["canonical_url"] == "https://news.test/a/"
+    assert [p.message for p in post.problems] == [
+        "hashnode takes at most 15 tags; tag15, tag16 will be left out (order the tags by importance or set fewer)"]
+
+
+def test_instagram_caption_sends_readers_to_the_bio_and_needs_an_image(project):
+    root = project({"content/a.md": item("Launch", summary="What changed.", tags=["release"], image="/images/a.jpg",
+                                         image_alt="A rocket", channels=["instagram"]),
+                    "content/b.md": item("No picture", channels=["instagram"])}, settings=SETTINGS)
+    post = render(root, "content/a.md", "instagram")
+    assert post.parts == ["Launch\n\nWhat changed.\n\nRead it on Test Newsroom: link in bio.\n\n#release"]
+    assert post.limit == 2200 and [m.src for m in post.media] == ["https://news.test/images/a.jpg"]
+    assert not [p for p in post.problems if p.message.startswith("instagram:")]
+    bare = render(root, "content/b.md", "instagram")
+    assert [p.message for p in bare.problems] == [
+        "instagram: an Instagram post needs an image: give the item an `image` (a JPEG)"]
