@@ -31,6 +31,7 @@ from .facebook import DEFAULT_VERSION
 from .social import (Found, MetricsError, comparable, done_parts, parse_time, pooled_session, receipt_from,
                      run_concurrently, with_partial)
 
+VIDEO = re.compile(r"\.(mp4|mov)$", re.IGNORECASE)
 HASHTAG = re.compile(r"(?<![\w&])#\w+")
 MENTION = re.compile(r"(?<![\w])@[\w.]+")
 
@@ -110,7 +111,7 @@ class Instagram(Channel):
         """What Instagram would refuse, said before anything is sent (``check`` shows it too)."""
         out = []
         if media_count == 0:
-            out.append("an Instagram post needs an image: give the item an `image` (a JPEG)")
+            out.append("an Instagram post needs an image: give the item an `image` (a JPEG, or an MP4 for a reel)")
         tags = HASHTAG.findall(caption)
         if len(tags) > cls.MAX_HASHTAGS:
             out.append(f"the caption has {len(tags)} hashtags; Instagram allows {cls.MAX_HASHTAGS}")
@@ -144,6 +145,12 @@ class Instagram(Channel):
 
     def params(self, post: Post, caption: str, ctx: DeliveryContext) -> dict | Failure:
         media = post.media[: self.MAX_CAROUSEL]
+        if len(media) == 1 and VIDEO.search(media[0].src.split("?", 1)[0]):
+            # a reel: Meta fetches the video as it does images (reference/ig-user/media, media_type=REELS)
+            unreachable = graph.public_image(self.session, media[0], "Instagram")
+            if unreachable is not None:
+                return unreachable
+            return {"media_type": "REELS", "video_url": media[0].src, "caption": caption}
         for m in media:
             if not re.search(r"\.jpe?g$", m.src.split("?", 1)[0], re.IGNORECASE):
                 return Failure(f"the image {m.src} is not a JPEG: Instagram publishes JPEG images only")

@@ -111,4 +111,4 @@ def test_instagram_caption_sends_readers_to_the_bio_and_needs_an_image(project):
     assert not [p for p in post.problems if p.message.startswith("instagram:")]
     bare = render(root, "content/b.md", "instagram")
     assert [p.message for p in bare.problems] == [
-        "instagram: an Instagram post needs an image: give the item an `image` (a JPEG)"]
+        "instagram: an Instagram post needs an image: give the item an `image` (a JPEG, or an MP4 for a reel)"]

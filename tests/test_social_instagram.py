@@ -64,7 +64,7 @@ def test_only_jpeg_and_a_post_needs_an_image(server, site, tmp_path):
     assert adapter(server).deliver(ig_post("x", [Media(png, "r")]), context()) == Failure(
         f"the image {png} is not a JPEG: Instagram publishes JPEG images only")
     assert adapter(server).deliver(ig_post("x", []), context()) == Failure(
-        "an Instagram post needs an image: give the item an `image` (a JPEG)")
+        "an Instagram post needs an image: give the item an `image` (a JPEG, or an MP4 for a reel)")
 
 
 def test_the_caption_limits_are_checked_before_sending(server, site, tmp_path):
@@ -85,6 +85,15 @@ def test_a_carousel_of_up_to_ten_images(server, site, tmp_path):
     made = [dict(r.form) for r in server.requests(r"/media$", "POST")]
     assert len(made) == 11 and all(m["is_carousel_item"] == "true" for m in made[:10])
     assert made[10]["media_type"] == "CAROUSEL" and len(made[10]["children"].split(",")) == 10
+
+
+def test_a_video_is_a_reel_published_once_processed(server, site, tmp_path):
+    url = deploy(site, tmp_path, "launch.mp4")
+    waits = []
+    receipt = adapter(server).deliver(ig_post("Watch #launch", [Media(url, "")]), context(sleep=waits.append))
+    assert isinstance(receipt, Receipt) and waits == [1.0] and server.media[0]["media_type"] == "VIDEO"
+    assert dict(server.requests(r"/media$", "POST")[0].form) == {"media_type": "REELS", "video_url": url,
+                                                                 "caption": "Watch #launch"}
 
 
 def test_a_container_still_processing_is_waited_for(site, tmp_path):

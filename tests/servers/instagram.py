@@ -56,9 +56,10 @@ class InstagramServer(MetaServer):
             if not 2 <= len(children) <= 10 or any(c not in self.containers for c in children):
                 return graph_error(400, "(#100) A carousel needs 2 to 10 carousel item containers", 100)
         else:
-            url = form.get("image_url", "")
+            kind = "video_url" if form.get("media_type") == "REELS" else "image_url"
+            url = form.get(kind, "")
             if not url:
-                return graph_error(400, "(#100) The parameter image_url is required", 100)
+                return graph_error(400, f"(#100) The parameter {kind} is required", 100)
             try:
                 with urllib.request.urlopen(url, timeout=5) as fetched:
                     ok = fetched.status == 200
@@ -71,7 +72,9 @@ class InstagramServer(MetaServer):
                                               "error_user_msg": "The media could not be fetched from this uri",
                                               "fbtrace_id": "AbCdEf"}})
         cid = self.next_id()
-        self.containers[cid] = {"id": cid, "status_code": "IN_PROGRESS" if self.processing else "FINISHED",
+        # a video is processed before it can be published: IN_PROGRESS at least once
+        busy = self.processing or (1 if form.get("media_type") == "REELS" else 0)
+        self.containers[cid] = {"id": cid, "status_code": "IN_PROGRESS" if busy else "FINISHED", "busy": busy,
                                 "form": form, "asked": 0}
         return Answer(200, {"id": cid})
 
@@ -88,8 +91,8 @@ class InstagramServer(MetaServer):
         self.media.append({"id": mid, "caption": container["form"].get("caption", ""),
                            "permalink": f"https://www.instagram.com/p/C{mid[-9:]}/",
                            "timestamp": f"2026-11-23T09:{len(self.media) % 60:02d}:00+0000",
-                           "media_type": "CAROUSEL_ALBUM" if container["form"].get("media_type") == "CAROUSEL"
-                           else "IMAGE"})
+                           "media_type": {"CAROUSEL": "CAROUSEL_ALBUM", "REELS": "VIDEO"}.get(
+                               container["form"].get("media_type"), "IMAGE")})
         container["status_code"] = "PUBLISHED"
         return Answer(200, {"id": mid})
 
@@ -104,7 +107,7 @@ class InstagramServer(MetaServer):
         container = self.containers.get(node)
         if container is not None:
             container["asked"] += 1
-            if container["status_code"] == "IN_PROGRESS" and container["asked"] > self.processing:
+            if container["status_code"] == "IN_PROGRESS" and container["asked"] > container["busy"]:
                 container["status_code"] = "FINISHED"
             return Answer(200, {"id": node, "status_code": container["status_code"],
                                 "status": "Finished: Media has been uploaded and it is ready to be published."
