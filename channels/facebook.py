@@ -25,7 +25,7 @@ from datetime import timedelta
 from newsroom import schema as s
 
 from . import graph
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .text import URL_RE
 from .social import (Found, MetricsError, chunks, comparable, done_parts, media_bytes, parse_time, pooled_session,
                      read_back, receipt_from, run_concurrently, write_part)
@@ -47,6 +47,8 @@ class Facebook(Channel):
     SECRETS = ("token",)
     SCOPES = {"posting": ("pages_manage_posts", "pages_show_list"), "media": ("pages_manage_posts",),
               "metrics": ("pages_read_engagement", "read_insights", "pages_read_user_content")}
+    EDITS = True  # POST /{post-id} {message} (graph-api/reference/post: Updating)
+    DELETES = True  # DELETE /{post-id} (graph-api/reference/post: Deleting)
     CHECKS_TOKEN = True
     TOKEN_HELP = ("give the app the Page permissions pages_manage_posts, pages_read_engagement and "
                   "pages_read_user_content, take a long-lived user token of a person who can post on the Page "
@@ -159,6 +161,28 @@ class Facebook(Channel):
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
         return read_back(self.name, ctx, [post.parts[0] if post.parts else post.text or ""], self.find)
+
+    # -- after publishing -------------------------------------------------------------------------
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """The post's message replaced (``POST /{post-id}`` {message}); a photo stays as it is."""
+        text = post.parts[0] if post.parts else post.text or ""
+        if ctx.dry_run:
+            return receipt
+        got = self._call("POST", f"/{receipt.remote_id}", data={"message": text})
+        if isinstance(got, Failure):
+            return got
+        return Receipt(remote_id=receipt.remote_id, url=receipt.url, at=ctx.now, parts=receipt.parts,
+                       data={**receipt.data, "edited": True})
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        if ctx.dry_run:
+            return Removal(at=ctx.now)
+        got = self._call("DELETE", f"/{receipt.remote_id}")
+        if isinstance(got, Failure):
+            if "(code 100/33)" in got.message:  # "does not exist, cannot be loaded …": gone already
+                return Removal(at=ctx.now, already=True, data={"note": got.message})
+            return got
+        return Removal(at=ctx.now)
 
     # -- engagement ---------------------------------------------------------------------------
     FIELDS = ("shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),"

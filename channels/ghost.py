@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal
 from .http import request
 from .social import (Found, MetricsError, RateGate, chunks, done_parts, media_bytes, read, read_back, receipt_from,
                      with_partial, write_part)
@@ -68,6 +68,8 @@ class Ghost(Channel):
     METRICS_BATCH = 50
     DEFAULT_GRACE = timedelta(days=1)
     SECRETS = ("admin_key",)
+    EDITS = True  # PUT /posts/{id}/ with the updated_at last read (Ghost refuses an edit of a stale copy)
+    DELETES = True  # DELETE /posts/{id}/ → 204
     CHECKS_TOKEN = True
     TOKEN_HELP = ("in Ghost Admin, Settings → Integrations → Add custom integration, copy its Admin API key "
                   "(id:secret) and set it")
@@ -229,6 +231,39 @@ class Ghost(Channel):
         data = post.data or {}
         title = data.get("title") or post.title
         return read_back(self.name, ctx, [title], lambda t: self.find(t, data.get("canonical_url")))
+
+    # -- after publishing -------------------------------------------------------------------------
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """The post's content, title, tags and excerpt replaced in place. Ghost needs the ``updated_at`` it
+        holds (an edit of an older copy is refused with 409 UpdateCollisionError), so it is read first;
+        the status, the newsletter and the feature image stay as they are."""
+        fields, query = self.article(post, ctx, None)
+        for key in ("status", "published_at"):
+            fields.pop(key, None)
+        query.pop("newsletter", None)
+        query.pop("email_segment", None)
+        if ctx.dry_run:
+            return receipt
+        got = self._read(f"/posts/{receipt.remote_id}/", params={"fields": "id,updated_at"}, attempts=1)
+        if isinstance(got, Failure):
+            return got
+        fields["updated_at"] = got.json()["posts"][0]["updated_at"]
+        got = self._call("PUT", f"/posts/{receipt.remote_id}/", params=query, json={"posts": [fields]})
+        if isinstance(got, Failure):
+            return got
+        made = got.json()["posts"][0]
+        return Receipt(remote_id=receipt.remote_id, url=made.get("url") or receipt.url, at=ctx.now,
+                       parts=receipt.parts, data={**receipt.data, "edited": True})
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        if ctx.dry_run:
+            return Removal(at=ctx.now)
+        got = self._call("DELETE", f"/posts/{receipt.remote_id}/")
+        if isinstance(got, Failure):
+            if got.status == 404:
+                return Removal(at=ctx.now, already=True, data={"note": got.message})
+            return got
+        return Removal(at=ctx.now)
 
     # -- engagement ---------------------------------------------------------------------------
     def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .http import request
 from .social import (Found, MetricsError, RateGate, chunks, done_parts, parse_time, read, read_back, receipt_from,
                      write_part)
@@ -44,6 +44,12 @@ COMMENTS = """query Comments($id: ID!) {
     replies(first: 50) { edges { node { id dateAdded content { text } author { username } } } } } } } }
 }"""
 ME = "query Me { me { id username name } }"
+UPDATE = """mutation UpdatePost($input: UpdatePostInput!) {
+  updatePost(input: $input) { post { id url } }
+}"""
+REMOVE = """mutation RemovePost($input: RemovePostInput!) {
+  removePost(input: $input) { post { id } }
+}"""
 
 
 def tag_slug(name: str) -> str:
@@ -57,6 +63,8 @@ class Hashnode(Channel):
     METRICS_BATCH = 20  # posts per query, as aliases
     DEFAULT_GRACE = timedelta(days=1)
     SECRETS = ("token",)
+    EDITS = True  # updatePost(input: {id, title, contentMarkdown, tags, originalArticleURL})
+    DELETES = True  # removePost(input: {id})
     CHECKS_TOKEN = True
     TOKEN_HELP = ("make a Personal Access Token in Hashnode (Account Settings → Developer) and set it; the "
                   "publication must be on Hashnode's Pro plan for the API to publish")
@@ -171,6 +179,30 @@ class Hashnode(Channel):
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
         fields = self.article(post)
         return read_back(self.name, ctx, [fields["title"]], lambda t: self.find(t, fields.get("originalArticleURL")))
+
+    # -- after publishing -------------------------------------------------------------------------
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        fields = self.article(post)
+        fields.pop("publicationId")
+        fields["id"] = receipt.remote_id
+        if ctx.dry_run:
+            return receipt
+        got = self.graphql(UPDATE, {"input": fields}, write=True)
+        if isinstance(got, Failure):
+            return got
+        made = (got.get("updatePost") or {}).get("post") or {}
+        return Receipt(remote_id=receipt.remote_id, url=made.get("url") or receipt.url, at=ctx.now,
+                       parts=receipt.parts, data={**receipt.data, "edited": True})
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        if ctx.dry_run:
+            return Removal(at=ctx.now)
+        got = self.graphql(REMOVE, {"input": {"id": receipt.remote_id}}, write=True)
+        if isinstance(got, Failure):
+            if got.message.startswith("NOT_FOUND"):
+                return Removal(at=ctx.now, already=True, data={"note": got.message})
+            return got
+        return Removal(at=ctx.now)
 
     # -- engagement ---------------------------------------------------------------------------
     def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:

@@ -53,6 +53,8 @@ class Instagram(Channel):
     SCOPES = {"posting": ("instagram_basic", "instagram_content_publish", "pages_show_list"),
               "media": ("instagram_content_publish",),
               "metrics": ("instagram_manage_insights", "instagram_manage_comments")}
+    CANNOT_EDIT = "the Instagram API cannot change a published post's caption: edit it in the app"
+    CANNOT_DELETE = "the Instagram API cannot delete a published post: delete it in the app"
     CHECKS_TOKEN = True
     TOKEN_HELP = ("connect the Instagram professional account to a Facebook Page, give the app instagram_basic, "
                   "instagram_content_publish, instagram_manage_insights and instagram_manage_comments, take the "

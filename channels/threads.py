@@ -29,7 +29,7 @@ import regex
 from newsroom import schema as s
 
 from . import graph
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .social import (Found, MetricsError, comparable, done_parts, parse_time, pooled_session, receipt_from,
                      run_concurrently, with_partial)
 
@@ -57,12 +57,15 @@ class Threads(Channel):
     METRICS_BATCH = 1  # insights are read one post per call
     CONCURRENCY = 4
     POSTS_PER_DAY = 250
+    DELETES = True  # DELETE /{threads-media-id} (documentation/threads/posts/delete-posts, threads_delete)
+    CANNOT_EDIT = "the Threads API cannot change a post once it is published: withdraw it and post again"
     CHECKS_TOKEN = True  # publish auth: check the token, print a renewed one when asked
     TOKEN_HELP = ("make a long-lived Threads token (60 days) for the posting account in the Meta app dashboard "
                   "(Use cases → Access the Threads API → Settings → User token generator), then set it")
     TOKEN_NOTE = "Long-lived Threads tokens lapse 60 days after they were made or last renewed."
     SECRETS = ("token",)
     SCOPES = {"posting": ("threads_basic", "threads_content_publish"), "media": ("threads_content_publish",),
+              "deleting": ("threads_delete",),
               "metrics": ("threads_manage_insights", "threads_read_replies")}
     OPTIONS = s.Schema("threads options", [
         s.Key("user_id", s.Text(), "the Threads user id (or `me`) of the posting account", default="me"),
@@ -222,6 +225,24 @@ class Threads(Channel):
             ctx.journal.put(f"part:{i}", part)
             parts.append(part)
         return receipt_from(parts, ctx) if len(parts) == len(post.parts) else None
+
+    # -- after publishing -------------------------------------------------------------------------
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Every part, last first (so no reply is left answering a removed post); a part already gone
+        counts as removed."""
+        parts = list(receipt.parts) or [{"id": receipt.remote_id}]
+        gone = []
+        for part in reversed(parts):
+            if ctx.dry_run:
+                continue
+            got = self._call("DELETE", f"/{part['id']}")
+            if isinstance(got, Failure):
+                if "(code 100/33)" in got.message:
+                    gone.append(str(part["id"]))
+                    continue
+                return got
+        return Removal(at=ctx.now, already=len(gone) == len(parts) and not ctx.dry_run,
+                       data={"already_gone": gone} if gone else {})
 
     # -- engagement ---------------------------------------------------------------------------
     INSIGHTS = {"views": "views", "likes": "likes", "replies": "replies", "reposts": "shares", "quotes": "quotes"}

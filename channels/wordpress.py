@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .http import request
 from .social import (Found, MetricsError, RateGate, chunks, done_parts, html_to_text, media_bytes, parse_time, read,
                      read_back, receipt_from, with_partial, write_part)
@@ -42,6 +42,8 @@ class WordPress(Channel):
     METRICS_BATCH = 100  # per_page and the post[] list of the comments endpoint
     DEFAULT_GRACE = timedelta(days=1)
     SECRETS = ("app_password",)
+    EDITS = True  # POST /posts/{id} with the fields to change
+    DELETES = True  # DELETE /posts/{id}: to the trash (recoverable for 30 days), not for good
     CHECKS_TOKEN = True
     TOKEN_HELP = ("in WordPress, Users → Profile → Application Passwords, add one for the publishing user and "
                   "set it (with `user` in publish.yml)")
@@ -217,6 +219,33 @@ class WordPress(Channel):
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
         return read_back(self.name, ctx, [(post.data or {}).get("title") or post.title], self.find)
+
+    # -- after publishing -------------------------------------------------------------------------
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """Title, content, excerpt and tags replaced in place; the status and date stay as they are."""
+        body = self.article(post, ctx, None)
+        if isinstance(body, Failure):
+            return body
+        for key in ("status", "date_gmt", "featured_media"):
+            body.pop(key, None)
+        if ctx.dry_run:
+            return receipt
+        got = self._call("POST", f"/posts/{receipt.remote_id}", json=body)
+        if isinstance(got, Failure):
+            return got
+        return Receipt(remote_id=receipt.remote_id, url=got.json().get("link") or receipt.url, at=ctx.now,
+                       parts=receipt.parts, data={**receipt.data, "edited": True})
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Moved to the trash (an editor can restore it there); already trashed (410) or gone (404) counts."""
+        if ctx.dry_run:
+            return Removal(at=ctx.now)
+        got = self._call("DELETE", f"/posts/{receipt.remote_id}")
+        if isinstance(got, Failure):
+            if got.status in (404, 410):
+                return Removal(at=ctx.now, already=True, data={"note": got.message})
+            return got
+        return Removal(at=ctx.now, data={"trashed": True})
 
     # -- engagement ---------------------------------------------------------------------------
     def _comments(self, ids: list[str]) -> list[dict]:

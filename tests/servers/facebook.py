@@ -29,6 +29,8 @@ class FacebookServer(MetaServer):
         ("GET", r"/(?P<node>[\d_]+)/comments", "comments"),
         ("GET", r"/", "by_ids"),
         ("GET", r"/(?P<node>me|[\d_]+)", "node"),
+        ("POST", r"/(?P<node>\d+_\d+)", "update"),
+        ("DELETE", r"/(?P<node>\d+_\d+)", "remove"),
     ]
 
     def __init__(self, token="page-token", user_token: str | None = None):
@@ -130,3 +132,21 @@ class FacebookServer(MetaServer):
 
     def comments(self, seen: Seen, node):
         return Answer(200, {"data": self.comment_lists.get(node, []), "paging": {"cursors": {}}})
+
+    def _missing(self, node):
+        return graph_error(400, f"(#100) Object with ID '{node}' does not exist, cannot be loaded due to missing "
+                                "permissions, or does not support this operation", 100, 33)
+
+    def update(self, seen: Seen, node):
+        for post in self.posts:
+            if post["id"] == node:
+                post["message"] = dict(seen.form).get("message", post["message"])
+                return Answer(200, {"success": True})
+        return self._missing(node)
+
+    def remove(self, seen: Seen, node):
+        for post in self.posts:
+            if post["id"] == node:
+                self.posts.remove(post)
+                return Answer(200, {"success": True})
+        return self._missing(node)

@@ -41,6 +41,9 @@ class GhostServer(Server):
         ("GET", r"/ghost/api/admin/posts/", "browse"),
         ("POST", r"/ghost/api/admin/images/upload/", "upload"),
         ("GET", r"/ghost/api/admin/site/", "site"),
+        ("GET", r"/ghost/api/admin/posts/(?P<pid>[0-9a-f]+)/", "read_one"),
+        ("PUT", r"/ghost/api/admin/posts/(?P<pid>[0-9a-f]+)/", "update"),
+        ("DELETE", r"/ghost/api/admin/posts/(?P<pid>[0-9a-f]+)/", "remove"),
     ]
 
     def __init__(self, keys: dict[str, str] | None = None):
@@ -108,7 +111,7 @@ class GhostServer(Server):
                 "tags": [{"name": t["name"] if isinstance(t, dict) else t, "slug": (t["name"] if isinstance(t, dict) else t).lower()}
                          for t in fields.get("tags") or []],
                 "published_at": fields.get("published_at"), "custom_excerpt": fields.get("custom_excerpt"),
-                "lexical": fields.get("lexical")}
+                "lexical": fields.get("lexical"), "updated_at": "2026-11-23T09:00:00.000Z"}
         newsletter = (seen.query.get("newsletter") or [None])[0]
         if newsletter:
             if status == "draft":
@@ -155,3 +158,41 @@ class GhostServer(Server):
 
     def site(self, seen: Seen):
         return Answer(200, {"site": {"title": "Northwind Blog", "url": "https://blog.test/", "version": "5.101"}})
+
+    def _one(self, pid):
+        return next((p for p in self.posts if p["id"] == pid), None)
+
+    def read_one(self, seen: Seen, pid):
+        if (denied := self._auth(seen)):
+            return denied
+        post = self._one(pid)
+        if post is None:
+            return ghost_error(404, "NotFoundError", "Post not found.")
+        return Answer(200, {"posts": [post]})
+
+    def update(self, seen: Seen, pid):
+        """``PUT /posts/{id}/``: ``updated_at`` must be the one Ghost holds (else 409 UpdateCollisionError)."""
+        if (denied := self._auth(seen)):
+            return denied
+        post = self._one(pid)
+        if post is None:
+            return ghost_error(404, "NotFoundError", "Post not found.")
+        fields = ((seen.json or {}).get("posts") or [{}])[0]
+        if fields.get("updated_at") != post["updated_at"]:
+            return ghost_error(409, "UpdateCollisionError", "Saving failed! Someone else is editing this post.")
+        if "html" in fields:
+            post["html"] = fields["html"]
+        for key in ("title", "custom_excerpt", "canonical_url"):
+            if key in fields:
+                post[key] = fields[key]
+        post["updated_at"] = f"2026-11-23T10:{len(self.seen) % 60:02d}:00.000Z"
+        return Answer(200, {"posts": [post]})
+
+    def remove(self, seen: Seen, pid):
+        if (denied := self._auth(seen)):
+            return denied
+        post = self._one(pid)
+        if post is None:
+            return ghost_error(404, "NotFoundError", "Resource not found error, cannot delete post.")
+        self.posts.remove(post)
+        return Answer(204, None)

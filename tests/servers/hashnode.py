@@ -68,6 +68,21 @@ class HashnodeServer(Server):
                     "coverImage": given.get("coverImage")}
             self.posts.append(post)
             return Answer(200, {"data": {"publishPost": {"post": {k: post[k] for k in ("id", "slug", "url")}}}})
+        if "updatePost" in query or "removePost" in query:
+            if not self._authed(seen):
+                return gql_error("UNAUTHENTICATED", "You must be authenticated to perform this action.")
+            given = variables.get("input") or {}
+            post = next((p for p in self.posts if p["id"] == given.get("id")), None)
+            if post is None:
+                return gql_error("NOT_FOUND", "Post not found", path=["removePost" if "removePost" in query
+                                                                      else "updatePost"])
+            if "removePost" in query:
+                self.posts.remove(post)
+                return Answer(200, {"data": {"removePost": {"post": {"id": post["id"]}}}})
+            for key in ("title", "contentMarkdown"):
+                if key in given:
+                    post[key] = given[key]
+            return Answer(200, {"data": {"updatePost": {"post": {"id": post["id"], "url": post["url"]}}}})
         if "publication(" in query:
             if not self.pro:
                 return gql_error("FORBIDDEN", "Publication does not have an active Pro plan. Upgrade in your "

@@ -35,6 +35,7 @@ class ThreadsServer(MetaServer):
         ("GET", r"/(?P<node>\d+)/insights", "insights"),
         ("GET", r"/(?P<node>\d+)/conversation", "conversation"),
         ("GET", r"/(?P<node>me|\d+)", "node"),
+        ("DELETE", r"/(?P<node>\d+)", "remove"),
     ]
 
     def __init__(self, token="threads-token", processing: int = 0):
@@ -142,3 +143,12 @@ class ThreadsServer(MetaServer):
         if self.param(seen, "grant_type") != "th_refresh_token":
             return graph_error(400, "(#100) Unsupported grant_type", 100)
         return Answer(200, {"access_token": "threads-token-renewed", "token_type": "bearer", "expires_in": 5183944})
+
+    def remove(self, seen: Seen, node):
+        """``DELETE /{threads-media-id}`` (``posts/delete-posts``): ``{"success": true, "deleted_id"}``."""
+        for media in self.media:
+            if media["id"] == node:
+                self.media.remove(media)
+                return Answer(200, {"success": True, "deleted_id": node})
+        return graph_error(400, f"(#100) Object with ID '{node}' does not exist, cannot be loaded due to missing "
+                                "permissions, or does not support this operation", 100, 33)

@@ -28,6 +28,8 @@ class WordPressServer(Server):
         ("POST", r"/wp-json/wp/v2/media", "upload"),
         ("GET", r"/wp-json/wp/v2/comments", "comments"),
         ("GET", r"/wp-json/wp/v2/users/me", "me"),
+        ("POST", r"/wp-json/wp/v2/posts/(?P<pid>\d+)", "update"),
+        ("DELETE", r"/wp-json/wp/v2/posts/(?P<pid>\d+)", "trash"),
     ]
 
     def __init__(self, password: str = APP_PASSWORD):
@@ -141,3 +143,31 @@ class WordPressServer(Server):
         if (denied := self._auth(seen)):
             return denied
         return Answer(200, {"id": 7, "name": "Ana Editor", "username": USER, "roles": ["editor"]})
+
+    def _one(self, pid):
+        return next((p for p in self.posts if p["id"] == int(pid)), None)
+
+    def update(self, seen: Seen, pid):
+        if (denied := self._auth(seen)):
+            return denied
+        post = self._one(pid)
+        if post is None:
+            return wp_error(404, "rest_post_invalid_id", "Invalid post ID.")
+        body = seen.json or {}
+        if "title" in body:
+            post["title"] = {"raw": body["title"], "rendered": body["title"]}
+        if "content" in body:
+            post["content"] = {"raw": body["content"], "rendered": body["content"]}
+        return Answer(200, post)
+
+    def trash(self, seen: Seen, pid):
+        """``DELETE /posts/{id}`` moves a post to the trash; again: 410 ``rest_already_trashed``."""
+        if (denied := self._auth(seen)):
+            return denied
+        post = self._one(pid)
+        if post is None:
+            return wp_error(404, "rest_post_invalid_id", "Invalid post ID.")
+        if post["status"] == "trash":
+            return wp_error(410, "rest_already_trashed", "The post has already been deleted.")
+        post["status"] = "trash"
+        return Answer(200, post)
