@@ -172,8 +172,9 @@ class Reply:
 
 #: The shared vocabulary for engagement numbers.
 METRICS = ("views", "impressions", "likes", "shares", "replies", "quotes", "bookmarks", "clicks", "opens",
-           # the channels we own: a page's visitors, a newsletter's recipients and what they did
-           "visitors", "sent", "unique_opens", "bounces", "unsubscribes")
+           # the channels we own: a page's visitors, the visits a post's links drove (web analytics),
+           # a newsletter's recipients and what they did
+           "visitors", "visits", "sent", "unique_opens", "bounces", "unsubscribes")
 
 
 class Channel:
@@ -181,6 +182,8 @@ class Channel:
 
     TYPE: ClassVar[str] = ""
     MEDIUM: ClassVar[str] = "social"  # utm_medium default: social, email, blog, chat, webhook
+    RENDER_AS: ClassVar[str | None] = None  # posts rendered as this type's (templates, renderer); None: TYPE
+    COUNTS_CLICKS: ClassVar[bool] = False  # the platform counts clicks itself (web analytics then leave them)
     OPTIONS: ClassVar[s.Schema] = s.Schema("options", [])  # the type's own keys in publish.yml
     OVERRIDES: ClassVar[s.Schema | None] = None  # extra keys allowed in an item's channels.<name>
     SECRETS: ClassVar[tuple[str, ...]] = ()  # option names holding env:NAME references that must be set

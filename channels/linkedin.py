@@ -50,6 +50,7 @@ def little_text(text: str) -> str:
 
 class LinkedIn(OAuthChannel, Channel):
     TYPE = "linkedin"
+    COUNTS_CLICKS = True  # clickCount of the share statistics
     MEDIUM = "social"
     # Posts API commentary: 3,000 characters (LinkedIn's own composer limit; confirmed by publishing
     # tools' docs, e.g. ayrshare.com/docs/apis/post/social-networks/linkedin).

@@ -19,6 +19,8 @@ from .ghost import Ghost
 from .hashnode import Hashnode
 from .instagram import Instagram
 from .linkedin import LinkedIn
+from .listmonk import Listmonk
+from .mailchimp import Mailchimp
 from .mastodon import Mastodon
 from .slack import Slack
 from .telegram import Telegram
@@ -28,7 +30,7 @@ from .wordpress import WordPress
 from .x import X
 
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
-                                      Telegram, X, Threads, Facebook, Ghost, WordPress,
+                                      Telegram, X, Listmonk, Mailchimp, Threads, Facebook, Ghost, WordPress,
                                       Hashnode, Instagram)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 PLAIN = LengthRule("plain", None, "characters", code_points, "")

@@ -224,7 +224,7 @@ def build_context(project: Project, item: Item, channel: Channel, segment: str |
     tz = item.timezone or settings.timezone
     publish_at = item.publish_at.astimezone(tz) if item.publish_at is not None and tz else item.publish_at
     transform = None
-    if channel.TYPE == "email":
+    if rendered_as(channel) == "email":
         own = urlsplit(base).netloc
 
         def transform(u: str, _own=own, _info=info, _campaign=item.campaign) -> str:
@@ -273,7 +273,7 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
         post.problems.append(Problem(item.path, item.body_line + note.line - 1 if item.body_line else None,
                                      note.key, note.message))
     try:
-        RENDERERS.get(channel.TYPE, _social)(engine, post, ctx, channel, override, rule, where)
+        RENDERERS.get(rendered_as(channel), _social)(engine, post, ctx, channel, override, rule, where)
     except RenderError as exc:
         post.template = post.template or exc.template
         post.problems.append(where.problem(str(exc)))
@@ -334,14 +334,19 @@ class _Where:
         return Problem(self.item.path, self.line, key or f"channels.{self.name}", message, severity)
 
 
+def rendered_as(channel: Channel) -> str:
+    """The type whose templates and renderer a channel's posts use (a newsletter service: ``email``)."""
+    return channel.RENDER_AS or channel.TYPE
+
+
 def template_name(channel: Channel, override, default: str) -> str:
     """The template a post uses: the item's choice, the channel's, else ``<type>/<default>``."""
     name = (override.template if override is not None and override.template else None) or channel.config.template
     if not name:
-        return f"{channel.TYPE}/{default}"
+        return f"{rendered_as(channel)}/{default}"
     if "/" in name:
         return name if name.endswith(".j2") else name + ".j2"
-    if channel.TYPE == "email":
+    if rendered_as(channel) == "email":
         return f"email/{name}"
     return f"{channel.TYPE}/{name if name.endswith('.j2') else name + '.j2'}"
 

@@ -118,10 +118,10 @@ def csv_rows(r: Report):
         yield ["blog", b["entry"], "views", b["views"]]
         yield ["blog", b["entry"], "visitors", b["visitors"]]
     for t in r.owned.get("traffic", ()):
-        yield ["traffic", t["entry"], "visits_driven", t["clicks"]]
+        yield ["traffic", t["entry"], "visits_driven", t["visits"]]
     for by in ("channel", "campaign"):
         for d in r.owned.get(f"by_{by}", ()):
-            yield [f"visits by {by}", d[by], "visits_driven", d["clicks"]]
+            yield [f"visits by {by}", d[by], "visits_driven", d["visits"]]
     for n in r.owned.get("newsletters", ()):
         for k in ("sent", "opens", "unique_opens", "clicks", "bounces", "unsubscribes", "open_rate", "click_rate"):
             if n["measured"] or k == "clicks":

@@ -75,14 +75,14 @@ def owned_charts(o: dict) -> dict[str, str]:
                                                                          for b in o["blog"][:15]])
     if o.get("by_channel"):
         charts["Visits driven per channel"] = hbars_svg("visits driven per channel", [
-            (d["channel"], d["clicks"], f"{d['clicks']:,}") for d in o["by_channel"]], color=PALETTE[1])
+            (d["channel"], d["visits"], f"{d['visits']:,}") for d in o["by_channel"]], color=PALETTE[1])
     if o.get("by_campaign"):
         charts["Visits driven per campaign"] = hbars_svg("visits driven per campaign", [
-            (d["campaign"], d["clicks"], f"{d['clicks']:,}") for d in o["by_campaign"]], color=PALETTE[1])
+            (d["campaign"], d["visits"], f"{d['visits']:,}") for d in o["by_campaign"]], color=PALETTE[1])
     measured = [n for n in o.get("newsletters", ()) if n["measured"] and n["open_rate"] is not None]
     if measured:
         charts["Newsletters"] = hbars_svg("newsletter open rate per issue", [
-            (f"{n['title']} ({n['segment']})", n["open_rate"], rows.pct(n["open_rate"])) for n in measured[:15]],
+            (f"{n['segment']}: {n['title']}", n["open_rate"], rows.pct(n["open_rate"])) for n in measured[:15]],
             color=PALETTE[2])
     if o.get("segments"):
         charts["Newsletter rates per segment"] = hbars_svg("newsletter click rate per segment", [

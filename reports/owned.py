@@ -4,11 +4,12 @@ newsletters' open and click rates per issue and segment, and what to do where th
 Figures come from each entry's latest value in the period (``report.build``'s ``latest``):
 
 - blog views: a blog entry's ``views`` and ``visitors`` (the analytics sources, ``reports/analytics``);
-- visits driven: every other entry's ``clicks`` (the visits its tagged links brought, or the clicks the
-  newsletter service counted), ranked per post, and summed per channel and per campaign;
+- visits driven: every other entry's ``visits`` (the visits its tagged links brought, from the
+  analytics), ranked per post, and summed per channel and per campaign;
 - newsletters: per issue (an entry of an ``email``, ``listmonk`` or ``mailchimp`` channel) its
-  ``sent``, ``opens``, ``unique_opens``, ``clicks``, ``bounces``, ``unsubscribes``; open rate =
-  unique opens (else opens) / sent, click rate = clicks / sent; per segment the same over its issues.
+  ``sent``, ``opens``, ``unique_opens``, ``clicks``, ``bounces``, ``unsubscribes``, one row per
+  segment where each segment had its own campaign (``sent@smb`` …); open rate = unique opens (else
+  opens) / sent, click rate = clicks / sent; per segment the same over its issues.
   An SMTP newsletter (``email``) measures no opens: the report says so instead of showing 0 %.
 """
 from __future__ import annotations
@@ -44,19 +45,23 @@ def owned(project, infos: dict, latest: dict[str, dict]) -> dict:
             if "views" in m or "visitors" in m:
                 blog.append({**row, "views": m.get("views", 0), "visitors": m.get("visitors", 0)})
             continue
-        clicks = m.get("clicks", 0)
-        if clicks:
-            traffic.append({**row, "campaign": info.campaign or "", "clicks": clicks})
-            by_channel[info.channel] = by_channel.get(info.channel, 0) + clicks
+        visits = m.get("visits", 0)
+        if visits:
+            traffic.append({**row, "campaign": info.campaign or "", "visits": visits})
+            by_channel[info.channel] = by_channel.get(info.channel, 0) + visits
             campaign = info.campaign or "(none)"
-            by_campaign[campaign] = by_campaign.get(campaign, 0) + clicks
+            by_campaign[campaign] = by_campaign.get(campaign, 0) + visits
         if kind in NEWSLETTER_TYPES:
-            figures = {k: m.get(k, 0) for k in NEWSLETTER_METRICS}
-            issues.append({**row, "type": kind, "segment": ", ".join(info.segments) or "(all)",
-                           "measured": kind != "email", **figures, **_rates(figures)})
+            # one row per segment's campaign where the service reported them apart (``sent@smb``)
+            split = sorted({k.partition("@")[2] for k in m if "@" in k})
+            for segment in split or [None]:
+                figures = {k: m.get(f"{k}@{segment}" if segment else k, 0) for k in NEWSLETTER_METRICS}
+                label = segment if segment else (", ".join(info.segments) or "(all)")
+                issues.append({**row, "type": kind, "segment": "(all)" if label == "all" else label,
+                               "measured": kind != "email", **figures, **_rates(figures)})
     blog.sort(key=lambda r: (-r["views"], -r["visitors"], r["entry"]))
-    traffic.sort(key=lambda r: (-r["clicks"], r["entry"]))
-    issues.sort(key=lambda r: (r["channel"], r["item"]))
+    traffic.sort(key=lambda r: (-r["visits"], r["entry"]))
+    issues.sort(key=lambda r: (r["channel"], r["item"], r["segment"]))
     segments: dict[str, dict] = {}
     for i in issues:
         if not i["measured"]:
@@ -69,8 +74,8 @@ def owned(project, infos: dict, latest: dict[str, dict]) -> dict:
     for s in segments.values():
         s.update(_rates(s))
     return {"blog": blog, "traffic": traffic[:TOP_TRAFFIC],
-            "by_channel": [{"channel": c, "clicks": n} for c, n in sorted(by_channel.items(), key=lambda x: (-x[1], x[0]))],
-            "by_campaign": [{"campaign": c, "clicks": n}
+            "by_channel": [{"channel": c, "visits": n} for c, n in sorted(by_channel.items(), key=lambda x: (-x[1], x[0]))],
+            "by_campaign": [{"campaign": c, "visits": n}
                             for c, n in sorted(by_campaign.items(), key=lambda x: (-x[1], x[0]))],
             "newsletters": issues, "segments": sorted(segments.values(), key=lambda s: s["segment"]),
             "empty": empty_states(project, types, blog, traffic, issues)}
@@ -121,12 +126,12 @@ def blog_rows(o: dict, link) -> tuple[list[str], list[list[str]]]:
 
 def traffic_rows(o: dict, link) -> tuple[list[str], list[list[str]]]:
     return (["#", "item", "channel", "campaign", "visits driven", "post"],
-            [[str(i), t["title"], t["channel"], t["campaign"] or "–", _num(t["clicks"]),
+            [[str(i), t["title"], t["channel"], t["campaign"] or "–", _num(t["visits"]),
               link(t["url"]) if t["url"] else "–"] for i, t in enumerate(o["traffic"], 1)])
 
 
 def driven_rows(o: dict, by: str) -> tuple[list[str], list[list[str]]]:
-    return [by, "visits driven"], [[r[by], _num(r["clicks"])] for r in o[f"by_{by}"]]
+    return [by, "visits driven"], [[r[by], _num(r["visits"])] for r in o[f"by_{by}"]]
 
 
 def newsletter_rows(o: dict) -> tuple[list[str], list[list[str]]]:

@@ -176,7 +176,8 @@ class _ChannelPull:
                 continue
             clean = {}
             for k, v in values.items():
-                if k in METRICS and v is not None:
+                # ``sent@smb``: a figure of one segment's campaign of a newsletter (``reports/owned.py``)
+                if (k in METRICS or k.partition("@")[0] in METRICS) and v is not None:
                     try:
                         clean[k] = int(v)
                     except (TypeError, ValueError):

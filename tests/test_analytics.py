@@ -142,10 +142,10 @@ def test_each_source_gives_views_per_item_and_visits_per_post(project, kind):
         got = latest(store)
         assert got["post-0/blog"] == {"views": 4, "visitors": 3}
         assert got["post-1/blog"] == {"views": 3, "visitors": 3}
-        assert got["post-0/mastodon"] == {"clicks": 2}
-        assert got["post-1/mastodon"] == {"clicks": 1}
-        assert got["post-0/newsletter"] == {"clicks": 1}
-        assert got["post-0/partner"] == {"clicks": 1}
+        assert got["post-0/mastodon"] == {"visits": 2, "clicks": 2}
+        assert got["post-1/mastodon"] == {"visits": 1, "clicks": 1}
+        assert got["post-0/newsletter"] == {"visits": 1, "clicks": 1}
+        assert got["post-0/partner"] == {"visits": 1, "clicks": 1}
         assert result.notes == ["analytics site: 1 visit with our utm_source landed on no delivered item's page"]
         assert len(server.seen) == requests  # batched: never one request per item
         again, _ = run(root, env(server), server)
@@ -161,10 +161,10 @@ def test_plausible_views_per_item_and_visits_per_post(project, plausible):
     got = latest(store)
     assert got["post-0/blog"] == {"views": 4, "visitors": 3}
     assert got["post-1/blog"] == {"views": 3, "visitors": 3}
-    assert got["post-0/mastodon"] == {"clicks": 2}
-    assert got["post-1/mastodon"] == {"clicks": 1}
-    assert got["post-0/newsletter"] == {"clicks": 1}
-    assert got["post-0/partner"] == {"clicks": 1}  # its utm_source setting, not its name
+    assert got["post-0/mastodon"] == {"visits": 2, "clicks": 2}
+    assert got["post-1/mastodon"] == {"visits": 1, "clicks": 1}
+    assert got["post-0/newsletter"] == {"visits": 1, "clicks": 1}
+    assert got["post-0/partner"] == {"visits": 1, "clicks": 1}  # its utm_source setting, not its name
     assert result.notes == ["analytics site: 1 visit with our utm_source landed on no delivered item's page"]
     # one query for the pages, one for the tagged visits: not one per item
     sent = plausible.requests("/api/v2/query")
@@ -194,9 +194,9 @@ def test_plausible_pages_past_one_page_of_rows(project, plausible, monkeypatch):
     result, store = run(root, {"PLAUSIBLE_KEY": "plausible-key"}, plausible)
     assert result.failures == []
     offsets = [s.json["pagination"]["offset"] for s in plausible.requests("/api/v2/query")]
-    assert offsets == [0, 2, 0, 2, 4]  # 3 pages of views (a full page asks once more), 5 visit rows
+    assert offsets == [0, 2, 0, 2, 4]  # 3 page rows, 5 visit rows, 2 a page: none asked past the last row
     assert latest(store)["post-0/blog"] == {"views": 4, "visitors": 3}
-    assert latest(store)["post-0/mastodon"] == {"clicks": 2}
+    assert latest(store)["post-0/mastodon"] == {"visits": 2, "clicks": 2}
 
 
 def test_a_refused_key_is_reported_and_nothing_is_stored(project, plausible):
@@ -245,7 +245,7 @@ def test_5xx_and_timeouts_are_retried(project, plausible):
     result, store = run(root, {"PLAUSIBLE_KEY": "plausible-key"}, plausible, sleeps=sleeps)
     assert result.failures == []
     assert len(sleeps) == 2 and sleeps[1] == 2.0  # a backoff after the timeout, then Retry-After as told
-    assert latest(store)["post-0/mastodon"] == {"clicks": 2}
+    assert latest(store)["post-0/mastodon"] == {"visits": 2, "clicks": 2}
 
 
 def test_analytics_slots_do_not_fill_the_platforms_own(project, plausible):
@@ -275,14 +275,14 @@ def test_the_report_shows_views_visits_driven_and_what_drove_traffic(project, pl
     traffic(plausible)
     run(root, {"PLAUSIBLE_KEY": "plausible-key"}, plausible)
     args = ("report", "--since", "2026-11-01", "--until", "2026-11-30")
-    o = json.loads(cli(root, *args, "--format", "json").output)["owned"]
+    o = json.loads(cli(root, *args, "--format", "json").stdout)["owned"]
     assert [(b["item"], b["views"], b["visitors"]) for b in o["blog"]] == [("post-0", 4, 3), ("post-1", 3, 3)]
-    assert [(t["entry"], t["clicks"]) for t in o["traffic"]] == [
+    assert [(t["entry"], t["visits"]) for t in o["traffic"]] == [
         ("post-0/mastodon", 2), ("post-0/newsletter", 1), ("post-0/partner", 1),
         ("post-1/mastodon", 1)]
-    assert o["by_channel"] == [{"channel": "mastodon", "clicks": 3}, {"channel": "newsletter", "clicks": 1},
-                               {"channel": "partner", "clicks": 1}]
-    assert o["by_campaign"] == [{"campaign": "winter", "clicks": 4}, {"campaign": "(none)", "clicks": 1}]
+    assert o["by_channel"] == [{"channel": "mastodon", "visits": 3}, {"channel": "newsletter", "visits": 1},
+                               {"channel": "partner", "visits": 1}]
+    assert o["by_campaign"] == [{"campaign": "winter", "visits": 4}, {"campaign": "(none)", "visits": 1}]
     md = cli(root, *args, "--format", "md").output
     assert "| 1 | Post 0 | mastodon | winter | 2 | [link](https://mastodon.test/@us/1) |" in md
     assert ("opens are not measured for an SMTP newsletter (newsletter): send through listmonk or mailchimp to "
@@ -352,7 +352,7 @@ def test_ga4_asks_for_a_token_once_and_pages_by_row_count(project, monkeypatch):
     assert result.failures == []
     assert paths.count("/token") == 1
     assert [s.json["offset"] for s in server.seen if s.path.endswith(":runReport")] == [0, 2, 0, 2, 4]
-    assert latest(store)["post-0/mastodon"] == {"clicks": 2}
+    assert latest(store)["post-0/mastodon"] == {"visits": 2, "clicks": 2}
 
 
 def test_umami_429_waits_as_told(project):

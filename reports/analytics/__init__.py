@@ -6,7 +6,9 @@ For each source under ``analytics:`` in publish.yml, ``pull`` asks, per due slot
 - the page views and visitors of every delivered blog entry's page, stored as that entry's
   ``views`` and ``visitors``;
 - the visits that came through our own tagged links (``utm_source`` = the channel's, on the landing
-  page of the item it posted), stored as that social post's, newsletter's or webhook's ``clicks``.
+  page of the item it posted), stored as that social post's, newsletter's or webhook's ``visits``,
+  and as its ``clicks`` too unless its platform counts clicks itself (``Channel.COUNTS_CLICKS``:
+  listmonk, Mailchimp, LinkedIn), whose own count then stays.
 
 Both are batched: one query (paged only past the service's page size) for all entries due now, over
 the period from the earliest delivery among them until now; a page is not viewed before it is
@@ -21,7 +23,7 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from channels.base import Failure
-from newsroom.times import stamp
+from newsroom.times import iso_utc, stamp
 
 from .base import PageViews, Source, Visit, path_of
 
@@ -81,13 +83,13 @@ class Target:
     page: str | None
     blog: bool
     utm_source: str
+    counts_clicks: bool = False
 
 
 def targets(project, entries, now: datetime, windows, filled: set, source: str, slot_of) -> list[Target]:
     """Every delivered entry of a known channel, with its slot when it is due now (``slot_of``:
     ``reports.pull.slot_of``, handed in so the two modules do not import each other)."""
     from channels import registry
-    from channels.render import item_url
 
     items = {i.id: i for i in project.items}
     pages: dict[str, str] = {}
@@ -101,13 +103,16 @@ def targets(project, entries, now: datetime, windows, filled: set, source: str, 
         if config is None or config.type not in registry.TYPES:
             continue
         slot = slot_of(e.at, now, windows)
-        tag = f"{source}@{stamp(slot)}" if slot is not None else None
+        tag = f"{source}@{iso_utc(slot)}" if slot is not None else None  # stamp()'s form, without strftime
         if (e.key, tag) in filled:
             tag = None
-        item = items.get(e.item_id)
-        page = pages.get(e.item_id) or (path_of(item_url(project, item)) if item is not None else None)
+        page = pages.get(e.item_id)
+        if page is None and e.item_id in items:  # not on the blog (yet): where its page will be
+            from channels.render import item_url  # Jinja and the Markdown engines: only when needed
+
+            page = pages[e.item_id] = path_of(item_url(project, items[e.item_id]))
         out.append(Target(e.key, e.item_id, e.channel, tag, e.at, page, config.type == "blog",
-                          config.utm_source or e.channel))
+                          config.utm_source or e.channel, registry.TYPES[config.type].COUNTS_CLICKS))
     return out
 
 
@@ -178,8 +183,10 @@ def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: date
                 driven, stray = attribute(everyone, visits, item_ids)
                 at = stamp(clock())
                 for t in social:
+                    n = driven[t.key]
                     rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
-                                 "metrics": {"clicks": driven[t.key]}, "pull": run, "slot": t.slot, "source": name})
+                                 "metrics": {"visits": n} if t.counts_clicks else {"visits": n, "clicks": n},
+                                 "pull": run, "slot": t.slot, "source": name})
                 if stray:
                     result.notes.append(f"analytics {name}: {stray} visit{'s' * (stray != 1)} with our utm_source "
                                         "landed on no delivered item's page")

@@ -8,7 +8,8 @@ plausible/docs ``docs/stats-api.md``).
   requests. Your API key is limited to 600 requests per hour. …"}`` with no rate-limit headers, so
   a pull that meets it stops and the next pull goes on.
 - ``date_range`` takes two ISO 8601 date-times; ``pagination`` is ``{"limit", "offset"}``, 10,000
-  rows by default, which is also what one request asks for here.
+  rows by default, which is also what one request asks for here; ``include.total_rows`` puts the
+  query's row count in ``meta.total_rows``.
 - Results: ``[{"dimensions": [...], "metrics": [...]}]`` in the order the query named them.
   ``event:page`` is the page's path; ``visit:*`` dimensions come from a visit's entry page, so
   ``visit:entry_page`` with ``visit:utm_source`` says which tagged link a visit came through.
@@ -32,12 +33,13 @@ class Plausible(Source):
     DOCS = "https://plausible.io/docs/stats-api"
 
     def _query(self, body: dict) -> list | Failure:
-        """Every row of one query, a page of ``PAGE_SIZE`` at a time."""
+        """Every row of one query, a page of ``PAGE_SIZE`` at a time; ``include.total_rows`` says
+        when the last page has come, so a result of exactly one full page costs one request."""
         rows: list = []
         offset = 0
         while True:
-            got = self.send("POST", "/api/v2/query", json={**body, "pagination": {"limit": self.PAGE_SIZE,
-                                                                                  "offset": offset}},
+            got = self.send("POST", "/api/v2/query", json={**body, "include": {"total_rows": True},
+                                                           "pagination": {"limit": self.PAGE_SIZE, "offset": offset}},
                             headers={"Authorization": f"Bearer {self.secret() or ''}"})
             if isinstance(got, Failure):
                 return got
@@ -48,7 +50,8 @@ class Plausible(Source):
             if not isinstance(page, list):
                 return Failure(f"HTTP {got.status_code}: the answer has no results", retryable=False)
             rows.extend(page)
-            if len(page) < self.PAGE_SIZE:
+            total = (data.get("meta") or {}).get("total_rows")
+            if len(page) < self.PAGE_SIZE or (isinstance(total, int) and offset + len(page) >= total):
                 return rows
             offset += self.PAGE_SIZE
 

@@ -12,7 +12,8 @@ own plug (plausible/analytics ``lib/plausible_web/plugs/authorize_public_api.ex`
   (a visit's values are its entry page's); ``filters`` ``is``; ``date_range`` two ISO dates or
   date-times; ``pagination`` ``{"limit", "offset"}`` (default 10,000); an unknown metric or dimension
   is 400 ``{"error": "#/metrics/0: Invalid metric \\"x\\""}``-style;
-- results ordered by the first metric, descending, as the docs say.
+- results ordered by the first metric, descending, as the docs say; ``include.total_rows`` gives
+  ``meta.total_rows``.
 """
 from __future__ import annotations
 
@@ -88,8 +89,9 @@ class PlausibleServer(Traffic):
                       "visits": len({p["visit"] for p in ps})}
             out.append({"dimensions": list(key), "metrics": [values[m] for m in metrics]})
         out.sort(key=lambda r: (-r["metrics"][0], r["dimensions"]))
+        meta = {"total_rows": len(out)} if (body.get("include") or {}).get("total_rows") else {}
         return Answer(200, {"results": out[offset:offset + limit],
-                            "meta": {}, "query": {**body, "pagination": {"limit": limit, "offset": offset}}})
+                            "meta": meta, "query": {**body, "pagination": {"limit": limit, "offset": offset}}})
 
     @staticmethod
     def _match(p: dict, filters: list) -> bool:
