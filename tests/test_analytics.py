@@ -387,3 +387,27 @@ def test_matomo_needs_its_url(project, cli):
     out = cli(root, "check").output
     assert ("publish.yml:24: analytics.site: a Matomo source needs url: (where your Matomo answers, e.g. "
             "https://analytics.example.com)") in out
+
+
+def test_ga4_spent_quota_is_said_with_its_budget(project):
+    with GA4Server(hourly_tokens=10) as server:  # one report's worth of tokens
+        root = project(files(), with_source("ga4"))
+        delivered_all(root)
+        sleeps = []
+        result, store = run(root, SOURCES["ga4"][2](server), server, sleeps=sleeps)
+    assert len(sleeps) == 2  # RESOURCE_EXHAUSTED names no wait: two backoffs, then the next pull
+    assert result.failures == ["site: visits by UTM tags failed: HTTP 429: Exhausted property tokens per hour for "
+                               "this project per property. Refresh in preferably an hour. (GA4 standard property: "
+                               "40,000 tokens an hour, 200,000 a day; the next pull goes on)"]
+    assert set(latest(store)) == {"post-0/blog", "post-1/blog"}
+
+
+def test_matomo_cloud_429_waits_as_told(project):
+    with MatomoServer(per_minute=1) as server:
+        root = project(files(), with_source("matomo"))
+        delivered_all(root)
+        sleeps = []
+        result, _ = run(root, {"MATOMO_TOKEN": "matomo-token"}, server, sleeps=sleeps)
+    assert sleeps == [60.0, 60.0]
+    assert result.failures == ["site: visits by UTM tags failed: HTTP 429: Too Many Requests (Matomo Cloud: 2,000 "
+                               "requests per 10 minutes, 350 per minute, per IP; the next pull goes on)"]
