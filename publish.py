@@ -284,13 +284,19 @@ def resolve() -> None:
               help="How often to reload the content and re-plan.")
 @click.option("--pull-cron", default="0 6 * * *", show_default=True,
               help="When the engagement pull runs (crontab, UTC).")
+@click.option("--watch", type=float, default=2.0, show_default=True, metavar="SECONDS",
+              help="How often to look for changes to publish.yml and the content (0: only at --replan).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines on stderr: text, or JSON lines for a log collector.")
+@click.option("--health", type=int, default=None, metavar="PORT",
+              help="Answer liveness and readiness probes on 127.0.0.1:PORT (/livez, /readyz, /status).")
 @click.pass_obj
-def serve(obj: dict, replan: float, pull_cron: str) -> None:
+def serve(obj: dict, replan: float, pull_cron: str, watch: float, log_format: str, health: int | None) -> None:
     """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
     from scheduler.serve import serve as run_service
 
-    run_service(obj["root"], dict(os.environ), replan_minutes=replan, pull_cron=pull_cron, echo=click.echo,
-                say=lambda line: click.echo(line, err=True))
+    run_service(obj["root"], dict(os.environ), replan_minutes=replan, pull_cron=pull_cron, watch=watch or None,
+                log_format=log_format, health=health)
 
 
 @runs("pull")

@@ -79,7 +79,7 @@ def test_serve_publishes_at_the_time_follows_edits_and_deletions_and_records_mis
         "content/stale.md": approved("Stale", channels=["chat"], at=_iso(now - timedelta(hours=3))),
     })
     service = Service(n.root, BackgroundScheduler(timezone=timezone.utc), env={"TC_TOKEN": TOKEN},
-                      replan_minutes=60, echo=lambda line: None)
+                      replan_minutes=60)
     service.start()
     try:
         wait_for(lambda: {"now", "soon"} <= {p["item"] for p in server.posts_for("social")})

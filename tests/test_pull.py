@@ -233,11 +233,23 @@ def test_the_service_pulls_through_the_same_function_and_says_what_it_stored(pro
     root = project({}, loopback.settings({"alpha": a.url}, "pull:\n  replies: false\n"))
     deliver(root, {"i0/alpha": ("a0", NOW - timedelta(hours=2))})
     a.metrics["a0"] = {"favourites": 4}
+    import logging
+
     said = []
-    service = Service(root, scheduler=None, env={"ALPHA_TOKEN": "sekret"}, pull_cron="0 6 * * *", echo=said.append,
-                      now=lambda: NOW)
-    service.pull()
-    assert said == ["pulled 1 entry: 1 snapshots, 0 new replies, 0 new mentions"]
+    handler = logging.Handler()
+    handler.emit = lambda record: said.append((record.levelname, record.getMessage()))
+    logger = logging.getLogger("newsroom.serve")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # (setLevel, not .level =: the logger caches what it lets through)
+    try:
+        service = Service(root, scheduler=None, env={"ALPHA_TOKEN": "sekret"}, pull_cron="0 6 * * *", now=lambda: NOW)
+        service.pull()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert said == [("INFO", "pull: pulled 1 entry: 1 snapshots, 0 new replies, 0 new mentions")]
+    assert service.last_success == {"at": NOW.isoformat(timespec="seconds"), "what": "pull"}
     _, store = open_project(root)
     assert [(r["entry"], r["metrics"]) for r in store.snapshots()] == [("i0/alpha", {"likes": 4, "shares": 0, "replies": 0})]
     assert [p["event"] for p in store.pulls()] == ["started", "finished"]

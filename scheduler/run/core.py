@@ -44,6 +44,8 @@ class RunOptions:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     progress: Callable[[int, int, str], None] | None = None
     stop: threading.Event | None = None  # set: finish the entry in flight, start no other
+    answered: Callable[[], datetime] | None = None  # the clock a receipt takes when the platform answers
+    #                                                  (the service's real time); None: the run's ``now``
 
 
 @dataclass

@@ -2,6 +2,8 @@
 person, skipped."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from channels.base import Failure, Post, Receipt
 from newsroom import crashpoint
 from newsroom.state import EntryState
@@ -25,6 +27,8 @@ def skipped(run: Run, entry: Entry, st: EntryState | None) -> None:
 
 
 def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconciled: bool, tries: int) -> None:
+    if run.opts.answered is not None and not reconciled:  # when the platform answered, not when the run began
+        receipt = replace(receipt, at=run.opts.answered())
     run.delivered_now.setdefault(entry.channel, []).append((post, receipt))
     syndication.add(run, post, receipt)
     run.touched.add(entry.channel)
