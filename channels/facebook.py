@@ -179,7 +179,7 @@ class Facebook(Channel):
             return Removal(at=ctx.now)
         got = self._call("DELETE", f"/{receipt.remote_id}")
         if isinstance(got, Failure):
-            if "(code 100/33)" in got.message:  # "does not exist, cannot be loaded …": gone already
+            if graph.gone(got):  # "does not exist, cannot be loaded …": gone already
                 return Removal(at=ctx.now, already=True, data={"note": got.message})
             return got
         return Removal(at=ctx.now)
@@ -205,9 +205,20 @@ class Facebook(Channel):
         pooled_session(self.session, self.CONCURRENCY, self.api)
 
         def batch(chunk) -> dict[str, dict[str, int]]:
-            got = self._read("/", params={"ids": ",".join(chunk), "fields": self.FIELDS})
-            if isinstance(got, Failure):
-                raise MetricsError(f"{self.name}: {got.message}")
+            chunk = list(chunk)
+            while True:
+                got = self._read("/", params={"ids": ",".join(chunk), "fields": self.FIELDS})
+                if not isinstance(got, Failure):
+                    break
+                # One deleted post fails the whole lookup with code 803 "Some of the aliases you requested do
+                # not exist: a,b": asked again without them
+                missing = set(got.message.split("do not exist: ", 1)[1].split(" (code")[0].split(",")) \
+                    if "(code 803)" in got.message and "do not exist: " in got.message else set()
+                if not missing & set(chunk):
+                    raise MetricsError(f"{self.name}: {got.message}")
+                chunk = [i for i in chunk if i not in missing]
+                if not chunk:
+                    return {}
             return {str(k): self.metrics_of(v) for k, v in (got.json() or {}).items() if isinstance(v, dict)}
 
         out: dict[str, dict[str, int]] = {}
@@ -222,6 +233,8 @@ class Facebook(Channel):
             got = self._read(f"/{receipt.remote_id}/comments", params={
                 "fields": "id,message,from,created_time,permalink_url,parent{id}", "filter": "stream", "limit": 100})
             if isinstance(got, Failure):
+                if graph.gone(got):
+                    return []
                 raise MetricsError(f"{self.name}: {got.message}")
             out = []
             for c in got.json().get("data") or []:

@@ -148,6 +148,12 @@ def call(session, method: str, url: str, *, gate: RateGate | None = None, auth_h
     return replace(got, message=message)
 
 
+def gone(failure: Failure) -> bool:
+    """Meta's "does not exist, cannot be loaded … or does not support this operation" (code 100,
+    subcode 33): the post was deleted (or is no longer ours)."""
+    return "(code 100/33)" in failure.message
+
+
 def read(session, gate: RateGate, method: str, url: str, *, attempts: int = 3, auth_hint: str = "", **kwargs):
     """A read: pauses as the gate says; throttled or failing (5xx) reads wait and are tried again."""
     failure = None

@@ -230,6 +230,8 @@ class Instagram(Channel):
         def one(media_id):
             got = self._read(f"/{media_id}/insights", params={"metric": ",".join(self.INSIGHTS)})
             if isinstance(got, Failure):
+                if graph.gone(got):
+                    return None  # deleted: no numbers, and the others still come
                 raise MetricsError(f"{self.name}: {got.message}")
             out = {}
             for metric in got.json().get("data") or []:
@@ -239,7 +241,7 @@ class Instagram(Channel):
                     out[name] = int((values[-1] or {}).get("value") or 0)
             return out
 
-        return dict(zip(ids, run_concurrently(one, ids, self.CONCURRENCY)))
+        return {i: m for i, m in zip(ids, run_concurrently(one, ids, self.CONCURRENCY)) if m is not None}
 
     def me(self) -> dict:
         if self._me is None:
@@ -259,6 +261,8 @@ class Instagram(Channel):
             got = self._read(f"/{receipt.remote_id}/comments", params={
                 "fields": "id,text,username,timestamp,replies{id,text,username,timestamp}", "limit": 50})
             if isinstance(got, Failure):
+                if graph.gone(got):
+                    return []
                 raise MetricsError(f"{self.name}: {got.message}")
             out = []
             for c in got.json().get("data") or []:

@@ -29,7 +29,7 @@ import regex
 from newsroom import schema as s
 
 from . import graph
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .social import (Found, MetricsError, comparable, done_parts, parse_time, pooled_session, receipt_from,
                      run_concurrently, with_partial)
 
@@ -217,8 +217,6 @@ class Threads(Channel):
             if isinstance(found, Failure):
                 return found
             if found is None:
-                from .base import CannotReconcile
-
                 raise CannotReconcile(f"{self.name}: part {i + 1} was published (its container says so) but is "
                                       "not among the account's latest posts")
             part = {"id": found.id, "url": found.url, "container": ctx.journal.get(f"container:{i}")}
@@ -237,7 +235,7 @@ class Threads(Channel):
                 continue
             got = self._call("DELETE", f"/{part['id']}")
             if isinstance(got, Failure):
-                if "(code 100/33)" in got.message:
+                if graph.gone(got):
                     gone.append(str(part["id"]))
                     continue
                 return got
@@ -254,8 +252,8 @@ class Threads(Channel):
         def one(media_id):
             got = self._read(f"/{media_id}/insights", params={"metric": ",".join(self.INSIGHTS)})
             if isinstance(got, Failure):
-                if got.status == 404:
-                    return None
+                if graph.gone(got):
+                    return None  # deleted: no numbers, and the others still come
                 raise MetricsError(f"{self.name}: {got.message}")
             out = {}
             for metric in got.json().get("data") or []:
@@ -277,7 +275,7 @@ class Threads(Channel):
             got = self._read(f"/{receipt.remote_id}/conversation", params={
                 "fields": "id,text,username,permalink,timestamp,is_reply_owned_by_me,replied_to", "reverse": "false"})
             if isinstance(got, Failure):
-                if got.status == 404:
+                if graph.gone(got):
                     return []
                 raise MetricsError(f"{self.name}: {got.message}")
             out = []

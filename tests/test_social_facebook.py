@@ -93,3 +93,13 @@ def test_publish_auth_gives_the_pages_token_for_a_persons_token(server):
                              "gh secret set FB_PAGE_TOKEN")
     page = connect(adapter(server), person(show=False), now=Clock())
     assert page.lines[0] == "facebook: the secret in FB_PAGE_TOKEN works (the Page Northwind News)."
+
+
+def test_a_deleted_post_does_not_stop_the_others_numbers(server):
+    made = [server._new(f"post {i}", None)["id"] for i in range(3)]
+    server.counts[made[2]] = {"reactions": 5}
+    server.posts.pop(1)  # deleted on Facebook
+    got = adapter(server).fetch_metrics([Receipt(m, None, NOW) for m in made])
+    assert set(got) == {made[0], made[2]} and got[made[2]]["likes"] == 5
+    assert len(server.requests("^/$")) == 2  # asked again without the one that is gone
+    assert adapter(server).fetch_replies([Receipt(made[1], None, NOW)]) == []

@@ -120,3 +120,11 @@ def test_publish_auth_checks_the_token(server):
     result = connect(adapter(server), Person(say=lambda l: None, open_browser=lambda u: False,
                                              ask_secret=lambda q: "", show=False))
     assert result.lines[0] == "instagram: the secret in IG_TOKEN works (@northwind.news)."
+
+
+def test_a_deleted_post_has_no_numbers_and_the_others_still_come(server, site, tmp_path):
+    url = deploy(site, tmp_path)
+    receipt = adapter(server).deliver(ig_post("counted", [Media(url, "r")]), context())
+    server.insight_counts[receipt.remote_id] = {"views": 40, "saved": 2}
+    got = adapter(server).fetch_metrics([receipt, Receipt("17999999999999999", None, receipt.at)])
+    assert got == {receipt.remote_id: {"views": 40, "likes": 0, "replies": 0, "shares": 0, "bookmarks": 2}}

@@ -131,6 +131,8 @@ class FacebookServer(MetaServer):
         return graph_error(400, f"(#100) Object with ID '{node}' does not exist", 100, 33)
 
     def comments(self, seen: Seen, node):
+        if not any(p["id"] == node for p in self.posts):
+            return self._missing(node)
         return Answer(200, {"data": self.comment_lists.get(node, []), "paging": {"cursors": {}}})
 
     def _missing(self, node):

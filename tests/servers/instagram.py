@@ -118,6 +118,9 @@ class InstagramServer(MetaServer):
         return graph_error(400, f"(#100) Object with ID '{node}' does not exist", 100, 33)
 
     def insights(self, seen: Seen, node):
+        if not any(m["id"] == node for m in self.media):
+            return graph_error(400, f"(#100) Object with ID '{node}' does not exist, cannot be loaded due to missing "
+                                    "permissions, or does not support this operation", 100, 33)
         counts = self.insight_counts.get(node, {})
         wanted = (self.param(seen, "metric") or "").split(",")
         return Answer(200, {"data": [{"name": n, "period": "lifetime", "values": [{"value": counts.get(n, 0)}],
