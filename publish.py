@@ -261,7 +261,9 @@ def state_import() -> None:
 @click.pass_obj
 def auth(obj: dict, **options) -> None:
     """Connect a channel's account: OAuth with PKCE (X, LinkedIn), app registration (Mastodon), app
-    password (Bluesky); tokens a run renews are kept encrypted in state/credentials."""
+    password (Bluesky), a check of the token or key (Threads, Facebook, Instagram, Ghost, WordPress,
+    Hashnode; a renewed Threads token or a Facebook Page token with --show); tokens a run renews are
+    kept encrypted in state/credentials."""
     from scheduler import command
 
     show(command.auth(obj["root"], say=lambda line: click.echo(line, err=True), terminal=sys.stdout.isatty(),
