@@ -45,7 +45,7 @@ def mark(column: str, fallback: str | None = None) -> str:
     column = column.lower()
     if fallback is None:
         return f"{OPEN}{column}{CLOSE}"
-    return f"{OPEN}{column}{SEP}{fallback.encode('utf-8').hex()}{CLOSE}"
+    return f"{OPEN}{column}{SEP}{fallback.encode('utf-8', 'replace').hex()}{CLOSE}"  # a lone surrogate: ?
 
 
 class Field:

@@ -55,7 +55,8 @@ def _readable(post: Post) -> Post:
     if post.type != "email":
         return post
     post.subject, post.html, post.text = show(post.subject or ""), show(post.html or ""), show(post.text or "")
-    for v in post.data.get("variants") or ():
+    versions = [post.data, *(post.data.get("languages") or {}).values()]
+    for v in [*versions[1:], *(v for d in versions for v in d.get("variants") or ())]:
         v.update({k: show(v[k]) for k in ("subject", "html", "text") if isinstance(v.get(k), str)})
     return post
 

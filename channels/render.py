@@ -43,7 +43,15 @@ class RenderError(Exception):
 
 
 def item_url(project: Project, item: Item) -> str:
-    return item.canonical_url or f"{project.settings.site.url.rstrip('/')}/{item.slug}/"
+    """canonical_url, else the blog page: site.url/slug/, a translation's under its language (site.url/de/slug/)."""
+    return item.canonical_url or f"{project.settings.site.url.rstrip('/')}/{language_prefix(item)}{item.slug}/"
+
+
+def language_prefix(item: Item) -> str:
+    """``de/`` for a translation into German, else nothing: where the blog writes its page."""
+    from newsroom.translations import base_language
+
+    return f"{base_language(item.language)}/" if item.translation_of and item.language else ""
 
 
 class Engine:
@@ -280,7 +288,28 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     if channel.TYPE in CROSS_POSTS and not item.canonical_url and not any(
             getattr(project.settings.channels.get(n), "type", None) == "blog" for n in item.channels):
         post.data["canonical_url"] = None
+    if channel.TYPE == "email" and not item.translation_of:
+        _email_languages(project, item, channel, post, quick)
     return post
+
+
+def _email_languages(project: Project, item: Item, channel: Channel, post: Post, quick: bool) -> None:
+    """The newsletter in each language the item is translated into (approved or published; in review
+    too for check), for recipients whose ``language`` column asks for it: ``post.data["languages"]``."""
+    from newsroom.translations import base_language, translations_of
+
+    ready = ("approved", "published", "review") if quick else ("approved", "published")
+    found = {lang: t for lang, t in translations_of(project.items, item).items() if t.status in ready}
+    if not found:
+        return
+    languages = {}
+    for lang, translation in sorted(found.items()):
+        made = render_post(project, translation, channel, segment=post.segment, quick=quick)
+        languages[lang] = {"subject": made.subject, "html": made.html, "text": made.text,
+                           "variants": made.data.get("variants") or []}
+        post.problems.extend(made.problems)
+    post.data["languages"] = languages
+    post.data["site_language"] = base_language(project.settings.site.language)
 
 
 def image_places(project: Project, image: str) -> list[str]:
@@ -443,6 +472,8 @@ def _blog(engine, post, ctx, channel, override, rule, where) -> None:
     item = ctx.item
     post.data.update({"summary": item.summary, "author": ctx.author or "", "campaign": item.campaign or "",
                       "published": item.publish_at.isoformat() if item.publish_at else None, "slug": item.slug})
+    if item.translation_of:  # the blog writes it under its language's prefix, beside its original
+        post.data.update({"translation_of": item.translation_of, "language_prefix": language_prefix(item)})
 
 
 def _alt_problems(post: Post, ctx: TemplateContext, where: _Where) -> None:

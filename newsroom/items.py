@@ -13,6 +13,7 @@ from . import times, yamlload
 from .itemcache import content_key, stat_key
 from .model import STATUSES, ChannelOverride, Item, Settings
 from .problems import ERROR, WARNING, Problem, did_you_mean
+from .translations import base_language, suffix_language
 from .workflow import check_item
 
 
@@ -98,6 +99,10 @@ ITEM = s.Schema("front matter", [
     s.Key("canonical_url", s.Url(), "the original's URL when this item is a copy (default: its blog URL)"),
     s.Key("priority", s.Integer(), "higher goes first when queue slots are handed out", default=0),
     s.Key("channels", ChannelOverrides(), "where it goes: channel names, or channel name → overrides", default=dict),
+    s.Key("translation_of", s.Text(), "the original this item translates, by id or path (a file named "
+                                      "<name>.<language>.md beside its original needs none)"),
+    s.Key("translated_from", s.Text(), "which text of the original this translation was made from (check gives "
+                                       "the value, and says when the original changes)"),
 ])
 
 
@@ -190,9 +195,17 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
                       unknown=WARNING)
     known_extra = {k: data[k] for k in data if k not in ITEM.by_name}
 
+    suffix = suffix_language(rel)  # launch.de.md: the de translation of launch.md
+    language, translation_of = v.get("language"), v.get("translation_of")
+    if suffix is not None:
+        if language and base_language(language) != base_language(suffix[1]):
+            problems.append(Problem(rel, doc.line("language"), "language", f"is {language}, but the file name says "
+                                    f"{suffix[1]}: make them agree"))
+        language = language or suffix[1]
+        translation_of = translation_of or suffix[0]
     slug = v.get("slug")
     if slug is None:
-        slug = default_slug(rel)
+        slug = default_slug(suffix[0] if suffix is not None else rel)
         if not re.match(s.Slug.PATTERN, slug):
             problems.append(Problem(rel, 1, "slug", f"the file name gives '{slug}', which is not a safe path segment; "
                                                     f"add slug: {slugify(slug)}"))
@@ -231,9 +244,10 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         body_line=src.body_line, revision=revision, summary=v["summary"], author=v["author"],
         reviewers=v["reviewers"], approved_by=v.get("approved_by"), approved_at=v.get("approved_at"),
         publish_at=v.get("publish_at"), expires_at=v.get("expires_at"),
-        timezone=v.get("timezone"), language=v.get("language"), campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
+        timezone=v.get("timezone"), language=language, campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
         image=v.get("image"), image_alt=v.get("image_alt"), canonical_url=v.get("canonical_url"),
-        priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc)
+        priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc,
+        translation_of=translation_of, translated_from=v.get("translated_from"))
 
 
 def _check_after(rel: str, doc, overrides: dict[str, ChannelOverride], problems: list[Problem]) -> None:

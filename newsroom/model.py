@@ -81,6 +81,7 @@ class ChannelConfig:
     utm_medium: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     line: int | None = None
+    language: str | None = None  # bound to a language: only items and translations in it go here
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,9 @@ class Item:
     channels: dict[str, ChannelOverride] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     doc: Document | None = field(default=None, repr=False)
+    translation_of: str | None = None  # the original's id (its path or id as written, until translations.link)
+    translated_from: str | None = None  # the original's content_hash this translation was made from
+    original_title: str | None = None  # a translation's original's title, for the calendar
 
     def line(self, key: str) -> int | None:
         return self.doc.line(key, 1) if self.doc else None

@@ -17,6 +17,7 @@ from .items import load_items
 from .model import Project
 from .problems import Problem, sort_problems
 from .settings import load_settings
+from .translations import link as link_translations
 from .workflow import check_together
 
 
@@ -97,5 +98,6 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
     items = load_items(root, settings, problems, channel_overrides, cache=item_cache)
     if item_cache is not None:
         item_cache.save()
+    items = link_translations(items, settings, problems)
     problems.extend(check_together(items))
     return Project(root, settings, items, sort_problems(problems))

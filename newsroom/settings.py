@@ -141,6 +141,8 @@ CHANNEL = s.Schema("channel", [
           "how late an entry may still go out before it is missed (none: no limit); default per type"),
     s.Key("utm_source", s.Text(), "utm_source for links in this channel's posts (default: the channel name)"),
     s.Key("utm_medium", s.Text(), "utm_medium for links (default: social, email, or blog by type)"),
+    s.Key("language", s.Text(), "binds the channel to a language (e.g. de): only items and translations in it go "
+                                "here (docs/templates.md, Translations)"),
     *RULE_KEYS,
 ], open=True)
 
@@ -277,6 +279,9 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
                                     "a channel name uses lowercase letters, digits, - and _"))
         options = {k: v for k, v in c.items() if k not in known}
         ctype = c["type"]
+        if c.get("language") and channel_types is not None and ctype in channel_types \
+                and "language" in channel_types[ctype].by_name:
+            options["language"] = c["language"]  # the type's own option too (Mastodon, Bluesky)
         if channel_types is not None:
             if ctype not in channel_types:
                 from .problems import did_you_mean
@@ -289,7 +294,7 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
             name=name, type=ctype, enabled=c.get("enabled", True), template=c.get("template"),
             grace=c.get("grace"), grace_set="grace" in doc.data.get("channels", {}).get(name, {}),
             rules=_rules(c), utm_source=c.get("utm_source"), utm_medium=c.get("utm_medium"),
-            options=options, line=doc.line(key))
+            options=options, line=doc.line(key), language=c.get("language"))
     for group, g in (cal.get("groups") or {}).items():
         names = tuple(g.get("channels") or ())
         for i, name in enumerate(names):

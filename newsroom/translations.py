@@ -134,15 +134,17 @@ def link(items: list[Item], settings: Settings, problems: list[Problem]) -> list
                 problems.append(Problem(item.path, item.channels[name].line or item.line("channels"),
                                         f"channels.{name}", f"is bound to {bound}, and this item has no {bound} "
                                         f"translation: nothing goes there until one is written", WARNING))
+    tied: dict[str, list[Item]] = {}
     for item, original in translations:
-        out.append(_tied(item, original, settings, problems))
-    return out
+        tied.setdefault(original.id, []).append(_tied(item, original, settings, problems))
+    # each original followed by its translations, by language: the calendar shows them together
+    return [x for item in out for x in (item, *sorted(tied.get(item.id, ()), key=lambda t: t.language or ""))]
 
 
 def _tied(item: Item, original: Item, settings: Settings, problems: list[Problem]) -> Item:
     own = set(item.doc.lines) if item.doc is not None else set()
     own = {k.split(".", 1)[0].split("[", 1)[0] for k in own}
-    changes: dict = {"translation_of": original.id}
+    changes: dict = {"translation_of": original.id, "original_title": original.title}
     if "slug" not in own:
         changes["slug"] = original.slug
     if "id" not in own:
@@ -165,7 +167,9 @@ def _tied(item: Item, original: Item, settings: Settings, problems: list[Problem
                                         "nothing of it goes there", WARNING))
         elif "channels" in own or (config is not None and config.type == "blog"):
             kept[name] = override
-    changes["channels"] = kept
+    # an inherited after: may name a channel the translation does not take: it would wait for ever
+    changes["channels"] = {name: o if all(a in kept for a in o.after) else
+                           replace(o, after=tuple(a for a in o.after if a in kept)) for name, o in kept.items()}
     now = content_hash(original)
     made_from = item.translated_from
     if made_from is None:

@@ -34,7 +34,7 @@ def check_item(item: Item, settings: Settings) -> list[Problem]:
     unknown_segments = [s for s in item.segments if settings.segments and s not in settings.segments]
     for seg in unknown_segments:
         add("segments", f"unknown segment '{seg}'{did_you_mean(seg, settings.segments)}")
-    if not item.channels and item.status in ("review", "approved"):
+    if not item.channels and item.status in ("review", "approved") and not item.translation_of:
         add("channels", "goes to no channel: list where it goes (channels: [blog, newsletter])", WARNING)
 
     global_slots = bool(settings.calendar.rules.slots)
@@ -46,14 +46,14 @@ def check_item(item: Item, settings: Settings) -> list[Problem]:
             continue
         if override.segment and settings.segments and override.segment not in settings.segments:
             add(f"{key}.segment", f"unknown segment '{override.segment}'{did_you_mean(override.segment, settings.segments)}")
-        if isinstance(override.at, timedelta) and item.publish_at is None:
+        if isinstance(override.at, timedelta) and item.publish_at is None and not item.translation_of:
             add(f"{key}.at", "an offset needs publish_at to count from; give publish_at or an absolute time")
         if item.status != "approved" or not override.enabled or not channel.enabled:
             continue
         has_slots = bool(channel.rules.slots) or global_slots
         if override.at == "next" and not has_slots:
             add(f"{key}.at", f"'next' takes the next free slot, but channel '{name}' has no slots in publish.yml")
-        elif override.at is None and item.publish_at is None and not has_slots:
+        elif override.at is None and item.publish_at is None and not has_slots and not item.translation_of:
             add(key, f"approved but has no time on '{name}': give publish_at, channels.{name}.at, "
                      "or slots for the channel in publish.yml")
     return out

@@ -17,7 +17,7 @@ from newsroom.problems import UnusableSettings
 
 from .plan import plan
 from .project import load_project
-from .views import ALARMS
+from .views import ALARMS, entry_title
 
 
 class DiffError(Exception):
@@ -84,7 +84,7 @@ def _local(at, tz) -> str | None:
 
 
 def _base(e, tz) -> dict:
-    return {"key": e.key, "path": e.item.path, "title": e.item.title, "channel": e.channel,
+    return {"key": e.key, "path": e.item.path, "title": entry_title(e.item), "channel": e.channel,
             "at": _local(e.at, tz), "state": e.state}
 
 

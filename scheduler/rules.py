@@ -196,6 +196,11 @@ def violations(entries: list, settings: Settings, now: datetime, local: Local) -
     return out
 
 
+def _piece(entry) -> str:
+    """An item and its translations are one piece: the blog shows them side by side, not crowded."""
+    return getattr(entry.item, "translation_of", None) or entry.item.id
+
+
 def _crowding(name: str, group: list, max_per_day, min_gap, local: Local, what: str) -> list[Violation]:
     """Conflicts (same time), too many a day and too close together, within one sorted list of entries."""
     out: list[Violation] = []
@@ -204,7 +209,8 @@ def _crowding(name: str, group: list, max_per_day, min_gap, local: Local, what: 
         j = i
         while j + 1 < len(group) and group[j + 1].at == group[i].at:
             j += 1
-        if j > i and not what.startswith("group") and any(e.state not in DONE for e in group[i:j + 1]):
+        if j > i and not what.startswith("group") and any(e.state not in DONE for e in group[i:j + 1]) \
+                and len({_piece(e) for e in group[i:j + 1]}) > 1:
             out.append(Violation("conflict", f"{j - i + 1} entries on {what} at {_when(local(group[i].at))}",
                                  group[i:j + 1]))
         i = j + 1
@@ -213,7 +219,7 @@ def _crowding(name: str, group: list, max_per_day, min_gap, local: Local, what: 
         for e in group:
             days.setdefault(local(e.at).date(), []).append(e)
         for day, same in days.items():
-            if len(same) > max_per_day and any(e.state not in DONE for e in same):
+            if len({_piece(e) for e in same}) > max_per_day and any(e.state not in DONE for e in same):
                 out.append(Violation("max_per_day", f"{len(same)} entries on {what} on {day}, at most "
                                      f"{max_per_day} a day", same))
     if min_gap:

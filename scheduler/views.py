@@ -48,7 +48,7 @@ def row(entry, tz, _cache: dict | None = None) -> dict:
             if _cache is not None:
                 _cache[at] = when
     return {
-        "key": entry.key, "item_id": item.id, "slug": item.slug, "path": item.path, "title": item.title,
+        "key": entry.key, "item_id": item.id, "slug": item.slug, "path": item.path, "title": entry_title(item),
         "channel": entry.channel, "type": entry.type,
         "at": when[0], "local": when[1], "date": when[2], "time": when[3],
         "source": entry.source, "state": entry.state, "status": item.status, "enabled": entry.enabled,
@@ -60,6 +60,12 @@ def row(entry, tz, _cache: dict | None = None) -> dict:
         # what it waits for (after:, and the blog its post links to), and why that holds it now
         "after": entry.after_names, "waiting": entry.waiting,
     }
+
+
+def entry_title(item) -> str:
+    """A translation is shown with its original: ``The launch · de: Der Start``."""
+    original = getattr(item, "original_title", None)
+    return f"{original} · {item.language}: {item.title}" if original else item.title
 
 
 def rows(entries, tz) -> list[dict]:

@@ -112,7 +112,8 @@ def _page_path(post: Post, site: Site) -> str:
     slug = post.data.get("slug")
     if not slug and post.url.startswith(base):
         slug = post.url[len(base):].strip("/")
-    return (slug or post.item_id).strip("/") + "/"
+    # a translation lives under its language's prefix (de/launch/), beside its original (launch/)
+    return (post.data.get("language_prefix") or "") + (slug or post.item_id).strip("/") + "/"
 
 
 def _absolute(src: str, site: Site) -> str:
@@ -145,7 +146,10 @@ def make_entry(post: Post, receipt: Receipt, site: Site, syndication: list[dict]
           "url": s["url"]} for s in syndication if s.get("url") and s.get("type") != "blog"),
         key=lambda s: (s["label"].lower(), s["channel"], s["url"]))
     tags = sorted({slugify(t): t for t in sorted(post.tags, reverse=True)}.items())
+    prefix = post.data.get("language_prefix") or ""
     return {
+        "language": prefix.strip("/") or (post.language or site.language or "en"),
+        "group": post.data.get("translation_of") or post.item_id, "translation": bool(prefix),
         "id": post.item_id, "path": path, "url": f"{base}/{path}", "canonical": post.url or f"{base}/{path}",
         "title": _clean(post.title), "html": _clean(post.html or ""), "summary": _clean(summary),
         "excerpt": _clean(summary or post.data.get("excerpt") or text_excerpt(post.html or "")),
@@ -171,12 +175,13 @@ def _input_key(common: str, post: Post, receipt: Receipt, syndication: list[dict
         if syndication else ()
     h.update(repr((common, post.item_id, post.title, post.url, sorted(post.tags), [(m.src, m.alt) for m in post.media],
                    data.get("summary"), data.get("excerpt"), data.get("author"), data.get("published"),
-                   data.get("campaign"), data.get("slug"), str(receipt.at), links)).encode("utf-8", "surrogatepass"))
+                   data.get("campaign"), data.get("slug"), str(receipt.at), links, post.language,
+                   data.get("translation_of"), data.get("language_prefix"))).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
 CARD_KEYS = ("id", "path", "url", "title", "excerpt", "author", "published", "updated", "date", "campaign",
-             "campaign_slug", "tags", "image")
+             "campaign_slug", "tags", "image", "language", "group", "translation")
 
 
 def _card(entry: dict) -> dict:
@@ -264,6 +269,8 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
     rows: list[tuple[dict, str, str]] = []  # (card, card digest, input key)
     new_cache: dict[str, list] = {}
     seen_paths: dict[str, str] = {}
+    # the folders of the translations' languages (de/): an item's own page may not take one
+    prefixes = {p.data["language_prefix"].strip("/") for p, _ in latest.values() if p.data.get("language_prefix")}
     for item_id in sorted(latest):
         post, receipt = latest[item_id]
         key = _input_key(common, post, receipt, syndication.get(item_id, []))
@@ -273,7 +280,8 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
         else:
             card = _card(entry_of(item_id))
             card_digest = _digest(card)
-        if card["path"].split("/", 1)[0] in reserved or card["path"] in seen_paths:
+        first = card["path"].split("/", 1)[0]
+        if first in reserved or card["path"] in seen_paths or (first in prefixes and not card.get("translation")):
             other = seen_paths.get(card["path"])
             problems.append(Problem(post.item_path, None, "slug",
                                     f"the blog page '{card['path']}' is taken by "
@@ -293,11 +301,33 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
             fingerprint = _digest([common, template, path, *fingerprint])
         outputs.append(Output(path, template, fingerprint, context))
 
+    groups: dict[str, list[dict]] = {}  # an original and its translations: each page links the others
+    for card, _, _ in rows:
+        groups.setdefault(card["group"], []).append(card)
+
+    def alternates(card: dict) -> list[dict]:
+        group = groups[card["group"]]
+        if len(group) < 2:
+            return []
+        group = sorted(group, key=lambda c: (c["translation"], c["language"]))
+        out = [{"hreflang": c["language"], "href": c["url"]} for c in group]
+        return out + [{"hreflang": "x-default", "href": group[0]["url"]}]
+
+    def in_language(card: dict) -> dict:
+        """A translation's page, list and feed speak its language (``site.language``) and link its feeds."""
+        if not card.get("translation"):
+            return {}
+        return {"site": {**site_data, "language": card["language"]}, "feed_base": f"{card['language']}/"}
+
     for card, _, key in rows:
-        # An item page depends on its entry alone, and the input key already covers the settings
-        # (``common``) and everything its path is made from.
-        add(f"{card['path']}index.html", "blog/page.html.j2", "page:" + key,
-            lambda i=card["id"]: {"entry": entry_of(i)})
+        # An item page depends on its entry and its translations' addresses, and the input key already
+        # covers the settings (``common``) and everything its path is made from.
+        alts = alternates(card)
+        add(f"{card['path']}index.html", "blog/page.html.j2", "page:" + key + (_digest(alts) if alts else ""),
+            lambda i=card["id"], a=alts, c=card: {"entry": entry_of(i), "alternates": a, **in_language(c)})
+
+    translated = [r for r in rows if r[0].get("translation")]
+    rows = [r for r in rows if not r[0].get("translation")]  # the site's own language: index, tags, feeds
 
     def lists(prefix: str, chosen: list[tuple[dict, str, str]], heading: str, kind: str) -> None:
         count = max(1, -(-len(chosen) // per_page))
@@ -310,6 +340,16 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
                 lambda c=context: c)
 
     lists("", rows, site.title, "index")
+
+    def lists_in(prefix: str, chosen: list[tuple[dict, str, str]], heading: str, speak: dict) -> None:
+        count = max(1, -(-len(chosen) // per_page))
+        for n in range(1, count + 1):
+            path = f"{prefix}index.html" if n == 1 else f"{prefix}page/{n}/index.html"
+            page = chosen[(n - 1) * per_page:n * per_page]
+            context = {"heading": heading, "kind": "index", "cards": [c for c, _, _ in page], "number": n,
+                       "count": count, "base": prefix, "total": len(chosen), **speak}
+            add(path, "blog/list.html.j2", [heading, "index", prefix, n, count, len(chosen), [d for _, d, _ in page]],
+                lambda c=context: c)
     tags: dict[str, dict] = {}
     campaigns: dict[str, dict] = {}
     for row in rows:
@@ -346,12 +386,20 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
     keys, feed = feed_of(rows, site.title, "")
     add("atom.xml", "blog/atom.xml.j2", keys, feed)
     add("rss.xml", "blog/rss.xml.j2", keys, feed)
+    for lang in sorted({card["language"] for card, _, _ in translated}):  # each language: its list and feeds
+        chosen = [r for r in translated if r[0]["language"] == lang]
+        speak = in_language(chosen[0][0])
+        title = f"{site.title} ({lang})"
+        lists_in(f"{lang}/", chosen, title, speak)
+        keys, feed = feed_of(chosen, title, f"{lang}/")
+        add(f"{lang}/atom.xml", "blog/atom.xml.j2", keys + [lang], lambda f=feed, s=speak: {**f(), **s})
+        add(f"{lang}/rss.xml", "blog/rss.xml.j2", keys + [lang], lambda f=feed, s=speak: {**f(), **s})
     for slug in sorted(tags):  # one Atom feed per tag: follow a topic
         keys, feed = feed_of(tags[slug]["rows"], f"{site.title}: {tags[slug]['name']}", f"tags/{slug}/")
         add(f"tags/{slug}/atom.xml", "blog/atom.xml.j2", keys, feed)
 
     urls = [{"loc": f"{site_data['url']}/", "lastmod": rows[0][0]["updated"] if rows else None}]
-    urls += [{"loc": card["url"], "lastmod": card["updated"]} for card, _, _ in rows]
+    urls += [{"loc": card["url"], "lastmod": card["updated"]} for card, _, _ in rows + translated]
     for prefix, groups in (("tags", tags), ("campaigns", campaigns)):
         for slug in sorted(groups):
             urls.append({"loc": f"{site_data['url']}/{prefix}/{slug}/",
@@ -361,7 +409,7 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
     # A static host serves 404.html at the path that was asked for: its links are absolute.
     add("404.html", "blog/404.html.j2", [d for _, d, _ in rows[:5]],
         lambda: {"cards": [card for card, _, _ in rows[:5]], "root": f"{site_data['url']}/"})
-    return Plan(outputs, [card for card, _, _ in rows], new_cache)
+    return Plan(outputs, [card for card, _, _ in rows + translated], new_cache)
 
 
 def _load_manifest(site_dir: Path) -> dict:

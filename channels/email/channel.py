@@ -42,6 +42,7 @@ from newsroom import schema as s
 from newsroom.audience import Audience, address_problem
 from newsroom.problems import ERROR
 from newsroom.segments import select
+from newsroom.translations import base_language
 
 from ..base import Channel, DeliveryContext, Failure, Post, Receipt
 from .message import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
@@ -54,6 +55,8 @@ class Campaign:
     subject: str
     html: str
     text: str
+    languages: dict = field(default_factory=dict)  # base language → Campaign of a translation
+    site_language: str = ""
 
 
 @dataclass
@@ -186,8 +189,17 @@ class Email(Channel):
         variants = post.data.get("variants") or []
         found = [(v.get("segment") or "all", v.get("subject"), v.get("html") or "", v.get("text") or "") for v in variants] \
             or [(post.segment or "all", post.subject, post.html or "", post.text or "")]
-        return [Campaign(segment, subject or post.title, html or text_to_html(text), text or html_to_text(html))
-                for segment, subject, html, text in found]
+        out = [Campaign(segment, subject or post.title, html or text_to_html(text), text or html_to_text(html))
+               for segment, subject, html, text in found]
+        for lang, version in (post.data.get("languages") or {}).items():  # translations, for the language column
+            by_segment = {v.get("segment") or "all": v for v in version.get("variants") or ()}
+            for c in out:
+                v = by_segment.get(c.segment, version)
+                html, text = v.get("html") or "", v.get("text") or ""
+                c.languages[lang] = Campaign(c.segment, v.get("subject") or c.subject, html or text_to_html(text),
+                                             text or html_to_text(html))
+                c.site_language = post.data.get("site_language") or ""
+        return out
 
     def _audiences(self, campaigns: list[Campaign]) -> dict[str, Audience] | Failure:
         lists = self.options.get("lists") or {}
@@ -371,6 +383,9 @@ class Email(Channel):
         return Receipt(remote_id=ctx.key, url=None, at=ctx.now, data=data)
 
     def _message(self, c: Campaign, r, post: Post, ctx: DeliveryContext):
+        if c.languages:  # the translation in the recipient's language column, else the site's, else the original
+            lang = base_language(r.fields.get("language"))
+            c = c.languages.get(lang) or c.languages.get(c.site_language) or c
         prepared = self._prepared.get(id(c))
         if prepared is None:
             prepared = self._prepared[id(c)] = prepare(c.subject, c.text, c.html, list_name=self.name,
