@@ -228,6 +228,10 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True) -> l
     fresh: dict[str, list] = {}
     channels = {}
     problems: list[Problem] = []
+    translations: dict[str, list] = {}
+    for item in project.items:
+        if item.translation_of:
+            translations.setdefault(item.translation_of, []).append(item)
     for item in project.items:
         if not will_go_out(item, now):
             continue
@@ -236,6 +240,8 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True) -> l
             if not override.enabled or config is None or not config.enabled or config.type not in registry.TYPES:
                 continue
             key = f"{item.path}|{item.revision}|{name}"
+            if config.type == "email" and not item.translation_of:  # its translations are rendered with it
+                key += "".join(f"|{t.path}:{t.revision}:{t.status}" for t in translations.get(item.id, ()))
             found = stored.get(key)
             if found is None:
                 channel = channels.get(name)

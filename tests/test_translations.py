@@ -341,3 +341,38 @@ def test_calendar_diff_shows_a_new_translation_beside_its_original(project, cli)
     result = cli(root, "calendar", "--diff", "main", "--format", "json", "--now", "2026-11-30T09:00:00Z")
     added = [(r["channel"], r["title"]) for r in json.loads(result.output)["added"]]
     assert added == [("blog", "The launch · de: Der Start"), ("mastodon-de", "The launch · de: Der Start")]
+
+
+def test_a_newsletter_bound_to_a_language_sends_that_translation_to_its_own_list(project, cli):
+    extra = """\
+  newsletter-de:
+    type: email
+    language: de
+    from: Northwind Notizen <news@news.test>
+    unsubscribe_url: https://news.test/abmelden?token={token}
+    lists:
+      all: audience/de.csv
+"""
+    original = ORIGINAL.replace("mastodon, mastodon-de, mastodon-fr]", "newsletter-de]").replace(
+        "[blog, newsletter,", "[")
+    root = project(files(**{"content/launch.md": original, "audience/de.csv": "email\nlena@kunden.example\n"}),
+                   settings=settings().replace("    host: 127.0.0.1\n    port: 25\n    security: none\n", "") + extra)
+    result = cli(root, "publish", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    sent = sorted(p.relative_to(root / "outbox").parent.as_posix() for p in (root / "outbox").rglob("*.eml"))
+    assert sent == ["launch.de/newsletter-de/all"]
+    import email as email_lib
+
+    message = email_lib.message_from_bytes(next((root / "outbox").rglob("*.eml")).read_bytes())
+    assert message["Subject"] == "Der Start" and message["To"] == "lena@kunden.example"
+
+
+def test_check_renders_the_newsletter_again_when_only_a_translation_changed(project, cli):
+    german = GERMAN.format(made_from=original_hash()).replace("translated_from:", "channels: []\ntranslated_from:")
+    root = project(files(**{"content/launch.de.md": german}), settings=settings())
+    args = ("check", "--offline", "--format", "json", "--now", "2026-11-30T09:00:00Z")
+    assert json.loads(cli(root, *args).output)["errors"] == []
+    (root / "content" / "launch.de.md").write_text(german + "\n![](https://news.test/bild.png)\n", encoding="utf-8")
+    errors = [f"{p['path']}:{p['line']}: {p['message']}" for p in json.loads(cli(root, *args).output)["errors"]]
+    assert errors == ["content/launch.de.md:11: image 'https://news.test/bild.png' has no alt text: write "
+                      "![what it shows](https://news.test/bild.png)"]
