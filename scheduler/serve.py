@@ -220,8 +220,11 @@ class Service:
                     seconds = None if grace is None else max(1, math.ceil(grace.total_seconds()))
                     if d.action in (due.WAIT, due.SEND, due.MISS):
                         wanted[entry.key] = (entry.at, seconds)  # a past time inside grace fires at once
-                    elif d.action in (due.RECONCILE, due.CHANGED):
+                    elif d.action in (due.RECONCILE, due.CHANGED, due.CORRECT, due.WITHDRAW):
                         wanted[entry.key] = (now, None)
+                    elif (d.action == due.DONE and entry.item.expires_at is not None and entry.item.expires_at > now
+                          and (st := ledger.get(entry.key)) is not None and st.state == "delivered"):
+                        wanted[entry.key] = (entry.item.expires_at, None)  # taken down when it expires
             current = {job.id[len(ENTRY):]: job for job in self.scheduler.get_jobs() if job.id.startswith(ENTRY)}
             for key, job in current.items():
                 if key not in wanted:
