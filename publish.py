@@ -249,7 +249,9 @@ def state_import() -> None:
 @click.option("--new-key", is_flag=True, help="Print a new key for NEWSROOM_KEY (encrypts state/credentials).")
 def auth() -> None:
     """Connect a channel's account: OAuth with PKCE (X, LinkedIn), app registration (Mastodon), app
-    password (Bluesky); tokens a run renews are kept encrypted in state/credentials."""
+    password (Bluesky), a check of the token or key (Threads, Facebook, Instagram, Ghost, WordPress,
+    Hashnode; a renewed Threads token or a Facebook Page token with --show); tokens a run renews are
+    kept encrypted in state/credentials."""
 
 
 @runs("resolve")

@@ -165,6 +165,8 @@ def connect(adapter: Channel, person: Person, *, port: int | None = None, timeou
     """Run the flow for ``adapter``'s type. The adapter carries its settings, env and vault."""
     clock = now or (lambda: datetime.now(timezone.utc))
     flows = {"x": _oauth_app, "linkedin": _oauth_app, "mastodon": _mastodon, "bluesky": _bluesky}
+    if getattr(adapter, "CHECKS_TOKEN", False):  # a token or key from the environment: checked, renewed if it can be
+        flows[adapter.TYPE] = _check_token
     flow = flows.get(adapter.TYPE)
     if flow is None:
         raise AuthError(f"{adapter.name}: {adapter.TYPE} channels take their secret straight from the environment; "
@@ -292,6 +294,38 @@ def _bluesky(adapter, person: Person, *, port, timeout, clock) -> AuthResult:
     return AuthResult([f"{adapter.name}: signed in as {body.get('handle', handle)} ({body.get('did', '?')}).",
                        f"Keep the app password as the secret {variable}: gh secret set {variable} (it asks for the "
                        "value; paste the same app password)"])
+
+
+def _check_token(adapter, person: Person, *, port, timeout, clock) -> AuthResult:
+    """Threads, Facebook Pages, Instagram, Ghost, WordPress, Hashnode: the secret is made in the
+    platform's own settings and kept in the environment. Check that it works (the platform's "who am I"
+    call); where the platform renews tokens (Threads' 60-day tokens, a Facebook Page token taken from a
+    person's token), print the renewed one only when asked, as for Mastodon."""
+    option = adapter.SECRETS[0]
+    ref = adapter.config.options.get(option)
+    variable = ref.env if ref is not None else option.upper()
+    if not adapter.secret(option):
+        raise AuthError(f"{variable} is not set in the environment: {adapter.TOKEN_HELP}")
+    who = adapter.verify()
+    if isinstance(who, Failure):
+        raise AuthError(f"{adapter.name}: the secret in {variable} does not work: {who.message}. {adapter.TOKEN_HELP}")
+    account = who.get("account") if isinstance(who, dict) else None
+    lines = [f"{adapter.name}: the secret in {variable} works{f' ({account})' if account else ''}."]
+    renew = getattr(adapter, "renew", None)
+    if renew is None:
+        lines.append(adapter.TOKEN_NOTE)
+        return AuthResult(lines)
+    if not person.show:
+        lines.append(f"{adapter.TOKEN_NOTE} To replace it with a renewed one: `publish auth {adapter.name} | gh secret "
+                     f"set {variable}` (or add --show)")
+        return AuthResult(lines)
+    got = renew()
+    if isinstance(got, Failure):
+        raise AuthError(f"{adapter.name}: renewing the token failed: {got.message}")
+    token, lasts = got
+    until = f"it lapses {clock() + lasts:%Y-%m-%d}" if lasts else "it does not lapse"
+    lines.append(f"{adapter.name}: a renewed token ({until}); keep it as the secret {variable}: gh secret set {variable}")
+    return AuthResult(lines, secret=token)
 
 
 # -- revoke --------------------------------------------------------------------------------------

@@ -76,7 +76,8 @@ def hashtag(tag: str, style: str = "camel") -> str | None:
 
 #: Hashtag convention per channel type: how many at most, and in which style.
 HASHTAG_STYLE = {"devto": ("lower", DevTo.MAX_TAGS), "linkedin": ("camel", 5), "x": ("camel", 2),
-                 "bluesky": ("camel", 3), "mastodon": ("camel", 5), "telegram": ("camel", 3)}
+                 "bluesky": ("camel", 3), "mastodon": ("camel", 5), "telegram": ("camel", 3),
+                 "threads": ("camel", 1), "facebook": ("camel", 3), "instagram": ("camel", 10)}
 
 
 def hashtags_for(tags, channel_type: str = "", limit: int | None = None) -> list[str]:

@@ -14,17 +14,24 @@ from .bluesky import Bluesky
 from .devto import DevTo
 from .discord import Discord
 from .email.channel import Email
+from .facebook import Facebook
+from .ghost import Ghost
+from .hashnode import Hashnode
+from .instagram import Instagram
 from .linkedin import LinkedIn
 from .listmonk import Listmonk
 from .mailchimp import Mailchimp
 from .mastodon import Mastodon
 from .slack import Slack
 from .telegram import Telegram
+from .threads import Threads
 from .webhook import Webhook
+from .wordpress import WordPress
 from .x import X
 
 BUILTIN: tuple[type[Channel], ...] = (Blog, Email, Slack, Discord, Webhook, Mastodon, Bluesky, LinkedIn, DevTo,
-                                      Telegram, X, Listmonk, Mailchimp)
+                                      Telegram, X, Listmonk, Mailchimp, Threads, Facebook, Ghost, WordPress,
+                                      Hashnode, Instagram)
 TYPES: dict[str, type[Channel]] = {c.TYPE: c for c in BUILTIN}
 PLAIN = LengthRule("plain", None, "characters", code_points, "")
 

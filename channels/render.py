@@ -285,6 +285,9 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     except RenderError as exc:
         post.template = post.template or exc.template
         post.problems.append(where.problem(str(exc)))
+    if channel.TYPE in CROSS_POSTS and not item.canonical_url and not any(
+            getattr(project.settings.channels.get(n), "type", None) == "blog" for n in item.channels):
+        post.data["canonical_url"] = None
     if channel.TYPE == "email" and not item.translation_of:
         _email_languages(project, item, channel, post, quick)
     return post
@@ -546,5 +549,36 @@ def _devto(engine, post, ctx, channel, override, rule, where) -> None:
         post.data["organization_id"] = channel.config.options["organization_id"]
 
 
+def _instagram(engine, post, ctx, channel, override, rule, where) -> None:
+    """An Instagram caption, and what Instagram would refuse: no image, more than 30 hashtags or 20 @ tags."""
+    _social(engine, post, ctx, channel, override, rule, where)
+    for message in channel.caption_problems(post.parts[0] if post.parts else "", len(post.media)):
+        post.problems.append(where.problem(f"instagram: {message}"))
+
+
+def _article(engine, post, ctx, channel, override, rule, where) -> None:
+    """Ghost, WordPress, Hashnode: an article whose body the template writes (HTML for Ghost and
+    WordPress, Markdown for Hashnode), with its title, tags, excerpt, lead image and time."""
+    name = template_name(channel, override, "post.j2")
+    post.template = name
+    body = engine.render(name, ctx)
+    post.text = body
+    tags = list(dict.fromkeys(str(t) for t in ctx.tags))
+    most = getattr(channel, "MAX_TAGS", None)
+    if most is not None and len(tags) > most:
+        post.problems.append(where.problem(
+            f"{channel.TYPE} takes at most {most} tags; {', '.join(tags[most:])} will be left out (order the tags "
+            "by importance or set fewer)", WARNING))
+        tags = tags[:most]
+    post.tags = tags
+    post.data.update({"title": ctx.title, "body": body, "tags": tags, "canonical_url": ctx.url,
+                      "custom_excerpt": filters.excerpt(ctx.excerpt, 300), "feature_image_alt": ctx.image_alt,
+                      "published_at": ctx.publish_at.isoformat() if ctx.publish_at else None})
+
+
 TEXT_FORMATS = {"discord": "markdown", "slack": "mrkdwn"}
-RENDERERS = {"blog": _blog, "email": _email, "devto": _devto, "slack": _slack, "webhook": _webhook}
+RENDERERS = {"blog": _blog, "email": _email, "devto": _devto, "slack": _slack, "webhook": _webhook,
+             "ghost": _article, "wordpress": _article, "hashnode": _article, "instagram": _instagram}
+#: types that copy an article from the blog: their canonical URL points at the blog page only when
+#: the item also goes to a blog channel (or names its own ``canonical_url``); otherwise they are the original
+CROSS_POSTS = ("ghost", "wordpress", "hashnode")

@@ -1,0 +1,274 @@
+"""What Meta's Graph APIs share (Threads, Facebook Pages, Instagram): their error bodies, their
+throttling signals, and the container → publish two-step with its status as the proof of what
+went out after a crash.
+
+API facts:
+
+- Errors (developers.facebook.com/docs/graph-api/guides/error-handling): ``{"error": {"message",
+  "type", "code", "error_subcode", "error_user_title", "error_user_msg", "fbtrace_id"}}``. Code 190
+  (``OAuthException``): the access token expired or was revoked (subcode 463: expired, 460: the
+  password changed, 458: the app was removed); codes 1 and 2: a temporary problem, try again;
+  4, 17, 32, 613 and the Business Use Case codes 80001–80014 (Pages 80001, Instagram 80002): throttled;
+  506: a duplicate post; 10 and 200–299: a permission is missing.
+- Throttling (developers.facebook.com/docs/graph-api/overview/rate-limiting): answers carry
+  ``X-App-Usage`` / ``X-Page-Usage`` (JSON: ``call_count``, ``total_cputime``, ``total_time``, each a
+  percentage of the budget) and ``X-Business-Use-Case-Usage`` (JSON: business id → ``[{type,
+  call_count, total_cputime, total_time, estimated_time_to_regain_access}]``, the last in minutes).
+  A throttled request fails with one of the codes above until the usage drops below 100: the code,
+  not the HTTP status, says so (an HTTP 429 is treated the same way).
+- Containers (Threads ``documentation/threads/posts`` and ``troubleshooting``; Instagram
+  ``instagram-platform/content-publishing``): ``POST /{user-id}/threads`` or ``/media`` makes a
+  container, ``POST …/threads_publish`` or ``/media_publish`` {creation_id} publishes it once. A
+  container's status (Threads ``status``, Instagram ``status_code``) is one of ``IN_PROGRESS``,
+  ``FINISHED`` (ready), ``PUBLISHED``, ``ERROR``, ``EXPIRED`` (not published within 24 hours).
+
+The container id is kept in the journal before publishing, so a run that died after creating it
+publishes that same container (nothing new is made), and a run that died while publishing asks
+the container's status: ``PUBLISHED`` means the post is out (its id is found among the account's
+latest posts), anything else means it is not.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from .base import DeliveryContext, Failure
+from .http import RateLimit, request
+from .social import Found, RateGate
+
+#: error codes that mean "throttled: wait and try again"
+THROTTLED = {4, 17, 32, 613} | set(range(80001, 80015))
+TEMPORARY = {1, 2}
+EXPIRED_TOKEN = 190
+#: how often and how long a container that is still processing is asked about before publishing
+STATUS_POLLS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+
+def _json_header(headers, name: str):
+    raw = headers.get(name)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def usage_wait(headers) -> float | None:
+    """Seconds until the budget returns, from ``X-Business-Use-Case-Usage``'s
+    ``estimated_time_to_regain_access`` (minutes); None when no header says."""
+    buc = _json_header(headers, "X-Business-Use-Case-Usage")
+    minutes = 0
+    if isinstance(buc, dict):
+        for entries in buc.values():
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    minutes = max(minutes, int(entry.get("estimated_time_to_regain_access") or 0))
+    return minutes * 60.0 if minutes else None
+
+
+def usage_spent(headers) -> bool:
+    """Whether any usage header says a budget is at 100 %."""
+    for name in ("X-App-Usage", "X-Page-Usage"):
+        usage = _json_header(headers, name)
+        if isinstance(usage, dict) and any(isinstance(v, (int, float)) and v >= 100 for v in usage.values()):
+            return True
+    buc = _json_header(headers, "X-Business-Use-Case-Usage")
+    if isinstance(buc, dict):
+        for entries in buc.values():
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and any(isinstance(entry.get(k), (int, float)) and entry[k] >= 100
+                                                   for k in ("call_count", "total_cputime", "total_time")):
+                    return True
+    return False
+
+
+class GraphGate(RateGate):
+    """A RateGate that reads Meta's usage headers instead of ``X-RateLimit-*``: when a budget is
+    spent it pauses every read until the time Meta gave (or a minute, when it gave none)."""
+
+    def after(self, headers) -> None:
+        wait = usage_wait(headers)
+        if wait is None and usage_spent(headers):
+            wait = 60.0
+        with self._lock:
+            self.limit = RateLimit(remaining=0, reset=self.clock() + wait) if wait else RateLimit()
+
+
+@dataclass(frozen=True)
+class GraphError:
+    status: int
+    message: str
+    code: int | None
+    subcode: int | None
+
+
+def graph_error(response) -> GraphError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        text = (response.text or "").strip()[:200] or response.reason or ""
+        return GraphError(response.status_code, text, None, None)
+    message = error.get("error_user_msg") or error.get("message") or ""
+    if error.get("error_user_msg") and error.get("message") and error["message"] not in message:
+        message = f"{error['message'].rstrip('.')}: {error['error_user_msg']}"
+    code = error.get("code") if isinstance(error.get("code"), int) else None
+    subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
+    return GraphError(response.status_code, message, code, subcode)
+
+
+def call(session, method: str, url: str, *, gate: RateGate | None = None, auth_hint: str = "", **kwargs):
+    """One Graph request: the Response, or a Failure in Meta's own words with its code; throttling
+    (by code or by HTTP 429) is retryable after the time the usage headers give; an expired or revoked
+    token (code 190) says what to run."""
+    seen: list = []
+    hooks = [lambda response, *a, **k: seen.append(response)]
+    if gate is not None:
+        hooks.append(lambda response, *a, **k: gate.after(response.headers))
+    got = request(session, method, url, hooks={"response": hooks}, **kwargs)
+    if not isinstance(got, Failure) or not seen:
+        return got
+    response = seen[-1]
+    err = graph_error(response)
+    label = f" (code {err.code}{f'/{err.subcode}' if err.subcode else ''})" if err.code is not None else ""
+    message = f"HTTP {err.status}: {err.message}{label}"
+    if err.code == EXPIRED_TOKEN:
+        return Failure(f"{message}: the access token expired or was revoked; {auth_hint}".rstrip("; "),
+                       status=err.status)
+    if err.code in THROTTLED or err.status == 429:
+        wait = usage_wait(response.headers) or got.retry_after
+        return Failure(message, retryable=True, retry_after=wait, status=err.status)
+    if err.code in TEMPORARY:
+        return Failure(message, retryable=True, status=err.status)
+    return replace(got, message=message)
+
+
+def gone(failure: Failure) -> bool:
+    """Meta's "does not exist, cannot be loaded … or does not support this operation" (code 100,
+    subcode 33): the post was deleted (or is no longer ours)."""
+    return "(code 100/33)" in failure.message
+
+
+def read(session, gate: RateGate, method: str, url: str, *, attempts: int = 3, auth_hint: str = "", **kwargs):
+    """A read: pauses as the gate says; throttled or failing (5xx) reads wait and are tried again."""
+    failure = None
+    for attempt in range(attempts):
+        gate.before()
+        got = call(session, method, url, gate=gate, auth_hint=auth_hint, **kwargs)
+        if not isinstance(got, Failure):
+            return got
+        failure = got
+        if not got.retryable or attempt == attempts - 1:
+            break
+        if gate.limit.remaining == 0:
+            continue  # the usage headers gave the time: before() waits for it
+        gate.hold(got.retry_after if got.retry_after is not None else 2.0 ** attempt)
+    return failure
+
+
+def public_image(session, media, platform: str) -> Failure | None:
+    """Meta fetches a post's images itself, from a public URL: the image's URL on the deployed blog
+    (``Media.src``, made absolute with ``site.url``). Asked before a container is made, so a blog not
+    deployed yet is said plainly instead of as Meta's "media download has failed"."""
+    from .live import check
+
+    if not media.src.startswith(("http://", "https://")):
+        return Failure(f"the image {media.src} has no public URL: {platform} fetches images itself from a public "
+                       "server; set site.url so the image's URL on the deployed blog is used")
+    answer = check(media.src, session=session)
+    if answer.live:
+        return None
+    return Failure(f"the image {media.src} {answer.detail}: {platform} fetches images from their public URL on "
+                   "the deployed blog, so the blog must be deployed first (make the entry wait for it with "
+                   "`after: blog`)", retryable=True)
+
+
+# -- the container → publish two-step -------------------------------------------------------------
+@dataclass
+class Containers:
+    """How one platform makes, asks about and publishes containers (Threads and Instagram differ in
+    paths and in the name of the status field)."""
+
+    create: Callable[[dict], "str | Failure"]  # params → container id
+    status: Callable[[str], "tuple[str, str] | Failure"]  # container id → (status, error message)
+    publish: Callable[[str], "str | Failure"]  # container id → media id
+    find: Callable[[int], "Found | None | Failure"]  # part index → the published post, looked for
+
+
+def wait_ready(containers: Containers, cid: str, ctx: DeliveryContext, what: str) -> str | Failure:
+    """Ask about the container until it is ``FINISHED`` (or published, or failed)."""
+    sleep = ctx.sleep or time.sleep
+    for pause in (0.0, *STATUS_POLLS):
+        if pause:
+            sleep(pause)
+        got = containers.status(cid)
+        if isinstance(got, Failure):
+            return got
+        status, error = got
+        if status in ("FINISHED", "PUBLISHED"):
+            return status
+        if status in ("ERROR", "EXPIRED"):
+            return Failure(f"{what}the container {cid} is {status}{f' ({error})' if error else ''}",
+                           retryable=status == "EXPIRED")
+    return Failure(f"{what}the container {cid} was still being processed after "
+                   f"{int(sum(STATUS_POLLS))} seconds", retryable=True)
+
+
+def container_status(containers: Containers, ctx: DeliveryContext, index: int) -> str | None | Failure:
+    """The status of part ``index``'s container kept in the journal (None: no container yet)."""
+    cid = ctx.journal.get(f"container:{index}")
+    if not cid:
+        return None
+    got = containers.status(cid)
+    return got if isinstance(got, Failure) else got[0]
+
+
+def publish_part(containers: Containers, ctx: DeliveryContext, index: int, params: dict, what: str,
+                 permalink: Callable[[str], "str | None"]) -> dict | Failure:
+    """Part ``index`` out exactly once: reuse the journal's container (publish it if it is ready, find
+    the post if it was published), else make one; record the container before publishing it.
+    ``what`` prefixes the failures ("part 2 of 3: ", or "")."""
+    journal = ctx.journal
+    key = f"container:{index}"
+    cid = journal.get(key)
+    if cid:
+        got = containers.status(cid)
+        if isinstance(got, Failure):
+            return replace(got, message=f"{what}{got.message}", ambiguous=True)
+        status = got[0]
+        if status == "PUBLISHED":
+            found = containers.find(index)
+            if isinstance(found, Failure):
+                return replace(found, message=f"{what}{found.message}", ambiguous=True)
+            if found is None:
+                return Failure(f"{what}the container {cid} is published but the post is not among the "
+                               "account's latest posts: look at the account and record or clear the entry by hand",
+                               ambiguous=True, unresolved=True)
+            part = {"id": found.id, "url": found.url, "container": cid}
+            journal.put(f"part:{index}", part)
+            return part
+        if status in ("ERROR", "EXPIRED"):
+            cid = None  # never published: a new container takes its place
+    if not cid:
+        made = containers.create(params)
+        if isinstance(made, Failure):
+            return replace(made, message=f"{what}{made.message}")
+        cid = made
+        journal.put(key, cid)
+    ready = wait_ready(containers, cid, ctx, what)
+    if isinstance(ready, Failure):
+        return ready
+    if ready == "PUBLISHED":  # published by a try whose answer was lost
+        return publish_part(containers, ctx, index, params, what, permalink)
+    media_id = containers.publish(cid)
+    if isinstance(media_id, Failure):
+        # The container stays in the journal: its status tells the next try whether this went out.
+        return replace(media_id, message=f"{what}{media_id.message}")
+    part = {"id": media_id, "url": permalink(media_id), "container": cid}
+    journal.put(f"part:{index}", part)
+    return part

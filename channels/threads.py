@@ -1,0 +1,311 @@
+"""Threads channel (type ``threads``): Meta's Threads API at ``graph.threads.net``.
+
+API facts (developers.facebook.com/documentation/threads: ``posts``, ``troubleshooting``,
+``insights``, ``reply-management``, ``overview``; ``get-started/long-lived-tokens``):
+
+- Two steps: ``POST /{threads-user-id}/threads`` (``media_type`` TEXT, IMAGE, VIDEO or CAROUSEL;
+  ``text``; ``image_url``, which Meta fetches itself from a public server; ``alt_text``;
+  ``reply_to_id`` to answer a post, which is how a thread is written; ``is_carousel_item`` and
+  ``children`` for carousels of 2–20 items) → ``{"id": container}``; then
+  ``POST /{threads-user-id}/threads_publish`` {creation_id} → ``{"id": media}``.
+  ``GET /{container}?fields=status,error_message`` says IN_PROGRESS, FINISHED, PUBLISHED, ERROR or
+  EXPIRED (not published within 24 hours); the docs advise asking about once a minute, at most five.
+- Text: at most 500 characters, "emojis are counted as the number of UTF-8 bytes" (``posts``).
+  One topic tag per post. Profiles may publish 250 posts in 24 hours (``overview``).
+- ``GET /{threads-user-id}/threads`` and ``/replies`` (fields id, text, permalink, timestamp) list
+  the account's latest posts and replies: how a post whose publish answer was lost is found.
+- Insights: ``GET /{media}/insights?metric=views,likes,replies,reposts,quotes,shares`` (scope
+  ``threads_manage_insights``), one post per call. Replies: ``GET /{media}/conversation`` (fields id,
+  text, username, permalink, timestamp, is_reply_owned_by_me, replied_to).
+- Tokens: long-lived tokens last 60 days; ``GET /refresh_access_token?grant_type=th_refresh_token``
+  renews one that is at least 24 hours old and not yet expired (``publish auth threads``).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import regex
+
+from newsroom import schema as s
+
+from . import graph
+from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
+from .social import (Found, MetricsError, comparable, done_parts, parse_time, pooled_session, receipt_from,
+                     run_concurrently, with_partial)
+
+_CLUSTER = regex.compile(r"\X")
+_EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
+
+
+def threads_length(text: str) -> int:
+    """Threads' count: one per character, an emoji as its UTF-8 bytes (developers.facebook.com/
+    documentation/threads/posts, "Limitations"): "🚀" counts 4, a flag 8."""
+    if text.isascii():
+        return len(text)
+    return sum(len(c.encode("utf-8")) if _EMOJI.search(c) else 1 for c in _CLUSTER.findall(text))
+
+
+class Threads(Channel):
+    TYPE = "threads"
+    MEDIUM = "social"
+    MAX_CHARS = 500
+    LENGTH = staticmethod(threads_length)
+    LENGTH_SOURCE = "Threads API posts: 500 characters, an emoji counts its UTF-8 bytes"
+    SUPPORTS_THREADS = True
+    SUPPORTS_MEDIA = True
+    MAX_CAROUSEL = 20
+    METRICS_BATCH = 1  # insights are read one post per call
+    CONCURRENCY = 4
+    POSTS_PER_DAY = 250
+    DELETES = True  # DELETE /{threads-media-id} (documentation/threads/posts/delete-posts, threads_delete)
+    CANNOT_EDIT = "the Threads API cannot change a post once it is published: withdraw it and post again"
+    CHECKS_TOKEN = True  # publish auth: check the token, print a renewed one when asked
+    TOKEN_HELP = ("make a long-lived Threads token (60 days) for the posting account in the Meta app dashboard "
+                  "(Use cases → Access the Threads API → Settings → User token generator), then set it")
+    TOKEN_NOTE = "Long-lived Threads tokens lapse 60 days after they were made or last renewed."
+    SECRETS = ("token",)
+    SCOPES = {"posting": ("threads_basic", "threads_content_publish"), "media": ("threads_content_publish",),
+              "deleting": ("threads_delete",),
+              "metrics": ("threads_manage_insights", "threads_read_replies")}
+    OPTIONS = s.Schema("threads options", [
+        s.Key("user_id", s.Text(), "the Threads user id (or `me`) of the posting account", default="me"),
+        s.Key("token", s.Secret(), "a long-lived Threads access token (60 days; `publish auth` renews it), "
+              "from the environment", required=True),
+        s.Key("reply_control", s.Choice("everyone", "accounts_you_follow", "mentioned_only"),
+              "who may reply to the posts", default="everyone"),
+    ])
+
+    def __init__(self, config, env, *, base_url=None):
+        super().__init__(config, env, base_url=base_url)
+        self.gate = graph.GraphGate(())
+        self.requests_made = 0
+        self._me: dict | None = None
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @property
+    def api(self) -> str:
+        return (self.base_url or "https://graph.threads.net/v1.0").rstrip("/")
+
+    @property
+    def user(self) -> str:
+        return str(self.config.options.get("user_id") or "me")
+
+    @property
+    def auth_hint(self) -> str:
+        return f"run `publish auth {self.name}` to check or renew it"
+
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
+
+    def _call(self, method: str, path: str, **kwargs):
+        got = graph.call(self.session, method, self.api + path, headers=self.headers(), gate=self.gate,
+                         auth_hint=self.auth_hint, **kwargs)
+        return self._refused(got)
+
+    def _read(self, path: str, **kwargs):
+        self.requests_made += 1
+        got = graph.read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
+                         auth_hint=self.auth_hint, **kwargs)
+        return self._refused(got)
+
+    def _refused(self, got):
+        if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
+            return self.refused(got, "token")
+        return got
+
+    # -- delivery -----------------------------------------------------------------------------
+    def containers(self, post: Post) -> graph.Containers:
+        def create(params):
+            got = self._call("POST", f"/{self.user}/threads", data=params)
+            return got if isinstance(got, Failure) else str(got.json()["id"])
+
+        def status(cid):
+            got = self._read(f"/{cid}", params={"fields": "status,error_message"})
+            if isinstance(got, Failure):
+                return got
+            body = got.json()
+            return str(body.get("status") or ""), str(body.get("error_message") or "")
+
+        def publish(cid):
+            got = self._call("POST", f"/{self.user}/threads_publish", data={"creation_id": cid})
+            return got if isinstance(got, Failure) else str(got.json()["id"])
+
+        return graph.Containers(create, status, publish, lambda i: self.find(post.parts[i], reply=i > 0))
+
+    def permalink(self, media_id: str) -> str | None:
+        got = self._read(f"/{media_id}", params={"fields": "id,permalink"}, attempts=1)
+        return None if isinstance(got, Failure) else got.json().get("permalink")
+
+    def carousel(self, post: Post, ctx: DeliveryContext) -> str | Failure:
+        """The item containers of a carousel (2–20 images), made once each and kept in the journal."""
+        ids = []
+        for j, media in enumerate(post.media[:self.MAX_CAROUSEL]):
+            known = ctx.journal.get(f"media:{j}")
+            if known:
+                ids.append(known)
+                continue
+            got = self._call("POST", f"/{self.user}/threads", data={
+                "media_type": "IMAGE", "image_url": media.src, "is_carousel_item": "true", "alt_text": media.alt})
+            if isinstance(got, Failure):
+                return with_partial(got, [], f"carousel image {j + 1}: ")
+            ids.append(str(got.json()["id"]))
+            ctx.journal.put(f"media:{j}", ids[-1])
+        return ",".join(ids)
+
+    def params(self, post: Post, i: int, parts: list[dict], ctx: DeliveryContext) -> dict | Failure:
+        params = {"media_type": "TEXT", "text": post.parts[i]}
+        if i == 0 and post.media:
+            for media in post.media:
+                unreachable = graph.public_image(self.session, media, "Threads")
+                if unreachable is not None:
+                    return unreachable
+            if len(post.media) > 1:
+                children = self.carousel(post, ctx)
+                if isinstance(children, Failure):
+                    return children
+                params.update(media_type="CAROUSEL", children=children)
+            else:
+                params.update(media_type="IMAGE", image_url=post.media[0].src, alt_text=post.media[0].alt)
+        if parts:
+            params["reply_to_id"] = parts[-1]["id"]  # each part answers the one before
+        reply_control = self.config.options.get("reply_control") or "everyone"
+        if reply_control != "everyone":
+            params["reply_control"] = reply_control
+        return params
+
+    def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
+        parts = done_parts(ctx.journal, len(post.parts))
+        containers = self.containers(post)
+        for i in range(len(parts), len(post.parts)):
+            params = self.params(post, i, parts, ctx)
+            if isinstance(params, Failure):
+                return params
+            if ctx.dry_run:
+                parts.append({"id": f"dry-run-{i}", "url": None, "params": params})
+                continue
+            what = f"part {i + 1} of {len(post.parts)}: " if len(post.parts) > 1 else ""
+            part = graph.publish_part(containers, ctx, i, params, what, self.permalink)
+            if isinstance(part, Failure):
+                return with_partial(part, parts)
+            parts.append(part)
+        return receipt_from(parts, ctx)
+
+    def find(self, text: str, *, reply: bool = False) -> Found | None | Failure:
+        """The account's latest posts (or replies, for a thread's later parts), matched on the text."""
+        edge = "replies" if reply else "threads"
+        got = self._read(f"/{self.user}/{edge}", params={"fields": "id,text,permalink,timestamp", "limit": 50})
+        if isinstance(got, Failure):
+            return got
+        wanted = comparable(text)
+        for media in got.json().get("data") or []:
+            if comparable(media.get("text") or "") == wanted:
+                return Found(str(media["id"]), media.get("permalink"))
+        return None
+
+    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure | None:
+        """Each part's container in the journal says whether it was published; a published one is
+        found among the latest posts. No container, or one not published: that part is not out."""
+        parts = done_parts(ctx.journal, len(post.parts))
+        containers = self.containers(post)
+        for i in range(len(parts), len(post.parts)):
+            status = graph.container_status(containers, ctx, i)
+            if isinstance(status, Failure):
+                return status
+            if status != "PUBLISHED":
+                break
+            found = containers.find(i)
+            if isinstance(found, Failure):
+                return found
+            if found is None:
+                raise CannotReconcile(f"{self.name}: part {i + 1} was published (its container says so) but is "
+                                      "not among the account's latest posts")
+            part = {"id": found.id, "url": found.url, "container": ctx.journal.get(f"container:{i}")}
+            ctx.journal.put(f"part:{i}", part)
+            parts.append(part)
+        return receipt_from(parts, ctx) if len(parts) == len(post.parts) else None
+
+    # -- after publishing -------------------------------------------------------------------------
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Every part, last first (so no reply is left answering a removed post); a part already gone
+        counts as removed."""
+        parts = list(receipt.parts) or [{"id": receipt.remote_id}]
+        gone = []
+        for part in reversed(parts):
+            if ctx.dry_run:
+                continue
+            got = self._call("DELETE", f"/{part['id']}")
+            if isinstance(got, Failure):
+                if graph.gone(got):
+                    gone.append(str(part["id"]))
+                    continue
+                return got
+        return Removal(at=ctx.now, already=len(gone) == len(parts) and not ctx.dry_run,
+                       data={"already_gone": gone} if gone else {})
+
+    # -- engagement ---------------------------------------------------------------------------
+    INSIGHTS = {"views": "views", "likes": "likes", "replies": "replies", "reposts": "shares", "quotes": "quotes"}
+
+    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:
+        ids = list(dict.fromkeys(r.remote_id for r in receipts))
+        pooled_session(self.session, self.CONCURRENCY, self.api)
+
+        def one(media_id):
+            got = self._read(f"/{media_id}/insights", params={"metric": ",".join(self.INSIGHTS)})
+            if isinstance(got, Failure):
+                if graph.gone(got):
+                    return None  # deleted: no numbers, and the others still come
+                raise MetricsError(f"{self.name}: {got.message}")
+            out = {}
+            for metric in got.json().get("data") or []:
+                name = self.INSIGHTS.get(metric.get("name"))
+                if name is None:
+                    continue
+                # media insights answer with values [{value}]; user insights with total_value {value}
+                values = metric.get("values") or [metric.get("total_value") or {}]
+                out[name] = out.get(name, 0) + int((values[-1] or {}).get("value") or 0)
+            return out
+
+        return {i: m for i, m in zip(ids, run_concurrently(one, ids, self.CONCURRENCY)) if m is not None}
+
+    def fetch_replies(self, receipts: list[Receipt]) -> list[Reply]:
+        pooled_session(self.session, self.CONCURRENCY, self.api)
+
+        def conversation(receipt: Receipt) -> list[Reply]:
+            own = {str(p.get("id")) for p in receipt.parts} | {receipt.remote_id}
+            got = self._read(f"/{receipt.remote_id}/conversation", params={
+                "fields": "id,text,username,permalink,timestamp,is_reply_owned_by_me,replied_to", "reverse": "false"})
+            if isinstance(got, Failure):
+                if graph.gone(got):
+                    return []
+                raise MetricsError(f"{self.name}: {got.message}")
+            out = []
+            for media in got.json().get("data") or []:
+                if str(media["id"]) in own:
+                    continue  # our own thread parts are not replies
+                parent = (media.get("replied_to") or {}).get("id") or receipt.remote_id
+                out.append(Reply(channel=self.name, remote_id=str(media["id"]), in_reply_to=str(parent),
+                                 author=media.get("username") or "", text=media.get("text") or "",
+                                 url=media.get("permalink"), at=parse_time(media.get("timestamp")),
+                                 ours=bool(media.get("is_reply_owned_by_me"))))
+            return out
+
+        return [r for batch in run_concurrently(conversation, receipts, self.CONCURRENCY) for r in batch]
+
+    # -- credentials --------------------------------------------------------------------------
+    def verify(self) -> dict | Failure:
+        got = self._read(f"/{self.user}", params={"fields": "id,username"}, attempts=1)
+        if isinstance(got, Failure):
+            return got
+        return {"account": f"@{got.json().get('username', '')}"}
+
+    def renew(self) -> tuple[str, timedelta | None] | Failure:
+        """A renewed long-lived token and how long it lasts (``refresh_access_token``)."""
+        host = (self.base_url or "https://graph.threads.net").rstrip("/")  # no version in this path
+        got = graph.call(self.session, "GET", f"{host}/refresh_access_token",
+                         params={"grant_type": "th_refresh_token", "access_token": self.secret("token") or ""},
+                         auth_hint=f"make a new long-lived token for {self.name} in the Meta app dashboard")
+        if isinstance(got, Failure):
+            return got
+        body = got.json()
+        seconds = body.get("expires_in")
+        return str(body["access_token"]), timedelta(seconds=int(seconds)) if seconds else None
