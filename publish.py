@@ -1,29 +1,23 @@
 #!/usr/bin/env python3
 """The command line: ``python publish.py <command>`` (or ``publish <command>`` once installed).
 
-Option parsing and printing only. A command declares its options and hands them, by the same names,
-to one function of ``scheduler.command``, which does the work and returns a ``scheduler.shown.Shown``
-(what to print, and the exit code); ``show`` prints it the same way for every command. Expected
-failures (a ``Refusal`` such as a ``UsageError``, and ``UnusableSettings``) become their message and
-an exit code in ``Commands``; a user mistake never shows a traceback.
-
-A new command: ``@runs("work")`` over its option decorators and a function whose docstring is its
-help; ``scheduler.command.work(root, **options)`` takes each option by name.
+Option parsing and printing only. A command hands its options, by name, to one function of
+``scheduler.command``, which returns a ``scheduler.shown.Shown`` (what to print, the exit code) that
+``show`` prints. A new command: ``@runs("work")`` over its options and a function whose docstring is
+its help. Expected failures (``Refusal``, ``UnusableSettings``) become their message and an exit code
+in ``Commands``; a user mistake never shows a traceback.
 
 Exit codes: 0 all good, 1 problems found (or entries failed), 2 unusable settings or input.
 """
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from newsroom.problems import Refusal, UnusableSettings
-
-EXIT_UNUSABLE = 2
 
 
 class Commands(click.Group):
@@ -32,14 +26,10 @@ class Commands(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except UnusableSettings as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {problem}", err=True)
-            click.echo(exc.advice, err=True)
-            sys.exit(EXIT_UNUSABLE)
-        except Refusal as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+        except (Refusal, UnusableSettings) as exc:
+            from scheduler.shown import refused
+
+            show(refused(exc))
 
 
 def show(shown) -> None:
@@ -57,16 +47,19 @@ def show(shown) -> None:
         sys.exit(shown.exit_code)
 
 
-def runs(work: str, name: str | None = None):
-    """Declare a command whose work is ``scheduler.command.<work>(root, **options)``, and print its ``Shown``.
+def runs(work: str, name: str | None = None, *, group: click.Group | None = None):
+    """Declare a command (of ``group``, default the top) that prints ``scheduler.command.<work>(root,
+    **options)`` (or ``scheduler.<module>.<function>`` for ``work="module.function"``); the decorated
+    function carries the options (declared below this line) and the help (its docstring)."""
+    module, _, function = work.rpartition(".")
 
-    The decorated function carries the options (declared below this line) and the help (its docstring)."""
     def declare(f):
         def body(**options) -> None:
-            from scheduler import command
+            from importlib import import_module
 
-            show(getattr(command, work)(click.get_current_context().obj["root"], **options))
-        return cli.command(name)(functools.update_wrapper(body, f))  # the help, the name, the options
+            work_of = getattr(import_module(f"scheduler.{module or 'command'}"), function)
+            show(work_of(click.get_current_context().obj["root"], **options))
+        return (group or cli).command(name)(functools.update_wrapper(body, f))
     return declare
 
 
@@ -153,6 +146,13 @@ def reference() -> None:
     """The reference tables (front matter, settings, channel options), generated from the schemas."""
 
 
+@runs("schema")
+@click.argument("name", required=False, type=click.Choice(["front-matter", "publish"]))
+@click.option("--write", is_flag=True, help="Write them into schemas/ instead of printing one.")
+def schema() -> None:
+    """JSON Schema of front matter or publish.yml for editors, generated from the schemas check uses."""
+
+
 @runs("calendar")
 @click.option("--week", "span", flag_value="week", help="This week, Monday to Sunday.")
 @click.option("--month", "span", flag_value="month", help="This month as a grid.")
@@ -217,38 +217,27 @@ def state() -> None:
     """The state store: migrate its database, export it, import it (docs/scaling.md)."""
 
 
-def _state_work(work: str):
-    """A ``state`` subcommand whose work is ``scheduler.statecmd.<work>(root, **options)``."""
-    def declare(f):
-        def body(**options) -> None:
-            from scheduler import statecmd
-
-            show(getattr(statecmd, work)(click.get_current_context().obj["root"], **options))
-        return state.command(work.rstrip("_"))(functools.update_wrapper(body, f))
-    return declare
-
-
-@_state_work("migrate")
+@runs("statecmd.migrate", "migrate", group=state)
 @format_option("text", "json")
 def state_migrate() -> None:
     """Create or update the postgres backend's tables (never done silently by any other command)."""
 
 
-@_state_work("export")
+@runs("statecmd.export", "export", group=state)
 @click.argument("folder", type=click.Path(path_type=Path))
 @format_option("text", "json")
 def state_export() -> None:
     """Write the whole state into FOLDER as JSON Lines (a files backend's folder)."""
 
 
-@_state_work("import_")
+@runs("statecmd.import_", "import", group=state)
 @click.argument("folder", type=click.Path(path_type=Path))
 @format_option("text", "json")
 def state_import() -> None:
     """Read FOLDER (a state/ folder or an export) into this project's empty store."""
 
 
-@cli.command()
+@runs("auth")
 @click.argument("channel", required=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Loopback port for the redirect (default 8976 for X and LinkedIn; any free one for Mastodon).")
@@ -258,14 +247,9 @@ def state_import() -> None:
               help="Seconds to wait for the browser's answer.")
 @click.option("--revoke", is_flag=True, help="Revoke the stored tokens with the platform and forget them.")
 @click.option("--new-key", is_flag=True, help="Print a new key for NEWSROOM_KEY (encrypts state/credentials).")
-@click.pass_obj
-def auth(obj: dict, **options) -> None:
+def auth() -> None:
     """Connect a channel's account: OAuth with PKCE (X, LinkedIn), app registration (Mastodon), app
     password (Bluesky); tokens a run renews are kept encrypted in state/credentials."""
-    from scheduler import command
-
-    show(command.auth(obj["root"], say=lambda line: click.echo(line, err=True), terminal=sys.stdout.isatty(),
-                      **options))
 
 
 @runs("resolve")
@@ -279,7 +263,7 @@ def resolve() -> None:
     """Settle an entry the run could not: did it go out (--sent) or not (--not-sent)?"""
 
 
-@cli.command()
+@runs("serve")
 @click.option("--replan", "replan", type=float, default=5.0, show_default=True, metavar="MINUTES",
               help="How often to reload the content and re-plan.")
 @click.option("--pull-cron", default="0 6 * * *", show_default=True,
@@ -290,13 +274,8 @@ def resolve() -> None:
               help="Log lines on stderr: text, or JSON lines for a log collector.")
 @click.option("--health", type=int, default=None, metavar="PORT",
               help="Answer liveness and readiness probes on 127.0.0.1:PORT (/livez, /readyz, /status).")
-@click.pass_obj
-def serve(obj: dict, replan: float, pull_cron: str, watch: float, log_format: str, health: int | None) -> None:
+def serve() -> None:
     """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
-    from scheduler.serve import serve as run_service
-
-    run_service(obj["root"], dict(os.environ), replan_minutes=replan, pull_cron=pull_cron, watch=watch or None,
-                log_format=log_format, health=health)
 
 
 @runs("pull")

@@ -36,6 +36,11 @@ class At(s.Kind):
         except times.TimeError as exc:
             raise s.Invalid(f"{exc}, an offset like +2h, or next") from None
 
+    def json_schema(self, ctx):
+        return {"anyOf": [{"type": "string", "pattern": times.DATETIME_PATTERN},
+                          {"type": "string", "pattern": times.OFFSET_PATTERN},
+                          {"type": "string", "pattern": r"^\s*[Nn][Ee][Xx][Tt]\s*$"}]}
+
 
 OVERRIDE = s.Schema("channel override", [
     s.Key("at", At(), "when on this channel: a date-time, an offset from publish_at like +2h, or next (queue slot)"),
@@ -74,6 +79,23 @@ class ChannelOverrides(s.Kind):
                 continue
             out[name] = (OVERRIDE.validate(override, ctx, prefix=sub), set(override))
         return out
+
+    def json_schema(self, ctx):
+        """With a project: its channel names, each with the overrides its type takes; without one, any
+        name with the overrides every type takes."""
+        def overrides(types) -> dict:
+            extra = [k for t in types for k in getattr(ctx.channel_overrides.get(t), "keys", ())]
+            settings = OVERRIDE.extend(OVERRIDE.title, extra, open=False).json_schema(ctx)
+            return {"anyOf": [settings, {"type": "boolean"}, {"type": "null"}]}  # true/false: enabled
+
+        if ctx.channels is None:
+            names: dict = {"type": "string"}
+            mapping = {"type": "object", "additionalProperties": overrides(sorted(ctx.channel_overrides))}
+        else:
+            names = {"enum": list(ctx.channels)}
+            mapping = {"type": "object", "properties": {name: overrides([t]) for name, t in ctx.channels.items()},
+                       "additionalProperties": False}
+        return {"anyOf": [{"type": "array", "items": names}, mapping]}
 
 
 ITEM = s.Schema("front matter", [

@@ -72,14 +72,23 @@ def typed_path(root: Path, typed: str, cwd: Path | None = None) -> str:
     return target.as_posix()
 
 
-def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None,
-                 channel_overrides: dict[str, s.Schema] | None = None,
-                 extra_sections: s.Schema | None = None, cache: bool = False,
-                 layers: Iterable[Layer] = ()) -> Project:
-    """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
+@dataclass(frozen=True)
+class Declarations:
+    """Every layer's schemas together: each channel type's options and item overrides, and the
+    sections of publish.yml that layers above the core own."""
 
-    The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
-    ``cache``: reuse items whose files did not change since the last load (``.cache/items.pickle``)."""
+    channel_types: dict[str, s.Schema] | None = None
+    channel_overrides: dict[str, s.Schema] | None = None
+    extra_sections: s.Schema | None = None
+
+    def __iter__(self):
+        return iter((self.channel_types, self.channel_overrides, self.extra_sections))
+
+
+def declarations(layers: Iterable[Layer], channel_types: dict[str, s.Schema] | None = None,
+                 channel_overrides: dict[str, s.Schema] | None = None,
+                 extra_sections: s.Schema | None = None) -> Declarations:
+    """What ``layers`` declare, added to the schemas given."""
     for layer in layers:
         if layer.channel_types:
             channel_types = {**(channel_types or {}), **layer.channel_types()}
@@ -89,6 +98,19 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
             if extra_sections is not None:
                 raise ValueError("one layer owns the extra sections of publish.yml")
             extra_sections = layer.sections()
+    return Declarations(channel_types, channel_overrides, extra_sections)
+
+
+def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None,
+                 channel_overrides: dict[str, s.Schema] | None = None,
+                 extra_sections: s.Schema | None = None, cache: bool = False,
+                 layers: Iterable[Layer] = ()) -> Project:
+    """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
+
+    The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
+    ``cache``: reuse items whose files did not change since the last load (``.cache/items.pickle``)."""
+    channel_types, channel_overrides, extra_sections = declarations(layers, channel_types, channel_overrides,
+                                                                    extra_sections)
     settings, problems = load_settings(root, extra_sections=extra_sections, channel_types=channel_types)
     item_cache = None
     if cache:

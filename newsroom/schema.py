@@ -32,13 +32,28 @@ class Context:
         self.problems.append(Problem(self.path, line or self.doc.line(key), key, message, severity))
 
 
+@dataclass
+class EditorContext:
+    """What a kind needs to describe itself for editors (``json_schema``) beyond its declaration:
+    each channel type's options and item overrides, and the project's channels (name → type)."""
+
+    channel_types: dict[str, "Schema"] = field(default_factory=dict)
+    channel_overrides: dict[str, "Schema"] = field(default_factory=dict)
+    channels: dict[str, str] | None = None  # None: no project, any channel name
+
+
 class Kind:
-    """How a value is read. ``name`` is what the docs table shows."""
+    """How a value is read. ``name`` is what the docs table shows; ``json_schema`` is the same kind in
+    JSON Schema (draft 2020-12) for editors: what ``convert`` refuses as the wrong type, a value
+    outside its choices or a missing key, the schema refuses too."""
 
     name = "value"
 
     def convert(self, value: Any, ctx: Context, key: str) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def json_schema(self, ctx: EditorContext) -> dict:
+        return {}  # any value: a kind that says nothing more is checked by ``check`` alone
 
 
 def _type_name(value: Any) -> str:
@@ -66,6 +81,14 @@ class Text(Kind):
             raise Invalid(f"'{text}' {self.hint or 'is not in the expected form'}")
         return text
 
+    def json_schema(self, ctx):
+        out: dict = {"type": ["string", "number"]}  # a number is read as its text (version: 202607)
+        if self.max_len:
+            out["maxLength"] = self.max_len
+        if self.pattern:  # matched from the start, as re.match does
+            out["pattern"] = self.pattern.pattern if self.pattern.pattern.startswith("^") else f"^{self.pattern.pattern}"
+        return out
+
 
 class Slug(Text):
     name = "slug"
@@ -89,6 +112,9 @@ class Url(Text):
             return text
         raise Invalid(f"'{text}' is not a URL (use https://…)")
 
+    def json_schema(self, ctx):
+        return {"type": "string", "pattern": r"^\S*$" if self.relative_ok else r"^\s*https?://[^\s/]+"}
+
 
 class Choice(Kind):
     def __init__(self, *options: str):
@@ -101,6 +127,9 @@ class Choice(Kind):
             raise Invalid(f"'{value}' is not one of {', '.join(self.options)}{did_you_mean(text, self.options)}")
         return text
 
+    def json_schema(self, ctx):
+        return {"enum": list(self.options)}
+
 
 class Boolean(Kind):
     name = "true/false"
@@ -111,6 +140,9 @@ class Boolean(Kind):
         if isinstance(value, str) and value in YAML11_BOOLS:
             return YAML11_BOOLS[value]
         raise Invalid(f"expected true or false, got '{value}'")
+
+    def json_schema(self, ctx):
+        return {"anyOf": [{"type": "boolean"}, {"enum": list(YAML11_BOOLS)}]}
 
 
 class Integer(Kind):
@@ -128,6 +160,14 @@ class Integer(Kind):
             raise Invalid(f"must be at most {self.maximum}, got {value}")
         return value
 
+    def json_schema(self, ctx):
+        out: dict = {"type": "integer"}
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        return out
+
 
 class Duration(Kind):
     """'6h', '30m', '2d'; ``none`` (when allowed) means no limit."""
@@ -144,6 +184,12 @@ class Duration(Kind):
         except times.TimeError as exc:
             raise Invalid(str(exc)) from None
 
+    def json_schema(self, ctx):
+        forms = [{"type": "string", "pattern": times.DURATION_PATTERN}, {"type": "number"}]  # a number: seconds
+        if self.allow_none:
+            forms.append({"enum": ["none", "None", "NONE", "unlimited", "forever"]})
+        return {"anyOf": forms}
+
 
 class TimeOfDay(Kind):
     name = "time of day (HH:MM)"
@@ -154,6 +200,9 @@ class TimeOfDay(Kind):
         except times.TimeError as exc:
             raise Invalid(str(exc)) from None
 
+    def json_schema(self, ctx):
+        return {"type": "string", "pattern": rf"^\s*{times.TIME_OF_DAY}\s*$"}
+
 
 class Date(Kind):
     name = "date (YYYY-MM-DD)"
@@ -163,6 +212,9 @@ class Date(Kind):
             return times.parse_date(value)
         except times.TimeError as exc:
             raise Invalid(str(exc)) from None
+
+    def json_schema(self, ctx):
+        return {"type": "string", "pattern": times.DATE_PATTERN}
 
 
 class DateTime(Kind):
@@ -176,6 +228,9 @@ class DateTime(Kind):
         except times.TimeError as exc:
             raise Invalid(str(exc)) from None
 
+    def json_schema(self, ctx):
+        return {"type": "string", "pattern": times.DATETIME_PATTERN}
+
 
 class Timezone(Kind):
     name = "IANA timezone"
@@ -185,6 +240,9 @@ class Timezone(Kind):
             return times.zone(str(value))
         except times.TimeError as exc:
             raise Invalid(str(exc)) from None
+
+    def json_schema(self, ctx):
+        return {"type": "string", "examples": ["UTC", "Europe/Berlin", "America/New_York"]}
 
 
 class Secret(Kind):
@@ -200,6 +258,9 @@ class Secret(Kind):
             raise Invalid("a secret must be named, not written: use env:VARIABLE_NAME and set that variable "
                           "in the environment (the value given here was not shown)")
         return SecretRef(m.group(1))
+
+    def json_schema(self, ctx):
+        return {"type": "string", "pattern": self.PATTERN.pattern}
 
 
 @dataclass(frozen=True)
@@ -239,6 +300,13 @@ class ListOf(Kind):
                 ctx.add(sub, str(exc), line=ctx.doc.line(sub))
         return out
 
+    def json_schema(self, ctx):
+        item = self.item.json_schema(ctx)
+        many: dict = {"type": "array", "items": item}
+        if self.max_items is not None:
+            many["maxItems"] = self.max_items
+        return {"anyOf": [item, many]} if self.single_ok and item else many
+
 
 class Nested(Kind):
     def __init__(self, schema: "Schema"):
@@ -251,6 +319,9 @@ class Nested(Kind):
         if not isinstance(value, dict):
             raise Invalid(f"expected a mapping of keys, got {_type_name(value)}")
         return self.schema.validate(value, ctx, prefix=key)
+
+    def json_schema(self, ctx):
+        return self.schema.json_schema(ctx)
 
 
 class MapOf(Kind):
@@ -273,6 +344,9 @@ class MapOf(Kind):
             except Invalid as exc:
                 ctx.add(sub, str(exc))
         return out
+
+    def json_schema(self, ctx):
+        return {"type": "object", "additionalProperties": _nullable(self.value.json_schema(ctx))}
 
 
 class Any_(Kind):
@@ -343,6 +417,18 @@ class Schema:
                     out[key.name] = key.default() if callable(key.default) else key.default
         return out
 
+    def json_schema(self, ctx: EditorContext, *, unknown_allowed: bool | None = None) -> dict:
+        """The schema's keys as a JSON Schema object: each key's kind, its help as the description,
+        its default; unknown keys refused unless the schema is open (or ``unknown_allowed``: where
+        ``check`` only warns about them)."""
+        out: dict = {"type": "object", "properties": {key.name: key_schema(key, ctx) for key in self.keys}}
+        required = [key.name for key in self.keys if key.required]
+        if required:
+            out["required"] = required
+        if not (self.open if unknown_allowed is None else unknown_allowed):
+            out["additionalProperties"] = False
+        return out
+
     def reference(self, prefix: str = "") -> list[tuple[str, str, str, str]]:
         """Rows of (dotted key, kind, default, help) for the docs table, nested schemas included."""
         rows = []
@@ -356,6 +442,40 @@ class Schema:
             elif isinstance(kind, Nested):
                 rows += kind.schema.reference(f"{dotted}.")
         return rows
+
+
+def key_schema(key: Key, ctx: EditorContext) -> dict:
+    """One key as JSON Schema: a value that may be left empty unless required, never blank if required."""
+    out = key.kind.json_schema(ctx)
+    out = dict(out) if key.required else _nullable(out)
+    if key.required:
+        out["not"] = {"type": "string", "pattern": r"^\s*$"}  # `title: "  "` stands for nothing
+    out["description"] = f"{key.help}\n\nKind: {key.kind.name}."
+    default = key.default() if callable(key.default) else key.default
+    if isinstance(default, tuple):
+        default = list(default)
+    if isinstance(default, times.timedelta):
+        default = times.format_duration(default)
+    if isinstance(default, (str, bool, int, float)) or default in ({}, []):
+        out["default"] = default
+    return out
+
+
+def _nullable(schema: dict) -> dict:
+    """``schema`` or nothing (``key:`` with no value, which reads as the key's default)."""
+    if not schema:
+        return schema
+    out = dict(schema)
+    if "anyOf" in out and set(out) == {"anyOf"}:
+        out["anyOf"] = [*out["anyOf"], {"type": "null"}]
+    elif isinstance(out.get("type"), (str, list)) and "enum" not in out:
+        types = [out["type"]] if isinstance(out["type"], str) else list(out["type"])
+        out["type"] = [*types, "null"]
+    elif "enum" in out and set(out) == {"enum"}:
+        out["enum"] = [*out["enum"], None]
+    else:
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
 
 
 def _show(value: Any) -> str:
@@ -374,6 +494,6 @@ def markdown_table(schema: Schema, prefix: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["Schema", "Key", "Context", "Invalid", "Text", "Slug", "Url", "Choice", "Boolean", "Integer",
+__all__ = ["Schema", "Key", "Context", "EditorContext", "key_schema", "Invalid", "Text", "Slug", "Url", "Choice", "Boolean", "Integer",
            "Duration", "TimeOfDay", "Date", "DateTime", "Timezone", "Secret", "SecretRef", "ListOf", "Nested",
            "MapOf", "Any_", "markdown_table", "WARNING", "ERROR"]

@@ -318,6 +318,9 @@ class Segment(s.Kind):
             return ""
         return s.Text().convert(value, ctx, key)
 
+    def json_schema(self, ctx):
+        return {"anyOf": [s.Text().json_schema(ctx), RULE.json_schema(ctx)]}
+
 
 def split(segments: dict, doc=None) -> tuple[dict[str, str], dict[str, SegmentRule]]:
     """publish.yml's ``segments`` as name → description (every segment) and name → rule (those given as one)."""

@@ -43,6 +43,9 @@ class Days(s.Kind):
             days.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
         return frozenset(days)
 
+    def json_schema(self, ctx):
+        return {"type": "string", "examples": ["weekdays", "weekends", "daily", "mon-fri", "mon,wed,fri"]}
+
 
 class QuietHoursKind(s.Kind):
     name = "HH:MM-HH:MM"
@@ -55,6 +58,9 @@ class QuietHoursKind(s.Kind):
             return QuietHours(times.parse_time_of_day(a), times.parse_time_of_day(b))
         except times.TimeError:
             raise s.Invalid(f"'{value}' is not a time range (use 22:00-07:00)") from None
+
+    def json_schema(self, ctx):
+        return {"type": "string", "pattern": rf"^\s*{times.TIME_OF_DAY}\s*-\s*{times.TIME_OF_DAY}\s*$"}
 
 
 class BlackoutKind(s.Kind):
@@ -82,6 +88,13 @@ class BlackoutKind(s.Kind):
             raise s.Invalid(f"ends ({b}) before it starts ({a})")
         return Blackout(a, b, reason)
 
+    def json_schema(self, ctx):
+        day = {"type": "string", "pattern": times.DATE_PATTERN}
+        return {"anyOf": [{"type": "string", "pattern": r"^\s*\d{4}-\d{2}-\d{2}\s*(\.\.\s*\d{4}-\d{2}-\d{2}\s*)?$"},
+                          {"type": "object", "properties": {"date": day, "from": day, "to": day,
+                                                            "reason": {"type": ["string", "number"]}},
+                           "additionalProperties": False}]}
+
 
 class MarkdownExtension(s.Kind):
     """A python-markdown extension: a registered name (tables, toc …) or an importable module path."""
@@ -106,6 +119,24 @@ class MarkdownExtension(s.Kind):
             raise s.Invalid(f"'{value}' is no python-markdown extension installed here{did_you_mean(name, known)} "
                             f"(built in: {', '.join(known)}; or a module path such as pymdownx.tasklist)")
         return name
+
+    def json_schema(self, ctx):
+        return {"type": "string", "examples": ["tables", "toc", "pymdownx.tasklist"]}
+
+
+class ChannelSettings(s.Nested):
+    """A channel in publish.yml: the keys every channel has, and its type's own options."""
+
+    def json_schema(self, ctx):
+        out = self.schema.json_schema(ctx)
+        if ctx.channel_types:
+            out["properties"] = {**out["properties"], "type": {**out["properties"]["type"],
+                                                               "enum": sorted(ctx.channel_types)}}
+            out["allOf"] = [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                             "then": options.json_schema(ctx, unknown_allowed=True)}
+                            for name, options in sorted(ctx.channel_types.items()) if options.keys]
+            out["unevaluatedProperties"] = False  # a key neither every channel's nor its type's
+        return out
 
 
 MARKDOWN_ENGINES = ("cmark-gfm", "python-markdown")
@@ -192,7 +223,7 @@ SETTINGS = s.Schema("publish.yml", [
     ])), "editorial workflow rules", default=dict),
     s.Key("calendar", s.Nested(CALENDAR), "calendar rules that apply to every channel", default=dict),
     s.Key("markdown", s.Nested(MARKDOWN), "the Markdown engine that reads item bodies", default=dict),
-    s.Key("channels", s.MapOf(s.Nested(CHANNEL)), "channel name → type and options", default=dict),
+    s.Key("channels", s.MapOf(ChannelSettings(CHANNEL)), "channel name → type and options", default=dict),
     s.Key("segments", s.MapOf(Segment(), "mapping of segment → description or rule"),
           "audience segments items may address: name → description, or name → {list, where, description}, a rule "
           "over a recipient list's columns (docs/email-and-webhooks.md)", default=dict),

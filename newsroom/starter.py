@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
+from .editor_schemas import MODELINE
 from .resources import shipped, version
 from .state.files import GITATTRIBUTES, GITIGNORE
 
@@ -78,7 +79,7 @@ def starter_files(answers: Answers, today: date) -> dict[str, str]:
     q = json.dumps  # YAML reads a JSON string as the same string, whatever quotes it holds
     at = today + timedelta(days=7)
     settings = _fill(_starter("publish.yml"), {
-        "TITLE": q(answers.title), "URL": q(answers.url), "TIMEZONE": answers.timezone,
+        "MODELINE": MODELINE, "TITLE": q(answers.title), "URL": q(answers.url), "TIMEZONE": answers.timezone,
         "FROM": q(f"{answers.title} <news@example.com>"),
         "UNSUBSCRIBE_URL": q(answers.url.rstrip("/") + "/unsubscribe?token={token}")})
     item = _fill(_starter("item.md"), {"ITEM_TITLE": q(f"Welcome to {answers.title}"), "AUTHOR": q(answers.author),

@@ -13,11 +13,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = timezone.utc
 
-_DURATION = re.compile(r"^\s*([+-])?\s*((?:\d+(?:\.\d+)?\s*[wdhms]\s*)+)$", re.I)
+# The forms as patterns that read the same in Python and in an editor's JSON Schema (ECMA 262):
+# no flags, so case is spelled out.
+_DURATION_BODY = r"(?:\d+(?:\.\d+)?\s*[wdhmsWDHMS]\s*)+"
+DURATION_PATTERN = rf"^\s*{_DURATION_BODY}$"  # 30m, 6h, 2d, 1d 12h
+OFFSET_PATTERN = rf"^\s*[+-]\s*{_DURATION_BODY}$"  # +2h, -30m
+TIME_OF_DAY = r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?"  # 09:00, 13:30:00
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+#: The date-times people write (fromisoformat reads a few rarer forms too).
+DATETIME_PATTERN = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?\s*$"
+_DURATION = re.compile(rf"^\s*([+-])?\s*({_DURATION_BODY})$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.I)
 _UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+_DATE = re.compile(DATE_PATTERN)
+_TIME = re.compile(f"^{TIME_OF_DAY}$")
 
 
 class TimeError(ValueError):

@@ -204,9 +204,27 @@ def init(folder: Path | None, *, example: bool = False, title: str | None = None
         except TimeError as exc:
             raise UsageError(f"--timezone: {exc}") from None
     result = starter.init(root, answers, date.today())
+    editors = starter.write(root, editor_files(root))
+    result.written += editors.written
+    result.kept += editors.kept
     return Shown(lines([*(f"wrote {rel}" for rel in result.written), *(f"kept {rel} (exists)" for rel in result.kept),
                         f"{len(result.written)} files written, {len(result.kept)} kept in {root}. Next: publish check, "
                         "then set the secrets publish.yml names (see .github/workflows/publish.yml)."]))
+
+
+def editor_files(root: Path) -> dict[str, str]:
+    """The schemas of front matter and publish.yml for the project at ``root`` (any channel names when
+    its publish.yml cannot be used yet), and the editor settings that apply them."""
+    from newsroom.editor_schemas import VSCODE_SETTINGS, text, vscode_settings
+    from newsroom.problems import UnusableSettings
+
+    from .project import editor_schemas
+
+    try:
+        documents = editor_schemas(root)
+    except UnusableSettings:
+        documents = editor_schemas(None)
+    return {**{path: text(document) for path, document in documents.items()}, VSCODE_SETTINGS: vscode_settings()}
 
 
 def import_posts(root: Path, tool: str, path: Path, *, approved_by: str | None = None, dry_run: bool = False,
@@ -232,6 +250,25 @@ def reference(root: Path, *, write: bool = False) -> Shown:
     if write:
         return Shown(f"wrote {write_file(root / 'docs' / 'reference.md', reference_text())}\n")
     return Shown(reference_text())
+
+
+def schema(root: Path, *, name: str | None = None, write: bool = False) -> Shown:
+    """``schema [NAME]``: the JSON Schema of front matter (``front-matter``) or of publish.yml
+    (``publish``) on standard output; with ``write``, into the project's schemas/ (both, or the one named)."""
+    from newsroom.editor_schemas import NAMES, text
+    from newsroom.formats import write_file
+
+    from .project import editor_schemas
+
+    documents = editor_schemas(root)
+    if write:
+        chosen = [NAMES[name]] if name else list(documents)
+        return Shown(lines(f"wrote {write_file(root / path, text(documents[path])).relative_to(root)}"
+                           for path in chosen))
+    if name is None:
+        raise UsageError("name the schema to print: publish schema front-matter (items) or publish schema "
+                         "publish (publish.yml); --write writes both into schemas/")
+    return Shown(text(documents[NAMES[name]]))
 
 
 def calendar(root: Path, *, now: str | None = None, tz: str | None = None, since: str | None = None,
@@ -329,7 +366,8 @@ def resolve(root: Path, target: str, *, outcome: str | None, url: str | None = N
                               now=datetime.now(timezone.utc), who=getpass.getuser(), env=os.environ, parts=parts)))
 
 
-def auth(root: Path, channel: str | None, *, say: Callable[[str], None], terminal: bool, port: int | None = None,
+def auth(root: Path, channel: str | None, *, say: Callable[[str], None] | None = None, terminal: bool | None = None,
+         port: int | None = None,
          show: bool = False, no_browser: bool = False, timeout: float = 300, revoke: bool = False,
          new_key: bool = False) -> Shown:
     """``auth CHANNEL``: connect (or with ``revoke`` disconnect) the channel's account, telling the
@@ -345,9 +383,23 @@ def auth(root: Path, channel: str | None, *, say: Callable[[str], None], termina
         return Shown(make() + "\n", notes=[NEW_KEY_ADVICE])
     if not channel:
         raise UsageError("name the channel to connect, e.g. publish auth x")
+    if say is None:  # each step as it happens, on standard error: standard output may be a pipe for the secret
+        def say(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+    terminal = sys.stdout.isatty() if terminal is None else terminal
     person = Person.at_terminal(say, browser=not no_browser, show=show or not terminal)
     result = authorize(load_project(root), channel, os.environ, person, revoke=revoke, port=port, timeout=timeout)
     return Shown(f"{result.secret}\n" if result.secret is not None and person.show else "", notes=result.lines)
+
+
+def serve(root: Path, *, replan: float = 5.0, pull_cron: str = "0 6 * * *", watch: float = 2.0,
+          log_format: str = "text", health: int | None = None) -> Shown:
+    """``serve``: the service in this process until it is stopped (``scheduler.serve``)."""
+    from .serve import serve as run_service
+
+    run_service(root, dict(os.environ), replan_minutes=replan, pull_cron=pull_cron, watch=watch or None,
+                log_format=log_format, health=health)
+    return Shown()
 
 
 def pull(root: Path, *, only=(), no_feeds: bool = False, fmt: str = "text") -> Shown:

@@ -2,6 +2,7 @@
 
     load_project(root) -> Project     every layer's schemas; raises UnusableSettings
     check(project, ...) -> Verdict    loading's problems and every layer's checks
+    editor_schemas(root) -> {path: schema}   the same schemas as JSON Schema, for editors
 
 Layers are listed explicitly, lowest first (Datasette's DEFAULT_PLUGINS): each declares its
 schemas and its checks in its own ``layer.py``. The command line, the service, ``--diff`` and the
@@ -16,7 +17,7 @@ from typing import Mapping
 
 from newsroom.model import Project
 from newsroom.problems import Verdict
-from newsroom.project import CheckContext, Layer, load_project as load_with
+from newsroom.project import CheckContext, Layer, declarations, load_project as load_with
 
 
 def layers() -> tuple[Layer, ...]:
@@ -64,6 +65,23 @@ def check(project: Project, now: datetime | None = None, *, env: Mapping[str, st
         if layer.check is not None:
             problems.extend(layer.check(project, ctx))
     return Verdict(problems, settings_path=project.settings.path)
+
+
+def editor_schemas(root: Path | None = None) -> dict[str, dict]:
+    """The JSON Schemas of front matter and publish.yml (``newsroom.editor_schemas``) from every
+    layer's declarations; with the project at ``root`` (when it has a publish.yml), its channels by
+    name. Raises ``UnusableSettings`` when that publish.yml cannot be used."""
+    from newsroom.editor_schemas import documents
+    from newsroom.schema import EditorContext
+    from newsroom.settings import SETTINGS_FILE, load_settings
+
+    declared = declarations(layers())
+    channels = None
+    if root is not None and (root / SETTINGS_FILE).exists():
+        settings, _ = load_settings(root, extra_sections=declared.extra_sections, channel_types=declared.channel_types)
+        channels = {name: channel.type for name, channel in settings.channels.items()}
+    ctx = EditorContext(declared.channel_types or {}, declared.channel_overrides or {}, channels)
+    return documents(ctx, declared.extra_sections)
 
 
 def reference_text() -> str:

@@ -34,6 +34,16 @@ def listing(fmt: str, data, rows=(), *, exit_code: int = EXIT_OK) -> Shown:
     return Shown(lines(rows), exit_code=exit_code)
 
 
+def refused(exc: Exception) -> Shown:
+    """An expected failure (a ``Refusal``, or ``UnusableSettings`` with its problems and advice) as
+    the command line says it: ``error: …`` on standard error, and its exit code."""
+    from newsroom.problems import UnusableSettings
+
+    if isinstance(exc, UnusableSettings):
+        return Shown(notes=[*(f"error: {p}" for p in exc.problems), exc.advice], exit_code=EXIT_UNUSABLE)
+    return Shown(notes=[f"error: {exc}"], exit_code=getattr(exc, "exit_code", EXIT_UNUSABLE))
+
+
 def bold(text: str) -> str:
     """A heading; the command line drops the escape codes when standard output is not a terminal."""
     return f"\033[1m{text}\033[0m"

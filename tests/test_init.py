@@ -21,11 +21,12 @@ def test_init_writes_a_repository_that_checks_clean_and_never_overwrites(cli, tm
     [item] = [f for f in files if f.startswith("content/")]
     assert re.fullmatch(r"content/\d{4}/\d{2}/welcome\.md", item)
     assert files == sorted([".github/workflows/check.yml", ".github/workflows/publish.yml",
-                            ".github/workflows/pull.yml", ".gitignore", "audience/subscribers.csv", item,
-                            "publish.yml", "state/.gitattributes", "state/.gitignore"])
+                            ".github/workflows/pull.yml", ".gitignore", ".vscode/settings.json",
+                            "audience/subscribers.csv", item, "publish.yml", "schemas/front-matter.schema.json",
+                            "schemas/publish.schema.json", "state/.gitattributes", "state/.gitignore"])
     assert (root / "audience/subscribers.csv").read_text() == "email,name,unsubscribed\n"
     assert (root / "state/.gitignore").read_text() == ".lock\n.runs/\n"
-    assert result.output.endswith(f"9 files written, 0 kept in {root}. Next: publish check, then set the secrets "
+    assert result.output.endswith(f"12 files written, 0 kept in {root}. Next: publish check, then set the secrets "
                                   "publish.yml names (see .github/workflows/publish.yml).\n")
     workflow = yaml.safe_load((root / ".github/workflows/publish.yml").read_text())
     step = next(s for s in workflow["jobs"]["publish"]["steps"] if s.get("name") == "Publish due entries")

@@ -104,7 +104,7 @@ def test_init_in_an_empty_folder_then_check_calendar_and_publish(installed, tmp_
     folder.mkdir()
     started = subprocess.run([str(installed / "publish"), "init"], cwd=folder, capture_output=True, text=True,
                              stdin=subprocess.DEVNULL, timeout=120)
-    assert started.returncode == 0 and started.stdout.endswith(f"9 files written, 0 kept in {folder}. Next: publish "
+    assert started.returncode == 0 and started.stdout.endswith(f"12 files written, 0 kept in {folder}. Next: publish "
                                                                "check, then set the secrets publish.yml names (see "
                                                                ".github/workflows/publish.yml).\n"), started.stderr
     checked = run(installed, "check", cwd=folder)

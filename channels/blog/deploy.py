@@ -49,6 +49,9 @@ class Deploy(s.Kind):
             raise s.Invalid("give exactly one of git: REMOTE or command: COMMAND")
         return out
 
+    def json_schema(self, ctx):
+        return {**self.SCHEMA.json_schema(ctx), "oneOf": [{"required": ["git"]}, {"required": ["command"]}]}
+
 
 def describe(spec: Mapping) -> str:
     if spec.get("git"):
