@@ -10,12 +10,14 @@ from . import registry
 
 
 def check(project: Project, ctx: CheckContext) -> list[Problem]:
+    from .listmonk import segment_problems
     from .preview import render_problems
     from .recipients import field_problems
     from .render import image_problems
 
     # image_problems and field_problems are not cached: an image file or a list's header may change by itself
-    return [*render_problems(project, ctx.now), *image_problems(project), *field_problems(project, ctx.now)]
+    return [*render_problems(project, ctx.now), *image_problems(project), *field_problems(project, ctx.now),
+            *segment_problems(project)]
 
 
 LAYER = Layer("channels", channel_types=registry.option_schemas, channel_overrides=registry.override_schemas,

@@ -217,3 +217,30 @@ def per_segment(parts: list[dict], by_id: dict[str, dict]) -> dict[str, int]:
             for k, v in figures.items():
                 out[f"{k}@{p.get('segment') or 'all'}"] = v
     return out
+
+
+def segment_problems(project) -> list:
+    """Each item's segments against the lists (listmonk) or saved segments (Mailchimp) of the newsletter
+    channels it goes to: a segment with none is an error at ``check``, not a failure at sending."""
+    from newsroom.problems import Problem
+
+    out = []
+    for item in project.items:
+        if item.status in ("idea", "draft"):
+            continue
+        for name, override in item.channels.items():
+            config = project.settings.channels.get(name)
+            if config is None or config.type not in ("listmonk", "mailchimp") or not override.enabled:
+                continue
+            segments = [override.segment] if override.segment else (list(item.segments) or ["all"])
+            if config.type == "listmonk":
+                known, where = set(config.options.get("lists") or {}), "listmonk list"
+            else:
+                known, where = {"all", *(config.options.get("segments") or {})}, "Mailchimp saved segment"
+            key = "lists" if config.type == "listmonk" else "segments"
+            for segment in segments:
+                if segment not in known:
+                    out.append(Problem(item.path, override.line or item.line("channels"), f"channels.{name}",
+                                       f"segment '{segment}' has no {where}: add it under channels.{name}.{key} "
+                                       "in publish.yml"))
+    return out

@@ -271,7 +271,7 @@ const E = {  // one entry's fields, read when it is shown
 };
 const colour = (i) => D.channels[S[eCh[i]]] || "#555";
 let month = (D.today || days.find(Boolean) || new Date().toISOString()).slice(0, 7);
-let openDay = "", shown = new Int32Array(0), ranges = new Map(), rows = new Int32Array(0), offsets = new Float64Array(1);
+let openDay = "", shown = new Int32Array(0), first = new Int32Array(days.length), last = new Int32Array(days.length), ndays = 0, rows = new Int32Array(0), offsets = new Float64Array(1);
 
 $("title").textContent = D.title + " · calendar (" + D.tz + ")";
 function fill(id, values) { const s = $(id); [...new Set(values)].filter(Boolean).sort().forEach((v) => s.append(new Option(v, v))); }
@@ -301,17 +301,18 @@ function compute(f) {
   const ch = f.channel ? (SI.get(f.channel) ?? -1) : 0, st = f.state ? (SI.get(f.state) ?? -1) : 0;
   const cp = f.campaign ? (SI.get(f.campaign) ?? -1) : 0, items = f.text ? textMatch(f.text) : null;
   const out = new Int32Array(N); let n = 0;
-  ranges = new Map();
+  first.fill(0); last.fill(0); ndays = 0;  // a day's entries are shown[first[d] .. last[d]) (sorted by day)
   for (let i = 0; i < N; i++) {
     if ((ch && eCh[i] !== ch) || (st && eState[i] !== st) || (cp && eCampaign[i] !== cp)
       || (f.problems && !problemOf.get(eFlags[i]).length) || (items && !items[eItem[i]])) continue;
-    const d = days[eDay[i]], r = ranges.get(d);
-    if (r) r[1] = n + 1; else ranges.set(d, [n, n + 1]);
+    const d = eDay[i];
+    if (last[d] === 0) { first[d] = n; ndays++; }
+    last[d] = n + 1;
     out[n++] = i;
   }
   shown = out.subarray(0, n);
   // The agenda's rows: a day heading (-1 - day) before each day's entries; offsets in pixels.
-  rows = new Int32Array(n + ranges.size); offsets = new Float64Array(rows.length + 1);
+  rows = new Int32Array(n + ndays); offsets = new Float64Array(rows.length + 1);
   let k = 0, prev = -1;
   for (let j = 0; j < n; j++) {
     const i = shown[j];
@@ -319,6 +320,7 @@ function compute(f) {
     rows[k] = i; offsets[k + 1] = offsets[k] + rowH; k++;
   }
 }
+function range(date) { const d = dayOf.get(date); return d === undefined ? [0, 0] : [first[d], last[d]]; }
 function decorate(node, i) {  // its tooltip (every detail) is made when a pointer or focus comes to it
   node.dataset.i = i; node.dataset.key = E.key(i); node.dataset.channel = E.channel(i); node.dataset.state = E.state(i);
   node.dataset.campaign = E.campaign(i); node.style.borderLeftColor = D.states[E.state(i)] || "#999";
@@ -359,7 +361,7 @@ function grid() {
   const start = new Date(first); start.setUTCDate(1 - ((first.getUTCDay() + 6) % 7));
   for (let c = 0; c < 42; c++) {
     const d = new Date(start); d.setUTCDate(start.getUTCDate() + c);
-    const iso = d.toISOString().slice(0, 10), r = ranges.get(iso) || [0, 0], count = r[1] - r[0];
+    const iso = d.toISOString().slice(0, 10), r = range(iso), count = r[1] - r[0];
     const cell = el("div", "day" + (iso.slice(0, 7) === month ? "" : " other") + (iso === D.today ? " today" : ""));
     cell.dataset.date = iso; cell.dataset.count = count;
     const head = el("div", "n", String(d.getUTCDate())); if (count) head.append(el("span", "c", String(count)));
@@ -398,7 +400,7 @@ function todayRow() {  // the first day heading at or after today
 }
 function toToday() { $("scroller").scrollTop = offsets[Math.min(todayRow(), rows.length)]; draw(true); }
 function showDay(date) {
-  openDay = date; const r = ranges.get(date) || [0, 0];
+  openDay = date; const r = range(date);
   $("dayhead").textContent = dayLabel(date) + " · " + (r[1] - r[0]) + " entries";
   const list = $("daylist"); list.textContent = "";
   for (let j = r[0]; j < r[1]; j++) list.append(entryNode(shown[j], "li", true));

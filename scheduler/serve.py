@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -33,6 +34,7 @@ from .plan import plan
 from .servicelog import LOGGER
 
 ENTRY = "entry:"
+FULL_LOOK = 60.0  # seconds between looks at every content file (an edit in place changes no folder)
 log = logging.getLogger(LOGGER)
 #: Outcomes of a run worth more than an info line.
 LEVELS = {"failed": logging.ERROR, "missed": logging.ERROR, "needs-person": logging.WARNING,
@@ -64,7 +66,9 @@ class Service:
         self.last_success: dict | None = None
         self.last_error: dict | None = None
         self.last_replan: datetime | None = None
-        self._signature = None
+        self._signature = self._quick = None
+        self._folders: list[str] = []
+        self._full_at = 0.0
         self.content_dir = "content"  # the last good settings' content folder, which the watch scans
 
     def start(self) -> None:
@@ -73,6 +77,7 @@ class Service:
 
         self.scheduler.add_listener(self.on_missed, EVENT_JOB_MISSED)
         self._signature = self.signature()
+        self._quick = self.quick()
         self.scheduler.add_job(self.replan, "interval", minutes=self.replan_minutes, id="replan",
                                next_run_time=self.now(), max_instances=1, coalesce=True, replace_existing=True)
         if self.watch:
@@ -108,23 +113,44 @@ class Service:
 
     # -- watching publish.yml and the content ---------------------------------------------------
     def signature(self) -> tuple:
-        """What changes when publish.yml or a content file is saved: names, sizes, modification times."""
+        """What changes when publish.yml or a content file is saved: names, sizes, modification times.
+        Also notes the content's folders, for ``quick``."""
         from newsroom.items import content_files
 
-        def stat(rel: str):
-            try:
-                s = os.stat(self.root / rel)
-                return rel, s.st_mtime_ns, s.st_size
-            except OSError:
-                return rel, None, None
+        files = content_files(self.root, self.content_dir)
+        folders = {self.content_dir}
+        for rel in files:
+            folder = rel.rpartition("/")[0]
+            while folder not in folders and folder.startswith(self.content_dir + "/"):
+                folders.add(folder)
+                folder = folder.rpartition("/")[0]
+        self._folders = sorted(folders)
+        self._full_at = time.monotonic()
+        return (self._stat("publish.yml"),) + tuple(self._stat(rel) for rel in files)
 
-        return (stat("publish.yml"),) + tuple(stat(rel) for rel in content_files(self.root, self.content_dir))
+    def quick(self) -> tuple:
+        """publish.yml and the content's folders only: a file added, removed or saved by renaming
+        (as editors and git do) changes its folder; a dozen stats, not one per item."""
+        return (self._stat("publish.yml"),) + tuple(self._stat(rel) for rel in self._folders)
+
+    def _stat(self, rel: str):
+        try:
+            s = os.stat(self.root / rel)
+            return rel, s.st_mtime_ns, s.st_size
+        except OSError:
+            return rel, None, None
 
     def look(self) -> None:
-        """The watch job: re-plan at once when publish.yml or a content file changed."""
+        """The watch job: re-plan at once when publish.yml or a content file changed. Every look
+        checks publish.yml and the folders; every file is looked at when a folder changed, or once a
+        minute (``FULL_LOOK``) for a file edited in place."""
         if self.stop.is_set():
             return
+        quick = self.quick()
+        if quick == self._quick and time.monotonic() - self._full_at < FULL_LOOK:
+            return
         now = self.signature()
+        self._quick = self.quick()
         if now != self._signature:
             self._signature = now
             self.replan()

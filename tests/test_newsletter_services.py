@@ -292,3 +292,16 @@ def test_listmonk_reads_the_documented_answer(listmonk, monkeypatch):
     monkeypatch.setattr(ListmonkServer, "index", lambda self, seen: Answer(200, documented))
     receipt = Receipt("1", None, NOW, ({"id": 1, "segment": "all"},))
     assert adapter(listmonk).fetch_metrics([receipt]) == {"1": {"sent": 120, "opens": 42, "clicks": 7, "bounces": 0}}
+
+
+def test_check_names_a_segment_without_a_list(project, cli):
+    from conftest import item
+
+    files = {"content/launch.md": item("Launch day", status="approved", approved_by="editor", author="writer",
+                                        publish_at="2026-11-20T09:00", channels=["news"],
+                                        segments=["smb", "partners"])}
+    settings = LISTMONK_SETTINGS.format(url="https://lists.test").replace("segments:\n", "segments:\n  partners: P\n")
+    out = cli(project(files, settings), "check").output
+    assert ("content/launch.md:7: channels.news: segment 'partners' has no listmonk list: add it under "
+            "channels.news.lists in publish.yml") in out
+    assert "segment 'smb'" not in out

@@ -92,27 +92,30 @@ def targets(project, entries, now: datetime, windows, filled: set, source: str, 
     from channels import registry
 
     items = {i.id: i for i in project.items}
+    channels = {}  # channel name → (is blog, utm_source, counts clicks), or None when unknown
+    for name, config in project.settings.channels.items():
+        cls = registry.TYPES.get(config.type)
+        channels[name] = (config.type == "blog", config.utm_source or name, cls.COUNTS_CLICKS) if cls else None
     pages: dict[str, str] = {}
     for e in entries:  # the blog's receipt says where the page is; else where it will be
-        config = project.settings.channels.get(e.channel)
-        if config is not None and config.type == "blog" and e.receipt.url:
+        known = channels.get(e.channel)
+        if known is not None and known[0] and e.receipt.url:
             pages[e.item_id] = path_of(e.receipt.url)
     out = []
     for e in entries:
-        config = project.settings.channels.get(e.channel)
-        if config is None or config.type not in registry.TYPES:
+        known = channels.get(e.channel)
+        if known is None:
             continue
         slot = slot_of(e.at, now, windows)
         tag = f"{source}@{iso_utc(slot)}" if slot is not None else None  # stamp()'s form, without strftime
-        if (e.key, tag) in filled:
+        if tag is not None and (e.key, tag) in filled:
             tag = None
         page = pages.get(e.item_id)
         if page is None and e.item_id in items:  # not on the blog (yet): where its page will be
             from channels.render import item_url  # Jinja and the Markdown engines: only when needed
 
             page = pages[e.item_id] = path_of(item_url(project, items[e.item_id]))
-        out.append(Target(e.key, e.item_id, e.channel, tag, e.at, page, config.type == "blog",
-                          config.utm_source or e.channel, registry.TYPES[config.type].COUNTS_CLICKS))
+        out.append(Target(e.key, e.item_id, e.channel, tag, e.at, page, *known))
     return out
 
 
