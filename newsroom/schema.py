@@ -82,10 +82,11 @@ class Text(Kind):
         return text
 
     def json_schema(self, ctx):
-        out: dict = {"type": ["string", "number"]}  # a number is read as its text (version: 202607)
+        out: dict = {"type": ["string", "number"]}  # a number is read as its text
         if self.max_len:
             out["maxLength"] = self.max_len
-        if self.pattern:  # matched from the start, as re.match does
+        if self.pattern:  # matched from the start, as re.match does; only text can be held to it
+            out["type"] = "string"
             out["pattern"] = self.pattern.pattern if self.pattern.pattern.startswith("^") else f"^{self.pattern.pattern}"
         return out
 

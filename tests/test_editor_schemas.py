@@ -226,3 +226,37 @@ def test_init_wires_the_schemas_for_yaml_language_server(cli, tmp_path):
     again = cli(tmp_path, "init", str(root))
     assert "kept .vscode/settings.json (exists)\n" in again.output
     assert (root / ".vscode/settings.json").read_text() == "{}\n"
+
+
+def test_what_the_loader_refuses_for_a_keys_type_or_choice_the_schema_refuses_too(project):
+    """Any JSON value under any front-matter key: when loading the item reports an error at that key,
+    the schema refuses the front matter too. Text under a time or a timezone is left out: whether it
+    names a real time or zone is check's alone (docs/getting-started.md), as are floats for whole
+    numbers (JSON Schema cannot tell 1.0 from 1)."""
+    from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+    from newsroom.items import ITEM, At, load_item
+    from newsroom.schema import DateTime, Timezone
+    from scheduler.project import load_project
+
+    root = project()
+    loaded = load_project(root, cache=False)
+    items, _ = schemas(root)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 500), st.text(max_size=12),
+                        st.sampled_from(["draft", "approved", "2026-12-01T09:00", "+2h", "next", "blog", "x y"]))
+    values = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(st.sampled_from(["blog", "at", "a"]),
+                                                                               scalars, max_size=2))
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.sampled_from([k.name for k in ITEM.keys]), values)
+    def agree(key, value):
+        assume(not (isinstance(value, str) and isinstance(ITEM.by_name[key].kind, (At, DateTime, Timezone))))
+        data = {"title": "T", "status": "draft", key: value}
+        raw = ("---\n" + json.dumps(data, ensure_ascii=False) + "\n---\nBody.\n").encode()  # JSON is YAML
+        problems = []
+        load_item("content/x.md", raw, loaded.settings, problems)
+        refused_by_check = any(p.severity == ERROR and p.key.split(".")[0].split("[")[0] == key for p in problems)
+        if refused_by_check:
+            assert refusals(items, data) != [], (key, value, [str(p) for p in problems])
+
+    agree()
