@@ -2,8 +2,8 @@
 
 APScheduler 3 (https://apscheduler.readthedocs.io/en/3.x/userguide.html) holds one ``date`` job per
 entry at its time, an ``interval`` job that reloads the content and re-plans (jobs follow edits,
-moves and deletions), an ``interval`` job that watches publish.yml and the content files and
-re-plans at once when one changes, and a ``cron`` job for the engagement pull (``reports.pull``).
+moves and deletions), a thread that watches publish.yml and the content files and re-plans at
+once when one changes, and a ``cron`` job for the engagement pull (``reports.pull``).
 
 A job's ``misfire_grace_time`` is the channel's grace window: a job that fires late but inside it
 runs; one past it is reported by APScheduler as missed (``EVENT_JOB_MISSED``), and the service then
@@ -80,9 +80,8 @@ class Service:
         self._quick = self.quick()
         self.scheduler.add_job(self.replan, "interval", minutes=self.replan_minutes, id="replan",
                                next_run_time=self.now(), max_instances=1, coalesce=True, replace_existing=True)
-        if self.watch:
-            self.scheduler.add_job(self.look, "interval", seconds=self.watch, id="watch", max_instances=1,
-                                   coalesce=True, replace_existing=True)
+        if self.watch:  # a thread of its own: a slow look is never queued or reported as skipped
+            threading.Thread(target=self._watching, name="watch", daemon=True).start()
         if self.pull_cron is not None:
             self.scheduler.add_job(self.pull, CronTrigger.from_crontab(self.pull_cron, timezone=timezone.utc),
                                    id="pull", max_instances=1, coalesce=True, replace_existing=True)
@@ -140,11 +139,18 @@ class Service:
         except OSError:
             return rel, None, None
 
+    def _watching(self) -> None:
+        while not self.stop.wait(self.watch):
+            try:
+                self.look()
+            except Exception as e:  # noqa: BLE001 -- the watch goes on; the periodic re-plan still runs
+                log.warning("watch: %s", e)
+
     def look(self) -> None:
         """The watch job: re-plan at once when publish.yml or a content file changed. Every look
         checks publish.yml and the folders; every file is looked at when a folder changed, or once a
         minute (``FULL_LOOK``) for a file edited in place."""
-        if self.stop.is_set():
+        if self.stop.is_set() or self.lock.locked():  # a re-plan or a run is reading the files now
             return
         quick = self.quick()
         if quick == self._quick and time.monotonic() - self._full_at < FULL_LOOK:
