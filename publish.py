@@ -296,7 +296,7 @@ def inbox() -> None:
 @runs("report")
 @click.option("--since", default=None, help="Start: a date, date-time or duration back from now (7d). Default: 30 days.")
 @click.option("--until", default=None, help="End: a date (through that day), date-time or duration. Default: now.")
-@click.option("--by", type=click.Choice(["item", "channel", "campaign", "tag", "author", "segment"]),
+@click.option("--by", type=click.Choice(["item", "channel", "campaign", "tag", "author", "segment", "variant"]),
               default="channel", show_default=True)
 @format_option("table", "md", "html", "csv", "json", default="table")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -27,6 +27,7 @@ BENCHMARKS = (
     ("peers", "publish beside Pelican and Hugo (whole processes) at 1,000/5,000/10,000 items; check vs its floor"),
     ("social_metrics", "metrics for 10,000 Mastodon and 10,000 Bluesky posts vs the latency floor"),
     ("report", "report over 10,000 entries x 30 snapshots"),
+    ("scaling", "entries/s for 1, 2, 4 publish processes on files and PostgreSQL; the report on both"),
 )
 
 

@@ -64,6 +64,20 @@ class Post:
     problems: list[Problem] = field(default_factory=list)
 
 
+#: Every field of a ``Post`` a platform may show (``Channel.SHOWS`` names those its type does).
+POST_FIELDS = ("title", "url", "parts", "subject", "html", "text", "tags", "language", "media", "data")
+
+
+def fingerprint(post: Post, fields: tuple[str, ...] = POST_FIELDS) -> str:
+    """What a post shows on its platform, as one value: a correction is due only when it changes (an
+    edit of the item that leaves a channel's post as it was asks nothing of that platform)."""
+    import hashlib
+    import json
+
+    said = [[(m.src, m.alt) for m in post.media] if name == "media" else getattr(post, name) for name in fields]
+    return hashlib.sha256(json.dumps(said, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class Receipt:
     """Proof that an entry went out: the remote id and URL of the (first) post, and every part's."""
@@ -151,6 +165,11 @@ class DeliveryContext:
     #: the moment of sending, for what a receiver checks against its own clock (a webhook signature's
     #: timestamp); ``now`` is the run's time (``--now``), which may be hours before. None: ``now``.
     clock: Callable[[], datetime] | None = None
+    #: an edit or delete asked again after a run died before recording the answer: the earlier one may
+    #: have reached the platform (an adapter that can look first does, rather than write twice)
+    again: bool = False
+    #: the blog's finish: item id → {"path", "reason"} of its pages withdrawn (a notice, or removed)
+    withdrawn: dict[str, dict] = field(default_factory=dict)
 
     def sending_time(self) -> datetime:
         return self.clock() if self.clock is not None else self.now
@@ -206,6 +225,9 @@ class Channel:
     #: automatic is offered). Both methods are repeated after a crash, so each must be safe to repeat.
     EDITS: ClassVar[bool] = False
     DELETES: ClassVar[bool] = False
+    #: the fields of a ``Post`` that reach the platform (``fingerprint``): a social type that sends only
+    #: its text and image says ("parts", "media", "language"), so a new tag on the blog asks it nothing
+    SHOWS: ClassVar[tuple[str, ...]] = POST_FIELDS
     CANNOT_EDIT: ClassVar[str] = "this channel type cannot change a post once it is out"
     CANNOT_DELETE: ClassVar[str] = "this channel type cannot take a post down once it is out"
     #: OAuth scopes each thing the channel does needs: {"posting": (...), "media": (...), "metrics": (...)}

@@ -21,6 +21,11 @@ API facts, from the lexicons in bluesky-social/atproto ``lexicons/`` and the PDS
 - Rate limits: ``RateLimit-Limit/-Remaining/-Reset`` (epoch seconds) and 429.
 - TIDs (``atproto.com/specs/tid``): 64 bits, top bit 0, 53 bits of microseconds since the epoch,
   10 bits of clock id, written as 13 characters of base32-sortable ``234567abcdefghijklmnopqrstuvwxyz``.
+- Withdrawals: ``com.atproto.repo.deleteRecord`` {repo, collection, rkey} → ``{commit}``; a record
+  that does not exist is a no-op answered 200 with no ``commit`` ("No-op if record already doesn't
+  exist"); another account's repo: 401 ``AuthenticationRequired`` (``packages/pds/src/api/com/atproto/
+  repo/deleteRecord.ts``). Posts cannot be edited: a record put again gets a new CID that replies and
+  quotes no longer match, so the app offers no edit; an edited item is said once, not re-posted.
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ import regex
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .http import request
 from .text import graphemes
 from .tlds import TLDS
@@ -152,6 +157,8 @@ class Bluesky(Channel):
     MAX_BYTES = 3000
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True
+    DELETES = True
+    CANNOT_EDIT = "Bluesky posts cannot be edited (a record put again no longer matches its replies and quotes)"
     METRICS_BATCH = 25
     CONCURRENCY = 4
     SECRETS = ('app_password',)
@@ -358,6 +365,23 @@ class Bluesky(Channel):
             return Failure(f"record key {existing['id'].rsplit('/', 1)[-1]} holds a post with other text; "
                            "check it on Bluesky, then run publish.py resolve")
         return None
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Every part's record, the last first; a record already gone is a no-op answered 200 without
+        a ``commit``, so a repeat after a crash succeeds and says so."""
+        uris = [p["id"] for p in receipt.parts] or [receipt.remote_id]
+        gone = 0
+        for uri in reversed(uris):
+            if ctx.dry_run:
+                continue
+            repo, collection, rkey = uri.removeprefix("at://").split("/", 2)
+            got = self.call("POST", "com.atproto.repo.deleteRecord",
+                            json={"repo": repo, "collection": collection, "rkey": rkey})
+            if isinstance(got, Failure):
+                return got
+            if not (got.json() if got.content else {}).get("commit"):
+                gone += 1
+        return Removal(at=ctx.now, already=gone == len(uris) and not ctx.dry_run)
 
     def get_record(self, rkey: str) -> dict | None | Failure:
         got = self.call("GET", "com.atproto.repo.getRecord",

@@ -16,6 +16,12 @@ API facts (developers.forem.com/api/v1, forem/forem ``app/controllers/api/v1/art
 - No idempotency key: a write whose outcome is unknown is followed by a read-back of our articles,
   matched on ``canonical_url`` (the blog item's URL, unique per item).
 - Limits: 429 with ``Retry-After``; writes about 1 per second (``RateLimitChecker``).
+- Corrections: ``PUT /api/articles/{id}`` {"article": {…the same fields}} → 200 Article; the
+  controller looks the id up among the key's own articles (``@user.articles.find``), so "not found"
+  and "not yours" are both 404 ``{"error": "not found", "status": 404}``; 422 ``{"error", "status"}``.
+- Withdrawals: the same ``PUT`` with ``published: false`` unpublishes (``PUT …/unpublish`` is for
+  admins: ``authorize @article, :revoke_publication?``). Source: forem/forem
+  ``app/controllers/concerns/api/articles_controller.rb`` (update, unpublish).
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .http import request
 from .social import (read_back, Found, MetricsError, RateGate, done_parts, html_to_text, parse_time, read, receipt_from,
                      write_part)
@@ -37,6 +43,8 @@ class DevTo(Channel):
     MAX_TAGS = 4  # per article: developers.forem.com/api/v1#tag/articles
     METRICS_BATCH = 1000
     DEFAULT_GRACE = timedelta(days=1)
+    EDITS = True
+    DELETES = True  # unpublished: the article leaves dev.to's feeds and its URL answers 404
     SECRETS = ('api_key',)
     OPTIONS = s.Schema("devto options", [
         s.Key("api_key", s.Secret(), "dev.to API key, from the environment", required=True),
@@ -123,6 +131,34 @@ class DevTo(Channel):
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
         return read_back(self.name, ctx, [self.article(post)["canonical_url"]], self.find)
+
+    # -- after publishing ---------------------------------------------------------------------
+    def _update(self, article_id: str, article: dict):
+        return request(self.session, "PUT", f"{self.api}/api/articles/{article_id}", json={"article": article},
+                       headers=self.headers())
+
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """The article's fields sent again in full: the same request twice leaves the same article."""
+        if ctx.dry_run:
+            return receipt
+        got = self._update(receipt.remote_id, self.article(post))
+        if isinstance(got, Failure):
+            if got.status == 404:
+                return Failure(f"{got.message} (the article is gone, or not this API key's)", status=404)
+            return self.refused(got, "api_key") if got.status == 401 else got
+        return Receipt(remote_id=receipt.remote_id, url=got.json().get("url") or receipt.url, at=receipt.at,
+                       parts=receipt.parts, data=receipt.data)
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Unpublished (``published: false``); an article the key cannot find any more counts as gone."""
+        if ctx.dry_run:
+            return Removal(at=ctx.now)
+        got = self._update(receipt.remote_id, {"published": False})
+        if isinstance(got, Failure):
+            if got.status == 404:
+                return Removal(at=ctx.now, already=True, data={"note": got.message})
+            return self.refused(got, "api_key") if got.status == 401 else got
+        return Removal(at=ctx.now, data={"unpublished": True})
 
     # -- engagement ---------------------------------------------------------------------------
     def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:

@@ -15,6 +15,11 @@ Facts relied on (https://discord.com/developers/docs/resources/webhook#execute-w
 - It can read back a message it sent, by id (https://discord.com/developers/docs/resources/webhook#get-webhook-message):
   ``GET /webhooks/{id}/{token}/messages/{message.id}``; the Message's ``reactions`` (``count`` per
   emoji) are the engagement we report, as ``likes``.
+- Corrections: ``PATCH /webhooks/{id}/{token}/messages/{message.id}`` (https://discord.com/developers/docs/resources/webhook#edit-webhook-message)
+  "edits a previously-sent webhook message from the same token" → the Message; withdrawals:
+  ``DELETE`` the same path (#delete-webhook-message) → 204. A message that is gone, or that this
+  webhook did not send: 404 ``{"message": "Unknown Message", "code": 10008}`` (discohook/discohook#29);
+  we only address messages whose ids the webhook gave us, so for a delete it means gone already.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
+from .base import DEFAULT_TIMEOUT, CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt, Removal
 from .webhook_post import missing_url, post_json, revoked
 from .http import request
 
@@ -35,6 +40,9 @@ class Discord(Channel):
     LENGTH_SOURCE = "Discord message content 2,000"
     METRICS_BATCH = 1  # one message per Get Webhook Message call
     DEFAULT_GRACE = timedelta(hours=2)
+    EDITS = True
+    DELETES = True
+    SHOWS = ("parts", "media", "title")
     timeout = DEFAULT_TIMEOUT  # (connect, read) seconds
     SECRETS = ('webhook',)
     OPTIONS = s.Schema("discord options", [
@@ -88,6 +96,43 @@ class Discord(Channel):
                 wait = 0.0
             if wait > 0:
                 (ctx.sleep or time.sleep)(min(wait, 60.0))
+
+    # -- after publishing ---------------------------------------------------------------------
+    def _message(self, method: str, receipt: Receipt, payload: dict | None = None):
+        url = self.secret("webhook")
+        if not url:
+            return missing_url(self.name, "webhook", self.config.options.get("webhook"))
+        got = request(self.session, method, f"{url.rstrip('/')}/messages/{receipt.remote_id}", json=payload,
+                      timeout=self.timeout)
+        if isinstance(got, Failure):
+            from dataclasses import replace
+
+            from .webhook_post import scrub
+
+            got = replace(got, message=scrub(got.message, url))
+            if got.status == 401 or (got.status == 404 and "Unknown Webhook" in got.message):
+                return revoked(got, "Discord webhook", self.config.options.get("webhook"))
+        return got
+
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        payload = self.payload(post)
+        if len(payload["content"]) > self.MAX_CHARS:
+            return Failure(f"the message is {len(payload['content'])} characters; Discord allows {self.MAX_CHARS}")
+        if ctx.dry_run:
+            return receipt
+        payload.setdefault("embeds", [])  # an image taken out of the item leaves the message too
+        got = self._message("PATCH", receipt, payload)
+        return got if isinstance(got, Failure) else receipt
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        if ctx.dry_run:
+            return Removal(at=ctx.now)
+        got = self._message("DELETE", receipt)
+        if isinstance(got, Failure):
+            if got.status == 404 and "Unknown Message" in got.message:
+                return Removal(at=ctx.now, already=True)
+            return got
+        return Removal(at=ctx.now)
 
     def reconcile(self, post: Post, ctx: DeliveryContext):
         raise CannotReconcile("a Discord webhook cannot list the channel's messages (that needs a bot): "

@@ -17,6 +17,12 @@ API facts (learn.microsoft.com/linkedin/marketing/community-management/shares/po
 - Metrics for organization pages: ``GET /rest/organizationalEntityShareStatistics?q=organizationalEntity
   &organizationalEntity=…&shares=List(…)&ugcPosts=List(…)`` → totalShareStatistics impressionCount,
   likeCount, shareCount, commentCount, clickCount. Member (person) posts have no such endpoint here.
+- Corrections (posts-api "Update Posts"): ``POST /rest/posts/{encoded URN}`` with
+  ``X-RestLi-Method: PARTIAL_UPDATE`` and ``{"patch": {"$set": {"commentary": …}}}`` → 204; only the
+  commentary (and a few ad fields) can change: an image cannot. 404 when the post is gone, 403 when
+  the token's member may not edit it (another author).
+- Withdrawals: ``DELETE /rest/posts/{encoded URN}`` (``X-RestLi-Method: DELETE``) → 204; "post
+  deletions are idempotent": a post already deleted answers 204 too.
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal
 from .http import request
 from .oauth import LINKEDIN as LINKEDIN_OAUTH
 from .oauth import OAuthChannel
@@ -205,6 +211,32 @@ class LinkedIn(OAuthChannel, Channel):
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | None:
         return read_back(self.name, ctx, post.parts[:1], self.find)
+
+    # -- after publishing ---------------------------------------------------------------------
+    EDITS = True
+    DELETES = True
+    SHOWS = ("parts",)  # the commentary: LinkedIn's partial update cannot change the image
+
+    def _post(self, method: str, receipt: Receipt, restli: str, body: dict | None = None):
+        token = self.bearer()
+        if isinstance(token, Failure):
+            return token
+        url = f"{self.api}/rest/posts/{quote(receipt.remote_id, safe='')}"
+        return self.renewing(lambda: request(self.session, method, url, json=body,
+                                             headers={**self.headers(), "X-RestLi-Method": restli}))
+
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        if ctx.dry_run:
+            return receipt
+        got = self._post("POST", receipt, "PARTIAL_UPDATE",
+                         {"patch": {"$set": {"commentary": little_text(post.parts[0])}}})
+        return got if isinstance(got, Failure) else receipt
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        if ctx.dry_run:
+            return Removal(at=ctx.now)
+        got = self._post("DELETE", receipt, "DELETE")
+        return got if isinstance(got, Failure) else Removal(at=ctx.now)
 
     # -- engagement ---------------------------------------------------------------------------
     def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:

@@ -13,12 +13,20 @@ mastodon/mastodon ``app/controllers/api/v1/statuses_controller.rb``:
   Older servers have no such route: 404, so we read one status at a time.
 - ``GET /api/v1/statuses/:id/context`` → ``{ancestors, descendants}``.
 - Rate limits: ``X-RateLimit-Limit/-Remaining/-Reset`` (reset as an ISO time), 300 requests / 5 min.
+- Edit (since 3.5.0): ``PUT /api/v1/statuses/:id`` (form: ``status``, ``spoiler_text``, ``sensitive``,
+  ``language``, ``media_ids[]``; ``poll[…]`` cannot go with media, and editing a poll's options
+  resets its votes) → the Status with ``edited_at``; 404 ``Record not found`` when the status "does not
+  exist, is private, or is not owned by you"; 422 on validation. ``GET /api/v1/statuses/:id/source``
+  → ``{id, text, spoiler_text}``: what an edit would change. No time limit on edits.
+- Delete: ``DELETE /api/v1/statuses/:id`` → the deleted Status (with its source ``text``); 404 when gone.
+  Source: mastodon/documentation ``content/en/methods/statuses.md`` (#edit, #source, #delete).
 """
 from __future__ import annotations
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, length_rule_for, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .base import (CannotReconcile, Channel, length_rule_for, DeliveryContext, DeliveryResult, Failure, Post, Receipt,
+                   Removal, Reply)
 from .http import request
 from .text import LengthRule, mastodon_length
 from .social import (MetricsError, RateGate, chunks, comparable, done_parts, html_to_text, idempotency_key, media_bytes,
@@ -34,6 +42,9 @@ class Mastodon(Channel):
     URL_WEIGHT = 23
     SUPPORTS_THREADS = True
     SUPPORTS_MEDIA = True
+    EDITS = True
+    DELETES = True
+    SHOWS = ("parts", "media", "language")
     METRICS_BATCH = 20
     #: requests in flight at once while reading metrics and replies
     CONCURRENCY = 4
@@ -106,7 +117,9 @@ class Mastodon(Channel):
             part = {"id": str(status["id"]), "url": status.get("url")}
             ctx.journal.put(f"part:{i}", part)
             parts.append(part)
-        return receipt_from(parts, ctx)
+        media = ctx.journal.get("media:0") or (media_ids[0] if media_ids else None)
+        # kept for corrections: an edit without media_ids[] drops the status's media (UpdateStatusService)
+        return receipt_from(parts, ctx, **({"media_ids": [media]} if media else {}))
 
     def _upload(self, post: Post, ctx: DeliveryContext) -> str | Failure:
         known = ctx.journal.get("media:0")
@@ -140,6 +153,57 @@ class Mastodon(Channel):
                                retryable=True)
         ctx.journal.put("media:0", media_id)
         return media_id
+
+    # -- after publishing ---------------------------------------------------------------------
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """Each part of the thread edited in place (``PUT /api/v1/statuses/:id``). A thread cannot gain
+        or lose parts this way. The controller hands ``media_ids`` to mastodon/mastodon
+        ``app/services/update_status_service.rb`` on every edit, and one without them detaches the
+        media: the first part's ``media_ids[]`` are sent again. Asked again after a crash
+        (``ctx.again``), a part whose source already says the new text is left alone."""
+        parts = list(receipt.parts) or [{"id": receipt.remote_id, "url": receipt.url}]
+        if len(parts) != len(post.parts):
+            return Failure(f"the post is now {len(post.parts)} part(s) where {len(parts)} went out; Mastodon edits "
+                           "each status in place and cannot add or remove parts of a thread")
+        for i, (part, text) in enumerate(zip(parts, post.parts)):
+            if ctx.dry_run:
+                continue
+            if ctx.again:
+                source = self._read(f"/api/v1/statuses/{part['id']}/source")
+                if not isinstance(source, Failure) and source.json().get("text") == text:
+                    continue
+            form: list[tuple[str, str]] = [("status", text)]
+            language = self.config.options.get("language") or post.language
+            if language:
+                form.append(("language", language.split("-")[0].lower()))
+            if i == 0 and receipt.data.get("media_ids"):
+                form.extend(("media_ids[]", m) for m in receipt.data["media_ids"])
+            got = request(self.session, "PUT", f"{self.api}/api/v1/statuses/{part['id']}", data=form,
+                          headers=self.headers())
+            if isinstance(got, Failure):
+                where = f"part {i + 1} of {len(parts)}: " if len(parts) > 1 else ""
+                if got.status == 404:
+                    return Failure(f"{where}{got.message} (the status is gone, private, or not this account's)",
+                                   status=404)
+                return self.refused(got, "token") if got.status == 401 else Failure(where + got.message, retryable=got.retryable,
+                                                                                    retry_after=got.retry_after,
+                                                                                    status=got.status)
+        return receipt
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Every part, last first (``DELETE /api/v1/statuses/:id``); a part already gone (404) counts."""
+        parts = list(receipt.parts) or [{"id": receipt.remote_id}]
+        gone = 0
+        for part in reversed(parts):
+            if ctx.dry_run:
+                continue
+            got = request(self.session, "DELETE", f"{self.api}/api/v1/statuses/{part['id']}", headers=self.headers())
+            if isinstance(got, Failure):
+                if got.status == 404:
+                    gone += 1
+                    continue
+                return self.refused(got, "token") if got.status == 401 else got
+        return Removal(at=ctx.now, already=gone == len(parts) and not ctx.dry_run)
 
     def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure | None:
         """The journal says which parts are confirmed. A repeated Idempotency-Key is only remembered

@@ -47,6 +47,10 @@ class Slack(Channel):
     LENGTH_SOURCE = "Slack section block text 3,000"
     DEFAULT_GRACE = timedelta(hours=2)
     timeout = DEFAULT_TIMEOUT  # (connect, read) seconds
+    # chat.update / chat.delete need the message's ts and a bot token; an incoming webhook answers
+    # "ok" with no ts (api.slack.com/messaging/webhooks), so the message is not known to us.
+    CANNOT_EDIT = "a Slack incoming webhook returns no message id, so its message cannot be edited from here"
+    CANNOT_DELETE = "a Slack incoming webhook returns no message id, so its message cannot be deleted from here"
     SECRETS = ('webhook',)
     OPTIONS = s.Schema("slack options", [
         s.Key("webhook", s.Secret(), "incoming webhook URL, from the environment", required=True),

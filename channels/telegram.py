@@ -14,6 +14,16 @@ API facts (core.telegram.org/bots/api):
   older than that (a self-hosted ``telegram-bot-api`` left behind) ignores the unknown field and the
   thread comes out as separate messages, so ``bot_api`` says which form to send.
 - ``getMe`` is the cheap check that the token works (``status``, ``check``).
+- Corrections: ``editMessageText`` {chat_id, message_id, text} and ``editMessageCaption`` {chat_id,
+  message_id, caption} → the edited Message; 400 ``Bad Request: message to edit not found``, 400
+  ``Bad Request: message can't be edited`` (not the bot's), and 400 ``Bad Request: message is not
+  modified: …`` when the text is already that (a repeat after a crash: done).
+- Withdrawals: ``deleteMessage`` {chat_id, message_id} → ``true``; "a message can only be deleted if
+  it was sent less than 48 hours ago" and "bots granted can_post_messages … can delete outgoing
+  messages in channels": 400 ``Bad Request: message can't be deleted for everyone`` (too old, or not
+  allowed), 400 ``Bad Request: message to delete not found`` (gone: counted as gone).
+  Source: core.telegram.org/bots/api#updating-messages (editMessageText, editMessageCaption,
+  deleteMessage).
 """
 from __future__ import annotations
 
@@ -21,7 +31,7 @@ import re
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal
 from .http import request
 from .text import utf16_units
 from .social import done_parts, media_bytes, receipt_from, with_partial, write_part
@@ -41,6 +51,9 @@ class Telegram(Channel):
     LENGTH_UNIT = "UTF-16 units"
     LENGTH_SOURCE = "Telegram sendMessage 4,096"
     SUPPORTS_MEDIA = True
+    EDITS = True
+    DELETES = True
+    SHOWS = ("parts", "media")
     SECRETS = ('token',)
     OPTIONS = s.Schema("telegram options", [
         s.Key("token", s.Secret(), "bot token, from the environment", required=True),
@@ -120,7 +133,55 @@ class Telegram(Channel):
             if isinstance(part, Failure):
                 return with_partial(part, parts, label(i))
             parts.append(part)
-        return receipt_from(parts, ctx)
+        # what a correction edits and a withdrawal deletes: a caption, or a photo sent on its own
+        shape = ({"captioned": True} if post.media and len(post.parts[0]) <= CAPTION_MAX else
+                 {"photo": ctx.journal.get("media:0")} if post.media else {})
+        return receipt_from(parts, ctx, **{k: v for k, v in shape.items() if v})
+
+    # -- after publishing ---------------------------------------------------------------------
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """Each message edited in place: the first by ``editMessageCaption`` when it is a photo's
+        caption, else ``editMessageText``. "message is not modified" means it already says that."""
+        chat = self.config.options.get("chat_id")
+        parts = list(receipt.parts) or [{"id": receipt.remote_id}]
+        if len(parts) != len(post.parts):
+            return Failure(f"the post is now {len(post.parts)} message(s) where {len(parts)} went out; Telegram edits "
+                           "each message in place and cannot add or remove one")
+        for i, (part, text) in enumerate(zip(parts, post.parts)):
+            if ctx.dry_run:
+                continue
+            if i == 0 and receipt.data.get("captioned"):
+                if len(text) > CAPTION_MAX:
+                    return Failure(f"the caption is now {len(text)} characters; Telegram allows {CAPTION_MAX}")
+                got = self._call_raw("editMessageCaption", json={"chat_id": chat, "message_id": int(part["id"]),
+                                                                 "caption": text})
+            else:
+                got = self._call_raw("editMessageText", json={"chat_id": chat, "message_id": int(part["id"]),
+                                                              "text": text})
+            if isinstance(got, Failure) and "message is not modified" not in got.message:
+                return got
+        return receipt
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Every message, the last first, and a photo sent on its own; one already gone counts."""
+        chat = self.config.options.get("chat_id")
+        ids = [p["id"] for p in receipt.parts] or [receipt.remote_id]
+        if receipt.data.get("photo"):
+            ids.insert(0, receipt.data["photo"])
+        gone = 0
+        for message_id in reversed(ids):
+            if ctx.dry_run:
+                continue
+            got = self._call_raw("deleteMessage", json={"chat_id": chat, "message_id": int(message_id)})
+            if isinstance(got, Failure):
+                if "message to delete not found" in got.message:
+                    gone += 1
+                    continue
+                if "can't be deleted" in got.message:
+                    return Failure(f"{got.message} (Telegram deletes a bot's messages only within 48 hours of "
+                                   "sending, and in a channel only with can_post_messages)", status=got.status)
+                return got
+        return Removal(at=ctx.now, already=gone == len(ids) and not ctx.dry_run)
 
     def _photo(self, post: Post, chat: str, caption: str | None = None) -> dict | Failure:
         media = post.media[0]

@@ -14,6 +14,10 @@ API facts (docs.x.com ``x-api/posts/creation-of-a-post``, ``x-api/media/upload-m
 - ``GET /2/tweets?ids=`` (≤ 100) with ``tweet.fields=public_metrics`` → retweet_count,
   reply_count, like_count, quote_count, bookmark_count, impression_count.
 - Rate limits: ``x-rate-limit-limit``, ``-remaining``, ``-reset`` (epoch seconds); 429.
+- Withdrawals: ``DELETE /2/tweets/:id`` (docs.x.com x-api/posts/delete-post) → 200
+  ``{"data": {"deleted": true}}``; another account's post: 403; one that is gone: 404 or v2's
+  "200 with ``errors``" of type ``…/problems/resource-not-found`` (counted as gone).
+- No edit through the API for our access level: an edited item is said once, never re-posted.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from datetime import timedelta
 
 from newsroom import schema as s
 
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal
 from .http import request
 from .text import x_length
 from .oauth import X as X_OAUTH
@@ -42,6 +46,8 @@ class X(OAuthChannel, Channel):
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 100
     CONCURRENCY = 4
+    DELETES = True
+    CANNOT_EDIT = "X posts cannot be edited through the API (edit access is not offered to this app)"
     SECRETS = ('token', 'client_secret')
     PROVIDER = X_OAUTH
     # docs.x.com authentication/oauth-2-0/authorization-code (scopes), x-api/media/upload-media
@@ -114,6 +120,28 @@ class X(OAuthChannel, Channel):
                 return with_partial(part, parts, label(i))
             parts.append(part)
         return receipt_from(parts, ctx)
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """Every part of the thread, the last first; one already gone counts as gone."""
+        parts = [p["id"] for p in receipt.parts] or [receipt.remote_id]
+        gone = 0
+        for tweet_id in reversed(parts):
+            if ctx.dry_run:
+                continue
+            got = self.renewing(lambda tweet_id=tweet_id: request(self.session, "DELETE", f"{self.api}/2/tweets/{tweet_id}",
+                                                                  headers=self.headers()))
+            if isinstance(got, Failure):
+                if got.status == 404:
+                    gone += 1
+                    continue
+                return got
+            body = got.json() if got.content else {}
+            if not (body.get("data") or {}).get("deleted"):
+                if any("resource-not-found" in str(e.get("type", "")) for e in body.get("errors") or []):
+                    gone += 1
+                    continue
+                return Failure(f"X did not delete post {tweet_id}: {body}")
+        return Removal(at=ctx.now, already=gone == len(parts) and not ctx.dry_run)
 
     def _upload(self, post: Post, ctx: DeliveryContext) -> str | Failure:
         known = ctx.journal.get("media:0")

@@ -42,6 +42,30 @@ class At(s.Kind):
                           {"type": "string", "pattern": r"^\s*[Nn][Ee][Xx][Tt]\s*$"}]}
 
 
+EVERGREEN = s.Schema("evergreen", [
+    s.Key("every", s.Duration(), "how long after the last share (or the first delivery) it is shared again, "
+          "e.g. 90d", required=True),
+    s.Key("until", s.Date(), "the last day a share may go out (default: no end)"),
+    s.Key("channels", s.ListOf(s.Text()), "the item's social channels it is re-shared on", required=True),
+    s.Key("variants", s.ListOf(s.Text()), "post texts used in turn, one a share (default: the channel's "
+          "template); write each as it goes out, link included", default=list),
+])
+
+
+class Evergreen(s.Kind):
+    """``evergreen``: a mapping of the EVERGREEN keys; absent, the item is shared once."""
+
+    name = "mapping (every, until, channels, variants)"
+
+    def convert(self, value, ctx, key):
+        if not isinstance(value, dict):
+            raise s.Invalid("expected a mapping: {every: 90d, until: 2027-12-31, channels: [mastodon], variants: [...]}")
+        return EVERGREEN.validate(value, ctx, prefix=key)
+
+    def json_schema(self, ctx):
+        return EVERGREEN.json_schema(ctx)
+
+
 OVERRIDE = s.Schema("channel override", [
     s.Key("at", At(), "when on this channel: a date-time, an offset from publish_at like +2h, or next (queue slot)"),
     s.Key("text", s.Text(), "a hand-written post used instead of the template's"),
@@ -109,7 +133,11 @@ ITEM = s.Schema("front matter", [
     s.Key("approved_by", s.Text(), "who approved it; required when status is approved"),
     s.Key("approved_at", s.DateTime(), "when it was approved (orders the queue among equal priorities)"),
     s.Key("publish_at", s.DateTime(), "when it goes out: a date-time with offset, or naive in `timezone`"),
-    s.Key("expires_at", s.DateTime(), "after this nothing of the item goes out any more"),
+    s.Key("expires_at", s.DateTime(), "after this nothing of the item goes out any more, and what went out is "
+                                      "taken down where the channel can (docs/publishing.md)"),
+    s.Key("reason", s.Text(), "why the item is withdrawn (status: withdrawn); shown on its blog page"),
+    s.Key("evergreen", Evergreen(), "re-share on social channels: {every: 90d, until: 2027-12-31, "
+          "channels: [mastodon], variants: [...]}; each share is an entry of its own"),
     s.Key("timezone", s.Timezone(), "timezone of naive times in this file (default: the project's)"),
     s.Key("language", s.Text(), "BCP 47 language of its text (default: site.language); sent with its social "
                                 "posts (Bluesky langs, Mastodon language)"),
@@ -265,7 +293,8 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         path=rel, id=v.get("id") or slug, slug=slug, title=v["title"], status=v["status"], body=src.body,
         body_line=src.body_line, revision=revision, summary=v["summary"], author=v["author"],
         reviewers=v["reviewers"], approved_by=v.get("approved_by"), approved_at=v.get("approved_at"),
-        publish_at=v.get("publish_at"), expires_at=v.get("expires_at"),
+        publish_at=v.get("publish_at"), expires_at=v.get("expires_at"), reason=v.get("reason"),
+        evergreen=v.get("evergreen") or None,
         timezone=v.get("timezone"), language=language, campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
         image=v.get("image"), image_alt=v.get("image_alt"), canonical_url=v.get("canonical_url"),
         priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc,

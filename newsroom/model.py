@@ -13,7 +13,7 @@ from typing import Any
 from .problems import Problem
 from .yamlload import Document
 
-STATUSES = ("idea", "draft", "review", "approved", "published", "archived")
+STATUSES = ("idea", "draft", "review", "approved", "published", "archived", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,8 @@ class Item:
     approved_at: datetime | None = None
     publish_at: datetime | None = None
     expires_at: datetime | None = None
+    reason: str | None = None  # why a withdrawn item was taken back (status: withdrawn)
+    evergreen: dict | None = None  # {every, until, channels, variants}: re-shared (scheduler/evergreen.py)
     timezone: Any = None  # ZoneInfo or None (the project's applies)
     language: str | None = None  # BCP 47; None: site.language applies
     campaign: str | None = None

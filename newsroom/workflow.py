@@ -24,6 +24,20 @@ def check_item(item: Item, settings: Settings) -> list[Problem]:
                 item.approved_by.strip().casefold() == item.author.strip().casefold():
             add("approved_by", f"'{item.approved_by}' wrote this item and cannot also approve it "
                                "(require_second_pair_of_eyes is on): ask another editor")
+    if item.status == "withdrawn" and not (item.reason or "").strip():
+        add("reason", "a withdrawn item needs reason: why it is taken back (shown where its page was)")
+    every = (item.evergreen or {}).get("every")
+    if every is not None and every < timedelta(days=1):
+        add("evergreen.every", "re-sharing more often than once a day floods the feed; write 1d or more",
+            near="evergreen")
+    for name in (item.evergreen or {}).get("channels") or ():
+        channel = settings.channels.get(name)
+        if name not in item.channels:
+            add("evergreen.channels", f"'{name}' is not one of the item's channels; add it to channels: or "
+                                      "take it out of evergreen.channels", near="evergreen")
+        elif channel is not None and channel.type in ("blog", "email", "webhook"):
+            add("evergreen.channels", f"'{name}' is a {channel.type} channel; evergreen re-shares on social "
+                                      "channels only", near="evergreen")
     if item.status == "review" and not item.reviewers:
         add("reviewers", "an item in review should name its reviewers", WARNING)
     if item.image and not item.image_alt:

@@ -81,7 +81,8 @@ def delivered_entries(store: StateStore) -> list[Delivered]:
         receipt = receipt_from(st.receipt)
         if receipt is None or receipt.at.tzinfo is None:
             continue
-        item_id, channel = key.rsplit("/", 1)
+        # an evergreen share (``<item>/<channel>~<n>``) names its channel in the ledger like any entry
+        item_id, channel = (st.item, st.channel) if st.item and st.channel else key.rsplit("/", 1)
         out.append(Delivered(key, item_id, channel, receipt))
     return out
 

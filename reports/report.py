@@ -37,7 +37,7 @@ from .pull import delivered_entries
 #: The columns every report shows, in order.
 COLUMNS = ("views", "impressions", "likes", "shares", "replies", "clicks", "opens")
 INTERACTIONS = ("likes", "shares", "replies", "quotes", "bookmarks", "clicks")
-GROUPINGS = ("item", "channel", "campaign", "tag", "author", "segment")
+GROUPINGS = ("item", "channel", "campaign", "tag", "author", "segment", "variant")
 NONE = "(none)"
 TOP = 5
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -60,6 +60,7 @@ class EntryInfo:
     tags: tuple[str, ...] = ()
     author: str = ""
     segments: tuple[str, ...] = ()
+    variant: str = "original"  # an evergreen share: "variant 2", or "template" (scheduler/evergreen.py)
 
 
 @dataclass
@@ -182,6 +183,7 @@ def _change(cur: dict, prev: dict) -> dict:
 
 def entry_infos(project, store: StateStore) -> dict[str, EntryInfo]:
     items = {i.id: i for i in project.items}
+    ledger = store.entries()
     out = {}
     for d in delivered_entries(store):
         item = items.get(d.item_id)
@@ -190,6 +192,9 @@ def entry_infos(project, store: StateStore) -> dict[str, EntryInfo]:
         out[d.key] = EntryInfo(d.key, d.item_id, d.channel, item.title if item else d.item_id, d.receipt.url, d.at,
                                item.campaign if item else None, tuple(item.tags) if item else (),
                                item.author if item else "", segments)
+        st = ledger.get(d.key)
+        if st is not None and st.share:
+            out[d.key].variant = f"variant {st.variant + 1}" if st.variant is not None else "template"
     return out
 
 
@@ -214,6 +219,8 @@ def group_keys(info: EntryInfo, by: str) -> tuple[str, ...]:
         return info.tags or (NONE,)
     if by == "segment":
         return info.segments or (NONE,)
+    if by == "variant":  # per item: its first post, and each evergreen variant it was re-shared with
+        return (f"{info.item_id}: {info.variant}",)
     raise ValueError(by)
 
 
@@ -344,6 +351,9 @@ def build(project, store: StateStore, *, since: datetime, until: datetime, by: s
         label = g
         if by == "item":
             label = titles.get(g, g)
+        elif by == "variant":
+            item_id, _, which = g.rpartition(": ")
+            label = f"{titles.get(item_id, item_id)}: {which}"
         group_rows.append({"group": g, "label": label, **row, "change": _change(row, before)})
     group_rows.sort(key=lambda r: (-r["interactions"], -r["views"], r["group"]))
 

@@ -173,14 +173,21 @@ def changes_since(view: View, rev: str, fmt: str) -> Shown:
     """What changed in the plan since git revision ``rev``."""
     from .project import ledger_of
 
+    from .corrections import after_publishing
+
     diff = _diff()
+    ledger = ledger_of(view.project)
+    texts: dict[str, str] = {}
     try:
-        old = diff.plan_at(view.project.root, rev, ledger=ledger_of(view.project), now=view.when)
+        old = diff.plan_at(view.project.root, rev, ledger=ledger, now=view.when, texts=texts,
+                           revisions={e.key: e.item.revision for e in view.chosen})
     except diff.DiffError as exc:
         raise UsageError(str(exc)) from None
     if fmt not in DIFF_FORMATS:
         raise UsageError(f"--diff shows text, md or json, not {fmt}")
     changes = diff.compare([e for e in old if view.filters.keep(e)], view.chosen, view.tz)
+    changes.after = after_publishing(texts, view.chosen, view.project, ledger or {}, view.when,
+                                     lambda at: at.astimezone(view.tz).isoformat(timespec="minutes"))
     return Shown(DIFF_FORMATS[fmt](changes, rev))
 
 

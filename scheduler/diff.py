@@ -2,7 +2,9 @@
 
 The old project is taken out of git with ``git archive`` into a temporary folder and planned with
 the same ``now`` and ledger as the new one, so only the change in the files shows: entries added,
-removed, moved (old → new time), whose state changed, and rules newly broken (conflicts first).
+removed, moved (old → new time), whose state changed, and rules newly broken (conflicts first); and
+for entries already out, each **correction** (the post's text before and after, as a diff) and each
+**withdrawal** (``scheduler/corrections.py``).
 """
 from __future__ import annotations
 
@@ -31,11 +33,13 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
         raise DiffError("git is not installed; --diff needs it") from None
 
 
-def plan_at(root: Path, rev: str, *, ledger, now):
+def plan_at(root: Path, rev: str, *, ledger, now, texts: dict | None = None, revisions: dict | None = None):
     """The entries the project at ``root`` planned at revision ``rev``.
 
     A revision without the project (a content repository's first pull request adds publish.yml and
-    the folder) planned nothing: everything is added, nothing fails."""
+    the folder) planned nothing: everything is added, nothing fails. ``texts``: filled with entry key
+    → the post's text at ``rev``, for the delivered entries whose item revision is not the one in
+    ``revisions`` (entry key → the item's revision now): what a correction changes."""
     top = _git(root, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise DiffError(f"{root} is not in a git checkout; --diff compares with a git revision")
@@ -57,7 +61,17 @@ def plan_at(root: Path, rev: str, *, ledger, now):
             project = load_project(old_root, cache=False)
         except UnusableSettings as exc:
             raise DiffError(f"publish.yml at {rev} cannot be used: {exc.problems[0]}") from None
-        return plan(project, ledger=ledger, now=now)
+        entries = plan(project, ledger=ledger, now=now)
+        if texts is not None and revisions:
+            from .corrections import delivered, renderer
+
+            render = renderer(project)
+            for e in entries:
+                if e.key in revisions and revisions[e.key] != e.item.revision and delivered(ledger or {}, e.key):
+                    text = render(e)
+                    if text is not None:
+                        texts[e.key] = text
+        return entries
 
 
 @dataclass
@@ -67,14 +81,16 @@ class Changes:
     moved: list[dict] = field(default_factory=list)
     state: list[dict] = field(default_factory=list)
     broken: list[dict] = field(default_factory=list)  # rules newly broken; conflicts first
+    after: list[dict] = field(default_factory=list)  # corrections and withdrawals of entries already out
 
     def __bool__(self) -> bool:
-        return any((self.added, self.removed, self.moved, self.state, self.broken))
+        return any((self.added, self.removed, self.moved, self.state, self.broken, self.after))
 
     def as_dict(self) -> dict:
         return {"added": self.added, "removed": self.removed, "moved": self.moved, "state_changed": self.state,
-                "new_problems": self.broken,
-                "summary": {"added": len(self.added), "removed": len(self.removed), "moved": len(self.moved),
+                "new_problems": self.broken, "after_publishing": self.after,
+                "summary": {"corrections": sum(r["change"] == "correction" for r in self.after),
+                            "withdrawals": sum(r["change"] == "withdrawal" for r in self.after),"added": len(self.added), "removed": len(self.removed), "moved": len(self.moved),
                             "state_changed": len(self.state), "new_problems": len(self.broken),
                             "new_conflicts": sum("conflict" in b["flags"] for b in self.broken)}}
 
@@ -131,10 +147,14 @@ def table(changes: Changes, rev: str) -> str:
     rows += [("state", _when(r["at"]), r["channel"], r["title"], f"{r['from']} → {r['to']}") for r in changes.state]
     rows += [("PROBLEM", _when(r["at"]), r["channel"], r["title"], "; ".join(r["notes"] or r["flags"]))
              for r in changes.broken]
+    rows += [(r["change"], _when(r["at"]), r["channel"], r["title"], r["how"]) for r in changes.after]
     widths = [max(len(r[i]) for r in rows + [("change", "when", "channel", "item", "state")]) for i in range(4)]
     header = ("change", "when", "channel", "item", "state")
     for r in [header] + rows:
         lines.append("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
+    for r in changes.after:
+        if r.get("diff"):
+            lines += ["", f"correction on {r['channel']}: {r['path']}", *(f"  {line}" for line in r["diff"])]
     return "\n".join(lines) + "\n"
 
 
@@ -167,6 +187,14 @@ def markdown(changes: Changes, rev: str) -> str:
             parts += [f"| {_when(r['at'])} | {r['channel']} | {_md(r['title'])} (`{r['path']}`) | {r['state']} |"
                       for r in rows]
             parts.append("")
+    if changes.after:
+        parts += ["#### After publishing", "", "| change | channel | item | what happens |", "|---|---|---|---|"]
+        parts += [f"| {r['change']} | {r['channel']} | {_md(r['title'])} (`{r['path']}`) | {_md(r['how'])} |"
+                  for r in changes.after]
+        parts.append("")
+        for r in changes.after:
+            if r.get("diff"):
+                parts += [f"Correction on **{r['channel']}**:", "", "```diff", *r["diff"], "```", ""]
     if changes.state:
         parts += ["#### State changed", "", "| when | channel | item | state |", "|---|---|---|---|"]
         parts += [f"| {_when(r['at'])} | {r['channel']} | {_md(r['title'])} | {r['from']} → **{r['to']}** |"

@@ -14,9 +14,11 @@ from typing import Callable
 
 from newsroom.state import EntryState
 
-#: Actions. ``wait`` and ``done`` need nothing now; ``held``: another live run has it.
-WAIT, DONE, SEND, RECONCILE, MISS, CHANGED, HELD, BLOCKED, BLACKOUT = (
-    "wait", "done", "send", "reconcile", "miss", "changed", "held", "blocked", "blackout")
+#: Actions. ``wait`` and ``done`` need nothing now; ``held``: another live run has it. After an entry
+#: went out: ``correct`` (the item changed: edit the post in place where the channel can, else say
+#: so once: ``changed``) and ``withdraw`` (withdrawn or expired: take the post down).
+WAIT, DONE, SEND, RECONCILE, MISS, CHANGED, HELD, BLOCKED, BLACKOUT, CORRECT, WITHDRAW = (
+    "wait", "done", "send", "reconcile", "miss", "changed", "held", "blocked", "blackout", "correct", "withdraw")
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,10 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
     """What to do with ``entry`` (a ``scheduler.plan.Entry``) now."""
     item = entry.item
     st = st or EntryState(entry.key)
+    if st.state == "withdrawn":
+        return Decision(DONE, "withdrawn")
     if st.state == "delivered":
-        if st.delivered_revision == item.revision or st.changed_revision == item.revision:
-            return Decision(DONE, "delivered")
-        return Decision(CHANGED, "edited after it went out; not posted again")
+        return after_delivery(entry, st, now, alive)
     if not entry.enabled:
         return Decision(DONE, "disabled")
     if item.status != "approved":
@@ -80,6 +82,38 @@ def decide(entry, st: EntryState | None, now: datetime, *, grace: timedelta | No
         if grace is not None and now > entry.at + grace:
             return Decision(MISS, f"{human(now - entry.at)} late, past the {human(grace)} grace window")
     return Decision(SEND, "forced" if force and now < entry.at else "due")
+
+
+def withdrawal_reason(item, now: datetime) -> str | None:
+    """Why what went out of ``item`` is to be taken down now (withdrawn, or past its expiry), or None."""
+    if item.status == "withdrawn":
+        return f"withdrawn: {item.reason}" if item.reason else "withdrawn"
+    if item.expires_at is not None and now >= item.expires_at:
+        return f"expired at {item.expires_at:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+def after_delivery(entry, st: EntryState, now: datetime, alive: Callable[[str | None], bool]) -> Decision:
+    """A delivered entry: withdrawn or expired → take it down; edited → a correction (once per revision,
+    and only for an approved item: a correction needs the approval the item needed); else done.
+    An open claim of either is settled by asking again: both are safe to repeat (``Channel.edit``)."""
+    item = entry.item
+    why = withdrawal_reason(item, now)
+    if why is not None:
+        if st.withdrawing is not None and alive(st.withdrawing_by):
+            return Decision(HELD, f"being withdrawn by run {st.withdrawing_by}, still running")
+        if st.withdraw_failed == item.revision:
+            return Decision(DONE, f"could not be taken down: {st.withdraw_error}")
+        return Decision(WITHDRAW, why)
+    if item.revision in (st.delivered_revision, st.changed_revision, st.corrected_revision):
+        return Decision(DONE, "delivered")
+    if st.correcting is not None and alive(st.correcting_by):
+        return Decision(HELD, f"being corrected by run {st.correcting_by}, still running")
+    if st.correction_failed == item.revision:
+        return Decision(DONE, f"the correction failed: {st.correction_error}")
+    if item.status != "approved":
+        return Decision(DONE, f"edited after it went out; a correction waits for approval (status is {item.status})")
+    return Decision(CORRECT, "edited after it went out")
 
 
 #: How far back the publish run plans queue slots. The calendar hands out the first free slot at or

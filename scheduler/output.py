@@ -10,9 +10,12 @@ if TYPE_CHECKING:  # the no-op path prints without importing the run
 
 LABELS = {"delivered": "delivered", "would-deliver": "would send", "failed": "FAILED", "missed": "MISSED",
           "needs-person": "CHECK", "changed": "changed", "held": "held", "postponed": "postponed",
-          "blocked": "blocked", "waiting": "waiting", "held-by-dependency": "HELD"}
-ORDER = ("delivered", "would-deliver", "failed", "missed", "needs-person", "postponed", "changed", "held", "blocked",
-         "waiting", "held-by-dependency")
+          "blocked": "blocked", "waiting": "waiting", "held-by-dependency": "HELD", "corrected": "corrected",
+          "would-correct": "would fix", "unchanged": "unchanged", "withdrawn": "withdrawn",
+          "would-withdraw": "would take", "cannot-withdraw": "CANNOT"}
+ORDER = ("delivered", "would-deliver", "corrected", "would-correct", "withdrawn", "would-withdraw", "failed", "missed",
+         "needs-person", "cannot-withdraw", "postponed", "changed", "unchanged", "held", "blocked", "waiting",
+         "held-by-dependency")
 
 
 def when(t: datetime | str | None) -> str:
@@ -34,7 +37,8 @@ def summary_line(report: RunReport) -> str:
     counts = report.counts()
     if not counts:
         return nothing_due(report.now, report.next_due)
-    words = {"would-deliver": "would be sent", "needs-person": "need a person",
+    words = {"would-deliver": "would be sent", "needs-person": "need a person", "would-correct": "would be corrected",
+             "would-withdraw": "would be withdrawn", "cannot-withdraw": "cannot be taken down here",
              "waiting": "waiting for another channel", "held-by-dependency": "held by a dependency"}
     parts = [f"{counts[k]} {words.get(k, k)}" for k in ORDER if counts.get(k)]
     return ("Dry run: " if report.dry_run else "") + ", ".join(parts) + "."

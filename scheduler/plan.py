@@ -17,10 +17,11 @@ from newsroom.state import EntryState, entry_key
 from newsroom.times import UTC
 
 from . import after as order
+from . import evergreen
 from .rules import Local, Occupancy, counts, violations
 
 #: Ledger states that replace the item's status in the calendar.
-LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped", "held")
+LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped", "held", "withdrawn")
 
 
 @dataclass
@@ -40,10 +41,12 @@ class Entry:
     violations: list = field(default_factory=list, repr=False)  # rules.Violation, for check
     after: tuple = ()  # after.Dependency: what it waits for (its after:, and the blog its post links to)
     waiting: str | None = None  # why its dependencies hold it now (the calendar's "why it waits")
+    share: int = 0  # an evergreen re-share: its number (scheduler/evergreen.py); 0: the item's own entry
+    earliest: datetime | None = None  # no slot before this (an evergreen share: every after the last)
 
     @cached_property
     def key(self) -> str:
-        return entry_key(self.item.id, self.channel)
+        return entry_key(self.item.id, self.channel) + (f"~{self.share}" if self.share else "")
 
     @property
     def wants_slot(self) -> bool:
@@ -87,7 +90,23 @@ def expand(project: Project, ledger: dict[str, EntryState] | None = None) -> lis
             entries.append(Entry(item=item, channel=name, type=config.type, at=at, source=source, state=state,
                                  enabled=override.enabled and config.enabled,
                                  segment=override.segment))
+            if known is not None:
+                entries[-1].notes.extend(_after_publishing(known, item))
     return entries
+
+
+def _after_publishing(st: EntryState, item: Item) -> list[str]:
+    """The calendar's notes on an entry that went out: its corrections, and what waits for it."""
+    notes = []
+    if st.corrections:
+        notes.append(f"corrected {len(st.corrections)}×")
+    if st.state == "withdrawn":
+        notes.append(f"withdrawn: {st.withdrawn_reason}" if st.withdrawn_reason else "withdrawn")
+    elif st.state == "delivered" and item.revision not in (st.delivered_revision, st.corrected_revision,
+                                                           st.changed_revision):
+        notes.append("withdrawal due" if item.status == "withdrawn" else
+                     "correction due" if item.status == "approved" else "correction waits for approval")
+    return notes
 
 
 def slot_times(rules: Rules, tz, start: datetime, days: int) -> list[datetime]:
@@ -186,6 +205,19 @@ def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: 
     order.attach(entries, settings, ledger)
     occupancy = Occupancy(settings, local)
     waiting: list[Entry] = []
+    known, upcoming = evergreen.shares(project, ledger, now, Entry,
+                                       lambda name: occupancy.rules[name].min_gap if name in occupancy.rules else None)
+    entries.extend(known)
+    for e, earliest in upcoming:
+        i, _ = evergreen.variant(e.item, e.share)
+        e.notes.append(f"evergreen share {e.share}" + (f", variant {i + 1}" if i is not None else ""))
+        e.earliest = earliest
+        if occupancy.rules[e.channel].slots:
+            waiting.append(e)
+        else:
+            e.at = earliest
+            occupancy.add(e.channel, e.at, sort=False)
+        entries.append(e)
     for e in entries:
         if e.wants_slot and e.at is None:
             if e.state in LEDGER_STATES:
@@ -208,6 +240,8 @@ def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: 
         if queue is None:
             queue = queues[e.channel] = Queue(e.channel, occupancy.rules[e.channel], tz, now, occupancy)
         earliest = max(now, e.item.publish_at) if e.item.publish_at else now
+        if e.earliest is not None:
+            earliest = max(now, e.earliest)
         at = queue.take(earliest, e.item.expires_at)
         if at is None:
             e.flags.append("no_slot")

@@ -61,6 +61,8 @@ class Service:
         self.lock = threading.Lock()  # one run at a time in this process
         self.stop = threading.Event()
         self.started = now()
+        self.last_run: datetime | None = None  # when the last run started (it took every entry due then)
+        self._store = None  # a shared database's store, kept from run to run (it reads only what is new)
         self.settings_broken: str | None = None  # the problem line while publish.yml is unusable
         self.seen_problems: set[str] = set()  # content problems already logged
         self.last_success: dict | None = None
@@ -162,8 +164,10 @@ class Service:
             self.replan()
 
     # -- jobs ---------------------------------------------------------------------------------
-    def _project(self):
-        """(project, store), or None while publish.yml is unusable (said once per call, by replan)."""
+    def _project(self, *, keep: bool = False):
+        """(project, store), or None while publish.yml is unusable (said once per call, by replan).
+        With ``keep`` (runs under ``self.lock``): the postgres store of the last run again, so a run
+        reads only the ledger rows appended since."""
         from newsroom.problems import ERROR, UnusableSettings
         from newsroom.state import open_store
 
@@ -182,7 +186,13 @@ class Service:
                 log.warning("%s", line, extra={"fields": {"path": problem.path, "line": problem.line}})
         self.seen_problems = {str(p) for p in project.problems}
         self.content_dir = project.settings.content_dir
-        return project, open_store(self.root, project.settings.state)
+        kept = self._store
+        if keep and kept is not None and kept[0] == project.settings.state:
+            return project, kept[1]
+        store = open_store(self.root, project.settings.state)
+        if keep and getattr(store, "backend", "files") == "postgres":
+            self._store = (dict(project.settings.state), store)
+        return project, store
 
     def _settings_unusable(self, error, planning: bool) -> None:
         line = "; ".join(str(p) for p in error.problems) or str(error)
@@ -200,7 +210,7 @@ class Service:
             return
         try:
             with self.lock:
-                loaded = self._project()
+                loaded = self._project(keep=True)
                 if not isinstance(loaded, tuple):
                     self._settings_unusable(loaded, planning=True)
                     return
@@ -220,8 +230,11 @@ class Service:
                     seconds = None if grace is None else max(1, math.ceil(grace.total_seconds()))
                     if d.action in (due.WAIT, due.SEND, due.MISS):
                         wanted[entry.key] = (entry.at, seconds)  # a past time inside grace fires at once
-                    elif d.action in (due.RECONCILE, due.CHANGED):
+                    elif d.action in (due.RECONCILE, due.CHANGED, due.CORRECT, due.WITHDRAW):
                         wanted[entry.key] = (now, None)
+                    elif (d.action == due.DONE and entry.item.expires_at is not None and entry.item.expires_at > now
+                          and (st := ledger.get(entry.key)) is not None and st.state == "delivered"):
+                        wanted[entry.key] = (entry.item.expires_at, None)  # taken down when it expires
             current = {job.id[len(ENTRY):]: job for job in self.scheduler.get_jobs() if job.id.startswith(ENTRY)}
             for key, job in current.items():
                 if key not in wanted:
@@ -230,7 +243,7 @@ class Service:
                 job = current.get(key)
                 if job is not None and job.trigger.run_date == at and job.misfire_grace_time == grace:
                     continue
-                self.scheduler.add_job(self.run_entry, "date", run_date=at, args=[key], id=ENTRY + key,
+                self.scheduler.add_job(self.run_entry, "date", run_date=at, args=[key, at, now], id=ENTRY + key,
                                        misfire_grace_time=grace, max_instances=1, replace_existing=True)
             self.last_replan = self.now()
             self._ok("replan")
@@ -238,7 +251,12 @@ class Service:
             self._error(f"re-plan: {e}")
             log.exception("re-plan failed: %s", e)
 
-    def run_entry(self, key: str) -> None:
+    def run_entry(self, key: str, at: datetime | None = None, made: datetime | None = None) -> None:
+        """A job's entry is due: run every entry due now, as ``publish`` does. When many fall due
+        together (2,000 at once), the first job's run takes them all; the jobs after it, due no later
+        than that run's start and made before it (``at``, ``made``), find their entry taken and return.
+        Other processes serving the same database share the work through the claims: an entry
+        another one claimed is skipped."""
         from .run import RunOptions, publish
 
         item, _, channel = key.rpartition("/")
@@ -247,15 +265,18 @@ class Service:
             with self.lock:
                 if self.stop.is_set():
                     return
-                loaded = self._project()
+                if at is not None and self.last_run is not None and self.last_run >= max(at, made or at):
+                    return  # the last run took it
+                now = self.now()
+                loaded = self._project(keep=True)
                 if not isinstance(loaded, tuple):
                     self._settings_unusable(loaded, planning=False)
                     log.warning("due, not sent while publish.yml is unusable: goes out once it is fixed",
                                 extra={"fields": fields})
                     return
                 project, store = loaded
-                report = publish(project, store, RunOptions(now=self.now(), keys={key}, env=self.env, stop=self.stop,
-                                                            answered=utcnow))
+                self.last_run = now
+                report = publish(project, store, RunOptions(now=now, env=self.env, stop=self.stop, answered=utcnow))
         except Exception as e:  # noqa: BLE001 -- one entry's crash is logged; the ledger's claim is reconciled later
             self._error(f"{key}: {e}")
             log.exception("run of %s failed: %s", key, e, extra={"fields": fields})

@@ -27,6 +27,7 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
     for name, config in project.settings.channels.items():
         out[name] = {"type": config.type, "inactive": channels.inactive.get(name), "delivered": [], "failed": [],
                      "needs_person": [], "missed": [], "claimed": [], "changed": [], "due_now": [], "next": [],
+                     "corrected": [], "withdrawn": [],
                      "held": [], "waiting": [],
                      "credential_waiting": [], "refused": None}
     for st in ledger.values():
@@ -38,8 +39,18 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
         if st.state == "delivered":
             row["delivered"].append({**base, "url": (st.receipt or {}).get("url"),
                                      "remote_id": (st.receipt or {}).get("remote_id")})
-            if item is not None and item.revision != st.delivered_revision:
-                row["changed"].append(base)
+            if st.corrections:
+                row["corrected"].append({**base, "corrections": len(st.corrections),
+                                         "revision": st.corrected_revision})
+            if item is not None and item.revision not in (st.delivered_revision, st.corrected_revision):
+                why = ("said once: this channel cannot edit" if st.changed_revision == item.revision else
+                       f"correction failed: {st.correction_error}" if st.correction_failed == item.revision else
+                       f"could not be taken down: {st.withdraw_error}" if st.withdraw_failed == item.revision else
+                       "correction due on the next run" if item.status == "approved" else
+                       f"the correction waits for approval (status is {item.status})")
+                row["changed"].append({**base, "note": why})
+        elif st.state == "withdrawn":
+            row["withdrawn"].append({**base, "reason": st.withdrawn_reason})
         elif st.state == "failed" and st.credential:
             # the platform refused the credential: the entry waits for a person to fix that secret
             row["credential_waiting"].append({**base, "error": st.error, "credential": st.credential})
@@ -69,7 +80,8 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
                                    "at": entry.at.isoformat() if entry.at else None,
                                    "held": gate.state == after.HELD})
         elif d.action == due.WAIT:
-            row["next"].append({"item": entry.item.id, "path": entry.item.path, "at": entry.at.isoformat()})
+            row["next"].append({"item": entry.item.id, "path": entry.item.path, "at": entry.at.isoformat(),
+                                **({"share": entry.share} if entry.share else {})})
         elif d.action in (due.SEND, due.RECONCILE, due.MISS):
             row["due_now"].append({"item": entry.item.id, "path": entry.item.path,
                                    "at": entry.at.isoformat() if entry.at else None, "action": d.action})
@@ -100,7 +112,9 @@ def text(report: dict) -> list[str]:
                                                       ("credential_waiting", "waiting for a credential"),
                                                       ("needs_person", "need a person"),
                                                       ("missed", "missed"), ("claimed", "claimed without receipt"),
-                                                      ("changed", "changed after publishing"), ("due_now", "due now"),
+                                                      ("changed", "changed after publishing"),
+                                                      ("corrected", "corrected"), ("withdrawn", "withdrawn"),
+                                                      ("due_now", "due now"),
                                                       ("held", "held by a dependency"),
                                                       ("waiting", "waiting for another channel"))
             if row[k]]
@@ -129,14 +143,19 @@ def text(report: dict) -> list[str]:
         for r in row["claimed"]:
             lines.append(f"  claimed  {r['path']} by run {r['run']}: {r['note']}")
         for r in row["changed"]:
-            lines.append(f"  changed  {r['path']}: edited after it went out")
+            lines.append(f"  changed  {r['path']}: edited after it went out ({r['note']})")
+        for r in row["corrected"]:
+            lines.append(f"  fixed    {r['path']}: {r['corrections']} correction(s), the last at {when(r['at'])}")
+        for r in row["withdrawn"]:
+            lines.append(f"  gone     {r['path']}: withdrawn ({r['reason']})")
         for r in row["due_now"]:
             what = {"send": "due now", "reconcile": "to reconcile",
                     "miss": "past its grace window (recorded missed once the channel is active)" if row["inactive"]
                     else "past its grace window (the next run records it missed)"}[r["action"]]
             lines.append(f"  {'due now':<8} {r['path']} ({when(r['at'])}): {what}")
         for r in row["next"]:
-            lines.append(f"  next     {r['path']} at {when(r['at'])}")
+            lines.append(f"  next     {r['path']} at {when(r['at'])}"
+                         + (f" (evergreen share {r['share']})" if r.get("share") else ""))
     if report.get("state"):
         lines.append(f"state: {report['state']['where']}")
     return lines

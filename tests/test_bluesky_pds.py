@@ -339,3 +339,18 @@ def test_resolve_sent_after_every_part_went_out_keeps_them_all(pds, account, rel
     [delivered] = [e for e in room.ledger() if e["event"] == "delivered"]
     assert sorted(p["id"] for p in delivered["receipt"]["parts"]) == sorted(r["uri"] for r in pds.records(account))
     assert delivered["receipt"]["remote_id"] == delivered["receipt"]["parts"][0]["id"]
+
+
+def test_a_withdrawal_deletes_every_record_of_the_thread_and_a_repeat_is_the_pds_no_op(pds, account):
+    """com.atproto.repo.deleteRecord on the reference PDS: the records leave the repo; asked again (a
+    run killed before recording), the PDS answers 200 without a commit and the adapter says 'already'."""
+    from channels.base import Removal
+
+    receipt = adapter(pds.url, account).deliver(bsky_post(["1/2 Withdraw me", "2/2 Me too"]), context())
+    assert isinstance(receipt, Receipt), receipt
+    assert len(pds.records(account)) == 2
+    removal = adapter(pds.url, account).delete(receipt, context())
+    assert isinstance(removal, Removal) and not removal.already
+    assert pds.records(account) == []
+    again = adapter(pds.url, account).delete(receipt, context(again=True))
+    assert isinstance(again, Removal) and again.already

@@ -52,7 +52,7 @@ def test_diff_json(cli, repo):
     assert [(r["key"], r["flags"]) for r in d["new_problems"]] == [("new/blog", ["conflict"]), ("stay/blog", ["conflict"])]
     assert d["new_problems"][0]["notes"] == ["conflict: 2 entries on channel 'blog' at 2026-12-01 09:00"]
     assert d["summary"] == {"added": 2, "removed": 1, "moved": 2, "state_changed": 1, "new_problems": 2,
-                            "new_conflicts": 2}
+                            "new_conflicts": 2, "corrections": 0, "withdrawals": 0}
 
 
 def test_diff_markdown_for_a_pull_request(cli, repo):

@@ -13,7 +13,7 @@ EXPECTED = [
     ("content/approved-without-time.md", 6, "channels.blog", "approved but has no time on 'blog': give publish_at, channels.blog.at, or slots for the channel in publish.yml"),
     ("content/bare-date.md", 4, "publish_at", "'2026-11-27' is a date without a time (use 2026-11-27T09:00 or add the time you mean)"),
     ("content/colon-in-value.md", 2, "", "YAML: mapping values are not allowed in this context (a value holds ': '; put the whole value in quotes)"),
-    ("content/crlf.md", 3, "status", "'drafted' is not one of idea, draft, review, approved, published, archived (did you mean 'draft'?)"),
+    ("content/crlf.md", 3, "status", "'drafted' is not one of idea, draft, review, approved, published, archived, withdrawn (did you mean 'draft'?)"),
     ("content/dst-gap.md", 4, "publish_at", "2026-03-29T02:30 does not exist in Europe/Berlin (clocks jump at the DST change); it could mean 2026-03-29T03:30+02:00 or 2026-03-29T01:30+01:00; write the one you mean"),
     ("content/dst-overlap.md", 4, "publish_at", "2026-10-25T02:30 happens twice in Europe/Berlin (clocks go back at the DST change): it could mean 2026-10-25T02:30+02:00 or 2026-10-25T02:30+01:00; write the offset you mean"),
     ("content/duplicate-key.md", 4, "title", "appears twice; keep one"),

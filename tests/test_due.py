@@ -122,10 +122,9 @@ def test_delivered_revision_is_done():
     assert decide(entry(), st, AT, grace=GRACE) == Decision("done", "delivered")
 
 
-def test_an_edit_after_delivery_is_reported_not_posted_again():
+def test_an_edit_after_delivery_is_a_correction_not_a_new_post():
     st = ledger(state="delivered", delivered_revision="r1", revision="r1")
-    assert decide(entry(revision="r2"), st, AT, grace=GRACE) == Decision(
-        "changed", "edited after it went out; not posted again")
+    assert decide(entry(revision="r2"), st, AT, grace=GRACE) == Decision("correct", "edited after it went out")
 
 
 def test_an_edit_already_reported_is_quiet():
@@ -135,7 +134,8 @@ def test_an_edit_already_reported_is_quiet():
 
 def test_delivered_wins_over_a_disabled_channel_and_a_draft():
     st = ledger(state="delivered", delivered_revision="r1", revision="r1")
-    assert decide(entry(revision="r2", enabled=False, status="draft"), st, AT, grace=GRACE).action == "changed"
+    assert decide(entry(revision="r2", enabled=False, status="draft"), st, AT, grace=GRACE) == Decision(
+        "done", "edited after it went out; a correction waits for approval (status is draft)")
 
 
 # -- claims left by a run ---------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_the_hook_shows_the_changed_items_problems_and_fails_only_for_them(proje
     broken = run_hook(root, ["content/broken.md", "README.md"])
     assert broken.returncode == 1
     assert broken.stdout == ("Errors\n  content/broken.md:3: status: 'drafty' is not one of idea, draft, review, "
-                             "approved, published, archived (did you mean 'draft'?)\n"
+                             "approved, published, archived, withdrawn (did you mean 'draft'?)\n"
                              "2 items checked: 1 error, 0 warnings in 1 file\n")  # not other.markdown's error
     everything = run_hook(root, ["content/other.markdown"])
     assert everything.returncode == 1 and "content/other.markdown:3: approved_by: an approved item needs" \

@@ -109,11 +109,18 @@ def test_late_inside_the_grace_window_goes_out_outside_is_missed_and_alerted_onc
 def test_an_item_edited_after_it_went_out_is_reported_not_posted_again(newsroom, server):
     n = newsroom({"content/a.md": approved("A")})
     n.run("publish")
-    n.write("content/a.md", approved("A", body="A better body.\n"))
+    n.write("content/a.md", approved("A", body="A better body.\n"))  # the post shows only title and link
     result = n.run("publish", now="2026-11-20T09:30:00Z")
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "changed    content/a.md → social  edited after it went out; not posted again", "1 changed."]
+        "unchanged  content/a.md → social  edited, but its post on social says the same: nothing to correct",
+        "1 unchanged."]
+    n.write("content/a.md", approved("A better title"))  # the post changes; this channel type cannot edit
+    result = n.run("publish", now="2026-11-20T09:35:00Z")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "changed    content/a.md → social  edited after it went out; this channel type cannot change a post once "
+        "it is out: correct it by hand if it matters", "1 changed."]
     assert len(server.posts) == 1
     assert n.run("publish", now="2026-11-20T09:45:00Z").output == "Nothing due at 2026-11-20 09:45 UTC.\n"
 

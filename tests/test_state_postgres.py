@@ -215,3 +215,31 @@ def test_writes_wait_for_a_restarted_database_and_nothing_is_lost_or_doubled(pg_
     assert sorted(e["entry"] for e in events if e["event"] == "claimed") == sorted(f"e{j}/social" for j in range(k))
     assert sorted(e["entry"] for e in events if e["event"] == "delivered") == sorted(
         f"e{j}/social" for j in range(5, k))
+
+
+def test_a_run_stays_alive_across_a_restart_of_the_database_and_takes_its_lock_again(pg_cluster, pg_url, tmp_path):
+    import time
+
+    import psycopg
+
+    from newsroom.state.postgres import lock_key
+
+    settings = {"backend": "postgres", "url": pg_url, "project": "p"}
+    run, other = open_store(tmp_path, settings), open_store(tmp_path, settings)
+    key = lock_key("p", "run:r1")
+
+    def locked() -> bool:
+        with psycopg.connect(pg_url) as conn:
+            return conn.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                                "AND classid = %s AND objid = %s)", ((key >> 32) & 0xFFFFFFFF,
+                                                                    key & 0xFFFFFFFF)).fetchone()[0]
+
+    with run.run_lock("r1"):
+        assert locked() and other.run_alive("r1")
+        pg_cluster.restart()
+        assert other.run_alive("r1")  # its claims are not someone else's to reconcile
+        end = time.monotonic() + 20
+        while not locked():
+            assert time.monotonic() < end, "the run did not take its lock again"
+            time.sleep(0.1)
+    assert other.run_alive("r1") is False

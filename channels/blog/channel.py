@@ -25,7 +25,7 @@ from typing import Any
 from newsroom import schema as s
 from newsroom.model import ChannelConfig, Settings, Site
 
-from ..base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from ..base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal
 from .deploy import Deploy, cache_folder, deploy, describe
 from .site import RESERVED, BuildReport, _page_path, build_site
 from newsroom.atomic import write_atomic
@@ -63,11 +63,18 @@ class Blog(Channel):
         s.Key("site_dir", s.Text(), "folder the site is built in, relative to the project (default: output.site)"),
         s.Key("static", s.ListOf(s.Slug()), "folders under the content folder copied into the site as they are "
               "(images, downloads): content/images/a.png is served as /images/a.png", default=list(DEFAULT_STATIC)),
+        s.Key("withdrawn_pages", s.Choice("notice", "remove"), "what stays at the address of a withdrawn or "
+              "expired item: a 'this page was withdrawn' notice with its reason (noindex), or nothing (404)",
+              default="notice"),
         s.Key("deploy", Deploy(), "where the built site goes live: git: REMOTE (and branch:, default gh-pages) "
               "pushes it to a branch, command: COMMAND runs your own (its exit code decides); required in CI"),
     ])
     #: An entry is recorded delivered only once ``finish`` has written (and deployed) the site holding it.
     RECORDS_AFTER_FINISH = True
+    #: A correction rebuilds the page and feeds (Atom ``updated`` and the sitemap's ``lastmod`` move);
+    #: a withdrawal takes the item out of the index, tag pages, feeds and sitemap (``withdrawn_pages``).
+    EDITS = True
+    DELETES = True
 
     last_report: BuildReport | None = None
 
@@ -95,9 +102,12 @@ class Blog(Channel):
         root = self.config.options.get("root")
         return path if path.is_absolute() or not root else Path(root) / path
 
-    def build_options(self) -> dict[str, Any]:
-        keys = ("per_page", "feed_content", "feed_items", "templates_dir", "static_dirs")
-        return {k: self.config.options[k] for k in keys if self.config.options.get(k) is not None}
+    def build_options(self, ctx: DeliveryContext | None = None) -> dict[str, Any]:
+        keys = ("per_page", "feed_content", "feed_items", "templates_dir", "static_dirs", "withdrawn_pages")
+        out = {k: self.config.options[k] for k in keys if self.config.options.get(k) is not None}
+        if ctx is not None and ctx.withdrawn:
+            out["withdrawn"] = ctx.withdrawn
+        return out
 
     # -- delivery -----------------------------------------------------------------------------
     def page_url(self, post: Post) -> str:
@@ -115,6 +125,16 @@ class Blog(Channel):
         """Delivering the blog has no outside effect, so a run that died halfway simply delivers again."""
         return None
 
+    def edit(self, post: Post, receipt: Receipt, ctx: DeliveryContext) -> Receipt | Failure:
+        """The page changes when ``finish`` rebuilds the site; the receipt keeps its first time and
+        says when it was corrected (the page's and feeds' ``updated``, the sitemap's ``lastmod``)."""
+        return Receipt(remote_id=receipt.remote_id or _page_path(post, self.site), url=receipt.url or self.page_url(post),
+                       at=receipt.at, data={**receipt.data, "updated": ctx.now.astimezone(timezone.utc).isoformat()})
+
+    def delete(self, receipt: Receipt, ctx: DeliveryContext) -> Removal | Failure:
+        """The page leaves the site when ``finish`` rebuilds it (``ctx.withdrawn``)."""
+        return Removal(at=ctx.now, data={"path": receipt.remote_id})
+
     def unusable_in_ci(self) -> str | None:
         if self.config.options.get("deploy"):
             return None
@@ -129,7 +149,9 @@ class Blog(Channel):
         h = hashlib.sha256()
         for post, receipt in sorted(delivered, key=lambda d: d[0].item_id):
             links = sorted((x.get("channel") or "", x.get("url") or "") for x in ctx.syndication.get(post.item_id, ()))
-            h.update(json.dumps([post.item_id, post.revision, receipt.url, links]).encode() + b"\n")
+            h.update(json.dumps([post.item_id, post.revision, receipt.url, links,
+                                 receipt.data.get("updated")]).encode() + b"\n")
+        h.update(json.dumps([ctx.withdrawn, self.config.options.get("withdrawn_pages")], sort_keys=True).encode())
         h.update(json.dumps(self.config.options.get("deploy") or {}, sort_keys=True, default=str).encode())
         return h.hexdigest()
 
@@ -153,7 +175,7 @@ class Blog(Channel):
                 stamp.unlink()  # from here until the new stamp the site is not known to be current
             except FileNotFoundError:
                 pass
-        self.last_report = build_site(self.site_dir, site, delivered, ctx.syndication, self.build_options(),
+        self.last_report = build_site(self.site_dir, site, delivered, ctx.syndication, self.build_options(ctx),
                                       dry_run=ctx.dry_run)
         crashpoint.reach("blog.built")
         spec = self.config.options.get("deploy")

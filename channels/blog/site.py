@@ -134,7 +134,8 @@ def make_entry(post: Post, receipt: Receipt, site: Site, syndication: list[dict]
     path = _page_path(post, site)
     at = _utc(receipt.at, EPOCH)
     published = _utc(post.data.get("published"), at)
-    updated = max(published, at)
+    # a correction moves Atom's <updated> and the sitemap's <lastmod> (receipt.data["updated"])
+    updated = max(published, at, _utc(receipt.data.get("updated"), EPOCH))
     summary = post.data.get("summary") or ""
     campaign = post.data.get("campaign") or ""
     image = None
@@ -212,7 +213,7 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
 
 TEMPLATE_NAMES = ("blog/base.html.j2", "blog/page.html.j2", "blog/list.html.j2", "blog/tags.html.j2",
                   "blog/atom.xml.j2", "blog/rss.xml.j2", "blog/sitemap.xml.j2", "blog/robots.txt.j2",
-                  "blog/404.html.j2")
+                  "blog/404.html.j2", "blog/gone.html.j2")
 
 
 def _templates_digest(env: jinja2.Environment) -> str:
@@ -253,7 +254,10 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
 
     # One entry per item: the latest receipt wins when the run hands in several revisions.
     latest: dict[str, tuple[Post, Receipt]] = {}
+    withdrawn = options.get("withdrawn") or {}  # item id → {"path", "reason"}: out of every list and feed
     for post, receipt in delivered:
+        if post.item_id in withdrawn:
+            continue
         held = latest.get(post.item_id)
         if held is None or (_utc(receipt.at, EPOCH), post.revision) > (_utc(held[1].at, EPOCH), held[0].revision):
             latest[post.item_id] = (post, receipt)
@@ -328,6 +332,14 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
 
     translated = [r for r in rows if r[0].get("translation")]
     rows = [r for r in rows if not r[0].get("translation")]  # the site's own language: index, tags, feeds
+
+    if options.get("withdrawn_pages", "notice") == "notice":
+        for item_id in sorted(withdrawn):
+            path = withdrawn[item_id].get("path")
+            if not path or path in seen_paths or path.split("/", 1)[0] in reserved:
+                continue  # a page now taken by another item stays that item's
+            reason = withdrawn[item_id].get("reason") or ""
+            add(f"{path}index.html", "blog/gone.html.j2", ["gone", reason], lambda r=reason: {"reason": r})
 
     def lists(prefix: str, chosen: list[tuple[dict, str, str]], heading: str, kind: str) -> None:
         count = max(1, -(-len(chosen) // per_page))

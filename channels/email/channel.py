@@ -116,6 +116,8 @@ class Email(Channel):
     TYPE = "email"
     MEDIUM = "email"
     DEFAULT_GRACE = timedelta(days=2)
+    CANNOT_EDIT = "a sent email cannot be changed (send a correction as a new item if it matters)"
+    CANNOT_DELETE = "a sent email cannot be recalled"
     SECRETS = ('username', 'password', 'unsubscribe_key')
     OPTIONS = s.Schema("email options", [
         s.Key("host", s.Text(), "SMTP server; without it messages are written as .eml files to the outbox"),

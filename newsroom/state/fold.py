@@ -15,6 +15,13 @@ Event kinds (every ledger event names its ``entry``, ``at`` and usually ``revisi
 - ``forced``: a person allowed an entry past a failure or its window (``--force``);
 - ``live``: a delivered blog entry's page answered at its public ``url`` (its dependents may go);
 - ``held``: an entry not sent because what it waits for (``after:``) will not be delivered: ``reason``.
+
+After publishing (``scheduler/run/amend.py``), each a claim before the platform is asked and an
+outcome after, so a run that dies in between leaves an open claim the next run settles:
+
+- ``correcting`` → ``corrected`` (the new ``receipt``, the ``digest`` of the post now out; the
+  ``revision`` it applied) or ``correction-failed`` (``error``, ``retryable``);
+- ``withdrawing`` → ``withdrawn`` (``removal``, ``reason``) or ``withdraw-failed``.
 """
 from __future__ import annotations
 
@@ -48,7 +55,7 @@ class EntryState:
     """Everything the ledger knows about one entry, folded from its events in order."""
 
     key: str
-    state: str = "pending"  # pending, claimed, delivered, failed, missed, skipped, held
+    state: str = "pending"  # pending, claimed, delivered, failed, missed, skipped, held, withdrawn
     revision: str | None = None  # revision of the last claim, delivery, failure or miss
     delivered_revision: str | None = None
     receipt: dict | None = None
@@ -72,6 +79,21 @@ class EntryState:
     forced_revision: str | None = None
     last_at: str | None = None
     live_at: str | None = None  # when the page of a delivered blog entry was seen answering
+    digest: str | None = None  # fingerprint of the post as it stands on the platform (delivered or corrected)
+    corrected_revision: str | None = None  # newest revision a correction applied
+    corrections: list = field(default_factory=list)  # revisions applied by corrections, in order
+    correcting: str | None = None  # revision of an open correction claim (its run may have died)
+    correcting_by: str | None = None
+    correction_error: str | None = None
+    correction_failed: str | None = None  # revision whose correction failed for good
+    withdrawing: str | None = None  # revision of an open withdrawal claim
+    withdrawing_by: str | None = None
+    withdraw_error: str | None = None
+    withdraw_failed: str | None = None  # revision whose withdrawal failed for good
+    withdrawn_at: str | None = None
+    withdrawn_reason: str | None = None
+    share: int | None = None  # an evergreen re-share: its number, and the variant it used (scheduler/evergreen.py)
+    variant: int | None = None
     events: int = 0
 
     def apply(self, e: dict) -> None:
@@ -83,7 +105,7 @@ class EntryState:
         self.path = e.get("path", self.path)
         revision = e.get("revision")
         if kind == "claimed":
-            if self.state == "delivered":
+            if self.state in ("delivered", "withdrawn"):
                 return  # a claim after a receipt (merged from another branch) changes nothing
             self.state, self.revision = "claimed", revision
             self.claimed_by, self.claimed_at = e.get("run"), e.get("at")
@@ -96,15 +118,17 @@ class EntryState:
             self.credential = None
             self.reconciled = bool(e.get("reconciled"))
             self.journal_closed = True
+            self.digest = e.get("digest")
+            self.share, self.variant = e.get("share"), e.get("variant")
         elif kind == "failed":
-            if self.state == "delivered":
+            if self.state in ("delivered", "withdrawn"):
                 return
             self.state, self.revision = "failed", revision or self.revision
             self.error, self.retryable = e.get("error"), bool(e.get("retryable"))
             self.ambiguous, self.unresolved = bool(e.get("ambiguous")), bool(e.get("unresolved"))
             self.credential = e.get("credential")
         elif kind in ("missed", "skipped", "held"):
-            if self.state == "delivered":
+            if self.state in ("delivered", "withdrawn"):
                 return
             self.state, self.revision = kind, revision or self.revision
             self.error = e.get("reason") or e.get("error")
@@ -127,6 +151,29 @@ class EntryState:
             self.unresolved = False
         elif kind == "live":
             self.live_at = e.get("at")
+        elif kind == "correcting":
+            self.correcting, self.correcting_by = revision, e.get("run")
+        elif kind == "corrected":
+            self.correcting = self.correcting_by = self.correction_error = None
+            self.corrected_revision = revision
+            self.corrections.append(revision)
+            self.receipt = e.get("receipt") or self.receipt
+            self.digest = e.get("digest") or self.digest
+        elif kind == "correction-failed":
+            self.correcting = self.correcting_by = None
+            self.correction_error = e.get("error")
+            if not e.get("retryable"):
+                self.correction_failed = revision
+        elif kind == "withdrawing":
+            self.withdrawing, self.withdrawing_by = revision, e.get("run")
+        elif kind == "withdrawn":
+            self.state, self.withdrawing, self.withdrawing_by, self.withdraw_error = "withdrawn", None, None, None
+            self.withdrawn_at, self.withdrawn_reason = e.get("at"), e.get("reason")
+        elif kind == "withdraw-failed":
+            self.withdrawing = self.withdrawing_by = None
+            self.withdraw_error = e.get("error")
+            if not e.get("retryable"):
+                self.withdraw_failed = revision
 
     # -- questions the publish run asks --------------------------------------------------------
     @property

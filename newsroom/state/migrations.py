@@ -85,6 +85,17 @@ CREATE TABLE {SCHEMA}.credentials (
     token bytea NOT NULL
 );
 """),
+    Migration(2, "runs: a run's lock outlives a restart of the database", f"""
+-- a run in flight (beside its session lock): when the database restarts, every session lock is
+-- gone; a run whose lock was taken before the restart counts as alive for RELOCK_SECONDS after it,
+-- long enough to take its lock again, so its claims are not reconciled while it still sends them
+CREATE TABLE {SCHEMA}.runs (
+    project text NOT NULL,
+    run text NOT NULL,
+    locked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project, run)
+);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

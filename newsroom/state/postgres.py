@@ -32,6 +32,7 @@ import json
 import os
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -41,8 +42,9 @@ from .fold import EntryState, dumps, fold_mentions, fold_replies, fresh_mentions
 from .migrations import SCHEMA, check, migrate
 
 RETRY_SECONDS = 60.0  # how long an operation waits for a lost database to come back
+RELOCK_SECONDS = 30  # after a restart of the database, how long a run that held its lock before has to take it again
 CONNECT_TIMEOUT = 10  # seconds, for each connection attempt
-BATCH = 50_000  # snapshot rows per batch handed to the report
+SYNC_OFF = ", set_config('synchronous_commit', 'off', true)"  # for this transaction only
 
 _POOLS: dict[tuple[int, str], object] = {}
 _POOLS_LOCK = threading.Lock()
@@ -172,8 +174,9 @@ class PostgresStore:
             if pool is None:
                 pool = psycopg_pool.ConnectionPool(
                     self.url, min_size=1, max_size=8, open=True, timeout=CONNECT_TIMEOUT, name="newsroom-state",
-                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
-                    check=psycopg_pool.ConnectionPool.check_connection, reconnect_timeout=0)
+                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT}, reconnect_timeout=0)
+                # No check of each borrowed connection (a round trip each time): a broken one fails its
+                # first statement, the pool drops it, and _run retries on a fresh one.
                 _POOLS[key] = pool
         return pool
 
@@ -210,30 +213,33 @@ class PostgresStore:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.project, "ledger"),))
 
     # -- the ledger ---------------------------------------------------------------------------
-    def _insert_events(self, conn, lines: list[str], entries: list) -> None:
-        """Append under the ledger lock (the caller's transaction): seq order is commit order."""
-        self._ledger_lock(conn)
-        with conn.cursor() as cur:
-            cur.executemany(f"INSERT INTO {SCHEMA}.ledger (project, entry, line) VALUES (%s, %s, %s)",
-                            [(self.project, e, line) for e, line in zip(entries, lines)])
+    def _insert_events(self, conn, lines: list[str], entries: list, *, durable: bool = True) -> None:
+        """Append in one statement (one round trip, its own transaction unless the caller's): the
+        project's ledger lock is taken before any row gets its number and is let go at commit, so
+        numbers become visible in order."""
+        conn.execute(
+            f"WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s){SYNC_OFF if not durable else ''}) "
+            f"INSERT INTO {SCHEMA}.ledger (project, entry, line) SELECT %s, t.entry, t.line "
+            "FROM lk, unnest(%s::text[], %s::text[]) WITH ORDINALITY AS t(entry, line, n) ORDER BY t.n",
+            (lock_key(self.project, "ledger"), self.project, entries, lines))
 
     def append(self, events: Iterable[dict], *, durable: bool = True) -> None:
+        """``durable=False``: the commit does not wait for the disk (``synchronous_commit off`` for
+        this transaction); the next durable commit, which flushes the log up to itself, covers it."""
         events = list(events)
         if not events:
             return
         lines, keys = [dumps(e) for e in events], [e.get("entry") for e in events]
-
-        def work(conn):
-            with conn.transaction():
-                if not durable:  # nothing is sent before the next durable commit: no wait for the disk
-                    conn.execute("SET LOCAL synchronous_commit TO off")
-                self._insert_events(conn, lines, keys)
-
-        self._run(work)
+        self._run(lambda conn: self._insert_events(conn, lines, keys, durable=durable))
 
     def _catch_up(self, conn) -> None:
-        rows = conn.execute(f"SELECT seq, line FROM {SCHEMA}.ledger WHERE project = %s AND seq > %s ORDER BY seq",
-                            (self.project, self._seq)).fetchall()
+        self._fold_rows(self._ask_new_rows(conn).fetchall())
+
+    def _ask_new_rows(self, conn):
+        return conn.execute(f"SELECT seq, line FROM {SCHEMA}.ledger WHERE project = %s AND seq > %s ORDER BY seq",
+                            (self.project, self._seq))
+
+    def _fold_rows(self, rows) -> None:
         if not rows:
             return
         entries = self._entries
@@ -259,17 +265,38 @@ class PostgresStore:
         line = dumps(event)
 
         def work(conn) -> bool:
-            with conn.transaction():
-                conn.execute(f"INSERT INTO {SCHEMA}.entries (project, entry) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                             (self.project, key))
-                if conn.execute(f"SELECT 1 FROM {SCHEMA}.entries WHERE project = %s AND entry = %s "
-                                "FOR UPDATE SKIP LOCKED", (self.project, key)).fetchone() is None:
-                    return False  # another process is claiming it at this moment
-                self._catch_up(conn)
-                if not may_claim(self._entries.get(key) or EntryState(key)):
+            # Two round trips, each several statements in one simple query: (1) begin, make the entry's
+            # row, take it (or skip it: another process is claiming it), read the ledger since our
+            # last look (after the lock: every claim committed before is seen); (2) append the claim
+            # and commit, or just commit.
+            from psycopg import sql
+
+            p, k = sql.Literal(self.project), sql.Literal(key)
+            first = sql.SQL(
+                "BEGIN; INSERT INTO {s}.entries (project, entry) VALUES ({p}, {k}) ON CONFLICT DO NOTHING; "
+                "SELECT 1 FROM {s}.entries WHERE project = {p} AND entry = {k} FOR UPDATE SKIP LOCKED; "
+                "SELECT seq, line FROM {s}.ledger WHERE project = {p} AND seq > {n} ORDER BY seq").format(
+                s=sql.Identifier(SCHEMA), p=p, k=k, n=sql.Literal(self._seq))
+            try:
+                cur = conn.execute(first.as_string(conn))
+                cur.nextset()
+                cur.nextset()
+                taken = cur.fetchall()
+                cur.nextset()
+                self._fold_rows(cur.fetchall())
+                if not taken or not may_claim(self._entries.get(key) or EntryState(key)):
+                    conn.execute("COMMIT")
                     return False
-                self._insert_events(conn, [line], [event.get("entry")])
-            return True
+                conn.execute(sql.SQL(
+                    "WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock({lock})) "
+                    "INSERT INTO {s}.ledger (project, entry, line) SELECT {p}, {e}, {line} FROM lk; COMMIT").format(
+                    lock=sql.Literal(lock_key(self.project, "ledger")), s=sql.Identifier(SCHEMA), p=p,
+                    e=sql.Literal(event.get("entry")), line=sql.Literal(line)).as_string(conn))
+                return True
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.execute("ROLLBACK")
+                raise
 
         return self._run(work)
 
@@ -283,23 +310,66 @@ class PostgresStore:
     # -- runs in flight -----------------------------------------------------------------------
     @contextlib.contextmanager
     def run_lock(self, run: str):
+        """A session lock on a connection of its own, and a row in ``runs``. A watcher thread takes the
+        lock again whenever its connection is lost (the database restarted); until then the row says
+        the run was alive before the restart (``run_alive``)."""
         self._first_use()
-        conn = connect(self.url)
+        key = lock_key(self.project, "run:" + run)
+        stop = threading.Event()
+
+        def lock(conn) -> None:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            conn.execute(f"INSERT INTO {SCHEMA}.runs (project, run) VALUES (%s, %s) ON CONFLICT (project, run) "
+                         "DO UPDATE SET locked_at = now()", (self.project, run))
+
+        held = [connect(self.url)]
+        lock(held[0])
+
+        def watch() -> None:
+            delay = 0.2
+            while not stop.wait(delay):
+                try:
+                    held[0].execute("SELECT 1")
+                    delay = 0.5
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        held[0].close()
+                    try:
+                        conn = connect(self.url)
+                        lock(conn)
+                        held[0] = conn
+                    except Exception:
+                        delay = 0.5  # still down: try again
+
+        watcher = threading.Thread(target=watch, name=f"run-lock {run}", daemon=True)
+        watcher.start()
         try:
-            conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(self.project, "run:" + run),))
             yield
         finally:
+            stop.set()
+            watcher.join(5)
             with contextlib.suppress(Exception):
-                conn.close()  # closing the session lets the lock go
+                held[0].execute(f"DELETE FROM {SCHEMA}.runs WHERE project = %s AND run = %s", (self.project, run))
+                # let go before returning: a closed connection's locks go only once its server process sees it
+                held[0].execute("SELECT pg_advisory_unlock(%s)", (key,))
+            with contextlib.suppress(Exception):
+                held[0].close()
 
     def run_alive(self, run: str | None) -> bool:
+        """Whether run ``run`` holds its lock, or held it before the database restarted less than
+        ``RELOCK_SECONDS`` ago (it may not have taken it again yet). A killed process's connection
+        closes and its lock goes with it: its claims are reconciled by the next run."""
         if not run:
             return False
         key = lock_key(self.project, "run:" + run)
         return self._run(lambda conn: conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid = %s AND objid = %s)", ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)).fetchone()[0])
+            "AND classid = %s AND objid = %s) "
+            f"OR EXISTS (SELECT 1 FROM {SCHEMA}.runs WHERE project = %s AND run = %s "
+            "AND locked_at < pg_postmaster_start_time() AND now() < pg_postmaster_start_time() + %s)",
+            ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF, self.project, run,
+             timedelta(seconds=RELOCK_SECONDS))).fetchone()[0])
 
     # -- what pulls found ---------------------------------------------------------------------
     def add_snapshots(self, rows: Iterable[dict]) -> int:

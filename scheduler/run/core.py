@@ -57,7 +57,8 @@ class Outcome:
     path: str
     channel: str
     result: str  # delivered, would-deliver, failed, missed, needs-person, changed, held, postponed, blocked,
-    #              waiting (for what it is after), held-by-dependency
+    #              waiting (for what it is after), held-by-dependency; after publishing: corrected,
+    #              unchanged, withdrawn, cannot-withdraw (scheduler/run/amend.py)
     detail: str = ""
     url: str | None = None
     tries: int = 0
@@ -70,7 +71,7 @@ class Outcome:
                 "at": self.at.isoformat() if self.at else None}
 
 
-BAD = ("failed", "missed", "needs-person", "postponed", "held-by-dependency")
+BAD = ("failed", "missed", "needs-person", "postponed", "held-by-dependency", "cannot-withdraw")
 
 
 @dataclass
@@ -128,6 +129,7 @@ class Run:
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
         self.refused: dict[str, str] = {}  # channel → the secret the platform refused in this run
         self.delivered_now: dict[str, list[tuple[Post, Receipt]]] = {}
+        self.withdrawn_now: dict[str, dict[str, str]] = {}  # channel → item id → reason (the blog's finish)
         self.touched: set[str] = set()  # channels whose finish() must run
         self.awaiting: dict[str, list] = {}  # channel → entries whose receipt waits for finish() (the blog)
         self.derived_checked = False  # whether this run checked the derived outputs (the blog's site) yet
@@ -153,6 +155,10 @@ class Run:
         """A ledger event about ``entry`` by this run."""
         event = {"event": kind, "entry": entry.key, "item": entry.item.id, "channel": entry.channel,
                  "path": entry.item.path, "revision": entry.item.revision, "run": self.run, "at": iso(self.now)}
+        if getattr(entry, "share", 0):  # an evergreen re-share: its number and the variant it used
+            from ..evergreen import variant
+
+            event["share"], event["variant"] = entry.share, variant(entry.item, entry.share)[0]
         event.update({k: v for k, v in fields.items() if v is not None})
         return event
 

@@ -34,6 +34,7 @@ from ..deliver import Attempt, deliver, reconcile
 from ..health import alert_lapses
 from ..plan import Entry
 from . import record
+from .amend import amend
 from .claim import claim, claim_miss
 from .core import Run, RunOptions, RunReport
 from .rebuild import finish
@@ -81,6 +82,9 @@ def _steps(run: Run) -> None:
 def act(run: Run, entry: Entry, decision: due.Decision) -> None:
     """Claim → render → deliver (or reconcile first) → record, for one entry."""
     name = entry.channel
+    if decision.action in (due.CORRECT, due.WITHDRAW):
+        amend(run, entry, decision)
+        return
     if decision.action == due.CHANGED:
         st = run.store.entries().get(entry.key)
         if st is None or st.changed_revision != entry.item.revision:

@@ -77,7 +77,7 @@ def prerender(run: Run, work: list) -> None:
     enough of them (``prerender.workers``); otherwise each is rendered as its turn comes."""
     jobs = []
     for entry, decision in work:
-        if decision.action in (due.CHANGED, due.HELD, due.BLOCKED, due.BLACKOUT, due.MISS):
+        if decision.action in (due.CHANGED, due.HELD, due.BLOCKED, due.BLACKOUT, due.MISS, due.WITHDRAW):
             continue
         channel = run.channels.adapters.get(entry.channel)
         posts = kept(run, entry.channel) if entry.segment is None else None

@@ -38,7 +38,13 @@ def finish(run: Run) -> None:
         if posts is None:
             continue  # the channel does nothing after its deliveries: nothing to hand it
         delivered: list[tuple[Post, Receipt]] = []
-        seen = set()
+        # withdrawn (or expired) pages: left out of the index, feeds and sitemap; a notice where they were
+        gone = {st.item: {"path": (st.receipt or {}).get("remote_id"), "reason": st.withdrawn_reason or ""}
+                for st in ledger.values() if st.channel == name and st.state == "withdrawn" and st.item}
+        for item_id, reason in run.withdrawn_now.get(name, {}).items():
+            st = ledger.get(f"{item_id}/{name}")
+            gone[item_id] = {"path": ((st.receipt or {}) if st else {}).get("remote_id"), "reason": reason}
+        seen = set(gone)
         for post, receipt in run.delivered_now.get(name, []):
             delivered.append((post, receipt))
             seen.add(post.item_id)
@@ -70,7 +76,7 @@ def finish(run: Run) -> None:
         if not run.opts.dry_run:
             posts.save()
         ctx = DeliveryContext(key=f"finish/{name}", now=run.now, dry_run=run.opts.dry_run,
-                              sleep=run.opts.sleep, syndication=syndication)
+                              sleep=run.opts.sleep, syndication=syndication, withdrawn=gone)
         if name in stale:
             if channel.current(channel.digest(delivered, ctx)):
                 continue

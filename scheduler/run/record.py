@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from channels.base import Failure, Post, Receipt
+from channels.base import Failure, Post, Receipt, fingerprint
 from newsroom import crashpoint
 from newsroom.state import EntryState
 
@@ -32,23 +32,30 @@ def delivered(run: Run, entry: Entry, post: Post, receipt: Receipt, *, reconcile
     run.delivered_now.setdefault(entry.channel, []).append((post, receipt))
     syndication.add(run, post, receipt)
     run.touched.add(entry.channel)
-    if receipt.url:  # a new "also on" link for the channels that show where an item went
+    if receipt.url and not getattr(entry, "share", 0):  # a new "also on" link for the channels that show where an item went
         run.touched.update(name for name, adapter in run.channels.adapters.items() if adapter.SHOWS_SYNDICATION)
     if getattr(run.channels.adapters.get(entry.channel), "RECORDS_AFTER_FINISH", False) and not run.opts.dry_run:
         # The blog's page exists once its finish() has written (and deployed) the site: recorded then
         # (``finished`` below), so a run that dies in between leaves a claim the next run reconciles.
-        run.awaiting.setdefault(entry.channel, []).append((entry, receipt, reconciled, tries))
+        run.awaiting.setdefault(entry.channel, []).append(
+            (entry, receipt, reconciled, tries, {"event": "delivered", "digest": _digest(run, entry, post)}))
         return
     # made durable by the next claim's fsync or the run's end: nothing is sent before either, and a
     # receipt lost with the machine is a claim without a receipt, which the next run reconciles
-    run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None),
-               durable=False)
+    run.append(run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None,
+                         digest=_digest(run, entry, post)), durable=False)
     crashpoint.reach("run.recorded")
     if run.opts.dry_run:
         run.out(entry, "would-deliver", "dry run: everything but the final request", url=receipt.url, tries=tries)
     else:
         detail = "found already sent by an interrupted run; not sent again" if reconciled else ""
         run.out(entry, "delivered", detail, url=receipt.url, tries=tries)
+
+
+def _digest(run: Run, entry: Entry, post: Post) -> str:
+    """What the post shows on its platform, kept so a later edit of the item corrects only what changed."""
+    adapter = run.channels.adapters.get(entry.channel)
+    return fingerprint(post, adapter.SHOWS) if adapter is not None else fingerprint(post)
 
 
 def finished(run: Run, name: str, failure: str | None) -> None:
@@ -58,16 +65,30 @@ def finished(run: Run, name: str, failure: str | None) -> None:
     if not waiting or run.opts.dry_run:
         return
     if failure is None:
-        run.store.append([run.event("delivered", entry, receipt=receipt.as_dict(), reconciled=reconciled or None)
-                          for entry, receipt, reconciled, _ in waiting])
+        events = []
+        for entry, receipt, reconciled, _, fields in waiting:
+            fields = dict(fields)
+            kind = fields.pop("event")
+            if receipt is not None:
+                fields["receipt"] = receipt.as_dict()
+            events.append(run.event(kind, entry, reconciled=reconciled or None, **fields))
+        run.store.append(events)
         crashpoint.reach("blog.recorded")
-        for entry, receipt, reconciled, tries in waiting:
-            detail = "found already sent by an interrupted run; not sent again" if reconciled else ""
-            run.out(entry, "delivered", detail, url=receipt.url, tries=tries)
+        for (entry, receipt, reconciled, tries, _), event in zip(waiting, events):
+            kind = event["event"]
+            if kind == "delivered":
+                detail = "found already sent by an interrupted run; not sent again" if reconciled else ""
+            elif kind == "corrected":
+                detail = "page, feeds and sitemap rebuilt with the correction"
+            else:
+                detail = event.get("reason") or ""
+            run.out(entry, kind, detail, url=receipt.url if receipt is not None else None, tries=tries)
         return
     message = f"the site holding it could not be published: {failure}"
-    run.store.append([run.event("failed", entry, error=message, retryable=True) for entry, _, _, _ in waiting])
-    for entry, _, _, tries in waiting:
+    kinds = {"delivered": "failed", "corrected": "correction-failed", "withdrawn": "withdraw-failed"}
+    run.store.append([run.event(kinds[fields["event"]], entry, error=message, retryable=True)
+                      for entry, _, _, _, fields in waiting])
+    for entry, _, _, tries, _ in waiting:
         run.out(entry, "failed", message + "; a later run tries again", tries=tries)
 
 

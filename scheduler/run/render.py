@@ -7,6 +7,7 @@ from channels.base import Channel, DeliveryContext, Journal, Post
 from channels.postcache import PostCache
 from newsroom.problems import ERROR
 
+from .. import evergreen
 from ..plan import Entry
 from .core import Run
 from .syndication import links
@@ -48,7 +49,7 @@ def render_fresh(run: Run, entry: Entry, channel: Channel) -> Post | str:
     from channels.render import render_post
 
     try:
-        post = render_post(run.project, entry.item, channel, segment=entry.segment)
+        post = render_post(run.project, evergreen.item_for(entry), channel, segment=entry.segment)
     except Exception as exc:  # noqa: BLE001 - a template error fails this entry, not the run
         return f"cannot render: {type(exc).__name__}: {exc}"
     errors = [p for p in post.problems if getattr(p, "severity", ERROR) == ERROR]

@@ -89,6 +89,11 @@ def look_ahead(run: Run) -> None:
         elif decision.action in (due.DONE, due.BLOCKED):
             if decision.action == due.DONE and alert_pending(run, ledger.get(entry.key)):
                 quiet_until = None
+            expires = entry.item.expires_at
+            st = ledger.get(entry.key)
+            if (expires is not None and quiet_until is not None and expires > run.now and st is not None
+                    and st.state == "delivered" and expires < quiet_until):
+                quiet_until = expires  # what went out is taken down then (due.after_delivery)
         elif entry.channel in run.channels.inactive and decision.action != due.CHANGED:
             continue
         elif entry.item.path in run.bad_files and decision.action != due.CHANGED:

@@ -30,7 +30,8 @@ def add(run: Run, post: Post, receipt: Receipt) -> None:
 def _build(run: Run) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for st in run.store.entries().values():
-        if st.state == "delivered" and st.item and st.channel and st.receipt and st.receipt.get("url"):
+        if (st.state == "delivered" and st.item and st.channel and st.receipt and st.receipt.get("url")
+                and "~" not in st.key):
             config = run.project.settings.channels.get(st.channel)
             out.setdefault(st.item, []).append({"channel": st.channel, "type": config.type if config else None,
                                                 "url": st.receipt["url"]})

@@ -202,7 +202,7 @@ class Server(Loopback):
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a timeout under test): nothing to answer
 
-            do_GET = do_POST = do_PUT = do_DELETE = _any
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _any
 
         return Handler
 

@@ -11,6 +11,8 @@
 - ``com.atproto.repo.getRecord`` (400 ``RecordNotFound``), ``uploadBlob``, ``identity.resolveHandle``.
 - ``app.bsky.feed.getPosts`` (``uris`` ≤ 25, else 400 ``InvalidRequest``), ``getPostThread``.
 - ``RateLimit-Limit/-Remaining/-Reset`` (epoch seconds) on each answer; 429 ``RateLimitExceeded``.
+- ``com.atproto.repo.deleteRecord`` → ``{"commit": {cid, rev}}``; a record that is not there: 200 ``{}``
+  (a no-op); another account's repo: 401 ``AuthenticationRequired`` (the PDS's ``deleteRecord.ts``).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class BlueskyServer(Server):
         ("POST", r"/xrpc/com\.atproto\.server\.createSession", "create_session"),
         ("POST", r"/xrpc/com\.atproto\.server\.refreshSession", "refresh_session"),
         ("POST", r"/xrpc/com\.atproto\.repo\.createRecord", "create_record"),
+        ("POST", r"/xrpc/com\.atproto\.repo\.deleteRecord", "delete_record"),
         ("GET", r"/xrpc/com\.atproto\.repo\.getRecord", "get_record"),
         ("POST", r"/xrpc/com\.atproto\.repo\.uploadBlob", "upload_blob"),
         ("GET", r"/xrpc/com\.atproto\.identity\.resolveHandle", "resolve_handle"),
@@ -133,6 +136,22 @@ class BlueskyServer(Server):
             self.counts[uri] = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0, "bookmarkCount": 0}
         return Answer(200, {"uri": uri, "cid": cid, "commit": {"cid": "bafycommit", "rev": "3l000"},
                             "validationStatus": "valid"})
+
+    def delete_record(self, seen: Seen):
+        if (denied := self._auth(seen)):
+            return denied
+        body = seen.json or {}
+        if body.get("repo") not in (DID, HANDLE):
+            if body.get("repo", "").startswith("did:"):
+                return self._xerr(401, "AuthenticationRequired", "Authentication Required")
+            return self._xerr(400, "InvalidRequest", f"Could not find repo: {body.get('repo')}")
+        uri = f"at://{DID}/{body.get('collection')}/{body.get('rkey')}"
+        with self.lock:
+            if uri not in self.records:
+                return Answer(200, {})  # "No-op if record already doesn't exist"
+            del self.records[uri]
+            self.deleted = getattr(self, "deleted", []) + [uri]
+        return Answer(200, {"commit": {"cid": "bafycommit2", "rev": "3l001"}})
 
     def get_record(self, seen: Seen):
         q = {k: v[0] for k, v in seen.query.items()}

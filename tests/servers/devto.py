@@ -1,7 +1,12 @@
 """The Forem (dev.to) API v1 on loopback: ``POST /api/articles`` (201; 422 ``{"error", "status"}``;
 401 ``{"error": "unauthorized", "status": 401}``), ``GET /api/articles/me/published`` and
 ``/me/all`` (``page``, ``per_page`` ≤ 1000), ``GET /api/comments?a_id=`` (a tree of comments with
-``children``), ``GET /api/users/me``; 429 with ``Retry-After``."""
+``children``), ``GET /api/users/me``; 429 with ``Retry-After``.
+
+``PUT /api/articles/{id}`` {"article": {…}} updates one of the key's own articles (200 Article; 404
+``{"error": "not found", "status": 404}`` when it is not the key's or does not exist, as
+``@user.articles.find`` raises; 422 on a blank title); ``published: false`` unpublishes it.
+(forem/forem ``app/controllers/concerns/api/articles_controller.rb``)"""
 from __future__ import annotations
 
 import itertools
@@ -18,6 +23,7 @@ class DevtoServer(Server):
         ("GET", r"/api/articles/me/all", "all"),
         ("GET", r"/api/comments", "comments"),
         ("GET", r"/api/users/me", "me"),
+        ("PUT", r"/api/articles/(?P<aid>\d+)", "update"),
     ]
 
     def __init__(self, key="devto-key"):
@@ -59,6 +65,28 @@ class DevtoServer(Server):
         made.update(body_markdown=article.get("body_markdown", ""), tag_list=tags, description=article.get("description"),
                     main_image=article.get("main_image"))
         return Answer(201, made)
+
+    def update(self, seen: Seen, aid: str):
+        if (denied := self._auth(seen)):
+            return denied
+        article = next((a for a in self.articles if str(a["id"]) == aid and a.get("user_id", ME["id"]) == ME["id"]),
+                       None)
+        if article is None:
+            return self.error(404, "not found")
+        fields = (seen.json or {}).get("article") or {}
+        if "title" in fields and not fields["title"]:
+            return self.error(422, "Title can't be blank")
+        for key in ("title", "body_markdown", "description", "main_image", "canonical_url"):
+            if key in fields:
+                article[key] = fields[key]
+        if "tags" in fields:
+            article["tag_list"] = fields["tags"]
+        if "published" in fields:
+            article["published"] = bool(fields["published"])
+        article["edited_at"] = "2026-11-24T10:00:00Z"
+        article.setdefault("_edits", 0)
+        article["_edits"] += 1
+        return Answer(200, {k: v for k, v in article.items() if not k.startswith("_")})
 
     def _page(self, seen: Seen, items):
         page = int((seen.query.get("page") or ["1"])[0])

@@ -5,7 +5,12 @@
 - ``POST /rest/posts`` → 201, empty body, the URN in ``x-restli-id``; 422 with the field problems;
 - ``POST /rest/images?action=initializeUpload`` → ``{"value": {"uploadUrl", "image"}}``, ``PUT`` upload;
 - ``GET /rest/posts?q=author&author=`` → ``{"elements": [...]}``;
-- ``GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&…&shares=List(…)``.
+- ``GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&…&shares=List(…)``;
+- ``POST /rest/posts/{encoded URN}`` with ``X-RestLi-Method: PARTIAL_UPDATE`` and
+  ``{"patch": {"$set": {"commentary"}}}`` → 204 (only commentary and a few ad fields; others 422);
+  ``DELETE /rest/posts/{encoded URN}`` → 204, again 204 for a post already deleted ("post deletions
+  are idempotent"); 404 for a post that never was; 403 ``ACCESS_DENIED`` for another author's post
+  (learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api: Update, Delete).
 """
 from __future__ import annotations
 
@@ -23,7 +28,11 @@ class LinkedInServer(Server):
         ("POST", r"/rest/images", "init_upload"),
         ("PUT", r"/upload/(?P<image>\d+)", "upload"),
         ("GET", r"/rest/organizationalEntityShareStatistics", "stats"),
+        ("POST", r"/rest/posts/(?P<urn>[^/]+)", "update"),
+        ("DELETE", r"/rest/posts/(?P<urn>[^/]+)", "delete"),
     ]
+    #: the member the token belongs to (another author's posts answer 403)
+    member = "urn:li:organization:2414183"
 
     def __init__(self, token="li-token"):
         super().__init__()
@@ -32,6 +41,7 @@ class LinkedInServer(Server):
         self.images: dict[str, bytes | None] = {}
         self.ids = itertools.count(7300000000000000001)
         self.statistics: dict[str, dict] = {}
+        self.deleted: list[str] = []
 
     def error(self, status, message):
         return Answer(status, {"status": status, "message": message})
@@ -61,6 +71,47 @@ class LinkedInServer(Server):
         urn = f"urn:li:share:{next(self.ids)}"
         self.posts.append({"id": urn, **body})
         return Answer(201, None, {"x-restli-id": urn, "Location": f"/rest/posts/{urn}"})
+
+    def _target(self, seen: Seen, urn: str, method: str):
+        urn = unquote(urn)
+        if urn in self.deleted and method == "delete":
+            return None, Answer(204, None)
+        found = next((p for p in self.posts if p["id"] == urn), None)
+        if found is None:
+            return None, self.error(404, f"Not Found: {urn}")
+        if found["author"] != self.member:
+            return None, Answer(403, {"status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENIED",
+                                      "message": f"Not enough permissions to access: {method} /posts/{urn}"})
+        return found, None
+
+    def update(self, seen: Seen, urn: str):
+        if (denied := self._auth(seen)):
+            return denied
+        if seen.headers.get("x-restli-method") != "PARTIAL_UPDATE":
+            return self.error(400, "X-RestLi-Method PARTIAL_UPDATE is required to update a post")
+        found, answer = self._target(seen, urn, "partialUpdate")
+        if answer is not None:
+            return answer
+        changes = ((seen.json or {}).get("patch") or {}).get("$set") or {}
+        unknown = sorted(set(changes) - {"commentary", "contentCallToActionLabel", "contentLandingPage",
+                                         "lifecycleState", "adContext"})
+        if unknown:
+            return Answer(422, {"status": 422, "message": f"ERROR :: /{unknown[0]} :: field cannot be updated"})
+        found.update(changes)
+        found.setdefault("_edits", []).append(changes.get("commentary"))
+        return Answer(204, None)
+
+    def delete(self, seen: Seen, urn: str):
+        if (denied := self._auth(seen)):
+            return denied
+        if seen.headers.get("x-restli-method") != "DELETE":
+            return self.error(400, "X-RestLi-Method DELETE is required")
+        found, answer = self._target(seen, urn, "delete")
+        if answer is not None:
+            return answer
+        self.posts.remove(found)
+        self.deleted.append(found["id"])
+        return Answer(204, None)
 
     def by_author(self, seen: Seen):
         if (denied := self._auth(seen)):

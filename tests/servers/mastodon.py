@@ -10,6 +10,13 @@ instance.md) and the server's statuses controller:
   ones left out. ``GET /api/v1/statuses/:id``, ``GET /api/v1/statuses/:id/context``.
 - ``GET /api/v1/accounts/verify_credentials``, ``GET /api/v2/instance``.
 - ``X-RateLimit-Limit/-Remaining/-Reset`` on every answer (reset: ISO time), 429 when spent.
+- ``PUT /api/v1/statuses/:id`` (form, as create) → the Status with ``edited_at`` and one more entry in
+  its history (none when nothing changed: the server swallows ``NoChangesSubmittedError``); media
+  not named again in ``media_ids[]`` are detached. 404 ``Record not found`` when the status "does not
+  exist, is private, or is not owned by you"; 422 ``Validation failed: Text can't be blank``.
+  ``GET /api/v1/statuses/:id/source`` → ``{id, text, spoiler_text}``; ``GET …/history``.
+- ``DELETE /api/v1/statuses/:id`` → the deleted Status with its source ``text``; 404 when not yours or gone.
+  (mastodon/documentation ``content/en/methods/statuses.md``: #edit, #source, #history, #delete)
 """
 from __future__ import annotations
 
@@ -33,6 +40,10 @@ class MastodonServer(Server):
         ("GET", r"/api/v1/accounts/verify_credentials", "verify"),
         ("GET", r"/api/v1/accounts/(?P<aid>\d+)/statuses", "account_statuses"),
         ("GET", r"/api/v2/instance", "instance"),
+        ("PUT", r"/api/v1/statuses/(?P<sid>\d+)", "edit"),
+        ("DELETE", r"/api/v1/statuses/(?P<sid>\d+)", "delete"),
+        ("GET", r"/api/v1/statuses/(?P<sid>\d+)/source", "source"),
+        ("GET", r"/api/v1/statuses/(?P<sid>\d+)/history", "history"),
     ]
 
     def __init__(self, token: str = "secret-token", version: str = "4.3.2", limit: int = 300):
@@ -40,6 +51,9 @@ class MastodonServer(Server):
         self.token = token
         self.version = version
         self.statuses: dict[str, dict] = {}
+        self.sources: dict[str, str] = {}  # status id → its plain text (GET …/source)
+        self.histories: dict[str, list[str]] = {}  # status id → every version's text, first one first
+        self.deleted: list[str] = []
         self.media_items: dict[str, dict] = {}
         self.idempotency: dict[tuple[str, str], str] = {}
         self.ids = itertools.count(113000000000000001)
@@ -74,6 +88,8 @@ class MastodonServer(Server):
                   "card": None, "poll": None}
         with self.lock:
             self.statuses[sid] = status
+            self.sources[sid] = text
+            self.histories[sid] = [text]
         return status
 
     # -- routes -------------------------------------------------------------------------------
@@ -103,6 +119,59 @@ class MastodonServer(Server):
             with self.lock:
                 self.idempotency[(self.token, key)] = status["id"]
         return Answer(200, status)
+
+    def _own(self, sid: str) -> dict | None:
+        status = self.statuses.get(sid)
+        return status if status is not None and status["account"]["id"] == ME["id"] else None
+
+    def edit(self, seen: Seen, sid: str):
+        if (denied := self._auth(seen)):
+            return denied
+        status = self._own(sid)
+        if status is None:
+            return Answer(404, {"error": "Record not found"})
+        form = seen.form
+        fields = dict(form)
+        media_ids = [v for k, v in form if k == "media_ids[]"]
+        if not fields.get("status") and not media_ids:
+            return Answer(422, {"error": "Validation failed: Text can't be blank"})
+        for mid in media_ids:
+            if mid not in self.media_items:
+                return Answer(422, {"error": "Validation failed: Media attachments is invalid"})
+        with self.lock:
+            media = [self.media_items[m] for m in media_ids]
+            if fields.get("status", "") == self.sources[sid] and media == status["media_attachments"]:
+                return Answer(200, status)  # NoChangesSubmittedError is swallowed: no new version
+            status["content"] = f"<p>{fields.get('status', '')}</p>"
+            status["media_attachments"] = media
+            status["edited_at"] = "2026-11-24T10:00:00.000Z"
+            self.sources[sid] = fields.get("status", "")
+            self.histories[sid].append(self.sources[sid])
+        return Answer(200, status)
+
+    def delete(self, seen: Seen, sid: str):
+        if (denied := self._auth(seen)):
+            return denied
+        status = self._own(sid)
+        if status is None:
+            return Answer(404, {"error": "Record not found"})
+        with self.lock:
+            del self.statuses[sid]
+            self.deleted.append(sid)
+        return Answer(200, {**status, "text": self.sources.get(sid, "")})
+
+    def source(self, seen: Seen, sid: str):
+        if (denied := self._auth(seen)):
+            return denied
+        if sid not in self.statuses:
+            return Answer(404, {"error": "Record not found"})
+        return Answer(200, {"id": sid, "text": self.sources[sid], "spoiler_text": ""})
+
+    def history(self, seen: Seen, sid: str):
+        if sid not in self.statuses:
+            return Answer(404, {"error": "Record not found"})
+        return Answer(200, [{"content": f"<p>{t}</p>", "spoiler_text": "", "sensitive": False}
+                            for t in self.histories[sid]])
 
     def index(self, seen: Seen):
         if self.version < "4.3":

@@ -8,6 +8,9 @@
 - ``GET /2/users/me``, ``GET /2/users/:id/tweets``, ``GET /2/tweets?ids=`` (≤ 100, else 400) with
   ``public_metrics``; unknown ids reported under ``errors``.
 - ``x-rate-limit-limit/-remaining/-reset`` (epoch seconds) on every answer; 429 when spent.
+- ``DELETE /2/tweets/:id`` → 200 ``{"data": {"deleted": true}}``; another account's post: 403
+  ``{"detail": "You are not allowed to delete this Tweet.", …}``; an unknown id: 200 with a
+  ``resource-not-found`` problem under ``errors`` (v2 reports a missing resource so).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ class XServer(Server):
         ("POST", r"/2/media/metadata", "metadata"),
         ("GET", r"/2/users/me", "me"),
         ("GET", r"/2/users/(?P<uid>\d+)/tweets", "timeline"),
+        ("DELETE", r"/2/tweets/(?P<tid>\d+)", "delete"),
     ]
 
     def __init__(self, token="x-user-token", limit=900):
@@ -98,6 +102,22 @@ class XServer(Server):
                    "resource_type": "tweet", "parameter": "ids", "resource_id": i,
                    "type": "https://api.twitter.com/2/problems/resource-not-found"} for i in ids if i not in self.tweets]
         return Answer(200, {"data": data, **({"errors": errors} if errors else {})})
+
+    def delete(self, seen: Seen, tid: str):
+        if (denied := self._auth(seen)):
+            return denied
+        tweet = self.tweets.get(tid)
+        if tweet is None:
+            return Answer(200, {"errors": [{"value": tid, "detail": f"Could not find tweet with id: [{tid}].",
+                                            "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                                            "resource_id": tid,
+                                            "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        if tweet.get("author_id", ME["id"]) != ME["id"]:
+            return Answer(403, {"detail": "You are not allowed to delete this Tweet.", "type": "about:blank",
+                                "title": "Forbidden", "status": 403})
+        del self.tweets[tid]
+        self.deleted = getattr(self, "deleted", []) + [tid]
+        return Answer(200, {"data": {"deleted": True}})
 
     def upload(self, seen: Seen):
         if (denied := self._auth(seen)):

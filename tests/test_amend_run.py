@@ -1,0 +1,202 @@
+"""Corrections and withdrawals in the publish run: an item delivered to the blog and Mastodon (its
+loopback server following mastodon/documentation), then corrected, then withdrawn — each step once,
+recorded in the ledger with the revision it applied, and the blog's index, feeds and sitemap following."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import item, write_project
+from servers.mastodon import MastodonServer
+
+SETTINGS = """\
+site:
+  title: Test Newsroom
+  url: https://news.test
+timezone: UTC
+dependencies:
+  live_check: false
+channels:
+  blog:
+    type: blog
+  mastodon:
+    type: mastodon
+    instance: {url}
+    token: env:MASTODON_TOKEN
+  chat:
+    type: slack
+    webhook: env:SLACK_URL
+"""
+T0 = "2026-11-20T09:00:00Z"
+
+
+def launch(body="Launch is on Tuesday.\n", status="approved", **keys):
+    keys.setdefault("approved_by", "editor")
+    return item("Launch", status=status, body=body, author="writer", publish_at="2026-11-20T09:00",
+                channels=["blog", "mastodon"], summary="The launch", **keys)
+
+
+@pytest.fixture
+def server():
+    with MastodonServer() as s:
+        yield s
+
+
+@pytest.fixture
+def newsroom(tmp_path, server):
+    root = tmp_path / "p"
+    write_project(root, {"content/launch.md": launch(),
+                         "templates/mastodon/post.j2": "{{ title }}: {{ body_text }}\n{{ link }}\n"},
+                  SETTINGS.format(url=server.url))
+    return root
+
+
+def run(root, *args, now=T0):
+    from publish import cli
+
+    argv = ["--root", str(root), *args]
+    if args[0] == "publish":
+        argv += ["--now", now]
+    return CliRunner().invoke(cli, argv, env={"MASTODON_TOKEN": "secret-token", "GITHUB_STEP_SUMMARY": ""},
+                              catch_exceptions=False)
+
+
+def ledger(root):
+    return [json.loads(line) for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
+
+
+def events(root, kind):
+    return [(e["entry"], e["revision"]) for e in ledger(root) if e["event"] == kind]
+
+
+def edit(root, body, **keys):
+    (root / "content" / "launch.md").write_text(launch(body, **keys))
+
+
+def revision(root):
+    from scheduler.project import load_project
+
+    return load_project(root).items[0].revision
+
+
+def test_a_correction_edits_the_post_once_and_the_blog_moves_its_updated(newsroom, server):
+    first = run(newsroom, "publish")
+    assert first.exit_code == 0, first.output
+    (sid,) = server.statuses
+    atom_before = (newsroom / "public" / "atom.xml").read_text()
+
+    edit(newsroom, "Launch is on Wednesday.\n")
+    rev = revision(newsroom)
+    fixed = run(newsroom, "publish", now="2026-11-21T10:00:00Z")
+    assert fixed.exit_code == 0, fixed.output
+    assert server.histories[sid][-1].startswith("Launch: Launch is on Wednesday.")
+    assert len(server.histories[sid]) == 2
+    assert sorted(events(newsroom, "corrected")) == [("launch/blog", rev), ("launch/mastodon", rev)]
+    assert "Launch is on Wednesday." in (newsroom / "public" / "launch" / "index.html").read_text()
+    atom = (newsroom / "public" / "atom.xml").read_text()
+    assert atom != atom_before and "<updated>2026-11-21T10:00:00Z</updated>" in atom
+    assert "<lastmod>2026-11-21T10:00:00Z</lastmod>" in (newsroom / "public" / "sitemap.xml").read_text()
+
+    again = run(newsroom, "publish", now="2026-11-21T11:00:00Z")  # the same revision: nothing more
+    assert again.exit_code == 0, again.output
+    assert len(server.histories[sid]) == 2 and len(events(newsroom, "corrected")) == 2
+
+
+def test_a_correction_waits_for_approval(newsroom, server):
+    run(newsroom, "publish")
+    (sid,) = server.statuses
+    edit(newsroom, "Launch is on Wednesday.\n", status="review", approved_by=None, reviewers=["editor"])
+    held = run(newsroom, "publish", now="2026-11-21T10:00:00Z")
+    assert held.exit_code == 0, held.output
+    assert len(server.histories[sid]) == 1 and not events(newsroom, "correcting")
+
+
+def test_an_edit_that_leaves_the_post_the_same_asks_nothing_of_the_platform(newsroom, server):
+    run(newsroom, "publish")
+    (sid,) = server.statuses
+    edit(newsroom, "Launch is on Tuesday.\n", tags=["launch"])  # the Mastodon template shows no tags
+    out = run(newsroom, "publish", now="2026-11-21T10:00:00Z")
+    assert out.exit_code == 0, out.output
+    assert not server.requests(method="PUT")
+    assert events(newsroom, "corrected") == [("launch/blog", revision(newsroom))]
+
+
+def test_a_withdrawal_deletes_the_status_and_leaves_a_notice_where_the_page_was(newsroom, server):
+    run(newsroom, "publish")
+    (sid,) = server.statuses
+    edit(newsroom, "Launch is on Tuesday.\n", status="withdrawn", reason="The launch was cancelled.")
+    out = run(newsroom, "publish", now="2026-11-22T10:00:00Z")
+    assert out.exit_code == 0, out.output
+    assert server.deleted == [sid]
+    assert sorted(e for e, _ in events(newsroom, "withdrawn")) == ["launch/blog", "launch/mastodon"]
+    page = (newsroom / "public" / "launch" / "index.html").read_text()
+    assert "This page was withdrawn" in page and "The launch was cancelled." in page
+    for listing in ("index.html", "atom.xml", "rss.xml", "sitemap.xml", "tags/index.html"):
+        assert "news.test/launch/" not in (newsroom / "public" / listing).read_text(), listing
+
+    again = run(newsroom, "publish", now="2026-11-23T10:00:00Z")
+    assert again.exit_code == 0 and len(server.requests(method="DELETE")) == 1
+    assert "This page was withdrawn" in (newsroom / "public" / "launch" / "index.html").read_text()
+
+
+def test_expiry_unpublishes_from_the_blog_and_deletes_the_status(newsroom, server):
+    edit(newsroom, "Launch is on Tuesday.\n", expires_at="2026-11-25T00:00")
+    run(newsroom, "publish")
+    (sid,) = server.statuses
+    before = run(newsroom, "publish", now="2026-11-24T23:00:00Z")
+    assert before.exit_code == 0 and sid in server.statuses
+    assert "news.test/launch/" in (newsroom / "public" / "atom.xml").read_text()
+
+    after = run(newsroom, "publish", now="2026-11-25T00:15:00Z")
+    assert after.exit_code == 0, after.output
+    assert sid not in server.statuses
+    assert "news.test/launch/" not in (newsroom / "public" / "atom.xml").read_text()
+    assert "news.test/launch/" not in (newsroom / "public" / "index.html").read_text()
+    reasons = {e["entry"]: e["reason"] for e in ledger(newsroom) if e["event"] == "withdrawn"}
+    assert reasons == {"launch/blog": "expired at 2026-11-25 00:00 UTC", "launch/mastodon": "expired at 2026-11-25 00:00 UTC"}
+
+
+def test_check_explains_what_a_withdrawal_will_do_on_each_channel_before_it_is_merged(newsroom, server):
+    run(newsroom, "publish")
+    (sid,) = server.statuses
+    edit(newsroom, "Launch is on Tuesday.\n", status="withdrawn")
+    missing = run(newsroom, "check")
+    assert missing.exit_code == 1
+    assert "content/launch.md:3: reason: a withdrawn item needs reason: why it is taken back (shown where its page " \
+           "was)" in missing.output
+    edit(newsroom, "Launch is on Tuesday.\n", status="withdrawn", reason="Cancelled.")
+    out = run(newsroom, "check")
+    assert out.exit_code == 0, out.output
+    assert ("content/launch.md:3: status: withdrawn: Cancelled.: on blog its page leaves the index, feeds and "
+            "sitemap by the next run (https://news.test/launch/)") in out.output
+    assert ("content/launch.md:3: status: withdrawn: Cancelled.: on mastodon its post is deleted by the next run "
+            f"(https://mastodon.test/@newsroom/{sid})") in out.output
+    assert sid in server.statuses  # check changes nothing
+
+
+def test_the_calendar_and_status_show_corrections_and_withdrawals(newsroom, server):
+    run(newsroom, "publish")
+    edit(newsroom, "Launch is on Wednesday.\n", status="review", approved_by=None, reviewers=["editor"])
+    waiting = run(newsroom, "status", "--now", "2026-11-21T10:00:00Z")
+    assert "  changed  content/launch.md: edited after it went out (the correction waits for approval (status is " \
+           "review))" in waiting.output
+    edit(newsroom, "Launch is on Wednesday.\n")
+    run(newsroom, "publish", now="2026-11-21T10:00:00Z")
+    cal = json.loads(run(newsroom, "calendar", "--format", "json", "--now", "2026-11-21T10:00:00Z",
+                         "--since", "2026-11-20").output)
+    rows = cal.get("entries", cal) if isinstance(cal, dict) else cal
+    notes = {r["channel"]: r.get("notes") for r in rows}
+    assert "corrected 1×" in notes["mastodon"] and "corrected 1×" in notes["blog"]
+    status = run(newsroom, "status", "--now", "2026-11-21T10:00:00Z").output
+    assert "  fixed    content/launch.md: 1 correction(s), the last at 2026-11-21 10:00 UTC" in status
+
+    edit(newsroom, "Launch is on Wednesday.\n", status="withdrawn", reason="Cancelled.")
+    run(newsroom, "publish", now="2026-11-22T10:00:00Z")
+    cal = json.loads(run(newsroom, "calendar", "--format", "json", "--now", "2026-11-22T10:00:00Z",
+                         "--since", "2026-11-20").output)
+    rows = cal.get("entries", cal) if isinstance(cal, dict) else cal
+    assert {r["channel"]: r["state"] for r in rows} == {"blog": "withdrawn", "mastodon": "withdrawn"}
+    status = run(newsroom, "status", "--now", "2026-11-22T10:00:00Z").output
+    assert "  gone     content/launch.md: withdrawn (withdrawn: Cancelled.)" in status
