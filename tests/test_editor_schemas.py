@@ -162,6 +162,7 @@ BROKEN_SETTINGS = {
     "markdown: {engine: pandoc}": "markdown.engine",
     "alerts: {chanel: blog}": "alerts.chanel",
     "timezone: 5": "timezone",
+    "segments: {big: {list: all}}": "segments.big",  # a segment by rule needs its rule
 }
 
 
