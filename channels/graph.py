@@ -34,9 +34,13 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .base import DeliveryContext, Failure
+from .base import Channel, DeliveryContext, Failure
 from .http import RateLimit, request
 from .social import Found, RateGate
+
+#: the Graph API version sent unless ``version`` says otherwise (developers.facebook.com/docs/graph-api/
+#: changelog: v26.0 is the newest documented; each version is kept for at least two years)
+DEFAULT_VERSION = "v26.0"
 
 #: error codes that mean "throttled: wait and try again"
 THROTTLED = {4, 17, 32, 613} | set(range(80001, 80015))
@@ -272,3 +276,82 @@ def publish_part(containers: Containers, ctx: DeliveryContext, index: int, param
     part = {"id": media_id, "url": permalink(media_id), "container": cid}
     journal.put(f"part:{index}", part)
     return part
+
+
+def containers(adapter: "GraphAdapter", *, edge: str, publish_edge: str, status_field: str, error_field: str,
+               find: Callable[[int], "Found | None | Failure"]) -> Containers:
+    """The container closures for a platform whose containers are made at ``/{user}/{edge}``,
+    published at ``/{user}/{publish_edge}`` and whose status is ``status_field`` (with its words in
+    ``error_field``): Threads ``threads``/``threads_publish``/``status``/``error_message``, Instagram
+    ``media``/``media_publish``/``status_code``/``status``."""
+    user = adapter.user
+
+    def create(params):
+        got = adapter._call("POST", f"/{user}/{edge}", data=params)
+        return got if isinstance(got, Failure) else str(got.json()["id"])
+
+    def status(cid):
+        got = adapter._read(f"/{cid}", params={"fields": f"{status_field},{error_field}"})
+        if isinstance(got, Failure):
+            return got
+        body = got.json()
+        return str(body.get(status_field) or ""), str(body.get(error_field) or "")
+
+    def publish(cid):
+        got = adapter._call("POST", f"/{user}/{publish_edge}", data={"creation_id": cid})
+        return got if isinstance(got, Failure) else str(got.json()["id"])
+
+    return Containers(create, status, publish, find)
+
+
+class GraphAdapter(Channel):
+    """What the three Meta adapters share: the API's address, the Bearer token, Meta's usage-header
+    gate, calls whose expired or revoked token is a refused credential, and reads that wait when
+    throttled. Subclasses say ``HOST`` (the address without a version; None: ``graph.facebook.com``
+    with the ``version`` option) and may change ``AUTH_HINT``."""
+
+    HOST: str | None = None
+    AUTH_HINT = "run `publish auth {name}` to check it"
+
+    def __init__(self, config, env, *, base_url=None):
+        super().__init__(config, env, base_url=base_url)
+        self.gate = GraphGate(())
+        self.requests_made = 0
+
+    @property
+    def api(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        if self.HOST:
+            return self.HOST
+        return f"https://graph.facebook.com/{self.config.options.get('version') or DEFAULT_VERSION}"
+
+    @property
+    def user(self) -> str:
+        return str(self.config.options.get("user_id"))
+
+    @property
+    def auth_hint(self) -> str:
+        return self.AUTH_HINT.format(name=self.name)
+
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
+
+    def _refused(self, got):
+        if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
+            return self.refused(got, "token")
+        return got
+
+    def _call(self, method: str, path: str, **kwargs):
+        return self._refused(call(self.session, method, self.api + path, headers=self.headers(), gate=self.gate,
+                                  auth_hint=self.auth_hint, **kwargs))
+
+    def _read(self, path: str, **kwargs):
+        self.requests_made += 1
+        return self._refused(read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
+                                  auth_hint=self.auth_hint, **kwargs))
+
+    def media_permalink(self, media_id: str) -> str | None:
+        """A published media's ``permalink`` (Threads, Instagram), None when it cannot be read."""
+        got = self._read(f"/{media_id}", params={"fields": "id,permalink"}, attempts=1)
+        return None if isinstance(got, Failure) else got.json().get("permalink")
