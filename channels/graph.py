@@ -14,8 +14,14 @@ API facts:
   ``X-App-Usage`` / ``X-Page-Usage`` (JSON: ``call_count``, ``total_cputime``, ``total_time``, each a
   percentage of the budget) and ``X-Business-Use-Case-Usage`` (JSON: business id → ``[{type,
   call_count, total_cputime, total_time, estimated_time_to_regain_access}]``, the last in minutes).
-  A throttled request fails with one of the codes above until the usage drops below 100: the code,
-  not the HTTP status, says so (an HTTP 429 is treated the same way).
+  "Once a rate limit is reached, any subsequent requests made by your app will fail and the API will
+  return an error code until enough time has passed for the call count to drop below the limit": the
+  code says so (4 application, 17 user, 32 Page, 613 custom; 80001 Pages and 80002 Instagram among the
+  Business Use Case codes), not the HTTP status (Graph answers its ``OAuthException`` errors with 400;
+  an HTTP 429 is treated the same way). Only the Business Use Case header says how long to wait; the
+  others say a budget is spent (the gate then pauses reads a minute, a write waits the run's backoff).
+- ``is_transient`` (instagram-platform/instagram-graph-api/reference/error-codes, "Sample Response"):
+  true marks an error worth trying again.
 - Containers (Threads ``documentation/threads/posts`` and ``troubleshooting``; Instagram
   ``instagram-platform/content-publishing``): ``POST /{user-id}/threads`` or ``/media`` makes a
   container, ``POST …/threads_publish`` or ``/media_publish`` {creation_id} publishes it once. A
@@ -107,6 +113,7 @@ class GraphError:
     message: str
     code: int | None
     subcode: int | None
+    transient: bool = False
 
 
 def graph_error(response) -> GraphError:
@@ -123,7 +130,7 @@ def graph_error(response) -> GraphError:
         message = f"{error['message'].rstrip('.')}: {error['error_user_msg']}"
     code = error.get("code") if isinstance(error.get("code"), int) else None
     subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
-    return GraphError(response.status_code, message, code, subcode)
+    return GraphError(response.status_code, message, code, subcode, error.get("is_transient") is True)
 
 
 def call(session, method: str, url: str, *, gate: RateGate | None = None, auth_hint: str = "", **kwargs):
@@ -147,7 +154,7 @@ def call(session, method: str, url: str, *, gate: RateGate | None = None, auth_h
     if err.code in THROTTLED or err.status == 429:
         wait = usage_wait(response.headers) or got.retry_after
         return Failure(message, retryable=True, retry_after=wait, status=err.status)
-    if err.code in TEMPORARY:
+    if err.code in TEMPORARY or err.transient:
         return Failure(message, retryable=True, status=err.status)
     return replace(got, message=message)
 
@@ -350,6 +357,45 @@ class GraphAdapter(Channel):
         self.requests_made += 1
         return self._refused(read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
                                   auth_hint=self.auth_hint, **kwargs))
+
+    # -- the daily publishing limit -------------------------------------------------------------
+    #: the edge that tells the account's publishing usage (Threads ``threads_publishing_limit``,
+    #: Instagram ``content_publishing_limit``), its platform's name, and the documented limit
+    QUOTA_EDGE: str | None = None
+    PLATFORM = "Meta"
+    POSTS_PER_DAY: int | None = None
+
+    def quota(self) -> tuple[int, int] | None | Failure:
+        """(published in the last 24 hours, allowed) from ``GET /{user}/{QUOTA_EDGE}?fields=quota_usage,config``
+        (``{"data": [{"quota_usage": 4, "config": {"quota_total": 250, "quota_duration": 86400}}]}``);
+        None when the answer says neither."""
+        got = self._read(f"/{self.user}/{self.QUOTA_EDGE}", params={"fields": "quota_usage,config"}, attempts=1)
+        if isinstance(got, Failure):
+            return got
+        try:
+            row = (got.json().get("data") or [{}])[0]
+            used = int(row["quota_usage"])
+            total = int((row.get("config") or {}).get("quota_total") or self.POSTS_PER_DAY)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None
+        return used, total
+
+    def over_quota(self, ctx: DeliveryContext) -> Failure | None:
+        """Asked before a new post's first container is made: over the limit, the entry waits for a later
+        run (nothing is sent; ``waits``). A refused token, throttling or a failing server stop here (as
+        the post would); a refusal to tell (a permission missing) lets the post go (the publish endpoint
+        enforces the limit itself)."""
+        if ctx.dry_run or not self.QUOTA_EDGE or ctx.journal.get("container:0"):
+            return None
+        got = self.quota()
+        if isinstance(got, Failure):
+            return got if got.credential or got.retryable else None
+        if got is None or got[0] < got[1]:
+            return None
+        used, total = got
+        return Failure(f"the account published {used} posts through the API in the last 24 hours and "
+                       f"{self.PLATFORM} allows {total}: the entry waits for a later run (nothing was sent)",
+                       retryable=True, waits=True)
 
     def media_permalink(self, media_id: str) -> str | None:
         """A published media's ``permalink`` (Threads, Instagram), None when it cannot be read."""

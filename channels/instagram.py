@@ -45,6 +45,8 @@ class Instagram(graph.GraphAdapter):
     MAX_MENTIONS = 20
     MAX_CAROUSEL = 10
     POSTS_PER_DAY = 100
+    QUOTA_EDGE = "content_publishing_limit"  # reference/ig-user/content_publishing_limit
+    PLATFORM = "Instagram"
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 1
     CONCURRENCY = 4
@@ -135,6 +137,9 @@ class Instagram(graph.GraphAdapter):
             return Failure("; ".join(problems))
         if ctx.dry_run:
             return receipt_from([{"id": "dry-run", "url": None}], ctx, caption=caption)
+        over = self.over_quota(ctx)
+        if over is not None:
+            return over
         params = self.params(post, caption, ctx)
         if isinstance(params, Failure):
             return params

@@ -48,6 +48,8 @@ def threads_length(text: str) -> int:
 class Threads(graph.GraphAdapter):
     HOST = "https://graph.threads.net/v1.0"
     AUTH_HINT = "run `publish auth {name}` to check or renew it"
+    QUOTA_EDGE = "threads_publishing_limit"  # overview, "Posts"
+    PLATFORM = "Threads"
     TYPE = "threads"
     MEDIUM = "social"
     MAX_CHARS = 500
@@ -128,6 +130,10 @@ class Threads(graph.GraphAdapter):
 
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         parts = done_parts(ctx.journal, len(post.parts))
+        if not parts:
+            over = self.over_quota(ctx)
+            if over is not None:
+                return over
         containers = self.containers(post)
         for i in range(len(parts), len(post.parts)):
             params = self.params(post, i, parts, ctx)
