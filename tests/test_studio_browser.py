@@ -103,6 +103,23 @@ def test_an_editor_drags_approves_is_refused_and_previews_in_the_browser(project
         assert browser.js("document.getElementById('msg').className") == "refused"
         assert (root / "content" / "clash.md").read_text() == CLASH
 
+        # The week, hour by hour: a drop on 11:00 keeps the minutes; a drop at 23:00 is in the quiet hours.
+        click(browser, "#v-week")
+        click(browser, "#today")
+        wait(browser, "!!document.querySelector('.slot[data-date=\"2026-12-01\"][data-hour=\"09\"] [data-key=\"clash/mastodon\"]')")
+        before = browser.js(MESSAGE)
+        drag(browser, '[data-key="clash/mastodon"]', '.slot[data-date="2026-12-02"][data-hour="23"]')
+        assert said(browser, before) == ("2026-12-02 23:30 is in the quiet hours of 'mastodon' (22:00-07:00 "
+                                         "Europe/Berlin); nothing was written")
+        before = browser.js(MESSAGE)
+        drag(browser, '[data-key="clash/mastodon"]', '.slot[data-date="2026-12-02"][data-hour="11"]')
+        assert said(browser, before).startswith("Move 'Clash' on mastodon to 2026-12-02 11:30 (was 2026-12-01 09:30) "
+                                                "(committed ")
+        assert (root / "content" / "clash.md").read_text() == CLASH.replace(
+            "channels: [mastodon]", "channels: {mastodon: {at: 2026-12-02T11:30+01:00}}")
+        wait(browser, "!!document.querySelector('.slot[data-date=\"2026-12-02\"][data-hour=\"11\"] [data-key=\"clash/mastodon\"]')")
+        shoot(browser, "studio-week.png")
+
         # The board: the launch goes from review to approved. Ana wrote it, so Ana may not approve it.
         click(browser, "#v-board")
         wait(browser, "!!document.querySelector('.column[data-state=\"review\"] .card')")
@@ -117,9 +134,10 @@ def test_an_editor_drags_approves_is_refused_and_previews_in_the_browser(project
         sha = wait(browser, f"({MESSAGE}).startsWith('Approve') && ({MESSAGE})")
         assert sha == f"Approve 'Launch; big, bold' (approved_by: Ben Okafor) (committed {git(root, 'rev-parse', '--short', 'HEAD').strip()})"
         assert "status: approved\napproved_by: Ben Okafor\n" in launch.read_text()
-        assert git(root, "log", "--format=%s", "-3").splitlines() == [
-            "Approve 'Launch; big, bold' (approved_by: Ben Okafor)",
-            "Move 'Launch; big, bold' on blog to 2026-12-03 09:00 (was 2026-12-01 09:00)", "the newsroom"]
+        assert git(root, "log", "--format=%s|%an", "-4").splitlines() == [
+            "Approve 'Launch; big, bold' (approved_by: Ben Okafor)|Ben Okafor",
+            "Move 'Clash' on mastodon to 2026-12-02 11:30 (was 2026-12-01 09:30)|Ana",
+            "Move 'Launch; big, bold' on blog to 2026-12-03 09:00 (was 2026-12-01 09:00)|Ana", "the newsroom|Ana"]
         wait(browser, "!!document.querySelector('.column[data-state=\"approved\"] .card[data-path=\"content/launch.md\"]')")
 
         # Open the item: each channel's rendering, with its length against the limit.
@@ -132,3 +150,50 @@ def test_an_editor_drags_approves_is_refused_and_previews_in_the_browser(project
         wait(browser, f"{frame} && {frame}.innerText.includes('We launch today, live.')")
         shoot(browser, "studio-item.png")
         assert browser.js("location.hash").endswith("item=content%2Flaunch.md")
+
+
+PROBLEMS = SETTINGS.replace("""  quiet_hours: "22:00-07:00"
+""", """  quiet_hours: "22:00-07:00"
+  slots:
+    - days: daily
+      times: ['09:00']
+""")
+APPROVED = "status: approved\nauthor: ana\napproved_by: ben\n"
+
+
+def problem_files():
+    return {"content/offslot.md": f"---\ntitle: Off the slot\n{APPROVED}publish_at: 2026-12-02T11:00\nchannels: [mastodon]\n---\nBody.\n",
+            "content/night.md": f"---\ntitle: At night\n{APPROVED}publish_at: 2026-12-02T23:00\nchannels: [mastodon]\n---\nBody.\n",
+            "content/long.md": f"---\ntitle: Too long\n{APPROVED}publish_at: 2026-12-03T09:00\nchannels:\n"
+                               f"  mastodon: {{text: {'word ' * 130}}}\n---\nBody.\n",
+            "content/blocked.md": f"---\ntitle: Blocked\n{APPROVED}publish_at: 2026-11-30T08:00\nchannels:\n  blog: {{}}\n"
+                                  "  mastodon: {after: [blog]}\n---\nBody.\n",
+            "content/fine.md": f"---\ntitle: Fine\n{APPROVED}publish_at: 2026-12-04T09:00\nchannels: [mastodon]\n---\nBody.\n"}
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_every_problem_check_knows_is_marked_on_its_card(project):
+    root = project(problem_files(), settings=PROBLEMS)
+    with Studio(root, "--now", NOW) as studio, Chromium() as browser:
+        browser.viewport(1400, 950)
+        browser.open(studio.url)
+        wait(browser, "document.querySelectorAll('#grid .chip').length === 6")
+        chips = browser.js("Object.fromEntries([...document.querySelectorAll('#grid .chip')].map((n) => "
+                           "[n.dataset.key, [n.dataset.marks || '', n.classList.contains('problem'), n.title]]))")
+        assert {k: v[:2] for k, v in chips.items()} == {
+            "blocked/blog": ["off_slot", True], "blocked/mastodon": ["off_slot blocked", True],
+            "offslot/mastodon": ["off_slot", True], "night/mastodon": ["quiet_hours off_slot", True],
+            "long/mastodon": ["", True], "fine/mastodon": ["", False]}
+        assert "blocked: waits for blog (not delivered yet)" in chips["blocked/mastodon"][2]
+        assert ("error: channels.mastodon: mastodon: the post is 149 characters over the limit of 500 (649/500), "
+                "from channels.mastodon.text in content/long.md; shorten it, or set channels.mastodon.thread: true "
+                "to post it as a thread (line 8)") in chips["long/mastodon"][2]
+        # Only problems: the fine item goes.
+        browser.js("document.getElementById('f-problems').click()")
+        wait(browser, "document.querySelectorAll('#grid .chip').length === 5")
+        assert browser.js("document.getElementById('count').textContent") == "5 of 6 entries"
+        click(browser, "#v-board")
+        card = wait(browser, "(document.querySelector('.card[data-path=\"content/long.md\"] .p.bad') || {}).textContent")
+        assert card == "⚠ 1 from check"
+        assert "problems=1" in browser.js("location.hash")
