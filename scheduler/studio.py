@@ -7,15 +7,15 @@ watcher (watchfiles) reloads the desk when the content, the templates or publish
 disk, and the page asks again. Changes go through ``scheduler/studio_desk.py``, one request each:
 
     GET  /api/calendar        the data (built once per change, answered from memory)
-    GET  /api/events          server-sent events: ``changed`` with the paths, after each reload
+    GET  /api/events          server-sent events: ``changed`` with the paths, after each reload and check
     GET  /preview?path=P      the item's posts side by side, as ``publish render --format html``
     POST /api/move            {path, channel, revision, date, time, commit}
     POST /api/status          {path, revision, status, commit}
     POST /api/approve         {path, revision, commit}
 
 Every answer to a change is JSON: ``ok``, ``message`` (what was done or why nothing was), and the
-item's new ``revision``. Requests from another origin are refused (a page elsewhere cannot post
-to the studio); only items the project loaded are ever written.
+item's new ``revision``. Requests from another origin, or for another host name than the loopback's,
+are refused (a page elsewhere cannot post to the studio); only items the project loaded are ever written.
 """
 from __future__ import annotations
 
@@ -72,12 +72,14 @@ def watched(desk: Desk) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
-def app_for(desk: Desk):
-    """The Starlette application over ``desk``."""
+def app_for(desk: Desk, ready: Callable[[], None] | None = None):
+    """The Starlette application over ``desk``; ``ready()`` is called once it serves."""
     from contextlib import asynccontextmanager
 
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
@@ -121,10 +123,7 @@ def app_for(desk: Desk):
                 return answer(Answer(400, "the request is not JSON"))
             if not isinstance(body, dict):
                 return answer(Answer(400, "the request is not a JSON object"))
-            a = await run_in_threadpool(work, body)
-            if a.ok and a.data.get("path"):
-                events.publish("changed", {"paths": [a.data["path"]], "gen": desk.generation})
-            return answer(a)
+            return answer(await run_in_threadpool(work, body))
         return endpoint
 
     move = change(lambda b: desk.move(b.get("path"), b.get("channel"), b.get("revision"), b.get("date"),
@@ -143,13 +142,22 @@ def app_for(desk: Desk):
             rels = sorted({_rel(desk.root, p) for _, p in changes})
             if all(_own(desk, rel) for rel in rels):
                 continue  # the desk's own write, reloaded already
-            await run_in_threadpool(desk.reload)
-            events.publish("changed", {"paths": rels, "gen": desk.generation, "error": desk.error})
+            await run_in_threadpool(desk.reload, False, rels)
+            await run_in_threadpool(desk.check)
 
     @asynccontextmanager
     async def lifespan(app):
+        loop = asyncio.get_running_loop()
+
+        def changed(paths: list[str]) -> None:  # from the desk's threads: the event goes out on the loop
+            message = {"paths": paths, "gen": desk.generation, "error": desk.error, "checking": desk.checking}
+            loop.call_soon_threadsafe(events.publish, "changed", message)
+
+        desk.on_change = changed
         stop = asyncio.Event()
         task = asyncio.create_task(watch(stop))
+        if ready is not None:
+            ready()
         try:
             yield
         finally:
@@ -159,13 +167,16 @@ def app_for(desk: Desk):
             task.cancel()
 
     async def health(request):
-        return JSONResponse({"gen": desk.generation, "error": desk.error})
+        return JSONResponse({"gen": desk.generation, "error": desk.error, "checking": desk.checking})
 
     routes = [Route("/", page), Route("/static/{name}", static), Route("/api/calendar", calendar),
               Route("/api/events", stream), Route("/api/health", health), Route("/preview", preview),
               Route("/api/move", move, methods=["POST"]), Route("/api/status", status, methods=["POST"]),
               Route("/api/approve", approve, methods=["POST"])]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Only the loopback names: a page elsewhere whose name is made to point at 127.0.0.1 (DNS rebinding)
+    # would otherwise be the studio's own origin to the browser.
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 def _rel(root: Path, path: str) -> str:
@@ -204,12 +215,15 @@ def studio(root: Path, *, port: int | None = None, no_browser: bool = False, now
         raise UsageError(f"--port {port}: {exc.strerror}; choose another port, or leave --port out for a free one") \
             from None
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    (say or _say)(f"studio at {url} ({len(desk.project.items)} items; Ctrl-C stops it)")
-    if not no_browser:
-        import webbrowser
 
-        webbrowser.open(url)
-    config = uvicorn.Config(app_for(desk), log_level="warning", timeout_graceful_shutdown=1, lifespan="on")
+    def ready() -> None:  # the address once the app serves (the socket listens already: nobody is turned away)
+        (say or _say)(f"studio at {url} ({len(desk.project.items)} items; Ctrl-C stops it)")
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    config = uvicorn.Config(app_for(desk, ready), log_level="warning", timeout_graceful_shutdown=1, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
     return Shown()
 

@@ -67,68 +67,150 @@ def revision_of(raw: bytes) -> str | None:
 
 
 def board_states(settings) -> list[str]:
-    """The board's columns, in workflow order."""
-    return [s for s in STATUSES if s != "withdrawn"] + ["withdrawn"]
+    """The board's columns: the workflow's states in its order (the team's own, where publish.yml names them)."""
+    from newsroom import workflow
+
+    named = getattr(workflow, "states", None)
+    return list(named(settings)) if named is not None else list(STATUSES)
+
+
+def state_of(item) -> str:
+    """The item's state as its team names it (its built-in status where the workflow has no names)."""
+    return getattr(item, "state", None) or item.status
+
+
+def final_state(settings) -> str:
+    """The state where approved items wait to go out (``approved`` by default)."""
+    from newsroom import workflow
+
+    ready = getattr(workflow, "may_go_out", None)
+    return next((s for s in board_states(settings) if ready(settings, s)), "approved") if ready else "approved"
+
+
+def approval(item, name: str, settings) -> tuple[str, str | None]:
+    """Where approving ``item`` as ``name`` puts it, and why the workflow refuses that person (None: it does not)."""
+    from newsroom import workflow
+
+    following = getattr(workflow, "next_state", None)
+    target = (following(settings, state_of(item)) if following is not None else None) or final_state(settings)
+    refusal = getattr(workflow, "approval_refusal", None)
+    if refusal is not None:
+        return target, refusal(item, name, settings)
+    trial = dataclasses.replace(item, status="approved", approved_by=name)
+    wrong = [p.message for p in workflow.check_item(trial, settings)
+             if p.severity == ERROR and p.key in ("approved_by", "status")]
+    return target, "; ".join(wrong) or None
 
 
 class Desk:
-    """The project at ``root`` as loaded, planned and checked at ``now`` (the clock when None)."""
+    """The project at ``root`` as loaded, planned and checked at ``now`` (the clock when None).
+
+    A reload plans first and serves that at once; the check (the slow half: every post rendered
+    against its limits) follows on a thread of its own and its problems replace the ones carried
+    over from the last check (kept for the files that did not change). ``on_change(paths)`` is told
+    after each, from whichever thread made it."""
 
     def __init__(self, root: Path, now: datetime | None = None):
         self.root = Path(root).resolve()
         self.fixed_now = now
         self.lock = threading.RLock()
+        self._checking = threading.Lock()  # one check at a time
         self.generation = 0
         self.error: str | None = None
+        self.checking = False
+        self.problem_of: dict[str, tuple[str, list[str]]] = {}  # path → (revision checked, problems)
         self.own: dict[str, tuple[int, int]] = {}  # path → (mtime_ns, size) of the desk's own last write
+        self.on_change = None
         self.reload(first=True)
+        self.check()
 
     def now(self) -> datetime:
         return self.fixed_now or datetime.now(timezone.utc)
 
     # -- reading -----------------------------------------------------------------------------------
-    def reload(self, first: bool = False) -> None:
-        """Load, plan and check again; settings that became unusable keep the last good view (and say so)."""
+    def reload(self, first: bool = False, paths=()) -> None:
+        """Load and plan again (``check`` follows); settings that became unusable keep the last good
+        view (and say so)."""
         from newsroom.problems import UnusableSettings
 
         from . import page, views
         from .calendar import planned_view
-        from .project import check, load_project
+        from .project import load_project
 
         try:
             project = load_project(self.root)
-            now = self.now()
-            entries, tz, when = planned_view(project, now.isoformat(), None)
+            entries, tz, when = planned_view(project, self.now().isoformat(), None)
         except UnusableSettings as exc:
             if first:
                 raise
             with self.lock:
                 self.error = f"{exc.advice}\n{exc}"
                 self.generation += 1
+            self._changed(list(paths))
             return
-        verdict = check(project, when, verify=False)
-        tzname = getattr(tz, "key", str(tz))
-        data = page.data(project, views.rows(entries, tz), tzname=tzname, now=when)
+        data = page.data(project, views.rows(entries, tz), tzname=getattr(tz, "key", str(tz)), now=when)
         by_path = {i.path: i for i in project.items}
-        paths = [data["s"][it[1]] + it[2] for it in data["items"]]
-        index = {p: n for n, p in enumerate(paths)}
-        problems: dict[str, list[str]] = {}
-        for p in [*verdict.errors, *verdict.warnings]:
-            problems.setdefault(p.path, []).append(f"{p.severity}: {p.key + ': ' if p.key else ''}{p.message}"
-                                                   + (f" (line {p.line})" if p.line else ""))
-        data["revisions"] = [by_path[p].revision if p in by_path else "" for p in paths]
-        data["problems"] = {str(index[p]): found for p, found in problems.items() if p in index}
-        data["loose"] = [[i.path, i.title, i.status, i.author or "", i.revision, problems.get(i.path, [])]
-                         for i in project.items if i.path not in index]
+        paths_ = [data["s"][it[1]] + it[2] for it in data["items"]]
+        data["revisions"] = [by_path[p].revision if p in by_path else "" for p in paths_]
+        data["item_states"] = [state_of(by_path[p]) if p in by_path else "" for p in paths_]
         data["board"] = board_states(project.settings)
+        data["final"] = final_state(project.settings)
         data["content"] = project.settings.content_dir
         with self.lock:
             self.project, self.entries, self.tz, self.when = project, entries, tz, when
             self.error = None
-            self.generation += 1
-            data["gen"] = self.generation
-            self.data = data
-            self.body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self.checking = True
+            self._paths = paths_
+            self._base = data
+            self._publish()
+        self._changed(list(paths))
+
+    def check(self) -> None:
+        """``check``'s problems for what is loaded now (nothing when a newer load came meanwhile: its own follows)."""
+        from .project import check
+
+        with self._checking:
+            with self.lock:
+                project, when = self.project, self.when
+            verdict = check(project, when, verify=False)
+            found: dict[str, list[str]] = {}
+            for p in [*verdict.errors, *verdict.warnings]:
+                found.setdefault(p.path, []).append(f"{p.severity}: {p.key + ': ' if p.key else ''}{p.message}"
+                                                    + (f" (line {p.line})" if p.line else ""))
+            with self.lock:
+                if self.project is not project:
+                    return
+                self.problem_of = {i.path: (i.revision, found.get(i.path, [])) for i in project.items}
+                self.checking = False
+                self._publish()
+        self._changed([])
+
+    def check_soon(self) -> None:
+        threading.Thread(target=self.check, name="studio-check", daemon=True).start()
+
+    def _publish(self) -> None:
+        """The calendar's answer: the planned data, and each item's problems as last checked (a file
+        changed since its check shows none until the next check)."""
+        data, project = dict(self._base), self.project
+        index = {p: n for n, p in enumerate(self._paths)}
+
+        def problems(item) -> list[str]:
+            revision, found = self.problem_of.get(item.path, ("", []))
+            return found if revision == item.revision else []
+
+        data["problems"] = {str(index[i.path]): problems(i) for i in project.items
+                            if i.path in index and problems(i)}
+        data["loose"] = [[i.path, i.title, state_of(i), i.author or "", i.revision, problems(i)]
+                         for i in project.items if i.path not in index]
+        data["checking"] = self.checking
+        self.generation += 1
+        data["gen"] = self.generation
+        self.data = data
+        self.body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def _changed(self, paths: list[str]) -> None:
+        if self.on_change is not None:
+            self.on_change(paths)
 
     @property
     def tzname(self) -> str:
@@ -197,7 +279,8 @@ class Desk:
             else:
                 said += f"; written but not committed: {done.message}"
                 data["commit"] = None
-        self.reload()
+        self.reload(paths=[item.path])
+        self.check_soon()
         data["revision"] = getattr(self.project.item_by_path(item.path), "revision", None)
         return Answer(200, said, data)
 
@@ -249,16 +332,17 @@ class Desk:
 
     def set_status(self, rel, revision, status, *, commit: bool = False) -> Answer:
         """Put the item in ``status``; ``approved`` is an approval (``approve``)."""
-        if status == "approved":
-            return self.approve(rel, revision, commit=commit)
         with self.lock:
+            if status == final_state(self.project.settings):  # only an approval leads there
+                return self.approve(rel, revision, commit=commit)
             item, no = self.item(rel)
             if no:
                 return no
             if status not in board_states(self.project.settings):
                 return refused(400, f"'{status}' is not a state of the workflow "
                                     f"({', '.join(board_states(self.project.settings))})")
-            if status == item.status:
+            was = state_of(item)
+            if status == was:
                 return Answer(200, f"'{item.title}' is {status} already", {"path": item.path, "revision": item.revision})
             if status == "withdrawn" and not (item.reason or "").strip():
                 return refused(422, "a withdrawn item needs reason: why it is taken back; write it in the file")
@@ -266,12 +350,11 @@ class Desk:
             if no:
                 return no
             new = set_keys(text, item, {"status": status})
-            return self._write(item, new, f"Move '{item.title}' from {item.status} to {status}", commit)
+            return self._write(item, new, f"Move '{item.title}' from {was} to {status}", commit)
 
     def approve(self, rel, revision, *, commit: bool = False) -> Answer:
-        """``status: approved`` and ``approved_by:`` git's ``user.name``, when the workflow lets that person."""
-        from newsroom.workflow import check_item
-
+        """The item in the state an approval leads to (``approved`` in the default workflow) with
+        ``approved_by:`` git's ``user.name``, when the workflow lets that person approve it."""
         with self.lock:
             item, no = self.item(rel)
             if no:
@@ -280,15 +363,13 @@ class Desk:
             if not name:
                 return refused(422, "git has no user.name here, and approved_by takes it: "
                                     "git config user.name 'Your Name'")
-            trial = dataclasses.replace(item, status="approved", approved_by=name)
-            wrong = [p.message for p in check_item(trial, self.project.settings)
-                     if p.severity == ERROR and p.key in ("approved_by", "status")]
-            if wrong:
-                return refused(403, "; ".join(wrong) + "; nothing was written")
+            target, refusal = approval(item, name, self.project.settings)
+            if refusal:
+                return refused(403, f"{refusal}; nothing was written")
             text, no = self._current(item, revision)
             if no:
                 return no
-            new = set_keys(text, item, {"status": "approved", "approved_by": name})
+            new = set_keys(text, item, {"status": target, "approved_by": name})
             return self._write(item, new, f"Approve '{item.title}' (approved_by: {name})", commit)
 
 

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -167,6 +168,10 @@ def test_refusals_say_why_and_write_nothing(project, tmp_path):
                                      headers={"Origin": "http://evil.test"})
         assert (status, answer["message"]) == (403, "changes come from the studio's own page only")
         assert studio.post("/api/move", b"not json")[0] == 400
+        request = urllib.request.Request(studio.url + "api/calendar", headers={"Host": "rebound.test"})
+        with pytest.raises(urllib.error.HTTPError) as wrong_host:
+            urllib.request.urlopen(request, timeout=30)
+        assert (wrong_host.value.code, wrong_host.value.read()) == (400, b"Invalid host header")
         assert studio.post("/api/status", {"path": "content/draft.md", "revision": revision(studio, "content/draft.md"),
                                            "status": "printed"}) == (400, {"ok": False, "message": (
             "'printed' is not a state of the workflow (idea, draft, review, approved, published, archived, withdrawn)")})
@@ -237,9 +242,14 @@ def test_preview_is_renders_html_and_changes_stream_as_events(studio, newsroom, 
     time.sleep(0.5)
     (newsroom / "content/clash.md").write_text(CLASH.replace("Body.", "A new body."))
     reader.join(20)
-    assert got[-2:] == ["event: changed\n", f"data: {json.dumps({'paths': ['content/clash.md'], 'gen': 2, 'error': None})}\n"]
+    # First the new plan (the check of the changed file follows, with a second event).
+    assert got[-2] == "event: changed\n" and got[-1].startswith("data: ")
+    assert json.loads(got[-1][6:]) == {"paths": ["content/clash.md"], "gen": 3, "error": None, "checking": True}
     status, body, _ = studio.get("/preview?path=content/clash.md")
     assert "A new body." in body.decode()
+    # The check follows: its problems are back, for the file as it is now.
+    data = studio.wait_for(lambda: (d := studio.json("/api/calendar"))["checking"] is False and d)
+    assert data["gen"] == 4 and "conflict" in data["problems"]["1"][0]
 
 
 def test_a_port_in_use_is_a_clear_error(project):

@@ -12,7 +12,7 @@ function decode(data) {
   D = data; S = data.s; ITEMS = data.items.map((it, n) => {
     const name = it[2], id = it[0] || name.replace(/\.md$/, "");
     return { n, id, path: S[it[1] || 0] + name, title: it[3], campaign: S[it[4] || 0], author: S[it[5] || 0],
-      status: S[it[6] || 0], revision: data.revisions[n], problems: data.problems[String(n)] || [], entries: [] };
+      status: data.item_states[n] || S[it[6] || 0], revision: data.revisions[n], problems: data.problems[String(n)] || [], entries: [] };
   });
   for (const l of data.loose) ITEMS.push({ n: ITEMS.length, id: l[0], path: l[0], title: l[1], status: l[2], author: l[3],
     revision: l[4], problems: l[5], campaign: "", entries: [] });
@@ -79,7 +79,7 @@ function render() {
   for (const v of ["month", "week", "board"]) $("v-" + v).setAttribute("aria-pressed", String(v === view));
   $("calendar").hidden = view === "board"; $("board").hidden = view !== "board";
   const shown = ENTRIES.filter((e) => keep(e, f));
-  $("count").textContent = shown.length + " of " + ENTRIES.length + " entries";
+  $("count").textContent = shown.length + " of " + ENTRIES.length + " entries" + (D.checking ? " · checking…" : "");
   if (view === "month") renderMonth(f); else if (view === "week") renderWeek(f); else renderBoard(f);
   writeHash();
   document.dispatchEvent(new Event("studio:rendered"));
@@ -180,7 +180,7 @@ function move(key, date, time) {
 }
 function setState(path, status) {
   const it = item(path);
-  return post(status === "approved" ? "/api/approve" : "/api/status", { path, revision: it.revision, status });
+  return post(status === D.final ? "/api/approve" : "/api/status", { path, revision: it.revision, status });
 }
 
 // Dragging with the pointer (mouse, pen or touch): a chip onto a day (keeps its time of day) or onto
@@ -244,7 +244,7 @@ function openItem(path) {
   const sel = $("item-state"); sel.length = 0;
   for (const st of D.board) sel.append(new Option(st, st));
   sel.value = it.status;
-  $("approve").disabled = it.status === "approved";
+  $("approve").disabled = it.status === D.final;
   $("preview").src = "/preview?path=" + encodeURIComponent(path) + "&gen=" + D.gen;
   if (!$("item").open) $("item").showModal();
   writeHash();
