@@ -42,6 +42,7 @@ from typing import Callable
 
 from .base import Channel, DeliveryContext, Failure
 from .http import RateLimit, request
+from .oauth import OAuthChannel
 from .social import Found, RateGate
 
 #: the Graph API version sent unless ``version`` says otherwise (developers.facebook.com/docs/graph-api/
@@ -54,6 +55,21 @@ TEMPORARY = {1, 2}
 EXPIRED_TOKEN = 190
 #: how often and how long a container that is still processing is asked about before publishing
 STATUS_POLLS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+#: a video's container: "wait on average 30 seconds before publishing" (Threads ``posts``), then ask "once
+#: per minute, for no more than 5 minutes" (Threads ``troubleshooting``)
+VIDEO_POLLS = (30.0, 30.0, 60.0, 60.0, 60.0, 60.0)
+#: the container errors Threads names (documentation/threads/troubleshooting), in words
+CONTAINER_ERRORS = {
+    "FAILED_DOWNLOADING_VIDEO": "Meta could not download the video from its URL",
+    "FAILED_PROCESSING_AUDIO": "Meta could not process the video's sound",
+    "FAILED_PROCESSING_VIDEO": "Meta could not process the video",
+    "INVALID_ASPEC_RATIO": "the video's aspect ratio is not accepted",
+    "INVALID_BIT_RATE": "the video's bit rate is not accepted",
+    "INVALID_DURATION": "the video's length is not accepted",
+    "INVALID_FRAME_RATE": "the video's frame rate is not accepted",
+    "INVALID_AUDIO_CHANNELS": "the video's number of sound channels is not accepted",
+    "INVALID_AUDIO_CHANNEL_LAYOUT": "the video's sound channel layout is not accepted",
+}
 
 
 def _json_header(headers, name: str):
@@ -211,10 +227,11 @@ class Containers:
     find: Callable[[int], "Found | None | Failure"]  # part index → the published post, looked for
 
 
-def wait_ready(containers: Containers, cid: str, ctx: DeliveryContext, what: str) -> str | Failure:
+def wait_ready(containers: Containers, cid: str, ctx: DeliveryContext, what: str,
+               polls: tuple[float, ...] = STATUS_POLLS) -> str | Failure:
     """Ask about the container until it is ``FINISHED`` (or published, or failed)."""
     sleep = ctx.sleep or time.sleep
-    for pause in (0.0, *STATUS_POLLS):
+    for pause in (0.0, *polls):
         if pause:
             sleep(pause)
         got = containers.status(cid)
@@ -224,10 +241,11 @@ def wait_ready(containers: Containers, cid: str, ctx: DeliveryContext, what: str
         if status in ("FINISHED", "PUBLISHED"):
             return status
         if status in ("ERROR", "EXPIRED"):
-            return Failure(f"{what}the container {cid} is {status}{f' ({error})' if error else ''}",
+            words = f"{error}: {CONTAINER_ERRORS[error]}" if error in CONTAINER_ERRORS else error
+            return Failure(f"{what}the container {cid} is {status}{f' ({words})' if words else ''}",
                            retryable=status == "EXPIRED")
     return Failure(f"{what}the container {cid} was still being processed after "
-                   f"{int(sum(STATUS_POLLS))} seconds", retryable=True)
+                   f"{int(sum(polls))} seconds; a later run publishes it once it is ready", retryable=True)
 
 
 def container_status(containers: Containers, ctx: DeliveryContext, index: int) -> str | None | Failure:
@@ -240,7 +258,7 @@ def container_status(containers: Containers, ctx: DeliveryContext, index: int) -
 
 
 def publish_part(containers: Containers, ctx: DeliveryContext, index: int, params: dict, what: str,
-                 permalink: Callable[[str], "str | None"]) -> dict | Failure:
+                 permalink: Callable[[str], "str | None"], polls: tuple[float, ...] = STATUS_POLLS) -> dict | Failure:
     """Part ``index`` out exactly once: reuse the journal's container (publish it if it is ready, find
     the post if it was published), else make one; record the container before publishing it.
     ``what`` prefixes the failures ("part 2 of 3: ", or "")."""
@@ -271,11 +289,11 @@ def publish_part(containers: Containers, ctx: DeliveryContext, index: int, param
             return replace(made, message=f"{what}{made.message}")
         cid = made
         journal.put(key, cid)
-    ready = wait_ready(containers, cid, ctx, what)
+    ready = wait_ready(containers, cid, ctx, what, polls)
     if isinstance(ready, Failure):
         return ready
     if ready == "PUBLISHED":  # published by a try whose answer was lost
-        return publish_part(containers, ctx, index, params, what, permalink)
+        return publish_part(containers, ctx, index, params, what, permalink, polls)
     media_id = containers.publish(cid)
     if isinstance(media_id, Failure):
         # The container stays in the journal: its status tells the next try whether this went out.
@@ -311,14 +329,30 @@ def containers(adapter: "GraphAdapter", *, edge: str, publish_edge: str, status_
     return Containers(create, status, publish, find)
 
 
-class GraphAdapter(Channel):
+class GraphAdapter(OAuthChannel, Channel):
     """What the three Meta adapters share: the API's address, the Bearer token, Meta's usage-header
     gate, calls whose expired or revoked token is a refused credential, and reads that wait when
     throttled. Subclasses say ``HOST`` (the address without a version; None: ``graph.facebook.com``
-    with the ``version`` option) and may change ``AUTH_HINT``."""
+    with the ``version`` option) and may change ``AUTH_HINT``.
+
+    The token is ``token`` from the environment, or, when the channel names its Meta app
+    (``client_id``), the one `publish auth` got in a browser and keeps encrypted in the project's
+    credentials (``channels/meta_auth.py``). Meta has no refresh grant: a lapsed one is connected again."""
 
     HOST: str | None = None
     AUTH_HINT = "run `publish auth {name}` to check it"
+    PROVIDER = None  # no OAuth refresh grant at Meta (OAuthChannel's keeper never refreshes)
+    META_SIGN_IN = True
+
+    def owns_page(self, page: dict) -> bool:
+        """Is this Page (an item of ``/me/accounts``) the one whose token the channel keeps?"""
+        return False
+
+    def page_missing(self) -> str:
+        return "no Page of the person fits this channel"
+
+    def missing_secrets(self) -> list[str]:
+        return [] if self.oauth() else Channel.missing_secrets(self)
 
     def __init__(self, config, env, *, base_url=None):
         super().__init__(config, env, base_url=base_url)
@@ -341,21 +375,28 @@ class GraphAdapter(Channel):
     def auth_hint(self) -> str:
         return self.AUTH_HINT.format(name=self.name)
 
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
+    def headers(self) -> dict | Failure:
+        token = self.bearer()
+        return token if isinstance(token, Failure) else {"Authorization": f"Bearer {token}"}
 
     def _refused(self, got):
         if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
-            return self.refused(got, "token")
+            return self.refused_token(got) if self.oauth() else self.refused(got, "token")
         return got
 
     def _call(self, method: str, path: str, **kwargs):
-        return self._refused(call(self.session, method, self.api + path, headers=self.headers(), gate=self.gate,
+        headers = self.headers()
+        if isinstance(headers, Failure):
+            return headers
+        return self._refused(call(self.session, method, self.api + path, headers=headers, gate=self.gate,
                                   auth_hint=self.auth_hint, **kwargs))
 
     def _read(self, path: str, **kwargs):
         self.requests_made += 1
-        return self._refused(read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
+        headers = self.headers()
+        if isinstance(headers, Failure):
+            return headers
+        return self._refused(read(self.session, self.gate, "GET", self.api + path, headers=headers,
                                   auth_hint=self.auth_hint, **kwargs))
 
     # -- the daily publishing limit -------------------------------------------------------------
