@@ -26,7 +26,7 @@ from __future__ import annotations
 from channels.base import Failure, Receipt
 from newsroom import crashpoint
 from newsroom.model import Project
-from newsroom.problems import UnusableSettings, Verdict
+from newsroom.problems import Refusal, UnusableSettings, Verdict
 from newsroom.state import StateStore, StateUnwritable
 from newsroom.state.gc import collect
 
@@ -78,7 +78,10 @@ def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
         return run.report
     store.save()  # what makes the next run's reading fast (the files backend: the ledger's fold)
     if not opts.dry_run:
-        collect(store)  # what runs killed before their end left, once this run reconciled their claims
+        try:
+            collect(store)  # what runs killed before their end left, once this run reconciled their claims
+        except (OSError, Refusal):  # only tidying: the next run, or publish state gc, tries again
+            pass
     return run.report
 
 
