@@ -81,10 +81,8 @@ def test_a_broken_publish_yml_while_serving_is_one_line_and_what_came_due_goes_o
     with ChannelServer() as server:
         settings = SETTINGS.replace('timeout: "0.3"', 'timeout: "30"')
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        due = now + timedelta(seconds=12)
         n = make_newsroom(tmp_path / "p", server, {
             "content/early.md": approved("Early", at=(now - timedelta(minutes=1)).isoformat()),
-            "content/between.md": approved("Between", at=due.isoformat()),
         }, settings=settings)
         good = (n.root / "publish.yml").read_text()
         server.script("social", "slow:1.5")  # the platform takes 1.5 s to answer the first post
@@ -106,9 +104,16 @@ def test_a_broken_publish_yml_while_serving_is_one_line_and_what_came_due_goes_o
             answered = datetime.fromisoformat(events["delivered"]["receipt"]["at"])
             assert answered - datetime.fromisoformat(events["claimed"]["at"]) >= timedelta(seconds=1.4)
 
+            # An entry due a few seconds from now, once the service is up (however long it took to
+            # start), scheduled before publish.yml breaks: it must come due while the file is broken.
+            due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=8)
+            n.write("content/between.md", approved("Between", at=due.isoformat()))
+            wait_for(lambda: probe(port, "/status")[1]["next_run"] == due.isoformat())
+
             # publish.yml broken while it runs: one error line naming file, line and key; still alive.
             (n.root / "publish.yml").write_text(good.replace('    timeout: "30"\n  chat:',
                                                              '    timeout: "30"\n    tiemout: 3\n  chat:', 1))
+            assert datetime.now(timezone.utc) < due - timedelta(seconds=1), "broken too late: nothing would be tested"
             broken = log.wait(level="ERROR")
             assert broken["message"] == ("publish.yml:13: channels.social.tiemout: unknown key (did you mean "
                                          "'timeout'?); keeping the last good settings: entries due meanwhile wait "
