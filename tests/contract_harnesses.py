@@ -36,7 +36,7 @@ class Harness:
     made: str  # the server's list of what was made
     url_key: str  # the post's URL in it (the id is "id")
     make_post: Callable  # (harness, title, n) → the post
-    throttles: Callable  # (server) → seconds the platform says to wait, once its throttling answer is armed
+    throttles: Callable  # (server) → seconds the platform says to wait (or None), once its throttling answer is armed
     throttle_message: str
     server_error_body: dict
     server_error_message: str
@@ -91,7 +91,7 @@ class Harness:
     def url_of(self, made) -> str | None:
         return made[self.url_key]
 
-    def throttle(self) -> float:
+    def throttle(self) -> float | None:
         return self.throttles(self.server_)
 
     def revoke(self):
@@ -119,9 +119,13 @@ META_EXPIRED = ("HTTP 400: Error validating access token: Session has expired on
 META_TRANSIENT_MESSAGE = "An unexpected error has occurred. Please retry your request later. (code 2)"
 
 
-def meta_throttle(code: int, minutes: int) -> Callable:
-    """Meta's Graph API: a usage header and an error code, the wait in minutes."""
+def meta_throttle(code: int, minutes: int | None = None) -> Callable:
+    """Meta's Graph API: a usage header and an error code, the wait in minutes (None: the header
+    says none, as for the application's own limit)."""
     def arm(server):
+        if minutes is None:
+            server.throttle(code=code)
+            return None
         server.throttle(code=code, minutes=minutes)
         return minutes * 60.0
     return arm
@@ -273,7 +277,8 @@ HARNESSES = [
         options=dict, secret_option="token", secret_variable="THREADS_TOKEN", secret=const("threads-token"),
         write_path=r"/threads_publish$", made="media", url_key="permalink",
         make_post=lambda h, title, n: post([f"{title}: our new release is out 🚀 #{n}"], type="threads"),
-        throttles=meta_throttle(code=4, minutes=5),
+        # code 4, the application's limit: X-App-Usage at 100 and no time to wait (graph-api/overview/rate-limiting)
+        throttles=meta_throttle(code=4),
         throttle_message="HTTP 400: (#4) Application request limit reached (code 4)",
         server_error_body=META_TRANSIENT, server_error_message=META_TRANSIENT_MESSAGE,
         bad_request=(400, {"error": {"message": "(#100) Param text must be at most 500 characters long.",
