@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,16 @@ def ledger(root: Path) -> list[dict]:
 def run_mastodon(root: Path, *args: str, now: str | None = T):
     """``run`` with the token of BLOG_AND_MASTODON's account."""
     return run(root, *args, now=now, env=MASTODON_ENV)
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    """Until ``predicate()`` is true (a condition another process or thread makes true), at most ``timeout`` s."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out")
 
 
 def approved(title: str, channels=("social",), at: str = "2026-11-20T09:00", **keys) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import ROOT
-from publishing import approved, make_newsroom
+from publishing import approved, make_newsroom, wait_for
 from servers.testchannel import TOKEN, ChannelServer, register
 
 
@@ -56,13 +56,6 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def wait_for(predicate, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def test_serve_publishes_at_the_time_follows_edits_and_deletions_and_records_misfires(tmp_path, server, monkeypatch):

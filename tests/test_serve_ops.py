@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import ROOT
-from publishing import SETTINGS, approved, make_newsroom
+from publishing import SETTINGS, approved, make_newsroom, wait_for
 from servers.testchannel import TOKEN, ChannelServer
 
 
@@ -67,13 +67,6 @@ class Lines:
         raise AssertionError(f"no log line with {want}; got:\n" + "".join(self.raw))
 
 
-def wait_for(predicate, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.slow
