@@ -79,6 +79,9 @@ def test_serve_publishes_at_the_time_follows_edits_and_deletions_and_records_mis
         wait_for(lambda: n.events("missed", "stale/chat"))  # past its 1h grace: the run records it missed
         wait_for(lambda: service.status()["entries_scheduled"] == 1)  # once the run that sent "soon" is over
         assert list(service.schedule) == ["later/social"]
+        # the scheduler holds the re-plan and one job at the next time, however many entries wait
+        (armed,) = [j for j in service.scheduler.get_jobs() if j.id != "replan"]
+        assert armed.id == "due" and armed.next_run_time == now + timedelta(days=1)
         assert service.status()["next_run"] == _iso(now + timedelta(days=1))
         # A new item appears, the far one is deleted: the next re-plan follows both.
         n.write("content/new.md", approved("New", at=_iso(now - timedelta(minutes=1))))
