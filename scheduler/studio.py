@@ -9,7 +9,7 @@ disk, and the page asks again. Changes go through ``scheduler/studio_desk.py``, 
     GET  /api/calendar        the data (built once per change, answered from memory)
     GET  /api/events          server-sent events: ``changed`` with the paths, after each reload and check
     GET  /preview?path=P      the item's posts side by side, as ``publish render --format html``
-    POST /api/move            {path, channel, revision, date, time, commit}
+    POST /api/move            {path, channel, key, revision, date, time, commit}
     POST /api/status          {path, revision, status, commit}
     POST /api/approve         {path, revision, commit}
 
@@ -127,7 +127,7 @@ def app_for(desk: Desk, ready: Callable[[], None] | None = None):
         return endpoint
 
     move = change(lambda b: desk.move(b.get("path"), b.get("channel"), b.get("revision"), b.get("date"),
-                                      b.get("time"), commit=bool(b.get("commit"))))
+                                      b.get("time"), commit=bool(b.get("commit")), key=b.get("key")))
     status = change(lambda b: desk.set_status(b.get("path"), b.get("revision"), b.get("status"),
                                               commit=bool(b.get("commit"))))
     approve = change(lambda b: desk.approve(b.get("path"), b.get("revision"), commit=bool(b.get("commit"))))

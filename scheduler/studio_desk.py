@@ -31,8 +31,8 @@ from newsroom.atomic import write_atomic
 from newsroom.model import STATUSES
 from newsroom.problems import ERROR
 
-#: Item states that are out already: a move changes nothing any more.
-OUT = frozenset(("delivered", "published", "withdrawn"))
+#: Entry states a move cannot change any more: out already, or being sent now.
+OUT = frozenset(("delivered", "published", "withdrawn", "claimed"))
 
 
 @dataclass
@@ -284,8 +284,10 @@ class Desk:
         data["revision"] = getattr(self.project.item_by_path(item.path), "revision", None)
         return Answer(200, said, data)
 
-    def move(self, rel, channel, revision, date: str, clock: str, *, commit: bool = False) -> Answer:
-        """Move the item's entry on ``channel`` to ``date`` ``clock`` (the calendar's timezone)."""
+    def move(self, rel, channel, revision, date: str, clock: str, *, commit: bool = False,
+             key: str | None = None) -> Answer:
+        """Move the item's entry on ``channel`` (the one called ``key``, when given) to ``date`` ``clock``
+        (the calendar's timezone)."""
         from newsroom.times import TimeError, localize
 
         from .rules import blackout_for, effective
@@ -295,9 +297,13 @@ class Desk:
             item, no = self.item(rel)
             if no:
                 return no
-            entry = next((e for e in self.entries if e.item is item and e.channel == channel and not e.share), None)
+            entry = next((e for e in self.entries if e.item is item and e.channel == channel
+                          and (e.key == key if key else not e.share)), None)
             if entry is None:
                 return refused(404, f"{item.path} does not go to a channel named '{channel}'")
+            if entry.share:
+                return refused(409, f"this is re-share {entry.share} of '{item.title}' on {channel}, which follows "
+                                    "its evergreen.every; move the item's own entry instead")
             if entry.state in OUT:
                 return refused(409, f"'{item.title}' is {entry.state} on {channel} already; moving it changes nothing")
             try:

@@ -176,7 +176,7 @@ async function post(url, body) {
 const item = (path) => ITEMS.find((it) => it.path === path);
 function move(key, date, time) {
   const e = ENTRIES.find((x) => x.key === key);
-  return post("/api/move", { path: e.item.path, channel: e.channel, revision: e.item.revision, date, time });
+  return post("/api/move", { path: e.item.path, channel: e.channel, key: e.key, revision: e.item.revision, date, time });
 }
 function setState(path, status) {
   const it = item(path);
