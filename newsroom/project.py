@@ -111,7 +111,7 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
     """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
 
     The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
-    ``cache``: reuse items whose files did not change since the last load (``.cache/items.pickle``)."""
+    ``cache``: reuse items whose files did not change since the last load (``.cache/items/``)."""
     channel_types, channel_overrides, extra_sections = declarations(layers, channel_types, channel_overrides,
                                                                     extra_sections)
     settings, problems = load_settings(root, extra_sections=extra_sections, channel_types=channel_types)
