@@ -20,6 +20,7 @@ import zlib
 from pathlib import Path
 
 from .fingerprint import code_signature
+from .gcpause import collector_paused
 from .atomic import write_atomic
 
 VERSION = 4
@@ -53,19 +54,23 @@ class ItemCache:
         self.entries: dict[str, tuple] = {}
         self.loaded: list[dict[str, tuple]] = [{} for _ in range(SHARDS)]  # what each shard file holds
         self.fresh: dict[str, tuple] = {}
-        for n in range(SHARDS):
-            try:
-                with open(self.folder / f"{n:02d}.pickle", "rb") as f:
-                    # The signature is its own small record first: a stale shard is dropped without
-                    # unpickling its items (which would double the peak memory of a large project).
-                    if pickle.load(f) == self.signature:
-                        shard = pickle.load(f)
-                        if isinstance(shard, dict):
-                            self.loaded[n] = shard
-                            self.entries.update(shard)
-            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
-                    IndexError, KeyError):
-                pass  # no shard, or one from another version: its files are read again
+        with collector_paused():  # unpickling 10,000 items: the collector would walk them again and again
+            for n in range(SHARDS):
+                self._load(n)
+
+    def _load(self, n: int) -> None:
+        try:
+            with open(self.folder / f"{n:02d}.pickle", "rb") as f:
+                # The signature is its own small record first: a stale shard is dropped without
+                # unpickling its items (which would double the peak memory of a large project).
+                if pickle.load(f) == self.signature:
+                    shard = pickle.load(f)
+                    if isinstance(shard, dict):
+                        self.loaded[n] = shard
+                        self.entries.update(shard)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
+                IndexError, KeyError):
+            pass  # no shard, or one from another version: its files are read again
 
     def get(self, rel: str, key: tuple):
         """(item, problems) when the file's stat key is the one cached."""
