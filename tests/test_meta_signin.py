@@ -187,3 +187,19 @@ def test_a_stored_threads_token_is_renewed_by_a_run_a_week_before_it_lapses(tmp_
         c.clock = lambda: again.expires_at - timedelta(days=1)  # the renewal fails: the token still works
         assert isinstance(c.deliver(post(["Three"], type="threads"), context()), Receipt)
         assert stored(tmp_path, env, "threads").access_token == "threads-token-renewed"
+
+
+def test_the_documented_page_list_without_the_channels_page(tmp_path, env):
+    """The Pages API's documented ``/me/accounts`` answer (tests/fixtures/social/facebook_user_accounts.json):
+    its one Page is not the channel's, so nothing is stored and the Pages the person has are named."""
+    import json
+    from pathlib import Path
+
+    body = json.loads((Path(__file__).parent / "fixtures" / "social" / "facebook_user_accounts.json").read_text())
+    with FacebookServer() as server:
+        server.fail(200, body["body"], path="/me/accounts$")
+        with pytest.raises(AuthError) as exc:
+            connect(wired(Facebook, server, tmp_path, env, page_id=PAGE_ID), person(), port=0, now=lambda: T0)
+    assert str(exc.value) == (f"facebook: the Page {PAGE_ID} is not among the Pages the person who signed in can act "
+                              "for; the person who signed in can act for: Name of this Page")
+    assert stored(tmp_path, env, "facebook") is None
