@@ -25,11 +25,12 @@ API facts (developers.facebook.com/documentation/threads: ``posts``, ``troublesh
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import regex
 
 from newsroom import schema as s
+from newsroom.credentials import CredentialError
 
 from . import graph
 from .base import CannotReconcile, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
@@ -86,9 +87,49 @@ class Threads(graph.GraphAdapter):
               "who may reply to the posts", default="everyone"),
     ])
 
+    #: a token signed in with `publish auth` (kept in state/credentials) is renewed by the runs when it
+    #: lapses within this long (``refresh_access_token``: Meta renews one at least 24 hours old, not expired)
+    RENEW_WITHIN = timedelta(days=7)
+
     @property
     def user(self) -> str:
         return str(self.config.options.get("user_id") or "me")
+
+    def bearer(self):
+        if self.oauth() and self.vault is not None and not getattr(self, "_renew_asked", False):
+            self._renew_asked = True
+            self.renew_stored()
+        return super().bearer()
+
+    def renew_stored(self) -> None:
+        """The stored long-lived token renewed in place when it lapses within ``RENEW_WITHIN`` (under the
+        store's lock, so two runs renew it once). A renewal that fails leaves the token as it is: it still
+        works until it lapses, and the next run asks again."""
+        from dataclasses import replace
+
+        now = (self.clock or (lambda: datetime.now(timezone.utc)))()
+        host = (self.base_url or "https://graph.threads.net").rstrip("/")
+
+        def change(cred):
+            if cred is None or cred.expires_at is None or not now < cred.expires_at <= now + self.RENEW_WITHIN:
+                return cred
+            if cred.obtained_at and now - cred.obtained_at < timedelta(hours=24):
+                return cred
+            got = graph.call(self.session, "GET", f"{host}/refresh_access_token",
+                             params={"grant_type": "th_refresh_token", "access_token": cred.access_token})
+            if isinstance(got, Failure) or not got.json().get("access_token"):
+                return cred
+            body = got.json()
+            lasts = body.get("expires_in")
+            return replace(cred, access_token=str(body["access_token"]), obtained_at=now,
+                           expires_at=now + timedelta(seconds=int(lasts)) if lasts else None)
+
+        try:
+            self.vault.update(self.name, change)
+        except CredentialError:
+            return
+        if getattr(self, "_keeper", None) is not None:
+            self._keeper._current = None
 
     # -- delivery -----------------------------------------------------------------------------
     def containers(self, post: Post) -> graph.Containers:

@@ -160,3 +160,46 @@ def test_with_neither_token_nor_app_the_channel_says_what_to_run(tmp_path, env):
     signed = wired(Facebook, None, tmp_path, env, page_id=PAGE_ID)
     assert signed.credential_problem() == "no credential stored for facebook: run `publish auth facebook`"
     assert signed.missing_secrets() == []  # the app secret is for `publish auth` only
+
+
+def test_a_stored_threads_token_is_renewed_by_a_run_a_week_before_it_lapses(tmp_path, env):
+    with ThreadsServer() as server:
+        connect(wired(Threads, server, tmp_path, env), person(), port=0, now=lambda: T0)
+        first = stored(tmp_path, env, "threads")
+        later = T0 + timedelta(days=50)  # ten days left: not yet
+        a = wired(Threads, server, tmp_path, env)
+        a.clock = lambda: later
+        assert isinstance(a.deliver(post(["One"], type="threads"), context()), Receipt)
+        assert not server.requests("/refresh_access_token$")
+        week = T0 + timedelta(days=55)  # five days left: renewed, and the new token is used at once
+        b = wired(Threads, server, tmp_path, env)
+        b.clock = lambda: week
+        assert isinstance(b.deliver(post(["Two"], type="threads"), context()), Receipt)
+        renewal = server.requests("/refresh_access_token$")
+        assert len(renewal) == 1 and renewal[0].query["access_token"] == [first.access_token]
+        again = stored(tmp_path, env, "threads")
+        assert again.access_token == "threads-token-renewed"
+        assert again.expires_at == week + timedelta(seconds=5183944) and again.account == "@northwind"
+        assert server.requests("/threads_publish$")[-1].headers["authorization"] == "Bearer threads-token-renewed"
+        server.fail(500, {"error": {"message": "An unknown error has occurred.", "type": "OAuthException",
+                                    "code": 1, "fbtrace_id": "AbC"}}, path="/refresh_access_token$")
+        c = wired(Threads, server, tmp_path, env)
+        c.clock = lambda: again.expires_at - timedelta(days=1)  # the renewal fails: the token still works
+        assert isinstance(c.deliver(post(["Three"], type="threads"), context()), Receipt)
+        assert stored(tmp_path, env, "threads").access_token == "threads-token-renewed"
+
+
+def test_the_documented_page_list_without_the_channels_page(tmp_path, env):
+    """The Pages API's documented ``/me/accounts`` answer (tests/fixtures/social/facebook_user_accounts.json):
+    its one Page is not the channel's, so nothing is stored and the Pages the person has are named."""
+    import json
+    from pathlib import Path
+
+    body = json.loads((Path(__file__).parent / "fixtures" / "social" / "facebook_user_accounts.json").read_text())
+    with FacebookServer() as server:
+        server.fail(200, body["body"], path="/me/accounts$")
+        with pytest.raises(AuthError) as exc:
+            connect(wired(Facebook, server, tmp_path, env, page_id=PAGE_ID), person(), port=0, now=lambda: T0)
+    assert str(exc.value) == (f"facebook: the Page {PAGE_ID} is not among the Pages the person who signed in can act "
+                              "for; the person who signed in can act for: Name of this Page")
+    assert stored(tmp_path, env, "facebook") is None

@@ -71,6 +71,7 @@ class MetaServer(Server):
         self.short_tokens: set[str] = set()
         self.user_tokens: set[str] = set()
         self.pages: list[dict] = []  # what /me/accounts lists (the Page token is ``token``)
+        self.renewed: set[str] = set()  # tokens given by a renewal, accepted as well as ``token``
         self.token = token
         self.business_id = business_id
         self.expired = False
@@ -106,7 +107,7 @@ class MetaServer(Server):
         if self.expired and token == self.token:
             return graph_error(400, "Error validating access token: Session has expired on Sunday, 22-Nov-26 "
                                     "09:00:00 PST. The current time is Monday, 23-Nov-26 01:00:00 PST.", 190, 463)
-        if token != self.token:
+        if token != self.token and token not in self.renewed:
             return graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         return super().dispatch(seen)
 

@@ -166,6 +166,7 @@ class ThreadsServer(MetaServer):
     def refresh(self, seen: Seen):
         if self.param(seen, "grant_type") != "th_refresh_token":
             return graph_error(400, "(#100) Unsupported grant_type", 100)
+        self.renewed.add("threads-token-renewed")
         return Answer(200, {"access_token": "threads-token-renewed", "token_type": "bearer", "expires_in": 5183944})
 
     def remove(self, seen: Seen, node):
