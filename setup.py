@@ -9,7 +9,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-SHIPPED = ("templates", "content", "audience", "publish.yml")  # as newsroom/resources.py SHIPPED
+SHIPPED = ("templates", "content", "audience", "sample", "publish.yml")  # as newsroom/resources.py SHIPPED
 
 
 class BuildWithShippedFiles(build_py):

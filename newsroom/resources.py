@@ -15,7 +15,7 @@ from pathlib import Path
 
 #: What the build step copies into the wheel: the default templates and the example newsroom
 #: (``publish init --example``). Paths relative to the repository's top level.
-SHIPPED = ("templates", "content", "audience", "publish.yml")
+SHIPPED = ("templates", "content", "audience", "sample", "publish.yml")
 
 
 @lru_cache(maxsize=None)

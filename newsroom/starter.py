@@ -96,7 +96,7 @@ def _common(settings_text: str) -> dict[str, str]:
 def example_files() -> dict[str, str | bytes]:
     """The full example newsroom (every channel type and status), with the same repository files."""
     files: dict[str, str | bytes] = {}
-    for name in ("publish.yml", "content", "audience"):
+    for name in ("publish.yml", "content", "audience", "sample"):  # sample/: the report's recorded month
         source = shipped(name)
         paths = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
         for path in paths:

@@ -86,6 +86,10 @@ def test_init_example_copies_the_full_example_newsroom(cli, tmp_path):
         if path.is_file():
             assert (tmp_path / "ex/content" / path.relative_to(shipped("content"))).read_bytes() == path.read_bytes()
     assert (tmp_path / "ex/publish.yml").read_bytes() == shipped("publish.yml").read_bytes()
+    # publish.yml's report.sample names sample/, so the example's report shows the recorded month
+    assert (tmp_path / "ex/sample/state/snapshots/2026-11.jsonl").read_bytes() == \
+        (shipped("sample") / "state/snapshots/2026-11.jsonl").read_bytes()
+    assert cli(tmp_path / "ex", "report", "--format", "md").stdout.startswith("> **SAMPLE DATA: a recorded month from sample/")
     publish = yaml.safe_load((tmp_path / "ex/.github/workflows/publish.yml").read_text())
     step = next(s for s in publish["jobs"]["publish"]["steps"] if s.get("name") == "Publish due entries")
     assert "BLUESKY_APP_PASSWORD" in step["env"] and "PARTNER_WEBHOOK_SECRET" in step["env"]

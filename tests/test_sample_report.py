@@ -88,7 +88,7 @@ def test_the_projects_own_report_once_it_has_pulled_and_without_a_sample_folder(
     assert "sample" not in own and own["title"] == "Northwind Notes" and own["totals"]["posts"] == 0
     assert "SAMPLE" not in cli(root, "report", "--format", "html").stdout
 
-    bare = fresh_clone(tmp_path / "bare", sample=False)  # `publish init --example` copies no sample/
+    bare = fresh_clone(tmp_path / "bare", sample=False)  # a team that deleted sample/
     shown = json.loads(cli(bare, "report", "--format", "json").stdout)
     assert "sample" not in shown and shown["title"] == "Northwind Notes"
 
