@@ -8,6 +8,7 @@ error goes on, so failed runs do not pile up ``.tmp`` files.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 
@@ -15,7 +16,9 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, mode: int | None = Non
     """Write ``data`` to ``path`` atomically; on failure nothing is left but the old file, if any."""
     target = os.fspath(path)
     directory, name = os.path.split(target)
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
+    # the process and the thread: two threads of one process (serve's runs, re-plans and pulls) must
+    # not write, and rename away, one temporary file
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644 if mode is None else mode)
     try:
         try:
