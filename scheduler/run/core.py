@@ -35,7 +35,6 @@ class RunOptions:
     now: datetime
     dry_run: bool = False
     only: list[tuple[str, str | None]] = field(default_factory=list)  # (path or id, channel or None)
-    keys: set[str] | None = None  # only these entry keys (the service's date jobs)
     force: bool = False
     budget: float = 600.0  # seconds of retrying and waiting for the whole run
     retry: Retry = field(default_factory=Retry)

@@ -13,9 +13,7 @@ from .wait import Waiting
 
 
 def wanted(run: Run, entry: Entry) -> bool:
-    """Whether ``--only`` (paths or ids, with or without a channel) and the service's keys take it."""
-    if run.opts.keys is not None and entry.key not in run.opts.keys:
-        return False
+    """Whether ``--only`` (paths or ids, with or without a channel) takes it."""
     if not run.opts.only:
         return True
     for target, channel in run.opts.only:
