@@ -97,11 +97,19 @@ def _trim(record: list) -> list:
     return record
 
 
+def state_colours(settings) -> dict[str, str]:
+    """Each state's colour; the team's own states (workflow.states) take the built-in one they stand for."""
+    workflow = getattr(settings, "workflow", None)
+    own = {name: STATE_COLOURS[workflow.status_of(name)] for name in workflow.names
+           if name not in STATE_COLOURS and workflow.status_of(name) in STATE_COLOURS} if workflow else {}
+    return {**STATE_COLOURS, **own}
+
+
 def render(project, rows: list[dict], *, tzname: str, now: datetime) -> str:
     channels = sorted({r["channel"] for r in rows} | set(project.settings.channels))
     data = {"title": project.settings.site.title, "tz": tzname,
             "today": now.astimezone(zone(tzname)).date().isoformat(),
-            "channels": channel_colours(channels), "states": STATE_COLOURS, "alarms": ALARMS, "cap": CAP,
+            "channels": channel_colours(channels), "states": state_colours(project.settings), "alarms": ALARMS, "cap": CAP,
             **pack(rows)}
     # Every "<" as \u003c: inside a <script> block "</script>" ends it and "<!--" (with "<script") puts
     # the parser in its escaped states (HTML §13.2.5.4 script data); in JSON "<" only occurs in strings.
