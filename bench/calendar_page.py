@@ -10,7 +10,7 @@ the DevTools protocol (bench/chromium.py) at desktop (1280Ã—900) and phone (390Ã
 - interactive: when the main thread is free after opening (the end of the last long task, or
   DOMContentLoaded when later), ms from the start of navigation;
 - a keystroke in the search box, clearing it, a channel filter, and clearing the filters: ms from
-  the input event until the next frame is painted (the search's debounce included), and the main
+  the input event until the next frame is painted (any waiting the page does included), and the main
   thread's CPU time for it (Chromium's ThreadTime metric), which a loaded machine disturbs less;
 - the page's size, its element count, the document's height and the month grid's;
 - where today is: the y of today's agenda heading in the document and whether it is on screen.

@@ -7,7 +7,7 @@ and are written back as they change, so a link shows a colleague the same view.
 
 Built for 10,000 items (30,000 entries): strings are shared through one table and entries are arrays
 of numbers (``pack``); the page keeps the entries in typed arrays, filters them in one pass (the
-search box debounced, a longer search narrowing the last matches), and makes markup only for what is
+search box coalesced to one filter a frame, a longer search narrowing the last matches), and makes markup only for what is
 on screen: the 42 days of the month (at most ``CAP`` entries a day, then "+N more", which opens the
 day's full list) and the rows of the agenda inside its scroll window. The agenda opens at today, and
 comes back to today after every filter change. On a phone the header shrinks to one line, the agenda
@@ -460,8 +460,8 @@ $("dayclose").onclick = () => $("day").close();
 $("day").addEventListener("close", () => { openDay = ""; write(); });
 $("clear").onclick = () => { for (const k of ["channel", "state", "campaign"]) $("f-" + k).value = ""; $("f-problems").checked = false; $("f-text").value = ""; apply(); };
 ["f-view", "f-channel", "f-state", "f-campaign", "f-problems"].forEach((id) => $(id).addEventListener("input", apply));
-let typing = 0;  // the search waits for a pause in typing (40 ms), then filters once
-$("f-text").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(apply, 40); });
+let typing = 0;  // keystrokes are coalesced: one filter per frame, however fast the typing
+$("f-text").addEventListener("input", () => { if (!typing) typing = requestAnimationFrame(() => { typing = 0; apply(); }); });
 ["mouseover", "focusin"].forEach((ev) => document.addEventListener(ev, tooltip));
 (window.requestIdleCallback || setTimeout)(index);  // the search's index, made once the page is idle
 </script>
