@@ -30,7 +30,7 @@ def md_table(head, rows) -> str:
 
 def to_markdown(r: Report) -> str:
     link = lambda url: f"[link]({url})"
-    parts = [f"# Engagement report: {r.title}\n\n{period(r)}\n", "## Totals\n", md_table(*totals_rows(r)),
+    parts = [(f"> **{r.sample}**\n\n" if r.sample else "") + f"# Engagement report: {r.title}\n\n{period(r)}\n", "## Totals\n", md_table(*totals_rows(r)),
              f"## By {r.by}\n", md_table(*group_rows(r)) if r.groups else EMPTY["groups"] + "\n",
              "## Top posts\n", md_table(*post_rows(r.top, link)) if r.top else EMPTY["posts"] + "\n",
              "## Bottom posts\n", md_table(*post_rows(r.bottom, link)) if r.bottom else EMPTY["posts"] + "\n",
@@ -68,7 +68,7 @@ def _numeric(s) -> bool:
 def to_table(r: Report) -> str:
     link = lambda url: url
     said = lambda table, empty: text_table(*table) if table[1] else empty + "\n"
-    parts = [f"Engagement report: {r.title}\n{period(r)}\n", "Totals", text_table(*totals_rows(r)),
+    parts = [(f"{r.sample}\n\n" if r.sample else "") + f"Engagement report: {r.title}\n{period(r)}\n", "Totals", text_table(*totals_rows(r)),
              f"By {r.by}", said(group_rows(r), EMPTY["groups"]), "Top posts", said(post_rows(r.top, link), EMPTY["posts"]),
              "Bottom posts", said(post_rows(r.bottom, link), EMPTY["posts"]), f"Best time to post ({r.timezone})"]
     parts += [best_line(c, h) for c, h in r.heatmaps.items()] or [EMPTY["heatmaps"]]
@@ -88,6 +88,8 @@ def to_table(r: Report) -> str:
 
 def csv_rows(r: Report):
     yield ["section", "key", "metric", "value"]
+    if r.sample:
+        yield ["sample", "", "label", r.sample]
     for name, data in (("totals", r.totals), ("previous", r.previous)):
         for k, v in data.items():
             yield [name, "", k, "" if v is None else v]

@@ -20,6 +20,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px}h3{font-size:16px;margin:18px 0 6px}
 .period{color:#5b6475;margin:0 0 18px}
+.sample{background:#fff4d6;border:1px solid #e0b84a;border-radius:6px;padding:8px 12px;margin:0 0 14px;font-weight:600}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:10px}
 .card{background:#fff;border:1px solid #e2e5ea;border-radius:8px;padding:10px 12px}
 .card b{display:block;font-size:22px}.card span{color:#5b6475;font-size:13px}

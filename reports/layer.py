@@ -19,7 +19,8 @@ def reference_sections() -> tuple:
             ("Listening feeds", "Keys under `listen:` in publish.yml: feeds read for mentions by "
              "`publish.py pull`.", settings.LISTEN, "listen."),
             ("Web analytics", "Keys of each source under `analytics.<name>:` in publish.yml, read by "
-             "`publish.py pull` (docs/reports.md).", settings.ANALYTICS_SOURCE, "analytics.<name>."))
+             "`publish.py pull` (docs/reports.md).", settings.ANALYTICS_SOURCE, "analytics.<name>."),
+            ("Report", "Keys under `report:` in publish.yml (`publish.py report`).", settings.REPORT, "report."))
 
 
 LAYER = Layer("reports", sections=lambda: settings.SECTIONS, check=check)

@@ -83,9 +83,11 @@ class Report:
     title: str = ""
     notes: list[str] = field(default_factory=list)
     owned: dict = field(default_factory=dict)  # the channels we own (``reports/owned.py``)
+    sample: str = ""  # set when this is the recorded sample month (``reports/sample.py``): says so
 
     def as_dict(self) -> dict:
-        return {"title": self.title, "period": {"since": stamp(self.since), "until": stamp(self.until),
+        shown = {"sample": self.sample} if self.sample else {}
+        return {**shown, "title": self.title, "period": {"since": stamp(self.since), "until": stamp(self.until),
                                                 "previous_since": stamp(self.previous_since),
                                                 "timezone": self.timezone},
                 "by": self.by, "totals": self.totals, "previous": self.previous, "change": self.change,

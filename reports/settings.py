@@ -60,6 +60,13 @@ ANALYTICS_SOURCE = s.Schema("analytics source", [
     s.Key("timeout", s.Duration(), "how long to wait for one answer", default=timedelta(seconds=30)),
 ])
 
+REPORT = s.Schema("report", [
+    s.Key("sample", s.Text(pattern=r"^[^/\\][^\\]*$", hint="is not a folder of this repository (a relative path)"),
+          "a folder holding a recorded sample newsroom (its own publish.yml, content/ and state/): `report` shows "
+          "it, labelled SAMPLE DATA, until this project has pulled engagement of its own (the shipped example's "
+          "sample/; ignored when the folder is missing)"),
+])
+
 SECTIONS = s.Schema("engagement", [
     s.Key("pull", s.Nested(PULL), "the engagement pull: windows, concurrency, pacing", default=dict),
     s.Key("listen", s.Nested(LISTEN), "feeds read for mentions (industry news, competitors, forums, YouTube)",
@@ -67,6 +74,8 @@ SECTIONS = s.Schema("engagement", [
     s.Key("analytics", s.MapOf(s.Nested(ANALYTICS_SOURCE), "mapping of name → source"),
           "web analytics read by `pull`: page views of blog items and the visits each post drove (name → "
           "source); see docs/reports.md", default=dict),
+    s.Key("report", s.Nested(REPORT), "what `report` shows before this project has engagement of its own",
+          default=dict),
 ])
 
 

@@ -447,8 +447,19 @@ def report(root: Path, *, since: str | None = None, until: str | None = None, by
 
     from .project import load_project
 
+    from reports.sample import recorded_month, sample_of
+
     with collector_paused():  # hundreds of thousands of rows decoded, none of them in a cycle
         project = load_project(root)
-        built = for_period(project, store_of(project), since=since, until=until, by=by, now=datetime.now(timezone.utc))
+        store = store_of(project)
+        sample = sample_of(project, store)
+        if sample is not None:  # the example before its first pull: the recorded month, labelled
+            project = load_project(sample.folder)
+            store = store_of(project)
+            if since is None and until is None:
+                since, until = recorded_month(store, project.settings.calendar.timezone) or (None, None)
+        built = for_period(project, store, since=since, until=until, by=by, now=datetime.now(timezone.utc))
+        if sample is not None:
+            built.sample = sample.label
         text = formats.render(built, fmt)
     return Shown(f"wrote {write_file(output, text)}\n") if output else Shown(text)

@@ -1,9 +1,8 @@
 """pull then report --format html on the example project against loopback platforms, looked at in
-headless Chromium: the page renders its charts and figures, and a screenshot is taken for the README
-(written to docs/report.png when NEWSROOM_SCREENSHOTS=1 or when it is missing)."""
+headless Chromium: the page renders its charts and figures, and a screenshot is a real page. (The
+README's picture, docs/report.png, is the sample month's report: tests/test_sample_report.py.)"""
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import struct
@@ -112,6 +111,3 @@ def test_pull_then_html_report_in_chromium(tmp_path, monkeypatch, cli):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1200, 2200) and len(data) > 50_000  # a real page, not a blank one
-    target = ROOT / "docs" / "report.png"
-    if os.environ.get("NEWSROOM_SCREENSHOTS") == "1" or not target.exists():
-        shutil.copyfile(shot, target)
