@@ -112,6 +112,9 @@ resolve``). ``message`` carries the platform's own words.
     unresolved: bool = False  # only a person can settle what is left (e.g. email recipients uncertain)
     #: the secret the platform refused (its environment variable): the entry waits until it works
     credential: str | None = None
+    #: a limit of the platform's is reached for now (posts a day): nothing was sent, the entry waits for a
+    #: later run without counting as failing
+    waits: bool = False
 
 
 DeliveryResult = Receipt | Failure

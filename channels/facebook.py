@@ -25,17 +25,15 @@ from datetime import timedelta
 from newsroom import schema as s
 
 from . import graph
-from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
+from .graph import DEFAULT_VERSION
+from .base import DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .text import URL_RE
 from .social import (Found, MetricsError, chunks, comparable, done_parts, media_bytes, parse_time, pooled_session,
                      read_back, receipt_from, run_concurrently, write_part)
 
-#: the Graph API version sent unless ``version`` says otherwise (developers.facebook.com/docs/graph-api/
-#: changelog: v26.0 is the newest documented; each version is kept for at least two years)
-DEFAULT_VERSION = "v26.0"
 
 
-class Facebook(Channel):
+class Facebook(graph.GraphAdapter):
     TYPE = "facebook"
     MEDIUM = "social"
     MAX_CHARS = 63206
@@ -62,41 +60,9 @@ class Facebook(Channel):
               "Graph API version", default=DEFAULT_VERSION),
     ])
 
-    def __init__(self, config, env, *, base_url=None):
-        super().__init__(config, env, base_url=base_url)
-        self.gate = graph.GraphGate(())
-        self.requests_made = 0
-
-    @property
-    def api(self) -> str:
-        if self.base_url:
-            return self.base_url.rstrip("/")
-        return f"https://graph.facebook.com/{self.config.options.get('version') or DEFAULT_VERSION}"
-
     @property
     def page(self) -> str:
         return str(self.config.options.get("page_id"))
-
-    @property
-    def auth_hint(self) -> str:
-        return f"run `publish auth {self.name}` to check it"
-
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
-
-    def _refused(self, got):
-        if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
-            return self.refused(got, "token")
-        return got
-
-    def _call(self, method: str, path: str, **kwargs):
-        return self._refused(graph.call(self.session, method, self.api + path, headers=self.headers(),
-                                        gate=self.gate, auth_hint=self.auth_hint, **kwargs))
-
-    def _read(self, path: str, **kwargs):
-        self.requests_made += 1
-        return self._refused(graph.read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
-                                        auth_hint=self.auth_hint, **kwargs))
 
     # -- delivery -----------------------------------------------------------------------------
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:

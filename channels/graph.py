@@ -14,8 +14,14 @@ API facts:
   ``X-App-Usage`` / ``X-Page-Usage`` (JSON: ``call_count``, ``total_cputime``, ``total_time``, each a
   percentage of the budget) and ``X-Business-Use-Case-Usage`` (JSON: business id → ``[{type,
   call_count, total_cputime, total_time, estimated_time_to_regain_access}]``, the last in minutes).
-  A throttled request fails with one of the codes above until the usage drops below 100: the code,
-  not the HTTP status, says so (an HTTP 429 is treated the same way).
+  "Once a rate limit is reached, any subsequent requests made by your app will fail and the API will
+  return an error code until enough time has passed for the call count to drop below the limit": the
+  code says so (4 application, 17 user, 32 Page, 613 custom; 80001 Pages and 80002 Instagram among the
+  Business Use Case codes), not the HTTP status (Graph answers its ``OAuthException`` errors with 400;
+  an HTTP 429 is treated the same way). Only the Business Use Case header says how long to wait; the
+  others say a budget is spent (the gate then pauses reads a minute, a write waits the run's backoff).
+- ``is_transient`` (instagram-platform/instagram-graph-api/reference/error-codes, "Sample Response"):
+  true marks an error worth trying again.
 - Containers (Threads ``documentation/threads/posts`` and ``troubleshooting``; Instagram
   ``instagram-platform/content-publishing``): ``POST /{user-id}/threads`` or ``/media`` makes a
   container, ``POST …/threads_publish`` or ``/media_publish`` {creation_id} publishes it once. A
@@ -34,9 +40,13 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .base import DeliveryContext, Failure
+from .base import Channel, DeliveryContext, Failure
 from .http import RateLimit, request
 from .social import Found, RateGate
+
+#: the Graph API version sent unless ``version`` says otherwise (developers.facebook.com/docs/graph-api/
+#: changelog: v26.0 is the newest documented; each version is kept for at least two years)
+DEFAULT_VERSION = "v26.0"
 
 #: error codes that mean "throttled: wait and try again"
 THROTTLED = {4, 17, 32, 613} | set(range(80001, 80015))
@@ -103,6 +113,7 @@ class GraphError:
     message: str
     code: int | None
     subcode: int | None
+    transient: bool = False
 
 
 def graph_error(response) -> GraphError:
@@ -119,7 +130,7 @@ def graph_error(response) -> GraphError:
         message = f"{error['message'].rstrip('.')}: {error['error_user_msg']}"
     code = error.get("code") if isinstance(error.get("code"), int) else None
     subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
-    return GraphError(response.status_code, message, code, subcode)
+    return GraphError(response.status_code, message, code, subcode, error.get("is_transient") is True)
 
 
 def call(session, method: str, url: str, *, gate: RateGate | None = None, auth_hint: str = "", **kwargs):
@@ -143,7 +154,7 @@ def call(session, method: str, url: str, *, gate: RateGate | None = None, auth_h
     if err.code in THROTTLED or err.status == 429:
         wait = usage_wait(response.headers) or got.retry_after
         return Failure(message, retryable=True, retry_after=wait, status=err.status)
-    if err.code in TEMPORARY:
+    if err.code in TEMPORARY or err.transient:
         return Failure(message, retryable=True, status=err.status)
     return replace(got, message=message)
 
@@ -272,3 +283,121 @@ def publish_part(containers: Containers, ctx: DeliveryContext, index: int, param
     part = {"id": media_id, "url": permalink(media_id), "container": cid}
     journal.put(f"part:{index}", part)
     return part
+
+
+def containers(adapter: "GraphAdapter", *, edge: str, publish_edge: str, status_field: str, error_field: str,
+               find: Callable[[int], "Found | None | Failure"]) -> Containers:
+    """The container closures for a platform whose containers are made at ``/{user}/{edge}``,
+    published at ``/{user}/{publish_edge}`` and whose status is ``status_field`` (with its words in
+    ``error_field``): Threads ``threads``/``threads_publish``/``status``/``error_message``, Instagram
+    ``media``/``media_publish``/``status_code``/``status``."""
+    user = adapter.user
+
+    def create(params):
+        got = adapter._call("POST", f"/{user}/{edge}", data=params)
+        return got if isinstance(got, Failure) else str(got.json()["id"])
+
+    def status(cid):
+        got = adapter._read(f"/{cid}", params={"fields": f"{status_field},{error_field}"})
+        if isinstance(got, Failure):
+            return got
+        body = got.json()
+        return str(body.get(status_field) or ""), str(body.get(error_field) or "")
+
+    def publish(cid):
+        got = adapter._call("POST", f"/{user}/{publish_edge}", data={"creation_id": cid})
+        return got if isinstance(got, Failure) else str(got.json()["id"])
+
+    return Containers(create, status, publish, find)
+
+
+class GraphAdapter(Channel):
+    """What the three Meta adapters share: the API's address, the Bearer token, Meta's usage-header
+    gate, calls whose expired or revoked token is a refused credential, and reads that wait when
+    throttled. Subclasses say ``HOST`` (the address without a version; None: ``graph.facebook.com``
+    with the ``version`` option) and may change ``AUTH_HINT``."""
+
+    HOST: str | None = None
+    AUTH_HINT = "run `publish auth {name}` to check it"
+
+    def __init__(self, config, env, *, base_url=None):
+        super().__init__(config, env, base_url=base_url)
+        self.gate = GraphGate(())
+        self.requests_made = 0
+
+    @property
+    def api(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        if self.HOST:
+            return self.HOST
+        return f"https://graph.facebook.com/{self.config.options.get('version') or DEFAULT_VERSION}"
+
+    @property
+    def user(self) -> str:
+        return str(self.config.options.get("user_id"))
+
+    @property
+    def auth_hint(self) -> str:
+        return self.AUTH_HINT.format(name=self.name)
+
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
+
+    def _refused(self, got):
+        if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
+            return self.refused(got, "token")
+        return got
+
+    def _call(self, method: str, path: str, **kwargs):
+        return self._refused(call(self.session, method, self.api + path, headers=self.headers(), gate=self.gate,
+                                  auth_hint=self.auth_hint, **kwargs))
+
+    def _read(self, path: str, **kwargs):
+        self.requests_made += 1
+        return self._refused(read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
+                                  auth_hint=self.auth_hint, **kwargs))
+
+    # -- the daily publishing limit -------------------------------------------------------------
+    #: the edge that tells the account's publishing usage (Threads ``threads_publishing_limit``,
+    #: Instagram ``content_publishing_limit``), its platform's name, and the documented limit
+    QUOTA_EDGE: str | None = None
+    PLATFORM = "Meta"
+    POSTS_PER_DAY: int | None = None
+
+    def quota(self) -> tuple[int, int] | None | Failure:
+        """(published in the last 24 hours, allowed) from ``GET /{user}/{QUOTA_EDGE}?fields=quota_usage,config``
+        (``{"data": [{"quota_usage": 4, "config": {"quota_total": 250, "quota_duration": 86400}}]}``);
+        None when the answer says neither."""
+        got = self._read(f"/{self.user}/{self.QUOTA_EDGE}", params={"fields": "quota_usage,config"}, attempts=1)
+        if isinstance(got, Failure):
+            return got
+        try:
+            row = (got.json().get("data") or [{}])[0]
+            used = int(row["quota_usage"])
+            total = int((row.get("config") or {}).get("quota_total") or self.POSTS_PER_DAY)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None
+        return used, total
+
+    def over_quota(self, ctx: DeliveryContext) -> Failure | None:
+        """Asked before a new post's first container is made: over the limit, the entry waits for a later
+        run (nothing is sent; ``waits``). A refused token, throttling or a failing server stop here (as
+        the post would); a refusal to tell (a permission missing) lets the post go (the publish endpoint
+        enforces the limit itself)."""
+        if ctx.dry_run or not self.QUOTA_EDGE or ctx.journal.get("container:0"):
+            return None
+        got = self.quota()
+        if isinstance(got, Failure):
+            return got if got.credential or got.retryable else None
+        if got is None or got[0] < got[1]:
+            return None
+        used, total = got
+        return Failure(f"the account published {used} posts through the API in the last 24 hours and "
+                       f"{self.PLATFORM} allows {total}: the entry waits for a later run (nothing was sent)",
+                       retryable=True, waits=True)
+
+    def media_permalink(self, media_id: str) -> str | None:
+        """A published media's ``permalink`` (Threads, Instagram), None when it cannot be read."""
+        got = self._read(f"/{media_id}", params={"fields": "id,permalink"}, attempts=1)
+        return None if isinstance(got, Failure) else got.json().get("permalink")

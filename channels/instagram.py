@@ -26,8 +26,8 @@ from datetime import timedelta
 from newsroom import schema as s
 
 from . import graph
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
-from .facebook import DEFAULT_VERSION
+from .base import CannotReconcile, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Reply
+from .graph import DEFAULT_VERSION
 from .social import (Found, MetricsError, comparable, done_parts, parse_time, pooled_session, receipt_from,
                      run_concurrently, with_partial)
 
@@ -36,7 +36,7 @@ HASHTAG = re.compile(r"(?<![\w&])#\w+")
 MENTION = re.compile(r"(?<![\w])@[\w.]+")
 
 
-class Instagram(Channel):
+class Instagram(graph.GraphAdapter):
     TYPE = "instagram"
     MEDIUM = "social"
     MAX_CHARS = 2200
@@ -45,6 +45,8 @@ class Instagram(Channel):
     MAX_MENTIONS = 20
     MAX_CAROUSEL = 10
     POSTS_PER_DAY = 100
+    QUOTA_EDGE = "content_publishing_limit"  # reference/ig-user/content_publishing_limit
+    PLATFORM = "Instagram"
     SUPPORTS_MEDIA = True
     METRICS_BATCH = 1
     CONCURRENCY = 4
@@ -71,41 +73,7 @@ class Instagram(Channel):
 
     def __init__(self, config, env, *, base_url=None):
         super().__init__(config, env, base_url=base_url)
-        self.gate = graph.GraphGate(())
-        self.requests_made = 0
         self._me: dict | None = None
-
-    # -- plumbing -----------------------------------------------------------------------------
-    @property
-    def api(self) -> str:
-        if self.base_url:
-            return self.base_url.rstrip("/")
-        return f"https://graph.facebook.com/{self.config.options.get('version') or DEFAULT_VERSION}"
-
-    @property
-    def user(self) -> str:
-        return str(self.config.options.get("user_id"))
-
-    @property
-    def auth_hint(self) -> str:
-        return f"run `publish auth {self.name}` to check it"
-
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
-
-    def _refused(self, got):
-        if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
-            return self.refused(got, "token")
-        return got
-
-    def _call(self, method: str, path: str, **kwargs):
-        return self._refused(graph.call(self.session, method, self.api + path, headers=self.headers(),
-                                        gate=self.gate, auth_hint=self.auth_hint, **kwargs))
-
-    def _read(self, path: str, **kwargs):
-        self.requests_made += 1
-        return self._refused(graph.read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
-                                        auth_hint=self.auth_hint, **kwargs))
 
     # -- limits -------------------------------------------------------------------------------
     @classmethod
@@ -124,26 +92,11 @@ class Instagram(Channel):
 
     # -- delivery -----------------------------------------------------------------------------
     def containers(self, caption: str) -> graph.Containers:
-        def create(params):
-            got = self._call("POST", f"/{self.user}/media", data=params)
-            return got if isinstance(got, Failure) else str(got.json()["id"])
-
-        def status(cid):
-            got = self._read(f"/{cid}", params={"fields": "status_code,status"})
-            if isinstance(got, Failure):
-                return got
-            body = got.json()
-            return str(body.get("status_code") or ""), str(body.get("status") or "")
-
-        def publish(cid):
-            got = self._call("POST", f"/{self.user}/media_publish", data={"creation_id": cid})
-            return got if isinstance(got, Failure) else str(got.json()["id"])
-
-        return graph.Containers(create, status, publish, lambda i: self.find(caption))
+        return graph.containers(self, edge="media", publish_edge="media_publish", status_field="status_code",
+                                error_field="status", find=lambda i: self.find(caption))
 
     def permalink(self, media_id: str) -> str | None:
-        got = self._read(f"/{media_id}", params={"fields": "id,permalink"}, attempts=1)
-        return None if isinstance(got, Failure) else got.json().get("permalink")
+        return self.media_permalink(media_id)
 
     def params(self, post: Post, caption: str, ctx: DeliveryContext) -> dict | Failure:
         media = post.media[: self.MAX_CAROUSEL]
@@ -184,6 +137,9 @@ class Instagram(Channel):
             return Failure("; ".join(problems))
         if ctx.dry_run:
             return receipt_from([{"id": "dry-run", "url": None}], ctx, caption=caption)
+        over = self.over_quota(ctx)
+        if over is not None:
+            return over
         params = self.params(post, caption, ctx)
         if isinstance(params, Failure):
             return params

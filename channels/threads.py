@@ -29,7 +29,7 @@ import regex
 from newsroom import schema as s
 
 from . import graph
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
+from .base import CannotReconcile, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .social import (Found, MetricsError, comparable, done_parts, parse_time, pooled_session, receipt_from,
                      run_concurrently, with_partial)
 
@@ -45,7 +45,11 @@ def threads_length(text: str) -> int:
     return sum(len(c.encode("utf-8")) if _EMOJI.search(c) else 1 for c in _CLUSTER.findall(text))
 
 
-class Threads(Channel):
+class Threads(graph.GraphAdapter):
+    HOST = "https://graph.threads.net/v1.0"
+    AUTH_HINT = "run `publish auth {name}` to check or renew it"
+    QUOTA_EDGE = "threads_publishing_limit"  # overview, "Posts"
+    PLATFORM = "Threads"
     TYPE = "threads"
     MEDIUM = "social"
     MAX_CHARS = 500
@@ -75,66 +79,17 @@ class Threads(Channel):
               "who may reply to the posts", default="everyone"),
     ])
 
-    def __init__(self, config, env, *, base_url=None):
-        super().__init__(config, env, base_url=base_url)
-        self.gate = graph.GraphGate(())
-        self.requests_made = 0
-        self._me: dict | None = None
-
-    # -- plumbing -----------------------------------------------------------------------------
-    @property
-    def api(self) -> str:
-        return (self.base_url or "https://graph.threads.net/v1.0").rstrip("/")
-
     @property
     def user(self) -> str:
         return str(self.config.options.get("user_id") or "me")
 
-    @property
-    def auth_hint(self) -> str:
-        return f"run `publish auth {self.name}` to check or renew it"
-
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
-
-    def _call(self, method: str, path: str, **kwargs):
-        got = graph.call(self.session, method, self.api + path, headers=self.headers(), gate=self.gate,
-                         auth_hint=self.auth_hint, **kwargs)
-        return self._refused(got)
-
-    def _read(self, path: str, **kwargs):
-        self.requests_made += 1
-        got = graph.read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
-                         auth_hint=self.auth_hint, **kwargs)
-        return self._refused(got)
-
-    def _refused(self, got):
-        if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
-            return self.refused(got, "token")
-        return got
-
     # -- delivery -----------------------------------------------------------------------------
     def containers(self, post: Post) -> graph.Containers:
-        def create(params):
-            got = self._call("POST", f"/{self.user}/threads", data=params)
-            return got if isinstance(got, Failure) else str(got.json()["id"])
-
-        def status(cid):
-            got = self._read(f"/{cid}", params={"fields": "status,error_message"})
-            if isinstance(got, Failure):
-                return got
-            body = got.json()
-            return str(body.get("status") or ""), str(body.get("error_message") or "")
-
-        def publish(cid):
-            got = self._call("POST", f"/{self.user}/threads_publish", data={"creation_id": cid})
-            return got if isinstance(got, Failure) else str(got.json()["id"])
-
-        return graph.Containers(create, status, publish, lambda i: self.find(post.parts[i], reply=i > 0))
+        return graph.containers(self, edge="threads", publish_edge="threads_publish", status_field="status",
+                                error_field="error_message", find=lambda i: self.find(post.parts[i], reply=i > 0))
 
     def permalink(self, media_id: str) -> str | None:
-        got = self._read(f"/{media_id}", params={"fields": "id,permalink"}, attempts=1)
-        return None if isinstance(got, Failure) else got.json().get("permalink")
+        return self.media_permalink(media_id)
 
     def carousel(self, post: Post, ctx: DeliveryContext) -> str | Failure:
         """The item containers of a carousel (2–20 images), made once each and kept in the journal."""
@@ -175,6 +130,10 @@ class Threads(Channel):
 
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         parts = done_parts(ctx.journal, len(post.parts))
+        if not parts:
+            over = self.over_quota(ctx)
+            if over is not None:
+                return over
         containers = self.containers(post)
         for i in range(len(parts), len(post.parts)):
             params = self.params(post, i, parts, ctx)

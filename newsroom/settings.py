@@ -16,9 +16,13 @@ from .workflow import build_workflow
 SETTINGS_FILE = "publish.yml"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_WORDS = {"daily": range(7), "everyday": range(7), "weekdays": range(5), "weekends": range(5, 7)}
-RULES = ("slots", "max_per_day", "min_gap", "quiet_hours", "blackout", "lead_time", "conflict", "expires")
+RULES = ("slots", "max_per_day", "min_gap", "quiet_hours", "blackout", "lead_time", "conflict", "expires",
+         "platform_limit")
 DEFAULT_SEVERITY = {"conflict": ERROR, "max_per_day": ERROR, "min_gap": WARNING, "quiet_hours": WARNING,
                     "blackout": ERROR, "lead_time": WARNING, "slots": WARNING, "expires": ERROR,
+                    # more posts a day than the platform's API publishes (Threads 250, Instagram 100): the
+                    # rest wait for a later run
+                    "platform_limit": WARNING,
                     # an item's channels waiting for each other (after:); never sent if left as they are
                     "dependency_cycle": ERROR, "before_dependency": ERROR}
 

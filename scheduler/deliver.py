@@ -90,8 +90,8 @@ def deliver(channel: Channel, post: Post, ctx: DeliveryContext, *, budget: Budge
         result = safe(channel.deliver, post, ctx)
         attempt.tries += 1
         attempt.result = result
-        if isinstance(result, Receipt) or not result.retryable or ctx.dry_run:
-            return attempt
+        if isinstance(result, Receipt) or not result.retryable or result.waits or ctx.dry_run:
+            return attempt  # a platform's limit reached for now (``waits``) is not tried again in this run
         if attempt.tries >= retry.max_attempts:
             attempt.note = f"gave up after {attempt.tries} tries"
             return attempt

@@ -155,6 +155,7 @@ def violations(entries: list, settings: Settings, now: datetime, local: Local) -
         group.sort(key=lambda e: (e.at, e.item.path))
         rules = effective(settings, name)
         out += _crowding(name, group, rules.max_per_day, rules.min_gap, local, f"channel '{name}'")
+        out += _platform_limit(settings, name, group, local)
         slot_times = {(s.at, d) for s in rules.slots for d in s.weekdays}
         for e in group:
             if e.state in DONE:
@@ -194,6 +195,23 @@ def violations(entries: list, settings: Settings, now: datetime, local: Local) -
             out.append(Violation("expires", f"goes out on '{e.channel}' at {_when(local(e.at))}, after the item "
                                  f"expires ({_when(local(e.item.expires_at))}); it would never be sent", [e]))
     return out
+
+
+def _platform_limit(settings: Settings, name: str, group: list, local: Local) -> list[Violation]:
+    """A day planning more posts on a channel than its platform's API publishes in 24 hours
+    (``POSTS_PER_DAY`` of the channel type: Threads 250, Instagram 100): the ones over the limit would
+    wait for a later run."""
+    from channels.registry import TYPES
+
+    limit = getattr(TYPES.get(settings.channels[name].type), "POSTS_PER_DAY", None)
+    if not limit or len(group) <= limit:
+        return []
+    days: dict[date, list] = {}
+    for e in group:
+        days.setdefault(local(e.at).date(), []).append(e)
+    return [Violation("platform_limit", f"{len(same)} posts on channel '{name}' on {day}; its platform publishes "
+                      f"at most {limit} in 24 hours through its API, so the rest would wait for a later run", same)
+            for day, same in days.items() if len(same) > limit and any(e.state not in DONE for e in same)]
 
 
 def _piece(entry) -> str:

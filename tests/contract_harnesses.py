@@ -36,7 +36,7 @@ class Harness:
     def published(self) -> list: raise NotImplementedError
     def id_of(self, made) -> str: raise NotImplementedError
     def url_of(self, made) -> str | None: raise NotImplementedError
-    def throttle(self) -> float: raise NotImplementedError
+    def throttle(self) -> float | None: raise NotImplementedError
     def revoke(self): raise NotImplementedError
     def set_metrics(self, receipt: Receipt, n: int): raise NotImplementedError
     def metrics(self, n: int) -> dict: raise NotImplementedError
@@ -75,8 +75,9 @@ class ThreadsHarness(Harness):
         return made["permalink"]
 
     def throttle(self):
-        self.server_.throttle(code=4, minutes=5)
-        return 300.0
+        # code 4, the application's limit: X-App-Usage at 100 and no time to wait (graph-api/overview/rate-limiting)
+        self.server_.throttle(code=4)
+        return None
 
     def revoke(self):
         self.server_.expire()

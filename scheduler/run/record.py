@@ -104,6 +104,10 @@ def failed(run: Run, entry: Entry, attempt: Attempt, *, tries: int) -> None:
     if f.credential:
         waiting(run, entry, f, tries=tries)
         return
+    if f.waits:  # a limit of the platform's (posts a day): nothing sent, a later run sends it
+        run.append(run.event("failed", entry, error=f.message, retryable=True, status=f.status))
+        run.out(entry, "waiting", f.message, tries=tries)
+        return
     message = f.message + (f" ({attempt.note})" if attempt.note else "")
     run.append(run.event("failed", entry, error=message, retryable=f.retryable, ambiguous=f.ambiguous or None,
                          status=f.status))

@@ -29,6 +29,7 @@ class InstagramServer(MetaServer):
         ("POST", r"/(?P<user>\d+)/media", "create"),
         ("POST", r"/(?P<user>\d+)/media_publish", "publish"),
         ("GET", r"/(?P<user>\d+)/media", "listing"),
+        ("GET", r"/(?P<user>\d+)/content_publishing_limit", "publishing_limit"),
         ("GET", r"/(?P<node>\d+)/insights", "insights"),
         ("GET", r"/(?P<node>\d+)/comments", "comments"),
         ("GET", r"/(?P<node>\d+)", "node"),
@@ -41,6 +42,8 @@ class InstagramServer(MetaServer):
         self.media: list[dict] = []
         self.insight_counts: dict[str, dict] = {}
         self.comment_lists: dict[str, list] = {}
+        self.quota_total = 100  # content-publishing guide: 100 API-published posts in 24 hours
+        self.published_before = 0
 
     def create(self, seen: Seen, user):
         if user != IG_USER:
@@ -95,6 +98,13 @@ class InstagramServer(MetaServer):
                                container["form"].get("media_type"), "IMAGE")})
         container["status_code"] = "PUBLISHED"
         return Answer(200, {"id": mid})
+
+    def publishing_limit(self, seen: Seen, user):
+        """``GET /{ig-user}/content_publishing_limit`` (reference/ig-user/content_publishing_limit), in the
+        documented example's shape."""
+        used = self.published_before + len(self.media)
+        return Answer(200, {"data": [{"quota_usage": used, "config": {"quota_total": self.quota_total,
+                                                                      "quota_duration": 86400}}]})
 
     def listing(self, seen: Seen, user):
         limit = int(self.param(seen, "limit", "25"))

@@ -5,8 +5,14 @@ throttling with a Business Use Case header (``overview/rate-limiting``), and con
 published in a second step.
 
 - ``expire()``: the token is refused with code 190, subcode 463 ("Session has expired");
-- ``throttle(times, code, minutes, status)``: the next requests fail with a throttling code and
-  ``X-Business-Use-Case-Usage`` giving ``estimated_time_to_regain_access``;
+- ``throttle(times, code, minutes, status)``: the next requests fail as the rate-limiting guide
+  (developers.facebook.com/docs/graph-api/overview/rate-limiting) and the error reference
+  (graph-api/guides/error-handling) describe: a Graph error with the throttling code, ``is_transient``
+  true, HTTP 400 (the status Graph gives its ``OAuthException`` errors: the code, not the status, says
+  "throttled"), and the usage header of the limit that was reached at 100: ``X-App-Usage`` for the
+  application and user limits (codes 4 and 17), ``X-Page-Usage`` for a Page's (32), none for a custom
+  limit (613), ``X-Business-Use-Case-Usage`` for the Business Use Case limits (80001 Pages, 80002
+  Instagram, …) with the minutes in ``estimated_time_to_regain_access``;
 - ``usage``: the percentage reported in ``X-App-Usage`` on every answer.
 """
 from __future__ import annotations
@@ -53,17 +59,7 @@ class MetaServer(Server):
         with self.lock:
             throttled = self.throttles.pop(0) if self.throttles else None
         if throttled:
-            code, minutes, status = throttled
-            words = {4: "(#4) Application request limit reached", 17: "(#17) User request limit reached",
-                     32: "(#32) Page request limit reached",
-                     80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
-                     80002: "(#80002) There have been too many calls to this Instagram account. Wait a bit and try "
-                            "again."}.get(code, f"(#{code}) Too many calls")
-            answer = graph_error(status, words, code)
-            answer.headers["X-Business-Use-Case-Usage"] = json.dumps({self.business_id: [
-                {"type": "pages", "call_count": 100, "total_cputime": 20, "total_time": 30,
-                 "estimated_time_to_regain_access": minutes}]})
-            return answer
+            return self.throttled(*throttled)
         token = (seen.headers.get("authorization") or "").removeprefix("Bearer ") or \
             self.param(seen, "access_token", "")
         if self.expired and token == self.token:
@@ -72,6 +68,31 @@ class MetaServer(Server):
         if token != self.token:
             return graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         return super().dispatch(seen)
+
+    #: the throttling errors' words (graph-api/guides/error-handling, "Error Codes"; overview/rate-limiting)
+    THROTTLE_WORDS = {
+        4: "(#4) Application request limit reached",
+        17: "(#17) User request limit reached",
+        32: "(#32) Page request limit reached",
+        613: "(#613) Calls to this api have exceeded the rate limit.",
+        80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
+        80002: "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.",
+    }
+    BUC_TYPES = {80001: "pages", 80002: "instagram", 80004: "ads_management", 80000: "ads_insights"}
+
+    def throttled(self, code: int, minutes: int, status: int) -> Answer:
+        answer = Answer(status, {"error": {"message": self.THROTTLE_WORDS.get(code, f"(#{code}) Too many calls"),
+                                           "type": "OAuthException", "is_transient": True, "code": code,
+                                           "fbtrace_id": "AbCdEfGhIjK"}})
+        spent = {"call_count": 100, "total_cputime": 20, "total_time": 30}
+        if code in (4, 17):
+            answer.headers["X-App-Usage"] = json.dumps(spent)
+        elif code == 32:
+            answer.headers["X-Page-Usage"] = json.dumps(spent)
+        elif code >= 80000:
+            answer.headers["X-Business-Use-Case-Usage"] = json.dumps({self.business_id: [
+                {"type": self.BUC_TYPES.get(code, "pages"), **spent, "estimated_time_to_regain_access": minutes}]})
+        return answer
 
     @staticmethod
     def fields(seen: Seen) -> list[str]:

@@ -29,6 +29,7 @@ USERNAME = "northwind"
 class ThreadsServer(MetaServer):
     routes = [
         ("GET", r"/refresh_access_token", "refresh"),
+        ("GET", r"/(?P<user>me|\d+)/threads_publishing_limit", "publishing_limit"),
         ("POST", r"/(?P<user>me|\d+)/threads", "create"),
         ("POST", r"/(?P<user>me|\d+)/threads_publish", "publish"),
         ("GET", r"/(?P<user>me|\d+)/(?P<edge>threads|replies)", "listing"),
@@ -45,6 +46,8 @@ class ThreadsServer(MetaServer):
         self.media: list[dict] = []  # oldest first
         self.insight_counts: dict[str, dict] = {}
         self.reply_lists: dict[str, list] = {}
+        self.quota_total = 250  # overview, "Posts": 250 API-published posts in 24 hours
+        self.published_before = 0  # posts the account published through the API earlier in the last 24 hours
 
     def _user(self, user):
         return user in ("me", USER_ID)
@@ -100,6 +103,13 @@ class ThreadsServer(MetaServer):
         self.media.append(media)
         container["status"] = "PUBLISHED"
         return Answer(200, {"id": mid})
+
+    def publishing_limit(self, seen: Seen, user):
+        """``GET /{user}/threads_publishing_limit?fields=quota_usage,config`` (overview, "Posts"): posts,
+        not replies, published in the last 24 hours, in the documented example's shape."""
+        used = self.published_before + sum(1 for m in self.media if not m["reply_to"])
+        return Answer(200, {"data": [{"quota_usage": used, "config": {"quota_total": self.quota_total,
+                                                                      "quota_duration": 86400}}]})
 
     def listing(self, seen: Seen, user, edge):
         replies = edge == "replies"
