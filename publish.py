@@ -203,6 +203,14 @@ def publish_command() -> None:
     """Send every entry that is due, exactly once, and record it in the ledger."""
 
 
+@runs("notify.command", "notify")
+@click.option("--now", "now", default=None, metavar="TIME", help="Act as if it were this time (UTC unless an offset is given).")
+@click.option("--dry-run", is_flag=True, help="Say who would be told; send and record nothing.")
+@format_option("text", "json")
+def notify() -> None:
+    """Tell approvers, authors and the editor what the workflow needs of them, once per change (git history)."""
+
+
 @runs("status")
 @click.option("--now", "now", default=None, metavar="TIME", help="As of this time (default: now).")
 @format_option("text", "json")
