@@ -54,6 +54,21 @@ TEMPORARY = {1, 2}
 EXPIRED_TOKEN = 190
 #: how often and how long a container that is still processing is asked about before publishing
 STATUS_POLLS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+#: a video's container: "wait on average 30 seconds before publishing" (Threads ``posts``), then ask "once
+#: per minute, for no more than 5 minutes" (Threads ``troubleshooting``)
+VIDEO_POLLS = (30.0, 30.0, 60.0, 60.0, 60.0, 60.0)
+#: the container errors Threads names (documentation/threads/troubleshooting), in words
+CONTAINER_ERRORS = {
+    "FAILED_DOWNLOADING_VIDEO": "Meta could not download the video from its URL",
+    "FAILED_PROCESSING_AUDIO": "Meta could not process the video's sound",
+    "FAILED_PROCESSING_VIDEO": "Meta could not process the video",
+    "INVALID_ASPEC_RATIO": "the video's aspect ratio is not accepted",
+    "INVALID_BIT_RATE": "the video's bit rate is not accepted",
+    "INVALID_DURATION": "the video's length is not accepted",
+    "INVALID_FRAME_RATE": "the video's frame rate is not accepted",
+    "INVALID_AUDIO_CHANNELS": "the video's number of sound channels is not accepted",
+    "INVALID_AUDIO_CHANNEL_LAYOUT": "the video's sound channel layout is not accepted",
+}
 
 
 def _json_header(headers, name: str):
@@ -211,10 +226,11 @@ class Containers:
     find: Callable[[int], "Found | None | Failure"]  # part index → the published post, looked for
 
 
-def wait_ready(containers: Containers, cid: str, ctx: DeliveryContext, what: str) -> str | Failure:
+def wait_ready(containers: Containers, cid: str, ctx: DeliveryContext, what: str,
+               polls: tuple[float, ...] = STATUS_POLLS) -> str | Failure:
     """Ask about the container until it is ``FINISHED`` (or published, or failed)."""
     sleep = ctx.sleep or time.sleep
-    for pause in (0.0, *STATUS_POLLS):
+    for pause in (0.0, *polls):
         if pause:
             sleep(pause)
         got = containers.status(cid)
@@ -224,10 +240,11 @@ def wait_ready(containers: Containers, cid: str, ctx: DeliveryContext, what: str
         if status in ("FINISHED", "PUBLISHED"):
             return status
         if status in ("ERROR", "EXPIRED"):
-            return Failure(f"{what}the container {cid} is {status}{f' ({error})' if error else ''}",
+            words = f"{error}: {CONTAINER_ERRORS[error]}" if error in CONTAINER_ERRORS else error
+            return Failure(f"{what}the container {cid} is {status}{f' ({words})' if words else ''}",
                            retryable=status == "EXPIRED")
     return Failure(f"{what}the container {cid} was still being processed after "
-                   f"{int(sum(STATUS_POLLS))} seconds", retryable=True)
+                   f"{int(sum(polls))} seconds; a later run publishes it once it is ready", retryable=True)
 
 
 def container_status(containers: Containers, ctx: DeliveryContext, index: int) -> str | None | Failure:
@@ -240,7 +257,7 @@ def container_status(containers: Containers, ctx: DeliveryContext, index: int) -
 
 
 def publish_part(containers: Containers, ctx: DeliveryContext, index: int, params: dict, what: str,
-                 permalink: Callable[[str], "str | None"]) -> dict | Failure:
+                 permalink: Callable[[str], "str | None"], polls: tuple[float, ...] = STATUS_POLLS) -> dict | Failure:
     """Part ``index`` out exactly once: reuse the journal's container (publish it if it is ready, find
     the post if it was published), else make one; record the container before publishing it.
     ``what`` prefixes the failures ("part 2 of 3: ", or "")."""
@@ -271,11 +288,11 @@ def publish_part(containers: Containers, ctx: DeliveryContext, index: int, param
             return replace(made, message=f"{what}{made.message}")
         cid = made
         journal.put(key, cid)
-    ready = wait_ready(containers, cid, ctx, what)
+    ready = wait_ready(containers, cid, ctx, what, polls)
     if isinstance(ready, Failure):
         return ready
     if ready == "PUBLISHED":  # published by a try whose answer was lost
-        return publish_part(containers, ctx, index, params, what, permalink)
+        return publish_part(containers, ctx, index, params, what, permalink, polls)
     media_id = containers.publish(cid)
     if isinstance(media_id, Failure):
         # The container stays in the journal: its status tells the next try whether this went out.

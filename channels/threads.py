@@ -10,6 +10,9 @@ API facts (developers.facebook.com/documentation/threads: ``posts``, ``troublesh
   ``POST /{threads-user-id}/threads_publish`` {creation_id} → ``{"id": media}``.
   ``GET /{container}?fields=status,error_message`` says IN_PROGRESS, FINISHED, PUBLISHED, ERROR or
   EXPIRED (not published within 24 hours); the docs advise asking about once a minute, at most five.
+  Videos (``media_type=VIDEO``, ``video_url`` fetched by Meta, MP4 or MOV; also as carousel items) are
+  processed first: "wait on average 30 seconds before publishing", then ask until FINISHED; an ERROR
+  names what was wrong (``FAILED_DOWNLOADING_VIDEO``, ``INVALID_DURATION`` …, ``troubleshooting``).
 - Text: at most 500 characters, "emojis are counted as the number of UTF-8 bytes" (``posts``).
   One topic tag per post. Profiles may publish 250 posts in 24 hours (``overview``).
 - ``GET /{threads-user-id}/threads`` and ``/replies`` (fields id, text, permalink, timestamp) list
@@ -33,6 +36,7 @@ from .base import CannotReconcile, DeliveryContext, DeliveryResult, Failure, Pos
 from .social import (Found, MetricsError, comparable, done_parts, parse_time, pooled_session, receipt_from,
                      run_concurrently, with_partial)
 
+VIDEO = regex.compile(r"\.(mp4|mov)$", regex.IGNORECASE)
 _CLUSTER = regex.compile(r"\X")
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 
@@ -91,23 +95,44 @@ class Threads(graph.GraphAdapter):
     def permalink(self, media_id: str) -> str | None:
         return self.media_permalink(media_id)
 
-    def carousel(self, post: Post, ctx: DeliveryContext) -> str | Failure:
-        """The item containers of a carousel (2–20 images), made once each and kept in the journal."""
+    @staticmethod
+    def is_video(media) -> bool:
+        return bool(VIDEO.search(media.src.split("?", 1)[0]))
+
+    def media_params(self, media) -> dict:
+        """An image's or a video's fields (``posts``: ``image_url`` for IMAGE, ``video_url`` for VIDEO,
+        both fetched by Meta from a public server; ``alt_text`` for either)."""
+        if self.is_video(media):
+            return {"media_type": "VIDEO", "video_url": media.src, "alt_text": media.alt}
+        return {"media_type": "IMAGE", "image_url": media.src, "alt_text": media.alt}
+
+    def carousel(self, post: Post, ctx: DeliveryContext, containers: graph.Containers) -> str | Failure:
+        """The item containers of a carousel (2–20 images and videos), made once each and kept in the
+        journal; a video item is asked about until Meta has processed it (``posts``, "Carousel Posts")
+        before the carousel is made of them."""
         ids = []
+        if ctx.dry_run:  # nothing is made on a dry run
+            return ",".join(f"dry-run-item-{j}" for j in range(len(post.media[:self.MAX_CAROUSEL])))
         for j, media in enumerate(post.media[:self.MAX_CAROUSEL]):
             known = ctx.journal.get(f"media:{j}")
-            if known:
-                ids.append(known)
-                continue
-            got = self._call("POST", f"/{self.user}/threads", data={
-                "media_type": "IMAGE", "image_url": media.src, "is_carousel_item": "true", "alt_text": media.alt})
-            if isinstance(got, Failure):
-                return with_partial(got, [], f"carousel image {j + 1}: ")
-            ids.append(str(got.json()["id"]))
-            ctx.journal.put(f"media:{j}", ids[-1])
+            if not known:
+                got = self._call("POST", f"/{self.user}/threads", data={**self.media_params(media),
+                                                                       "is_carousel_item": "true"})
+                if isinstance(got, Failure):
+                    return with_partial(got, [], f"carousel item {j + 1}: ")
+                known = str(got.json()["id"])
+                ctx.journal.put(f"media:{j}", known)
+            if self.is_video(media):
+                ready = graph.wait_ready(containers, known, ctx, f"carousel item {j + 1}: ", graph.VIDEO_POLLS)
+                if isinstance(ready, Failure):
+                    if "is EXPIRED" in ready.message:
+                        ctx.journal.put(f"media:{j}", "")  # never used: the next try makes a new one
+                    return ready
+            ids.append(known)
         return ",".join(ids)
 
-    def params(self, post: Post, i: int, parts: list[dict], ctx: DeliveryContext) -> dict | Failure:
+    def params(self, post: Post, i: int, parts: list[dict], ctx: DeliveryContext,
+               containers: graph.Containers) -> dict | Failure:
         params = {"media_type": "TEXT", "text": post.parts[i]}
         if i == 0 and post.media:
             for media in post.media:
@@ -115,12 +140,12 @@ class Threads(graph.GraphAdapter):
                 if unreachable is not None:
                     return unreachable
             if len(post.media) > 1:
-                children = self.carousel(post, ctx)
+                children = self.carousel(post, ctx, containers)
                 if isinstance(children, Failure):
                     return children
                 params.update(media_type="CAROUSEL", children=children)
             else:
-                params.update(media_type="IMAGE", image_url=post.media[0].src, alt_text=post.media[0].alt)
+                params.update(self.media_params(post.media[0]))
         if parts:
             params["reply_to_id"] = parts[-1]["id"]  # each part answers the one before
         reply_control = self.config.options.get("reply_control") or "everyone"
@@ -136,14 +161,16 @@ class Threads(graph.GraphAdapter):
                 return over
         containers = self.containers(post)
         for i in range(len(parts), len(post.parts)):
-            params = self.params(post, i, parts, ctx)
+            params = self.params(post, i, parts, ctx, containers)
             if isinstance(params, Failure):
                 return params
             if ctx.dry_run:
                 parts.append({"id": f"dry-run-{i}", "url": None, "params": params})
                 continue
             what = f"part {i + 1} of {len(post.parts)}: " if len(post.parts) > 1 else ""
-            part = graph.publish_part(containers, ctx, i, params, what, self.permalink)
+            video = i == 0 and any(self.is_video(m) for m in post.media)
+            part = graph.publish_part(containers, ctx, i, params, what, self.permalink,
+                                      graph.VIDEO_POLLS if video else graph.STATUS_POLLS)
             if isinstance(part, Failure):
                 return with_partial(part, parts)
             parts.append(part)

@@ -1,10 +1,12 @@
 """The Threads API on loopback (developers.facebook.com/documentation/threads: ``posts``,
 ``troubleshooting``, ``insights``, ``reply-management``, ``get-started/long-lived-tokens``):
 
-- ``POST /{user}/threads`` (form: media_type, text, image_url, alt_text, reply_to_id,
+- ``POST /{user}/threads`` (form: media_type, text, image_url, video_url, alt_text, reply_to_id,
   is_carousel_item, children, reply_control) → ``{"id": container}``; 400 code 100 for a missing or
-  bad parameter, text over 500 (emoji by UTF-8 bytes). An IMAGE container fetches its ``image_url``
-  as Meta does: a URL that does not answer 200 leaves the container in ERROR.
+  bad parameter, text over 500 (emoji by UTF-8 bytes). An IMAGE or VIDEO container fetches its URL
+  as Meta does: a URL that does not answer 200 leaves the container in ERROR
+  (``FAILED_DOWNLOADING_VIDEO``); a video stays IN_PROGRESS for ``video_busy`` questions, then is
+  FINISHED (or ERROR with ``video_error``). A carousel is made of processed (FINISHED) items only.
 - ``GET /{container}?fields=status,error_message``: IN_PROGRESS for ``processing`` questions, then
   FINISHED; PUBLISHED once published.
 - ``POST /{user}/threads_publish`` {creation_id} → ``{"id": media}``; a container not FINISHED is
@@ -48,6 +50,8 @@ class ThreadsServer(MetaServer):
         self.reply_lists: dict[str, list] = {}
         self.quota_total = 250  # overview, "Posts": 250 API-published posts in 24 hours
         self.published_before = 0  # posts the account published through the API earlier in the last 24 hours
+        self.video_busy = 1  # status questions a video container stays IN_PROGRESS for (Meta processes it)
+        self.video_error = ""  # a documented error_message a processed video ends in (troubleshooting)
 
     def _user(self, user):
         return user in ("me", USER_ID)
@@ -66,23 +70,30 @@ class ThreadsServer(MetaServer):
         if reply_to and not any(m["id"] == reply_to for m in self.media):
             return graph_error(400, f"(#100) Invalid parameter reply_to_id {reply_to}", 100)
         status, error = "IN_PROGRESS" if self.processing else "FINISHED", ""
-        if kind == "IMAGE":
-            if not form.get("image_url"):
-                return graph_error(400, "(#100) The parameter image_url is required", 100)
-            try:
-                with urllib.request.urlopen(form["image_url"], timeout=5) as fetched:
+        busy, ends_in = self.processing, ""
+        if kind in ("IMAGE", "VIDEO"):
+            field = "image_url" if kind == "IMAGE" else "video_url"
+            if not form.get(field):
+                return graph_error(400, f"(#100) The parameter {field} is required", 100)
+            try:  # Meta fetches the media itself from its public URL
+                with urllib.request.urlopen(form[field], timeout=5) as fetched:
                     ok = fetched.status == 200
             except OSError:
                 ok = False
             if not ok:
-                status, error = "ERROR", "FAILED_DOWNLOADING_IMAGE"
+                status, error = "ERROR", f"FAILED_DOWNLOADING_{kind}"
+            elif kind == "VIDEO":  # processed before it can be published: IN_PROGRESS for a while
+                status, busy, ends_in = "IN_PROGRESS", max(self.video_busy, self.processing), self.video_error
         if kind == "CAROUSEL":
             children = [c for c in form.get("children", "").split(",") if c]
             if not 2 <= len(children) <= 20 or any(c not in self.containers for c in children):
                 return graph_error(400, "(#100) A carousel needs 2 to 20 carousel item containers", 100)
+            if any(self.containers[c]["status"] != "FINISHED" for c in children):
+                return graph_error(400, "(#100) Carousel items must be processed (FINISHED) before the carousel "
+                                        "is made", 100)
         cid = self.next_id()
         self.containers[cid] = {"id": cid, "status": status, "error_message": error, "form": form,
-                                "asked": 0}
+                                "asked": 0, "busy": busy, "ends_in": ends_in}
         return Answer(200, {"id": cid})
 
     def publish(self, seen: Seen, user):
@@ -125,8 +136,11 @@ class ThreadsServer(MetaServer):
         container = self.containers.get(node)
         if container is not None:
             container["asked"] += 1
-            if container["status"] == "IN_PROGRESS" and container["asked"] > self.processing:
-                container["status"] = "FINISHED"
+            if container["status"] == "IN_PROGRESS" and container["asked"] > container.get("busy", self.processing):
+                if container.get("ends_in"):
+                    container["status"], container["error_message"] = "ERROR", container["ends_in"]
+                else:
+                    container["status"] = "FINISHED"
             out = {"id": node, "status": container["status"]}
             if container["error_message"]:
                 out["error_message"] = container["error_message"]
