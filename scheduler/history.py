@@ -142,11 +142,16 @@ def transitions(root: Path, content_dir: str, since: str, until: str) -> list[tu
     out: list[tuple[str, list[Transition]]] = []
     for commit, parent, paths in commits:
         changed = []
-        for p in paths:
-            before = front(files.get((parent, p)), p) if parent else ABSENT
-            after = front(files.get((commit, p)), p)
+        sides = {p: (front(files.get((parent, p)), p) if parent else ABSENT, front(files.get((commit, p)), p))
+                 for p in paths}
+        # A file moved (or renamed) in the commit is the same item: its state before is the removed
+        # file's with the same identity, not "new".
+        gone = {b["id"]: b for b, a in sides.values() if isinstance(b, dict) and a is ABSENT}
+        for p, (before, after) in sides.items():
             if after in (ABSENT, UNREADABLE) or before == UNREADABLE:
                 continue
+            if before is ABSENT and after["id"] in gone:
+                before = gone[after["id"]]
             if before is not ABSENT and before["status"] == after["status"]:
                 continue
             changed.append(Transition(commit, p, after["id"], after["title"], after["author"], after["approved_by"],

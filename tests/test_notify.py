@@ -337,3 +337,16 @@ def test_dry_run_says_who_would_be_told_and_records_nothing(repo):
         "(Waiting for approval: Autumn launch)"]
     assert repo.slacked() == [] and repo.events("notify_claimed") == []
     assert len(repo.notify()["told"]) == 2
+
+
+def test_a_moved_file_is_the_same_item_and_tells_nobody_again(repo):
+    repo.commit("one", **{"2026/11/a.md": item_text("review")})
+    repo.notify()
+    (repo.root / "content/2026/11/a.md").rename(repo.root / "content/autumn.md")
+    text = (repo.root / "content/autumn.md").read_text().replace("author: Sam", "author: Sam\nslug: a")
+    (repo.root / "content/autumn.md").write_text(text)
+    repo.commit("Moved, still in review")
+    assert repo.notify()["told"] == [] and repo.slacked() == []
+    repo.commit("Sent back", **{"autumn.md": item_text("draft").replace("author: Sam", "author: Sam\nslug: a")})
+    assert [t["result"] for t in repo.notify()["told"]] == ["sent", "sent"]
+    assert repo.slacked() == ['Sam: "Autumn launch" was sent back from review to draft (content/autumn.md).']
