@@ -10,6 +10,10 @@
   (``methods/oauth``; PKCE since 4.3). Mastodon tokens do not lapse, so the token is the secret
   ``MASTODON_TOKEN``: it is written to standard output only when asked (``--show``) or when standard
   output is a pipe (``publish auth mastodon | gh secret set MASTODON_TOKEN``).
+- **Threads, Facebook Pages, Instagram** with the channel's Meta app (``client_id``): Meta's login in
+  the browser, the same loopback redirect, the code exchanged with the app's secret for the token the
+  channel keeps, stored encrypted (``channels/meta_auth.py``); without an app, their token is checked
+  (and renewed where Meta renews it) as below.
 - **Bluesky**: the handle and an app password, checked by creating a session
   (``com.atproto.server.createSession``); the password is read without echo and never printed.
 
@@ -167,6 +171,8 @@ def connect(adapter: Channel, person: Person, *, port: int | None = None, timeou
     flows = {"x": _oauth_app, "linkedin": _oauth_app, "mastodon": _mastodon, "bluesky": _bluesky}
     if getattr(adapter, "CHECKS_TOKEN", False):  # a token or key from the environment: checked, renewed if it can be
         flows[adapter.TYPE] = _check_token
+    if getattr(adapter, "META_SIGN_IN", False) and adapter.oauth():  # Meta's login in a browser (client_id set)
+        flows[adapter.TYPE] = _meta_app
     flow = flows.get(adapter.TYPE)
     if flow is None:
         raise AuthError(f"{adapter.name}: {adapter.TYPE} channels take their secret straight from the environment; "
@@ -233,6 +239,47 @@ def _oauth_app(adapter, person: Person, *, port, timeout, clock) -> AuthResult:
     ref = adapter.config.options.get("client_secret")
     if ref is not None:
         lines.append(f"CI also needs the app's client secret: gh secret set {ref.env}")
+    return AuthResult(lines)
+
+
+def _meta_app(adapter, person: Person, *, port, timeout, clock) -> AuthResult:
+    """Threads, Facebook Pages, Instagram with the channel's Meta app (``channels/meta_auth.py``): Meta's
+    login in the browser, the ``state`` checked, the code exchanged with the app's secret; the token
+    (Threads' long-lived one, or the Page's) stored encrypted, never printed."""
+    from . import meta_auth
+
+    problem = meta_auth.app_problem(adapter, f"http://127.0.0.1:{port or DEFAULT_PORT}{CALLBACK}")
+    if problem:
+        raise AuthError(problem)
+    _check_vault(adapter)
+    catcher = Catcher(DEFAULT_PORT if port is None else port)
+    state = secrets.token_urlsafe(24)
+    browse(person, meta_auth.authorize_url(adapter, catcher.redirect_uri, state))
+    params = catcher.wait(timeout)
+    if params.get("state") != state:
+        raise AuthError("the redirect came back with another state than the one sent: it was not this request's "
+                        "answer; run the command again")
+    if "error" in params:
+        raise AuthError(f"the authorization was refused ({meta_auth.refusal(params)})")
+    if not params.get("code"):
+        raise AuthError("the redirect carried no authorization code")
+    try:
+        cred = meta_auth.exchange(adapter, params["code"], catcher.redirect_uri, clock())
+    except meta_auth.SignInError as exc:
+        raise AuthError(str(exc)) from None
+    adapter.vault.put(adapter.name, cred)
+    adapter.use_credentials(adapter.vault, clock)
+    who = adapter.verify()
+    if isinstance(who, Failure):
+        raise AuthError(f"{adapter.name}: the new token does not work: {who.message}")
+    account = (who or {}).get("account")
+    if account:
+        adapter.vault.update(adapter.name, lambda c: replace(c, account=account) if c else None)
+    lines = [f"{adapter.name}: connected{f' ({account})' if account else ''}; the token is stored encrypted in "
+             f"{adapter.vault.label}."]
+    lines.append(f"It lapses {cred.expires_at:%Y-%m-%d}: run `publish auth {adapter.name}` again before then."
+                 if cred.expires_at else "A Page token does not lapse while the person keeps their role on the Page.")
+    lines.append(f"Commit {adapter.vault.label} with the ledger, and give CI the same key: gh secret set {KEY_VARIABLE}")
     return AuthResult(lines)
 
 

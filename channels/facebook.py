@@ -55,7 +55,10 @@ class Facebook(graph.GraphAdapter):
     OPTIONS = s.Schema("facebook options", [
         s.Key("page_id", s.Text(pattern=r"^\d+$", hint="is not a numeric Page id"), "the Page's numeric id",
               required=True),
-        s.Key("token", s.Secret(), "the Page access token, from the environment", required=True),
+        s.Key("token", s.Secret(), "the Page access token, from the environment (or sign in with client_id)"),
+        s.Key("client_id", s.Text(), "the Meta app's id: with it `publish auth` signs in in a browser and keeps "
+              "the token encrypted in state/credentials (no token needed)"),
+        s.Key("client_secret", s.Secret(), "the Meta app's secret, from the environment (for `publish auth`)"),
         s.Key("version", s.Text(pattern=r"^v\d+\.\d$", hint="is not a Graph API version such as v26.0"),
               "Graph API version", default=DEFAULT_VERSION),
     ])
@@ -63,6 +66,12 @@ class Facebook(graph.GraphAdapter):
     @property
     def page(self) -> str:
         return str(self.config.options.get("page_id"))
+
+    def owns_page(self, page: dict) -> bool:
+        return str(page.get("id")) == self.page
+
+    def page_missing(self) -> str:
+        return f"the Page {self.page} is not among the Pages the person who signed in can act for"
 
     # -- delivery -----------------------------------------------------------------------------
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:

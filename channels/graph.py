@@ -42,6 +42,7 @@ from typing import Callable
 
 from .base import Channel, DeliveryContext, Failure
 from .http import RateLimit, request
+from .oauth import OAuthChannel
 from .social import Found, RateGate
 
 #: the Graph API version sent unless ``version`` says otherwise (developers.facebook.com/docs/graph-api/
@@ -328,14 +329,30 @@ def containers(adapter: "GraphAdapter", *, edge: str, publish_edge: str, status_
     return Containers(create, status, publish, find)
 
 
-class GraphAdapter(Channel):
+class GraphAdapter(OAuthChannel, Channel):
     """What the three Meta adapters share: the API's address, the Bearer token, Meta's usage-header
     gate, calls whose expired or revoked token is a refused credential, and reads that wait when
     throttled. Subclasses say ``HOST`` (the address without a version; None: ``graph.facebook.com``
-    with the ``version`` option) and may change ``AUTH_HINT``."""
+    with the ``version`` option) and may change ``AUTH_HINT``.
+
+    The token is ``token`` from the environment, or, when the channel names its Meta app
+    (``client_id``), the one `publish auth` got in a browser and keeps encrypted in the project's
+    credentials (``channels/meta_auth.py``). Meta has no refresh grant: a lapsed one is connected again."""
 
     HOST: str | None = None
     AUTH_HINT = "run `publish auth {name}` to check it"
+    PROVIDER = None  # no OAuth refresh grant at Meta (OAuthChannel's keeper never refreshes)
+    META_SIGN_IN = True
+
+    def owns_page(self, page: dict) -> bool:
+        """Is this Page (an item of ``/me/accounts``) the one whose token the channel keeps?"""
+        return False
+
+    def page_missing(self) -> str:
+        return "no Page of the person fits this channel"
+
+    def missing_secrets(self) -> list[str]:
+        return [] if self.oauth() else Channel.missing_secrets(self)
 
     def __init__(self, config, env, *, base_url=None):
         super().__init__(config, env, base_url=base_url)
@@ -358,21 +375,28 @@ class GraphAdapter(Channel):
     def auth_hint(self) -> str:
         return self.AUTH_HINT.format(name=self.name)
 
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret('token') or ''}"}
+    def headers(self) -> dict | Failure:
+        token = self.bearer()
+        return token if isinstance(token, Failure) else {"Authorization": f"Bearer {token}"}
 
     def _refused(self, got):
         if isinstance(got, Failure) and "access token expired or was revoked" in got.message:
-            return self.refused(got, "token")
+            return self.refused_token(got) if self.oauth() else self.refused(got, "token")
         return got
 
     def _call(self, method: str, path: str, **kwargs):
-        return self._refused(call(self.session, method, self.api + path, headers=self.headers(), gate=self.gate,
+        headers = self.headers()
+        if isinstance(headers, Failure):
+            return headers
+        return self._refused(call(self.session, method, self.api + path, headers=headers, gate=self.gate,
                                   auth_hint=self.auth_hint, **kwargs))
 
     def _read(self, path: str, **kwargs):
         self.requests_made += 1
-        return self._refused(read(self.session, self.gate, "GET", self.api + path, headers=self.headers(),
+        headers = self.headers()
+        if isinstance(headers, Failure):
+            return headers
+        return self._refused(read(self.session, self.gate, "GET", self.api + path, headers=headers,
                                   auth_hint=self.auth_hint, **kwargs))
 
     # -- the daily publishing limit -------------------------------------------------------------

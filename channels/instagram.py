@@ -66,7 +66,10 @@ class Instagram(graph.GraphAdapter):
         s.Key("user_id", s.Text(pattern=r"^\d+$", hint="is not a numeric Instagram user id"),
               "the Instagram professional account's id (the Page's instagram_business_account)", required=True),
         s.Key("token", s.Secret(), "the Page access token of the Page the account is connected to, from the "
-              "environment", required=True),
+              "environment (or sign in with client_id)"),
+        s.Key("client_id", s.Text(), "the Meta app's id: with it `publish auth` signs in in a browser and keeps "
+              "the token encrypted in state/credentials (no token needed)"),
+        s.Key("client_secret", s.Secret(), "the Meta app's secret, from the environment (for `publish auth`)"),
         s.Key("version", s.Text(pattern=r"^v\d+\.\d$", hint="is not a Graph API version such as v26.0"),
               "Graph API version", default=DEFAULT_VERSION),
     ])
@@ -74,6 +77,13 @@ class Instagram(graph.GraphAdapter):
     def __init__(self, config, env, *, base_url=None):
         super().__init__(config, env, base_url=base_url)
         self._me: dict | None = None
+
+    def owns_page(self, page: dict) -> bool:
+        return str((page.get("instagram_business_account") or {}).get("id")) == self.user
+
+    def page_missing(self) -> str:
+        return (f"no Page the person who signed in can act for is connected to the Instagram account {self.user} "
+                "(its instagram_business_account)")
 
     # -- limits -------------------------------------------------------------------------------
     @classmethod

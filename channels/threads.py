@@ -78,7 +78,10 @@ class Threads(graph.GraphAdapter):
     OPTIONS = s.Schema("threads options", [
         s.Key("user_id", s.Text(), "the Threads user id (or `me`) of the posting account", default="me"),
         s.Key("token", s.Secret(), "a long-lived Threads access token (60 days; `publish auth` renews it), "
-              "from the environment", required=True),
+              "from the environment (or sign in with client_id)"),
+        s.Key("client_id", s.Text(), "the Meta app's id (the Threads app id): with it `publish auth` signs in in a browser and keeps "
+              "the token encrypted in state/credentials (no token needed)"),
+        s.Key("client_secret", s.Secret(), "the Meta app's secret, from the environment (for `publish auth`)"),
         s.Key("reply_control", s.Choice("everyone", "accounts_you_follow", "mentioned_only"),
               "who may reply to the posts", default="everyone"),
     ])

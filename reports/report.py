@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import json
 import statistics
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from itertools import islice
-from operator import attrgetter
 
 from channels import registry
 from newsroom.problems import UsageError
@@ -108,53 +105,15 @@ class Report:
 
 def read_period(store: StateStore, since: str, until: str, prev_since: str,
                 bounds: list[str]) -> tuple[dict, dict]:
-    """(daily, previous) from one pass over the rows between ``prev_since`` and ``until``.
+    """(daily, previous): each entry's latest value of each metric per local day of the period and
+    over the period before it, as the store computes it (``StateStore.period_metrics``: the files
+    backend folds its rows in Python, the postgres backend asks the database).
 
     daily: entry → [[day index, {metric: latest value that day}], …] in day order, inside the
     period; ``bounds`` are the stamps where each local day after the first starts.
     previous: entry → {metric: latest value} in the previous period.
-    Rows are put in time order first (each shard is sorted; shards are months, read in order), so a
-    plain update leaves every metric at its latest value even when a merge shuffled the lines.
-
-    This is the report's hot loop (300,000 rows in the benchmark): the rows' own metric dicts are
-    kept, not copied, and only merged when a later row carries fewer metrics than an earlier one of
-    the same day; the day index moves forward with the rows instead of being searched for each.
     """
-    prev: dict[str, dict] = {}
-    daily: dict[str, list] = {}
-    by_time = attrgetter("at")
-    last_bound = len(bounds)
-    for rows in store.snapshot_batches(prev_since, until, slots=False):
-        rows.sort(key=by_time)
-        lo = bisect_left(rows, prev_since, key=by_time)
-        mid = bisect_left(rows, since, lo, key=by_time)
-        hi = bisect_left(rows, until, mid, key=by_time)
-        get = prev.get
-        for r in islice(rows, lo, mid):
-            m, d = r.metrics, get(r.entry)
-            prev[r.entry] = m if d is None or m.keys() >= d.keys() else {**d, **m}
-        if mid == hi:
-            continue
-        i = bisect_right(bounds, rows[mid].at)
-        next_day = bounds[i] if i < last_bound else "\x7f"
-        get = daily.get
-        for r in islice(rows, mid, hi):
-            if r.at >= next_day:
-                i = bisect_right(bounds, r.at, i)
-                next_day = bounds[i] if i < last_bound else "\x7f"
-            per = get(r.entry)
-            m = r.metrics
-            if per is None:
-                daily[r.entry] = [[i, m]]
-                continue
-            last = per[-1]
-            if last[0] != i:
-                per.append([i, m])
-            elif m.keys() >= last[1].keys():
-                last[1] = m
-            else:
-                last[1] = {**last[1], **m}
-    return daily, prev
+    return store.period_metrics(since, until, prev_since, bounds)
 
 
 def figures(m: dict[str, int]) -> tuple[int, ...]:

@@ -143,6 +143,51 @@ def test_snapshots_are_read_by_half_open_time_range(store):
                                     ("launch/mastodon", "2026-12-01T00:00:00Z")}
 
 
+NOV = "2026-11-01T00:00:00Z"  # the period: 1–4 November (days start at the bounds), the one before: 29–31 October
+BOUNDS = ["2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z", "2026-11-04T00:00:00Z"]
+END, BEFORE = "2026-11-05T00:00:00Z", "2026-10-29T00:00:00Z"
+
+
+def test_a_report_reads_each_metric_latest_per_day_and_before(store):
+    store.add_snapshots([
+        snapshot("2026-10-28T23:59:59Z", "a/m", likes=100),  # before the period before: not read
+        snapshot(BEFORE, "a/m", likes=1, shares=1),  # at prev_since: read
+        snapshot("2026-10-30T00:00:00Z", "a/m", likes=2),  # fewer metrics: shares stays 1
+        snapshot(NOV, "a/m", likes=3),  # at since: day 0, not the period before
+        snapshot("2026-11-01T10:00:00Z", "a/m", slot="s2", likes=5, shares=2),  # several pulls of one post, one day
+        snapshot("2026-11-01T12:00:00Z", "a/m", slot="s3", replies=1),  # ... the last with fewer metrics
+        snapshot("2026-11-02T00:00:00Z", "a/m", likes=6),  # at a bound: the next day
+        snapshot("2026-11-03T09:00:00Z", "b/x", views=10, clicks=1),
+        snapshot("2026-11-03T09:00:00Z", "b/x", slot="again", views=12),  # a tie: the row stored later wins
+        snapshot(END, "a/m", likes=999),  # at until: not read
+    ])
+    store.add_snapshots([snapshot("2026-11-01T09:00:00Z", "a/m", slot="late", likes=4, shares=9)])  # stored late, earlier
+    daily, prev = store.period_metrics(NOV, END, BEFORE, BOUNDS)
+    assert prev == {"a/m": {"likes": 2, "shares": 1}}
+    assert daily == {"a/m": [[0, {"likes": 5, "shares": 2, "replies": 1}], [1, {"likes": 6}]],
+                     "b/x": [[2, {"views": 12, "clicks": 1}]]}
+
+
+def test_a_report_counts_whole_numbers_and_skips_rows_without_metrics(store):
+    store.add_snapshots([snapshot(NOV, "a/m", likes=3, rate=0.5, note="x"),
+                         {**snapshot("2026-11-01T01:00:00Z", "a/m"), "metrics": ["likes", 9]},  # not a mapping
+                         {**snapshot("2026-11-01T02:00:00Z", "c/m"), "metrics": None},
+                         snapshot("2026-11-02T01:00:00Z", "a/m", likes=2.5, shares=4)])
+    daily, prev = store.period_metrics(NOV, END, BEFORE, BOUNDS)
+    assert prev == {}
+    assert daily == {"a/m": [[0, {"likes": 3}], [1, {"shares": 4}]], "c/m": [[0, {}]]}
+
+
+def test_a_period_without_rows_and_a_period_of_one_day(store):
+    assert store.period_metrics(NOV, END, BEFORE, BOUNDS) == ({}, {})
+    store.add_snapshots([snapshot("2026-10-31T10:00:00Z", "a/m", likes=1), snapshot("2026-11-01T10:00:00Z", "a/m",
+                                                                                    likes=2)])
+    assert store.period_metrics("2026-11-10T00:00:00Z", "2026-11-20T00:00:00Z", "2026-11-05T00:00:00Z",
+                                ["2026-11-11T00:00:00Z"]) == ({}, {})  # an empty window after the rows
+    assert store.period_metrics(NOV, "2026-11-02T00:00:00Z", "2026-10-31T00:00:00Z", []) == (
+        {"a/m": [[0, {"likes": 2}]]}, {"a/m": {"likes": 1}})
+
+
 def test_replies_are_stored_once_per_channel_and_remote_id(store):
     reply = {"channel": "mastodon", "remote_id": "1", "in_reply_to": "0", "author": "@a", "text": "hi", "url": None,
              "at": "2026-11-01T00:00:00Z", "ours": False, "entry": None, "fetched": "2026-11-01T01:00:00Z"}

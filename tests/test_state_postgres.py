@@ -243,3 +243,36 @@ def test_a_run_stays_alive_across_a_restart_of_the_database_and_takes_its_lock_a
             assert time.monotonic() < end, "the run did not take its lock again"
             time.sleep(0.1)
     assert other.run_alive("r1") is False
+
+
+def test_migration_3_gives_rows_stored_before_it_their_metrics(tmp_path, monkeypatch, pg_empty_url):
+    """A database at version 2 holds snapshot lines without the metrics column the report reads: the
+    migration fills it from each line, counting what the files backend counts."""
+    import psycopg
+
+    from newsroom.state import migrations
+    from newsroom.state.fold import dumps
+
+    rows = [{"at": "2026-11-01T09:00:00Z", "entry": "a/m", "metrics": {"likes": 1, "shares": 2}},
+            {"at": "2026-11-01T10:00:00Z", "entry": "a/m", "metrics": {"likes": 3, "rate": 0.5, "note": "x"}},
+            {"at": "2026-11-01T11:00:00Z", "entry": "b/m", "metrics": None},
+            {"at": "2026-11-01T12:00:00Z", "entry": "c/m", "metrics": ["likes", 9]},  # skipped
+            {"at": "2026-11-01T12:00:00Z", "entry": "d/m"},
+            {"at": "2026-11-02T09:00:00Z", "entry": "a/m", "metrics": {"likes": 4.0, "shares": -1}}]
+    with psycopg.connect(pg_empty_url, autocommit=True) as conn:
+        with monkeypatch.context() as patch:
+            patch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:2])
+            patch.setattr(migrations, "LATEST", 2)
+            migrations.migrate(conn)
+        for r in rows:
+            conn.execute("INSERT INTO newsroom.snapshots (project, at, entry, line) VALUES ('p', %s, %s, %s)",
+                         (r["at"], r["entry"], dumps(r)))
+        assert [m.version for m in migrations.migrate(conn)] == [3]
+    files = open_store(tmp_path, {"backend": "files", "path": "state"})
+    files.add_snapshots(rows)
+    args = ("2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z", "2026-10-30T00:00:00Z", ["2026-11-02T00:00:00Z"])
+    expected = ({"a/m": [[0, {"likes": 3, "shares": 2}], [1, {"shares": -1}]], "b/m": [[0, {}]], "d/m": [[0, {}]]},
+                {})
+    assert files.period_metrics(*args) == expected
+    assert open_store(tmp_path, {"backend": "postgres", "url": pg_empty_url, "project": "p"}).period_metrics(
+        *args) == expected

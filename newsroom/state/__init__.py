@@ -60,6 +60,11 @@ class StateStore(Protocol):
         """Rows that may fall in the range, in batches, as light objects with ``at``, ``entry``,
         ``metrics`` (and ``slot`` unless ``slots`` is false), not filtered by time: the report
         reads 300,000 rows this way."""
+    def period_metrics(self, since: str, until: str, prev_since: str,
+                       bounds: list[str]) -> tuple[dict, dict]:
+        """What a report reads (``periods.py``): (daily, previous), each entry's latest value of each
+        metric per day of [``since``, ``until``) (day index: how many of ``bounds`` are at or before
+        the row) and over [``prev_since``, ``since``). Every backend gives the same answer."""
     def filled_slots(self, since: str | None = None) -> set[tuple[str, str]]:
         """(entry, slot) pairs stored: the pull's resumable record."""
     def replies(self) -> list[dict]:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from .fold import (EntryState, StateUnwritable, dumps, fold_mentions, fold_replies, fresh_mentions,
                    fresh_replies)
 from .interchange import FileLines
+from .periods import fold_period
 from ..atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -455,6 +456,10 @@ class FileStore(FileLines):
                          slots: bool = True) -> Iterator[list]:
         for data in self._snapshot_data(since, until):
             yield decode_rows(data, slots)
+
+    def period_metrics(self, since: str, until: str, prev_since: str, bounds: list[str]) -> tuple[dict, dict]:
+        """Folded in Python while the month shards are read (``periods.fold_period``)."""
+        return fold_period(self.snapshot_batches(prev_since, until, slots=False), since, until, prev_since, bounds)
 
     def snapshots(self, since: str | None = None, until: str | None = None) -> Iterator[dict]:
         loads = json.loads

@@ -40,11 +40,33 @@ from ..credentials import KEY_VARIABLE, Vault
 from ..problems import Refusal
 from .fold import EntryState, dumps, fold_mentions, fold_replies, fresh_mentions
 from .migrations import SCHEMA, check, migrate
+from .periods import int_metrics
 
 RETRY_SECONDS = 60.0  # how long an operation waits for a lost database to come back
 RELOCK_SECONDS = 30  # after a restart of the database, how long a run that held its lock before has to take it again
 CONNECT_TIMEOUT = 10  # seconds, for each connection attempt
 SYNC_OFF = ", set_config('synchronous_commit', 'off', true)"  # for this transaction only
+
+SNAPSHOT_COLUMNS = ("project", "at", "entry", "slot", "line", "metrics")
+
+# The report's read (``period_metrics``; what it means: ``periods.py``). Each row falls in day -1 (the
+# period before) or in the day ``width_bucket`` gives, the number of day starts at or before it (as
+# ``bisect_right``; stamps compare byte by byte, so "C"). Per (entry, day) the rows' metrics are merged
+# in time order, the later row stored winning a tie, so each metric keeps its latest value. The
+# index ``snapshots_entry`` gives the rows of each entry in time order with their metrics.
+PERIOD_SQL = f"""
+SELECT entry, day, {SCHEMA}.metrics_merge(metrics ORDER BY at, id)::text
+FROM (SELECT entry, at, id, metrics,
+             CASE WHEN at < %(since)s THEN -1
+                  WHEN cardinality(%(bounds)s::text[]) = 0 THEN 0
+                  ELSE width_bucket(at COLLATE "C", %(bounds)s::text[]) END AS day
+      FROM {SCHEMA}.snapshots
+      WHERE project = %(p)s AND at >= %(prev)s AND at < %(until)s AND metrics IS NOT NULL) rows
+GROUP BY entry, day
+ORDER BY entry, day"""
+# For this transaction only: room to sort in memory, and no JIT compilation (it costs more than it
+# saves on a query that runs for about a second).
+PERIOD_SETTINGS = "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
 
 _POOLS: dict[tuple[int, str], object] = {}
 _POOLS_LOCK = threading.Lock()
@@ -70,6 +92,12 @@ def _drivers():
     except ImportError:
         raise Refusal("the postgres state backend needs psycopg: pip install 'newsroom-publish[postgres]'") from None
     return psycopg, psycopg_pool
+
+
+def _metrics(row: dict) -> str | None:
+    """The ``metrics`` column of a snapshot row: what a report counts of it, as JSON (None: skipped)."""
+    m = int_metrics(row.get("metrics"))
+    return None if m is None else dumps(m)
 
 
 def where(url: str) -> str:
@@ -373,10 +401,37 @@ class PostgresStore:
 
     # -- what pulls found ---------------------------------------------------------------------
     def add_snapshots(self, rows: Iterable[dict]) -> int:
-        data = [(self.project, r["at"], r["entry"], r.get("slot") or "", dumps(r)) for r in rows]
+        data = [(self.project, r["at"], r["entry"], r.get("slot") or "", dumps(r), _metrics(r)) for r in rows]
         if data:
-            self._run(lambda conn: self._copy(conn, "snapshots", ("project", "at", "entry", "slot", "line"), data))
+            self._run(lambda conn: self._copy(conn, "snapshots", SNAPSHOT_COLUMNS, data))
         return len(data)
+
+    def period_metrics(self, since: str, until: str, prev_since: str, bounds: list[str]) -> tuple[dict, dict]:
+        """Asked of the database (``PERIOD_SQL``): 300,000 rows become one row per entry and day, and
+        only those cross the connection, their metrics decoded at once."""
+        import msgspec
+
+        args = {"p": self.project, "since": since, "until": until, "prev": prev_since, "bounds": list(bounds)}
+
+        def work(conn):
+            with conn.transaction():
+                conn.execute(PERIOD_SETTINGS)
+                return conn.execute(PERIOD_SQL, args).fetchall()
+
+        rows = self._run(work)
+        metrics = msgspec.json.decode(("[" + ",".join(m for _, _, m in rows) + "]").encode("utf-8"))
+        daily: dict[str, list] = {}
+        prev: dict[str, dict] = {}
+        for (entry, day, _), m in zip(rows, metrics):
+            if day < 0:
+                prev[entry] = m
+            else:
+                per = daily.get(entry)
+                if per is None:
+                    daily[entry] = [[day, m]]
+                else:
+                    per.append([day, m])
+        return daily, prev
 
     @staticmethod
     def _copy(conn, table: str, columns: tuple[str, ...], data: list[tuple]) -> None:
@@ -504,14 +559,14 @@ class PostgresStore:
     def import_lines(self, kind: str, lines: Iterable[str]) -> int:
         """Store JSON lines of ``kind`` exactly as given (``publish state import``)."""
         p = self.project
-        columns = {"ledger": ("project", "entry", "line"), "snapshots": ("project", "at", "entry", "slot", "line"),
+        columns = {"ledger": ("project", "entry", "line"), "snapshots": SNAPSHOT_COLUMNS,
                    "replies": ("project", "channel", "remote_id", "line"), "mentions": ("project", "line"),
                    "feeds": ("project", "feed", "line"), "pulls": ("project", "line")}[kind]
         data = []
         for line in lines:
             r = json.loads(line)
             data.append({"ledger": lambda: (p, r.get("entry"), line),
-                         "snapshots": lambda: (p, r["at"], r["entry"], r.get("slot") or "", line),
+                         "snapshots": lambda: (p, r["at"], r["entry"], r.get("slot") or "", line, _metrics(r)),
                          "replies": lambda: (p, r["channel"], str(r["remote_id"]), line),
                          "feeds": lambda: (p, r.get("feed"), line)}.get(kind, lambda: (p, line))())
         if data:
@@ -526,6 +581,8 @@ class PostgresStore:
                             copy.write_row(row)
 
             self._run(work)
+            if kind == "snapshots":  # many rows at once: the report's index-only scan needs them vacuumed
+                self._run(lambda conn: conn.execute(f"VACUUM (ANALYZE) {SCHEMA}.snapshots"))
         return len(data)
 
     def counts(self) -> dict[str, int]:

@@ -36,6 +36,7 @@ class FacebookServer(MetaServer):
     def __init__(self, token="page-token", user_token: str | None = None):
         super().__init__(token)
         self.user_token = user_token  # a person's token that may ask for the Page token
+        self.pages = [{"id": PAGE_ID, "name": PAGE_NAME}]
         self.posts: list[dict] = []
         self.photos: dict[str, bytes | str] = {}
         self.counts: dict[str, dict] = {}

@@ -43,6 +43,7 @@ class InstagramServer(MetaServer):
         self.insight_counts: dict[str, dict] = {}
         self.comment_lists: dict[str, list] = {}
         self.quota_total = 100  # content-publishing guide: 100 API-published posts in 24 hours
+        self.pages = [{"id": "104857600123456", "name": "Northwind News", "instagram_business_account": {"id": IG_USER}}]
         self.published_before = 0
 
     def create(self, seen: Seen, user):
