@@ -134,15 +134,16 @@ def _item(rng: random.Random, i: int, start: datetime, channels_per_item: int) -
     return rel, "\n".join(lines) + "\n\n" + _body(rng)
 
 
-def generate(root: Path, n: int, seed: int = 1, channels_per_item: int = 3) -> Path:
-    """Write publish.yml and ``n`` items under ``root`` (replacing what was there). Returns ``root``."""
+def generate(root: Path, n: int, seed: int = 1, channels_per_item: int = 3, start: datetime | None = None) -> Path:
+    """Write publish.yml and ``n`` items under ``root`` (replacing what was there), their times over the
+    120 days from ``start`` (naive, the corpus's timezone; default 2026-09-01 09:00). Returns ``root``."""
     root = Path(root)
     if root.exists():
         shutil.rmtree(root)
     (root / "content").mkdir(parents=True)
     (root / "publish.yml").write_text(SETTINGS, encoding="utf-8")
     rng = random.Random(seed)
-    start = datetime(2026, 9, 1, 9, 0)
+    start = start or datetime(2026, 9, 1, 9, 0)
     made_dirs: set[Path] = set()
     for i in range(n):
         rel, text = _item(rng, i, start, channels_per_item)

@@ -1,19 +1,29 @@
 """``publish.py serve``: the publish run as a long-lived service, for teams without a CI cron.
 
-APScheduler 3 (https://apscheduler.readthedocs.io/en/3.x/userguide.html) holds one ``date`` job per
-entry at its time, an ``interval`` job that reloads the content and re-plans (jobs follow edits,
-moves and deletions), a thread that watches publish.yml and the content files and re-plans at
-once when one changes, and a ``cron`` job for the engagement pull (``reports.pull``).
+APScheduler 3 (https://apscheduler.readthedocs.io/en/3.x/userguide.html) holds one ``date`` job at
+the earliest time an entry waits for (``due``), an ``interval`` job that reloads the content and
+re-plans (the schedule follows edits, moves and deletions), a thread that watches publish.yml and the
+content files and re-plans at once when one changes, and a ``cron`` job for the engagement pull
+(``reports.pull``). The schedule itself (entry → time) is a dict the service keeps: the ``due`` job
+runs every entry due then, as ``publish`` does, and arms itself again for the next time. So the
+scheduler holds three jobs whether 10 or 30,000 entries are planned (one job per entry cost seconds
+and hundreds of MB per re-plan at 10,000 items: bench/serve_scale.py).
 
-A job's ``misfire_grace_time`` is the channel's grace window: a job that fires late but inside it
-runs; one past it is reported by APScheduler as missed (``EVENT_JOB_MISSED``), and the service then
-runs the entry at once so the ledger records it as missed. ``max_instances=1`` and one lock keep a
-job from running twice at once, but the ledger, not the scheduler, is what guarantees exactly once:
-every job goes through the same claim as ``publish``. SIGTERM lets the entry in flight finish.
+The ``due`` job runs however late it fires (``misfire_grace_time=None``): the run, not the
+scheduler, decides what is inside its channel's grace window (sent) and what is past it (recorded as
+missed). One lock keeps two runs from overlapping, but the ledger, not the scheduler, is what
+guarantees exactly once: every run goes through the same claim as ``publish``. SIGTERM lets the
+entry in flight finish.
+
+Lock order: ``lock`` (a run or a re-plan's reading of the content) before ``jobs_lock`` (the schedule
+and every call into the scheduler). ``shutdown`` sets ``stop``, waits for ``jobs_lock`` once and only
+then stops the scheduler, so no job is inside a scheduler call while APScheduler's shutdown holds
+its own locks and waits for the jobs (that wait deadlocked a re-plan in ``get_jobs``); a job that
+takes ``jobs_lock`` after that sees ``stop`` and leaves the scheduler alone.
 
 It speaks through ``logging`` (scheduler/servicelog.py). A publish.yml that becomes unusable is one
-error line per re-plan (``publish.yml:4: channels.blog: …``): the jobs planned with the last good
-settings stay, an entry that comes due meanwhile waits (one line), and once the file is usable again
+error line per re-plan (``publish.yml:4: channels.blog: …``): the schedule planned with the last good
+settings stays, an entry that comes due meanwhile waits (one line), and once the file is usable again
 the service says so and re-plans at once, so what waited goes out within seconds (inside its grace).
 A content file with a problem is logged once, at its ``path:line``. ``status()`` is what the health
 endpoint (scheduler/servehealth.py) answers: the last successful run and the last error.
@@ -21,7 +31,6 @@ endpoint (scheduler/servehealth.py) answers: the last successful run and the las
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -33,7 +42,8 @@ from . import due
 from .plan import plan
 from .servicelog import LOGGER
 
-ENTRY = "entry:"
+DUE = "due"  # the one job that runs what is due and arms itself for the next time
+RUNS_QUEUED = 64  # ``due`` jobs that may wait on the run lock at once (each returns at once if a run took its time)
 FULL_LOOK = 60.0  # seconds between looks at every content file (an edit in place changes no folder)
 log = logging.getLogger(LOGGER)
 #: Outcomes of a run worth more than an info line.
@@ -59,7 +69,11 @@ class Service:
         self.replan_minutes, self.pull_cron, self.watch = replan_minutes, pull_cron, watch
         self.now = now
         self.lock = threading.Lock()  # one run at a time in this process
+        self.jobs_lock = threading.Lock()  # the schedule and every call into the scheduler (after ``lock``)
         self.stop = threading.Event()
+        self.stopped = threading.Event()  # set once ``shutdown`` is over
+        self.schedule: dict[str, datetime] = {}  # entry key → when it runs; replaced whole, never changed
+        self.schedule_made: datetime | None = None  # when the re-plan that made ``schedule`` started
         self.started = now()
         self.last_run: datetime | None = None  # when the last run started (it took every entry due then)
         self._store = None  # a shared database's store, kept from run to run (it reads only what is new)
@@ -74,10 +88,8 @@ class Service:
         self.content_dir = "content"  # the last good settings' content folder, which the watch scans
 
     def start(self) -> None:
-        from apscheduler.events import EVENT_JOB_MISSED
         from apscheduler.triggers.cron import CronTrigger
 
-        self.scheduler.add_listener(self.on_missed, EVENT_JOB_MISSED)
         self._signature = self.signature()
         self._quick = self.quick()
         self.scheduler.add_job(self.replan, "interval", minutes=self.replan_minutes, id="replan",
@@ -90,21 +102,29 @@ class Service:
         self.scheduler.start()
 
     def shutdown(self) -> None:
-        """Start nothing new; the entry in flight finishes, then the scheduler stops."""
+        """Start nothing new; the entry in flight finishes, then the scheduler stops. APScheduler's
+        shutdown holds its job store's lock while it waits for the jobs, so no job may be inside a
+        scheduler call then: once ``stop`` is set, ``jobs_lock`` is taken once (a call under way
+        finishes), and every job that takes it later sees ``stop`` and makes none."""
         self.stop.set()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        with self.jobs_lock:
+            pass
+        try:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+        finally:
+            self.stopped.set()
 
     # -- what an operator asks --------------------------------------------------------------------
     def status(self) -> dict:
-        jobs = [j for j in self.scheduler.get_jobs() if j.id.startswith(ENTRY)] if self.scheduler.running else []
-        upcoming = min((j.next_run_time for j in jobs if j.next_run_time), default=None)
+        schedule = self.schedule if self.scheduler.running else {}  # a dict replaced whole: no lock needed
+        upcoming = min(schedule.values(), default=None)
         return {"alive": self.scheduler.running and not self.stop.is_set(),
                 "ready": self.scheduler.running and not self.stop.is_set() and self.settings_broken is None
                 and self.last_replan is not None,
                 "started": iso(self.started), "settings": self.settings_broken or "usable",
                 "last_replan": iso(self.last_replan), "last_success": self.last_success,
-                "last_error": self.last_error, "entries_scheduled": len(jobs), "next_run": iso(upcoming)}
+                "last_error": self.last_error, "entries_scheduled": len(schedule), "next_run": iso(upcoming)}
 
     def _ok(self, what: str) -> None:
         self.last_success = {"at": iso(self.now()), "what": what}
@@ -203,7 +223,7 @@ class Service:
         self.settings_broken = line
 
     def replan(self) -> None:
-        """Reload the content and make the date jobs match the plan: add, move and drop them."""
+        """Reload the content and make the schedule match the plan: entries added, moved and dropped."""
         from channels.registry import Adapters
 
         if self.stop.is_set():
@@ -221,72 +241,102 @@ class Service:
                 channels = Adapters(project, self.env)
                 ledger = store.entries()
                 now = self.now()
-                wanted: dict[str, tuple[datetime, int | None]] = {}
+                wanted: dict[str, datetime] = {}
                 for entry in plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace)):
                     if entry.channel in channels.inactive:
                         continue
-                    grace = channels.grace(entry.channel)
-                    d = due.decide(entry, ledger.get(entry.key), now, grace=grace, alive=store.run_alive)
-                    seconds = None if grace is None else max(1, math.ceil(grace.total_seconds()))
+                    d = due.decide(entry, ledger.get(entry.key), now, grace=channels.grace(entry.channel),
+                                   alive=store.run_alive)
                     if d.action in (due.WAIT, due.SEND, due.MISS):
-                        wanted[entry.key] = (entry.at, seconds)  # a past time inside grace fires at once
+                        wanted[entry.key] = entry.at  # a past time runs at once; the run tells sent from missed
                     elif d.action in (due.RECONCILE, due.CHANGED, due.CORRECT, due.WITHDRAW):
-                        wanted[entry.key] = (now, None)
+                        wanted[entry.key] = now
                     elif (d.action == due.DONE and entry.item.expires_at is not None and entry.item.expires_at > now
                           and (st := ledger.get(entry.key)) is not None and st.state == "delivered"):
-                        wanted[entry.key] = (entry.item.expires_at, None)  # taken down when it expires
-            current = {job.id[len(ENTRY):]: job for job in self.scheduler.get_jobs() if job.id.startswith(ENTRY)}
-            for key, job in current.items():
-                if key not in wanted:
-                    job.remove()  # deleted, delivered, unapproved or moved off this channel
-            for key, (at, grace) in wanted.items():
-                job = current.get(key)
-                if job is not None and job.trigger.run_date == at and job.misfire_grace_time == grace:
-                    continue
-                self.scheduler.add_job(self.run_entry, "date", run_date=at, args=[key, at, now], id=ENTRY + key,
-                                       misfire_grace_time=grace, max_instances=1, replace_existing=True)
+                        wanted[entry.key] = entry.item.expires_at  # taken down when it expires
+                with self.jobs_lock:
+                    if self.stop.is_set():
+                        return
+                    self.schedule, self.schedule_made = wanted, now
+                    self._arm()
             self.last_replan = self.now()
             self._ok("replan")
         except Exception as e:  # noqa: BLE001 -- the service keeps running; the next re-plan tries again
             self._error(f"re-plan: {e}")
             log.exception("re-plan failed: %s", e)
 
-    def run_entry(self, key: str, at: datetime | None = None, made: datetime | None = None) -> None:
-        """A job's entry is due: run every entry due now, as ``publish`` does. When many fall due
-        together (2,000 at once), the first job's run takes them all; the jobs after it, due no later
-        than that run's start and made before it (``at``, ``made``), find their entry taken and return.
-        Other processes serving the same database share the work through the claims: an entry
-        another one claimed is skipped."""
+    def _arm(self) -> None:
+        """Point the ``due`` job at the schedule's earliest time (under ``jobs_lock``, ``stop`` not set)."""
+        from apscheduler.jobstores.base import JobLookupError
+
+        at = min(self.schedule.values(), default=None)
+        if at is None:
+            try:
+                self.scheduler.remove_job(DUE)
+            except JobLookupError:  # it fired and is gone, or nothing was planned yet
+                pass
+            return
+        # However late it fires it runs: the run decides what is still inside its grace and what is missed.
+        # Several may wait on the run lock (a re-plan arms it while a run is on); each returns at once
+        # when a run since took its time (``run_due``).
+        self.scheduler.add_job(self.run_due, "date", run_date=at, args=[at, self.schedule_made], id=DUE,
+                               misfire_grace_time=None, max_instances=RUNS_QUEUED, replace_existing=True)
+
+    def _ran(self, started: datetime) -> None:
+        """A run that started at ``started`` took every entry due then (under ``lock``): they leave the
+        schedule (one still wanted comes back with the next re-plan, as ``publish`` run again would
+        take it), and the ``due`` job is armed for the next time."""
+        with self.jobs_lock:
+            if self.stop.is_set():
+                return
+            if self.schedule_made is not None and self.schedule_made <= started:
+                self.schedule = {key: at for key, at in self.schedule.items() if at > started}
+            self._arm()
+
+    def run_due(self, at: datetime, made: datetime | None = None) -> None:
+        """The ``due`` job: run every entry due now, as ``publish`` does (2,000 due at once are one run).
+        A job armed for a time (``at``) by a schedule made at ``made`` returns at once when a run that
+        started after both already took it. Other processes serving the same database share the work
+        through the claims: an entry another one claimed is skipped."""
         from newsroom.problems import UnusableSettings
 
         from .run import RunOptions, publish
 
-        item, _, channel = key.rpartition("/")
-        fields = {"item": item, "channel": channel}
+        report = None
         try:
             with self.lock:
                 if self.stop.is_set():
                     return
-                if at is not None and self.last_run is not None and self.last_run >= max(at, made or at):
-                    return  # the last run took it
+                if self.last_run is not None and self.last_run >= max(at, made or at):
+                    self._ran(self.last_run)  # the last run took it
+                    return
                 now = self.now()
                 loaded = self._project(keep=True)
+                if isinstance(loaded, tuple):
+                    project, store = loaded
+                    self.last_run = now
+                    try:
+                        report = publish(project, store, RunOptions(now=now, env=self.env, stop=self.stop,
+                                                                    answered=utcnow))
+                    except UnusableSettings as e:  # check's verdict found publish.yml errors loading does not
+                        loaded = e  # nothing claimed
                 if not isinstance(loaded, tuple):
                     self._settings_unusable(loaded, planning=False)
-                    log.warning("due, not sent while publish.yml is unusable: goes out once it is fixed",
-                                extra={"fields": fields})
-                    return
-                project, store = loaded
-                self.last_run = now
-                report = publish(project, store, RunOptions(now=now, env=self.env, stop=self.stop, answered=utcnow))
-        except UnusableSettings as e:  # check's verdict found publish.yml errors loading does not: nothing claimed
-            self._settings_unusable(e, planning=False)
-            log.warning("due, not sent while publish.yml is unusable: goes out once it is fixed", extra={"fields": fields})
+                    for key, when in sorted(self.schedule.items(), key=lambda kv: kv[1]):
+                        if when <= now:
+                            item, _, channel = key.rpartition("/")
+                            log.warning("due, not sent while publish.yml is unusable: goes out once it is fixed",
+                                        extra={"fields": {"item": item, "channel": channel}})
+                self._ran(now)
+        except Exception as e:  # noqa: BLE001 -- one run's crash is logged; the ledger's claims are reconciled later
+            self._error(f"run: {e}")
+            log.exception("run failed: %s", e)
+            self._ran(self.now())  # what it was running comes back with the next re-plan; the next time is armed
             return
-        except Exception as e:  # noqa: BLE001 -- one entry's crash is logged; the ledger's claim is reconciled later
-            self._error(f"{key}: {e}")
-            log.exception("run of %s failed: %s", key, e, extra={"fields": fields})
-            return
+        if report is not None:
+            self._log_report(report)
+
+    def _log_report(self, report) -> None:
         from .output import LABELS
 
         bad = False
@@ -302,9 +352,9 @@ class Service:
             if level >= logging.ERROR:
                 self._error(f"{o.path} → {o.channel}: {o.result} {o.detail}".rstrip())
         for note in report.notes:
-            log.info("note: %s", note, extra={"fields": fields})
+            log.info("note: %s", note)
         if not bad:
-            self._ok(f"run {key}")
+            self._ok("run")
 
     def pull(self) -> None:
         """The engagement pull, as ``publish.py pull`` runs it; a line for each of its lines."""
@@ -327,12 +377,6 @@ class Service:
         for line in result.lines():
             log.info("pull: %s", line)
         self._ok("pull")
-
-    def on_missed(self, event) -> None:
-        """APScheduler skipped a job past its grace: run it now so the ledger records the miss."""
-        if event.job_id.startswith(ENTRY) and not self.stop.is_set():
-            key = event.job_id[len(ENTRY):]
-            self.scheduler.add_job(self.run_entry, args=[key], id=f"missed:{key}", replace_existing=True)
 
 
 def serve(root: Path, env, *, replan_minutes: float, pull_cron: str | None, log_format: str = "text",
@@ -359,8 +403,11 @@ def serve(root: Path, env, *, replan_minutes: float, pull_cron: str | None, log_
         probe.start()
 
     def stop(signum, frame):
-        log.info("stopping: the entry in flight finishes first")
-        service.shutdown()
+        # Not in the handler itself: it runs on the main thread, which may be inside the scheduler
+        # holding its job store's lock, and shutdown waits for jobs that may need that lock.
+        if not service.stop.is_set():
+            log.info("stopping: the entry in flight finishes first")
+            threading.Thread(target=service.shutdown, name="shutdown").start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -369,6 +416,8 @@ def serve(root: Path, env, *, replan_minutes: float, pull_cron: str | None, log_
              f"; health on http://127.0.0.1:{probe.port}/livez and /readyz" if probe else "")
     try:
         service.start()
+        if service.stop.is_set():
+            service.stopped.wait()  # the scheduler's loop ends before the entry in flight does
     finally:
         if probe is not None:
             probe.close()

@@ -15,6 +15,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 T = "2026-11-20T09:00:00Z"
 RECIPIENTS = [f"reader{i}@customers.example" for i in range(5)]
@@ -92,6 +94,21 @@ class Servers:
         self.smtp.stop()
         self.mastodon.stop()
         self.hook.stop()
+
+    def clear(self) -> None:
+        """Forget what every server was sent, for the next test of the module (they stay up)."""
+        self.mailbox.messages.clear()
+        for kept in (self.mastodon.statuses, self.mastodon.histories, self.mastodon.deleted,
+                     self.mastodon.idempotency, self.hook.requests):
+            kept.clear()
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """The loopback servers, started once for a test module (import it there as a fixture)."""
+    s = Servers.start()
+    yield s
+    s.stop()
 
 
 @dataclass

@@ -30,6 +30,8 @@ class Platform(LoopbackServer):
         self.requests: list[tuple[str, str, float]] = []  # (path, ids, time)
         self.fail_next: list[int] = []  # statuses to answer with before serving normally
         self.delay = 0.0
+        self.hold_after: int | None = None  # requests past this many wait for ``release`` (a pull caught mid-way)
+        self.release = threading.Event()
         self.lock = threading.Lock()
         platform = self
 
@@ -55,6 +57,9 @@ class Platform(LoopbackServer):
                 with platform.lock:
                     platform.requests.append((url.path, ids, time.monotonic()))
                     status = platform.fail_next.pop(0) if platform.fail_next else None
+                    held = platform.hold_after is not None and len(platform.requests) > platform.hold_after
+                if held:
+                    platform.release.wait(60)
                 if self.headers.get("Authorization") != f"Bearer {platform.token}":
                     return self._send(401, {"error": "The access token is invalid"})
                 if status == 429:

@@ -9,7 +9,8 @@ import pytest
 
 from conftest import write_project
 from servers.mastodon import MastodonServer
-from test_amend_run import SETTINGS, launch, run
+from publishing import run_mastodon as run
+from test_amend_run import SETTINGS, launch
 from test_calendar_diff import git
 
 

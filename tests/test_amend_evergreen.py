@@ -9,24 +9,11 @@ import json
 import pytest
 
 from conftest import write_project
-from test_amend_run import ledger, run
+from publishing import BLOG_AND_MASTODON, HEAD, ledger
+from publishing import run_mastodon as run
 from servers.mastodon import MastodonServer
 
-SETTINGS = """\
-site:
-  title: Test Newsroom
-  url: https://news.test
-timezone: UTC
-dependencies:
-  live_check: false
-channels:
-  blog:
-    type: blog
-  mastodon:
-    type: mastodon
-    instance: {url}
-    token: env:MASTODON_TOKEN
-{rules}"""
+SETTINGS = HEAD + BLOG_AND_MASTODON + "{rules}"
 
 ITEM = """\
 ---

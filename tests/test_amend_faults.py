@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from faults import ITEM, Servers, make_project
+from faults import ITEM, make_project, servers  # noqa: F401 -- servers: the module's fixture
 
 pytestmark = pytest.mark.slow
 
@@ -24,20 +24,9 @@ CORRECTION = ["after.claimed#1", "after.answered#1", "after.claimed#2", "after.a
               "blog.built#1", "blog.deployed#1", "blog.recorded#1"]
 
 
-@pytest.fixture(scope="module")
-def servers():
-    s = Servers.start()
-    yield s
-    s.stop()
-
-
 @pytest.fixture
 def newsroom(tmp_path, servers):
-    servers.mailbox.messages.clear()
-    servers.mastodon.statuses.clear()
-    servers.mastodon.idempotency.clear()
-    servers.mastodon.deleted.clear()
-    servers.hook.requests.clear()
+    servers.clear()
     n = make_project(tmp_path / "p", servers, recipients=3)
     first = n.publish()
     assert first.returncode == 0, first.stdout + first.stderr

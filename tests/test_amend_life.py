@@ -20,22 +20,10 @@ from servers.linkedin import LinkedInServer
 from servers.mastodon import MastodonServer
 from servers.telegram import TelegramServer
 from servers.x import XServer
-from test_amend_run import ledger, run
+from publishing import BLOG_AND_MASTODON, HEAD, ledger
+from publishing import run_mastodon as run
 
-SETTINGS = """\
-site:
-  title: Test Newsroom
-  url: https://news.test
-timezone: UTC
-dependencies:
-  live_check: false
-channels:
-  blog:
-    type: blog
-  mastodon:
-    type: mastodon
-    instance: {mastodon}
-    token: env:MASTODON_TOKEN
+SETTINGS = HEAD + BLOG_AND_MASTODON + """\
   bluesky:
     type: bluesky
     service: {bluesky}
@@ -91,7 +79,7 @@ def test_one_item_delivered_corrected_twice_reshared_twice_and_withdrawn(tmp_pat
         monkeypatch.setenv(k, v)
     root = tmp_path / "p"
     write_project(root, {"content/launch.md": item("Launch is on Tuesday.\n")},
-                  SETTINGS.format(mastodon=servers["mastodon"].url, bluesky=servers["bluesky"].url))
+                  SETTINGS.format(url=servers["mastodon"].url, bluesky=servers["bluesky"].url))
     m, b, d, t, v, li, x = (servers[k] for k in ("mastodon", "bluesky", "discord", "telegram", "devto", "linkedin",
                                                  "x"))
 

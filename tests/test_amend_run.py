@@ -6,30 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from conftest import item, write_project
+from publishing import BLOG_AND_MASTODON, HEAD, ledger
+from publishing import run_mastodon as run  # at publishing.T, 2026-11-20 09:00 UTC, unless told
 from servers.mastodon import MastodonServer
 
-SETTINGS = """\
-site:
-  title: Test Newsroom
-  url: https://news.test
-timezone: UTC
-dependencies:
-  live_check: false
-channels:
-  blog:
-    type: blog
-  mastodon:
-    type: mastodon
-    instance: {url}
-    token: env:MASTODON_TOKEN
+SETTINGS = HEAD + BLOG_AND_MASTODON + """\
   chat:
     type: slack
     webhook: env:SLACK_URL
 """
-T0 = "2026-11-20T09:00:00Z"
 
 
 def launch(body="Launch is on Tuesday.\n", status="approved", **keys):
@@ -51,20 +38,6 @@ def newsroom(tmp_path, server):
                          "templates/mastodon/post.j2": "{{ title }}: {{ body_text }}\n{{ link }}\n"},
                   SETTINGS.format(url=server.url))
     return root
-
-
-def run(root, *args, now=T0):
-    from publish import cli
-
-    argv = ["--root", str(root), *args]
-    if args[0] == "publish":
-        argv += ["--now", now]
-    return CliRunner().invoke(cli, argv, env={"MASTODON_TOKEN": "secret-token", "GITHUB_STEP_SUMMARY": ""},
-                              catch_exceptions=False)
-
-
-def ledger(root):
-    return [json.loads(line) for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
 
 
 def events(root, kind):

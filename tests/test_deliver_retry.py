@@ -8,7 +8,7 @@ import random
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from channels.base import CannotReconcile, Channel, DeliveryContext, Failure, Post, Receipt
 from newsroom.model import ChannelConfig
@@ -96,6 +96,9 @@ def test_a_requested_wait_is_never_shortened():
     assert Retry(rng=Top()).delay(0, 0.0) == 2.0
 
 
+# What is asserted is the wait's value, not how fast it is computed: on a machine loaded by other
+# work, Hypothesis' own timing checks (a 200 ms deadline, "too slow" data generation) failed it.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=0, max_value=40), st.integers(), st.one_of(st.none(), st.floats(0, 600)))
 def test_a_wait_is_within_full_jitter_or_the_requested_wait(attempt, seed, retry_after):
     retry = Retry(rng=random.Random(seed))

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from faults import RECIPIENTS, Servers, make_project
+from faults import RECIPIENTS, make_project, servers  # noqa: F401 -- servers: the module's fixture
 
 pytestmark = pytest.mark.slow
 
@@ -45,19 +45,9 @@ KILLS = BOUNDARIES if os.environ.get("NEWSROOM_FAULTS_ALL") else [
     "run.answered#3", "run.answered#4", "blog.built#2"]
 
 
-@pytest.fixture(scope="module")
-def servers():
-    s = Servers.start()
-    yield s
-    s.stop()
-
-
 @pytest.fixture
 def newsroom(tmp_path, servers):
-    servers.mailbox.messages.clear()
-    servers.mastodon.statuses.clear()
-    servers.mastodon.idempotency.clear()
-    servers.hook.requests.clear()
+    servers.clear()
     return make_project(tmp_path / "p", servers, recipients=3)
 
 

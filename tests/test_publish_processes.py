@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import ROOT
-from publishing import T, approved, make_newsroom
+from publishing import T, approved, make_newsroom, wait_for
 from servers.testchannel import TOKEN, ChannelServer, register
 
 pytestmark = pytest.mark.slow
@@ -29,13 +29,6 @@ def start(root, *args, now=T):
                             text=True)
 
 
-def wait_for(predicate, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.parametrize("mode, stored", [("stall", 0), ("store-stall", 1)],

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import ROOT
-from publishing import approved, make_newsroom
+from publishing import approved, make_newsroom, wait_for
 from servers.testchannel import TOKEN, ChannelServer, register
 
 
@@ -56,13 +56,6 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def wait_for(predicate, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def test_serve_publishes_at_the_time_follows_edits_and_deletions_and_records_misfires(tmp_path, server, monkeypatch):
@@ -83,18 +76,60 @@ def test_serve_publishes_at_the_time_follows_edits_and_deletions_and_records_mis
     service.start()
     try:
         wait_for(lambda: {"now", "soon"} <= {p["item"] for p in server.posts_for("social")})
-        wait_for(lambda: n.events("missed", "stale/chat"))  # past its 1h grace: APScheduler's misfire → missed
-        assert "entry:later/social" in {j.id for j in service.scheduler.get_jobs()}
+        wait_for(lambda: n.events("missed", "stale/chat"))  # past its 1h grace: the run records it missed
+        wait_for(lambda: service.status()["entries_scheduled"] == 1)  # once the run that sent "soon" is over
+        assert list(service.schedule) == ["later/social"]
+        # the scheduler holds the re-plan and one job at the next time, however many entries wait
+        (armed,) = [j for j in service.scheduler.get_jobs() if j.id != "replan"]
+        assert armed.id == "due" and armed.next_run_time == now + timedelta(days=1)
+        assert service.status()["next_run"] == _iso(now + timedelta(days=1))
         # A new item appears, the far one is deleted: the next re-plan follows both.
         n.write("content/new.md", approved("New", at=_iso(now - timedelta(minutes=1))))
         (n.root / "content/later.md").unlink()
         service.replan()
         wait_for(lambda: "new" in {p["item"] for p in server.posts_for("social")})
-        assert "entry:later/social" not in {j.id for j in service.scheduler.get_jobs()}
+        assert "later/social" not in service.schedule
+        assert [j.id for j in service.scheduler.get_jobs() if j.id != "replan"] == []  # nothing left to arm for
     finally:
         service.shutdown()
     assert sorted(p["item"] for p in server.posts_for("social")) == ["new", "now", "soon"]
     assert server.posts_for("chat") == []
+
+
+def test_stopping_the_service_during_a_replan_returns_within_seconds(tmp_path, server, monkeypatch):
+    """APScheduler's shutdown holds its job store's lock while it waits for the jobs in flight: a
+    re-plan still reading the content when the service is stopped must not then call the scheduler
+    (it waited on that lock for ever, and the service never stopped)."""
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    import scheduler.serve as serve
+
+    register(monkeypatch)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    n = make_newsroom(tmp_path / "p", server, {"content/later.md": approved("Later", at=_iso(now + timedelta(days=1)))})
+    service = serve.Service(n.root, BackgroundScheduler(timezone=timezone.utc), env={"TC_TOKEN": TOKEN},
+                            replan_minutes=60, watch=None)
+    planning = threading.Event()
+    real = serve.plan
+
+    def plan_until_the_scheduler_stops(*args, **kwargs):  # a re-plan slow enough to be stopped halfway
+        planning.set()
+        wait_for(lambda: not service.scheduler.running)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(serve, "plan", plan_until_the_scheduler_stops)
+    service.start()  # its first re-plan is a job of the scheduler, at once
+    wait_for(planning.is_set)
+    stopping = threading.Thread(target=service.shutdown, daemon=True)
+    began = time.monotonic()
+    stopping.start()
+    stopping.join(timeout=20)
+    assert not stopping.is_alive(), "the service did not stop: a re-plan is waiting on the scheduler"
+    assert time.monotonic() - began < 20 and service.stopped.is_set()
+    assert service.schedule == {} and service.last_replan is None  # the re-plan stopped before arming anything
+    assert service.status()["alive"] is False
 
 
 @pytest.mark.slow

@@ -177,7 +177,7 @@ def test_pull_settings_are_checked(project, cli):
 def test_a_killed_pull_continues_without_counting_twice(project, monkeypatch, tmp_path):
     """SIGKILL in the middle of a pull; the next one fetches only what is missing."""
     with loopback.Platform() as a:
-        a.delay = 0.25
+        a.hold_after = 1  # the first batch is answered; the next waits until the pull has been killed
         root = project({}, loopback.settings({"alpha": a.url}, "pull:\n  replies: false\n"))
         now = datetime.now(timezone.utc)
         deliver(root, {f"i{n}/alpha": (f"a{n}", now - timedelta(minutes=30)) for n in range(9)})
@@ -190,12 +190,18 @@ def test_a_killed_pull_continues_without_counting_twice(project, monkeypatch, tm
         cmd = [sys.executable, "-c", runner, "--root", str(root), "pull", "--no-feeds"]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         shard = root / "state" / "snapshots"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(shard.glob("*.jsonl")):
+
+        def stored() -> int:
+            return sum(len(p.read_text().splitlines()) for p in shard.glob("*.jsonl"))
+
+        deadline = time.monotonic() + 60  # however slow the machine, the first batch is stored in the end
+        while time.monotonic() < deadline and stored() < 3 and proc.poll() is None:
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        lines = sum(len(p.read_text().splitlines()) for p in shard.glob("*.jsonl"))
+        a.hold_after = None
+        a.release.set()
+        lines = stored()
         assert 3 <= lines < 9  # killed after the first batch was stored, before the last
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from faults import RECIPIENTS, Servers, make_project
+from faults import RECIPIENTS, make_project, servers  # noqa: F401 -- servers: the module's fixture
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +25,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def servers():
-    s = Servers.start()
-    yield s
-    s.stop()
 
 
 def test_a_refused_connection_is_not_sent_and_the_next_run_sends_it_once(tmp_path, servers):

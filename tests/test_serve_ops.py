@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import ROOT
-from publishing import SETTINGS, approved, make_newsroom
+from publishing import SETTINGS, approved, make_newsroom, wait_for
 from servers.testchannel import TOKEN, ChannelServer
 
 
@@ -67,13 +67,6 @@ class Lines:
         raise AssertionError(f"no log line with {want}; got:\n" + "".join(self.raw))
 
 
-def wait_for(predicate, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.slow
@@ -81,10 +74,8 @@ def test_a_broken_publish_yml_while_serving_is_one_line_and_what_came_due_goes_o
     with ChannelServer() as server:
         settings = SETTINGS.replace('timeout: "0.3"', 'timeout: "30"')
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        due = now + timedelta(seconds=12)
         n = make_newsroom(tmp_path / "p", server, {
             "content/early.md": approved("Early", at=(now - timedelta(minutes=1)).isoformat()),
-            "content/between.md": approved("Between", at=due.isoformat()),
         }, settings=settings)
         good = (n.root / "publish.yml").read_text()
         server.script("social", "slow:1.5")  # the platform takes 1.5 s to answer the first post
@@ -106,9 +97,16 @@ def test_a_broken_publish_yml_while_serving_is_one_line_and_what_came_due_goes_o
             answered = datetime.fromisoformat(events["delivered"]["receipt"]["at"])
             assert answered - datetime.fromisoformat(events["claimed"]["at"]) >= timedelta(seconds=1.4)
 
+            # An entry due a few seconds from now, once the service is up (however long it took to
+            # start), scheduled before publish.yml breaks: it must come due while the file is broken.
+            due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=8)
+            n.write("content/between.md", approved("Between", at=due.isoformat()))
+            wait_for(lambda: probe(port, "/status")[1]["next_run"] == due.isoformat())
+
             # publish.yml broken while it runs: one error line naming file, line and key; still alive.
             (n.root / "publish.yml").write_text(good.replace('    timeout: "30"\n  chat:',
                                                              '    timeout: "30"\n    tiemout: 3\n  chat:', 1))
+            assert datetime.now(timezone.utc) < due - timedelta(seconds=1), "broken too late: nothing would be tested"
             broken = log.wait(level="ERROR")
             assert broken["message"] == ("publish.yml:13: channels.social.tiemout: unknown key (did you mean "
                                          "'timeout'?); keeping the last good settings: entries due meanwhile wait "

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import ROOT
-from publishing import SETTINGS, T, approved, make_newsroom
+from publishing import SETTINGS, T, approved, make_newsroom, wait_for
 from servers.testchannel import TOKEN, ChannelServer, register
 from test_state_postgres import on_postgres
 
@@ -32,13 +32,6 @@ def start(root, url, *args, now=T):
                             text=True)
 
 
-def wait_for(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def test_four_publishers_at_once_deliver_each_entry_exactly_once(tmp_path, server, monkeypatch, pg_url):
