@@ -230,7 +230,7 @@ def status() -> None:
 
 @cli.group()
 def state() -> None:
-    """The state store: migrate its database, export it, import it (docs/scaling.md)."""
+    """The state store: migrate its database, export it, import it, clean up after killed runs (docs/scaling.md)."""
 
 
 @runs("statecmd.migrate", "migrate", group=state)
@@ -251,6 +251,12 @@ def state_export() -> None:
 @format_option("text", "json")
 def state_import() -> None:
     """Read FOLDER (a state/ folder or an export) into this project's empty store."""
+
+
+@runs("statecmd.gc", "gc", group=state)
+@format_option("text", "json")
+def state_gc() -> None:
+    """Remove what runs killed before their end left behind, once their claims are reconciled."""
 
 
 @runs("auth")

@@ -10,7 +10,7 @@ from . import registry
 
 
 def check(project: Project, ctx: CheckContext) -> list[Problem]:
-    from .listmonk import segment_problems
+    from .newsletter_service import segment_problems
     from .preview import render_problems
     from .recipients import field_problems
     from .render import image_problems

@@ -24,29 +24,21 @@ sums: ``sent``, ``opens`` (listmonk's ``views``: opens, not unique), ``clicks``,
 """
 from __future__ import annotations
 
-import hashlib
 from typing import ClassVar
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import DeliveryContext, Failure, Post, Receipt
 from .http import request
-from .social import Found, receipt_from
+from .newsletter_service import NewsletterService, campaign_tag, per_segment, segment_problems  # noqa: F401
+from .social import Found
 
 TAG = "newsroom"
 
 
-def campaign_tag(key: str, segment: str) -> str:
-    return "nr-" + hashlib.sha256(f"{key}:{segment}".encode()).hexdigest()[:16]
-
-
-class Listmonk(Channel):
+class Listmonk(NewsletterService):
     TYPE = "listmonk"
-    MEDIUM = "email"
-    RENDER_AS = "email"
-    COUNTS_CLICKS = True
-    MAX_CHARS = None
-    DEFAULT_GRACE = None
+    SERVICE = "listmonk"
     SECRETS = ("token",)
     METRICS_BATCH = 500
     STARTED: ClassVar[tuple[str, ...]] = ("running", "scheduled", "finished", "paused")
@@ -67,10 +59,6 @@ class Listmonk(Channel):
     ])
 
     @property
-    def options(self) -> dict:
-        return self.config.options
-
-    @property
     def api(self) -> str:
         return (self.base_url or str(self.options.get("url") or "")).rstrip("/")
 
@@ -83,13 +71,11 @@ class Listmonk(Channel):
             return self.refused(got, "token")
         return got
 
-    # -- delivery -----------------------------------------------------------------------------
-    def campaigns(self, post: Post) -> list[dict]:
-        variants = post.data.get("variants") or [{"segment": post.segment or "all", "subject": post.subject,
-                                                  "html": post.html, "text": post.text}]
-        return [{"segment": v.get("segment") or "all", "subject": v.get("subject") or post.title,
-                 "html": v.get("html") or "", "text": v.get("text") or ""} for v in variants]
+    def unfinished(self, started: int) -> str:
+        return (f"listmonk has the campaigns of {started} segment(s) of this entry, not all started: finish or "
+                "delete them in listmonk, then resolve the entry")
 
+    # -- delivery -----------------------------------------------------------------------------
     def body(self, post: Post, c: dict, ctx: DeliveryContext) -> dict | Failure:
         lists = self.options.get("lists") or {}
         if c["segment"] not in lists:
@@ -107,23 +93,8 @@ class Listmonk(Channel):
             body["send_at"] = ctx.sending_time().strftime("%Y-%m-%dT%H:%M:%SZ")
         return body
 
-    def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
-        parts = []
-        for i, c in enumerate(self.campaigns(post)):
-            body = self.body(post, c, ctx)
-            if isinstance(body, Failure):
-                return body
-            if ctx.dry_run:
-                parts.append({"id": "dry-run", "url": None, "segment": c["segment"]})
-                continue
-            part = self._one(i, body, c["segment"], ctx)
-            if isinstance(part, Failure):
-                return part
-            parts.append(part)
-        return receipt_from(parts, ctx, service="listmonk")
-
-    def _one(self, i: int, body: dict, segment: str, ctx: DeliveryContext) -> dict | Failure:
-        journal = ctx.journal
+    def _one(self, i: int, body: dict, c: dict, ctx: DeliveryContext) -> dict | Failure:
+        journal, segment = ctx.journal, c["segment"]
         made = journal.get(f"campaign:{i}")
         if made is None and journal.get(f"creating:{i}"):
             found = self.find(body["tags"][1])  # the create may have gone through: look before sending again
@@ -172,75 +143,29 @@ class Listmonk(Channel):
                 return Found(str(c["id"]), None, {"status": c.get("status", "draft")})
         return None
 
-    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure | None:
-        parts = []
-        for c in self.campaigns(post):
-            found = self.find(campaign_tag(ctx.key, c["segment"]))
-            if isinstance(found, Failure):
-                return found
-            if found is None or found.extra["status"] not in self.STARTED:
-                if parts or found is not None:
-                    raise CannotReconcile(f"listmonk has the campaigns of {len(parts)} segment(s) of this entry, "
-                                          "not all started: finish or delete them in listmonk, then resolve the entry")
-                return None
-            parts.append({"id": found.id, "url": None, "segment": c["segment"], "status": found.extra["status"]})
-        return receipt_from(parts, ctx, service="listmonk") if parts else None
-
     # -- engagement ---------------------------------------------------------------------------
-    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]] | Failure:
+    def _campaign_figures(self, receipts: list[Receipt]) -> dict[str, dict[str, int]] | Failure:
+        """Every campaign tagged ``newsroom``, in one request."""
         got = self._call("GET", "/api/campaigns", params={"tags": TAG, "per_page": "all", "no_body": "true"})
         if isinstance(got, Failure):
             return got
-        by_id = {str(c.get("id")): c for c in (got.json().get("data") or {}).get("results") or []}
-        figures = {i: {"sent": int(c.get("sent") or 0), "opens": int(c.get("views") or 0),
-                       "clicks": int(c.get("clicks") or 0), "bounces": int(c.get("bounces") or 0)}
-                   for i, c in by_id.items()}
-        out = {}
-        for r in receipts:
-            parts = [p for p in r.parts if isinstance(p, dict)]
-            ids = [str(p.get("id")) for p in parts] or [r.remote_id]
-            found = [figures[i] for i in ids if i in figures]
-            if not found:
-                continue
-            out[r.remote_id] = {k: sum(f[k] for f in found) for k in found[0]} | per_segment(parts, figures)
-        return out
+        return {str(c.get("id")): {"sent": int(c.get("sent") or 0), "opens": int(c.get("views") or 0),
+                                   "clicks": int(c.get("clicks") or 0), "bounces": int(c.get("bounces") or 0)}
+                for c in (got.json().get("data") or {}).get("results") or []}
 
-
-def per_segment(parts: list[dict], by_id: dict[str, dict]) -> dict[str, int]:
-    """``<metric>@<segment>`` for each segment's campaign, when an entry went to more than one."""
-    out: dict[str, int] = {}
-    if len(parts) < 2:
-        return out
-    for p in parts:
-        figures = by_id.get(str(p.get("id")))
-        if figures is not None:
-            for k, v in figures.items():
-                out[f"{k}@{p.get('segment') or 'all'}"] = v
-    return out
-
-
-def segment_problems(project) -> list:
-    """Each item's segments against the lists (listmonk) or saved segments (Mailchimp) of the newsletter
-    channels it goes to: a segment with none is an error at ``check``, not a failure at sending."""
-    from newsroom.problems import Problem
-
-    out = []
-    for item in project.items:
-        if item.status in ("idea", "draft"):
-            continue
-        for name, override in item.channels.items():
-            config = project.settings.channels.get(name)
-            if config is None or config.type not in ("listmonk", "mailchimp") or not override.enabled:
-                continue
-            segments = [override.segment] if override.segment else (list(item.segments) or ["all"])
-            if config.type == "listmonk":
-                known, where = set(config.options.get("lists") or {}), "listmonk list"
-            else:
-                known, where = {"all", *(config.options.get("segments") or {})}, "Mailchimp saved segment"
-            key = "lists" if config.type == "listmonk" else "segments"
-            for segment in segments:
-                if segment not in known:
-                    out.append(Problem(item.path, override.line or item.line("channels"), f"channels.{name}",
-                                       f"segment '{segment}' has no {where}: add it under channels.{name}.{key} "
-                                       "in publish.yml"))
-    return out
+    # -- check --verify -----------------------------------------------------------------------
+    def _check_audience(self) -> tuple[str, list[tuple[str, str]]] | Failure:
+        """``GET /api/lists?per_page=all`` (knadh/listmonk ``docs/docs/content/apis/lists.md``): a refused
+        token is 403; every list id under ``lists:`` must be among the answer's ``results``."""
+        got = self._call("GET", "/api/lists", params={"per_page": "all"})
+        if isinstance(got, Failure):
+            return got
+        data = got.json().get("data")
+        rows = data.get("results") if isinstance(data, dict) else data  # ``minimal=true`` answers a bare list
+        known = {int(r["id"]): str(r.get("name") or "") for r in rows or () if isinstance(r, dict) and "id" in r}
+        lists = self.options.get("lists") or {}
+        missing = [(f".lists.{segment}", f"listmonk has no list {lid} (set the id of one of its lists: "
+                                         f"{', '.join(map(str, sorted(known))) or 'it has none'})")
+                   for segment, lid in lists.items() if lid not in known]
+        names = ", ".join(known[lid] for lid in dict.fromkeys(lists.values()) if lid in known)
+        return f"{self.options.get('username')} at {self.api}" + (f" ({names})" if names else ""), missing

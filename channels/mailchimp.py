@@ -28,22 +28,19 @@ from typing import ClassVar
 
 from newsroom import schema as s
 
-from .base import CannotReconcile, Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt
+from .base import DeliveryContext, Failure, Post, Receipt
 from .http import request
-from .listmonk import campaign_tag, per_segment
-from .social import Found, receipt_from
+from .newsletter_service import NewsletterService, campaign_tag
+from .social import Found
 
 
-class Mailchimp(Channel):
+class Mailchimp(NewsletterService):
     TYPE = "mailchimp"
-    MEDIUM = "email"
-    RENDER_AS = "email"
-    COUNTS_CLICKS = True
-    MAX_CHARS = None
-    DEFAULT_GRACE = None
+    SERVICE = "Mailchimp"
     SECRETS = ("api_key",)
     METRICS_BATCH = 1000  # /reports takes count ≤ 1000
     SENT: ClassVar[tuple[str, ...]] = ("sending", "sent", "schedule")
+    STARTED = SENT
     OPTIONS = s.Schema("mailchimp options", [
         s.Key("api_key", s.Secret(), "Marketing API key (its suffix, e.g. -us21, names the data centre), from the "
               "environment", required=True),
@@ -58,9 +55,9 @@ class Mailchimp(Channel):
               default="*|UNSUB|*"),
     ])
 
-    @property
-    def options(self) -> dict:
-        return self.config.options
+    def unfinished(self, started: int) -> str:
+        return ("Mailchimp has campaigns of this entry that were not sent: send or delete them in Mailchimp, then "
+                "resolve the entry")
 
     @property
     def api(self) -> str:
@@ -76,12 +73,6 @@ class Mailchimp(Channel):
         return got
 
     # -- delivery -----------------------------------------------------------------------------
-    def campaigns(self, post: Post) -> list[dict]:
-        variants = post.data.get("variants") or [{"segment": post.segment or "all", "subject": post.subject,
-                                                  "html": post.html, "text": post.text}]
-        return [{"segment": v.get("segment") or "all", "subject": v.get("subject") or post.title,
-                 "html": v.get("html") or "", "text": v.get("text") or ""} for v in variants]
-
     def body(self, post: Post, c: dict, ctx: DeliveryContext) -> dict | Failure:
         recipients: dict = {"list_id": self.options.get("list_id")}
         if c["segment"] != "all":
@@ -94,21 +85,6 @@ class Mailchimp(Channel):
         return {"type": "regular", "recipients": recipients,
                 "settings": {"subject_line": c["subject"], "title": f"{post.title} [{tag}]",
                              "from_name": self.options.get("from_name"), "reply_to": self.options.get("reply_to")}}
-
-    def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
-        parts = []
-        for i, c in enumerate(self.campaigns(post)):
-            body = self.body(post, c, ctx)
-            if isinstance(body, Failure):
-                return body
-            if ctx.dry_run:
-                parts.append({"id": "dry-run", "url": None, "segment": c["segment"]})
-                continue
-            part = self._one(i, body, c, ctx)
-            if isinstance(part, Failure):
-                return part
-            parts.append(part)
-        return receipt_from(parts, ctx, service="mailchimp")
 
     def _one(self, i: int, body: dict, c: dict, ctx: DeliveryContext) -> dict | Failure:
         journal = ctx.journal
@@ -176,22 +152,9 @@ class Mailchimp(Channel):
                 return Found(str(c["id"]), c.get("archive_url"), {"status": c.get("status", "save")})
         return None
 
-    def reconcile(self, post: Post, ctx: DeliveryContext) -> Receipt | Failure | None:
-        parts = []
-        for c in self.campaigns(post):
-            found = self.find(campaign_tag(ctx.key, c["segment"]))
-            if isinstance(found, Failure):
-                return found
-            if found is None or found.extra["status"] not in self.SENT:
-                if parts or found is not None:
-                    raise CannotReconcile("Mailchimp has campaigns of this entry that were not sent: send or delete "
-                                          "them in Mailchimp, then resolve the entry")
-                return None
-            parts.append({"id": found.id, "url": found.url, "segment": c["segment"], "status": found.extra["status"]})
-        return receipt_from(parts, ctx, service="mailchimp") if parts else None
-
     # -- engagement ---------------------------------------------------------------------------
-    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]] | Failure:
+    def _campaign_figures(self, receipts: list[Receipt]) -> dict[str, dict[str, int]] | Failure:
+        """The reports of the receipts' campaigns, a page of 1,000 at a time until all are found."""
         wanted = {str(p.get("id")) for r in receipts for p in r.parts if isinstance(p, dict)} | \
                  {r.remote_id for r in receipts}
         reports: dict[str, dict] = {}
@@ -215,15 +178,29 @@ class Mailchimp(Channel):
                        "unsubscribes": int(_dig(rep, ("unsubscribed",)) or 0),
                        "bounces": int(_dig(rep, ("bounces", "hard_bounces")) or 0)
                        + int(_dig(rep, ("bounces", "soft_bounces")) or 0)} for i, rep in reports.items()}
-        out = {}
-        for r in receipts:
-            parts = [p for p in r.parts if isinstance(p, dict)]
-            ids = [str(p.get("id")) for p in parts] or [r.remote_id]
-            found = [figures[i] for i in ids if i in figures]
-            if not found:
-                continue
-            out[r.remote_id] = {k: sum(f[k] for f in found) for k in found[0]} | per_segment(parts, figures)
-        return out
+        return figures
+
+    # -- check --verify -----------------------------------------------------------------------
+    def _check_audience(self) -> tuple[str, list[tuple[str, str]]] | Failure:
+        """``GET /lists/{list_id}`` (401 a refused key, 404 an audience this account does not have), then,
+        when ``segments:`` names any, ``GET /lists/{list_id}/segments?count=1000`` for their ids
+        (https://mailchimp.com/developer/marketing/api/lists/get-list-info/, …/list-segments/)."""
+        list_id = str(self.options.get("list_id") or "")
+        got = self._call("GET", f"/lists/{list_id}", params={"fields": "id,name"})
+        if isinstance(got, Failure):
+            if got.status == 404:
+                return "", [(".list_id", f"Mailchimp has no audience '{list_id}' in this account")]
+            return got
+        name = str(got.json().get("name") or list_id)
+        segments = self.options.get("segments") or {}
+        if not segments:
+            return name, []
+        got = self._call("GET", f"/lists/{list_id}/segments", params={"count": 1000, "fields": "segments.id,total_items"})
+        if isinstance(got, Failure):
+            return got
+        known = {int(s["id"]) for s in got.json().get("segments") or () if isinstance(s, dict) and "id" in s}
+        return name, [(f".segments.{segment}", f"audience '{name}' has no saved segment {sid}")
+                      for segment, sid in segments.items() if sid not in known]
 
 
 def _dig(d: dict, path: tuple[str, ...]):

@@ -39,6 +39,8 @@ class Health:
     lapses_at: datetime | None = None  # when a person must connect again (None: not known to lapse)
     refreshable: bool = False
     missing_scopes: dict[str, list[str]] = field(default_factory=dict)  # what the channel does → scopes
+    #: the credential works, but publish.yml names what the platform does not have: (key under the channel, message)
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         t = lambda v: v.isoformat() if v else None  # noqa: E731
@@ -99,6 +101,7 @@ def health_of(adapter: Channel, inactive: str | None, *, verify: bool, wanted: l
         else:
             h.state = "works"
             h.account = got.get("account") or h.account
+            h.problems = list(got.get("problems") or ())
             scopes = got.get("scopes") or scopes
             if got.get("expires_at") and not h.expires_at:
                 h.expires_at = got["expires_at"]
@@ -222,6 +225,8 @@ def check_problems(project, env, now: datetime, *, verify: bool = True, store=No
     for name, h in health.items():
         if h.state == "failing":
             warn(name, f"the credential does not work: {h.detail} (connect again with `publish auth {name}`)")
+        for key, problem in h.problems:
+            warn(name, problem, key)
         for what, scopes in h.missing_scopes.items():
             warn(name, f"the credential lacks {', '.join(scopes)}, needed for {what} (connect again with "
                        f"`publish auth {name}` and grant it)")

@@ -5,6 +5,8 @@
 - ``export FOLDER`` writes the project's whole state as a files backend's folder (JSON Lines: the
   interchange), ``import FOLDER`` reads one into the project's store, which must be empty
   (``newsroom/state/interchange.py``). Files → PostgreSQL → files gives back the same lines.
+- ``gc``: what runs killed before their end left behind (``newsroom/state/gc.py``): removed once
+  their claims are reconciled, kept (and said why) until then.
 - ``status --all``: every project (brand) that keeps its state in the same database, with its
   entries' states (``projects``).
 """
@@ -115,3 +117,24 @@ def projects_lines(rows: list[dict]) -> list[str]:
         lines.append(f"{'*' if r['this'] else ' '} {r['project']}: {r['entries']} entries ({states}); "
                      f"last event {r['last'] or 'never'}")
     return lines
+
+
+def gc(root: Path, *, fmt: str = "text") -> Shown:
+    """Remove the records of runs killed before their end whose claims all have an outcome; the others
+    are kept, each with the claims the next publish reconciles."""
+    from newsroom.state import store_of
+    from newsroom.state.gc import collect
+
+    done = collect(store_of(_project(root)))
+    result = {"removed": done.removed, "kept": [{"run": run, "claims": claims} for run, claims in done.kept.items()]}
+    return listing(fmt, result, gc_lines(result))
+
+
+def gc_lines(result: dict) -> list[str]:
+    lines = [f"removed the record of run {run}: it was killed before its end, and its claims have outcomes"
+             for run in result["removed"]]
+    for kept in result["kept"]:
+        claims = kept["claims"]
+        what = f"its claim on {claims[0]} has" if len(claims) == 1 else f"its claims on {', '.join(claims)} have"
+        lines.append(f"kept the record of run {kept['run']}: {what} no outcome yet; the next publish reconciles it")
+    return lines or ["nothing to clean up: no run was left behind"]

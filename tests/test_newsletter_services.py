@@ -305,3 +305,136 @@ def test_check_names_a_segment_without_a_list(project, cli):
     assert ("content/launch.md:7: channels.news: segment 'partners' has no listmonk list: add it under "
             "channels.news.lists in publish.yml") in out
     assert "segment 'smb'" not in out
+
+
+# -- check --verify: the credential, and the lists and segments publish.yml names --------------------
+def check_warnings(cli, root, env):
+    import json
+
+    result = cli(root, "check", "--format", "json", "--now", "2026-11-19T09:00:00Z", env=env)
+    return [f"{w['key']}: {w['message']}" for w in json.loads(result.output)["warnings"]]
+
+
+def test_listmonk_verify_asks_for_the_lists_publish_yml_names(project, cli):
+    from conftest import item
+
+    with ListmonkServer(lists=(1, 2)) as server:  # no list 3: enterprise's campaigns would be refused
+        got = adapter(server).verify()
+        assert got == {"account": f"newsroom at {server.url} (list 1, list 2)",
+                       "problems": [(".lists.enterprise", "listmonk has no list 3 (set the id of one of its lists: "
+                                                          "1, 2)")]}
+        assert server.requests("/api/lists$")[0].query == {"per_page": ["all"]}
+        refused = adapter(server, env={"LISTMONK_TOKEN": "stale"}).verify()
+        assert (refused.message, refused.credential) == ("HTTP 403: invalid API credentials", "LISTMONK_TOKEN")
+
+        files = {"content/launch.md": item("Launch day", status="approved", approved_by="editor", author="writer",
+                                            publish_at="2026-11-20T09:00", channels=["news"], segments=["smb"])}
+        root = project(files, LISTMONK_SETTINGS.format(url=server.url))
+        assert check_warnings(cli, root, ENV) == ["channels.news.lists.enterprise: listmonk has no list 3 (set the id "
+                                                  "of one of its lists: 1, 2)"]
+        assert check_warnings(cli, root, {"LISTMONK_TOKEN": "stale"}) == [
+            "channels.news: the credential does not work: HTTP 403: invalid API credentials (connect again with "
+            "`publish auth news`)"]
+        asked = len(server.requests("/api/lists$"))
+        assert cli(root, "check", "--offline", env=ENV).exit_code == 0
+        assert len(server.requests("/api/lists$")) == asked  # --offline asks nobody
+
+
+def test_listmonk_read_the_documented_lists_answer(listmonk, monkeypatch):
+    """``GET /api/lists`` as listmonk's documentation shows it (docs/docs/content/apis/lists.md, kept in
+    tests/fixtures/listmonk/get-lists.json): lists 1 and 2, so a setting naming list 3 is a problem."""
+    import json
+
+    from conftest import FIXTURES
+    from servers.base import Answer
+
+    documented = json.loads((FIXTURES / "listmonk" / "get-lists.json").read_text(encoding="utf-8"))
+    monkeypatch.setattr(ListmonkServer, "list_index", lambda self, seen: Answer(200, documented))
+    assert adapter(listmonk).verify() == {"account": f"newsroom at {listmonk.url} (Default list, get)",
+                                          "problems": [(".lists.enterprise", "listmonk has no list 3 (set the id of "
+                                                                             "one of its lists: 1, 2)")]}
+
+
+def test_listmonk_429_is_retryable_and_the_pull_says_so(listmonk):
+    with ListmonkServer(per_minute=1) as server:
+        a = adapter(server)
+        first = a.deliver(letter(segment="smb"), context(KEY))  # the create goes through, the start is refused
+        assert first.retryable and first.message == "HTTP 429: Too many requests"
+        assert len(server.campaigns) == 1
+        server.per_minute = None  # the budget is back: the same campaign is started, none created again
+        again = a.deliver(letter(segment="smb"), context(KEY, journal=first_journal(a, server)))
+        assert isinstance(again, Receipt) and len(server.campaigns) == 1
+        server.per_minute, server.used = 0, 0
+        busy = a.fetch_metrics([again])
+        assert busy.retryable and busy.message == "HTTP 429: Too many requests"
+
+
+def first_journal(a, server):
+    """The journal a run keeps: the campaign created by the first attempt."""
+    journal = Journal()
+    (cid,) = server.campaigns
+    journal.put("campaign:0", {"id": str(cid), "status": "draft"})
+    return journal
+
+
+def test_mailchimp_verify_asks_for_the_audience_and_its_saved_segments(mailchimp):
+    assert mc(mailchimp).verify() == {"account": "Northwind Notes", "problems": []}
+    paths = [s.path for s in mailchimp.seen]
+    assert paths == ["/3.0/lists/a1b2c3d4e5", "/3.0/lists/a1b2c3d4e5/segments"]
+    assert mc(mailchimp, segments={"smb": 101, "partners": 999}).verify() == {
+        "account": "Northwind Notes",
+        "problems": [(".segments.partners", "audience 'Northwind Notes' has no saved segment 999")]}
+    assert mc(mailchimp, list_id="ffffffffff").verify() == {
+        "account": "", "problems": [(".list_id", "Mailchimp has no audience 'ffffffffff' in this account")]}
+    refused = mc(mailchimp, env={"MAILCHIMP_KEY": "nope-us21"}).verify()
+    assert (refused.message, refused.credential) == (
+        "HTTP 401: Your API key may be invalid, or you've attempted to access the wrong datacenter.", "MAILCHIMP_KEY")
+
+
+def test_check_verify_names_mailchimps_missing_audience(project, cli, mailchimp, monkeypatch):
+    from channels import registry
+    from conftest import item
+
+    class Aimed(Mailchimp):
+        def __init__(self, config, env, *, base_url=None):
+            super().__init__(config, env, base_url=base_url or mailchimp.url)
+
+    monkeypatch.setitem(registry.TYPES, "mailchimp", Aimed)
+    settings = LISTMONK_SETTINGS.split("channels:\n")[0] + (
+        "channels:\n  mc:\n    type: mailchimp\n    api_key: env:MAILCHIMP_KEY\n    list_id: 0a0a0a0a0a\n"
+        "    segments: {smb: 101}\n    from_name: Northwind\n    reply_to: news@northwind.example\n")
+    files = {"content/launch.md": item("Launch day", status="approved", approved_by="editor", author="writer",
+                                        publish_at="2026-11-20T09:00", channels=["mc"], segments=["smb"])}
+    root = project(files, settings)
+    assert check_warnings(cli, root, {"MAILCHIMP_KEY": MC_KEY}) == [
+        "channels.mc.list_id: Mailchimp has no audience '0a0a0a0a0a' in this account"]
+
+
+def test_mailchimp_429_past_ten_connections_at_once(mailchimp):
+    """Ten requests held open by the account; the eleventh is Mailchimp's 429, retryable, in its words."""
+    import threading
+    import time
+
+    import requests
+
+    mailchimp.hold()
+    auth = ("any", MC_KEY)
+    threads = [threading.Thread(target=requests.get, args=(mailchimp.url + "/3.0/ping",), kwargs={"auth": auth,
+                                                                                              "timeout": 30})
+               for _ in range(10)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while mailchimp.in_flight < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        busy = mc(mailchimp).deliver(letter(), context(KEY))
+        refused = mc(mailchimp).verify()
+    finally:
+        mailchimp.release()
+        for t in threads:
+            t.join()
+    assert busy.retryable and busy.message == "HTTP 429: You have exceeded the limit of 10 simultaneous connections."
+    assert refused.retryable and refused.status == 429
+    assert mailchimp.campaigns == {}  # nothing was created by the refused request
+    assert isinstance(mc(mailchimp).deliver(letter(), context(KEY)), Receipt)  # the connections freed

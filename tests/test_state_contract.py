@@ -6,12 +6,19 @@ else here changes. Two handles on one store stand for two processes (two runs, a
 """
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from newsroom.credentials import Credential, new_key
+from conftest import ROOT
 from newsroom.state import BACKENDS, EntryState, open_store
 
 #: publish.yml's ``state:`` for each backend under test, given the test's request (its folder, its
@@ -25,9 +32,15 @@ BACKEND_SETTINGS = {
 
 @pytest.fixture(params=sorted(BACKENDS))
 def handles(request, tmp_path):
-    """A function that opens another handle on the same store."""
+    """A function that opens another handle on the same store (``.root``, ``.settings``: where, for
+    another process)."""
     settings = BACKEND_SETTINGS[request.param](request)
-    return lambda: open_store(tmp_path, settings, cache=True)
+
+    def handle():
+        return open_store(tmp_path, settings, cache=True)
+
+    handle.root, handle.settings = tmp_path, settings
+    return handle
 
 
 @pytest.fixture
@@ -109,6 +122,46 @@ def test_a_run_is_alive_while_it_holds_its_lock(handles):
     assert other.run_alive("run-1") is False
 
 
+KILLED = """
+import json, os, signal, sys
+from pathlib import Path
+from newsroom.state import open_store
+
+store = open_store(Path(sys.argv[1]), json.loads(sys.argv[2]))
+held = store.run_lock("run-killed")
+held.__enter__()
+os.kill(os.getpid(), signal.SIGKILL)  # no finally, no atexit: as a runner killed by its CI
+"""
+
+
+def test_a_killed_runs_record_goes_once_its_claims_have_outcomes_and_never_while_a_run_holds_it(handles):
+    from newsroom.state.gc import collect
+
+    store = handles()
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(handles.root), json.dumps(handles.settings)],
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    deadline = time.monotonic() + 20  # the server lets go of a dead connection's locks in its own time
+    while store.ended_runs() != ["run-killed"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.ended_runs() == ["run-killed"]
+    store.append([event("claimed", run="run-killed")])
+    with store.run_lock("run-live"):
+        other = handles()
+        assert other.ended_runs() == ["run-killed"] and other.forget_run("run-live") is False
+        done = collect(other)
+        assert (done.removed, done.kept) == ([], {"run-killed": ["launch/mastodon"]})  # its claim has no outcome
+        assert other.ended_runs() == ["run-killed"]
+        other.append([event("claimed", run="run-live", reconcile=True),
+                      event("delivered", run="run-live", receipt={"remote_id": "1"}, reconciled=True)])
+        done = collect(other)
+        assert (done.removed, done.kept) == (["run-killed"], {})
+        assert other.ended_runs() == [] and other.run_alive("run-live") and other.forget_run("run-killed") is False
+    assert store.ended_runs() == []
+    assert [(e["event"], e["run"]) for e in store.events()] == [("claimed", "run-killed"), ("claimed", "run-live"),
+                                                              ("delivered", "run-live")]  # the ledger as written
+
+
 def test_a_delivery_journal_is_progress_events_folded_per_revision(store):
     store.append([event("claimed"), event("progress", name="all/0", value={"to": ["h1"]}),
                   event("progress", name="all/0/done", value={"refused": []})])
@@ -161,7 +214,7 @@ def test_a_report_reads_each_metric_latest_per_day_and_before(store):
         snapshot("2026-11-03T09:00:00Z", "b/x", slot="again", views=12),  # a tie: the row stored later wins
         snapshot(END, "a/m", likes=999),  # at until: not read
     ])
-    store.add_snapshots([snapshot("2026-11-01T09:00:00Z", "a/m", slot="late", likes=4, shares=9)])  # stored late, earlier
+    store.add_snapshots([snapshot("2026-11-01T09:00:00Z", "a/m", slot="late", likes=4, shares=9)])  # stored last
     daily, prev = store.period_metrics(NOV, END, BEFORE, BOUNDS)
     assert prev == {"a/m": {"likes": 2, "shares": 1}}
     assert daily == {"a/m": [[0, {"likes": 5, "shares": 2, "replies": 1}], [1, {"likes": 6}]],

@@ -49,6 +49,12 @@ class StateStore(Protocol):
         """Held for as long as run ``run`` lives."""
     def run_alive(self, run: str | None) -> bool:
         """Whether run ``run`` still holds its lock (its claims are not abandoned)."""
+    def ended_runs(self) -> list[str]:
+        """Runs whose record of being in flight is still there though they hold no lock (killed before
+        their end): what ``gc.collect`` may remove once their claims are reconciled."""
+    def forget_run(self, run: str) -> bool:
+        """Remove the record run ``run`` left, only while it holds no lock (atomically against its
+        taking it); whether it was removed. The ledger is never touched."""
 
     # -- what pulls found ---------------------------------------------------------------------
     def add_snapshots(self, rows: Iterable[dict]) -> int:

@@ -225,8 +225,18 @@ class FileStore(FileLines):
             f = open(path, "a+")
         except OSError as exc:
             raise StateUnwritable(self.folder, exc) from None
-        with f:
+        # ``forget_run`` may remove an unlocked file between our open and our lock: lock the file the
+        # path names, or open it again.
+        while True:
             fcntl.flock(f, fcntl.LOCK_EX)
+            if _same_file(path, f):
+                break
+            f.close()
+            try:
+                f = open(path, "a+")
+            except OSError as exc:
+                raise StateUnwritable(self.folder, exc) from None
+        with f:
             try:
                 yield
             finally:
@@ -250,6 +260,36 @@ class FileStore(FileLines):
                 return True
             fcntl.flock(f, fcntl.LOCK_UN)
             return False
+
+    def ended_runs(self) -> list[str]:
+        """The lock files under ``.runs/`` no run holds (a killed run cannot remove its own)."""
+        try:
+            names = sorted(p.name[:-len(".lock")] for p in (self.folder / ".runs").iterdir() if p.suffix == ".lock")
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [run for run in names if not self.run_alive(run)]
+
+    def forget_run(self, run: str) -> bool:
+        """Remove ``.runs/<run>.lock`` while holding its lock, so no run holds it meanwhile."""
+        path = self.folder / ".runs" / f"{run}.lock"
+        try:
+            f = open(path, "r")
+        except OSError:
+            return False
+        with f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # its run holds it: alive
+            try:
+                if not _same_file(path, f):
+                    return False
+                path.unlink()
+                return True
+            except OSError:
+                return False
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     # -- reading ------------------------------------------------------------------------------
     @staticmethod
@@ -522,6 +562,14 @@ def _tail_after(tail: bytes | None, data: bytes) -> bytes | None:
     if len(data) >= TAIL:
         return data[-TAIL:]
     return None if tail is None else (tail + data)[-TAIL:]
+
+
+def _same_file(path: Path, f) -> bool:
+    """Whether ``path`` still names the open file ``f`` (it was not removed or replaced meanwhile)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(f.fileno()).st_ino
+    except OSError:
+        return False
 
 
 def file_version(path: Path) -> list | None:

@@ -389,15 +389,32 @@ class PostgresStore:
         closes and its lock goes with it: its claims are reconciled by the next run."""
         if not run:
             return False
+        sql, args = self._alive(run)
+        return self._run(lambda conn: conn.execute(f"SELECT {sql}", args).fetchone()[0])
+
+    def _alive(self, run: str) -> tuple[str, tuple]:
+        """The SQL condition (and its arguments) that run ``run`` is alive (``run_alive``)."""
         key = lock_key(self.project, "run:" + run)
+        return ("(EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND classid = %s AND objid = %s) "
+                f"OR EXISTS (SELECT 1 FROM {SCHEMA}.runs WHERE project = %s AND run = %s "
+                "AND locked_at < pg_postmaster_start_time() AND now() < pg_postmaster_start_time() + %s))",
+                ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF, self.project, run, timedelta(seconds=RELOCK_SECONDS)))
+
+    def ended_runs(self) -> list[str]:
+        """The ``runs`` rows whose run holds no lock (a killed run cannot delete its own)."""
+        runs = [r for (r,) in self._run(lambda conn: conn.execute(
+            f"SELECT run FROM {SCHEMA}.runs WHERE project = %s ORDER BY run", (self.project,)).fetchall())]
+        return [run for run in runs if not self.run_alive(run)]
+
+    def forget_run(self, run: str) -> bool:
+        """One ``DELETE`` that checks the lock in the same statement: a run taking its lock again (after
+        a restart of the database) writes its row again, so it is never left without one."""
+        sql, args = self._alive(run)
         return self._run(lambda conn: conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid = %s AND objid = %s) "
-            f"OR EXISTS (SELECT 1 FROM {SCHEMA}.runs WHERE project = %s AND run = %s "
-            "AND locked_at < pg_postmaster_start_time() AND now() < pg_postmaster_start_time() + %s)",
-            ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF, self.project, run,
-             timedelta(seconds=RELOCK_SECONDS))).fetchone()[0])
+            f"DELETE FROM {SCHEMA}.runs WHERE project = %s AND run = %s AND NOT {sql}",
+            (self.project, run, *args)).rowcount) == 1
 
     # -- what pulls found ---------------------------------------------------------------------
     def add_snapshots(self, rows: Iterable[dict]) -> int:

@@ -10,6 +10,11 @@
   ``utm_source``: matomo-org/plugin-MarketingCampaignsReporting ``Columns/CampaignSource.php``)
   it counts the visits a source's links brought. One such query per ``utm_source``, all sent in one
   ``API.getBulkRequest`` (``urls[0]=…&urls[1]=…``): one request for the period.
+- ``campaignSource`` is not Matomo core's: the Marketing Campaigns Reporting plugin
+  (https://plugins.matomo.org/MarketingCampaignsReporting; built into Matomo Cloud, a free plugin to
+  install on Matomo On-Premise) stores ``utm_source`` and declares the segment. Without it Matomo
+  answers ``Segment 'campaignSource' is not a supported segment.`` (``core/Segment/Segment.php``):
+  the pull then says to install the plugin (page views need nothing more and are still read).
 - Errors come as HTTP 200 with ``{"result": "error", "message": …}`` (a refused token: "You can't
   access this resource as it requires 'view' access …"); Matomo Cloud answers 429 past 2,000
   requests per 10 minutes or 350 per minute per IP
@@ -27,6 +32,16 @@ from .base import PageViews, Source, Visit, json_of, path_of
 
 def _day(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).date().isoformat()
+
+
+NO_PLUGIN = ("Matomo does not know the segment campaignSource: install and activate the Marketing Campaigns "
+             "Reporting plugin (Administration → Marketplace, then Plugins; "
+             "https://plugins.matomo.org/MarketingCampaignsReporting) so visits can be counted by utm_source; "
+             "page views are read without it")
+
+
+def _no_plugin(message: str) -> bool:
+    return "campaignSource" in message and "not a supported segment" in message
 
 
 class Matomo(Source):
@@ -81,13 +96,14 @@ class Matomo(Source):
                                             "segment": f"campaignSource=={source}"})
         answers = self._call(bulk)
         if isinstance(answers, Failure):
-            return answers
+            return Failure(NO_PLUGIN, retryable=False) if _no_plugin(answers.message) else answers
         if not isinstance(answers, list) or len(answers) != len(order):
             return Failure("Matomo: the bulk answer does not have one result per query", retryable=True)
         out = []
         for source, rows in zip(order, answers):
             if isinstance(rows, dict) and rows.get("result") == "error":
-                return Failure(f"Matomo: {rows.get('message')}", retryable=False)
+                message = str(rows.get("message") or "")
+                return Failure(NO_PLUGIN if _no_plugin(message) else f"Matomo: {message}", retryable=False)
             for r in rows if isinstance(rows, list) else ():
                 try:
                     out.append(Visit(path_of(str(r.get("url") or r["label"])), source, "", "", "",

@@ -5,9 +5,16 @@
   ``[{"name", "pageviews", "visitors", "visits", "bounces", "totaltime"}]``, ordered by pageviews;
   ``limit`` is 500 unless asked (``src/queries/sql/pageviews/getPageviewExpandedMetrics.ts``).
 - ``type=entry`` groups visits by their landing page, and a filter ``utmSource=<value>`` keeps the
-  visits whose landing URL carried it (``src/lib/schema.ts`` ``filterParams``). The endpoint groups by
-  one dimension at a time, so the visits our links drove cost one query per ``utm_source`` (per
-  channel), never one per item.
+  visits whose landing URL carried it (``src/lib/schema.ts`` ``filterParams``).
+- Why one query per ``utm_source`` (per channel, never per item) and not one per period: the
+  endpoint groups by the one column ``type`` names (``metrics/expanded/route.ts``; ``utmSource`` is
+  one of those columns, ``EVENT_COLUMNS`` in ``src/lib/constants.ts``), and a filter's comma list is
+  one IN condition (``parseFilterValue`` in ``src/lib/params.ts``: ``eq.a,b`` → ``[a, b]``), so
+  ``type=entry&utmSource=eq.a,b`` merges the two sources' visits on a page, and ``type=utmSource``
+  loses the page. No endpoint crosses two columns (the UTM report, ``POST /api/reports/utm``, runs one
+  query per UTM column itself, each without the page). Landing page × source therefore takes one
+  query per source; a pull asks ``1 + number of channels`` queries per period whatever the number
+  of items, within the 50-calls-per-15-seconds budget for up to 49 channels.
 - Auth: Umami Cloud (``https://api.umami.is/v1``) reads the key from ``x-umami-api-key`` and allows
   50 calls every 15 seconds per key (https://umami.is/docs/cloud/api-key); a self-hosted Umami reads
   ``Authorization: Bearer <token>`` (``src/lib/auth.ts``). The same token goes in both, to the same host.

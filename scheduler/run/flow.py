@@ -26,8 +26,9 @@ from __future__ import annotations
 from channels.base import Failure, Receipt
 from newsroom import crashpoint
 from newsroom.model import Project
-from newsroom.problems import UnusableSettings, Verdict
+from newsroom.problems import Refusal, UnusableSettings, Verdict
 from newsroom.state import StateStore, StateUnwritable
+from newsroom.state.gc import collect
 
 from .. import due
 from ..alerts import send_alerts
@@ -76,6 +77,11 @@ def publish(project: Project, store: StateStore, opts: RunOptions) -> RunReport:
         run.report.fatal = str(exc)
         return run.report
     store.save()  # what makes the next run's reading fast (the files backend: the ledger's fold)
+    if not opts.dry_run:
+        try:
+            collect(store)  # what runs killed before their end left, once this run reconciled their claims
+        except (OSError, Refusal):  # only tidying: the next run, or publish state gc, tries again
+            pass
     return run.report
 
 

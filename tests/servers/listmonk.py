@@ -8,6 +8,12 @@
   running; anything else 400 ("Only 'draft' and 'paused' campaigns can be started." and the like);
 - ``GET /api/campaigns`` with ``tags`` (repeated), ``per_page`` (a number or ``all``; default 20),
   ``page``, ``no_body``; ``GET /api/campaigns/{id}``;
+- ``GET /api/lists`` (``per_page`` a number or ``all``) → ``{"data": {"results": [...], "total", "per_page",
+  "page"}}`` as ``docs/docs/content/apis/lists.md`` shows it;
+- ``per_minute``: past this many requests a minute, 429 ``{"message": "Too many requests"}`` — listmonk's
+  API docs list 429 "Too many requests to the API (rate limiting)" among its error codes (``apis.md``) and
+  name no header: listmonk itself sets no request budget, the proxy in front of it does, so the
+  stand-in sends no Retry-After either;
 - ``finish(id, sent, views, clicks, bounces)`` stands for listmonk sending and the readers opening.
 """
 from __future__ import annotations
@@ -25,13 +31,34 @@ class ListmonkServer(Server):
         ("GET", r"/api/campaigns", "index"),
         ("GET", r"/api/campaigns/(?P<cid>\d+)", "get"),
         ("PUT", r"/api/campaigns/(?P<cid>\d+)/status", "status"),
+        ("GET", r"/api/lists", "list_index"),
     ]
 
-    def __init__(self, user="newsroom", token="listmonk-token", lists=(1, 2, 3)):
+    def __init__(self, user="newsroom", token="listmonk-token", lists=(1, 2, 3), per_minute=None):
         super().__init__()
         self.user, self.token, self.lists = user, token, set(lists)
         self.campaigns: dict[int, dict] = {}
         self.ids = itertools.count(1)
+        self.per_minute, self.used = per_minute, 0
+
+    def dispatch(self, seen: Seen):
+        with self.lock:
+            self.used += 1
+            over = self.per_minute is not None and self.used > self.per_minute
+        if over:
+            return self.error(429, "Too many requests")
+        return super().dispatch(seen)
+
+    def list_index(self, seen: Seen):
+        if (denied := self._auth(seen)):
+            return denied
+        per_page = (seen.query.get("per_page") or ["20"])[0]
+        rows = [{"id": i, "created_at": "2026-11-01T09:00:00.000000+01:00", "updated_at": "2026-11-01T09:00:00.000000+01:00",
+                 "uuid": str(uuid.UUID(int=i)), "name": f"list {i}", "type": "private", "optin": "single",
+                 "status": "active", "tags": [], "subscriber_count": 0} for i in sorted(self.lists)]
+        shown = rows if per_page == "all" else rows[:int(per_page)]
+        return Answer(200, {"data": {"results": shown, "total": len(rows),
+                                     "per_page": per_page if per_page == "all" else int(per_page), "page": 1}})
 
     def error(self, status, message):
         return Answer(status, {"message": message})

@@ -8,13 +8,22 @@
   ``GET /3.0/campaigns`` (``list_id``, ``count`` ≤ 1000, ``offset``, ``fields`` ignored here),
   ``GET /3.0/campaigns/{id}``;
 - ``GET /3.0/reports`` (``count`` ≤ 1000, ``offset``) → ``{"reports": [...], "total_items"}``;
-- 429 "Too Many Requests" past 10 connections at once (``fail(429, …)`` in tests);
+- at most ``max_connections`` (10) requests at once per account: the next is 429 "Too Many Requests",
+  detail "You have exceeded the limit of 10 simultaneous connections." (the error glossary,
+  https://mailchimp.com/developer/marketing/docs/errors/, and "API limits" in
+  https://mailchimp.com/developer/marketing/docs/fundamentals/: no Retry-After, no rate-limit
+  headers); ``hold()`` keeps the requests that arrive waiting until ``release()``, so a test fills the
+  ten connections;
+- ``GET /3.0/ping`` → ``{"health_status": "Everything's Chimpy!"}`` (the Marketing API quick start);
+  ``GET /3.0/lists/{list_id}`` (404 for an audience this account does not have) and
+  ``GET /3.0/lists/{list_id}/segments`` → ``{"segments": [{"id", "name", "member_count", …}], "total_items"}``;
 - ``report(id, …)`` stands for the audience opening and clicking.
 """
 from __future__ import annotations
 
 import base64
 import itertools
+import threading
 from datetime import datetime
 
 from .base import Answer, Seen, Server
@@ -35,16 +44,44 @@ class MailchimpServer(Server):
         ("POST", r"/3.0/campaigns/(?P<cid>[0-9a-f]+)/actions/send", "send"),
         ("POST", r"/3.0/campaigns/(?P<cid>[0-9a-f]+)/actions/schedule", "schedule"),
         ("GET", r"/3.0/reports", "reports"),
+        ("GET", r"/3.0/ping", "ping"),
+        ("GET", r"/3.0/lists/(?P<lid>[0-9a-f]+)", "audience"),
+        ("GET", r"/3.0/lists/(?P<lid>[0-9a-f]+)/segments", "saved_segments"),
     ]
+    TOO_MANY = "You have exceeded the limit of 10 simultaneous connections."
 
-    def __init__(self, key="0123456789abcdef0123456789abcdef-us21", list_id="a1b2c3d4e5", segments=(101, 102)):
+    def __init__(self, key="0123456789abcdef0123456789abcdef-us21", list_id="a1b2c3d4e5", segments=(101, 102),
+                 max_connections=10):
         super().__init__()
         self.key, self.list_id, self.segments = key, list_id, set(segments)
         self.campaigns: dict[str, dict] = {}
         self.reports_: dict[str, dict] = {}
         self.ids = itertools.count(0x2a0f0c01)
+        self.max_connections, self.in_flight = max_connections, 0
+        self.gate: threading.Event | None = None
+
+    def hold(self) -> None:
+        self.gate = threading.Event()
+
+    def release(self) -> None:
+        if self.gate is not None:
+            self.gate.set()
 
     def dispatch(self, seen: Seen):
+        with self.lock:
+            self.in_flight += 1
+            over = self.in_flight > self.max_connections
+        try:
+            if over:
+                return problem(429, "Too Many Requests", self.TOO_MANY)
+            if self.gate is not None:
+                self.gate.wait(30)
+            return self._authorised(seen)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _authorised(self, seen: Seen):
         auth = seen.headers.get("authorization", "")
         try:
             user_key = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")[2]
@@ -123,6 +160,22 @@ class MailchimpServer(Server):
             return problem(400, "Bad Request", "Your Campaign is not ready to send.")
         c["status"], c["send_time"] = "schedule", when.isoformat()
         return Answer(204, None)
+
+    def ping(self, seen: Seen):
+        return Answer(200, {"health_status": "Everything's Chimpy!"})
+
+    def audience(self, seen: Seen, lid: str):
+        if lid != self.list_id:
+            return self.error(404, "The requested resource could not be found.")
+        return Answer(200, {"id": lid, "web_id": 40001, "name": "Northwind Notes",
+                            "stats": {"member_count": 2220}})
+
+    def saved_segments(self, seen: Seen, lid: str):
+        if lid != self.list_id:
+            return self.error(404, "The requested resource could not be found.")
+        rows = [{"id": sid, "name": f"segment {sid}", "member_count": 0, "type": "saved", "list_id": lid}
+                for sid in sorted(self.segments)]
+        return Answer(200, {"segments": rows, "list_id": lid, "total_items": len(rows)})
 
     def reports(self, seen: Seen):
         count = min(1000, int((seen.query.get("count") or ["10"])[0]))

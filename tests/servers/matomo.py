@@ -4,7 +4,7 @@ Follows https://developer.matomo.org/api-reference/reporting-api: ``Actions.getP
 ``Actions.getEntryPageUrls`` with ``flat=1`` (rows with ``label``, ``url``, ``nb_hits``,
 ``sum_daily_nb_uniq_visitors``, ``entry_nb_visits``), ``period=range&date=A,B``, ``filter_limit``
 (-1: all; default 100) and ``filter_offset``, ``segment=campaignSource==x`` (Marketing Campaigns
-Reporting), ``API.getBulkRequest`` with ``urls[i]``; errors as HTTP 200
+Reporting; ``campaigns_plugin=False``: not installed, the segment unknown), ``API.getBulkRequest`` with ``urls[i]``; errors as HTTP 200
 ``{"result": "error", "message": …}``; Matomo Cloud's 429 past its per-IP budget.
 """
 from __future__ import annotations
@@ -21,10 +21,13 @@ SEGMENTS = {"campaignSource": "utm_source", "campaignMedium": "utm_medium", "cam
 class MatomoServer(Traffic):
     routes = [("POST", r"/index.php", "api")]
 
-    def __init__(self, token="matomo-token", site="3", host="https://news.test", per_minute=350):
+    def __init__(self, token="matomo-token", site="3", host="https://news.test", per_minute=350,
+                 campaigns_plugin=True):
         super().__init__()
         self.token, self.site, self.host, self.per_minute = token, site, host, per_minute
         self.used = 0
+        #: Marketing Campaigns Reporting installed: without it core Matomo knows no campaign* segment
+        self.segments = SEGMENTS if campaigns_plugin else {}
 
     @staticmethod
     def failed(message):
@@ -63,9 +66,9 @@ class MatomoServer(Traffic):
         seg = p.get("segment")
         if seg:
             name, _, value = seg.partition("==")
-            if name not in SEGMENTS:
+            if name not in self.segments:  # core/Segment/Segment.php's words
                 return self.failed(f"Segment '{name}' is not a supported segment.")
-            rows = [r for r in rows if r[SEGMENTS[name]].lower() == value.lower()]  # stored lower-cased
+            rows = [r for r in rows if r[self.segments[name]].lower() == value.lower()]  # stored lower-cased
         method = p.get("method")
         if method == "Actions.getPageUrls":
             out = [{"label": page, "url": self.host + page, "nb_visits": self.totals(ps)["visits"],

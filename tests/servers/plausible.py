@@ -13,11 +13,16 @@ own plug (plausible/analytics ``lib/plausible_web/plugs/authorize_public_api.ex`
   date-times; ``pagination`` ``{"limit", "offset"}`` (default 10,000); an unknown metric or dimension
   is 400 ``{"error": "#/metrics/0: Invalid metric \\"x\\""}``-style;
 - results ordered by the first metric, descending, as the docs say; ``include.total_rows`` gives
-  ``meta.total_rows``.
+  ``meta.total_rows``; a ``visit:utm_*`` value a visit did not carry reads "(not set)"; the answer's
+  ``query`` repeats the query as Plausible completed it (``date_range`` as two date-times,
+  ``filters``, ``order_by``, ``include``, and ``pagination`` when one was asked), as the documented
+  examples show (``tests/fixtures/analytics/plausible-*.json``); ``date_range`` also takes ``"day"``
+  and ``"7d"``-style periods, counted back from ``today``.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 
 from .analytics import Traffic
 from .base import Answer, Seen
@@ -25,7 +30,7 @@ from .base import Answer, Seen
 VISIT_FIELDS = {"visit:entry_page": "entry_page", "visit:utm_source": "utm_source",
                 "visit:utm_medium": "utm_medium", "visit:utm_campaign": "utm_campaign",
                 "visit:utm_content": "utm_content", "visit:utm_term": "utm_term"}
-METRICS = ("pageviews", "visitors", "visits")
+METRICS = ("pageviews", "visitors", "visits", "events")  # every recorded pageview is an event
 
 
 def _moment(text: str, end: bool) -> datetime:
@@ -38,10 +43,23 @@ def _moment(text: str, end: bool) -> datetime:
 class PlausibleServer(Traffic):
     routes = [("POST", r"/api/v2/query", "query")]
 
-    def __init__(self, key="plausible-key", site="news.test", hourly_limit=600):
+    def __init__(self, key="plausible-key", site="news.test", hourly_limit=600, today: date | None = None):
         super().__init__()
         self.key, self.site, self.hourly_limit = key, site, hourly_limit
+        self.today = today or datetime.now(timezone.utc).date()
         self.used = 0
+
+    def _range(self, rng) -> tuple[datetime, datetime]:
+        if isinstance(rng, str):
+            days = 1 if rng == "day" else int(m.group(1)) if (m := re.fullmatch(r"(\d+)d", rng)) else 0
+            if not days:
+                raise ValueError(rng)
+            first = self.today - timedelta(days=days - 1)
+            return (datetime(first.year, first.month, first.day, tzinfo=timezone.utc),
+                    datetime(self.today.year, self.today.month, self.today.day, 23, 59, 59, tzinfo=timezone.utc))
+        if not (isinstance(rng, list) and len(rng) == 2):
+            raise ValueError(rng)
+        return _moment(rng[0], False), _moment(rng[1], True)
 
     def error(self, status, message):
         return Answer(status, {"error": message})
@@ -70,28 +88,30 @@ class PlausibleServer(Traffic):
             if d != "event:page" and d not in VISIT_FIELDS:
                 return self.error(400, f"#/dimensions/{i}: Invalid dimension \"{d}\"")
         rng = body.get("date_range")
-        if not (isinstance(rng, list) and len(rng) == 2):
-            return self.error(400, "#/date_range: Invalid date range")
         try:
-            since, until = _moment(rng[0], False), _moment(rng[1], True)
-        except ValueError:
+            since, until = self._range(rng)
+        except (ValueError, TypeError):
             return self.error(400, f"#/date_range: Invalid date range {rng}")
         page = body.get("pagination") or {}
         limit, offset = int(page.get("limit", 10_000)), int(page.get("offset", 0))
         rows = [p for p in self.pageviews if since <= p["at"] <= until and self._match(p, body.get("filters") or [])]
         groups: dict[tuple, list] = {}
         for p in rows:
-            key = tuple(p["page"] if d == "event:page" else p[VISIT_FIELDS[d]] for d in dims)
+            key = tuple(p["page"] if d == "event:page" else p[VISIT_FIELDS[d]] or "(not set)" for d in dims)
             groups.setdefault(key, []).append(p)
         out = []
         for key, ps in groups.items():
             values = {"pageviews": len(ps), "visitors": len({p["visitor"] for p in ps}),
-                      "visits": len({p["visit"] for p in ps})}
+                      "visits": len({p["visit"] for p in ps}), "events": len(ps)}
             out.append({"dimensions": list(key), "metrics": [values[m] for m in metrics]})
         out.sort(key=lambda r: (-r["metrics"][0], r["dimensions"]))
         meta = {"total_rows": len(out)} if (body.get("include") or {}).get("total_rows") else {}
-        return Answer(200, {"results": out[offset:offset + limit],
-                            "meta": meta, "query": {**body, "pagination": {"limit": limit, "offset": offset}}})
+        query = {"site_id": body["site_id"], "metrics": metrics, "date_range": [since.isoformat(), until.isoformat()],
+                 "filters": body.get("filters") or [], "dimensions": dims,
+                 "order_by": body.get("order_by") or [[metrics[0], "desc"]], "include": body.get("include") or {}}
+        if "pagination" in body:
+            query["pagination"] = {"offset": offset, "limit": limit}
+        return Answer(200, {"results": out[offset:offset + limit], "meta": meta, "query": query})
 
     @staticmethod
     def _match(p: dict, filters: list) -> bool:

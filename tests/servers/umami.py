@@ -6,7 +6,9 @@ Follows umami-software/umami: ``src/app/api/websites/[websiteId]/metrics/expande
 ``getPageviewExpandedMetrics`` (``name, pageviews, visitors, visits, bounces, totaltime``, by
 pageviews descending; ``type=entry`` groups visits by their first page), ``src/lib/response.ts``
 (``{"error": {"message", "code", "status"}}``: 400 bad-request, 401 unauthorized), and Umami
-Cloud's key header ``x-umami-api-key`` with 50 calls every 15 seconds (429 past it).
+Cloud's key header ``x-umami-api-key`` with 50 calls every 15 seconds (429 past it: the docs,
+``content/cloud/api-key.mdx``, name no header; the stand-in sends ``Retry-After: 15``, the window's
+length, so the tests show a named wait is honoured).
 """
 from __future__ import annotations
 
