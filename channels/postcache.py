@@ -14,6 +14,7 @@ from newsroom.model import Item, Project
 
 from .base import Post
 from newsroom.atomic import write_atomic
+from newsroom.gcpause import collector_paused
 
 
 class PostCache:
@@ -26,7 +27,7 @@ class PostCache:
         self.posts: dict[str, Post] = {}
         self.used: dict[str, Post] = {}
         try:
-            with open(self.path, "rb") as f:
+            with open(self.path, "rb") as f, collector_paused():  # thousands of posts: no collector passes
                 stored_fingerprint, posts = pickle.load(f)
             if stored_fingerprint == self.fingerprint:
                 self.posts = posts

@@ -15,7 +15,6 @@ import html
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -186,6 +185,8 @@ def run_concurrently(fn: Callable[[Any], Any], jobs: Sequence, workers: int) -> 
     """``fn`` over ``jobs`` with at most ``workers`` in flight, results in job order."""
     if workers <= 1 or len(jobs) <= 1:
         return [fn(job) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor  # here: every command imports this module, few ask
+
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         return list(pool.map(fn, jobs))
 

@@ -71,7 +71,15 @@ class Verdict:
 
     def errors_in(self, path: str) -> list[Problem]:
         """The errors of one file (an item's path): what holds its entries back."""
-        return [p for p in self.problems if p.path == path and p.severity == ERROR]
+        # indexed once: a run asks this of every file it holds back (thousands at 10,000 items)
+        index = self.__dict__.get("_errors_by_path")
+        if index is None or index[0] is not self.problems or index[1] != len(self.problems):
+            by_path: dict[str, list[Problem]] = {}
+            for p in self.problems:
+                if p.severity == ERROR:
+                    by_path.setdefault(p.path, []).append(p)
+            index = self.__dict__["_errors_by_path"] = (self.problems, len(self.problems), by_path)
+        return list(index[2].get(path, ()))
 
     def only(self, paths) -> "Verdict":
         """The problems of these files (paths relative to the project) and of publish.yml, which every

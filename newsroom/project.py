@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from . import schema as s
+from .gcpause import collector_paused
 from .items import load_items
 from .model import Project
 from .problems import Problem, sort_problems
@@ -111,7 +112,7 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
     """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
 
     The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
-    ``cache``: reuse items whose files did not change since the last load (``.cache/items.pickle``)."""
+    ``cache``: reuse items whose files did not change since the last load (``.cache/items/``)."""
     channel_types, channel_overrides, extra_sections = declarations(layers, channel_types, channel_overrides,
                                                                     extra_sections)
     settings, problems = load_settings(root, extra_sections=extra_sections, channel_types=channel_types)
@@ -120,9 +121,10 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
         from .itemcache import ItemCache
 
         item_cache = ItemCache(root, (root / "publish.yml").read_bytes())
-    items = load_items(root, settings, problems, channel_overrides, cache=item_cache)
-    if item_cache is not None:
-        item_cache.save()
-    items = link_translations(items, settings, problems)
-    problems.extend(check_together(items))
+    with collector_paused():  # 10,000 items made or unpickled: no collector passes over them meanwhile
+        items = load_items(root, settings, problems, channel_overrides, cache=item_cache)
+        if item_cache is not None:
+            item_cache.save()
+        items = link_translations(items, settings, problems)
+        problems.extend(check_together(items))
     return Project(root, settings, items, sort_problems(problems))

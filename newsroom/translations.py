@@ -186,7 +186,23 @@ def _tied(item: Item, original: Item, settings: Settings, problems: list[Problem
 
 def translations_of(items: list[Item], original: Item) -> dict[str, Item]:
     """The original's translations by their base language."""
-    return {base_language(i.language): i for i in items if i.translation_of == original.id}
+    return {base_language(i.language): i for i in _by_original(items).get(original.id, ())}
+
+
+_INDEX: list = [None, -1, {}]  # [the items list, its length, original id → its translations]
+
+
+def _by_original(items: list[Item]) -> dict[str, list[Item]]:
+    """Translations by the id of their original, indexed once per list of items: every newsletter
+    rendered asks for its item's, and scanning 10,000 items each time made rendering quadratic.
+    (A project's items list is never edited in place: loading makes a new one.)"""
+    if _INDEX[0] is not items or _INDEX[1] != len(items):
+        index: dict[str, list[Item]] = {}
+        for i in items:
+            if i.translation_of:
+                index.setdefault(i.translation_of, []).append(i)
+        _INDEX[:] = [items, len(items), index]
+    return _INDEX[2]
 
 
 def original_of(items: list[Item], item: Item) -> Item | None:

@@ -241,7 +241,7 @@ def alert_lapses(run) -> None:
     from .deliver import Retry, deliver
 
     ledger = run.store.entries()
-    ahead = upcoming(plan(run.project, ledger=ledger, now=run.planned_from), ledger, run.now)
+    ahead = upcoming(run.planned(ledger), ledger, run.now)
     health = channel_health(run.channels, ahead, verify=False)
     via = run.project.settings.alerts.get("channel")
     for lapse in lapses(run.channels, health, ahead):

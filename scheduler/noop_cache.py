@@ -89,8 +89,9 @@ def read(root: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 
 
-def quiet(root: Path, now: datetime, env) -> dict | None:
-    """The cached quiet state when it still holds at ``now``; None: do the full run."""
+def quiet(root: Path, now: datetime, env, signatures: dict | None = None) -> dict | None:
+    """The cached quiet state when it still holds at ``now``; None: do the full run. The content
+    signature it takes is left in ``signatures`` (content folder → signature), for the run to reuse."""
     data = read(root)
     if data is None or not data.get("quiet_until"):
         return None
@@ -105,7 +106,10 @@ def quiet(root: Path, now: datetime, env) -> dict | None:
         return None
     if data["code"] != code_signature():
         return None
-    if content_signature(root, data["content_dir"]) != data["content"]:
+    signature = content_signature(root, data["content_dir"])
+    if signatures is not None:
+        signatures[data["content_dir"]] = signature
+    if signature != data["content"]:
         return None
     if any(_stamp(path) != digest for path, digest in (data.get("derived") or {}).items()):
         return None  # a derived output (the blog's site) was removed or rebuilt since: check it again

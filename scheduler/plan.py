@@ -12,6 +12,7 @@ import bisect
 from datetime import datetime, timedelta
 
 from newsroom import times
+from newsroom.gcpause import collector_paused
 from newsroom.model import Item, Project, Rules
 from newsroom.state import EntryState, entry_key
 from newsroom.times import UTC
@@ -196,6 +197,13 @@ def plan(project: Project, *, ledger: dict[str, EntryState] | None = None, now: 
     repository always gives the same plan for the same ``now``. An entry the ledger already knows
     keeps the time it went out (or was tried) instead of taking a new slot.
     """
+    # thousands of entries, flags and notes: the cyclic collector would walk every loaded item again
+    # and again while they are made (up to 40% of planning 10,000 items)
+    with collector_paused():
+        return _plan(project, ledger, now)
+
+
+def _plan(project: Project, ledger: dict[str, EntryState] | None, now: datetime | None) -> list[Entry]:
     settings = project.settings
     now = (now or datetime.now(UTC)).astimezone(UTC)
     ledger = ledger or {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from newsroom import times
 from newsroom.model import Group, Project, Rules, Settings
@@ -139,7 +140,14 @@ class Occupancy:
 
 
 def _when(local: datetime) -> str:
-    return local.strftime("%Y-%m-%d %H:%M")
+    return _wall(local.replace(tzinfo=None))
+
+
+@lru_cache(maxsize=8192)
+def _wall(naive: datetime) -> str:
+    # cached by the wall time (what is printed): 10,000 entries share a few thousand times, and
+    # check names one in each of its thousands of messages
+    return naive.strftime("%Y-%m-%d %H:%M")
 
 
 def violations(entries: list, settings: Settings, now: datetime, local: Local) -> list[Violation]:

@@ -13,7 +13,7 @@ def problems(cli, root):
 def test_cached_items_keep_their_problems_and_edits_are_seen(cli, project):
     root = project({"content/a.md": item("A", status="drafted"), "content/b.md": item("B")})
     first = problems(cli, root)
-    assert (root / ".cache/items.pickle").exists()
+    assert list((root / ".cache/items").glob("*.pickle"))
     assert problems(cli, root) == first  # from the cache, the same problems
     assert first[0][:2] == ("content/a.md", "status")
 
@@ -52,8 +52,37 @@ def test_a_corrupt_cache_is_ignored(cli, project):
 
     root = project({"content/a.md": item("A")})
     load(root)
-    (root / ".cache/items.pickle").write_bytes(b"not a pickle")
+    for shard in (root / ".cache/items").glob("*.pickle"):
+        shard.write_bytes(b"not a pickle")
     assert [i.title for i in load(root).items] == ["A"]
+
+
+def test_one_edited_item_rewrites_only_its_shard(project, monkeypatch):
+    """The cache is spread over shards: an edit in a large project does not write every item again."""
+    from newsroom import items as items_mod
+    from newsroom.itemcache import SHARDS, shard_of
+    from scheduler.project import load_project as load
+
+    names = [f"content/i{n}.md" for n in range(3 * SHARDS)]
+    root = project({name: item(f"I{n}") for n, name in enumerate(names)})
+    load(root)
+    shards = {p.name: p.stat().st_mtime_ns for p in (root / ".cache/items").glob("*.pickle")}
+    assert len(shards) > 2
+    for p in (root / ".cache/items").glob("*.pickle"):
+        os.utime(p, ns=(1, 1))
+    edited = root / names[5]
+    edited.write_text(item("I5, edited"), encoding="utf-8")
+    os.utime(edited, ns=(2, 2))
+    parsed = []
+    real = items_mod.load_item
+    monkeypatch.setattr(items_mod, "load_item", lambda rel, *a, **k: parsed.append(rel) or real(rel, *a, **k))
+    assert "I5, edited" in [i.title for i in load(root).items]
+    assert parsed == [names[5]]
+    rewritten = sorted(p.name for p in (root / ".cache/items").glob("*.pickle") if p.stat().st_mtime_ns != 1)
+    assert rewritten == [f"{shard_of(names[5]):02d}.pickle"]
+    parsed.clear()
+    assert "I5, edited" in [i.title for i in load(root).items]
+    assert parsed == []
 
 
 def test_a_fresh_checkout_with_the_cache_restored_parses_only_what_changed(project, monkeypatch, tmp_path):

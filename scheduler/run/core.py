@@ -23,7 +23,7 @@ from newsroom.state import EntryState, StateStore
 
 from .. import due
 from ..deliver import Budget, Retry
-from ..plan import Entry
+from ..plan import Entry, plan
 
 #: How a run waits and tells time unless its options say otherwise (tests replace these).
 pause = time.sleep
@@ -139,6 +139,18 @@ class Run:
         self.kept_posts: dict[str, object] = {}  # channel → its PostCache (rendered posts kept between runs)
         self.prerendered: dict[tuple[str, str], object] = {}  # (entry key, revision) → post rendered ahead
         self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
+        self._plan: tuple | None = None  # (ledger version, now, the plan): see ``planned``
+
+    def planned(self, ledger: dict[str, EntryState], now: datetime | None = None) -> list[Entry]:
+        """The plan as of ``now`` (the run's planning time) on ``ledger``, the store's current entries.
+        Planned once for as long as the ledger is unchanged: the steps that look at the calendar after
+        the deliveries (the credentials' lapses, the look ahead) share one plan. The entries are
+        read-only to the steps (``after.Order.effective`` hands out copies)."""
+        now = now or self.planned_from
+        version = self.store.ledger_version()
+        if version is None or self._plan is None or self._plan[:2] != (version, now) or self._plan[2] is not ledger:
+            self._plan = (version, now, ledger, plan(self.project, ledger=ledger, now=now))
+        return self._plan[3]
 
     def judged(self, verdict: Verdict) -> None:
         """check's verdict: an item with an error is held on every channel."""

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from .. import due
 from ..alerts import alert_pending
-from ..plan import Entry, plan
+from ..plan import Entry
 from .core import Run, iso
 from ..after import LIVE, READY, WAIT
 from .record import skipped
@@ -31,7 +31,7 @@ def select(run: Run, judge=None) -> list[tuple[Entry, due.Decision]]:
     ``judge(run, ledger, paths)`` gives check's verdict for the items with work (``flow.verdict_of``;
     it raises when publish.yml has errors, before anything is claimed or recorded)."""
     ledger = run.store.entries()
-    planned = plan(run.project, ledger=ledger, now=run.planned_from)
+    planned = run.planned(ledger)
     deps = run.waiting = Waiting(run, planned, ledger)
     entries = [e for e in planned if wanted(run, e)]
     decided = []
@@ -64,8 +64,11 @@ def select(run: Run, judge=None) -> list[tuple[Entry, due.Decision]]:
                                    f"({count} entr{'y' if count == 1 else 'ies'} waiting)")
     blocked = [o for o in run.report.outcomes if o.result == "blocked"]
     if blocked:
-        for path in sorted({o.path for o in blocked}):  # each error once, however many channels it holds
-            channels = ", ".join(sorted({o.channel for o in blocked if o.path == path}))
+        held: dict[str, set[str]] = {}  # path → the channels it holds (each error once, however many)
+        for o in blocked:
+            held.setdefault(o.path, set()).add(o.channel)
+        for path in sorted(held):
+            channels = ", ".join(sorted(held[path]))
             run.report.standing.extend(f"{p} (held on {channels})" for p in run.verdict.errors_in(path))
         run.report.standing.append(f"{len(blocked)} entr{'y' if len(blocked) == 1 else 'ies'} held back by files "
                                    "with errors (publish check lists them)")
@@ -82,7 +85,7 @@ def look_ahead(run: Run) -> None:
     ledger = run.store.entries()
     quiet_until: datetime | None = datetime.max.replace(tzinfo=timezone.utc)
     best = None
-    planned = plan(run.project, ledger=ledger, now=run.planned_from)
+    planned = run.planned(ledger)
     deps = Waiting(run, planned, ledger, skip=run.waiting)
     for entry in planned:
         entry, gate = deps.effective(entry, ledger)

@@ -1,0 +1,78 @@
+"""One item changed after a complete run, end to end: ``python publish.py publish`` as a user runs it
+(state/, .cache/ and public/ all in place), beside Hugo building the same posts (Hugo has no content
+cache between builds: one change costs it a whole build). Goal (issue 21): under 0.5 s at 10,000 items.
+
+    python bench/one_changed.py [--items 10000] [--repeat 3] [--no-hugo]
+
+The corpus is ``bench/peers.py``'s (seed 1, one channel per item: the blog), built cold once. Then, in
+turn within each repetition: one delivered item's body edited and ``publish`` run (the item's page,
+the lists and feeds it is on and the ledger follow; nothing is posted again), and Hugo into an empty
+folder. Figures are each child's CPU seconds (user + system, from ``wait4``), wall seconds and peak
+resident memory, the best of the repetitions; the ratio compares figures of the same run, and the
+machine's load average is printed with them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+from bench.corpus import generate  # noqa: E402
+from bench.peers import (NOW, WORK, compile_code, delivered_posts, hugo_corpus, load, measure, ours,  # noqa: E402
+                         reset)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=10000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-hugo", action="store_true")
+    args = ap.parse_args(argv)
+    compile_code()
+    hugo = not args.no_hugo and shutil.which("hugo") is not None
+    if not args.no_hugo and not hugo:
+        print("hugo is not installed (apt-get install hugo): skipped", flush=True)
+    base = WORK / f"one-{args.items}"
+    root = generate(base / "project", args.items, seed=1, channels_per_item=1)
+    reset(root, "state", ".cache", "public")
+    cold = ours(root, "publish", "--now", NOW)
+    posts = delivered_posts(root)
+    if not posts:
+        sys.exit("the cold run delivered nothing to the blog")
+    if hugo:
+        hugo_corpus(root, posts, base / "hugo")
+    env_hugo = {**os.environ, "HUGO_CACHEDIR": str(base / "hugo-cache")}
+    target = posts[len(posts) // 2][0]
+    runs: dict[str, list] = {}
+    for rep in range(args.repeat):
+        with target.open("a", encoding="utf-8") as fh:
+            fh.write(f"\nA correction was added after publication ({rep + 1}).\n")
+        runs.setdefault("ours, one item changed", []).append(ours(root, "publish", "--now", NOW))
+        if hugo:
+            reset(base, "hugo-out")
+            runs.setdefault("Hugo, whole build", []).append(
+                measure(["hugo", "--quiet", "-s", str(base / "hugo"), "-d", str(base / "hugo-out")], env=env_hugo))
+    best = {name: min(figs, key=lambda f: f.cpu) for name, figs in runs.items()}
+    print(f"== one item changed, {args.items} items ({len(posts)} posts on the blog) — {load()}")
+    print(f"  {'ours, cold (for scale)':<28} {cold}")
+    for name, fig in best.items():
+        print(f"  {name:<28} {fig}")
+    mine = best["ours, one item changed"]
+    print(f"  one item changed: {mine.wall:.2f} s wall, {mine.cpu:.2f} s CPU (goal < 0.5 s at 10,000 items); "
+          f"{mine.cpu / cold.cpu:.1%} of the cold run's CPU")
+    if hugo:
+        other = best["Hugo, whole build"]
+        print(f"  ours one item changed ÷ Hugo whole build: {mine.cpu / other.cpu:5.2f}x CPU, "
+              f"{mine.wall / other.wall:5.2f}x wall")
+    return {name: fig.cpu for name, fig in best.items()}
+
+
+if __name__ == "__main__":
+    main()
