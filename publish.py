@@ -302,6 +302,15 @@ def serve() -> None:
     """Run as a service: publish each entry at its time (APScheduler), re-plan as content changes."""
 
 
+@runs("studio.studio", "studio")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Loopback port (default: a free one).")
+@click.option("--no-browser", is_flag=True, help="Print the address only; do not open a browser.")
+@click.option("--now", "now", default=None, metavar="TIME", help="Plan as if it were this time (default: the clock).")
+def studio() -> None:
+    """The calendar and board in a browser, on loopback: drag entries and cards, approve, preview each
+    channel live; every change is one line of one item, checked against the rules, committed if asked."""
+
+
 @runs("pull")
 @click.option("--channel", "only", multiple=True, help="Only this channel (repeat for more).")
 @click.option("--no-feeds", is_flag=True, help="Skip the listening feeds.")

@@ -105,15 +105,21 @@ def state_colours(settings) -> dict[str, str]:
     return {**STATE_COLOURS, **own}
 
 
-def render(project, rows: list[dict], *, tzname: str, now: datetime) -> str:
+def data(project, rows: list[dict], *, tzname: str, now: datetime) -> dict:
+    """What the page reads: its settings (title, timezone, today, colours) and the packed rows.
+    ``publish studio`` serves the same data over HTTP."""
     channels = sorted({r["channel"] for r in rows} | set(project.settings.channels))
-    data = {"title": project.settings.site.title, "tz": tzname,
+    return {"title": project.settings.site.title, "tz": tzname,
             "today": now.astimezone(zone(tzname)).date().isoformat(),
             "channels": channel_colours(channels), "states": state_colours(project.settings), "alarms": ALARMS, "cap": CAP,
             **pack(rows)}
+
+
+def render(project, rows: list[dict], *, tzname: str, now: datetime) -> str:
+    data_ = data(project, rows, tzname=tzname, now=now)
     # Every "<" as \u003c: inside a <script> block "</script>" ends it and "<!--" (with "<script") puts
     # the parser in its escaped states (HTML §13.2.5.4 script data); in JSON "<" only occurs in strings.
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    payload = json.dumps(data_, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     title = html.escape(f"{project.settings.site.title} · calendar")
     return TEMPLATE.replace("{{title}}", title).replace("{{data}}", payload)
 

@@ -9,6 +9,9 @@ form a channel can take gets its own small edit:
 - ``mastodon:`` (empty, or a block) → a new line ``at: …`` under it
 - ``channels: [blog, mastodon]``    → ``channels: {blog: {}, mastodon: {at: …}}``
 - a block list ``- mastodon``       → ``mastodon: {at: …}`` (and ``blog: {}`` for its siblings)
+
+``pin_text`` is the edit on a file's text; ``publish studio`` uses it too when an entry is dragged to
+another time (``replace=True``: an ``at:`` that holds a time or an offset is rewritten as well).
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import re
 from pathlib import Path
 
 _NEXT = re.compile(r"""(\bat:\s*)(["']?)next\2""", re.I)
+#: Any value of ``at:`` (quoted, or up to a comma, brace or comment: ``2026-12-01 09:00`` has a space).
+_ANY = re.compile(r"""(\bat:\s*)("[^"]*"|'[^']*'|[^,{}#\s][^,{}#]*[^,{}#\s]|[^,{}#\s])""")
 
 
 class WriteError(Exception):
@@ -27,20 +32,30 @@ def _stamp(at, tz) -> str:
 
 
 def _edit(lines: list[str], doc_lines: dict, channel: str, value: str, names: list[str],
-          values: dict[str, str]) -> bool:
+          values: dict[str, str], replace: bool = False) -> bool:
     """Pin ``channels.<channel>.at`` in ``lines`` (the whole file, 0-based list; doc lines are 1-based)."""
     key = f"channels.{channel}"
     if f"{key}.at" in doc_lines:
         n = doc_lines[f"{key}.at"] - 1
-        new = _NEXT.sub(lambda m: m.group(1) + value, lines[n], count=1)
-        if new == lines[n]:
-            raise WriteError(f"line {n + 1}: expected 'at: next'")
+        # One line may hold several channels' times (`channels: {a: {at: …}, b: {at: …}}`): from this one's name on.
+        key_at = re.search(r"(^|[\s{,])[\"']?" + re.escape(channel) + r"[\"']?\s*:", lines[n])
+        start = key_at.start() if key_at else 0
+        head, tail = lines[n][:start], lines[n][start:]
+        new = head + (_ANY if replace else _NEXT).sub(lambda m: m.group(1) + value, tail, count=1)
+        if new == lines[n] and not (replace and _ANY.search(tail)):
+            raise WriteError(f"line {n + 1}: expected 'at: {'…' if replace else 'next'}'")
         lines[n] = new
         return False
     if key in doc_lines:  # a mapping entry: `mastodon: {}`, `mastodon:`, `mastodon: {text: hi}`, or a block
         n = doc_lines[key] - 1
         line = lines[n]
         m = re.match(r"^(\s*)([\"']?" + re.escape(channel) + r"[\"']?\s*:)(\s*)(.*)$", line)
+        inline = None if m else re.search(r"([{,]\s*[\"']?" + re.escape(channel) + r"[\"']?\s*:\s*)\{(\s*\}?)", line)
+        if inline:  # one channel of a flow mapping: `channels: {blog: {}, mastodon: {text: hi}}`
+            closed = inline.group(2).strip() == "}"
+            lines[n] = line[:inline.end(1)] + f"{{at: {value}" + ("}" if closed else ", ") \
+                + line[inline.end(2) if closed else inline.end(1) + 1:].lstrip()
+            return False
         if not m:
             raise WriteError(f"line {n + 1}: cannot find '{channel}:'")
         indent, head, _, rest = m.groups()
@@ -107,26 +122,31 @@ def write_times(project, entries: list, tz) -> dict[str, int]:
         by_path.setdefault(e.item.path, []).append(e)
     written: dict[str, int] = {}
     for path, mine in sorted(by_path.items()):
-        item = mine[0].item
         file = Path(project.root) / path
         text = file.read_bytes().decode("utf-8")
-        newline = "\r\n" if "\r\n" in text else "\n"
-        lines = text.split(newline)
-        bom = lines[0].startswith("\ufeff")
-        if bom:
-            lines[0] = lines[0][1:]
-        # Insertions shift the lines below: edit from the bottom of the file up.
-        doc_lines = item.doc.lines
-        names = list(item.channels)
-        values = {e.channel: _stamp(e.at, tz) for e in mine}
-        for e in sorted(mine, key=lambda e: -_anchor(doc_lines, e.channel)):
-            if _edit(lines, doc_lines, e.channel, values[e.channel], names, values):
-                break  # the whole list was rewritten with every pinned time
-        if bom:
-            lines[0] = "\ufeff" + lines[0]
-        file.write_bytes(newline.join(lines).encode("utf-8"))
+        file.write_bytes(pin_text(text, mine[0].item, {e.channel: _stamp(e.at, tz) for e in mine}).encode("utf-8"))
         written[path] = len(mine)
     return written
+
+
+def pin_text(text: str, item, values: dict[str, str], *, replace: bool = False) -> str:
+    """``text`` (the item's file as loaded) with ``channels.<channel>.at`` set to each of ``values``
+    (channel → time as written, e.g. ``2026-11-23T09:00+01:00``); ``replace``: rewrite a time already
+    there too (else only ``at: next`` is). Raises ``WriteError`` for a shape it does not edit."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.split(newline)
+    bom = lines[0].startswith("\ufeff")
+    if bom:
+        lines[0] = lines[0][1:]
+    # Insertions shift the lines below: edit from the bottom of the file up.
+    doc_lines = item.doc.lines
+    names = list(item.channels)
+    for channel in sorted(values, key=lambda c: -_anchor(doc_lines, c)):
+        if _edit(lines, doc_lines, channel, values[channel], names, values, replace):
+            break  # the whole list was rewritten with every pinned time
+    if bom:
+        lines[0] = "\ufeff" + lines[0]
+    return newline.join(lines)
 
 
 def _anchor(doc_lines: dict, channel: str) -> int:
