@@ -192,6 +192,14 @@ def render() -> None:
     """Show exactly what an item would send on each channel, each part's length against its limit."""
 
 
+@runs("previews.command", "preview")
+@click.option("--changed-since", required=True, metavar="BASE", help="Preview the items changed since where HEAD left this revision (origin/main).")
+@click.option("--out", required=True, metavar="DIR", help="Folder of the preview site (index.html, a page per item, summary.md).")
+@format_option("text", "json")
+def preview() -> None:
+    """Render every changed item for each of its channels into a small static site (a pull request's previews)."""
+
+
 @runs("publish", "publish")
 @click.option("--now", "now", default=None, metavar="TIME", help="Act as if it were this time (UTC unless an offset is given).")
 @click.option("--dry-run", is_flag=True, help="Do everything but the final request; record nothing.")
@@ -201,6 +209,14 @@ def render() -> None:
 @format_option("text", "json")
 def publish_command() -> None:
     """Send every entry that is due, exactly once, and record it in the ledger."""
+
+
+@runs("notify.command", "notify")
+@click.option("--now", "now", default=None, metavar="TIME", help="Act as if it were this time (UTC unless an offset is given).")
+@click.option("--dry-run", is_flag=True, help="Say who would be told; send and record nothing.")
+@format_option("text", "json")
+def notify() -> None:
+    """Tell approvers, authors and the editor what the workflow needs of them, once per change (git history)."""
 
 
 @runs("status")

@@ -51,7 +51,10 @@ class Discord(Channel):
 
     def payload(self, post: Post) -> dict:
         content = "\n\n".join(p for p in post.parts if p) or post.title
-        payload = {"content": content, "allowed_mentions": {"parse": []}}
+        # Nobody is pinged unless named: a workflow notification lists the users it mentions <@id>
+        # (https://discord.com/developers/docs/resources/message#allowed-mentions-object).
+        users = [str(u) for u in post.data.get("mention_users") or ()][:100]
+        payload = {"content": content, "allowed_mentions": {"parse": [], **({"users": users} if users else {})}}
         images = [m for m in post.media if m.src.startswith(("https://", "http://"))][:10]
         if images:
             payload["embeds"] = [{"image": {"url": m.src}, "description": m.alt or None} for m in images]

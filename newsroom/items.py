@@ -122,12 +122,33 @@ class ChannelOverrides(s.Kind):
         return {"anyOf": [{"type": "array", "items": names}, mapping]}
 
 
+class Status(s.Choice):
+    """A workflow state: the built-in ones, or the project's ``workflow.states`` (``ctx.states``)."""
+
+    def __init__(self):
+        super().__init__(*STATUSES)
+        self.name += " (or the states of workflow.states)"
+
+    def convert(self, value, ctx, key):
+        states = getattr(ctx, "states", None) or STATUSES
+        text = str(value).lower() if value is not None else ""
+        if text not in states:
+            if text in STATUSES:  # a built-in state the team's workflow (publish.yml workflow.states) leaves out
+                raise s.Invalid(f"'{value}' is not a state of this project's workflow (workflow.states in "
+                                f"publish.yml): use one of {', '.join(states)}")
+            raise s.Invalid(f"'{value}' is not one of {', '.join(states)}{did_you_mean(text, states)}")
+        return text
+
+    def json_schema(self, ctx):
+        return {"enum": list(getattr(ctx, "states", None) or STATUSES)}
+
+
 ITEM = s.Schema("front matter", [
     s.Key("title", s.Text(max_len=300), "the headline", required=True),
     s.Key("id", s.Slug(), "stable identity for the ledger when the slug may change (default: the slug)"),
     s.Key("slug", s.Slug(), "URL path segment (default: the file name without a leading date)"),
     s.Key("summary", s.Text(), "one or two sentences: the excerpt, the meta description, the feed summary", default=""),
-    s.Key("status", s.Choice(*STATUSES), "where the item is in the workflow", required=True),
+    s.Key("status", Status(), "where the item is in the workflow", required=True),
     s.Key("author", s.Text(), "who wrote it (matched against approved_by)", default=""),
     s.Key("reviewers", s.ListOf(s.Text()), "who should review it", default=list),
     s.Key("approved_by", s.Text(), "who approved it; required when status is approved"),
@@ -228,7 +249,8 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
     for dotted, line in doc.duplicates:
         problems.append(Problem(rel, line, dotted, "appears twice; keep one"))
 
-    ctx = s.Context(rel, doc, problems)
+    workflow = settings.workflow
+    ctx = s.Context(rel, doc, problems, states=workflow.names)
     tz = settings.timezone
     if "timezone" in data:
         try:
@@ -290,7 +312,8 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         return None
     revision = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
     return Item(
-        path=rel, id=v.get("id") or slug, slug=slug, title=v["title"], status=v["status"], body=src.body,
+        path=rel, id=v.get("id") or slug, slug=slug, title=v["title"], status=workflow.status_of(v["status"]),
+        state=v["status"], body=src.body,
         body_line=src.body_line, revision=revision, summary=v["summary"], author=v["author"],
         reviewers=v["reviewers"], approved_by=v.get("approved_by"), approved_at=v.get("approved_at"),
         publish_at=v.get("publish_at"), expires_at=v.get("expires_at"), reason=v.get("reason"),

@@ -14,6 +14,84 @@ from .problems import Problem
 from .yamlload import Document
 
 STATUSES = ("idea", "draft", "review", "approved", "published", "archived", "withdrawn")
+#: The states every workflow has around the team's own (``workflow.states``): where an item starts,
+#: and where it ends. Between them, by default, ``DEFAULT_STATES``.
+FIRST_STATE = "idea"
+END_STATES = ("published", "archived", "withdrawn")
+
+
+@dataclass(frozen=True)
+class State:
+    """One state of the team's workflow between ``idea`` and ``published``."""
+
+    name: str
+    approval: bool = False  # items wait here for an approver; their approval moves them on
+    approvers: tuple[str, ...] = ()  # who may approve here (empty: workflow.approvers)
+    line: int | None = field(default=None, compare=False)
+    key: str | None = field(default=None, compare=False)  # where publish.yml declares it: workflow.states[2]
+
+
+DEFAULT_STATES = (State("draft"), State("review", approval=True), State("approved"))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone notifications reach (``workflow.people``): by name, with their handles."""
+
+    name: str
+    slack: str | None = None  # Slack member ID (U024BE7LH), mentioned as <@U024BE7LH>
+    discord: str | None = None  # Discord user ID, mentioned as <@id>
+    email: str | None = None
+
+
+@dataclass
+class Workflow:
+    """publish.yml ``workflow:``: the team's states in order, who approves, who is told of what.
+
+    The last state is the final approval state: an item there is ready to go out, as ``approved`` is by
+    default. Every state maps to one of the built-in ``STATUSES`` (``status_of``), which the calendar's
+    and the run's rules read; the state's own name is what people see.
+    """
+
+    states: tuple[State, ...] = DEFAULT_STATES
+    require_second_pair_of_eyes: bool = False
+    approvers: tuple[str, ...] = ()
+    people: dict[str, Person] = field(default_factory=dict)
+    editor: str | None = None
+    notify: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every state an item may be in, in order."""
+        return (FIRST_STATE, *(s.name for s in self.states), *END_STATES)
+
+    @property
+    def final(self) -> str:
+        return self.states[-1].name
+
+    def state(self, name: str) -> State | None:
+        return next((s for s in self.states if s.name == name), None)
+
+    def status_of(self, name: str) -> str:
+        """The built-in status a state stands for: the final state is ``approved``, a state that needs
+        approval is ``review``, any other state between the ends is ``draft``."""
+        if name == FIRST_STATE or name in END_STATES:
+            return name
+        if name == self.final:
+            return "approved"
+        found = self.state(name)
+        if found is not None and found.approval:
+            return "review"
+        return "draft" if found is not None else name
+
+    def approvers_of(self, name: str) -> tuple[str, ...]:
+        """Who may approve an item waiting in state ``name`` (empty: anyone)."""
+        found = self.state(name)
+        return (found.approvers or self.approvers) if found is not None else self.approvers
+
+    def approving_state(self) -> State | None:
+        """The last state that needs approval: its approvers sign the final state's ``approved_by``."""
+        return next((s for s in reversed(self.states[:-1]) if s.approval), None)
 
 
 @dataclass(frozen=True)
@@ -124,6 +202,7 @@ class Settings:
     raw: dict[str, Any]  # every validated top-level section, for layers with their own keys
     doc: Document
     segment_rules: dict[str, Any] = field(default_factory=dict)  # name → segments.SegmentRule
+    workflow: Workflow = field(default_factory=Workflow)
 
     def line(self, key: str) -> int | None:
         return self.doc.line(key)
@@ -185,6 +264,11 @@ class Item:
     translation_of: str | None = None  # the original's id (its path or id as written, until translations.link)
     translated_from: str | None = None  # the original's content_hash this translation was made from
     original_title: str | None = None  # a translation's original's title, for the calendar
+    state: str = ""  # the workflow state as written (legal-review); ``status`` is the built-in one it stands for
+
+    def __post_init__(self):
+        if not self.state:
+            self.state = self.status
 
     def line(self, key: str) -> int | None:
         return self.doc.line(key, 1) if self.doc else None

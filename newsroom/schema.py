@@ -27,6 +27,7 @@ class Context:
     problems: list[Problem]
     tz: Any = None
     env: dict | None = None
+    states: tuple | None = None  # the workflow's states an item's status may name (None: the built-in ones)
 
     def add(self, key: str, message: str, severity: str = ERROR, line: int | None = None) -> None:
         self.problems.append(Problem(self.path, line or self.doc.line(key), key, message, severity))
@@ -40,6 +41,7 @@ class EditorContext:
     channel_types: dict[str, "Schema"] = field(default_factory=dict)
     channel_overrides: dict[str, "Schema"] = field(default_factory=dict)
     channels: dict[str, str] | None = None  # None: no project, any channel name
+    states: tuple | None = None  # the project's workflow states; None: the built-in ones
 
 
 class Kind:
@@ -442,6 +444,8 @@ class Schema:
                 rows += kind.value.schema.reference(f"{dotted}.<name>.")
             elif isinstance(kind, Nested):
                 rows += kind.schema.reference(f"{dotted}.")
+            elif isinstance(kind, ListOf) and getattr(kind.item, "FIELDS", None) is not None:
+                rows += kind.item.FIELDS.reference(f"{dotted}[].")  # a list of mappings (workflow.states)
         return rows
 
 

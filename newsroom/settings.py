@@ -7,9 +7,11 @@ from pathlib import Path
 
 from . import schema as s
 from . import times, yamlload
-from .model import Blackout, CalendarSettings, Group, ChannelConfig, QuietHours, Rules, Settings, Site, Slot
+from .model import (DEFAULT_STATES, Blackout, CalendarSettings, ChannelConfig, Group, QuietHours, Rules, Settings,
+                    Site, Slot, State)
 from .problems import ERROR, WARNING, Problem, UnusableSettings
 from .segments import Segment, split as split_segments
+from .workflow import build_workflow
 
 SETTINGS_FILE = "publish.yml"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -143,6 +145,42 @@ class ChannelSettings(s.Nested):
         return out
 
 
+PERSON = s.Schema("person", [
+    s.Key("slack", s.Text(pattern=r"^[UW][A-Z0-9]{2,}$", hint="is not a Slack member ID (copy it from the "
+          "person's Slack profile: Copy member ID, e.g. U024BE7LH)"), "Slack member ID, mentioned as <@ID>"),
+    s.Key("discord", s.Text(pattern=r"^\d{5,25}$", hint="is not a Discord user ID (a number: Copy User ID in "
+          "Discord's developer mode)"), "Discord user ID, mentioned as <@ID>"),
+    s.Key("email", s.Text(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", hint="is not an email address (use "
+          "name@example.com)"), "email address, for notifications sent by an email channel"),
+])
+
+
+class WorkflowState(s.Kind):
+    """A state of ``workflow.states``: its name, or {name, approval, approvers}."""
+
+    name = "state name, or {name, approval, approvers}"
+    FIELDS = s.Schema("state", [
+        s.Key("name", s.Slug(), "the state's name, as front matter's status writes it", required=True),
+        s.Key("approval", s.Boolean(), "items wait here for an approver, whose approval moves them on (and "
+              "who is told when one arrives)", default=False),
+        s.Key("approvers", s.ListOf(s.Text()), "who may approve here (default: workflow.approvers)", default=list),
+    ])
+
+    def convert(self, value, ctx, key):
+        if isinstance(value, dict):
+            v = self.FIELDS.validate(value, ctx, prefix=key)
+            if not v.get("name"):
+                return None  # said by the schema: the name is missing or not a slug
+            return State(v["name"], bool(v["approval"]), tuple(v["approvers"] or ()), ctx.doc.line(key), key)
+        name = s.Slug().convert(value, ctx, key)
+        # the built-in review keeps its meaning when named alone: items wait there for approval
+        return State(name, name == "review", (), ctx.doc.line(key), key)
+
+    def json_schema(self, ctx):
+        slug = {"type": "string", "pattern": s.Slug.PATTERN}
+        return {"anyOf": [slug, self.FIELDS.json_schema(ctx)]}
+
+
 MARKDOWN_ENGINES = ("cmark-gfm", "python-markdown")
 MARKDOWN = s.Schema("markdown", [
     s.Key("engine", s.Choice(*MARKDOWN_ENGINES),
@@ -211,6 +249,24 @@ DEPENDENCIES = s.Schema("dependencies", [
           "entries to the next run", default=times.timedelta(minutes=2)),
 ])
 
+WORKFLOW = s.Schema("workflow", [
+    s.Key("require_second_pair_of_eyes", s.Boolean(),
+          "an approved item needs an approver who is not its author", default=False),
+    s.Key("states", s.ListOf(WorkflowState(), single_ok=False),
+          "the team's states between idea and published, in order; the last one is the final approval state "
+          "(what may go out), e.g. [draft, review, {name: legal-review, approval: true, approvers: [Lee]}, "
+          "approved]", default=lambda: [state.name for state in DEFAULT_STATES]),
+    s.Key("approvers", s.ListOf(s.Text()), "who may approve in a state that names no approvers of its own "
+          "(names as in workflow.people; empty: anyone)", default=list),
+    s.Key("people", s.MapOf(s.Nested(PERSON), "mapping of name → handles"),
+          "everyone notifications reach, by the name items use (author, approved_by): name → "
+          "{slack, discord, email}", default=dict),
+    s.Key("editor", s.Text(), "who is told when a due entry is still not approved lead_time before its time "
+          "(a name in workflow.people)"),
+    s.Key("notify", s.ListOf(s.Text()), "channels (slack, discord, email, webhook) that carry the workflow's "
+          "notifications; none: nobody is told", default=list),
+])
+
 SETTINGS = s.Schema("publish.yml", [
     s.Key("site", s.Nested(s.Schema("site", [
         s.Key("title", s.Text(), "the publication's name", required=True),
@@ -221,10 +277,8 @@ SETTINGS = s.Schema("publish.yml", [
     ])), "the publication", required=True),
     s.Key("timezone", s.Timezone(), "default timezone for naive times in front matter", default=None),
     s.Key("content", s.Text(), "folder of Markdown items", default="content"),
-    s.Key("workflow", s.Nested(s.Schema("workflow", [
-        s.Key("require_second_pair_of_eyes", s.Boolean(),
-              "an approved item needs an approver who is not its author", default=False),
-    ])), "editorial workflow rules", default=dict),
+    s.Key("workflow", s.Nested(WORKFLOW), "editorial workflow: the states, who approves, who is told "
+          "(docs/workflow.md)", default=dict),
     s.Key("calendar", s.Nested(CALENDAR), "calendar rules that apply to every channel", default=dict),
     s.Key("markdown", s.Nested(MARKDOWN), "the Markdown engine that reads item bodies", default=dict),
     s.Key("channels", s.MapOf(ChannelSettings(CHANNEL)), "channel name → type and options", default=dict),
@@ -369,5 +423,6 @@ def load_settings(root: Path, *, extra_sections: s.Schema | None = None,
         calendar=calendar, channels=channels, segments=segment_descriptions,
         state=state,
         output=data.get("output") or {}, alerts=data.get("alerts") or {}, raw=data, doc=doc,
-        segment_rules=segment_rules)
+        segment_rules=segment_rules,
+        workflow=build_workflow(data.get("workflow") or {}, doc, channels, problems, SETTINGS_FILE))
     return settings, problems

@@ -73,7 +73,7 @@ def feed(rows: list[dict], entries: dict, *, name: str, tzname: str, site_url: s
             f"SUMMARY:{escape('[' + r['channel'] + '] ' + r['title'])}",
             f"DESCRIPTION:{escape(chr(10).join(desc))}",
             f"CATEGORIES:{escape(r['channel'])},{escape(r['state'])}",
-            f"STATUS:{_STATUS.get(r['state'], 'TENTATIVE')}",
+            f"STATUS:{_STATUS.get(r['state']) or _STATUS.get(r.get('status'), 'TENTATIVE')}",  # a team's own state: its status
             "TRANSP:TRANSPARENT",
             "END:VEVENT",
         ]

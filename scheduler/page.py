@@ -97,13 +97,21 @@ def _trim(record: list) -> list:
     return record
 
 
+def state_colours(settings) -> dict[str, str]:
+    """Each state's colour; the team's own states (workflow.states) take the built-in one they stand for."""
+    workflow = getattr(settings, "workflow", None)
+    own = {name: STATE_COLOURS[workflow.status_of(name)] for name in workflow.names
+           if name not in STATE_COLOURS and workflow.status_of(name) in STATE_COLOURS} if workflow else {}
+    return {**STATE_COLOURS, **own}
+
+
 def data(project, rows: list[dict], *, tzname: str, now: datetime) -> dict:
     """What the page reads: its settings (title, timezone, today, colours) and the packed rows.
     ``publish studio`` serves the same data over HTTP."""
     channels = sorted({r["channel"] for r in rows} | set(project.settings.channels))
     return {"title": project.settings.site.title, "tz": tzname,
             "today": now.astimezone(zone(tzname)).date().isoformat(),
-            "channels": channel_colours(channels), "states": STATE_COLOURS, "alarms": ALARMS, "cap": CAP,
+            "channels": channel_colours(channels), "states": state_colours(project.settings), "alarms": ALARMS, "cap": CAP,
             **pack(rows)}
 
 

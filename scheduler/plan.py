@@ -84,7 +84,7 @@ def expand(project: Project, ledger: dict[str, EntryState] | None = None) -> lis
             if config is None:
                 continue  # an unknown channel is a check problem already
             at, source = entry_time(item, name)
-            state = item.status
+            state = item.state  # the team's name for it (legal-review); rules read item.status
             known = ledger.get(entry_key(item.id, name))
             if known is not None and known.state in LEDGER_STATES:
                 state = known.state

@@ -80,11 +80,12 @@ def editor_schemas(root: Path | None = None) -> dict[str, dict]:
     from newsroom.settings import SETTINGS_FILE, load_settings
 
     declared = declarations(layers())
-    channels = None
+    channels = states = None
     if root is not None and (root / SETTINGS_FILE).exists():
         settings, _ = load_settings(root, extra_sections=declared.extra_sections, channel_types=declared.channel_types)
         channels = {name: channel.type for name, channel in settings.channels.items()}
-    ctx = EditorContext(declared.channel_types or {}, declared.channel_overrides or {}, channels)
+        states = settings.workflow.names
+    ctx = EditorContext(declared.channel_types or {}, declared.channel_overrides or {}, channels, states)
     return documents(ctx, declared.extra_sections)
 
 

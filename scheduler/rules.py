@@ -197,7 +197,7 @@ def violations(entries: list, settings: Settings, now: datetime, local: Local) -
         if e.item.status in UNAPPROVED and e.at - now <= lead:
             lt = local(e.at)
             due = "was due" if e.at <= now else "is due"
-            out.append(Violation("lead_time", f"still {e.item.status} but {due} on '{e.channel}' at {_when(lt)} "
+            out.append(Violation("lead_time", f"still {e.item.state} but {due} on '{e.channel}' at {_when(lt)} "
                                  f"(lead time {times.format_duration(lead)}): approve it or move it", [e]))
         if e.item.expires_at is not None and e.at >= e.item.expires_at:
             out.append(Violation("expires", f"goes out on '{e.channel}' at {_when(local(e.at))}, after the item "

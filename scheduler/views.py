@@ -162,8 +162,9 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def _style_state(state: str) -> str:
-    return click.style(f"{state:<9}", fg=STATE_COLOURS.get(state))
+def _style_state(state: str, status: str | None = None) -> str:
+    """A state in its colour; a team's own state (legal-review) in the colour of the status it stands for."""
+    return click.style(f"{state:<9}", fg=STATE_COLOURS.get(state) or STATE_COLOURS.get(status))
 
 
 def _marks(r: dict) -> str:
@@ -202,14 +203,14 @@ def agenda(rows: list[dict], first: date, last: date, *, tzname: str, show_empty
                 lines.append("  –")
             for r in todays:
                 shown += 1
-                lines.append(f"  {r['time']}  {r['channel']:<{width}}  {_style_state(r['state'])} {r['title']}"
+                lines.append(f"  {r['time']}  {r['channel']:<{width}}  {_style_state(r['state'], r.get('status'))} {r['title']}"
                              f"{_marks(r)}")
         day += timedelta(days=1)
     if unscheduled:
         lines += ["", click.style("No time yet", bold=True, underline=True)]
         for r in unscheduled:
             why = r["notes"][0] if r["notes"] else "no time"
-            lines.append(f"  --:--  {r['channel']:<{width}}  {_style_state(r['state'])} {r['title']} ({why})")
+            lines.append(f"  --:--  {r['channel']:<{width}}  {_style_state(r['state'], r.get('status'))} {r['title']} ({why})")
     if not shown and not show_empty:
         lines += ["", "  nothing planned in these days"]
     return "\n".join(lines) + "\n"

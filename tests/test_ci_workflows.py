@@ -31,7 +31,7 @@ def commands(path):
 def test_the_workflows_exist():
     assert {"check.yml", "publish.yml"} <= {p.name for p in WORKFLOWS}
     assert [c[0] for c in commands(ROOT / ".github/workflows/publish.yml")] == ["publish", "publish"]
-    assert [c[0] for c in commands(ROOT / ".github/workflows/check.yml")] == ["check", "calendar"]
+    assert [c[0] for c in commands(ROOT / ".github/workflows/check.yml")] == ["check", "calendar", "preview"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

@@ -103,6 +103,26 @@ def _steps(run: Run) -> None:
         send_alerts(run)
         alert_lapses(run)  # a credential that lapses before an entry is due: said once
     look_ahead(run)
+    if not run.opts.dry_run:
+        notify_people(run)  # after look_ahead: a reminder due earlier than the next entry wakes the next run
+
+
+def notify_people(run: Run) -> None:
+    """The workflow's notifications (``scheduler/notify.py``), when publish.yml names channels for them."""
+    if not run.project.settings.workflow.notify:
+        return
+    from ..notify import notify
+
+    got = notify(run.project, run.store, run.channels, now=run.now, run=run.run, sleep=run.opts.sleep,
+                 budget=run.budget)
+    run.report.notes.extend(f"notification {t.result} via {t.via}: {t.notice}" + (f" ({t.detail})" if
+                            t.result in ("failed", "uncertain", "skipped") else "") for t in got.told)
+    run.report.notes.extend(got.notes)
+    quiet = run.report.quiet_until
+    if got.owed:
+        run.report.quiet_until = None  # the next run tries what was refused again
+    elif quiet is not None and got.wake is not None and got.wake < quiet:
+        run.report.quiet_until = got.wake
 
 
 def act(run: Run, entry: Entry, decision: due.Decision) -> None:
