@@ -8,7 +8,7 @@ problems). A change is an edit of one line (or two) of one item's front matter:
 - a move rewrites ``channels.<name>.at`` with ``plan --write``'s edit (``write.pin_text``), after the
   calendar rules that cannot be right at any time of that day or hour (quiet hours, blackout dates);
 - a state change rewrites ``status:``; an approval also writes ``approved_by:`` from git's
-  ``user.name``, refused when the workflow (``newsroom.workflow.check_item``) says that person may not.
+  ``user.name``, refused when the workflow (``newsroom.workflow.approval_refusal``) says that person may not.
 
 Every change names the revision of the file the browser showed (``Item.revision``); the file is read
 again and a different revision is refused, so an edit made on disk meanwhile is never overwritten.
@@ -17,7 +17,6 @@ current branch, naming what changed. Expected refusals are ``Answer`` values wit
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -28,8 +27,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from newsroom.atomic import write_atomic
-from newsroom.model import STATUSES
-from newsroom.problems import ERROR
 
 #: Entry states a move cannot change any more: out already, or being sent now.
 OUT = frozenset(("delivered", "published", "withdrawn", "claimed"))
@@ -70,36 +67,27 @@ def board_states(settings) -> list[str]:
     """The board's columns: the workflow's states in its order (the team's own, where publish.yml names them)."""
     from newsroom import workflow
 
-    named = getattr(workflow, "states", None)
-    return list(named(settings)) if named is not None else list(STATUSES)
+    return list(workflow.states(settings))
 
 
 def state_of(item) -> str:
     """The item's state as its team names it (its built-in status where the workflow has no names)."""
-    return getattr(item, "state", None) or item.status
+    return item.state
 
 
 def final_state(settings) -> str:
     """The state where approved items wait to go out (``approved`` by default)."""
     from newsroom import workflow
 
-    ready = getattr(workflow, "may_go_out", None)
-    return next((s for s in board_states(settings) if ready(settings, s)), "approved") if ready else "approved"
+    return next(s for s in board_states(settings) if workflow.may_go_out(settings, s))
 
 
 def approval(item, name: str, settings) -> tuple[str, str | None]:
     """Where approving ``item`` as ``name`` puts it, and why the workflow refuses that person (None: it does not)."""
     from newsroom import workflow
 
-    following = getattr(workflow, "next_state", None)
-    target = (following(settings, state_of(item)) if following is not None else None) or final_state(settings)
-    refusal = getattr(workflow, "approval_refusal", None)
-    if refusal is not None:
-        return target, refusal(item, name, settings)
-    trial = dataclasses.replace(item, status="approved", approved_by=name)
-    wrong = [p.message for p in workflow.check_item(trial, settings)
-             if p.severity == ERROR and p.key in ("approved_by", "status")]
-    return target, "; ".join(wrong) or None
+    target = workflow.next_state(settings, state_of(item)) or final_state(settings)
+    return target, workflow.approval_refusal(item, name, settings)
 
 
 class Desk:

@@ -268,3 +268,37 @@ def test_a_port_in_use_is_a_clear_error(project):
     assert done.returncode == 2
     assert done.stderr.strip().endswith(f"--port {port}: Address already in use; choose another port, or leave "
                                         "--port out for a free one")
+
+
+CUSTOM = BASE_SETTINGS + """\
+workflow:
+  states:
+    - draft
+    - review
+    - name: legal-review
+      approval: true
+      approvers: [Lee]
+    - cleared
+"""
+
+
+def test_the_board_and_approvals_follow_the_teams_own_states(project):
+    """A team's own states (workflow.states) are the board's columns; an approval in legal-review
+    moves the item to the final state, and only a named approver may give it."""
+    legal = LAUNCH.replace("status: review", "status: legal-review").replace("reviewers: [ben]\n", "")
+    root = git_repo(project({"content/launch.md": legal, ".gitignore": "/.cache/\n"}, settings=CUSTOM))
+    with Studio(root, "--now", NOW) as studio:
+        data = studio.json("/api/calendar")
+        assert data["board"] == ["idea", "draft", "review", "legal-review", "cleared", "published", "archived",
+                                 "withdrawn"]
+        assert data["final"] == "cleared"
+        rev = revision(studio, "content/launch.md")
+        git(root, "config", "user.name", "Ben Okafor")
+        status, answer = studio.post("/api/approve", {"path": "content/launch.md", "revision": rev})
+        assert status == 403 and "Lee" in answer["message"], answer
+        assert (root / "content/launch.md").read_text() == legal
+        git(root, "config", "user.name", "Lee")
+        status, answer = studio.post("/api/approve", {"path": "content/launch.md", "revision": rev})
+        assert status == 200, answer
+    assert (root / "content/launch.md").read_text() == legal.replace(
+        "status: legal-review\n", "status: cleared\napproved_by: Lee\n")
