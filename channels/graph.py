@@ -40,10 +40,10 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .base import Channel, DeliveryContext, Failure
+from .base import Channel, DeliveryContext, Failure, Receipt
 from .http import RateLimit, request
 from .oauth import OAuthChannel
-from .social import Found, RateGate
+from .social import Found, MetricsError, RateGate, pooled_session, run_concurrently
 
 #: the Graph API version sent unless ``version`` says otherwise (developers.facebook.com/docs/graph-api/
 #: changelog: v26.0 is the newest documented; each version is kept for at least two years)
@@ -405,6 +405,31 @@ class GraphAdapter(OAuthChannel, Channel):
     QUOTA_EDGE: str | None = None
     PLATFORM = "Meta"
     POSTS_PER_DAY: int | None = None
+
+    #: Insight names → our metric names, for ``fetch_metrics`` over ``/{media-id}/insights``.
+    INSIGHTS: dict[str, str] = {}
+
+    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:
+        ids = list(dict.fromkeys(r.remote_id for r in receipts))
+        pooled_session(self.session, self.CONCURRENCY, self.api)
+
+        def one(media_id):
+            got = self._read(f"/{media_id}/insights", params={"metric": ",".join(self.INSIGHTS)})
+            if isinstance(got, Failure):
+                if gone(got):
+                    return None  # deleted: no numbers, and the others still come
+                raise MetricsError(f"{self.name}: {got.message}")
+            out = {}
+            for metric in got.json().get("data") or []:
+                name = self.INSIGHTS.get(metric.get("name"))
+                if name is None:
+                    continue
+                # media insights answer with values [{value}]; user insights with total_value {value}
+                values = metric.get("values") or [metric.get("total_value") or {}]
+                out[name] = out.get(name, 0) + int((values[-1] or {}).get("value") or 0)
+            return out
+
+        return {i: m for i, m in zip(ids, run_concurrently(one, ids, self.CONCURRENCY)) if m is not None}
 
     def quota(self) -> tuple[int, int] | None | Failure:
         """(published in the last 24 hours, allowed) from ``GET /{user}/{QUOTA_EDGE}?fields=quota_usage,config``

@@ -189,26 +189,6 @@ class Instagram(graph.GraphAdapter):
     # -- engagement ---------------------------------------------------------------------------
     INSIGHTS = {"views": "views", "likes": "likes", "comments": "replies", "shares": "shares", "saved": "bookmarks"}
 
-    def fetch_metrics(self, receipts: list[Receipt]) -> dict[str, dict[str, int]]:
-        ids = list(dict.fromkeys(r.remote_id for r in receipts))
-        pooled_session(self.session, self.CONCURRENCY, self.api)
-
-        def one(media_id):
-            got = self._read(f"/{media_id}/insights", params={"metric": ",".join(self.INSIGHTS)})
-            if isinstance(got, Failure):
-                if graph.gone(got):
-                    return None  # deleted: no numbers, and the others still come
-                raise MetricsError(f"{self.name}: {got.message}")
-            out = {}
-            for metric in got.json().get("data") or []:
-                name = self.INSIGHTS.get(metric.get("name"))
-                if name is not None:
-                    values = metric.get("values") or [metric.get("total_value") or {}]
-                    out[name] = int((values[-1] or {}).get("value") or 0)
-            return out
-
-        return {i: m for i, m in zip(ids, run_concurrently(one, ids, self.CONCURRENCY)) if m is not None}
-
     def me(self) -> dict:
         if self._me is None:
             got = self._read(f"/{self.user}", params={"fields": "id,username"})
