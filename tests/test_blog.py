@@ -531,3 +531,56 @@ def test_each_tag_has_its_own_valid_atom_feed_linked_from_its_page(tmp_path):
         "https://news.test/tags/guides/atom.xml"
     site_feed = feedparser.parse((tmp_path / "atom.xml").read_bytes())
     assert site_feed.feed.title == "Test & News" and len(site_feed.entries) == 7
+
+
+# -- a new site: built whole beside its folder, then renamed into place --------------------------
+
+def test_a_new_site_is_the_same_site_and_appears_whole_with_nothing_left_beside_it(tmp_path):
+    entries = delivered(*(post(n) for n in range(1, 26)))
+    (tmp_path / "existing").mkdir()
+    build(tmp_path / "existing", entries)  # into a folder that is there: page by page, atomically
+    report = build(tmp_path / "out" / "new", entries)  # no folder yet (a fresh clone, a CI runner)
+    assert files(tmp_path / "out" / "new") == files(tmp_path / "existing")
+    assert sorted(report.written) == sorted(p for p in files(tmp_path / "existing") if p != MANIFEST)
+    assert os.listdir(tmp_path / "out") == ["new"]  # the folder it was built in became the site
+    # the next build knows every file from the manifest the new site carries
+    again = build(tmp_path / "out" / "new", entries)
+    assert again.written == [] and again.rendered == 0
+
+
+def test_a_build_that_fails_leaves_no_half_new_site(tmp_path):
+    templates = tmp_path / "templates" / "blog"
+    templates.mkdir(parents=True)
+    (templates / "sitemap.xml.j2").write_text("{{ no_such_field }}")  # made after every page
+    with pytest.raises(Exception, match="no_such_field"):
+        build(tmp_path / "site", delivered(post(1), post(2)), templates_dir=str(tmp_path / "templates"))
+    assert sorted(os.listdir(tmp_path)) == ["templates"]  # neither the site nor the folder it was built in
+
+
+def test_what_a_killed_build_left_beside_the_site_is_removed_by_the_next(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".site.building-{int(gone.stdout)}"  # a build killed halfway: its process is gone
+    (left / "item-01").mkdir(parents=True)
+    (left / "item-01" / "index.html").write_text("<p>half")
+    alive = tmp_path / f".site.building-{os.getppid()}"  # a build still running (its process is alive)
+    alive.mkdir()
+    build(tmp_path / "site", delivered(post(1)))
+    assert not left.exists() and alive.exists()
+    assert (tmp_path / "site" / "item-01" / "index.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_site_folder_made_meanwhile_gets_the_new_files_and_keeps_its_own(tmp_path):
+    from channels.blog.site import _move_into_place
+
+    staging = tmp_path / ".site.building-1"
+    build(staging, delivered(post(1), post(2)))
+    built = files(staging)
+    site = tmp_path / "site"
+    (site / "calendar").mkdir(parents=True)
+    (site / "calendar" / "index.ics").write_text("BEGIN:VCALENDAR")  # written there by someone else meanwhile
+    _move_into_place(staging, site)
+    assert files(site) == {**built, "calendar/index.ics": b"BEGIN:VCALENDAR"}
+    assert not staging.exists()

@@ -56,6 +56,7 @@ class Blog(Channel):
     SECRETS = ()
     SUPPORTS_MEDIA = True
     SHOWS_SYNDICATION = True  # each page links to where else the item went ("also on")
+    DELIVERS_IN_FINISH = True  # deliver() names the page; finish() builds and deploys the site
     OPTIONS = s.Schema("blog options", [
         s.Key("per_page", s.Integer(minimum=1), "items per index page", default=10),
         s.Key("feed_content", s.Choice("full", "summary"), "what the Atom and RSS feeds carry", default="full"),

@@ -200,17 +200,19 @@ class FileStore(FileLines):
                 os.close(fd)
         self._unsynced = False
 
-    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool]) -> bool:
+    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool], *,
+              durable: bool = True) -> bool:
         """Append ``event`` (a claim) only if ``may_claim(entry_state)`` holds on the freshest ledger.
 
         The check and the append happen under one lock, so of two runs racing for an entry only
-        one claims it; the other sees the claim and moves on.
+        one claims it; the other sees the claim and moves on. ``durable=False`` (a claim that guards
+        nothing sent): fsynced with the next durable append or ``save()``, as ``append`` does.
         """
         with self.locked():
             state = self.entries().get(key) or EntryState(key)
             if not may_claim(state):
                 return False
-            self._write_ledger([dumps(event)])  # durable before anything is sent
+            self._write_ledger([dumps(event)], durable=durable)  # durable before anything is sent
             return True
 
     # -- runs in flight -----------------------------------------------------------------------
