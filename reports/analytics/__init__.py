@@ -152,53 +152,66 @@ def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: date
     result = AnalyticsResult()
     sources = project.settings.raw.get("analytics") or {}
     item_ids = {i.id for i in project.items}
-    # Every page's row decoded, matched and written (10,000 and more): the cyclic collector would walk the
-    # heap again and again for them, which holds no cycles (``newsroom.gcpause``).
-    with collector_paused():
-        for name in sorted(sources):
-            options = dict(sources[name] or {})
-            if not options.get("type") or (only and name not in only):
-                continue
-            if base_urls and base_urls.get(name):
-                options["url"] = base_urls[name]
-            source = build_source(name, options, env, session=session)
-            missing = source.missing()
-            if missing:
-                result.notes.append(f"analytics {name}: skipped, {missing} not set")
-                continue
+    for name in sorted(sources):
+        options = dict(sources[name] or {})
+        if not options.get("type") or (only and name not in only):
+            continue
+        if base_urls and base_urls.get(name):
+            options["url"] = base_urls[name]
+        source = build_source(name, options, env, session=session)
+        missing = source.missing()
+        if missing:
+            result.notes.append(f"analytics {name}: skipped, {missing} not set")
+            continue
+        # A row for every page decoded, matched and written (10,000 and more), none in a cycle: the cyclic
+        # collector would walk the heap again and again meanwhile (``newsroom.gcpause``). They are all
+        # gone when it comes back, so it has nothing of them to walk then either.
+        with collector_paused():
             everyone = targets(project, entries, slots, filled, name)
-            due = [t for t in everyone if t.slot is not None]
-            if not due:
-                continue
-            since = min(t.at for t in due)
-            rows = []
-            blog = [t for t in due if t.blog]
-            if blog:
-                views = _attempt(source, "page views", lambda: source.page_views(since, now), sleep, result.failures)
-                if views is not None:
-                    at = stamp(clock())
-                    none = PageViews(0, 0)
-                    for t in blog:
-                        pv = views.get(t.page or "", none)
-                        rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
-                                     "metrics": {"views": pv.views, "visitors": pv.visitors}, "pull": run,
-                                     "slot": t.slot, "source": name})
-            social = [t for t in due if not t.blog]
-            if social:
-                wanted = {t.utm_source for t in social}
-                visits = _attempt(source, "visits by UTM tags", lambda: source.visits(since, now, wanted), sleep,
-                                  result.failures)
-                if visits is not None:
-                    driven, stray = attribute(everyone, visits, item_ids)
-                    at = stamp(clock())
-                    for t in social:
-                        n = driven[t.key]
-                        rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
-                                     "metrics": {"visits": n} if t.counts_clicks else {"visits": n, "clicks": n},
-                                     "pull": run, "slot": t.slot, "source": name})
-                    if stray:
-                        result.notes.append(f"analytics {name}: {stray} visit{'s' * (stray != 1)} with our utm_source "
-                                            "landed on no delivered item's page")
+            rows = _source_rows(source, everyone, item_ids, now=now, clock=clock, run=run, sleep=sleep,
+                                result=result)
             result.snapshots += store.add_snapshots(rows) if rows else 0
-            result.requests += source.calls
+            del everyone, rows
+        result.requests += source.calls
     return result
+
+
+def _source_rows(source: Source, everyone: list[Target], item_ids: set[str], *, now: datetime,
+                 clock: Callable[[], datetime], run: str, sleep: Callable[[float], None],
+                 result: AnalyticsResult) -> list[dict]:
+    """One source's snapshot rows for the targets due now: page views of blog entries, visits driven
+    by the others."""
+    name = source.name
+    due = [t for t in everyone if t.slot is not None]
+    if not due:
+        return []
+    since = min(t.at for t in due)
+    rows = []
+    blog = [t for t in due if t.blog]
+    if blog:
+        views = _attempt(source, "page views", lambda: source.page_views(since, now), sleep, result.failures)
+        if views is not None:
+            at = stamp(clock())
+            none = PageViews(0, 0)
+            for t in blog:
+                pv = views.get(t.page or "", none)
+                rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
+                             "metrics": {"views": pv.views, "visitors": pv.visitors}, "pull": run,
+                             "slot": t.slot, "source": name})
+    social = [t for t in due if not t.blog]
+    if social:
+        wanted = {t.utm_source for t in social}
+        visits = _attempt(source, "visits by UTM tags", lambda: source.visits(since, now, wanted), sleep,
+                          result.failures)
+        if visits is not None:
+            driven, stray = attribute(everyone, visits, item_ids)
+            at = stamp(clock())
+            for t in social:
+                n = driven[t.key]
+                rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
+                             "metrics": {"visits": n} if t.counts_clicks else {"visits": n, "clicks": n},
+                             "pull": run, "slot": t.slot, "source": name})
+            if stray:
+                result.notes.append(f"analytics {name}: {stray} visit{'s' * (stray != 1)} with our utm_source "
+                                    "landed on no delivered item's page")
+    return rows
