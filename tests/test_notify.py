@@ -108,7 +108,8 @@ class Repo:
         return [r.json()["text"] for r in self.slack.requests]
 
     def mailed(self) -> list[tuple[str, str, str]]:
-        return [(m["To"], m["Subject"], m.get_content().strip()) for m in self.box.parsed()]
+        return [(m["To"], m["Subject"], m.get_content().replace("\r\n", "\n").strip())
+                for m in self.box.parsed()]  # lines end in CRLF on the wire
 
     def events(self, kind: str) -> list[dict]:
         path = self.root / "state" / "ledger.jsonl"
@@ -144,6 +145,8 @@ def test_approvers_then_the_author_are_told_once_per_transition(repo):
     assert repo.mailed() == [("Dana <dana@example.org>", "Waiting for approval: Autumn launch",
                               'Dana,\n\n"Autumn launch" by Sam is waiting for approval in review '
                               '(content/2026/autumn.md).')]
+    raw = repo.box.messages[0][2].decode()  # readable as it travels and as an outbox keeps it
+    assert "Content-Transfer-Encoding: quoted-printable" in raw and '"Autumn launch" by Sam is waiting' in raw
     assert got["mark"] == review
 
     again = repo.notify()  # nothing new: nobody is told twice
