@@ -584,3 +584,66 @@ def test_a_site_folder_made_meanwhile_gets_the_new_files_and_keeps_its_own(tmp_p
     _move_into_place(staging, site)
     assert files(site) == {**built, "calendar/index.ics": b"BEGIN:VCALENDAR"}
     assert not staging.exists()
+
+
+# -- the rendered files kept in .cache/ ----------------------------------------------------------
+
+def test_a_build_without_the_site_folder_writes_the_files_it_kept_instead_of_rendering_them(tmp_path):
+    entries = delivered(*(post(n) for n in range(1, 26)))
+    kept = str(tmp_path / ".cache" / "site-blog")
+    first = build(tmp_path / "public", entries, pages_cache=kept)
+    made = files(tmp_path / "public")
+    assert first.rendered == len(made) - 1  # every file but the manifest
+    import shutil
+
+    shutil.rmtree(tmp_path / "public")  # a CI runner: .cache/ restored, the site gone
+    again = build(tmp_path / "public", entries, pages_cache=kept)
+    assert again.rendered == 0 and files(tmp_path / "public") == made
+    # one more item: its page, the lists and feeds showing it are rendered; the other pages are not
+    shutil.rmtree(tmp_path / "public")
+    more = build(tmp_path / "public", entries + delivered(post(26)), pages_cache=kept)
+    assert 0 < more.rendered < len(made) // 2  # of 40 files
+    fresh = build(tmp_path / "reference", entries + delivered(post(26)))
+    assert files(tmp_path / "public") == files(tmp_path / "reference") and fresh.rendered == len(made)
+
+
+def test_kept_files_are_not_used_when_a_template_or_a_file_it_includes_changed(tmp_path):
+    import shutil
+
+    entries = delivered(post(1), post(2))
+    templates = tmp_path / "templates" / "blog"
+    templates.mkdir(parents=True)
+    (templates / "page.html.j2").write_text('{% extends "blog/base.html.j2" %}{% block main %}'
+                                            '{% include "blog/byline.html.j2" %}{% endblock %}')
+    (templates / "byline.html.j2").write_text("<p>by {{ entry.author }}</p>")
+    kept = str(tmp_path / ".cache" / "site-blog")
+    build(tmp_path / "public", entries, pages_cache=kept, templates_dir=str(tmp_path / "templates"))
+    assert "<p>by Ana Writer</p>" in (tmp_path / "public" / "item-01" / "index.html").read_text()
+    (templates / "byline.html.j2").write_text("<p>written by {{ entry.author }}</p>")  # not a page template itself
+    shutil.rmtree(tmp_path / "public")
+    again = build(tmp_path / "public", entries, pages_cache=kept, templates_dir=str(tmp_path / "templates"))
+    assert again.rendered == len(files(tmp_path / "public")) - 1
+    assert "<p>written by Ana Writer</p>" in (tmp_path / "public" / "item-01" / "index.html").read_text()
+
+
+def test_kept_files_cut_short_or_overwritten_are_rendered_again_and_the_pack_does_not_grow_without_end(tmp_path):
+    import shutil
+
+    from channels.blog.pages import PACK, SLACK
+
+    entries = delivered(*(post(n) for n in range(1, 12)))
+    kept = tmp_path / ".cache" / "site-blog"
+    build(tmp_path / "public", entries, pages_cache=str(kept))
+    made = files(tmp_path / "public")
+    pack = bytearray((kept / PACK).read_bytes())
+    pack[len(pack) // 2] ^= 0xFF  # one byte of one file changed on disk
+    (kept / PACK).write_bytes(bytes(pack))
+    shutil.rmtree(tmp_path / "public")
+    again = build(tmp_path / "public", entries, pages_cache=str(kept))
+    assert again.rendered == 1 and files(tmp_path / "public") == made
+    for n in range(12):  # every file rendered again and again (a setting that shows on every page)
+        shutil.rmtree(tmp_path / "public")
+        build(tmp_path / "public", entries, pages_cache=str(kept), per_page=2 + n % 2)
+    assert (kept / PACK).stat().st_size <= 2 * sum(len(b) for b in files(tmp_path / "public").values()) + SLACK
+    shutil.rmtree(tmp_path / "public")
+    assert build(tmp_path / "public", entries, pages_cache=str(kept), per_page=2 + 11 % 2).rendered == 0

@@ -108,6 +108,9 @@ class Blog(Channel):
         out = {k: self.config.options[k] for k in keys if self.config.options.get(k) is not None}
         if ctx is not None and ctx.withdrawn:
             out["withdrawn"] = ctx.withdrawn
+        root = self.config.options.get("root")
+        if root:  # the files it rendered, kept for a build without the site folder (a CI runner)
+            out["pages_cache"] = str(Path(root) / ".cache" / f"site-{self.name}")
         return out
 
     # -- delivery -----------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from newsroom.problems import Problem
 from newsroom.resources import shipped
 
 from ..base import Post, Receipt
+from .pages import Pages
 from newsroom.atomic import write_atomic
 
 if TYPE_CHECKING:  # imported when a site is built: commands that build none start faster
@@ -227,6 +228,15 @@ def _templates_digest(env: jinja2.Environment) -> str:
     for name in TEMPLATE_NAMES:
         h.update(name.encode() + b"\0" + env.loader.get_source(env, name)[0].encode("utf-8") + b"\0")
     return h.hexdigest()
+
+
+def _signature(templates_dir: str | None) -> str:
+    """The code and every file of the blog's template folders by content (a template's own includes
+    too): what the files kept in ``.cache/`` were rendered with."""
+    from newsroom.fingerprint import code_signature, files_signature
+
+    folders = [Path(f) / "blog" for f in (templates_dir, TEMPLATES) if f and (Path(f) / "blog").is_dir()]
+    return f"{code_signature(('channels', 'newsroom'))} {files_signature(folders)}"
 
 
 def _root(path: str) -> str:
@@ -544,13 +554,25 @@ def _build_in(site_dir: Path, base: Path, site: Site, delivered: Iterable[tuple[
     before = manifest["files"]
     out = _Files(str(base), before, report, dry_run, fresh=fresh)
     templates: dict[str, jinja2.Template] = {}
-    for output in plan.outputs:
-        if out.known(output.path, output.fingerprint):
-            continue
-        template = templates.get(output.template) or templates.setdefault(output.template,
-                                                                          env.get_template(output.template))
-        report.rendered += 1
-        out.put(output.path, output.fingerprint, template.render(output.make()).encode("utf-8"))
+    # the files rendered by earlier builds, kept in .cache/: a site folder deleted (a CI runner) costs
+    # writing them, not rendering them again
+    kept = Pages(None) if dry_run or not options.get("pages_cache") else \
+        Pages(options["pages_cache"], _signature(options.get("templates_dir")))
+    try:
+        for output in plan.outputs:
+            if out.known(output.path, output.fingerprint):
+                kept.keep(output.path, output.fingerprint)
+                continue
+            data = kept.get(output.path, output.fingerprint)
+            if data is None:
+                template = templates.get(output.template) or templates.setdefault(output.template,
+                                                                                  env.get_template(output.template))
+                report.rendered += 1
+                data = template.render(output.make()).encode("utf-8")
+                kept.put(output.path, output.fingerprint, data)
+            out.put(output.path, output.fingerprint, data)
+    finally:
+        kept.close()
     for path, source, shown in static_files(options.get("static_dirs") or ()):
         if path in out.after:  # a static folder named like one of the site's own (tags/, page/ …)
             report.problems.append(Problem(shown, None, "static",
@@ -574,6 +596,7 @@ def _build_in(site_dir: Path, base: Path, site: Site, delivered: Iterable[tuple[
             continue
         out.put(path, fingerprint, data)
     after = out.after
+    kept.save()
     report.removed = sorted(set(before) - set(after))
     if not dry_run:
         for rel in report.removed:
