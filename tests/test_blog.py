@@ -647,3 +647,29 @@ def test_kept_files_cut_short_or_overwritten_are_rendered_again_and_the_pack_doe
     assert (kept / PACK).stat().st_size <= 2 * sum(len(b) for b in files(tmp_path / "public").values()) + SLACK
     shutil.rmtree(tmp_path / "public")
     assert build(tmp_path / "public", entries, pages_cache=str(kept), per_page=2 + 11 % 2).rendered == 0
+
+
+def test_no_key_of_the_pages_data_is_named_like_a_dict_method():
+    """The site's Environment looks a dict's key up before its attributes (for speed); that reaches
+    the same values only while no key is named like a method of dict (``items``, ``update`` …)."""
+    from channels.blog.site import plan_outputs
+
+    entries = delivered(*(post(n) for n in range(1, 14)))
+    entries[0][0].media.append(Media(src="images/a.png", alt="A"))
+    plan = plan_outputs(SITE, entries, {"item-01": [{"channel": "m", "type": "mastodon", "url": "https://m.test/1"}]},
+                        {"withdrawn": {"gone": {"path": "gone/", "reason": "old"}}}, "t", [])
+    keys: set[str] = set()
+
+    def walk(value):
+        if isinstance(value, dict):
+            keys.update(value)
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    for output in plan.outputs:
+        walk(output.make())
+    assert {"entry", "cards", "title", "tags", "also_on", "image"} <= keys
+    assert not keys & set(dir(dict)), keys & set(dir(dict))
