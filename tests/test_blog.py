@@ -673,3 +673,20 @@ def test_no_key_of_the_pages_data_is_named_like_a_dict_method():
         walk(output.make())
     assert {"entry", "cards", "title", "tags", "also_on", "image"} <= keys
     assert not keys & set(dir(dict)), keys & set(dir(dict))
+
+
+def test_kept_cards_are_used_only_for_the_same_inputs(tmp_path):
+    import shutil
+
+    kept = str(tmp_path / ".cache" / "site-blog")
+    build(tmp_path / "public", delivered(*(post(n) for n in range(1, 5))), pages_cache=kept)
+    assert (tmp_path / ".cache" / "site-blog" / "entries.marshal").exists()
+    shutil.rmtree(tmp_path / "public")
+    renamed = delivered(*(post(n) for n in range(1, 4)), post(4, title="A better title"))
+    build(tmp_path / "public", renamed, pages_cache=kept)
+    assert files(tmp_path / "public") == files(build(tmp_path / "reference", renamed).site_dir)
+    assert "A better title" in (tmp_path / "public" / "index.html").read_text()
+    (tmp_path / ".cache" / "site-blog" / "entries.marshal").write_bytes(b"not marshal")  # torn: not used
+    shutil.rmtree(tmp_path / "public")
+    build(tmp_path / "public", renamed, pages_cache=kept)
+    assert files(tmp_path / "public") == files(tmp_path / "reference")

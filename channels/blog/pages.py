@@ -9,7 +9,9 @@ same, the code and every template file are the same by content (a template's own
 upgrade of this package), and its bytes are all there with the same checksum; anything else is
 rendered again. A build
 appends what it rendered and then writes the index of what it produced; when more than half of the
-pack is no longer used, the pack is written afresh. Deleting the folder is always safe.
+pack is no longer used, the pack is written afresh. Beside them, ``entries.marshal`` keeps each
+item's card (what lists and feeds show of it) as the site's manifest does. Deleting the folder is
+always safe.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from newsroom.atomic import write_atomic
 
 INDEX = "pages.index"
 PACK = "pages.pack"
+ENTRIES = "entries.marshal"  # each item's card by the key of its inputs (``site.plan_outputs``' cache)
 FORMAT = 1
 #: A pack is written afresh when it holds more than this many bytes beyond twice what is used.
 SLACK = 1 << 20
@@ -49,6 +52,18 @@ class Pages:
                 self.index = data["pages"]
         except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
             self.index = {}  # none yet, torn or foreign: every file is rendered
+
+    def entries(self) -> dict[str, list]:
+        """Each item's [input key, card, card digest] from the last build (``site.plan_outputs``)."""
+        if self.folder is None:
+            return {}
+        try:
+            data = marshal.loads((self.folder / ENTRIES).read_bytes())
+            if data["format"] == FORMAT and data["signature"] == self.signature and isinstance(data["entries"], dict):
+                return data["entries"]
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            pass
+        return {}
 
     def get(self, path: str, fingerprint: str) -> bytes | None:
         """The bytes kept for ``path`` if they were rendered from exactly ``fingerprint``."""
@@ -91,9 +106,17 @@ class Pages:
             return  # a cache that cannot be written only costs time
         self.kept[path] = [fingerprint, offset, len(data), zlib.crc32(data)]
 
-    def save(self) -> None:
-        """Write the index of this build's files (and the pack afresh when most of it is unused)."""
+    def save(self, entries: dict[str, list] | None = None) -> None:
+        """Write the index of this build's files (and the pack afresh when most of it is unused), and
+        the items' ``entries`` when given."""
         self.close()
+        if self.folder is not None and entries is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                write_atomic(self.folder / ENTRIES, marshal.dumps({"format": FORMAT, "signature": self.signature,
+                                                                   "entries": entries}))
+            except (OSError, ValueError):
+                pass
         if self.folder is None or (self.kept == self.index and self._end == 0):
             return
         try:

@@ -570,16 +570,16 @@ def _build_in(site_dir: Path, base: Path, site: Site, delivered: Iterable[tuple[
     env = _environment(options.get("templates_dir"))
     fresh = base != site_dir
     manifest = {"files": {}, "entries": {}} if fresh else _load_manifest(site_dir)
+    # the files rendered by earlier builds, kept in .cache/ with each item's card: a site folder
+    # deleted (a CI runner) costs writing them, not making and rendering them again
+    kept = Pages(None) if dry_run or not options.get("pages_cache") else \
+        Pages(options["pages_cache"], _signature(options.get("templates_dir")))
     plan = plan_outputs(site, delivered, syndication or {}, options, _templates_digest(env), report.problems,
-                        manifest["entries"])
+                        manifest["entries"] or kept.entries())
     report.pages = {card["id"]: card["url"] for card in plan.cards}
     before = manifest["files"]
     out = _Files(str(base), before, report, dry_run, fresh=fresh)
     templates: dict[str, jinja2.Template] = {}
-    # the files rendered by earlier builds, kept in .cache/: a site folder deleted (a CI runner) costs
-    # writing them, not rendering them again
-    kept = Pages(None) if dry_run or not options.get("pages_cache") else \
-        Pages(options["pages_cache"], _signature(options.get("templates_dir")))
     try:
         for output in plan.outputs:
             if out.known(output.path, output.fingerprint):
@@ -618,7 +618,7 @@ def _build_in(site_dir: Path, base: Path, site: Site, delivered: Iterable[tuple[
             continue
         out.put(path, fingerprint, data)
     after = out.after
-    kept.save()
+    kept.save(entries=plan.cache if fresh or plan.cache != manifest["entries"] else None)
     report.removed = sorted(set(before) - set(after))
     if not dry_run:
         for rel in report.removed:
