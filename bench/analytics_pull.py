@@ -109,9 +109,21 @@ def make_project(folder: Path, items: int, days: int, now: datetime, url: str | 
     return folder
 
 
+def compile_code() -> None:
+    """Write the bytecode of our packages once, before anything is timed: an installed tool imports its
+    compiled modules (pip writes them at install), and a shell with ``PYTHONDONTWRITEBYTECODE`` would
+    otherwise time Python compiling every module of both pulls, each run."""
+    import compileall
+
+    for name in ("publish.py", "newsroom", "scheduler", "channels", "reports"):
+        path = ROOT / name
+        (compileall.compile_file if path.is_file() else compileall.compile_dir)(str(path), quiet=2)
+
+
 def timed_pull(root: Path) -> tuple[float, dict]:
     env = {**os.environ, "PLAUSIBLE_KEY": "plausible-key"}
     env.pop("CI", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user's: the compiled modules are read, not compiled again
     start = time.perf_counter()
     out = subprocess.run([sys.executable, str(ROOT / "publish.py"), "--root", str(root), "pull", "--no-feeds",
                           "--format", "json"], capture_output=True, text=True, env=env)
@@ -129,6 +141,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     now = datetime.now(timezone.utc)
+    compile_code()
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(target=serve, args=(args.items, args.days, now, args.latency, child), daemon=True)
     server.start()

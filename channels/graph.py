@@ -435,33 +435,54 @@ class GraphAdapter(OAuthChannel, Channel):
         """(published in the last 24 hours, allowed) from ``GET /{user}/{QUOTA_EDGE}?fields=quota_usage,config``
         (``{"data": [{"quota_usage": 4, "config": {"quota_total": 250, "quota_duration": 86400}}]}``);
         None when the answer says neither."""
-        got = self._read(f"/{self.user}/{self.QUOTA_EDGE}", params={"fields": "quota_usage,config"}, attempts=1)
+        return self._usage("quota_usage", "config", self.POSTS_PER_DAY)
+
+    def reply_quota(self) -> tuple[int, int] | None | Failure:
+        """(replies published in the last 24 hours, allowed) from ``GET /{user}/{QUOTA_EDGE}?fields=
+        reply_quota_usage,reply_config`` (Threads, retrieve-and-manage-replies, "Rate limits":
+        ``{"data": [{"reply_quota_usage": 1, "reply_config": {"quota_total": 1000, "quota_duration": 86400}}]}``;
+        it needs ``threads_manage_replies``)."""
+        return self._usage("reply_quota_usage", "reply_config", self.REPLIES_PER_DAY)
+
+    def _usage(self, usage: str, config: str, default: int | None) -> tuple[int, int] | None | Failure:
+        got = self._read(f"/{self.user}/{self.QUOTA_EDGE}", params={"fields": f"{usage},{config}"}, attempts=1)
         if isinstance(got, Failure):
             return got
         try:
             row = (got.json().get("data") or [{}])[0]
-            used = int(row["quota_usage"])
-            total = int((row.get("config") or {}).get("quota_total") or self.POSTS_PER_DAY)
+            return int(row[usage]), int((row.get(config) or {}).get("quota_total") or default)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             return None
-        return used, total
 
-    def over_quota(self, ctx: DeliveryContext) -> Failure | None:
+    #: replies an account may publish through the API in 24 hours (Threads: 1,000); a thread's later
+    #: parts are replies to the part before
+    REPLIES_PER_DAY: int | None = None
+
+    def over_quota(self, ctx: DeliveryContext, parts: int = 1) -> Failure | None:
         """Asked before a new post's first container is made: over the limit, the entry waits for a later
-        run (nothing is sent; ``waits``). A refused token, throttling or a failing server stop here (as
-        the post would); a refusal to tell (a permission missing) lets the post go (the publish endpoint
-        enforces the limit itself)."""
+        run (nothing is sent; ``waits``). A thread of ``parts`` also needs ``parts - 1`` replies within the
+        reply limit, where the platform has one, so that a thread is never left half-posted by it. A
+        refused token, throttling or a failing server stop here (as the post would); a refusal to tell (a
+        permission missing) lets the post go (the publish endpoint enforces the limit itself)."""
         if ctx.dry_run or not self.QUOTA_EDGE or ctx.journal.get("container:0"):
             return None
-        got = self.quota()
-        if isinstance(got, Failure):
-            return got if got.credential or got.retryable else None
-        if got is None or got[0] < got[1]:
-            return None
-        used, total = got
-        return Failure(f"the account published {used} posts through the API in the last 24 hours and "
-                       f"{self.PLATFORM} allows {total}: the entry waits for a later run (nothing was sent)",
-                       retryable=True, waits=True)
+        asks = [(self.quota, 1, "posts")]
+        if parts > 1 and self.REPLIES_PER_DAY:
+            asks.append((self.reply_quota, parts - 1, "replies"))
+        for ask, needed, what in asks:
+            got = ask()
+            if isinstance(got, Failure):
+                if got.credential or got.retryable:
+                    return got
+                continue
+            if got is None or got[0] + needed <= got[1]:
+                continue
+            used, total = got
+            need = f"this thread of {parts} parts needs {needed} replies; " if what == "replies" else ""
+            return Failure(f"{need}the account published {used} {what} through the API in the last 24 hours and "
+                           f"{self.PLATFORM} allows {total}: the entry waits for a later run (nothing was sent)",
+                           retryable=True, waits=True)
+        return None
 
     def media_permalink(self, media_id: str) -> str | None:
         """A published media's ``permalink`` (Threads, Instagram), None when it cannot be read."""

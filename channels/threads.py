@@ -66,6 +66,7 @@ class Threads(graph.GraphAdapter):
     METRICS_BATCH = 1  # insights are read one post per call
     CONCURRENCY = 4
     POSTS_PER_DAY = 250
+    REPLIES_PER_DAY = 1000  # retrieve-and-manage-replies, "Rate limits"; a thread's later parts are replies
     DELETES = True  # DELETE /{threads-media-id} (documentation/threads/posts/delete-posts, threads_delete)
     CANNOT_EDIT = "the Threads API cannot change a post once it is published: withdraw it and post again"
     CHECKS_TOKEN = True  # publish auth: check the token, print a renewed one when asked
@@ -200,7 +201,7 @@ class Threads(graph.GraphAdapter):
     def deliver(self, post: Post, ctx: DeliveryContext) -> DeliveryResult:
         parts = done_parts(ctx.journal, len(post.parts))
         if not parts:
-            over = self.over_quota(ctx)
+            over = self.over_quota(ctx, len(post.parts))
             if over is not None:
                 return over
         containers = self.containers(post)

@@ -102,13 +102,22 @@ def slot_of(delivered_at: datetime, now: datetime, windows) -> datetime | None:
     return None
 
 
-def due_entries(entries: list[Delivered], now: datetime, windows, filled: set) -> list[tuple[Delivered, str]]:
+def slot_stamps(entries: list[Delivered], now: datetime, windows) -> list[str | None]:
+    """Each entry's slot (``slot_of``) as a stamp, in the entries' order: worked out once a pull, for
+    the platforms' metrics and the analytics alike."""
     out = []
     for e in entries:
         slot = slot_of(e.at, now, windows)
-        if slot is not None and (e.key, stamp(slot)) not in filled:
-            out.append((e, stamp(slot)))
+        out.append(stamp(slot) if slot is not None else None)
     return out
+
+
+def due_entries(entries: list[Delivered], now: datetime, windows, filled: set,
+                slots: list[str | None] | None = None) -> list[tuple[Delivered, str]]:
+    """The entries whose slot now is not filled yet, with it (``slots``: ``slot_stamps``, when known)."""
+    if slots is None:
+        slots = slot_stamps(entries, now, windows)
+    return [(e, s) for e, s in zip(entries, slots) if s is not None and (e.key, s) not in filled]
 
 
 def _chunks(seq: list, size: int) -> list[list]:
@@ -221,7 +230,8 @@ def pull(project, store: StateStore, *, env: Mapping[str, str], now: datetime,
     entries = delivered_entries(store)
     longest = max(u for u, _ in settings.windows)
     filled = store.filled_slots(since=stamp(now - longest - max(e for _, e in settings.windows)))
-    due = due_entries(entries, now, settings.windows, filled)
+    slots = slot_stamps(entries, now, settings.windows)
+    due = due_entries(entries, now, settings.windows, filled, slots)
     by_channel: dict[str, list] = {}
     for d, slot in due:
         by_channel.setdefault(d.channel, []).append((d, slot))
@@ -271,8 +281,8 @@ def pull(project, store: StateStore, *, env: Mapping[str, str], now: datetime,
     if project.settings.raw.get("analytics"):
         from .analytics import pull_analytics
 
-        ar = pull_analytics(project, store, entries=entries, env=env, now=now, clock=clock, windows=settings.windows,
-                            filled=filled, run=run, slot_of=slot_of, sleep=sleep, base_urls=base_urls, session=session, only=only)
+        ar = pull_analytics(project, store, entries=entries, env=env, now=now, clock=clock,
+                            filled=filled, run=run, slots=slots, sleep=sleep, base_urls=base_urls, session=session, only=only)
         result.snapshots += ar.snapshots
         result.notes.extend(ar.notes)
         result.failures.extend(ar.failures)

@@ -162,9 +162,10 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def _style_state(state: str, status: str | None = None) -> str:
-    """A state in its colour; a team's own state (legal-review) in the colour of the status it stands for."""
-    return click.style(f"{state:<9}", fg=STATE_COLOURS.get(state) or STATE_COLOURS.get(status))
+def _style_state(state: str, status: str | None = None, width: int = 9) -> str:
+    """A state in its colour, padded to ``width``; a team's own state (legal-review) in the colour of the
+    status it stands for."""
+    return click.style(f"{state:<{width}}", fg=STATE_COLOURS.get(state) or STATE_COLOURS.get(status))
 
 
 def _marks(r: dict) -> str:
@@ -192,6 +193,9 @@ def agenda(rows: list[dict], first: date, last: date, *, tzname: str, show_empty
             by_day.setdefault(r["date"], []).append(r)
     lines = [click.style(f"Calendar {first} – {last} ({tzname})", bold=True)]
     width = max((len(r["channel"]) for r in rows), default=8)
+    # the built-in states fit in 9; a team's own (legal-review) widens the column for every row alike
+    state_width = max((len(r["state"]) for r in [*rows, *(unscheduled or ())]), default=9)
+    state_width = max(state_width, 9)
     day = first
     shown = 0
     while day <= last:
@@ -203,14 +207,15 @@ def agenda(rows: list[dict], first: date, last: date, *, tzname: str, show_empty
                 lines.append("  –")
             for r in todays:
                 shown += 1
-                lines.append(f"  {r['time']}  {r['channel']:<{width}}  {_style_state(r['state'], r.get('status'))} {r['title']}"
-                             f"{_marks(r)}")
+                lines.append(f"  {r['time']}  {r['channel']:<{width}}  {_style_state(r['state'], r.get('status'), state_width)} "
+                             f"{r['title']}{_marks(r)}")
         day += timedelta(days=1)
     if unscheduled:
         lines += ["", click.style("No time yet", bold=True, underline=True)]
         for r in unscheduled:
             why = r["notes"][0] if r["notes"] else "no time"
-            lines.append(f"  --:--  {r['channel']:<{width}}  {_style_state(r['state'], r.get('status'))} {r['title']} ({why})")
+            lines.append(f"  --:--  {r['channel']:<{width}}  {_style_state(r['state'], r.get('status'), state_width)} "
+                         f"{r['title']} ({why})")
     if not shown and not show_empty:
         lines += ["", "  nothing planned in these days"]
     return "\n".join(lines) + "\n"

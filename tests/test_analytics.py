@@ -256,14 +256,14 @@ def test_analytics_slots_do_not_fill_the_platforms_own(project, plausible):
     delivered_all(root)
     from scheduler.project import load_project as load
 
-    from reports.pull import delivered_entries, slot_of
+    from reports.pull import delivered_entries, slot_stamps
     from reports.settings import DEFAULT_WINDOWS
     from newsroom.state import open_store
 
     p = load(root)
     entries = delivered_entries(open_store(p.root, p.settings.state))
     filled = {("post-0/mastodon", "2026-11-23T10:00:00Z")}  # the platform's row for this slot
-    due = [t for t in targets(p, entries, NOW, DEFAULT_WINDOWS, filled, "site", slot_of) if t.slot]
+    due = [t for t in targets(p, entries, slot_stamps(entries, NOW, DEFAULT_WINDOWS), filled, "site") if t.slot]
     assert len(due) == 6
 
 

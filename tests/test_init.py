@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from servers.github import GitHub
-from workflowrun import Runner, git
+from workflowrun import Runner, first_pull_request, git
 
 
 def test_init_writes_a_repository_that_checks_clean_and_never_overwrites(cli, tmp_path):
@@ -169,24 +169,7 @@ def test_publish_and_pull_share_one_concurrency_group_and_the_pull_commits_no_lo
 
 
 def test_the_check_workflow_posts_one_comment_and_updates_it(tmp_path, cli):
-    (tmp_path / "home").mkdir()
-    repo = tmp_path / "seed"
-    repo.mkdir()
-    (repo / "README.md").write_text("Our content.\n")
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Empty repository")
-    git(repo, "remote", "add", "origin", str(bare))
-    git(repo, "push", "-q", "origin", "main")
-    git(repo, "checkout", "-q", "-b", "start")  # the first pull request: no publish.yml at its base
-    cli(tmp_path, "init", str(repo))
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Start the newsroom")
-    git(repo, "push", "-q", "origin", "start")
-    work = tmp_path / "runner"
-    git(tmp_path, "clone", "-q", "-b", "start", str(bare), str(work))
+    bare, work = first_pull_request(tmp_path, lambda seed: cli(tmp_path, "init", str(seed)))
 
     with GitHub(token="ghs_test", repo="team/newsroom") as api:
         api.comments[7] = [{"id": 1, "body": "Looks good to me", "user": {"login": "ben"}}]

@@ -1,6 +1,7 @@
 """Meta's limits on loopback: throttling as the rate-limiting guide describes it (the error code says
 which budget is spent, the usage header of that budget, the Business Use Case wait in minutes), and the
-daily publishing limits of Threads (250 posts) and Instagram (100 posts), asked before a post is made:
+daily publishing limits of Threads (250 posts, 1,000 replies: a thread's later parts) and Instagram (100
+posts), asked before a post is made:
 over the limit the entry waits for a later run, and `check` warns about a day planned past it."""
 from __future__ import annotations
 
@@ -91,6 +92,9 @@ def test_the_documented_usage_answers_are_read():
         server.fail(200, recorded("threads_publishing_limit"), path="/threads_publishing_limit$")
         assert threads(server).quota() == (4, 250)
         assert server.requests("/threads_publishing_limit$")[0].query["fields"] == ["quota_usage,config"]
+        server.fail(200, recorded("threads_reply_publishing_limit"), path="/threads_publishing_limit$")
+        assert threads(server).reply_quota() == (1, 1000)
+        assert server.requests("/threads_publishing_limit$")[1].query["fields"] == ["reply_quota_usage,reply_config"]
     with InstagramServer() as server:
         server.fail(200, recorded("instagram_content_publishing_limit"), path="/content_publishing_limit$")
         assert instagram(server).quota() == (2, 50)
@@ -106,6 +110,41 @@ def test_threads_over_its_250_posts_waits_and_sends_nothing():
         assert not server.requests(method="POST")
         server.published_before = 249
         assert isinstance(threads(server).deliver(post(["one more"], type="threads"), context()), Receipt)
+
+
+def test_a_thread_waits_when_its_replies_would_pass_the_1000_a_day_and_is_never_left_half_posted():
+    three = post(["First part", "Second part", "Third part"], type="threads")
+    with ThreadsServer() as server:
+        server.replied_before = 999  # two more replies would make 1,001
+        waited = threads(server).deliver(three, context())
+        assert waited == Failure("this thread of 3 parts needs 2 replies; the account published 999 replies through "
+                                 "the API in the last 24 hours and Threads allows 1000: the entry waits for a later "
+                                 "run (nothing was sent)", retryable=True, waits=True)
+        assert not server.requests(method="POST")
+        server.replied_before = 998
+        assert isinstance(threads(server).deliver(three, context()), Receipt)
+        assert [m["text"] for m in server.media] == ["First part", "Second part", "Third part"]
+        # a post of one part needs no reply: the reply usage is not asked
+        server.replied_before = 1000
+        before = len(server.requests("/threads_publishing_limit$"))
+        assert isinstance(threads(server).deliver(post(["Alone"], type="threads"), context()), Receipt)
+        asked = [r.query["fields"] for r in server.requests("/threads_publishing_limit$")[before:]]
+        assert asked == [["quota_usage,config"]]
+
+
+def test_a_token_without_the_replies_permission_still_posts_its_thread():
+    """The reply usage needs threads_manage_replies (retrieve-and-manage-replies): a refusal to tell it
+    lets the thread go, as a refusal to tell the posts' usage does; the publish endpoint enforces the limit."""
+    with ThreadsServer() as server:
+        server.replied_before = 1000  # were it told, the thread would wait
+        server.fail(200, recorded("threads_publishing_limit"), path="/threads_publishing_limit$")  # posts: 4 of 250
+        server.fail(400, {"error": {"message": "(#10) Application does not have permission for this action",
+                                    "type": "OAuthException", "code": 10, "fbtrace_id": "AbC"}},
+                    path="/threads_publishing_limit$")  # replies: not told
+        got = threads(server).deliver(post(["One", "Two"], type="threads"), context())
+        assert isinstance(got, Receipt) and len(server.media) == 2
+        assert [r.query["fields"] for r in server.requests("/threads_publishing_limit$")] == [
+            ["quota_usage,config"], ["reply_quota_usage,reply_config"]]
 
 
 def test_instagram_over_its_limit_waits_and_a_made_container_is_still_published(tmp_path):

@@ -1,6 +1,7 @@
 """Workflow notifications end to end: a real git repository in a temporary folder, real ``publish``
 processes, the Slack loopback server, a real SMTP server on loopback (aiosmtpd), Discord's and a
-signed webhook's loopback servers; exactly once across doubled and killed runs."""
+signed webhook's loopback servers; exactly once across doubled and killed runs, on the files and on
+PostgreSQL."""
 from __future__ import annotations
 
 import json
@@ -68,10 +69,14 @@ def item_text(status: str, *, approved_by: str | None = None, at: str = "2026-12
 class Repo:
     """A content repository with its own git history, and the servers its notifications go to."""
 
-    def __init__(self, root: Path, slack: HookServer, box: mailserver.Mailbox, port: int, settings: str = SETTINGS):
-        self.root, self.slack, self.box = root, slack, box
+    def __init__(self, root: Path, slack: HookServer, box: mailserver.Mailbox, port: int, settings: str = SETTINGS,
+                 db: str | None = None):
+        self.root, self.slack, self.box, self.db = root, slack, box, db
         root.mkdir(parents=True, exist_ok=True)
-        (root / "publish.yml").write_text(settings.format(port=port), encoding="utf-8")
+        text = settings.format(port=port)
+        if db:  # on a PostgreSQL database, as this repository's own project in it
+            text += f"state:\n  backend: postgres\n  url: env:DATABASE_URL\n  project: {root.name}\n"
+        (root / "publish.yml").write_text(text, encoding="utf-8")
         (root / ".gitignore").write_text("state/\noutbox/\npublic/\n.cache/\n", encoding="utf-8")
         self.git("init", "-q", "-b", "main")
         self.git("config", "user.email", "editor@news.test")
@@ -93,7 +98,8 @@ class Repo:
     def env(self, **extra: str) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSROOM_CRASH", "GITHUB_"))}
         env.pop("CI", None)
-        return {**env, "SLACK_HOOK": self.slack.base + SLACK_PATH, **extra}
+        return {**env, "SLACK_HOOK": self.slack.base + SLACK_PATH, **({"DATABASE_URL": self.db} if self.db else {}),
+                **extra}
 
     def run(self, *args: str, now: str = NOW, env: dict | None = None, timeout: float = 60):
         return subprocess.run([sys.executable, str(ROOT / "publish.py"), "--root", str(self.root), *args,
@@ -108,9 +114,15 @@ class Repo:
         return [r.json()["text"] for r in self.slack.requests]
 
     def mailed(self) -> list[tuple[str, str, str]]:
-        return [(m["To"], m["Subject"], m.get_content().strip()) for m in self.box.parsed()]
+        return [(m["To"], m["Subject"], m.get_content().replace("\r\n", "\n").strip())
+                for m in self.box.parsed()]  # lines end in CRLF on the wire
 
     def events(self, kind: str) -> list[dict]:
+        if self.db:
+            from newsroom.state import open_store
+
+            store = open_store(self.root, {"backend": "postgres", "url": self.db, "project": self.root.name})
+            return [e for e in store.events() if e.get("event") == kind]
         path = self.root / "state" / "ledger.jsonl"
         if not path.exists():
             return []
@@ -118,17 +130,27 @@ class Repo:
 
 
 @pytest.fixture
-def repo(tmp_path):
+def db(request):
+    """The state store: the files (None), or a real PostgreSQL database (its URL) when the test asks."""
+    return request.getfixturevalue("pg_url") if getattr(request, "param", "files") == "postgres" else None
+
+
+STORES = pytest.mark.parametrize("db", ["files", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def repo(tmp_path, db):
     box = mailserver.Mailbox()
     controller = mailserver.start(box)
     slack = HookServer(respond=lambda seen: Answer(200, "ok")).start()
     try:
-        yield Repo(tmp_path / "newsroom", slack, box, controller.port)
+        yield Repo(tmp_path / "newsroom", slack, box, controller.port, db=db)
     finally:
         slack.stop()
         controller.stop()
 
 
+@STORES
 def test_approvers_then_the_author_are_told_once_per_transition(repo):
     repo.commit("Start the autumn launch", **{"2026/autumn.md": item_text("draft")})
     first = repo.notify()
@@ -144,6 +166,8 @@ def test_approvers_then_the_author_are_told_once_per_transition(repo):
     assert repo.mailed() == [("Dana <dana@example.org>", "Waiting for approval: Autumn launch",
                               'Dana,\n\n"Autumn launch" by Sam is waiting for approval in review '
                               '(content/2026/autumn.md).')]
+    raw = repo.box.messages[0][2].decode()  # readable as it travels and as an outbox keeps it
+    assert "Content-Transfer-Encoding: quoted-printable" in raw and '"Autumn launch" by Sam is waiting' in raw
     assert got["mark"] == review
 
     again = repo.notify()  # nothing new: nobody is told twice
@@ -214,6 +238,7 @@ def test_an_author_without_an_address_is_named_on_chat_and_said_skipped_on_email
     assert repo.slacked() == ['Kim: "Autumn launch" was sent back from review to draft (content/a.md).']
 
 
+@STORES
 def test_a_doubled_run_tells_nobody_twice(repo):
     repo.commit("one", **{"a.md": item_text("draft"), "b.md": item_text("draft", title="Winter sale")})
     repo.notify()
@@ -237,12 +262,13 @@ def _boundaries(repo: Repo, tmp_path: Path) -> list[str]:
     return [b for b in trace.read_text().split() if b.startswith("notify.")]
 
 
-def test_a_run_killed_at_each_step_tells_nobody_twice_and_says_what_may_have_arrived(tmp_path):
+@STORES
+def test_a_run_killed_at_each_step_tells_nobody_twice_and_says_what_may_have_arrived(tmp_path, db):
     box = mailserver.Mailbox()
     controller = mailserver.start(box)
     slack = HookServer(respond=lambda seen: Answer(200, "ok")).start()
     try:
-        learn = Repo(tmp_path / "learn", slack, box, controller.port)
+        learn = Repo(tmp_path / "learn", slack, box, controller.port, db=db)
         learn.commit("one", **{"a.md": item_text("draft")})
         learn.notify()
         learn.commit("two", **{"a.md": item_text("review")})
@@ -252,7 +278,7 @@ def test_a_run_killed_at_each_step_tells_nobody_twice_and_says_what_may_have_arr
         for n, boundary in enumerate(boundaries):
             slack.requests.clear()
             box.messages.clear()
-            repo = Repo(tmp_path / f"crash{n}", slack, box, controller.port)
+            repo = Repo(tmp_path / f"crash{n}", slack, box, controller.port, db=db)
             repo.commit("one", **{"a.md": item_text("draft")})
             repo.notify()
             repo.commit("two", **{"a.md": item_text("review")})

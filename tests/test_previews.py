@@ -9,7 +9,7 @@ import yaml
 
 from conftest import BASE_SETTINGS, ROOT, item, write_project
 from servers.github import GitHub
-from workflowrun import Runner, git
+from workflowrun import Runner, first_pull_request, git
 
 SETTINGS = BASE_SETTINGS + """\
   newsletter:
@@ -117,24 +117,7 @@ def test_the_pull_request_workflows_upload_the_previews_and_link_them(cli, tmp_p
 
 
 def test_the_comment_shows_the_previews_beside_the_calendar_changes(tmp_path, cli):
-    (tmp_path / "home").mkdir()
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "README.md").write_text("Our content.\n")
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    git(seed, "init", "-q", "-b", "main")
-    git(seed, "add", "-A")
-    git(seed, "commit", "-q", "-m", "Empty repository")
-    git(seed, "remote", "add", "origin", str(bare))
-    git(seed, "push", "-q", "origin", "main")
-    git(seed, "checkout", "-q", "-b", "start")
-    cli(tmp_path, "init", str(seed))
-    git(seed, "add", "-A")
-    git(seed, "commit", "-q", "-m", "Start the newsroom")
-    git(seed, "push", "-q", "origin", "start")
-    work = tmp_path / "runner"
-    git(tmp_path, "clone", "-q", "-b", "start", str(bare), str(work))
+    bare, work = first_pull_request(tmp_path, lambda seed: cli(tmp_path, "init", str(seed)))
     url = "https://github.com/team/newsroom/actions/runs/42/artifacts/9001"
     with GitHub(token="ghs_test", repo="team/newsroom") as api:
         runner = Runner(work / ".github/workflows/check.yml", "check", work,

@@ -1,6 +1,7 @@
 """Real processes on one PostgreSQL state: several publishers at once deliver each entry exactly once
-(the loopback server counts), and a publisher killed with SIGKILL halfway leaves a claim the next
-run reconciles, never sends twice."""
+(the loopback server counts), and serve processes share due entries through kills and a restart of the
+database. A publisher killed halfway, and a claim held by a live one, are tested on both stores in
+``test_publish_processes``."""
 from __future__ import annotations
 
 import os
@@ -12,8 +13,9 @@ import time
 import pytest
 
 from conftest import ROOT
-from publishing import SETTINGS, T, approved, make_newsroom, wait_for
+from publishing import SETTINGS, approved, make_newsroom
 from servers.testchannel import TOKEN, ChannelServer, register
+from test_publish_processes import start
 from test_state_postgres import on_postgres
 
 pytestmark = pytest.mark.slow
@@ -25,22 +27,13 @@ def server():
         yield s
 
 
-def start(root, url, *args, now=T):
-    env = {**os.environ, "TC_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), "GITHUB_STEP_SUMMARY": "", "DATABASE_URL": url}
-    return subprocess.Popen([sys.executable, "-m", "tests.servers.testchannel", "--root", str(root), *args,
-                             "--now", now], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
-
-
 def test_four_publishers_at_once_deliver_each_entry_exactly_once(tmp_path, server, monkeypatch, pg_url):
     register(monkeypatch)
     files = {f"content/i{k}.md": approved(f"Item {k}", channels=["social", "chat"]) for k in range(15)}
     n = make_newsroom(tmp_path / "p", server, files)
     on_postgres(n, pg_url)
     server.script("social", *["slow:0.05"] * 15)
-    runs = [start(n.root, pg_url, "publish") for _ in range(4)]
+    runs = [start(n.root, url=pg_url) for _ in range(4)]
     outs = [p.communicate(timeout=180) for p in runs]
     assert [p.returncode for p in runs] == [0, 0, 0, 0], outs
     posts = sorted((p["account"], p["item"]) for p in server.posts if p["account"] != "alerts")
@@ -54,53 +47,6 @@ def test_four_publishers_at_once_deliver_each_entry_exactly_once(tmp_path, serve
     store = open_store(n.root, {"backend": "postgres", "url": pg_url, "project": "https://news.test"})
     assert sorted(e["entry"] for e in store.events() if e["event"] == "delivered") == sorted(
         f"i{k}/{c}" for k in range(15) for c in ("social", "chat"))
-
-
-@pytest.mark.parametrize("mode, stored", [("stall", 0), ("store-stall", 1)],
-                         ids=["killed-after-claim-before-delivery", "killed-after-delivery-before-receipt"])
-def test_a_publisher_killed_halfway_is_reconciled_never_duplicated(tmp_path, server, monkeypatch, pg_url, mode,
-                                                                   stored):
-    register(monkeypatch)
-    n = make_newsroom(tmp_path / "p", server, {"content/a.md": approved("A")},
-                      settings=SETTINGS.replace('timeout: "0.3"', 'timeout: "30"'))
-    on_postgres(n, pg_url)
-    server.script("social", mode)
-    child = start(n.root, pg_url, "publish")
-    wait_for(server.arrived.is_set)
-    time.sleep(0.1)
-    child.send_signal(signal.SIGKILL)
-    child.wait(10)
-    from newsroom.state import open_store
-
-    store = open_store(n.root, {"backend": "postgres", "url": pg_url, "project": "https://news.test"})
-    assert [e["event"] for e in store.events()] == ["claimed", "progress"]  # a claim, no receipt
-    assert len(server.posts) == stored
-
-    result = n.run("publish", now="2026-11-20T09:15:00Z")
-    assert result.exit_code == 0, result.output
-    line = result.output.splitlines()[0]
-    if stored:
-        assert line == (f"delivered  content/a.md → social  {server.url}/social/posts/1 "
-                        "(found already sent by an interrupted run; not sent again)")
-    else:
-        assert line == f"delivered  content/a.md → social  {server.url}/social/posts/1"
-    assert len(server.posts) == 1
-
-
-def test_a_claim_held_by_a_live_publisher_on_another_connection_is_left_alone(tmp_path, server, monkeypatch,
-                                                                              pg_url):
-    register(monkeypatch)
-    n = make_newsroom(tmp_path / "p", server, {"content/a.md": approved("A")},
-                      settings=SETTINGS.replace('timeout: "0.3"', 'timeout: "30"'))
-    on_postgres(n, pg_url)
-    server.script("social", "slow:6")
-    child = start(n.root, pg_url, "publish")
-    wait_for(server.arrived.is_set)
-    result = n.run("publish", now="2026-11-20T09:01:00Z")
-    assert result.output.splitlines()[0].startswith("held       content/a.md → social  claimed by run ")
-    child.communicate(timeout=60)
-    assert child.returncode == 0
-    assert len(server.posts) == 1
 
 
 def test_four_serve_processes_share_2000_due_entries_through_kills_and_a_database_restart(

@@ -197,6 +197,19 @@ def test_plan_calendar_and_ics_show_the_teams_states_and_the_lead_time_rule_hold
     assert '"legal-review":"#0891b2"' in page and '"cleared":"#16a34a"' in page
 
 
+def test_the_terminal_calendar_keeps_its_columns_with_a_long_state_name(cli, project):
+    root = project({
+        "content/a.md": item("A", status="cleared", author="Sam", approved_by="Lee", publish_at="2026-12-01T09:00",
+                             channels=["blog"]),
+        "content/b.md": item("B", status="legal-review", author="Sam", publish_at="2026-12-01T11:00",
+                             channels=["blog"]),
+    }, settings=LEGAL)
+    out = cli(root, "calendar", "--now", "2026-11-30T10:00").output
+    rows = [line for line in out.splitlines() if line.startswith("  1") or line.startswith("  0")]
+    # 'legal-review' is 12 characters: every title starts in the same column, one space after the widest state
+    assert rows == ["  09:00  blog  cleared      A", "  11:00  blog  legal-review B ! lead_time"]
+
+
 def test_only_the_final_state_goes_out(cli, project):
     root = project({
         "content/a.md": item("A", status="cleared", author="Sam", approved_by="Lee", publish_at="2026-12-01T09:00",

@@ -18,6 +18,31 @@ def git(cwd: Path, *args: str, check: bool = True) -> str:
     return out.stdout
 
 
+def first_pull_request(tmp_path: Path, init) -> tuple[Path, Path]:
+    """A repository with a README on ``main`` at a bare ``origin``, and a branch ``start`` made by
+    ``init`` (called with the seed's path) and pushed: the team's first pull request, with no
+    publish.yml at its base. Returns the bare origin and the runner's clone of ``start``."""
+    (tmp_path / "home").mkdir()
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "README.md").write_text("Our content.\n")
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "Empty repository")
+    git(seed, "remote", "add", "origin", str(bare))
+    git(seed, "push", "-q", "origin", "main")
+    git(seed, "checkout", "-q", "-b", "start")
+    init(seed)
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "Start the newsroom")
+    git(seed, "push", "-q", "origin", "start")
+    work = tmp_path / "runner"
+    git(tmp_path, "clone", "-q", "-b", "start", str(bare), str(work))
+    return bare, work
+
+
 def _git_env(home: Path) -> dict:
     return {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(home), "GIT_AUTHOR_NAME": "Ana", "GIT_AUTHOR_EMAIL": "ana@t",
             "GIT_COMMITTER_NAME": "Ana", "GIT_COMMITTER_EMAIL": "ana@t", "GIT_CONFIG_NOSYSTEM": "1"}

@@ -8,6 +8,7 @@ server and login, or its outbox folder), so nothing new needs setting up.
 """
 from __future__ import annotations
 
+import email.charset
 import email.utils
 import hashlib
 from email.mime.text import MIMEText
@@ -16,8 +17,16 @@ from ..base import DeliveryContext, Failure, Receipt
 from .message import SENT, Lost, Unusable
 
 
+def _readable_utf8() -> email.charset.Charset:
+    """UTF-8 in quoted-printable: a note stays readable in the raw message (an outbox's ``.eml``, a
+    server log), where the default base64 turns every line into noise."""
+    charset = email.charset.Charset("utf-8")
+    charset.body_encoding = email.charset.QP
+    return charset
+
+
 def note_message(sender: str, name: str, address: str, subject: str, text: str, key: str):
-    message = MIMEText(text, "plain", "utf-8")
+    message = MIMEText(text, "plain", _readable_utf8())
     message["From"] = sender
     message["To"] = email.utils.formataddr((name, address))
     message["Subject"] = subject

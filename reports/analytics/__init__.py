@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from channels.base import Failure
-from newsroom.times import iso_utc, stamp
+from newsroom.gcpause import collector_paused
+from newsroom.times import stamp
 
 from .base import PageViews, Source, Visit, path_of
 
@@ -71,9 +72,10 @@ def _attempt(source: Source, what: str, fn, sleep: Callable[[float], None], fail
     return None  # pragma: no cover
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Target:
-    """A due entry as the analytics see it: the page it is about and the tags its links carry."""
+    """A due entry as the analytics see it: the page it is about and the tags its links carry. (Not
+    frozen: a frozen dataclass's ``__init__`` costs several times more, made once per delivered entry.)"""
 
     key: str
     item_id: str
@@ -86,9 +88,10 @@ class Target:
     counts_clicks: bool = False
 
 
-def targets(project, entries, now: datetime, windows, filled: set, source: str, slot_of) -> list[Target]:
-    """Every delivered entry of a known channel, with its slot when it is due now (``slot_of``:
-    ``reports.pull.slot_of``, handed in so the two modules do not import each other)."""
+def targets(project, entries, slots: list[str | None], filled: set, source: str) -> list[Target]:
+    """Every delivered entry of a known channel, with its slot when it is due now (``slots``: each
+    entry's slot stamp, ``reports.pull.slot_stamps``, worked out once for the pull and handed in so the
+    two modules do not import each other)."""
     from channels import registry
 
     items = {i.id: i for i in project.items}
@@ -102,12 +105,11 @@ def targets(project, entries, now: datetime, windows, filled: set, source: str, 
         if known is not None and known[0] and e.receipt.url:
             pages[e.item_id] = path_of(e.receipt.url)
     out = []
-    for e in entries:
+    for e, slot in zip(entries, slots):
         known = channels.get(e.channel)
         if known is None:
             continue
-        slot = slot_of(e.at, now, windows)
-        tag = f"{source}@{iso_utc(slot)}" if slot is not None else None  # stamp()'s form, without strftime
+        tag = f"{source}@{slot}" if slot is not None else None
         if tag is not None and (e.key, tag) in filled:
             tag = None
         page = pages.get(e.item_id)
@@ -144,7 +146,7 @@ def attribute(everyone: list[Target], visits: list[Visit], item_ids: set[str]) -
 
 
 def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: datetime, clock: Callable[[], datetime],
-                   windows, filled: set, run: str, slot_of, sleep: Callable[[float], None], base_urls=None,
+                   filled: set, run: str, slots: list[str | None], sleep: Callable[[float], None], base_urls=None,
                    session=None, only: tuple[str, ...] = ()) -> AnalyticsResult:
     """Every configured source's figures for the entries due now (see the module's doc)."""
     result = AnalyticsResult()
@@ -161,38 +163,55 @@ def pull_analytics(project, store, *, entries, env: Mapping[str, str], now: date
         if missing:
             result.notes.append(f"analytics {name}: skipped, {missing} not set")
             continue
-        everyone = targets(project, entries, now, windows, filled, name, slot_of)
-        due = [t for t in everyone if t.slot is not None]
-        if not due:
-            continue
-        since = min(t.at for t in due)
-        rows = []
-        blog = [t for t in due if t.blog]
-        if blog:
-            views = _attempt(source, "page views", lambda: source.page_views(since, now), sleep, result.failures)
-            if views is not None:
-                at = stamp(clock())
-                for t in blog:
-                    pv = views.get(t.page or "", PageViews(0, 0))
-                    rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
-                                 "metrics": {"views": pv.views, "visitors": pv.visitors}, "pull": run,
-                                 "slot": t.slot, "source": name})
-        social = [t for t in due if not t.blog]
-        if social:
-            wanted = {t.utm_source for t in social}
-            visits = _attempt(source, "visits by UTM tags", lambda: source.visits(since, now, wanted), sleep,
-                              result.failures)
-            if visits is not None:
-                driven, stray = attribute(everyone, visits, item_ids)
-                at = stamp(clock())
-                for t in social:
-                    n = driven[t.key]
-                    rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
-                                 "metrics": {"visits": n} if t.counts_clicks else {"visits": n, "clicks": n},
-                                 "pull": run, "slot": t.slot, "source": name})
-                if stray:
-                    result.notes.append(f"analytics {name}: {stray} visit{'s' * (stray != 1)} with our utm_source "
-                                        "landed on no delivered item's page")
-        result.snapshots += store.add_snapshots(rows) if rows else 0
+        # A row for every page decoded, matched and written (10,000 and more), none in a cycle: the cyclic
+        # collector would walk the heap again and again meanwhile (``newsroom.gcpause``). They are all
+        # gone when it comes back, so it has nothing of them to walk then either.
+        with collector_paused():
+            everyone = targets(project, entries, slots, filled, name)
+            rows = _source_rows(source, everyone, item_ids, now=now, clock=clock, run=run, sleep=sleep,
+                                result=result)
+            result.snapshots += store.add_snapshots(rows) if rows else 0
+            del everyone, rows
         result.requests += source.calls
     return result
+
+
+def _source_rows(source: Source, everyone: list[Target], item_ids: set[str], *, now: datetime,
+                 clock: Callable[[], datetime], run: str, sleep: Callable[[float], None],
+                 result: AnalyticsResult) -> list[dict]:
+    """One source's snapshot rows for the targets due now: page views of blog entries, visits driven
+    by the others."""
+    name = source.name
+    due = [t for t in everyone if t.slot is not None]
+    if not due:
+        return []
+    since = min(t.at for t in due)
+    rows = []
+    blog = [t for t in due if t.blog]
+    if blog:
+        views = _attempt(source, "page views", lambda: source.page_views(since, now), sleep, result.failures)
+        if views is not None:
+            at = stamp(clock())
+            none = PageViews(0, 0)
+            for t in blog:
+                pv = views.get(t.page or "", none)
+                rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
+                             "metrics": {"views": pv.views, "visitors": pv.visitors}, "pull": run,
+                             "slot": t.slot, "source": name})
+    social = [t for t in due if not t.blog]
+    if social:
+        wanted = {t.utm_source for t in social}
+        visits = _attempt(source, "visits by UTM tags", lambda: source.visits(since, now, wanted), sleep,
+                          result.failures)
+        if visits is not None:
+            driven, stray = attribute(everyone, visits, item_ids)
+            at = stamp(clock())
+            for t in social:
+                n = driven[t.key]
+                rows.append({"at": at, "entry": t.key, "item": t.item_id, "channel": t.channel,
+                             "metrics": {"visits": n} if t.counts_clicks else {"visits": n, "clicks": n},
+                             "pull": run, "slot": t.slot, "source": name})
+            if stray:
+                result.notes.append(f"analytics {name}: {stray} visit{'s' * (stray != 1)} with our utm_source "
+                                    "landed on no delivered item's page")
+    return rows

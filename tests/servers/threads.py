@@ -50,6 +50,8 @@ class ThreadsServer(MetaServer):
         self.reply_lists: dict[str, list] = {}
         self.quota_total = 250  # overview, "Posts": 250 API-published posts in 24 hours
         self.published_before = 0  # posts the account published through the API earlier in the last 24 hours
+        self.reply_quota_total = 1000  # retrieve-and-manage-replies, "Rate limits": 1,000 replies in 24 hours
+        self.replied_before = 0  # replies published through the API earlier in the last 24 hours
         self.video_busy = 1  # status questions a video container stays IN_PROGRESS for (Meta processes it)
         self.video_error = ""  # a documented error_message a processed video ends in (troubleshooting)
 
@@ -117,10 +119,20 @@ class ThreadsServer(MetaServer):
 
     def publishing_limit(self, seen: Seen, user):
         """``GET /{user}/threads_publishing_limit?fields=quota_usage,config`` (overview, "Posts"): posts,
-        not replies, published in the last 24 hours, in the documented example's shape."""
-        used = self.published_before + sum(1 for m in self.media if not m["reply_to"])
-        return Answer(200, {"data": [{"quota_usage": used, "config": {"quota_total": self.quota_total,
-                                                                      "quota_duration": 86400}}]})
+        not replies, published in the last 24 hours, in the documented example's shape; with
+        ``reply_quota_usage,reply_config`` (retrieve-and-manage-replies, "Rate limits") the replies too.
+        Only the fields asked for are answered, as the Graph API does."""
+        fields = set(self.param(seen, "fields", "").split(","))
+        row: dict = {}
+        if "quota_usage" in fields:
+            row["quota_usage"] = self.published_before + sum(1 for m in self.media if not m["reply_to"])
+        if "config" in fields:
+            row["config"] = {"quota_total": self.quota_total, "quota_duration": 86400}
+        if "reply_quota_usage" in fields:
+            row["reply_quota_usage"] = self.replied_before + sum(1 for m in self.media if m["reply_to"])
+        if "reply_config" in fields:
+            row["reply_config"] = {"quota_total": self.reply_quota_total, "quota_duration": 86400}
+        return Answer(200, {"data": [row]})
 
     def listing(self, seen: Seen, user, edge):
         replies = edge == "replies"
