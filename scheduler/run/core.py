@@ -138,18 +138,27 @@ class Run:
         self.kept_posts: dict[str, object] = {}  # channel → its PostCache (rendered posts kept between runs)
         self.prerendered: dict[tuple[str, str], object] = {}  # (entry key, revision) → post rendered ahead
         self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
-        self._plan: tuple | None = None  # (ledger version, now, the plan): see ``planned``
+        self._plan: tuple | None = None  # (ledger version, the ledger, replan.Plan): see ``planned``
 
     def planned(self, ledger: dict[str, EntryState], now: datetime | None = None) -> list[Entry]:
         """The plan as of ``now`` (the run's planning time) on ``ledger``, the store's current entries.
-        Planned once for as long as the ledger is unchanged: the steps that look at the calendar after
-        the deliveries (the credentials' lapses, the look ahead) share one plan. The entries are
-        read-only to the steps (``after.Order.effective`` hands out copies)."""
+        Planned once: the steps that look at the calendar after the deliveries (the credentials' lapses,
+        the look ahead) get the same plan brought up to date with what changed in the ledger since
+        (``replan.Plan.after``: exactly what a full plan would give). The entries are read-only to the
+        steps (``after.Order.effective`` hands out copies)."""
+        from .replan import Plan
+
         now = now or self.planned_from
         version = self.store.ledger_version()
-        if version is None or self._plan is None or self._plan[:2] != (version, now) or self._plan[2] is not ledger:
-            self._plan = (version, now, ledger, plan(self.project, ledger=ledger, now=now))
-        return self._plan[3]
+        if self._plan is not None and self._plan[0] == version and version is not None \
+                and self._plan[1] is ledger and self._plan[2].now == now:
+            return self._plan[2].entries
+        if self._plan is not None and self._plan[2].now == now:
+            current = self._plan[2].after(ledger)
+        else:
+            current = Plan(self.project, ledger, now)
+        self._plan = (version, ledger, current)
+        return current.entries
 
     def judged(self, verdict: Verdict) -> None:
         """check's verdict: an item with an error is held on every channel."""
