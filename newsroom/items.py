@@ -311,6 +311,9 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         # Without these the item means nothing to the calendar; its problems are already listed.
         return None
     revision = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    # the item keeps its document for the lines of its keys; the values live in the item itself, and
+    # a second copy of every front matter would cost memory and the item cache's time
+    doc.data = None
     return Item(
         path=rel, id=v.get("id") or slug, slug=slug, title=v["title"], status=workflow.status_of(v["status"]),
         state=v["status"], body=src.body,

@@ -43,3 +43,12 @@ def test_an_item_file_over_the_limit_is_refused_with_its_size(tmp_path):
     items, problems = load(tmp_path)
     assert list(items) == ["content/fine.md"]
     assert problems == [("content/huge.md", "is 8.0 MB; an item may be at most 8 MB (keep large files out of content/)")]
+
+
+def test_an_item_keeps_its_keys_lines_without_a_second_copy_of_its_front_matter(tmp_path):
+    write(tmp_path, {"content/a.md": b"---\ntitle: A\nstatus: draft\ntags: [x, y]\nchannels:\n  blog: {}\n---\nText\n"})
+    items, problems = load(tmp_path)
+    item = items["content/a.md"]
+    assert (item.title, item.tags, list(item.channels)) == ("A", ["x", "y"], ["blog"])
+    assert (item.line("status"), item.line("tags"), item.line("channels.blog"), item.line("nothing")) == (3, 4, 6, 1)
+    assert item.doc.data is None  # the values live in the item: 10,000 items keep one copy, and cache one
