@@ -110,6 +110,25 @@ def iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+def plan_time(project: Project, now: datetime, lookback: datetime) -> datetime:
+    """The time a run plans as of: ``lookback`` (``due.planning_time``: a little before ``now``, so a queue
+    slot that passed since the last run is still handed out), or ``now`` itself when planning as of
+    either gives the run the same calendar, so that check's verdict (as of ``now``) is given on the
+    run's own plan. A plan depends on its time only through the queue slots it hands out (from that
+    time on), the next evergreen share of an item that expires between the two, and the lead-time
+    rule and waiting notes, which the run does not read (it reads times, states, dependencies and the
+    blackout and dependency-cycle rules: ``due.decide``, ``after.Order.gate``)."""
+    from ..rules import effective
+
+    settings = project.settings
+    if lookback == now or any(effective(settings, name).slots for name in settings.channels):
+        return lookback
+    if any(item.evergreen and item.expires_at is not None and lookback < item.expires_at <= now
+           for item in project.items):
+        return lookback
+    return now
+
+
 class Run:
     """One publish run in flight over a loaded project and its ledger."""
 
@@ -122,7 +141,7 @@ class Run:
         self.now = opts.now
         self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
         self.channels = Adapters(project, opts.env, store)
-        self.planned_from = due.planning_time(project, opts.now, self.channels.grace)
+        self.planned_from = plan_time(project, opts.now, due.planning_time(project, opts.now, self.channels.grace))
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
