@@ -263,3 +263,34 @@ def test_a_run_plans_as_of_a_little_earlier_with_slots_or_an_evergreen_item_expi
     assert plan_time(project, now + timedelta(hours=1), lookback + timedelta(hours=1)) == now + timedelta(hours=1)
     before = datetime(2026, 11, 21, 10, tzinfo=UTC)  # the hour before the expiry: as of now
     assert plan_time(project, before, before - timedelta(hours=1)) == before
+
+
+def test_a_run_answers_again_only_what_changed_and_asks_afresh_whether_a_claiming_run_lives(tmp_path):
+    from newsroom.state import open_store
+    from scheduler.run.core import Run, RunOptions
+
+    project = loaded()
+    store = open_store(tmp_path, {"path": "state"})
+    run = Run(project, store, RunOptions(now=NOW))
+    entries = {e.key: e for e in run.planned({})}
+    ledger = fold({}, _delivered("plain/blog", "old-revision"))
+    plain, other = entries["plain/blog"], entries["other/blog"]
+    first = run.decide(plain, ledger)
+    assert first.action == "correct"
+    assert run.decide(plain, ledger) is first  # the same entry, the same ledger state: the same answer
+    assert run.decide(other, ledger) is run.decide(other, ledger)  # (no ledger state at all: the same too)
+    fold(ledger, [{"event": "corrected", "entry": "plain/blog", "revision": revisions()["plain"],
+                   "at": "2026-11-21T12:00:00+00:00"}])
+    assert run.decide(plain, ledger).action == "done"  # one more event folded: asked again
+    refolded = fold({}, [*_delivered("plain/blog", "old-revision"),  # as many events, another state
+                         {"event": "alerted", "entry": "plain/blog", "problem": "p", "at": "2026-11-21T11:00:00+00:00"}])
+    assert refolded["plain/blog"].events == ledger["plain/blog"].events
+    assert run.decide(plain, refolded).action == "correct"
+    # an open claim: whether its run still lives is asked every time
+    lock = tmp_path / "state" / ".runs"
+    claimed = fold({}, [{"event": "claimed", "entry": "other/blog", "item": "other", "channel": "blog",
+                         "revision": revisions()["other"], "run": "elsewhere", "at": "2026-11-21T11:00:00+00:00"}])
+    assert run.decide(other, claimed).action == "reconcile"
+    with store.run_lock("elsewhere"):
+        assert lock.exists() and run.decide(other, claimed).action == "held"
+    assert run.decide(other, claimed).action == "reconcile"
