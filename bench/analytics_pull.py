@@ -13,7 +13,8 @@ and prints:
 - requests made against the minimum the API allows: the pages' rows ÷ 10,000 a request (Plausible's
   largest page), rounded up; nothing else is needed for blog items;
 - the wall time against the floor = baseline + minimum requests × latency, and their ratio
-  (goal: ≤ 1.5×), best of ``--repeat`` runs.
+  (goal: ≤ 1.5×): the best time of ``--repeat`` runs of each (the two in turn), so a run slowed by
+  the machine's other work counts for neither side.
 
     python bench/analytics_pull.py [--items 10000] [--days 30] [--latency 0.02] [--repeat 3]
 """
@@ -148,7 +149,8 @@ def main() -> None:
     url = parent.recv()
     rows = args.items + len(EXTRA_PAGES)
     minimum = math.ceil(rows / 10_000)
-    best = None
+    took_best = baseline_best = None
+    made_most = stored = 0
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(args.repeat):
             # fresh state each time: every entry is due once per slot, and a second pull would find them filled
@@ -159,15 +161,15 @@ def main() -> None:
             before = parent.recv()
             took, result = timed_pull(full)
             parent.send("count")
-            made = parent.recv() - before
+            made_most = max(made_most, parent.recv() - before)
             stored = result.get("snapshots")
-            floor = baseline + minimum * args.latency
-            run = {"took": took, "baseline": baseline, "floor": floor, "ratio": took / floor, "requests": made,
-                   "snapshots": stored}
-            if best is None or run["ratio"] < best["ratio"]:
-                best = run
+            # best of each, not the run with the best ratio: that would be the one whose baseline was unlucky
+            took_best = took if took_best is None else min(took_best, took)
+            baseline_best = baseline if baseline_best is None else min(baseline_best, baseline)
     parent.send("stop")
-    b = best
+    floor = baseline_best + minimum * args.latency
+    b = {"took": took_best, "baseline": baseline_best, "floor": floor, "ratio": took_best / floor,
+         "requests": made_most, "snapshots": stored}
     print(f"publish.py pull: {args.items:,} blog items delivered over {args.days} days, Plausible on loopback "
           f"(+{args.latency * 1000:.0f} ms a request), best of {args.repeat}")
     print(f"  requests: {b['requests']} made, minimum {minimum} ({rows:,} page rows, 10,000 a request)")

@@ -64,13 +64,15 @@ class Plausible(Source):
         for r in rows:
             try:
                 (page,), (views, visitors) = r["dimensions"], r["metrics"]
-                path = path_of(str(page))
-                known = out.get(path)
+                path = path_of(page if type(page) is str else str(page))
                 views, visitors = int(views), int(visitors)
             except (KeyError, TypeError, ValueError):
                 continue
-            # /a and /a/ are one page to us; visitors of the two cannot be told apart, so the larger stands
-            out[path] = PageViews(views + (known.views if known else 0), max(visitors, known.visitors if known else 0))
+            known = out.get(path)
+            if known is None:
+                out[path] = PageViews(views, visitors)
+            else:  # /a and /a/ are one page to us; their visitors cannot be told apart, so the larger stands
+                out[path] = PageViews(views + known.views, max(visitors, known.visitors))
         return out
 
     def visits(self, since: datetime, until: datetime, sources: set[str]) -> list[Visit] | Failure:
