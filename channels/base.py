@@ -222,6 +222,10 @@ class Channel:
     METRICS_BATCH: ClassVar[int] = 0  # ids per metrics call; 0: no metrics
     DEFAULT_GRACE: ClassVar[timedelta | None] = timedelta(hours=6)
     SHOWS_SYNDICATION: ClassVar[bool] = False  # finish() runs again when the item goes out elsewhere
+    #: deliver() acts on nothing outside the project (the blog: the page goes out when finish() builds
+    #: and deploys the site, and a second deliver() does no harm): its claim guards nothing sent, so the
+    #: run does not make it durable on its own (the ledger's next fsync covers it; ``scheduler/run/claim.py``)
+    DELIVERS_IN_FINISH: ClassVar[bool] = False
     #: After publishing (corrections and withdrawals, docs/publishing.md): whether the platform lets us
     #: change a post that is out in place (``edit``) and take it down (``delete``). A type that
     #: cannot says why once, in ``CANNOT_EDIT`` / ``CANNOT_DELETE`` (the run prints it; nothing

@@ -1,7 +1,9 @@
 """Writing a file whole or not at all, and never leaving the temporary file behind.
 
-Every cache, stamp and page is written to a temporary file beside its target and renamed into place
-(``os.replace`` is atomic on POSIX): a reader sees the old file or the new one, never half of either.
+Every cache, stamp and page of a site already there is written to a temporary file beside its
+target and renamed into place (``os.replace`` is atomic on POSIX): a reader sees the old file or the
+new one, never half of either. (A new site is built whole in a folder of its own and renamed into
+place: ``channels/blog/site.py``.)
 When the write fails (a full disk, a read-only folder) the temporary file is removed before the
 error goes on, so failed runs do not pile up ``.tmp`` files.
 """

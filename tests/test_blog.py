@@ -531,3 +531,145 @@ def test_each_tag_has_its_own_valid_atom_feed_linked_from_its_page(tmp_path):
         "https://news.test/tags/guides/atom.xml"
     site_feed = feedparser.parse((tmp_path / "atom.xml").read_bytes())
     assert site_feed.feed.title == "Test & News" and len(site_feed.entries) == 7
+
+
+# -- a new site: built whole beside its folder, then renamed into place --------------------------
+
+def test_a_new_site_is_the_same_site_and_appears_whole_with_nothing_left_beside_it(tmp_path):
+    entries = delivered(*(post(n) for n in range(1, 26)))
+    (tmp_path / "existing").mkdir()
+    build(tmp_path / "existing", entries)  # into a folder that is there: page by page, atomically
+    report = build(tmp_path / "out" / "new", entries)  # no folder yet (a fresh clone, a CI runner)
+    assert files(tmp_path / "out" / "new") == files(tmp_path / "existing")
+    assert sorted(report.written) == sorted(p for p in files(tmp_path / "existing") if p != MANIFEST)
+    assert os.listdir(tmp_path / "out") == ["new"]  # the folder it was built in became the site
+    # the next build knows every file from the manifest the new site carries
+    again = build(tmp_path / "out" / "new", entries)
+    assert again.written == [] and again.rendered == 0
+
+
+def test_a_build_that_fails_leaves_no_half_new_site(tmp_path):
+    templates = tmp_path / "templates" / "blog"
+    templates.mkdir(parents=True)
+    (templates / "sitemap.xml.j2").write_text("{{ no_such_field }}")  # made after every page
+    with pytest.raises(Exception, match="no_such_field"):
+        build(tmp_path / "site", delivered(post(1), post(2)), templates_dir=str(tmp_path / "templates"))
+    assert sorted(os.listdir(tmp_path)) == ["templates"]  # neither the site nor the folder it was built in
+
+
+def test_what_a_killed_build_left_beside_the_site_is_removed_by_the_next(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".site.building-{int(gone.stdout)}"  # a build killed halfway: its process is gone
+    (left / "item-01").mkdir(parents=True)
+    (left / "item-01" / "index.html").write_text("<p>half")
+    alive = tmp_path / f".site.building-{os.getppid()}"  # a build still running (its process is alive)
+    alive.mkdir()
+    build(tmp_path / "site", delivered(post(1)))
+    assert not left.exists() and alive.exists()
+    assert (tmp_path / "site" / "item-01" / "index.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_site_folder_made_meanwhile_gets_the_new_files_and_keeps_its_own(tmp_path):
+    from channels.blog.site import _move_into_place
+
+    staging = tmp_path / ".site.building-1"
+    build(staging, delivered(post(1), post(2)))
+    built = files(staging)
+    site = tmp_path / "site"
+    (site / "calendar").mkdir(parents=True)
+    (site / "calendar" / "index.ics").write_text("BEGIN:VCALENDAR")  # written there by someone else meanwhile
+    _move_into_place(staging, site)
+    assert files(site) == {**built, "calendar/index.ics": b"BEGIN:VCALENDAR"}
+    assert not staging.exists()
+
+
+# -- the rendered files kept in .cache/ ----------------------------------------------------------
+
+def test_a_build_without_the_site_folder_writes_the_files_it_kept_instead_of_rendering_them(tmp_path):
+    entries = delivered(*(post(n) for n in range(1, 26)))
+    kept = str(tmp_path / ".cache" / "site-blog")
+    first = build(tmp_path / "public", entries, pages_cache=kept)
+    made = files(tmp_path / "public")
+    assert first.rendered == len(made) - 1  # every file but the manifest
+    import shutil
+
+    shutil.rmtree(tmp_path / "public")  # a CI runner: .cache/ restored, the site gone
+    again = build(tmp_path / "public", entries, pages_cache=kept)
+    assert again.rendered == 0 and files(tmp_path / "public") == made
+    # one more item: its page, the lists and feeds showing it are rendered; the other pages are not
+    shutil.rmtree(tmp_path / "public")
+    more = build(tmp_path / "public", entries + delivered(post(26)), pages_cache=kept)
+    assert 0 < more.rendered < len(made) // 2  # of 40 files
+    fresh = build(tmp_path / "reference", entries + delivered(post(26)))
+    assert files(tmp_path / "public") == files(tmp_path / "reference") and fresh.rendered == len(made)
+
+
+def test_kept_files_are_not_used_when_a_template_or_a_file_it_includes_changed(tmp_path):
+    import shutil
+
+    entries = delivered(post(1), post(2))
+    templates = tmp_path / "templates" / "blog"
+    templates.mkdir(parents=True)
+    (templates / "page.html.j2").write_text('{% extends "blog/base.html.j2" %}{% block main %}'
+                                            '{% include "blog/byline.html.j2" %}{% endblock %}')
+    (templates / "byline.html.j2").write_text("<p>by {{ entry.author }}</p>")
+    kept = str(tmp_path / ".cache" / "site-blog")
+    build(tmp_path / "public", entries, pages_cache=kept, templates_dir=str(tmp_path / "templates"))
+    assert "<p>by Ana Writer</p>" in (tmp_path / "public" / "item-01" / "index.html").read_text()
+    (templates / "byline.html.j2").write_text("<p>written by {{ entry.author }}</p>")  # not a page template itself
+    shutil.rmtree(tmp_path / "public")
+    again = build(tmp_path / "public", entries, pages_cache=kept, templates_dir=str(tmp_path / "templates"))
+    assert again.rendered == len(files(tmp_path / "public")) - 1
+    assert "<p>written by Ana Writer</p>" in (tmp_path / "public" / "item-01" / "index.html").read_text()
+
+
+def test_kept_files_cut_short_or_overwritten_are_rendered_again_and_the_pack_does_not_grow_without_end(tmp_path):
+    import shutil
+
+    from channels.blog.pages import PACK, SLACK
+
+    entries = delivered(*(post(n) for n in range(1, 12)))
+    kept = tmp_path / ".cache" / "site-blog"
+    build(tmp_path / "public", entries, pages_cache=str(kept))
+    made = files(tmp_path / "public")
+    pack = bytearray((kept / PACK).read_bytes())
+    pack[len(pack) // 2] ^= 0xFF  # one byte of one file changed on disk
+    (kept / PACK).write_bytes(bytes(pack))
+    shutil.rmtree(tmp_path / "public")
+    again = build(tmp_path / "public", entries, pages_cache=str(kept))
+    assert again.rendered == 1 and files(tmp_path / "public") == made
+    for n in range(12):  # every file rendered again and again (a setting that shows on every page)
+        shutil.rmtree(tmp_path / "public")
+        build(tmp_path / "public", entries, pages_cache=str(kept), per_page=2 + n % 2)
+    assert (kept / PACK).stat().st_size <= 2 * sum(len(b) for b in files(tmp_path / "public").values()) + SLACK
+    shutil.rmtree(tmp_path / "public")
+    assert build(tmp_path / "public", entries, pages_cache=str(kept), per_page=2 + 11 % 2).rendered == 0
+
+
+def test_no_key_of_the_pages_data_is_named_like_a_dict_method():
+    """The site's Environment looks a dict's key up before its attributes (for speed); that reaches
+    the same values only while no key is named like a method of dict (``items``, ``update`` …)."""
+    from channels.blog.site import plan_outputs
+
+    entries = delivered(*(post(n) for n in range(1, 14)))
+    entries[0][0].media.append(Media(src="images/a.png", alt="A"))
+    plan = plan_outputs(SITE, entries, {"item-01": [{"channel": "m", "type": "mastodon", "url": "https://m.test/1"}]},
+                        {"withdrawn": {"gone": {"path": "gone/", "reason": "old"}}}, "t", [])
+    keys: set[str] = set()
+
+    def walk(value):
+        if isinstance(value, dict):
+            keys.update(value)
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    for output in plan.outputs:
+        walk(output.make())
+    assert {"entry", "cards", "title", "tags", "also_on", "image"} <= keys
+    assert not keys & set(dir(dict)), keys & set(dir(dict))

@@ -628,3 +628,40 @@ def test_every_publish_yml_error_check_reports_stops_publish_before_a_claim(news
         f"error: {problem}",
         "publish.yml has errors: nothing was published. Fix them (publish check lists them) and run again."]
     assert server.posts == [] and n.ledger() == []
+
+
+def test_a_claim_is_on_disk_before_its_post_goes_out_and_the_blogs_claims_wait_for_the_runs_fsync(
+        newsroom, server, monkeypatch):
+    """A post to a platform is claimed durably (fsynced) before it is sent; the blog's deliver sends
+    nothing (its pages go out when the site is built), so its claims are made durable with the run's
+    next fsync rather than one each."""
+    import os
+
+    from publishing import SETTINGS
+
+    settings = SETTINGS.replace("channels:\n", "channels:\n  blog:\n    type: blog\n", 1)
+    files = {f"content/b{i}.md": approved(f"Blog {i}", channels=["blog"], at=f"2026-11-20T08:0{i}") for i in range(4)}
+    files.update({"content/a.md": approved("A", at="2026-11-20T08:30"),
+                  "content/c.md": approved("C", at="2026-11-20T08:40")})
+    n = newsroom(files, settings=settings)
+    ledger = n.root / "state" / "ledger.jsonl"
+    synced: list[list[str]] = []  # at each fsync of the ledger: its events, and the posts the platform had
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if os.path.realpath(f"/proc/self/fd/{fd}") == str(ledger.resolve()):
+            events = [json.loads(line) for line in ledger.read_text().splitlines()]
+            synced.append([f"{e['event']} {e['entry']}" for e in events] + [f"sent {p['key']}" for p in server.posts])
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    result = n.run("publish")
+    assert result.exit_code == 0, result.output
+    assert sorted(e["entry"] for e in n.events("delivered")) == ["a/social", "b0/blog", "b1/blog", "b2/blog",
+                                                                   "b3/blog", "c/social"]
+    for key in ("a/social", "c/social"):  # each claim was on disk before the platform had the post
+        assert any(f"claimed {key}" in seen and f"sent {key}" not in seen for seen in synced), synced
+    # the blog's claims were not synced one by one: the later ones reached the disk together
+    first = next(seen for seen in synced if "claimed b1/blog" in seen)
+    assert "claimed b2/blog" in first and "claimed b3/blog" in first
+    assert sum(f"delivered {k}" in synced[-1] for k in ("a/social", "c/social", "b0/blog", "b3/blog")) == 4

@@ -56,6 +56,7 @@ class Blog(Channel):
     SECRETS = ()
     SUPPORTS_MEDIA = True
     SHOWS_SYNDICATION = True  # each page links to where else the item went ("also on")
+    DELIVERS_IN_FINISH = True  # deliver() names the page; finish() builds and deploys the site
     OPTIONS = s.Schema("blog options", [
         s.Key("per_page", s.Integer(minimum=1), "items per index page", default=10),
         s.Key("feed_content", s.Choice("full", "summary"), "what the Atom and RSS feeds carry", default="full"),
@@ -107,6 +108,9 @@ class Blog(Channel):
         out = {k: self.config.options[k] for k in keys if self.config.options.get(k) is not None}
         if ctx is not None and ctx.withdrawn:
             out["withdrawn"] = ctx.withdrawn
+        root = self.config.options.get("root")
+        if root:  # the files it rendered, kept for a build without the site folder (a CI runner)
+            out["pages_cache"] = str(Path(root) / ".cache" / f"site-{self.name}")
         return out
 
     # -- delivery -----------------------------------------------------------------------------

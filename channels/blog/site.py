@@ -11,16 +11,22 @@ fingerprint of everything that goes into it (its data plus the templates). A fil
 is unchanged since the last build, recorded in ``.newsroom-blog.json``, is not rendered again; a
 rendered file whose bytes equal the ones on disk is not written. Files this builder wrote before and
 no longer produces are removed; nothing else in the folder is touched (``output.calendar`` may live
-inside it).
+inside it). A site with no folder yet (a fresh clone, a CI runner) is built whole in a folder of its
+own beside it (``.public.building-<pid>``), each file written once without a temporary file, and
+renamed into place: it appears at once, and a build that fails or is killed leaves no half site (the
+next build removes what a killed one left).
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import html
 import json
 import os
 import stat
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -35,6 +41,7 @@ from newsroom.problems import Problem
 from newsroom.resources import shipped
 
 from ..base import Post, Receipt
+from .pages import Pages
 from newsroom.atomic import write_atomic
 
 if TYPE_CHECKING:  # imported when a site is built: commands that build none start faster
@@ -207,8 +214,30 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
     if templates_dir:
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))  # the project's own blog/ templates first
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return _environment_class()(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=None)
+def _environment_class() -> type[jinja2.Environment]:
+    import jinja2
+
+    class Environment(jinja2.Environment):
+        """``entry.title`` on the plain dicts the pages are rendered from looks up the key first:
+        Jinja's own order tries the attribute first and pays for an AttributeError each time (a
+        quarter of a page's rendering). No key of the site's data is named like a dict method, so
+        what a template reaches is the same; anything else goes Jinja's way."""
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if type(obj) is dict:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+            return super().getattr(obj, attribute)
+
+    return Environment
 
 
 TEMPLATE_NAMES = ("blog/base.html.j2", "blog/page.html.j2", "blog/list.html.j2", "blog/tags.html.j2",
@@ -221,6 +250,15 @@ def _templates_digest(env: jinja2.Environment) -> str:
     for name in TEMPLATE_NAMES:
         h.update(name.encode() + b"\0" + env.loader.get_source(env, name)[0].encode("utf-8") + b"\0")
     return h.hexdigest()
+
+
+def _signature(templates_dir: str | None) -> str:
+    """The code and every file of the blog's template folders by content (a template's own includes
+    too): what the files kept in ``.cache/`` were rendered with."""
+    from newsroom.fingerprint import code_signature, files_signature
+
+    folders = [Path(f) / "blog" for f in (templates_dir, TEMPLATES) if f and (Path(f) / "blog").is_dir()]
+    return f"{code_signature(('channels', 'newsroom'))} {files_signature(folders)}"
 
 
 def _root(path: str) -> str:
@@ -457,22 +495,106 @@ def build_site(site_dir: Path | str, site: Site, delivered: Iterable[tuple[Post,
 
 def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]],
            syndication: dict[str, list[dict]] | None, options: dict, dry_run: bool) -> BuildReport:
+    # No site yet (a fresh clone, a CI runner): build it whole in a folder of its own beside it and
+    # rename that into place, so the site appears at once and no page needs a temporary file.
+    staging = None if dry_run or os.path.lexists(site_dir) else _staging(site_dir)
+    if staging is None:
+        return _build_in(site_dir, site_dir, site, delivered, syndication, options, dry_run)
+    try:
+        report = _build_in(site_dir, staging, site, delivered, syndication, options, dry_run)
+        _move_into_place(staging, site_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a failed build leaves no half site behind
+        raise
+    return report
+
+
+#: The folder a new site is built in, beside the site folder: ``.public.building-<pid>``.
+STAGING = ".{name}.building-{pid}"
+
+
+def _staging(site_dir: Path) -> Path:
+    """A new, empty folder beside ``site_dir`` (same file system: a rename moves it into place);
+    what builds killed before their end left beside it is removed first."""
+    parent = site_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    prefix = STAGING.format(name=site_dir.name, pid="")
+    with contextlib.suppress(OSError):
+        for name in os.listdir(parent):
+            pid = name[len(prefix):]
+            if name.startswith(prefix) and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(parent / name, ignore_errors=True)
+    staging = parent / STAGING.format(name=site_dir.name, pid=os.getpid())
+    shutil.rmtree(staging, ignore_errors=True)  # this process's own, from a build that raised
+    staging.mkdir()
+    return staging
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process's own staging folder is made afresh by its caller
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _move_into_place(staging: Path, site_dir: Path) -> None:
+    """Rename the new site to ``site_dir``. When something made that folder meanwhile (another run,
+    the calendar written into it), the files are moved in one by one, the manifest last."""
+    try:
+        os.rename(staging, site_dir)  # atomic; replaces an empty folder as well
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+            raise
+    for dirpath, _, filenames in os.walk(staging):
+        rel = os.path.relpath(dirpath, staging)
+        folder = site_dir if rel == "." else site_dir / rel
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in filenames:
+            if not (rel == "." and name == MANIFEST):
+                os.replace(os.path.join(dirpath, name), folder / name)
+    if (staging / MANIFEST).exists():
+        os.replace(staging / MANIFEST, site_dir / MANIFEST)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build_in(site_dir: Path, base: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]],
+              syndication: dict[str, list[dict]] | None, options: dict, dry_run: bool) -> BuildReport:
+    """Build into ``base``: ``site_dir`` itself, or the empty folder a new site is made in."""
     report = BuildReport(site_dir)
     env = _environment(options.get("templates_dir"))
-    manifest = _load_manifest(site_dir)
+    fresh = base != site_dir
+    manifest = {"files": {}, "entries": {}} if fresh else _load_manifest(site_dir)
     plan = plan_outputs(site, delivered, syndication or {}, options, _templates_digest(env), report.problems,
                         manifest["entries"])
     report.pages = {card["id"]: card["url"] for card in plan.cards}
     before = manifest["files"]
-    out = _Files(str(site_dir), before, report, dry_run)
+    out = _Files(str(base), before, report, dry_run, fresh=fresh)
     templates: dict[str, jinja2.Template] = {}
-    for output in plan.outputs:
-        if out.known(output.path, output.fingerprint):
-            continue
-        template = templates.get(output.template) or templates.setdefault(output.template,
-                                                                          env.get_template(output.template))
-        report.rendered += 1
-        out.put(output.path, output.fingerprint, template.render(output.make()).encode("utf-8"))
+    # the files rendered by earlier builds, kept in .cache/: a site folder deleted (a CI runner) costs
+    # writing them, not rendering them again
+    kept = Pages(None) if dry_run or not options.get("pages_cache") else \
+        Pages(options["pages_cache"], _signature(options.get("templates_dir")))
+    try:
+        for output in plan.outputs:
+            if out.known(output.path, output.fingerprint):
+                kept.keep(output.path, output.fingerprint)
+                continue
+            data = kept.get(output.path, output.fingerprint)
+            if data is None:
+                template = templates.get(output.template) or templates.setdefault(output.template,
+                                                                                  env.get_template(output.template))
+                report.rendered += 1
+                data = template.render(output.make()).encode("utf-8")
+                kept.put(output.path, output.fingerprint, data)
+            out.put(output.path, output.fingerprint, data)
+    finally:
+        kept.close()
     for path, source, shown in static_files(options.get("static_dirs") or ()):
         if path in out.after:  # a static folder named like one of the site's own (tags/, page/ …)
             report.problems.append(Problem(shown, None, "static",
@@ -496,6 +618,7 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
             continue
         out.put(path, fingerprint, data)
     after = out.after
+    kept.save()
     report.removed = sorted(set(before) - set(after))
     if not dry_run:
         for rel in report.removed:
@@ -504,12 +627,12 @@ def _build(site_dir: Path, site: Site, delivered: Iterable[tuple[Post, Receipt]]
         data = json.dumps({"entries": plan.cache, "files": after}, sort_keys=True, ensure_ascii=False,
                           separators=(",", ":")).encode("utf-8") + b"\n"
         try:
-            same = (site_dir / MANIFEST).read_bytes() == data
+            same = not fresh and (site_dir / MANIFEST).read_bytes() == data
         except OSError:
             same = False
         if not same:
-            site_dir.mkdir(parents=True, exist_ok=True)
-            _write(str(site_dir / MANIFEST), data)
+            base.mkdir(parents=True, exist_ok=True)
+            _write(str(base / MANIFEST), data)
     report.written.sort()
     return report
 
@@ -534,10 +657,14 @@ class _Files:
     """The files of one build: which are known unchanged from the last build's manifest, and writing
     the others only when their bytes differ from what is on disk (so an unchanged file keeps its mtime)."""
 
-    def __init__(self, base: str, before: dict[str, list], report: BuildReport, dry_run: bool):
+    def __init__(self, base: str, before: dict[str, list], report: BuildReport, dry_run: bool, *,
+                 fresh: bool = False):
         self.base, self.before, self.report, self.dry_run = base, before, report, dry_run
         self.after: dict[str, list] = {}  # path → [fingerprint, size], the next manifest
-        self.folders: set[str] = set()
+        self.folders: set[str] = {base} if fresh else set()
+        # fresh: ``base`` is an empty folder of this build's own, which no one reads until it is
+        # complete: each file is written once, straight, and each folder made once, without asking
+        self.fresh = fresh
 
     def known(self, path: str, fingerprint: str) -> bool:
         """True (and counted unchanged) when the last build made ``path`` from the same inputs and
@@ -557,6 +684,17 @@ class _Files:
     def put(self, path: str, fingerprint: str, data: bytes) -> None:
         target = os.path.join(self.base, path)
         self.after[path] = [fingerprint, len(data)]
+        if self.fresh:
+            self.report.written.append(path)
+            self._folder(os.path.dirname(target))
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            return
         try:
             with open(target, "rb") as fh:
                 same = fh.read() == data
@@ -572,6 +710,15 @@ class _Files:
                 os.makedirs(folder, exist_ok=True)
                 self.folders.add(folder)
             _write(target, data)
+
+
+    def _folder(self, folder: str) -> None:
+        """Make ``folder`` and the folders above it that this build has not made yet."""
+        if folder in self.folders:
+            return
+        self._folder(os.path.dirname(folder))
+        os.mkdir(folder)
+        self.folders.add(folder)
 
 
 def _remove(site_dir: Path, rel: str) -> None:

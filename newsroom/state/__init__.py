@@ -34,9 +34,11 @@ class StateStore(Protocol):
         """Every ledger event in the order appended."""
     def entries(self) -> dict[str, EntryState]:
         """Every entry's fold of its events (the same mapping again while nothing was appended)."""
-    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool]) -> bool:
+    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool], *,
+              durable: bool = True) -> bool:
         """Append ``event`` only if ``may_claim`` holds on the freshest state of ``key``, atomically
-        against every other writer; whether it was appended."""
+        against every other writer; whether it was appended. ``durable=False``: as for ``append``
+        (a claim that guards nothing sent, such as the blog's)."""
     def ledger_version(self) -> object:
         """A value that changes whenever the ledger does (None: no ledger yet); the no-op cache
         keeps it to tell whether its answer still holds."""

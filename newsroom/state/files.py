@@ -83,6 +83,8 @@ class FileStore(FileLines):
         self._hash, self._hash_offset = "", -1  # digest of every byte folded, and up to where it is valid
         self._hasher = None  # a running digest of the bytes folded, when this store saw all of them
         self._unsynced = False  # events appended without fsync (``durable=False``), not yet on disk
+        self._prepared = False  # the folder and its git files were made (once per store: a claim each entry)
+        self._lock_path = os.path.join(self.folder, ".lock")
 
     # -- writing ------------------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -95,21 +97,29 @@ class FileStore(FileLines):
                     write_atomic(path, text.encode("utf-8"))
         except OSError as exc:
             raise StateUnwritable(self.folder, exc) from None
+        self._prepared = True
 
     @contextlib.contextmanager
     def locked(self):
         """An exclusive lock on the store across processes (flock on state/.lock)."""
-        self._prepare()
+        if not self._prepared:
+            self._prepare()
         try:
-            lock = open(self.folder / ".lock", "a+")
+            try:
+                lock = os.open(self._lock_path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            except FileNotFoundError:  # the folder was removed since this store made it: made again
+                self._prepare()
+                lock = os.open(self._lock_path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
         except OSError as exc:
             raise StateUnwritable(self.folder, exc) from None
-        with lock:
+        try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+        finally:
+            os.close(lock)
 
     @staticmethod
     def _write(path: Path, lines: list[str]) -> None:
@@ -200,17 +210,19 @@ class FileStore(FileLines):
                 os.close(fd)
         self._unsynced = False
 
-    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool]) -> bool:
+    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool], *,
+              durable: bool = True) -> bool:
         """Append ``event`` (a claim) only if ``may_claim(entry_state)`` holds on the freshest ledger.
 
         The check and the append happen under one lock, so of two runs racing for an entry only
-        one claims it; the other sees the claim and moves on.
+        one claims it; the other sees the claim and moves on. ``durable=False`` (a claim that guards
+        nothing sent): fsynced with the next durable append or ``save()``, as ``append`` does.
         """
         with self.locked():
             state = self.entries().get(key) or EntryState(key)
             if not may_claim(state):
                 return False
-            self._write_ledger([dumps(event)])  # durable before anything is sent
+            self._write_ledger([dumps(event)], durable=durable)  # durable before anything is sent
             return True
 
     # -- runs in flight -----------------------------------------------------------------------

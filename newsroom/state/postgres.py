@@ -289,7 +289,9 @@ class PostgresStore:
         self._run(self._catch_up)
         return self._entries
 
-    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool]) -> bool:
+    def claim(self, key: str, event: dict, may_claim: Callable[[EntryState], bool], *,
+              durable: bool = True) -> bool:
+        # ``durable`` is not needed here: the claim's commit is durable either way, and costs the same
         line = dumps(event)
 
         def work(conn) -> bool:

@@ -10,7 +10,13 @@ from .core import Run
 
 
 def claim(run: Run, entry: Entry, decision: due.Decision, **fields) -> bool:
-    """Claim ``entry`` for sending if, read fresh, it still needs ``decision``'s action."""
+    """Claim ``entry`` for sending if, read fresh, it still needs ``decision``'s action.
+
+    The claim is on disk (fsynced) before anything is sent, except where the delivery sends nothing
+    (``Channel.DELIVERS_IN_FINISH``, the blog: its page goes out when the site is built and deployed,
+    after every claim of the run): there a claim lost to a crash of the machine costs nothing, since
+    the next run finds the entry unclaimed and delivers it again, which only names its page, and the
+    site build and deploy are safe to repeat. Its claims are made durable by the run's next fsync."""
     if run.opts.dry_run:
         return True
     before = run.store.entries().get(entry.key)
@@ -20,7 +26,9 @@ def claim(run: Run, entry: Entry, decision: due.Decision, **fields) -> bool:
         again = run.decide(entry, {entry.key: fresh})
         return again.action == decision.action and fresh.claimed_by == claimed_by
 
-    return run.store.claim(entry.key, run.event("claimed", entry, **fields), may_claim)
+    channel = run.channels.adapters.get(entry.channel)
+    durable = not getattr(channel, "DELIVERS_IN_FINISH", False)
+    return run.store.claim(entry.key, run.event("claimed", entry, **fields), may_claim, durable=durable)
 
 
 def claim_miss(run: Run, entry: Entry, decision: due.Decision) -> bool:

@@ -14,6 +14,7 @@ at least as many posts. The run's output says when it used them.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -52,6 +53,9 @@ def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
         return [render_fresh(run, entry, channel) for entry, channel in jobs]
     global _JOBS
     _JOBS = (run, jobs)
+    # The loaded project out of the collector's sight while the workers live: a collection in a
+    # worker would otherwise walk (and so copy, page by page) every object it shares with this process.
+    gc.freeze()
     try:
         size = -(-len(jobs) // (n * 4))  # a few chunks per worker, so a slow one does not hold the rest
         chunks = [range(i, min(i + size, len(jobs))) for i in range(0, len(jobs), size)]
@@ -62,6 +66,7 @@ def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
             pool.close()
             pool.join()
     finally:
+        gc.unfreeze()
         _JOBS = None
     run.report.notes.append(f"rendered {len(jobs)} posts in {n} worker processes")
     return [post for part in parts for post in part]
