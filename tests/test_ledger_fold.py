@@ -187,3 +187,28 @@ def test_an_entry_is_keyed_by_item_identity_and_channel_and_written_as_one_sorte
 
     assert entry_key("launch-2026", "mastodon") == "launch-2026/mastodon"
     assert dumps({"z": 1, "a": "é", "m": [1, 2]}) == '{"a":"é","m":[1,2],"z":1}'
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                    max_leaves=20)
+
+
+@given(st.dictionaries(st.text(), JSON, max_size=8))
+def test_a_stored_line_is_what_json_dumps_writes(event):
+    """``dumps`` keeps one C encoder instead of calling ``json.dumps``: the line must stay the same bytes
+    (keys sorted, text as is, no spaces; NaN and infinities as ``json`` writes them)."""
+    import json
+
+    from newsroom.state.fold import dumps
+
+    assert dumps(event) == json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_a_stored_line_refuses_what_json_refuses():
+    import pytest
+
+    from newsroom.state.fold import dumps
+
+    with pytest.raises(TypeError, match="Object of type object is not JSON serializable"):
+        dumps({"at": object()})
