@@ -345,6 +345,9 @@ COMPLETE_VAR = "_PUBLISH_COMPLETE"
 
 def main() -> None:
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "publish"
+    from newsroom.gcpause import one_shot
+
+    one_shot()  # what a command loads lives until it exits (serve and studio say otherwise)
     try:
         cli(prog_name="publish.py" if name == "publish.py" else "publish", complete_var=COMPLETE_VAR)
     finally:

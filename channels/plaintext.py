@@ -16,7 +16,6 @@ import re
 
 _TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>|<!--.*?-->", re.S)
 _ATTR = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
-_SPACE = re.compile(r"\s+")
 _BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "div", "section", "table",
                      "dl", "dt", "dd", "figure", "figcaption", "details", "summary", "article", "aside",
                      "header", "footer", "nav", "main", "address"})
@@ -52,8 +51,13 @@ class _Text:
         self.skip = 0                   # inside a footnote's back-reference: its ↩ is no text
 
     def flush(self, gap: bool = False) -> None:
-        text = _SPACE.sub(" ", "".join(self.words)).strip()
-        self.words = []
+        # str.split() and \s agree on what is whitespace (both Py_UNICODE_ISSPACE): each run becomes
+        # one space, none at either end, without a regex pass over every word
+        if self.words:
+            text = " ".join("".join(self.words).split())
+            self.words = []
+        else:
+            text = ""
         if self.cells is not None:
             if text:
                 self.cells.append(text)
@@ -121,7 +125,7 @@ def _tag(t: _Text, name: str, closing: bool, raw: str) -> None:  # noqa: C901 - 
             elif kind == "ref":
                 t.words.append("]")
             else:
-                label = _SPACE.sub(" ", "".join(t.words[start:])).strip()
+                label = " ".join("".join(t.words[start:]).split())
                 if href and not href.startswith("#") and label != href and href != f"mailto:{label}":
                     t.words.append(f" ({href})")
         return

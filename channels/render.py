@@ -11,6 +11,7 @@ block left open, an image without alt text) are returned on ``Post.problems``, n
 from __future__ import annotations
 
 import math
+import os
 import re
 import traceback
 from dataclasses import replace
@@ -260,7 +261,8 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
     channel's rule and every problem found on the way.
 
     ``quick`` (for ``check``): HTML bodies (blog, email) get a cheap stand-in instead of the Markdown
-    conversion; every template still renders and every text is still measured."""
+    conversion, and the lead image's file is not looked for (``image_problems`` does, once an item);
+    every template still renders and every text is still measured."""
     override = item.channels.get(channel.name)
     if segment is None and override is not None and override.segment:
         segment = override.segment
@@ -271,7 +273,9 @@ def render_post(project: Project, item: Item, channel: Channel, *, segment: str 
                 revision=item.revision, title=item.title, url=ctx.url, segment=segment, tags=list(item.tags),
                 limit=rule.limit, language=item.language or project.settings.site.language or None)
     if ctx.image:
-        post.media.append(Media(src=ctx.image, alt=item.image_alt or "", path=_local_image(project, item.image)))
+        # check (quick) counts the media and never uploads them: their files are looked for by image_problems
+        post.media.append(Media(src=ctx.image, alt=item.image_alt or "",
+                                path=None if quick else _local_image(project, item.image)))
     where = _Where(item, channel.name)
     if override is not None and override.thread and not channel.SUPPORTS_THREADS:
         post.problems.append(where.problem(f"{channel.TYPE} has no threads: thread: true is ignored here; "
@@ -325,10 +329,10 @@ def _local_image(project: Project, image: str) -> str | None:
     that upload media; None when it is a URL or no such file exists."""
     if "://" in image:
         return None
+    root = os.fspath(project.root)
     for candidate in image_places(project, image):
-        path = Path(project.root) / candidate
-        if path.is_file():
-            return str(path)
+        if os.path.isfile(os.path.join(root, candidate)):  # plain strings: a Path each costs more than the stat
+            return str(Path(root) / candidate)
     return None
 
 

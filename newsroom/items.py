@@ -311,6 +311,9 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         # Without these the item means nothing to the calendar; its problems are already listed.
         return None
     revision = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    # the item keeps its document for the lines of its keys; the values live in the item itself, and
+    # a second copy of every front matter would cost memory and the item cache's time
+    doc.data = None
     return Item(
         path=rel, id=v.get("id") or slug, slug=slug, title=v["title"], status=workflow.status_of(v["status"]),
         state=v["status"], body=src.body,
@@ -452,7 +455,7 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
 def _read(root: Path, rel: str, problems: list[Problem]) -> bytes | None:
     try:
         # O_NONBLOCK: a file swapped for a named pipe since it was listed must not hang the run
-        fd = os.open(root / rel, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(os.path.join(root, rel), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -462,8 +465,16 @@ def _read(root: Path, rel: str, problems: list[Problem]) -> bytes | None:
                 problems.append(Problem(rel, None, "", f"is {st.st_size / (1 << 20):.1f} MB; an item may be at most "
                                                        f"{MAX_ITEM_BYTES >> 20} MB (keep large files out of content/)"))
                 return None
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                return f.read(MAX_ITEM_BYTES + 1)
+            # os.read straight into bytes (no buffered file object each): one read of the size fstat
+            # gave and one more that finds the end, more only if the file grew meanwhile
+            chunks, left = [], MAX_ITEM_BYTES + 1
+            while left > 0:
+                chunk = os.read(fd, min(left, st.st_size + 1 if not chunks else 1 << 16))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         finally:
             os.close(fd)
     except OSError as exc:

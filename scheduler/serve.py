@@ -388,9 +388,12 @@ def serve(root: Path, env, *, replan_minutes: float, pull_cron: str | None, log_
 
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    from newsroom.gcpause import one_shot
+
     from .project import load_project
     from .servicelog import configure
 
+    one_shot(False)  # the project is loaded again and again: nothing may be frozen (newsroom/gcpause.py)
     configure(log_format, stream)
     load_project(root)  # unusable settings stop here, before the service starts
     service = Service(root, BlockingScheduler(timezone=timezone.utc), env=env, replan_minutes=replan_minutes,

@@ -200,8 +200,10 @@ def studio(root: Path, *, port: int | None = None, no_browser: bool = False, now
     """``studio``: serve the studio on loopback until stopped (Ctrl-C); print its address first."""
     import uvicorn
 
+    from newsroom.gcpause import one_shot
     from newsroom.times import now_option
 
+    one_shot(False)  # the project is loaded again and again: nothing may be frozen (newsroom/gcpause.py)
     desk = Desk(root, now_option(now) if now else None)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -89,6 +89,13 @@ def test_plain_text_joins_wrapped_lines_and_keeps_lists_links_footnotes():
         "a | b\n1 | 2\n\nx  = 1\n\nFAQ (https://a.example/faq/)[1]\n\n[1] A note.")
 
 
+def test_plain_text_makes_each_run_of_any_whitespace_one_space():
+    """Tabs, non-breaking and other Unicode spaces between words, as in a link's text, are one space;
+    none is left at a line's ends; a code block keeps its own."""
+    md = "A\u00a0\u00a0b\u2003c\t d  \n\n[one\u00a0 two](https://a.example/) e\n\n```\nx\u00a0 \ty\n```\n"
+    assert markup.markdown_to_text(md) == "A b c d\n\none two (https://a.example/) e\n\nx\u00a0 \ty"
+
+
 def test_images_without_alt_in_source_with_lines():
     src = "Intro\n\n![](a.png)\n\n<img src=\"b.png\">\n\n![Fine](c.png)\n"
     assert markup.images_without_alt_in_source(src) == [(3, "a.png"), (5, "b.png")]

@@ -434,6 +434,29 @@ def test_check_keeps_rendering_results_until_item_template_or_settings_change(pr
     assert preview.render_problems(load_project(root), now) == again
 
 
+def test_check_renders_again_when_publish_yml_changes_what_a_post_is_measured_against(project):
+    from datetime import datetime, timezone
+
+    from channels import preview
+    from scheduler.project import load_project
+
+    root = project({
+        "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", channels=["mastodon"]),
+        "templates/mastodon/post.j2": "{{ 'x' * 501 }}\n",
+    }, settings=SETTINGS)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = preview.render_problems(load_project(root), now)
+    assert [p.message.split(" (")[0] for p in first] == ["mastodon: the post is 1 characters over the limit of 500"]
+    settings = root / "publish.yml"
+    text = settings.read_text(encoding="utf-8")
+    assert "    type: mastodon\n" in text
+    settings.write_text(text.replace("    type: mastodon\n", "    type: mastodon\n    max_chars: 501\n"), encoding="utf-8")
+    assert preview.render_problems(load_project(root), now) == []  # the instance allows 501: not from the cache
+    settings.write_text(text.replace("    type: mastodon\n", "    type: mastodon\n    max_chars: 400\n"), encoding="utf-8")
+    assert [p.message.split(" (")[0] for p in preview.render_problems(load_project(root), now)] == [
+        "mastodon: the post is 101 characters over the limit of 400"]
+
+
 def test_the_lead_image_is_absolute_with_its_local_file(project):
     root = project({"content/a.md": item("A", image="/images/a.png", image_alt="A chart", channels=["mastodon"]),
                     "images/a.png": b"\x89PNG\r\n"}, settings=SETTINGS)
