@@ -85,28 +85,18 @@ def publish(root: Path, *, now: datetime | str | None = None, dry_run: bool = Fa
     # before loading: an edit during the run is seen next time
     signature = signatures.get(content_dir) or noop_cache.content_signature(root, content_dir)
 
-    import gc
-
-    from newsroom.gcpause import collector_paused
     from newsroom.state import open_store
 
     from .project import load_project
     from .run import RunOptions, publish as run_publish
 
-    with collector_paused():
-        project = load_project(root)
-        # What was loaded (10,000 items) lives as long as the run: the collections the run's own work
-        # sets off need not walk it again and again (a third of a one-item run at 10,000 items).
-        gc.freeze()
-    try:
-        store = open_store(root, project.settings.state)
-        opts = RunOptions(now=now, dry_run=dry_run, only=parse_only(only, project), force=force, budget=budget,
-                          env=env, progress=progress_printer() if fmt == "text" else None)
-        if sleep is not None:
-            opts.sleep = sleep
-        report = run_publish(project, store, opts)
-    finally:
-        gc.unfreeze()  # collectable again once the command is done (tests and the service run many)
+    project = load_project(root)
+    store = open_store(root, project.settings.state)
+    opts = RunOptions(now=now, dry_run=dry_run, only=parse_only(only, project), force=force, budget=budget, env=env,
+                      progress=progress_printer() if fmt == "text" else None)
+    if sleep is not None:
+        opts.sleep = sleep
+    report = run_publish(project, store, opts)
     said.extend([output.as_json(report)] if fmt == "json" else output.lines(report))
     step_summary(output.markdown(report), env)
     # The no-op cache reads the files backend's ledger without opening the store; a shared database

@@ -169,26 +169,3 @@ def test_posts_rendered_in_worker_processes_are_the_same_posts(tmp_path):
         events = [line.split('"run":')[0] for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
         sites[workers]["ledger"] = "\n".join(events).encode()
     assert sites["1"] == sites["2"] and len(sites["1"]) > 12
-
-
-def test_what_was_loaded_is_left_out_of_collections_during_the_run_and_given_back_after(tmp_path, monkeypatch):
-    import gc
-
-    import scheduler.run
-
-    root = newsroom(tmp_path / "news", n=3)
-    seen = {}
-    real = scheduler.run.publish
-
-    def run(project, store, opts):
-        # every loaded item is in the collector's permanent generation while the run works
-        frozen = gc.get_freeze_count()
-        seen["items"] = len(project.items)
-        seen["frozen"] = frozen >= len(project.items) and all(gc.is_tracked(i) for i in project.items)
-        return real(project, store, opts)
-
-    monkeypatch.setattr(scheduler.run, "publish", run)
-    before = gc.get_freeze_count()
-    publish(root)
-    assert seen == {"items": 3, "frozen": True}
-    assert gc.get_freeze_count() == before  # a process that runs many (the service, the tests) keeps nothing frozen
