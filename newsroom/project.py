@@ -27,13 +27,14 @@ class CheckContext:
     """What a layer's check is handed: the time that decides look-ahead rules, the environment that
     holds the channels' secrets, whether to ask platforms (``verify``), the ledger, and the items
     whose posts are rendered (``items``: paths; None, every item: a publish run renders only the
-    items it has work for)."""
+    items it has work for), and the calendar when the caller has planned it (``plan``: a publish run's)."""
 
     now: datetime
     env: Mapping[str, str]
     verify: bool = False
     ledger: dict = field(default_factory=dict)
     items: frozenset | None = None
+    plan: list | None = None  # the calendar as of ``now`` on ``ledger``, when the caller made it already
 
 
 @dataclass(frozen=True)

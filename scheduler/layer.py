@@ -13,8 +13,8 @@ def check(project: Project, ctx: CheckContext) -> list[Problem]:
     from .rules import problems
 
     # the calendar's rules, on the plan as of ``now``; one plan for both (planning 10,000 items is
-    # most of what check costs once they are loaded)
-    entries = plan(project, ledger=ctx.ledger, now=ctx.now)
+    # most of what check costs once they are loaded); a publish run hands in the one it made
+    entries = ctx.plan if ctx.plan is not None else plan(project, ledger=ctx.ledger, now=ctx.now)
     return [*problems(project, entries),
             *check_problems(project, ctx.env, ctx.now, verify=ctx.verify, ledger=ctx.ledger, entries=entries),
             *withdrawals(project, entries, ctx)]

@@ -52,7 +52,7 @@ def ledger_of(project: Project) -> dict:
 
 
 def check(project: Project, now: datetime | None = None, *, env: Mapping[str, str] | None = None,
-          verify: bool = False, ledger: dict | None = None, items=None) -> Verdict:
+          verify: bool = False, ledger: dict | None = None, items=None, plan: list | None = None) -> Verdict:
     """Every problem ``check`` reports: loading and workflow, plus each layer's own checks. The publish
     run asks the same (``scheduler/run/flow.py``): what this calls an error, the run holds.
 
@@ -60,10 +60,11 @@ def check(project: Project, now: datetime | None = None, *, env: Mapping[str, st
     ``env`` (default: the process's) holds the channels' secrets; ``verify`` asks each platform
     whether its credential works; ``ledger`` (default: read from the state backend) is what the
     ledger knows, given by a run that has read it already; ``items`` (default: all) the paths of the
-    items whose posts are rendered and images looked at (a run's, the items it has work for)."""
+    items whose posts are rendered and images looked at (a run's, the items it has work for); ``plan``
+    (default: planned here) the calendar as of ``now`` on that ledger, when the caller has it."""
     ctx = CheckContext(now=now or datetime.now(timezone.utc), env=os.environ if env is None else env,
                        verify=verify, ledger=ledger_of(project) if ledger is None else ledger,
-                       items=None if items is None else frozenset(items))
+                       items=None if items is None else frozenset(items), plan=plan)
     problems = list(project.problems)
     for layer in layers():
         if layer.check is not None:

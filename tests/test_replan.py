@@ -196,3 +196,101 @@ def test_a_new_time_of_what_an_entry_waits_for_or_of_a_queued_entry_plans_again(
     second = first.after(ledger)
     assert shape(second.entries) == shape(plan(project, ledger=ledger, now=NOW))
     assert [e.earliest for e in second.entries if e.share] == [datetime(2026, 11, 21, 8, tzinfo=UTC)]
+
+
+# -- a run without slots plans as of its own time (scheduler/run/core.py: plan_time) ----------------
+NO_SLOTS = BASE_SETTINGS + """\
+calendar:
+  lead_time: 3h
+  blackout:
+    - {date: 2026-11-22, reason: Embargo}
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def loaded_without_slots():
+    from scheduler.project import load_project
+
+    more = {"content/ends.md": item("Ends", publish_at="2026-11-19T09:00", expires_at="2026-11-21T11:30",
+                                    channels=["mastodon"], evergreen={"every": "1d", "channels": ["mastodon"]},
+                                    **APPROVED)}
+    root = write_project(Path(tempfile.mkdtemp(prefix="replan-")), {**files(), **more}, NO_SLOTS)
+    return load_project(root, cache=False)
+
+
+def run_shape(entries) -> list[tuple]:
+    """What a run reads of a plan (due.decide, after.Order.gate, the look ahead, the credentials' lapses)."""
+    read = ("blackout", "dependency_cycle")
+    return sorted((e.key, e.channel, e.type, e.at, e.source, e.state, e.enabled, e.segment, e.share, e.earliest,
+                   e.item.revision, tuple(d.label() for d in e.after), [f for f in e.flags if f in read],
+                   [(v.rule, v.message) for v in e.violations if v.rule in read]) for e in entries)
+
+
+NOWS = [NOW, NOW - timedelta(minutes=15), NOW + timedelta(hours=18, minutes=30), NOW - timedelta(days=1, hours=3)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events(14), st.sampled_from(NOWS))
+def test_without_slots_the_plan_as_of_now_is_the_run_s_plan(evs, now):
+    from scheduler.due import SLOT_LOOKBACK
+    from scheduler.plan import plan
+    from scheduler.run.core import plan_time
+
+    project = loaded_without_slots()
+    ledger = fold({}, evs)
+    lookback = now - SLOT_LOOKBACK
+    if plan_time(project, now, lookback) == now:
+        assert run_shape(plan(project, ledger=ledger, now=now)) == run_shape(plan(project, ledger=ledger, now=lookback))
+    else:  # the hour after the evergreen item's expiry
+        assert lookback < datetime(2026, 11, 21, 10, 30, tzinfo=UTC) <= now
+
+
+def test_a_run_plans_as_of_a_little_earlier_with_slots_or_an_evergreen_item_expiring_meanwhile():
+    from scheduler.due import SLOT_LOOKBACK
+    from scheduler.plan import plan
+    from scheduler.run.core import plan_time
+
+    lookback = NOW - SLOT_LOOKBACK
+    assert plan_time(loaded(), NOW, lookback) == lookback  # slots: handed out from the time planned for
+    project = loaded_without_slots()
+    # the evergreen item went out at 09:00 the day before; its next share is due at 09:00 (Berlin: 08:00Z)
+    # today, before it expires at 11:30 Berlin (10:30Z): as of 10:00Z it is planned, as of 11:00Z it is not
+    revision = {i.id: i.revision for i in project.items}["ends"]
+    ledger = fold({}, _delivered("ends/mastodon", revision, at="2026-11-20T08:00:00+00:00"))
+    now, lookback = datetime(2026, 11, 21, 11, tzinfo=UTC), datetime(2026, 11, 21, 10, tzinfo=UTC)
+    assert plan_time(project, now, lookback) == lookback
+    assert run_shape(plan(project, ledger=ledger, now=now)) != run_shape(plan(project, ledger=ledger, now=lookback))
+    assert plan_time(project, now + timedelta(hours=1), lookback + timedelta(hours=1)) == now + timedelta(hours=1)
+    before = datetime(2026, 11, 21, 10, tzinfo=UTC)  # the hour before the expiry: as of now
+    assert plan_time(project, before, before - timedelta(hours=1)) == before
+
+
+def test_a_run_answers_again_only_what_changed_and_asks_afresh_whether_a_claiming_run_lives(tmp_path):
+    from newsroom.state import open_store
+    from scheduler.run.core import Run, RunOptions
+
+    project = loaded()
+    store = open_store(tmp_path, {"path": "state"})
+    run = Run(project, store, RunOptions(now=NOW))
+    entries = {e.key: e for e in run.planned({})}
+    ledger = fold({}, _delivered("plain/blog", "old-revision"))
+    plain, other = entries["plain/blog"], entries["other/blog"]
+    first = run.decide(plain, ledger)
+    assert first.action == "correct"
+    assert run.decide(plain, ledger) is first  # the same entry, the same ledger state: the same answer
+    assert run.decide(other, ledger) is run.decide(other, ledger)  # (no ledger state at all: the same too)
+    fold(ledger, [{"event": "corrected", "entry": "plain/blog", "revision": revisions()["plain"],
+                   "at": "2026-11-21T12:00:00+00:00"}])
+    assert run.decide(plain, ledger).action == "done"  # one more event folded: asked again
+    refolded = fold({}, [*_delivered("plain/blog", "old-revision"),  # as many events, another state
+                         {"event": "alerted", "entry": "plain/blog", "problem": "p", "at": "2026-11-21T11:00:00+00:00"}])
+    assert refolded["plain/blog"].events == ledger["plain/blog"].events
+    assert run.decide(plain, refolded).action == "correct"
+    # an open claim: whether its run still lives is asked every time
+    lock = tmp_path / "state" / ".runs"
+    claimed = fold({}, [{"event": "claimed", "entry": "other/blog", "item": "other", "channel": "blog",
+                         "revision": revisions()["other"], "run": "elsewhere", "at": "2026-11-21T11:00:00+00:00"}])
+    assert run.decide(other, claimed).action == "reconcile"
+    with store.run_lock("elsewhere"):
+        assert lock.exists() and run.decide(other, claimed).action == "held"
+    assert run.decide(other, claimed).action == "reconcile"

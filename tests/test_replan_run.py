@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from conftest import item
 from publishing import HEAD, approved, make_newsroom, run
 from servers.testchannel import TOKEN, ChannelServer, register
@@ -21,6 +23,11 @@ channels:
     token: env:TC_TOKEN
     timeout: "0.3"
 calendar:
+  lead_time: 3h
+  blackout:
+    - {{date: 2026-11-23, reason: Embargo}}
+"""
+SLOTS = """\
   slots:
     - days: daily
       times: ['09:00', '15:00']
@@ -38,6 +45,11 @@ def files() -> dict[str, str]:
                              channels={"social": {"at": "next"}}),
         "content/e.md": approved("E", ("blog",), at="2026-11-22T09:00"),
         "content/f.md": approved("F", ("blog",), at="2026-11-20T08:00"),
+        "content/g.md": item("G", status="review", author="writer", publish_at="2026-11-20T13:00",
+                             channels=["blog"]),
+        "content/h.md": approved("H", ("blog",), at="2026-11-23T10:00"),
+        "content/i.md": item("I", status="approved", approved_by="editor", author="writer",
+                             publish_at="2026-11-20T12:12", expires_at="2026-11-20T12:14", channels=["social"]),
     }
 
 
@@ -90,7 +102,9 @@ def _index(newsroom) -> str:
     return _same(json.dumps({k: data[k] for k in ("quiet_until", "next", "notes", "exit_code", "derived")}), newsroom)
 
 
-def test_runs_that_patch_their_plan_decide_as_runs_that_plan_in_full(tmp_path, monkeypatch):
+@pytest.mark.parametrize("slots", [True, False], ids=["slots", "no-slots"])
+def test_runs_that_patch_their_plan_decide_as_runs_that_plan_in_full(tmp_path, monkeypatch, slots):
+    """Without slots a run also plans as of its own time, the plan check's verdict is given on."""
     import scheduler.run.core
     from scheduler.run import replan
 
@@ -104,22 +118,40 @@ def test_runs_that_patch_their_plan_decide_as_runs_that_plan_in_full(tmp_path, m
         real(self, *args, **kw)
 
     monkeypatch.setattr(replan.Plan, "__init__", counting)
+    import scheduler.plan
+
+    verdicts = []  # plans made for check's verdict apart from the run's (scheduler/layer.py plans them)
+    real_plan = scheduler.plan.plan
+
+    def planning(*args, **kw):
+        verdicts.append(1)
+        return real_plan(*args, **kw)
+
+    monkeypatch.setattr(scheduler.plan, "plan", planning)
     with ChannelServer() as patched_server, ChannelServer() as full_server:
-        patched = make_newsroom(tmp_path / "patched", patched_server, files(), SETTINGS)
-        full = make_newsroom(tmp_path / "full", full_server, files(), SETTINGS)
+        settings = SETTINGS + (SLOTS if slots else "")
+        patched = make_newsroom(tmp_path / "patched", patched_server, files(), settings)
+        full = make_newsroom(tmp_path / "full", full_server, files(), settings)
         env = {"TC_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": ""}
         full_plans = patched_plans = 0
+        verdict_plans = {"patched": 0, "full": 0}
         for n, (change, now) in enumerate(STEPS):
             change(patched.root)
             change(full.root)
             planned.clear()
+            verdicts.clear()
             one = run(patched.root, "publish", "--format", "json", now=now, env=env)
+            verdict_plans["patched"] += len(verdicts)
             patched_plans += len(planned)
             ours = len(planned)
             with monkeypatch.context() as m:
                 m.setattr(replan, "MOST", 0)  # every change in the ledger: a full plan
+                m.setattr(scheduler.run.core, "plan_time", lambda project, now, lookback: lookback)  # and
+                #                                     the run's own plan as of a little earlier, check's apart
                 planned.clear()
+                verdicts.clear()
                 other = run(full.root, "publish", "--format", "json", now=now, env=env)
+                verdict_plans["full"] += len(verdicts)
                 full_plans += len(planned)
             assert one.exit_code == other.exit_code, (n, one.output, other.output)
             assert _same(one.output, patched) == _same(other.output, full), n
@@ -134,3 +166,7 @@ def test_runs_that_patch_their_plan_decide_as_runs_that_plan_in_full(tmp_path, m
         assert {"delivered", "corrected", "withdrawn"} <= outcomes, outcomes
         # the runs that planned in full planned again after their deliveries; the others patched some
         assert full_plans > patched_plans >= len(STEPS), (full_plans, patched_plans)
+        assert verdict_plans["full"] >= len(STEPS) - 1  # (a run with nothing due before later asks nothing)
+        # without slots check's verdict is given on the run's plan (tests/test_replan.py: and with evergreen
+        # items expiring within the hour, on a plan of its own)
+        assert verdict_plans["patched"] == (verdict_plans["full"] if slots else 0), verdict_plans

@@ -110,6 +110,25 @@ def iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+def plan_time(project: Project, now: datetime, lookback: datetime) -> datetime:
+    """The time a run plans as of: ``lookback`` (``due.planning_time``: a little before ``now``, so a queue
+    slot that passed since the last run is still handed out), or ``now`` itself when planning as of
+    either gives the run the same calendar, so that check's verdict (as of ``now``) is given on the
+    run's own plan. A plan depends on its time only through the queue slots it hands out (from that
+    time on), the next evergreen share of an item that expires between the two, and the lead-time
+    rule and waiting notes, which the run does not read (it reads times, states, dependencies and the
+    blackout and dependency-cycle rules: ``due.decide``, ``after.Order.gate``)."""
+    from ..rules import effective
+
+    settings = project.settings
+    if lookback == now or any(effective(settings, name).slots for name in settings.channels):
+        return lookback
+    if any(item.evergreen and item.expires_at is not None and lookback < item.expires_at <= now
+           for item in project.items):
+        return lookback
+    return now
+
+
 class Run:
     """One publish run in flight over a loaded project and its ledger."""
 
@@ -122,7 +141,7 @@ class Run:
         self.now = opts.now
         self.report = RunReport(now=opts.now, dry_run=opts.dry_run)
         self.channels = Adapters(project, opts.env, store)
-        self.planned_from = due.planning_time(project, opts.now, self.channels.grace)
+        self.planned_from = plan_time(project, opts.now, due.planning_time(project, opts.now, self.channels.grace))
         self.budget = Budget(opts.budget, opts.clock)
         self.run = run_id(opts.now)
         self.down: dict[str, str] = {}  # channel → why it is skipped for the rest of this run
@@ -139,6 +158,7 @@ class Run:
         self.prerendered: dict[tuple[str, str], object] = {}  # (entry key, revision) → post rendered ahead
         self.waiting = None  # wait.Waiting: entries held back until what they are after is delivered
         self._plan: tuple | None = None  # (ledger version, the ledger, replan.Plan): see ``planned``
+        self._decided: dict[int, tuple] = {}  # id(entry) → (entry, ledger state, its events, decision): ``decide``
 
     def planned(self, ledger: dict[str, EntryState], now: datetime | None = None) -> list[Entry]:
         """The plan as of ``now`` (the run's planning time) on ``ledger``, the store's current entries.
@@ -166,8 +186,24 @@ class Run:
         self.bad_files = {p.path for p in verdict.errors}
 
     def decide(self, entry: Entry, ledger: dict[str, EntryState]) -> due.Decision:
-        return due.decide(entry, ledger.get(entry.key), self.now, grace=self.channels.grace(entry.channel),
-                          force=self.opts.force, alive=self.store.run_alive)
+        """``due.decide`` at the run's time. Asked of every entry before the deliveries and again after
+        them (the look ahead): an answer is kept for the same entry and the same ledger state (the same
+        folded object, as many events folded into it: the store folds every change into it as an
+        event), except where it asks whether another run still lives (an open claim)."""
+        st = ledger.get(entry.key)
+        if st is not None and (st.state == "claimed" or st.correcting is not None or st.withdrawing is not None):
+            return self._decide(entry, st)
+        events = st.events if st is not None else -1
+        kept = self._decided.get(id(entry))
+        if kept is not None and kept[0] is entry and kept[1] is st and kept[2] == events:
+            return kept[3]
+        decision = self._decide(entry, st)
+        self._decided[id(entry)] = (entry, st, events, decision)  # (the entry kept: its id is not reused)
+        return decision
+
+    def _decide(self, entry: Entry, st: EntryState | None) -> due.Decision:
+        return due.decide(entry, st, self.now, grace=self.channels.grace(entry.channel), force=self.opts.force,
+                          alive=self.store.run_alive)
 
     def out(self, entry: Entry, result: str, detail: str = "", *, url: str | None = None, tries: int = 0) -> Outcome:
         """The entry's line in the report."""

@@ -52,11 +52,13 @@ UNUSABLE = "publish.yml has errors: nothing was published. Fix them (publish che
 def verdict_of(run: Run, ledger: dict, items) -> Verdict:
     """``check``'s verdict on the project as the run sees it (its ``now``, its environment, the ledger
     it has read), without asking any platform; posts are rendered only for ``items``, the paths of the
-    items the run has work for. Raises ``UnusableSettings`` when publish.yml has errors: every entry
+    items the run has work for, and the calendar's rules read the run's plan when it is the plan as of
+    ``now`` (``core.plan_time``). Raises ``UnusableSettings`` when publish.yml has errors: every entry
     depends on it, so nothing is claimed."""
     from ..project import check
 
-    verdict = check(run.project, run.now, env=run.opts.env, verify=False, ledger=ledger, items=items)
+    plan = run.planned(ledger) if run.planned_from == run.now else None
+    verdict = check(run.project, run.now, env=run.opts.env, verify=False, ledger=ledger, items=items, plan=plan)
     if verdict.unusable:
         raise UnusableSettings(verdict.unusable, UNUSABLE)
     return verdict
