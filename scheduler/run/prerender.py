@@ -20,6 +20,7 @@ import os
 import threading
 
 from channels.base import Channel, Post
+from newsroom.gcpause import is_one_shot
 
 from .. import due
 from ..plan import Entry
@@ -55,6 +56,8 @@ def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
     _JOBS = (run, jobs)
     # The loaded project out of the collector's sight while the workers live: a collection in a
     # worker would otherwise walk (and so copy, page by page) every object it shares with this process.
+    # A one-shot process (the command line) keeps it frozen, as it keeps what it loads frozen anyway
+    # (newsroom/gcpause.py); another gives the collector back what it froze here.
     gc.freeze()
     try:
         size = -(-len(jobs) // (n * 4))  # a few chunks per worker, so a slow one does not hold the rest
@@ -66,7 +69,8 @@ def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
             pool.close()
             pool.join()
     finally:
-        gc.unfreeze()
+        if not is_one_shot():
+            gc.unfreeze()
         _JOBS = None
     run.report.notes.append(f"rendered {len(jobs)} posts in {n} worker processes")
     return [post for part in parts for post in part]
