@@ -400,8 +400,8 @@ def test_the_excerpt_gives_way_so_the_link_fits(project):
     assert bsky.lengths == [296] and bsky.problems == []
 
 
-def test_check_keeps_rendering_results_until_item_template_or_settings_change(project, monkeypatch):
-    import os
+def one_post_over_its_limit(project):
+    """A project whose one Mastodon post is 501 characters, and check's first (cached) verdict on it."""
     from datetime import datetime, timezone
 
     from channels import preview
@@ -414,6 +414,16 @@ def test_check_keeps_rendering_results_until_item_template_or_settings_change(pr
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     first = preview.render_problems(load_project(root), now)
     assert [p.message.split(" (")[0] for p in first] == ["mastodon: the post is 1 characters over the limit of 500"]
+    return root, now, first
+
+
+def test_check_keeps_rendering_results_until_item_template_or_settings_change(project, monkeypatch):
+    import os
+
+    from channels import preview
+    from scheduler.project import load_project
+
+    root, now, first = one_post_over_its_limit(project)
     assert (root / ".cache/render-check.json").exists()
 
     def boom(*a, **k):
@@ -435,18 +445,10 @@ def test_check_keeps_rendering_results_until_item_template_or_settings_change(pr
 
 
 def test_check_renders_again_when_publish_yml_changes_what_a_post_is_measured_against(project):
-    from datetime import datetime, timezone
-
     from channels import preview
     from scheduler.project import load_project
 
-    root = project({
-        "content/a.md": item("A", "approved", approved_by="B", publish_at="2030-01-01T09:00", channels=["mastodon"]),
-        "templates/mastodon/post.j2": "{{ 'x' * 501 }}\n",
-    }, settings=SETTINGS)
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    first = preview.render_problems(load_project(root), now)
-    assert [p.message.split(" (")[0] for p in first] == ["mastodon: the post is 1 characters over the limit of 500"]
+    root, now, first = one_post_over_its_limit(project)
     settings = root / "publish.yml"
     text = settings.read_text(encoding="utf-8")
     assert "    type: mastodon\n" in text

@@ -173,13 +173,18 @@ def test_the_settings_model_keeps_what_is_right(project):
     assert approval_refusal(piece, " ", settings) == "approved_by is empty: write the name of who approved it"
 
 
-def test_plan_calendar_and_ics_show_the_teams_states_and_the_lead_time_rule_holds(cli, project):
-    root = project({
+def cleared_and_in_legal_review(project):
+    """Two items on the team's states: A cleared (the final state) at 09:00, B in legal-review at 11:00."""
+    return project({
         "content/a.md": item("A", status="cleared", author="Sam", approved_by="Lee", publish_at="2026-12-01T09:00",
                              channels=["blog"]),
         "content/b.md": item("B", status="legal-review", author="Sam", publish_at="2026-12-01T11:00",
                              channels=["blog"]),
     }, settings=LEGAL)
+
+
+def test_plan_calendar_and_ics_show_the_teams_states_and_the_lead_time_rule_holds(cli, project):
+    root = cleared_and_in_legal_review(project)
     _, warnings = check(cli, root)
     assert ("content/b.md", 5, "publish_at", "lead_time: still legal-review but is due on 'blog' at 2026-12-01 "
                                              "11:00 (lead time 2d): approve it or move it") in \
@@ -198,12 +203,7 @@ def test_plan_calendar_and_ics_show_the_teams_states_and_the_lead_time_rule_hold
 
 
 def test_the_terminal_calendar_keeps_its_columns_with_a_long_state_name(cli, project):
-    root = project({
-        "content/a.md": item("A", status="cleared", author="Sam", approved_by="Lee", publish_at="2026-12-01T09:00",
-                             channels=["blog"]),
-        "content/b.md": item("B", status="legal-review", author="Sam", publish_at="2026-12-01T11:00",
-                             channels=["blog"]),
-    }, settings=LEGAL)
+    root = cleared_and_in_legal_review(project)
     out = cli(root, "calendar", "--now", "2026-11-30T10:00").output
     rows = [line for line in out.splitlines() if line.startswith("  1") or line.startswith("  0")]
     # 'legal-review' is 12 characters: every title starts in the same column, one space after the widest state
