@@ -44,6 +44,15 @@ class PostCache:
             self.used[self.key(item)] = post
         return post
 
+    def went_out(self, item_id: str, revision: str, path: str) -> Post | None:
+        """The post kept for an earlier ``revision`` of an item (the one that went out), found by what
+        the ledger says of it: the item's file may since hold an edit, or not load at all."""
+        key = f"{item_id}|{revision}|{path}"
+        post = self.posts.get(key)
+        if post is not None:
+            self.used[key] = post
+        return post
+
     def put(self, item: Item, post: Post) -> None:
         self.used[self.key(item)] = post
 

@@ -134,3 +134,60 @@ def test_deploy_settings_are_checked(project, cli):
     result = cli(root, "check")
     assert result.exit_code == 2  # publish.yml has an error: publish would not run
     assert "publish.yml:8: channels.blog.deploy: give exactly one of git: REMOTE or command: COMMAND" in result.output
+
+
+#: edits a delivered item's file may get that no correction may apply yet: (name, the edit)
+HELD_EDITS = [
+    ("an error in its file", lambda text: text.replace("'2026-11-20T09:00'", "'20/11'")),
+    ("back in review", lambda text: text.replace("status: approved", "status: review")),
+    ("a file that does not load", lambda text: text.replace('title: "Launch day"', 'title: "Launch day')),
+]
+
+
+def _held_edit(project, cli, edit):
+    """A delivered page, then its file edited (a new sentence) the way ``edit`` says."""
+    root = project({"content/a.md": approved("Launch day"), "content/b.md": approved("Other news").replace("T09:00", "T08:00")},
+                   settings=SETTINGS.format(deploy=""))
+    assert cli(root, "publish", "--now", T).exit_code == 0
+    path = root / "content" / "a.md"
+    path.write_text(edit(path.read_text().replace("Body text.", "Body text. An unapproved sentence.")))
+    return root
+
+
+@pytest.mark.parametrize("name, edit", HELD_EDITS, ids=[n for n, _ in HELD_EDITS])
+def test_an_edit_no_correction_applied_never_reaches_the_page(project, cli, name, edit):
+    """The page shows what went out until a correction applies the edit, whatever makes the site be
+    rebuilt meanwhile (here: the site removed); fixed and approved again, the edit goes out as a
+    correction."""
+    root = _held_edit(project, cli, edit)
+    page = root / "public" / "a" / "index.html"
+    quiet = cli(root, "publish", "--now", "2026-11-20T09:20:00Z")
+    assert "rebuilt" not in quiet.output and "An unapproved sentence" not in page.read_text(), quiet.output
+    shutil.rmtree(root / "public")
+    again = cli(root, "publish", "--now", "2026-11-20T09:30:00Z")
+    assert "note: blog: the site was missing or out of date; rebuilt from the ledger" in again.output.splitlines()
+    assert "Body text." in page.read_text() and "An unapproved sentence" not in page.read_text(), again.output
+    (root / "content" / "a.md").write_text(approved("Launch day").replace("Body text.", "Body text. Now approved."))
+    fixed = cli(root, "publish", "--now", "2026-11-20T09:40:00Z")
+    assert "corrected  content/a.md → blog" in fixed.output, fixed.output
+    assert "Now approved." in page.read_text()
+
+
+@pytest.mark.parametrize("name, edit", HELD_EDITS, ids=[n for n, _ in HELD_EDITS])
+def test_a_page_that_went_out_and_is_no_longer_kept_is_said(project, cli, name, edit):
+    """Without ``.cache/`` (the posts that went out are kept there) the page cannot be made as it went
+    out: the run says what it did instead, and never silently."""
+    root = _held_edit(project, cli, edit)
+    shutil.rmtree(root / "public")
+    shutil.rmtree(root / ".cache")
+    again = cli(root, "publish", "--now", "2026-11-20T09:30:00Z")
+    page = root / "public" / "a" / "index.html"
+    if name == "a file that does not load":
+        assert ("note: blog: content/a.md: its page is left out of the site: the file does not load (publish check "
+                "lists why) and the page that went out is no longer kept in .cache/") in again.output.splitlines()
+        assert not page.exists()
+    else:
+        assert ("note: blog: content/a.md: its page shows an edit no correction has applied: the page that went out "
+                "is no longer kept in .cache/ (publish check says why the correction waits)") in again.output.splitlines()
+        assert "An unapproved sentence" in page.read_text()
+    assert (root / "public" / "b" / "index.html").is_file()

@@ -57,9 +57,13 @@ def finish(run: Run) -> None:
             if st.channel != name or st.state != "delivered" or st.item in seen or not st.receipt:
                 continue
             item = run.by_item_id.get(st.item)
+            post, why = as_it_went_out(run, posts, st, item)
+            if why:
+                run.report.notes.append(f"{name}: {why}")
             if item is None:
-                continue  # deleted since it went out
-            post = posts.get(item)
+                if post is not None:
+                    found.append((post, receipt_from(st.receipt), None))
+                continue  # deleted since it went out, or its page could not be kept
             if post is None:
                 missing.append((_entry_for(item, name, channel.TYPE), channel))
             found.append((post, receipt_from(st.receipt), item))
@@ -96,6 +100,29 @@ def finish(run: Run) -> None:
         run.report.notes.extend(f"{name}: {problem}" for problem in getattr(done, "problems", None) or ())
     # finished: a later finish in this run (after entries that waited for the blog) does only what changed since
     run.touched.clear()
+
+
+def as_it_went_out(run: Run, posts, st, item) -> tuple[Post | None, str]:
+    """The post a delivered entry's page is rebuilt from, or None to render the item as it stands;
+    and what a person must be told.
+
+    The page shows what went out (or what its last correction applied): an edit reaches it only
+    through a correction, which needs the item approved and free of errors. So while the item's
+    file holds an edit no correction has applied (held by an error, waiting for approval) or does
+    not load at all, the page is rebuilt from the post kept for the revision that went out. An edit
+    its correction found to say the same is rendered as it stands when that post is not kept. A file
+    deleted since takes its page with it (unchanged: withdrawing is how a page is taken down)."""
+    live = st.corrected_revision or st.delivered_revision
+    if item is None and not (run.project.root / (st.path or "")).is_file():
+        return None, ""  # deleted since it went out
+    post = posts.went_out(st.item, live, st.path) if live and st.item and st.path else None
+    if post is not None or (item is not None and item.revision in (live, st.changed_revision)):
+        return post or posts.get(item), ""
+    if item is None:
+        return None, (f"{st.path}: its page is left out of the site: the file does not load (publish check "
+                      f"lists why) and the page that went out is no longer kept in .cache/")
+    return None, (f"{item.path}: its page shows an edit no correction has applied: the page that went out is "
+                  f"no longer kept in .cache/ (publish check says why the correction waits)")
 
 
 def _entry_for(item, channel: str, ctype: str) -> Entry:
