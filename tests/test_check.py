@@ -129,3 +129,19 @@ def test_check_below_the_command_line_gives_one_verdict_per_file(project):
     assert verdict.errors_in("content/a.md") == [] and verdict.errors_in("content/c.md") == []
     assert set(verdict.by_path()) == {"content/b.md", "publish.yml"}
     assert verdict.failed() and verdict.failed(strict=True)
+
+
+def test_a_files_problem_without_a_line_sorts_before_its_lines():
+    """Problems are listed by file, then line; one about the whole file (no line) comes first, and
+    mixing one with line problems of the same file is no error."""
+    import random
+
+    from newsroom.problems import ERROR, WARNING, Problem, Verdict
+
+    expected = [Problem("a.md", None, "", "is 1.2 MB", WARNING), Problem("a.md", 2, "title", "empty", ERROR),
+                Problem("a.md", 2, "title", "empty", WARNING), Problem("a.md", 10, "body", "x", ERROR),
+                Problem("b.md", None, "", "x", ERROR), Problem("b.md", 1, "", "x", ERROR)]
+    for seed in range(5):
+        shuffled = expected * 2  # repeats dropped
+        random.Random(seed).shuffle(shuffled)
+        assert Verdict(shuffled).problems == expected
