@@ -23,6 +23,7 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
     channels = Adapters(project, env, store)
     ledger = store.entries()
     items = {i.id: i for i in project.items}
+    with_errors = {p.path for p in project.problems if p.severity == "error"}  # what the run holds back
     out: dict[str, dict] = {}
     for name, config in project.settings.channels.items():
         out[name] = {"type": config.type, "inactive": channels.inactive.get(name), "delivered": [], "failed": [],
@@ -42,12 +43,15 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
             if st.corrections:
                 row["corrected"].append({**base, "corrections": len(st.corrections),
                                          "revision": st.corrected_revision})
-            if item is not None and item.revision not in (st.delivered_revision, st.corrected_revision):
+            edits = getattr(channels.adapters.get(st.channel or ""), "EDITS", False)
+            if item is not None and item.revision not in (st.delivered_revision, st.corrected_revision) and not (
+                    edits and st.changed_revision == item.revision):  # (its post found to say the same)
                 why = ("said once: this channel cannot edit" if st.changed_revision == item.revision else
                        f"correction failed: {st.correction_error}" if st.correction_failed == item.revision else
                        f"could not be taken down: {st.withdraw_error}" if st.withdraw_failed == item.revision else
-                       "correction due on the next run" if item.status == "approved" else
-                       f"the correction waits for approval (status is {item.status})")
+                       f"the correction waits for approval (status is {item.status})" if item.status != "approved"
+                       else "the correction is held: the file has errors (publish check lists them)"
+                       if item.path in with_errors else "correction due on the next run")
                 row["changed"].append({**base, "note": why})
         elif st.state == "withdrawn":
             row["withdrawn"].append({**base, "reason": st.withdrawn_reason})

@@ -173,3 +173,22 @@ def test_the_calendar_and_status_show_corrections_and_withdrawals(newsroom, serv
     assert {r["channel"]: r["state"] for r in rows} == {"blog": "withdrawn", "mastodon": "withdrawn"}
     status = run(newsroom, "status", "--now", "2026-11-22T10:00:00Z").output
     assert "  gone     content/launch.md: withdrawn (withdrawn: Cancelled.)" in status
+
+
+def test_status_says_why_an_edit_is_not_corrected_and_lists_none_that_said_the_same(newsroom, server):
+    run(newsroom, "publish")
+    # an edit with an error in its file: the run holds it, and status says so rather than "due"
+    edit(newsroom, "Launch is on Wednesday.\n")
+    path = newsroom / "content" / "launch.md"
+    path.write_text(path.read_text().replace("'2026-11-20T09:00'", "'27/11'"))
+    held = run(newsroom, "status", "--now", "2026-11-21T10:00:00Z")
+    assert held.output.count("  changed  content/launch.md: edited after it went out (the correction is held: "
+                             "the file has errors (publish check lists them))") == 2, held.output
+    # an edit only the blog shows (its summary): the blog is corrected, Mastodon's post says the same
+    path.write_text(launch().replace("summary: The launch", "summary: The launch, summed up again"))
+    done = run(newsroom, "publish", now="2026-11-21T10:00:00Z")
+    assert "corrected  content/launch.md → blog" in done.output, done.output
+    assert "unchanged  content/launch.md → mastodon" in done.output, done.output
+    status = run(newsroom, "status", "--now", "2026-11-21T10:05:00Z").output
+    assert "changed  content/launch.md" not in status, status
+    assert "cannot edit" not in status
