@@ -54,7 +54,9 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
                        if item.path in with_errors else "correction due on the next run")
                 row["changed"].append({**base, "note": why})
         elif st.state == "withdrawn":
-            row["withdrawn"].append({**base, "reason": st.withdrawn_reason})
+            deleted = item is None and st.path and not (project.root / st.path).exists()
+            row["withdrawn"].append({**base, "reason": st.withdrawn_reason or ("its file was deleted" if deleted
+                                                                               else None)})
         elif st.state == "failed" and st.credential:
             # the platform refused the credential: the entry waits for a person to fix that secret
             row["credential_waiting"].append({**base, "error": st.error, "credential": st.credential})
@@ -151,7 +153,7 @@ def text(report: dict) -> list[str]:
         for r in row["corrected"]:
             lines.append(f"  fixed    {r['path']}: {r['corrections']} correction(s), the last at {when(r['at'])}")
         for r in row["withdrawn"]:
-            lines.append(f"  gone     {r['path']}: withdrawn ({r['reason']})")
+            lines.append(f"  gone     {r['path']}: withdrawn" + (f" ({r['reason']})" if r['reason'] else ""))
         for r in row["due_now"]:
             what = {"send": "due now", "reconcile": "to reconcile",
                     "miss": "past its grace window (recorded missed once the channel is active)" if row["inactive"]

@@ -183,11 +183,54 @@ def test_a_page_that_went_out_and_is_no_longer_kept_is_said(project, cli, name, 
     again = cli(root, "publish", "--now", "2026-11-20T09:30:00Z")
     page = root / "public" / "a" / "index.html"
     if name == "a file that does not load":
-        assert ("note: blog: content/a.md: its page is left out of the site: the file does not load (publish check "
-                "lists why) and the page that went out is no longer kept in .cache/") in again.output.splitlines()
+        assert ("note: blog: content/a.md: its page is left out of the site: the file no longer loads as item 'a' "
+                "(publish check lists its errors) and the page that went out is no longer kept in .cache/") \
+            in again.output.splitlines()
         assert not page.exists()
     else:
         assert ("note: blog: content/a.md: its page shows an edit no correction has applied: the page that went out "
                 "is no longer kept in .cache/ (publish check says why the correction waits)") in again.output.splitlines()
         assert "An unapproved sentence" in page.read_text()
     assert (root / "public" / "b" / "index.html").is_file()
+
+
+def test_a_deleted_items_page_is_withdrawn_and_the_ledger_says_so(project, cli):
+    """The site follows the files: a delivered item's file deleted takes its page down as a withdrawal
+    does (a notice where it was, out of the index and feeds), and the ledger, status and the run say
+    so, instead of a page gone while the ledger still calls it delivered."""
+    import json
+
+    root = _held_edit(project, cli, lambda text: text)
+    (root / "content" / "a.md").unlink()
+    run = cli(root, "publish", "--now", "2026-11-20T09:30:00Z")
+    assert run.exit_code == 0, run.output
+    assert "withdrawn  content/a.md → blog  its file content/a.md was deleted" in run.output, run.output
+    page = (root / "public" / "a" / "index.html").read_text()
+    assert "This page was withdrawn" in page and "Launch day" not in (root / "public" / "index.html").read_text()
+    assert "Other news" in (root / "public" / "index.html").read_text()
+    events = [json.loads(line) for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
+    assert [(e["entry"], e["path"], e["cause"]) for e in events if e["event"] == "withdrawn"] == \
+        [("a/blog", "content/a.md", "its file content/a.md was deleted")]
+    status = cli(root, "status", "--now", "2026-11-20T09:40:00Z").output
+    assert "1 delivered" in status and "  gone     content/a.md: withdrawn (its file was deleted)" in status, status
+    again = cli(root, "publish", "--now", "2026-11-20T09:40:00Z")  # said and recorded once
+    assert "withdrawn" not in again.output and "rebuilt" not in again.output, again.output
+
+
+def test_a_deleted_items_withdrawal_is_recorded_by_the_next_run_when_a_run_died_before(project, cli):
+    """A run killed after the site without the page was deployed, before the ledger said so: the next
+    run finds the site current and records the withdrawal then."""
+    import json
+
+    root = _held_edit(project, cli, lambda text: text)
+    (root / "content" / "a.md").unlink()
+    assert cli(root, "publish", "--now", "2026-11-20T09:30:00Z").exit_code == 0
+    ledger = root / "state" / "ledger.jsonl"
+    lines = ledger.read_text().splitlines(keepends=True)
+    assert json.loads(lines[-1])["event"] == "withdrawn"
+    ledger.write_text("".join(lines[:-1]))  # as if the run had died before its record
+    shutil.rmtree(root / ".cache", ignore_errors=True)
+    again = cli(root, "publish", "--now", "2026-11-20T09:40:00Z")
+    assert "withdrawn  content/a.md → blog  its file content/a.md was deleted" in again.output, again.output
+    assert "rebuilt" not in again.output
+    assert [json.loads(x)["event"] for x in ledger.read_text().splitlines()].count("withdrawn") == 1

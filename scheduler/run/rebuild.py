@@ -63,7 +63,15 @@ def finish(run: Run) -> None:
             if item is None:
                 if post is not None:
                     found.append((post, receipt_from(st.receipt), None))
-                continue  # deleted since it went out, or its page could not be kept
+                elif st.path and not (run.project.root / st.path).exists():
+                    # its file was deleted: the page goes as a withdrawn one does, and the ledger says so
+                    gone[st.item] = {"path": (st.receipt or {}).get("remote_id"), "reason": ""}
+                    seen.add(st.item)
+                    if not run.opts.dry_run:
+                        run.awaiting.setdefault(name, []).append(
+                            (_entry_for(_deleted(st), name, channel.TYPE), None, False, 1,
+                             {"event": "withdrawn", "reason": "", "cause": f"its file {st.path} was deleted"}))
+                continue
             if post is None:
                 missing.append((_entry_for(item, name, channel.TYPE), channel))
             found.append((post, receipt_from(st.receipt), item))
@@ -83,6 +91,9 @@ def finish(run: Run) -> None:
                               sleep=run.opts.sleep, syndication=syndication, withdrawn=gone)
         if name in stale:
             if channel.current(channel.digest(delivered, ctx)):
+                # the site is built and deployed as it should be; what waited on it (a deleted item's
+                # page withdrawn by a run killed before it recorded that) is recorded now
+                record.finished(run, name, None)
                 continue
             run.report.notes.append(f"{name}: the site was missing or out of date; rebuilt from the ledger")
         try:
@@ -111,18 +122,26 @@ def as_it_went_out(run: Run, posts, st, item) -> tuple[Post | None, str]:
     file holds an edit no correction has applied (held by an error, waiting for approval) or does
     not load at all, the page is rebuilt from the post kept for the revision that went out. An edit
     its correction found to say the same is rendered as it stands when that post is not kept. A file
-    deleted since takes its page with it (unchanged: withdrawing is how a page is taken down)."""
+    deleted since has its page withdrawn (``finish``)."""
     live = st.corrected_revision or st.delivered_revision
-    if item is None and not (run.project.root / (st.path or "")).is_file():
-        return None, ""  # deleted since it went out
+    if item is None and not (st.path and (run.project.root / st.path).exists()):
+        return None, ""  # deleted since it went out (``finish`` withdraws its page)
     post = posts.went_out(st.item, live, st.path) if live and st.item and st.path else None
     if post is not None or (item is not None and item.revision in (live, st.changed_revision)):
         return post or posts.get(item), ""
     if item is None:
-        return None, (f"{st.path}: its page is left out of the site: the file does not load (publish check "
-                      f"lists why) and the page that went out is no longer kept in .cache/")
+        return None, (f"{st.path}: its page is left out of the site: the file no longer loads as item "
+                      f"'{st.item}' (publish check lists its errors) and the page that went out is no longer "
+                      f"kept in .cache/")
     return None, (f"{item.path}: its page shows an edit no correction has applied: the page that went out is "
                   f"no longer kept in .cache/ (publish check says why the correction waits)")
+
+
+def _deleted(st):
+    """What an entry's events name of an item whose file is gone: its id, path and last revision."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=st.item, path=st.path, revision=st.revision, title=st.path, channels={})
 
 
 def _entry_for(item, channel: str, ctype: str) -> Entry:

@@ -81,7 +81,7 @@ def finished(run: Run, name: str, failure: str | None) -> None:
             elif kind == "corrected":
                 detail = "page, feeds and sitemap rebuilt with the correction"
             else:
-                detail = event.get("reason") or ""
+                detail = event.get("reason") or event.get("cause") or ""
             run.out(entry, kind, detail, url=receipt.url if receipt is not None else None, tries=tries)
         return
     message = f"the site holding it could not be published: {failure}"
