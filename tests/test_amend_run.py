@@ -192,3 +192,40 @@ def test_status_says_why_an_edit_is_not_corrected_and_lists_none_that_said_the_s
     status = run(newsroom, "status", "--now", "2026-11-21T10:05:00Z").output
     assert "changed  content/launch.md" not in status, status
     assert "cannot edit" not in status
+
+
+def test_a_published_file_that_loads_under_another_id_is_held_not_posted_again(newsroom, server):
+    """A slug added to an item that went out gives it another id (the ledger's key): it would go out
+    again as a new item on every channel. check says so at the line, and the run holds it."""
+    run(newsroom, "publish")
+    (sid,) = server.statuses
+    path = newsroom / "content" / "launch.md"
+    path.write_text(launch().replace("status: approved", "slug: launch-day\nstatus: approved"))
+    check = run(newsroom, "check", "--format", "json", now="2026-11-20T10:00:00Z")
+    found = [(p["path"], p["line"], p["message"]) for p in json.loads(check.output)["errors"] if p["key"] == "id"]
+    assert found == [("content/launch.md", 3, "this file went out as 'launch' (on blog, mastodon); it now loads as "
+                      "'launch-day', a new item that goes out again on its channels: give it id: launch to keep it "
+                      "the item that went out, or write id: launch-day to make it a new one")], check.output
+    held = run(newsroom, "publish", now="2026-11-20T10:00:00Z")  # inside mastodon's grace: it would go
+    assert "blocked    content/launch.md → mastodon" in held.output, held.output
+    assert list(server.statuses) == [sid]  # not posted again
+    # a new item on purpose: its id written out makes it a warning (the run would send it as new)
+    path.write_text(launch().replace("status: approved", "id: launch-day\nslug: launch-day\nstatus: approved"))
+    report = json.loads(run(newsroom, "check", "--format", "json", now="2026-11-20T10:00:00Z").output)
+    assert [p["line"] for p in report["warnings"] if p["key"] == "id"] == [3]
+    assert not [p for p in report["errors"] if p["key"] == "id"]
+    # the same item kept (its id written out as it went out): nothing goes out again, nothing to say
+    path.write_text(launch().replace("status: approved", "id: launch\nslug: launch-day\nstatus: approved"))
+    report = json.loads(run(newsroom, "check", "--format", "json", now="2026-11-20T10:05:00Z").output)
+    assert not [p for p in report["errors"] + report["warnings"] if p["key"] == "id"]
+    kept = run(newsroom, "publish", now="2026-11-20T10:05:00Z")
+    assert "delivered" not in kept.output and list(server.statuses) == [sid], kept.output
+
+
+def test_check_warns_before_a_deleted_or_renamed_files_page_is_withdrawn(newsroom, server):
+    run(newsroom, "publish")
+    (newsroom / "content" / "launch.md").rename(newsroom / "content" / "launch-day.md")
+    check = run(newsroom, "check", now="2026-11-21T10:00:00Z")
+    assert ("content/launch.md: went out as 'launch' (on blog, mastodon) and the file is gone: the next run "
+            "withdraws its blog page; if the file was renamed, give the new one id: launch, or it goes out again "
+            "as a new item") in check.output, check.output
