@@ -234,3 +234,26 @@ def test_a_deleted_items_withdrawal_is_recorded_by_the_next_run_when_a_run_died_
     assert "withdrawn  content/a.md → blog  its file content/a.md was deleted" in again.output, again.output
     assert "rebuilt" not in again.output
     assert [json.loads(x)["event"] for x in ledger.read_text().splitlines()].count("withdrawn") == 1
+
+
+def test_a_page_whose_path_is_taken_is_recorded_failed_not_delivered(project, cli):
+    """Two items wanting one page (one of them kept as it went out, its file no longer loading): the
+    page that is up stays (though the newcomer's id sorts first), and the newcomer is recorded failed
+    with the build's words, never delivered to a page showing another item."""
+    import json
+
+    root = _held_edit(project, cli, lambda text: text.replace('title: "Launch day"', 'title: "Launch day'))
+    (root / "content" / "c.md").write_text(item("Newcomer", status="approved", approved_by="editor", author="writer",
+                                               id="0c", slug="a", publish_at="2026-11-20T09:20",
+                                               channels=["blog"]))
+    run = cli(root, "publish", "--now", "2026-11-20T09:30:00Z")
+    assert ("FAILED     content/c.md → blog  its page was left out of the site: the blog page 'a/' is taken by "
+            "item 'a'; give the item another slug; fix it and a later run tries again") in run.output, run.output
+    page = (root / "public" / "a" / "index.html").read_text()
+    assert "Launch day" in page and "Newcomer" not in page
+    events = [json.loads(line) for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events if e["entry"] == "0c/blog"] == ["claimed", "failed"]
+    # given its own slug, it goes out
+    (root / "content" / "c.md").write_text((root / "content" / "c.md").read_text().replace("slug: a", "slug: c"))
+    again = cli(root, "publish", "--now", "2026-11-20T09:35:00Z")
+    assert "delivered  content/c.md → blog  https://news.test/c/" in again.output, again.output

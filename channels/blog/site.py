@@ -313,7 +313,8 @@ def plan_outputs(site: Site, delivered: Iterable[tuple[Post, Receipt]], syndicat
     seen_paths: dict[str, str] = {}
     # the folders of the translations' languages (de/): an item's own page may not take one
     prefixes = {p.data["language_prefix"].strip("/") for p, _ in latest.values() if p.data.get("language_prefix")}
-    for item_id in sorted(latest):
+    # the first delivered keeps a path two items want (a page that is up stays up), ties by id
+    for item_id in sorted(latest, key=lambda i: (_utc(latest[i][1].at, EPOCH), i)):
         post, receipt = latest[item_id]
         key = _input_key(common, post, receipt, syndication.get(item_id, []))
         held = cache.get(item_id)

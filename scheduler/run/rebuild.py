@@ -105,7 +105,7 @@ def finish(run: Run) -> None:
             done = None
         if failure:
             run.report.notes.append(f"{name}: finishing failed: {failure}")
-        record.finished(run, name, failure)
+        record.finished(run, name, failure, done)
         # what the finish left out, such as a blog page whose path was taken, or a static file
         # that could not be read: said in the run's output, not only in the object returned
         run.report.notes.extend(f"{name}: {problem}" for problem in getattr(done, "problems", None) or ())

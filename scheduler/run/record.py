@@ -58,18 +58,27 @@ def _digest(run: Run, entry: Entry, post: Post) -> str:
     return fingerprint(post, adapter.SHOWS) if adapter is not None else fingerprint(post)
 
 
-def finished(run: Run, name: str, failure: str | None) -> None:
+def finished(run: Run, name: str, failure: str | None, done=None) -> None:
     """The entries waiting for channel ``name``'s finish (the blog): delivered when it succeeded,
-    else failed and retried by a later run; never recorded delivered before their page is out."""
+    else failed and retried by a later run; never recorded delivered before their page is out.
+    ``done``: what the finish made (the blog's ``BuildReport``): an entry whose page it left out (its
+    path taken by another item's) is recorded failed with the build's words, not delivered."""
     waiting = run.awaiting.pop(name, [])
     if not waiting or run.opts.dry_run:
         return
     if failure is None:
+        pages = getattr(done, "pages", None)
+        said = {p.path: p.message for p in getattr(done, "problems", None) or ()}
         events = []
-        for entry, receipt, reconciled, _, fields in waiting:
+        for n, (entry, receipt, reconciled, tries, fields) in enumerate(waiting):
             fields = dict(fields)
             kind = fields.pop("event")
-            if receipt is not None:
+            if pages is not None and kind in ("delivered", "corrected") and entry.item.id not in pages:
+                error = f"its page was left out of the site: {said.get(entry.item.path, 'no page was made')}"
+                kind, fields = ("failed" if kind == "delivered" else "correction-failed"), {"error": error,
+                                                                                            "retryable": False}
+                waiting[n] = (entry, None, reconciled, tries, {"event": kind})
+            elif receipt is not None:
                 fields["receipt"] = receipt.as_dict()
             events.append(run.event(kind, entry, reconciled=reconciled or None, **fields))
         run.store.append(events)
@@ -80,6 +89,8 @@ def finished(run: Run, name: str, failure: str | None) -> None:
                 detail = "found already sent by an interrupted run; not sent again" if reconciled else ""
             elif kind == "corrected":
                 detail = "page, feeds and sitemap rebuilt with the correction"
+            elif kind in ("failed", "correction-failed"):
+                kind, detail = "failed", event["error"] + "; fix it and a later run tries again"
             else:
                 detail = event.get("reason") or event.get("cause") or ""
             run.out(entry, kind, detail, url=receipt.url if receipt is not None else None, tries=tries)
