@@ -72,7 +72,11 @@ def status(project: Project, store: StateStore, now: datetime, env, *, verify: b
             alive = store.run_alive(st.claimed_by)
             row["claimed"].append({**base, "run": st.claimed_by, "in_flight": alive,
                                    "note": "being sent now" if alive else
-                                   "no receipt and its run has ended: the next publish reconciles it"})
+                                   "no receipt and its run has ended: the next publish reconciles it"
+                                   if item is not None else
+                                   f"no receipt, its run has ended, and no item '{st.item}' loads any more: it "
+                                   f"may have gone out; restore {st.path} (or its id:) and the next publish "
+                                   "reconciles it"})
     planned = plan(project, ledger=ledger, now=due.planning_time(project, now, channels.grace))
     order = after.Order(planned, project.settings)
     for entry in planned:

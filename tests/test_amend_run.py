@@ -229,3 +229,27 @@ def test_check_warns_before_a_deleted_or_renamed_files_page_is_withdrawn(newsroo
     assert ("content/launch.md: went out as 'launch' (on blog, mastodon) and the file is gone: the next run "
             "withdraws its blog page; if the file was renamed, give the new one id: launch, or it goes out again "
             "as a new item") in check.output, check.output
+
+
+def test_status_says_a_claim_without_receipt_waits_for_its_item_when_the_file_is_gone(newsroom, server):
+    """A run killed after the claim left no receipt, and the file was deleted before the next run: no
+    run reconciles an entry whose item does not load, so status does not promise it does."""
+    import shutil as sh
+
+    from conftest import item as make_item
+
+    run(newsroom, "publish")
+    (newsroom / "content" / "news.md").write_text(make_item(
+        "News", status="approved", approved_by="editor", author="writer", publish_at="2026-11-20T10:00",
+        channels=["mastodon"]))
+    claim = {"event": "claimed", "entry": "news/mastodon", "item": "news", "channel": "mastodon",
+             "path": "content/news.md", "revision": "0", "run": "gone-run", "at": "2026-11-20T10:00:00+00:00"}
+    with open(newsroom / "state" / "ledger.jsonl", "a") as f:
+        f.write(json.dumps(claim) + "\n")
+    sh.rmtree(newsroom / ".cache", ignore_errors=True)
+    said = run(newsroom, "status", "--now", "2026-11-20T10:05:00Z").output
+    assert "the next publish reconciles it" in said and "no item" not in said, said
+    (newsroom / "content" / "news.md").unlink()
+    said = run(newsroom, "status", "--now", "2026-11-20T10:05:00Z").output
+    assert ("no receipt, its run has ended, and no item 'news' loads any more: it may have gone out; restore "
+            "content/news.md (or its id:) and the next publish reconciles it") in said, said

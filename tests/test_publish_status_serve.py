@@ -39,7 +39,8 @@ def test_status_lists_delivered_failed_claimed_and_next_per_channel(tmp_path, se
         "Status at 2026-11-20 09:30 UTC",
         "social (testchannel)",
         "  1 delivered, 1 claimed without receipt",
-        "  claimed  content/z.md by run gone-7: no receipt and its run has ended: the next publish reconciles it",
+        "  claimed  content/z.md by run gone-7: no receipt, its run has ended, and no item 'z' loads any more: "
+        "it may have gone out; restore content/z.md (or its id:) and the next publish reconciles it",
         "  next     content/b.md at 2026-11-21 09:00 UTC",
         "chat (testchannel)",
         "  0 delivered, 1 failed",
