@@ -126,3 +126,50 @@ def test_killed_at_a_boundary_then_run_again(newsroom, boundary):
     final = newsroom.publish(now="2026-11-20T09:20:00Z")
     assert final.returncode == 0, final.stdout + final.stderr
     assert_exactly_once(newsroom)
+
+
+# The boundaries of a run that withdraws the page of an item whose file was deleted: the site
+# without it is built, deployed, then the withdrawal recorded.
+WITHDRAWING = ["blog.built#1", "blog.deployed#1", "blog.recorded#1"]
+
+
+def served(newsroom, path: str) -> str:
+    """A file as the deployed site serves it (the served branch of the bare repository)."""
+    import subprocess
+
+    out = subprocess.run(["git", "--git-dir", str(newsroom.remote), "show", f"gh-pages:{path}"],
+                         capture_output=True, text=True)
+    return out.stdout if out.returncode == 0 else ""
+
+
+def test_the_trace_of_a_deleted_items_withdrawal(newsroom, tmp_path):
+    assert newsroom.publish().returncode == 0
+    (newsroom.root / "content" / "alpha.md").unlink()
+    trace = tmp_path / "trace"
+    done = newsroom.publish(trace=trace, now="2026-11-20T09:10:00Z")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert trace.read_text().split() == WITHDRAWING
+
+
+@pytest.mark.parametrize("boundary", WITHDRAWING)
+def test_a_deleted_items_withdrawal_killed_at_a_boundary_then_run_again(newsroom, boundary):
+    """Recorded withdrawn only once the site without the page is deployed, and recorded exactly once;
+    the posts on the other channels stay."""
+    assert newsroom.publish().returncode == 0
+    (newsroom.root / "content" / "alpha.md").unlink()
+    killed = newsroom.publish(crash_at=boundary, now="2026-11-20T09:10:00Z")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+
+    def withdrawals() -> list[str]:
+        return [e["entry"] for e in newsroom.ledger() if e["event"] == "withdrawn"]
+
+    if withdrawals():  # never before the site people see says so
+        assert "This page was withdrawn" in served(newsroom, "alpha/index.html")
+    again = newsroom.publish(now="2026-11-20T09:20:00Z")
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stdout + again.stderr
+    assert withdrawals() == ["alpha/blog"]
+    assert "This page was withdrawn" in served(newsroom, "alpha/index.html")
+    assert newsroom.publish(now="2026-11-20T09:30:00Z").returncode == 0
+    assert withdrawals() == ["alpha/blog"]  # once
+    assert len(newsroom.toots()) == 1 and len(newsroom.hooks()) == 1
+    assert newsroom.delivered() >= {"alpha/newsletter", "alpha/mastodon", "alpha/hook"}
