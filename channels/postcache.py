@@ -36,7 +36,7 @@ class PostCache:
 
     @staticmethod
     def key(item: Item) -> str:
-        return f"{item.id}|{item.revision}|{item.path}"
+        return _key(item.id, item.revision, item.path)
 
     def get(self, item: Item) -> Post | None:
         post = self.posts.get(self.key(item))
@@ -47,7 +47,7 @@ class PostCache:
     def went_out(self, item_id: str, revision: str, path: str) -> Post | None:
         """The post kept for an earlier ``revision`` of an item (the one that went out), found by what
         the ledger says of it: the item's file may since hold an edit, or not load at all."""
-        key = f"{item_id}|{revision}|{path}"
+        key = _key(item_id, revision, path)
         post = self.posts.get(key)
         if post is not None:
             self.used[key] = post
@@ -65,3 +65,8 @@ class PostCache:
             write_atomic(self.path, pickle.dumps((self.fingerprint, self.used), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
+
+
+def _key(item_id: str, revision: str, path: str) -> str:
+    """Where a post is kept: the item's id, the revision it was rendered from, and the item's path."""
+    return f"{item_id}|{revision}|{path}"

@@ -57,20 +57,21 @@ def finish(run: Run) -> None:
             if st.channel != name or st.state != "delivered" or st.item in seen or not st.receipt:
                 continue
             item = run.by_item_id.get(st.item)
-            post, why = as_it_went_out(run, posts, st, item)
+            if item is None and st.path and not (run.project.root / st.path).exists():
+                # its file was deleted: the page goes as a withdrawn one does, and the ledger says so
+                gone[st.item] = {"path": (st.receipt or {}).get("remote_id"), "reason": ""}
+                seen.add(st.item)
+                if not run.opts.dry_run:
+                    run.awaiting.setdefault(name, []).append(
+                        (_entry_for(_deleted(st), name, channel.TYPE), None, False, 1,
+                         {"event": "withdrawn", "reason": "", "cause": f"its file {st.path} was deleted"}))
+                continue
+            post, why = as_it_went_out(posts, st, item)
             if why:
                 run.report.notes.append(f"{name}: {why}")
             if item is None:
                 if post is not None:
                     found.append((post, receipt_from(st.receipt), None))
-                elif st.path and not (run.project.root / st.path).exists():
-                    # its file was deleted: the page goes as a withdrawn one does, and the ledger says so
-                    gone[st.item] = {"path": (st.receipt or {}).get("remote_id"), "reason": ""}
-                    seen.add(st.item)
-                    if not run.opts.dry_run:
-                        run.awaiting.setdefault(name, []).append(
-                            (_entry_for(_deleted(st), name, channel.TYPE), None, False, 1,
-                             {"event": "withdrawn", "reason": "", "cause": f"its file {st.path} was deleted"}))
                 continue
             if post is None:
                 missing.append((_entry_for(item, name, channel.TYPE), channel))
@@ -113,7 +114,7 @@ def finish(run: Run) -> None:
     run.touched.clear()
 
 
-def as_it_went_out(run: Run, posts, st, item) -> tuple[Post | None, str]:
+def as_it_went_out(posts, st, item) -> tuple[Post | None, str]:
     """The post a delivered entry's page is rebuilt from, or None to render the item as it stands;
     and what a person must be told.
 
@@ -121,11 +122,11 @@ def as_it_went_out(run: Run, posts, st, item) -> tuple[Post | None, str]:
     through a correction, which needs the item approved and free of errors. So while the item's
     file holds an edit no correction has applied (held by an error, waiting for approval) or does
     not load at all, the page is rebuilt from the post kept for the revision that went out. An edit
-    its correction found to say the same is rendered as it stands when that post is not kept. A file
-    deleted since has its page withdrawn (``finish``)."""
+    its correction found to say the same is rendered as it stands when that post is not kept. (A file
+    deleted since has its page withdrawn: ``finish``.)"""
     live = st.corrected_revision or st.delivered_revision
-    if item is None and not (st.path and (run.project.root / st.path).exists()):
-        return None, ""  # deleted since it went out (``finish`` withdraws its page)
+    if item is None and not st.path:
+        return None, ""  # a ledger that does not say where the item was: nothing to say of it
     post = posts.went_out(st.item, live, st.path) if live and st.item and st.path else None
     if post is not None or (item is not None and item.revision in (live, st.changed_revision)):
         return post or posts.get(item), ""

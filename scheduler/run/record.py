@@ -70,14 +70,13 @@ def finished(run: Run, name: str, failure: str | None, done=None) -> None:
         pages = getattr(done, "pages", None)
         said = {p.path: p.message for p in getattr(done, "problems", None) or ()}
         events = []
-        for n, (entry, receipt, reconciled, tries, fields) in enumerate(waiting):
+        for entry, receipt, reconciled, _, fields in waiting:
             fields = dict(fields)
             kind = fields.pop("event")
             if pages is not None and kind in ("delivered", "corrected") and entry.item.id not in pages:
                 error = f"its page was left out of the site: {said.get(entry.item.path, 'no page was made')}"
                 kind, fields = ("failed" if kind == "delivered" else "correction-failed"), {"error": error,
                                                                                             "retryable": False}
-                waiting[n] = (entry, None, reconciled, tries, {"event": kind})
             elif receipt is not None:
                 fields["receipt"] = receipt.as_dict()
             events.append(run.event(kind, entry, reconciled=reconciled or None, **fields))
@@ -93,7 +92,7 @@ def finished(run: Run, name: str, failure: str | None, done=None) -> None:
                 kind, detail = "failed", event["error"] + "; fix it and a later run tries again"
             else:
                 detail = event.get("reason") or event.get("cause") or ""
-            run.out(entry, kind, detail, url=receipt.url if receipt is not None else None, tries=tries)
+            run.out(entry, kind, detail, url=receipt.url if "receipt" in event else None, tries=tries)
         return
     message = f"the site holding it could not be published: {failure}"
     kinds = {"delivered": "failed", "corrected": "correction-failed", "withdrawn": "withdraw-failed"}
