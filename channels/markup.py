@@ -17,24 +17,12 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from newsroom.bodyscan import fence_after as _fence_after, image_sources  # noqa: F401 (image_sources: for callers)
+
 from . import markdown_engines, plaintext
 
 SEGMENT_OPEN = re.compile(r"^:::\s*segment\s+(\S+)\s*$")
 SEGMENT_CLOSE = re.compile(r"^:::\s*$")
-_FENCE = re.compile(r"^(`{3,}|~{3,})")
-
-
-def _fence_after(fence: str | None, stripped: str) -> str | None:
-    """The open code fence (its marker) after a line, given the one open before it (None: none)."""
-    m = _FENCE.match(stripped)
-    if m:
-        marker = m.group(1)
-        if fence is None:
-            return marker
-        if marker[0] == fence[0] and len(marker) >= len(fence):
-            return None
-    return fence
-
 
 @dataclass(frozen=True)
 class Note:
@@ -183,24 +171,6 @@ def images_without_alt_in_source(text: str) -> list[tuple[int, str]]:
             out.append((n, m.group(1)))
         if "<img" in line.lower():
             out.extend((n, src) for src in images_without_alt(line))
-    return out
-
-
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
-
-
-def image_sources(text: str) -> list[tuple[int, str]]:
-    """(line, src) of every Markdown image in ``text`` outside fenced code; lines count from 1."""
-    out: list[tuple[int, str]] = []
-    if "![" not in text:
-        return out
-    fence = None
-    for n, line in enumerate(text.splitlines(), 1):
-        after = _fence_after(fence, line.strip())
-        in_code = fence is not None or after is not None  # inside, opening or closing a fence
-        fence = after
-        if not in_code and "![" in line:
-            out.extend((n, m.group(1)) for m in _MD_IMAGE.finditer(line))
     return out
 
 

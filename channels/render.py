@@ -348,7 +348,7 @@ def image_problems(project: Project, *, only=None) -> list[Problem]:
             continue
         found = [(item.line("image"), "image", item.image)] if item.image else []
         found += [(item.body_line + n - 1 if item.body_line else None, "body", src)
-                  for n, src in image_sources(item.body)]
+                  for n, src in (item.images if item.images is not None else image_sources(item.body))]
         for line, key, src in found:
             if urlsplit(src).scheme or src.startswith(("#", "//")) or _local_image(project, src) is not None:
                 continue

@@ -9,21 +9,32 @@ the exact code that built it: any change there and every item is read again.
 Files are spread over ``SHARDS`` files by a hash of their path, and only the shards whose files
 changed are written again: one item edited in 10,000 rewrites a few hundred items' worth, not all.
 Deleting the folder is always safe.
+
+A shard holds its items without their bodies, then the bodies: most commands read no body (a run
+that corrected one item, ``check`` with its renderings cached), and the bodies are nine tenths of
+the bytes. An item's body is read from its shard when first asked for (``Item.__getattr__``),
+through the file this load opened: a shard written again meanwhile (by this process, or another)
+is a new file, so the body is the one that went with the item. Should that fail, the body is taken
+from the item's file, provided it is still the revision the item was loaded from.
 """
 from __future__ import annotations
 
+import copyreg
 import hashlib
+import io
 import os
 import pickle
 import sys
+import threading
 import zlib
 from pathlib import Path
 
 from .fingerprint import code_signature
 from .gcpause import collector_paused
 from .atomic import write_atomic
+from .model import Item
 
-VERSION = 4
+VERSION = 5
 FOLDER = Path(".cache") / "items"
 OLD_FILE = Path(".cache") / "items.pickle"  # before the shards: removed by the first save
 SHARDS = 32
@@ -54,23 +65,36 @@ class ItemCache:
         self.entries: dict[str, tuple] = {}
         self.loaded: list[dict[str, tuple]] = [{} for _ in range(SHARDS)]  # what each shard file holds
         self.fresh: dict[str, tuple] = {}
+        self.sources: list[_Bodies | None] = [None] * SHARDS  # each shard's bodies, read when first asked for
         with collector_paused():  # unpickling 10,000 items: the collector would walk them again and again
             for n in range(SHARDS):
                 self._load(n)
 
     def _load(self, n: int) -> None:
         try:
-            with open(self.folder / f"{n:02d}.pickle", "rb") as f:
-                # The signature is its own small record first: a stale shard is dropped without
-                # unpickling its items (which would double the peak memory of a large project).
-                if pickle.load(f) == self.signature:
-                    shard = pickle.load(f)
-                    if isinstance(shard, dict):
-                        self.loaded[n] = shard
-                        self.entries.update(shard)
+            f = open(self.folder / f"{n:02d}.pickle", "rb")
+        except OSError:
+            return  # no shard: its files are read again
+        try:
+            # The signature is its own small record first: a stale shard is dropped without
+            # unpickling its items (which would double the peak memory of a large project).
+            if pickle.load(f) != self.signature:
+                f.close()
+                return
+            shard = pickle.load(f)
+            if not isinstance(shard, dict):
+                f.close()
+                return
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
                 IndexError, KeyError):
-            pass  # no shard, or one from another version: its files are read again
+            f.close()
+            return  # a shard from another version: its files are read again
+        source = self.sources[n] = _Bodies(self.root, f, f.tell())
+        for hit in shard.values():
+            if hit[1] is not None:
+                hit[1].__dict__["_body_source"] = source
+        self.loaded[n] = shard
+        self.entries.update(shard)
 
     def get(self, rel: str, key: tuple):
         """(item, problems) when the file's stat key is the one cached."""
@@ -104,11 +128,79 @@ class ItemCache:
                 before = self.loaded[n]
                 if shard.keys() == before.keys() and all(shard[k] is before[k] for k in shard):
                     continue
+                source = self.sources[n]
+                if source is not None:  # its bodies before its file is replaced (Windows cannot replace an open file)
+                    source.read()
                 self.folder.mkdir(parents=True, exist_ok=True)
-                write_atomic(self.folder / f"{n:02d}.pickle",
-                             pickle.dumps(self.signature, protocol=pickle.HIGHEST_PROTOCOL)
-                             + pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL))
+                write_atomic(self.folder / f"{n:02d}.pickle", _dumps(self.signature, shard))
                 self.loaded[n] = shard
             (self.root / OLD_FILE).unlink(missing_ok=True)
         except OSError:
             pass  # a read-only checkout still works, only slower
+
+
+def _dumps(signature: bytes, shard: dict[str, tuple]) -> bytes:
+    """A shard's file: its signature, its entries with their items' bodies left out, then the bodies."""
+    out = io.BytesIO()
+    pickle.dump(signature, out, protocol=pickle.HIGHEST_PROTOCOL)
+    _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(shard)
+    pickle.dump({rel: hit[1].body for rel, hit in shard.items() if hit[1] is not None}, out,
+                protocol=pickle.HIGHEST_PROTOCOL)
+    return out.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        if type(obj) is Item:  # without its body (the shard's last record has it) and without its source
+            return copyreg.__newobj__, (Item,), {k: v for k, v in obj.__dict__.items()
+                                                 if k != "body" and k != "_body_source"}
+        return NotImplemented
+
+
+class _Bodies:
+    """The bodies of one shard's items, read from the shard's file (opened by the load) when the first
+    of them is asked for."""
+
+    def __init__(self, root: Path, f, offset: int):
+        self.root, self.file, self.offset = root, f, offset
+        self.bodies: dict[str, str] | None = None
+        self.lock = threading.Lock()  # serve and the studio ask from more than one thread
+
+    def read(self) -> dict[str, str]:
+        with self.lock:
+            if self.bodies is None:
+                try:
+                    # by position, not the file's offset: a forked render worker shares that offset
+                    fd = self.file.fileno()
+                    size = os.fstat(fd).st_size - self.offset
+                    if hasattr(os, "pread"):
+                        data = os.pread(fd, size, self.offset)
+                    else:  # Windows, where no worker is forked
+                        self.file.seek(self.offset)
+                        data = self.file.read()
+                    bodies = pickle.loads(data)
+                    self.bodies = bodies if isinstance(bodies, dict) else {}
+                except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError,
+                        ImportError, IndexError, KeyError):
+                    self.bodies = {}
+                finally:
+                    self.file.close()
+            return self.bodies
+
+    def body_of(self, item) -> str:
+        body = self.read().get(item.path)
+        return body if body is not None else _body_from_file(self.root, item)
+
+
+def _body_from_file(root: Path, item) -> str:
+    """The body of ``item`` from its file, which must still be the revision it was loaded from."""
+    from . import yamlload
+
+    try:
+        text = yamlload.decode((root / item.path).read_bytes())
+    except (OSError, UnicodeDecodeError):
+        text = None
+    if text is None or hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest() != item.revision:
+        raise RuntimeError(f"{item.path}: the item cache lost its body and the file has changed since it was "
+                           "loaded; run the command again (delete .cache/items/ if this repeats)")
+    return yamlload.split_front_matter(text).body

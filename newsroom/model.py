@@ -265,10 +265,28 @@ class Item:
     translated_from: str | None = None  # the original's content_hash this translation was made from
     original_title: str | None = None  # a translation's original's title, for the calendar
     state: str = ""  # the workflow state as written (legal-review); ``status`` is the built-in one it stands for
+    images: tuple | None = None  # (body line, src) of the body's images (newsroom/bodyscan.py); None: not read
 
     def __post_init__(self):
         if not self.state:
             self.state = self.status
+
+    # An item from the item cache comes without its body, which most commands never read: it is read
+    # from the cache when first asked for (``newsroom/itemcache.py``), and kept from then on.
+    def __getattr__(self, name: str):
+        if name == "body":
+            source = self.__dict__.get("_body_source")
+            if source is not None:
+                body = self.__dict__["body"] = source.body_of(self)
+                return body
+        raise AttributeError(f"'Item' object has no attribute '{name}'")
+
+    def __getstate__(self):
+        state = self.__dict__
+        if "_body_source" in state:  # a copy or a pickle holds the body itself, never the cache's file
+            state = {k: v for k, v in state.items() if k != "_body_source"}
+            state["body"] = self.body
+        return state
 
     def line(self, key: str) -> int | None:
         return self.doc.line(key, 1) if self.doc else None

@@ -144,3 +144,102 @@ def test_the_code_signature_covers_sub_packages(tmp_path, monkeypatch):
     before = fingerprint._package_digest.__wrapped__("pkg")
     module.write_text("B = 2\n")
     assert fingerprint._package_digest.__wrapped__("pkg") != before
+
+
+def _bodies_read(monkeypatch) -> list:
+    """The shards whose bodies were read from the cache, in order."""
+    from newsroom import itemcache
+
+    read = []
+    real = itemcache._Bodies.read
+
+    def counted(self):
+        if self.bodies is None:
+            read.append(self.offset)
+        return real(self)
+
+    monkeypatch.setattr(itemcache._Bodies, "read", counted)
+    return read
+
+
+def test_items_from_the_cache_read_their_body_only_when_asked(project, monkeypatch):
+    """A command that reads no body (check with its renderings cached) does not unpickle the bodies,
+    nine tenths of the cache; a body asked for is the one the file had, read once for its shard."""
+    from scheduler.project import check, load_project as load
+
+    bodies = {f"content/i{n}.md": f"Body {n}, with ![a chart](images/missing-{n}.png) in it.\n" for n in range(40)}
+    root = project({rel: item(f"I{n}", status="approved", body=text, publish_at="2026-12-01T09:00",
+                                approved_by="Ed", channels=["blog"])
+                    for n, (rel, text) in enumerate(bodies.items())})
+    first = check(load(root), _NOW).problems
+    read = _bodies_read(monkeypatch)
+    project_ = load(root)
+    assert all("body" not in i.__dict__ for i in project_.items)
+    again = check(project_, _NOW).problems
+    assert read == []  # the images of every body were checked from what loading them recorded
+    assert [(p.path, p.line, p.key, p.message) for p in again] == [(p.path, p.line, p.key, p.message) for p in first]
+    assert sum("missing-" in p.message for p in again) == 40
+    one = next(i for i in project_.items if i.path == "content/i7.md")
+    assert one.body == bodies["content/i7.md"]
+    assert len(read) == 1
+    assert all(i.body == bodies[i.path] for i in project_.items)
+
+
+_NOW = __import__("datetime").datetime(2026, 11, 30, tzinfo=__import__("datetime").timezone.utc)
+
+
+def test_a_body_is_the_loaded_revision_s_after_another_process_rewrote_the_cache(project):
+    """The body comes through the file the load opened: a shard written again since (a second command
+    running, or this one saving) is a new file, and the item still gets its own body."""
+    from scheduler.project import load_project as load
+
+    root = project({"content/a.md": item("A", body="First words.\n")})
+    load(root)
+    loaded = load(root).items[0]
+    assert "body" not in loaded.__dict__
+    path = root / "content/a.md"
+    path.write_text(item("A", body="Second words.\n"), encoding="utf-8")
+    os.utime(path, ns=(5, 5))
+    assert load(root).items[0].body == "Second words.\n"  # its shard is written again, with the new body
+    assert loaded.body == "First words.\n"
+
+
+def test_a_lost_body_is_read_from_the_file_only_while_it_is_the_same_revision(project):
+    import pytest
+
+    from newsroom.itemcache import SHARDS, shard_of
+    from scheduler.project import load_project as load
+
+    root = project({"content/a.md": item("A", body="Kept words.\n"), "content/b.md": item("B", body="Other.\n")})
+    load(root)
+    shards = {n: root / f".cache/items/{n:02d}.pickle" for n in {shard_of("content/a.md"), shard_of("content/b.md")}}
+    assert len(shards) <= SHARDS
+    for path in shards.values():  # the bodies, the shard's last record, cut off
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) - 8])
+    items = {i.path: i for i in load(root).items}
+    assert "body" not in items["content/a.md"].__dict__
+    assert items["content/a.md"].body == "Kept words.\n"
+    (root / "content/b.md").write_text(item("B", body="Changed meanwhile.\n"), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="content/b.md: the item cache lost its body and the file has changed"):
+        items["content/b.md"].body
+
+
+def test_a_copied_or_pickled_item_carries_its_body_not_the_cache(project):
+    import copy
+    import dataclasses
+    import pickle
+
+    from scheduler.project import load_project as load
+
+    root = project({"content/a.md": item("A", body="Its words.\n")})
+    load(root)
+    for made in (lambda i: pickle.loads(pickle.dumps(i)), copy.copy, copy.deepcopy,
+                 lambda i: dataclasses.replace(i, title="B")):
+        lazy = load(root).items[0]
+        assert "body" not in lazy.__dict__
+        other = made(lazy)
+        assert "_body_source" not in other.__dict__ or other is lazy
+        assert other.body == "Its words.\n"
+    lazy = load(root).items[0]
+    assert dataclasses.replace(lazy, title="B") == dataclasses.replace(load(root).items[0], title="B")

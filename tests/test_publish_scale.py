@@ -157,15 +157,26 @@ def test_posts_rendered_in_worker_processes_are_the_same_posts(tmp_path):
 
     from conftest import ROOT
 
-    sites = {}
-    for workers in ("1", "2"):
-        root = newsroom(tmp_path / f"news-{workers}", n=12)
+    def run(root, workers):
         done = subprocess.run([sys.executable, str(ROOT / "publish.py"), "--root", str(root), "publish", "--now", NOW],
                               capture_output=True, text=True, env={**os.environ, "NEWSROOM_RENDER_WORKERS": workers})
         assert done.returncode == 0, done.stderr
         assert ("rendered 12 posts in 2 worker processes" in done.stdout) == (workers == "2"), done.stdout
+
+    sites = {}
+    for workers in ("1", "2", "2 from the item cache"):
+        root = newsroom(tmp_path / f"news-{workers[0]}{len(workers)}", n=12)
+        if workers.endswith("cache"):
+            # the items come from .cache/items/ without their bodies: the workers render with the
+            # bodies read once in the parent; the posts and pages it kept are gone, so all are rendered
+            run(root, "1")
+            for name in ("state", "public", ".cache/site-blog"):
+                shutil.rmtree(root / name)
+            (root / ".cache/posts-blog.pickle").unlink()
+        run(root, workers[0])
         sites[workers] = {p.relative_to(root / "public").as_posix(): p.read_bytes()
                           for p in sorted((root / "public").rglob("*")) if p.is_file()}
         events = [line.split('"run":')[0] for line in (root / "state" / "ledger.jsonl").read_text().splitlines()]
         sites[workers]["ledger"] = "\n".join(events).encode()
-    assert sites["1"] == sites["2"] and len(sites["1"]) > 12
+    assert sites["1"] == sites["2"] == sites["2 from the item cache"] and len(sites["1"]) > 12
+

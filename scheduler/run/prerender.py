@@ -52,6 +52,8 @@ def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
     n = workers(len(jobs), run.opts.env)
     if n <= 1:
         return [render_fresh(run, entry, channel) for entry, channel in jobs]
+    for entry, _ in jobs:  # bodies read from the item cache once, here, and shared with every worker
+        entry.item.body
     global _JOBS
     _JOBS = (run, jobs)
     # The loaded project out of the collector's sight while the workers live: a collection in a
