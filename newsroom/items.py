@@ -413,19 +413,24 @@ def content_files(root: Path, content_dir: str, unread: list[Problem] | None = N
 
 
 def load_items(root: Path, settings: Settings, problems: list[Problem],
-               channel_overrides: dict[str, s.Schema] | None = None, cache=None) -> list[Item]:
+               channel_overrides: dict[str, s.Schema] | None = None, cache=None,
+               stats: dict[str, tuple] | None = None) -> list[Item]:
     """Every item under the content folder. With ``cache`` (an ``ItemCache``), unchanged files are
     taken from it with the problems they had, workflow problems included; the rest are read and
-    checked (``workflow.check_item``) and put in it."""
+    checked (``workflow.check_item``) and put in it. ``stats``: the files' stat keys by path, taken
+    by the caller just before (a file not in it is asked here)."""
+    stats = stats or {}
     items = []
     base = str(root) + os.sep  # plain strings for the stat of every file: a Path each costs more than the stat
     for rel in content_files(root, settings.content_dir, problems):
         key = raw = None
         if cache is not None:
-            try:
-                key = stat_key(os.stat(base + rel))
-            except OSError:
-                key = None
+            key = stats.get(rel)
+            if key is None:
+                try:
+                    key = stat_key(os.stat(base + rel))
+                except OSError:
+                    key = None
             hit = cache.get(rel, key) if key else None
             if hit is None and key and cache.knows(rel):  # touched, or a fresh checkout: same bytes?
                 raw = _read(root, rel, problems)

@@ -109,11 +109,12 @@ def declarations(layers: Iterable[Layer], channel_types: dict[str, s.Schema] | N
 def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None,
                  channel_overrides: dict[str, s.Schema] | None = None,
                  extra_sections: s.Schema | None = None, cache: bool = False,
-                 layers: Iterable[Layer] = ()) -> Project:
+                 layers: Iterable[Layer] = (), stats: dict | None = None) -> Project:
     """Everything loaded and checked. Raises ``UnusableSettings`` when publish.yml cannot be used.
 
     The schemas come from ``layers`` (and the explicit arguments, for tests of one layer).
-    ``cache``: reuse items whose files did not change since the last load (``.cache/items/``)."""
+    ``cache``: reuse items whose files did not change since the last load (``.cache/items/``);
+    ``stats``: their stat keys by path, when the caller has just taken them."""
     channel_types, channel_overrides, extra_sections = declarations(layers, channel_types, channel_overrides,
                                                                     extra_sections)
     settings, problems = load_settings(root, extra_sections=extra_sections, channel_types=channel_types)
@@ -123,7 +124,7 @@ def load_project(root: Path, *, channel_types: dict[str, s.Schema] | None = None
 
         item_cache = ItemCache(root, (root / "publish.yml").read_bytes())
     with collector_paused():  # 10,000 items made or unpickled: no collector passes over them meanwhile
-        items = load_items(root, settings, problems, channel_overrides, cache=item_cache)
+        items = load_items(root, settings, problems, channel_overrides, cache=item_cache, stats=stats)
         if item_cache is not None:
             item_cache.save()
         items = link_translations(items, settings, problems)

@@ -75,22 +75,23 @@ def publish(root: Path, *, now: datetime | str | None = None, dry_run: bool = Fa
         raise UsageError("--force needs --only PATH[:channel]: it overrides the time of the entries you name")
     full = not (dry_run or only or force)
     signatures: dict[str, str] = {}  # content folder → signature, taken once (10,000 stats)
+    stats: dict[str, tuple] = {}  # and the stat key of each file it hashed, for the load
     if full:
-        cached = noop_cache.quiet(root, now, env, signatures)
+        cached = noop_cache.quiet(root, now, env, signatures, stats)
         if cached is not None:
             code = _quiet(cached, now, said.append, fmt, env)
             return Shown(lines(said), exit_code=code)
     cached = noop_cache.read(root)
     content_dir = cached["content_dir"] if cached else "content"
     # before loading: an edit during the run is seen next time
-    signature = signatures.get(content_dir) or noop_cache.content_signature(root, content_dir)
+    signature = signatures.get(content_dir) or noop_cache.content_signature(root, content_dir, stats)
 
     from newsroom.state import open_store
 
     from .project import load_project
     from .run import RunOptions, publish as run_publish
 
-    project = load_project(root)
+    project = load_project(root, stats=stats)  # the files as the signature saw them
     store = open_store(root, project.settings.state)
     opts = RunOptions(now=now, dry_run=dry_run, only=parse_only(only, project), force=force, budget=budget, env=env,
                       progress=progress_printer() if fmt == "text" else None)

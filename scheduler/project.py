@@ -30,13 +30,14 @@ def layers() -> tuple[Layer, ...]:
     return (NEWSROOM, CHANNELS, REPORTS, SCHEDULER)
 
 
-def load_project(root: Path, *, cache: bool | None = None) -> Project:
+def load_project(root: Path, *, cache: bool | None = None, stats: dict | None = None) -> Project:
     """The project at ``root`` with every layer's schemas. Raises ``UnusableSettings``.
 
-    ``cache`` (default: unless ``NEWSROOM_NO_CACHE`` is set): reuse items whose files did not change."""
+    ``cache`` (default: unless ``NEWSROOM_NO_CACHE`` is set): reuse items whose files did not change;
+    ``stats``: the files' stat keys, already taken (``noop_cache.content_signature``)."""
     if cache is None:
         cache = not os.environ.get("NEWSROOM_NO_CACHE")
-    return load_with(root, layers=layers(), cache=cache)
+    return load_with(root, layers=layers(), cache=cache, stats=stats)
 
 
 def ledger_of(project: Project) -> dict:

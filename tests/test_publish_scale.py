@@ -180,3 +180,30 @@ def test_posts_rendered_in_worker_processes_are_the_same_posts(tmp_path):
         sites[workers]["ledger"] = "\n".join(events).encode()
     assert sites["1"] == sites["2"] == sites["2 from the item cache"] and len(sites["1"]) > 12
 
+
+def test_a_run_asks_each_content_file_for_its_stat_once(tmp_path, monkeypatch):
+    """The no-op cache's signature stats every item file; the load reuses those stat keys (10,000 files
+    are not asked twice), and an item edited after the signature is seen, as the signature says, next run."""
+    import os
+
+    from newsroom import items as items_module
+
+    root = newsroom(tmp_path / "news", n=6)
+    publish(root)
+    asked = []
+
+    class CountingOs:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @staticmethod
+        def stat(path, *a, **k):
+            asked.append(str(path))
+            return os.stat(path, *a, **k)
+
+    monkeypatch.setattr(items_module, "os", CountingOs())
+    edited = root / "content/post-03.md"
+    edited.write_text(edited.read_text().replace("Some *text*", "Other *text*"))
+    os.utime(edited, ns=(7, 7))
+    assert "corrected" in publish(root, "--now", "2026-11-21T01:00Z").output
+    assert [p for p in asked if "/content/" in p] == []
