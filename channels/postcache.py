@@ -1,13 +1,18 @@
 """Rendered posts kept between runs, so a rebuild renders only the items that changed.
 
 The blog's site is rebuilt from every delivered item; rendering 10,000 Markdown bodies each time
-costs minutes. ``.cache/posts-<channel>.pickle`` keeps each rendered ``Post`` by item id and
+costs minutes. ``.cache/posts-<channel>/NN.pickle`` keep each rendered ``Post`` by item id and
 revision, valid while the code, the templates and publish.yml are unchanged (the same fingerprint
-as check's rendering cache). Deleting it is always safe.
+as check's rendering cache). Deleting them is always safe.
+
+Posts are spread over ``SHARDS`` files by their item's path, as the item cache spreads items
+(``newsroom/itemcache.py``), and only the shards whose posts changed are written again: a run that
+corrected one item of 10,000 writes a thirty-second of the posts, not all 18 MB of them.
 """
 from __future__ import annotations
 
 import pickle
+import zlib
 from pathlib import Path
 
 from newsroom.model import Item, Project
@@ -17,22 +22,31 @@ from newsroom.atomic import write_atomic
 from newsroom.gcpause import collector_paused
 
 
+SHARDS = 32
+
+
 class PostCache:
     def __init__(self, project: Project, channel: str):
         from .preview import fingerprint
         from .render import engine_for
 
-        self.path = Path(project.root) / ".cache" / f"posts-{channel}.pickle"
+        self.folder = Path(project.root) / ".cache" / f"posts-{channel}"
+        self.old_file = Path(project.root) / ".cache" / f"posts-{channel}.pickle"  # before the shards
         self.fingerprint = fingerprint(project, engine_for(project).folders)
         self.posts: dict[str, Post] = {}
         self.used: dict[str, Post] = {}
-        try:
-            with open(self.path, "rb") as f, collector_paused():  # thousands of posts: no collector passes
-                stored_fingerprint, posts = pickle.load(f)
-            if stored_fingerprint == self.fingerprint:
-                self.posts = posts
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            pass
+        self.loaded: list[dict[str, Post]] = [{} for _ in range(SHARDS)]  # what each shard's file holds
+        with collector_paused():  # thousands of posts: no collector passes
+            for n in range(SHARDS):
+                try:
+                    with open(self.folder / f"{n:02d}.pickle", "rb") as f:
+                        stored_fingerprint, posts = pickle.load(f)
+                except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError,
+                        ImportError):
+                    continue
+                if stored_fingerprint == self.fingerprint and isinstance(posts, dict):
+                    self.loaded[n] = posts
+                    self.posts.update(posts)
 
     @staticmethod
     def key(item: Item) -> str:
@@ -57,14 +71,27 @@ class PostCache:
         self.used[self.key(item)] = post
 
     def save(self) -> None:
-        """Keep what this build used; write atomically, only when it changed."""
-        if self.used.keys() == self.posts.keys():
-            return
+        """Keep what this build used; write atomically each shard that changed, only those."""
+        shards: list[dict[str, Post]] = [{} for _ in range(SHARDS)]
+        for key, post in self.used.items():
+            shards[_shard(key)][key] = post
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, pickle.dumps((self.fingerprint, self.used), protocol=pickle.HIGHEST_PROTOCOL))
+            for n, shard in enumerate(shards):
+                before = self.loaded[n]
+                if shard.keys() == before.keys() and all(shard[k] is before[k] for k in shard):
+                    continue
+                self.folder.mkdir(parents=True, exist_ok=True)
+                write_atomic(self.folder / f"{n:02d}.pickle",
+                             pickle.dumps((self.fingerprint, shard), protocol=pickle.HIGHEST_PROTOCOL))
+                self.loaded[n] = shard
+            self.old_file.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def _shard(key: str) -> int:
+    """The shard of a post: by its item's path (the key's last part), so an item's revisions share one."""
+    return zlib.crc32(key.rpartition("|")[2].encode("utf-8", "surrogatepass")) % SHARDS
 
 
 def _key(item_id: str, revision: str, path: str) -> str:

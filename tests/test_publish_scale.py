@@ -172,7 +172,7 @@ def test_posts_rendered_in_worker_processes_are_the_same_posts(tmp_path):
             run(root, "1")
             for name in ("state", "public", ".cache/site-blog"):
                 shutil.rmtree(root / name)
-            (root / ".cache/posts-blog.pickle").unlink()
+            shutil.rmtree(root / ".cache/posts-blog")
         run(root, workers[0])
         sites[workers] = {p.relative_to(root / "public").as_posix(): p.read_bytes()
                           for p in sorted((root / "public").rglob("*")) if p.is_file()}
@@ -207,3 +207,31 @@ def test_a_run_asks_each_content_file_for_its_stat_once(tmp_path, monkeypatch):
     os.utime(edited, ns=(7, 7))
     assert "corrected" in publish(root, "--now", "2026-11-21T01:00Z").output
     assert [p for p in asked if "/content/" in p] == []
+
+
+def test_a_correction_rewrites_only_the_kept_posts_of_its_shard(tmp_path, monkeypatch):
+    """The blog's kept posts are spread over shards: one corrected item of many does not write every
+    rendered post again, and the next run finds every post it kept."""
+    import os
+
+    from channels.postcache import _shard
+
+    root = newsroom(tmp_path / "news", n=24)
+    publish(root)
+    folder = root / ".cache/posts-blog"
+    shards = sorted(p.name for p in folder.glob("*.pickle"))
+    assert len(shards) > 4
+    for p in folder.glob("*.pickle"):
+        os.utime(p, ns=(1, 1))
+    edited = root / "content/post-05.md"
+    edited.write_text(edited.read_text().replace("Some *text*", "Other *text*"))
+    os.utime(edited, ns=(9, 9))
+    assert "corrected" in publish(root, "--now", "2026-11-21T01:00Z").output
+    rewritten = sorted(p.name for p in folder.glob("*.pickle") if p.stat().st_mtime_ns != 1)
+    assert rewritten == [f"{_shard('post-05|x|content/post-05.md'):02d}.pickle"]
+    shutil.rmtree(root / "public")  # a rebuild from what is kept renders no post again
+    renders = count_renders(monkeypatch)
+    publish(root, "--now", "2026-11-21T02:00Z")
+    assert renders == []
+    assert "Other <em>text</em>" in (root / "public/post-05/index.html").read_text()
+    assert "Some <em>text</em> for post 6" in (root / "public/post-06/index.html").read_text()
