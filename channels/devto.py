@@ -31,6 +31,7 @@ from newsroom import schema as s
 
 from .base import Channel, DeliveryContext, DeliveryResult, Failure, Post, Receipt, Removal, Reply
 from .http import request
+from .text import DEVTO_MAX_TAGS
 from .social import (read_back, Found, MetricsError, RateGate, done_parts, html_to_text, parse_time, read, receipt_from,
                      write_part)
 
@@ -40,7 +41,7 @@ ACCEPT = "application/vnd.forem.api-v1+json"
 class DevTo(Channel):
     TYPE = "devto"
     MEDIUM = "social"
-    MAX_TAGS = 4  # per article: developers.forem.com/api/v1#tag/articles
+    MAX_TAGS = DEVTO_MAX_TAGS  # per article: developers.forem.com/api/v1#tag/articles
     METRICS_BATCH = 1000
     DEFAULT_GRACE = timedelta(days=1)
     EDITS = True

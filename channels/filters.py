@@ -15,7 +15,6 @@ import jinja2
 import regex
 
 from . import markup, text
-from .devto import DevTo
 from .registry import rule_for
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
@@ -75,7 +74,7 @@ def hashtag(tag: str, style: str = "camel") -> str | None:
 
 
 #: Hashtag convention per channel type: how many at most, and in which style.
-HASHTAG_STYLE = {"devto": ("lower", DevTo.MAX_TAGS), "linkedin": ("camel", 5), "x": ("camel", 2),
+HASHTAG_STYLE = {"devto": ("lower", text.DEVTO_MAX_TAGS), "linkedin": ("camel", 5), "x": ("camel", 2),
                  "bluesky": ("camel", 3), "mastodon": ("camel", 5), "telegram": ("camel", 3),
                  "threads": ("camel", 1), "facebook": ("camel", 3), "instagram": ("camel", 10)}
 

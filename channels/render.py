@@ -27,7 +27,6 @@ from newsroom.problems import ERROR, WARNING, Problem
 from newsroom.resources import shipped
 
 from . import fields, filters, markdown_engines, text
-from .devto import DevTo
 from .base import Channel, Media, Post
 from .context import Body, ChannelInfo, TemplateContext
 
@@ -538,12 +537,12 @@ def _devto(engine, post, ctx, channel, override, rule, where) -> None:
     post.template = name
     body = engine.render(name, ctx)
     tags = filters.hashtags_for(ctx.tags, "devto", limit=len(ctx.tags))
-    if len(tags) > DevTo.MAX_TAGS:
-        dropped = ", ".join(tags[DevTo.MAX_TAGS:])
+    if len(tags) > text.DEVTO_MAX_TAGS:
+        dropped = ", ".join(tags[text.DEVTO_MAX_TAGS:])
         post.problems.append(where.problem(
-            f"dev.to takes at most {DevTo.MAX_TAGS} tags; {dropped} will be left out (order the tags "
+            f"dev.to takes at most {text.DEVTO_MAX_TAGS} tags; {dropped} will be left out (order the tags "
             "by importance or set fewer)", WARNING))
-    tags = tags[: DevTo.MAX_TAGS]
+    tags = tags[: text.DEVTO_MAX_TAGS]
     post.text = body
     post.tags = tags
     post.data.update({"title": ctx.title, "body_markdown": body, "tags": tags, "canonical_url": ctx.url,

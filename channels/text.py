@@ -77,6 +77,10 @@ def mastodon_length(text: str, url_weight: int = 23) -> int:
 # (CJK, most symbols) weighs 2; an emoji sequence weighs 2 as a whole. The text is NFC-normalised first
 # (twitter-text parseTweet). Conformance cases: twitter-text conformance/validate.yml,
 # WeightedTweetsWithDiscountedEmojiCounterTest.
+#: dev.to takes at most this many tags an article (developers.forem.com/api/v1#tag/articles); here so the
+#: renderer and the filters need not import the adapter
+DEVTO_MAX_TAGS = 4
+
 X_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _EMOJI_RE = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\U0001F3FB-\U0001F3FF]")
 

@@ -7,6 +7,7 @@ assembles them; the core only knows the shape.
 """
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -95,10 +96,11 @@ def declarations(layers: Iterable[Layer], channel_types: dict[str, s.Schema] | N
                  extra_sections: s.Schema | None = None) -> Declarations:
     """What ``layers`` declare, added to the schemas given."""
     for layer in layers:
+        # chained, not copied: a layer's mapping may read its entries only when asked (channels/registry.py)
         if layer.channel_types:
-            channel_types = {**(channel_types or {}), **layer.channel_types()}
+            channel_types = ChainMap(layer.channel_types(), channel_types or {})
         if layer.channel_overrides:
-            channel_overrides = {**(channel_overrides or {}), **layer.channel_overrides()}
+            channel_overrides = ChainMap(layer.channel_overrides(), channel_overrides or {})
         if layer.sections:
             if extra_sections is not None:
                 raise ValueError("one layer owns the extra sections of publish.yml")

@@ -190,7 +190,6 @@ def check_problems(project, env, now: datetime, *, verify: bool = True, store=No
     """``check``'s credential warnings: not working, lapsing before a due entry, missing scopes, and a
     LinkedIn-Version about to be retired. A channel whose secrets are not set here is left alone (CI's
     check of a pull request has none): the publish run reports it as inactive."""
-    from channels.linkedin import DEFAULT_VERSION
     from channels.registry import Adapters
     from newsroom.state import open_store
 
@@ -202,6 +201,8 @@ def check_problems(project, env, now: datetime, *, verify: bool = True, store=No
 
     for name, config in project.settings.channels.items():
         version = str(config.options.get("version") or "") if config.type == "linkedin" else ""
+        if version:  # only a project with a LinkedIn channel imports its adapter
+            from channels.linkedin import DEFAULT_VERSION
         if version and version != DEFAULT_VERSION and version[:6].isdigit():
             age = _months_old(version, now)
             if age > LINKEDIN_VERSION_AGE:

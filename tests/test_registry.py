@@ -70,3 +70,35 @@ def test_a_type_that_says_it_edits_or_deletes_implements_it_and_one_that_cannot_
             assert cls.delete is not Channel.delete, f"{cls.TYPE} declares DELETES but has no delete()"
         else:
             assert cls.CANNOT_DELETE, cls.TYPE
+
+
+def test_a_command_imports_only_the_adapters_of_the_types_publish_yml_uses(tmp_path):
+    """A type's module is imported when a channel of that type is read: a blog-only project's run
+    does not import the fifteen platforms' adapters, and an unknown type is still named with the known."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, item, write_project
+
+    blog_only = "site:\n  title: T\n  url: https://t.test\ntimezone: UTC\nchannels:\n  blog:\n    type: blog\n"
+    probe = ("import sys, pathlib\nfrom newsroom.problems import UnusableSettings\nfrom scheduler.command import publish\n"
+             "try:\n    code = publish(pathlib.Path(sys.argv[1]), now='2026-12-01T00:00Z').exit_code\n"
+             "except UnusableSettings:\n    code = 'unusable'\n"
+             "print(code, *sorted(m for m in sys.modules if m.startswith('channels.')"
+             " and m.count('.') == 1 and m.split('.')[1] in %r))" % (sorted(set(TYPES) - {"blog"}),))
+    seen = {}
+    for name, settings in (("blog", blog_only), ("blog and mastodon", blog_only.replace(
+            "type: blog\n", "type: blog\n  masto:\n    type: mastodon\n    instance: https://m.test\n"
+            "    token: env:NO_SUCH_TOKEN\n")), ("unknown", blog_only + "  paper:\n    type: gazete\n")):
+        root = write_project(tmp_path / name.replace(" ", "-"), {"content/a.md": item("A")}, settings)
+        done = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        seen[name] = done.stdout.split()
+    assert seen["blog"] == ["0"]
+    assert seen["blog and mastodon"] == ["0", "channels.mastodon"]
+    assert seen["unknown"] == ["unusable"]
+    from scheduler.project import check, load_project
+
+    root = write_project(tmp_path / "shown", {}, blog_only + "  paper:\n    type: gazete\n")
+    message = next(p.message for p in check(load_project(root)).problems if p.key.startswith("channels.paper"))
+    assert "unknown channel type 'gazete'" in message and "mastodon" in message and "instagram" in message
