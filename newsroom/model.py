@@ -288,6 +288,11 @@ class Item:
             state["body"] = self.body
         return state
 
+    def __setstate__(self, state: dict) -> None:
+        # Said, not left to pickle: without it, unpickling looks the method up, which goes through
+        # __getattr__ and raises for each of 10,000 items (a quarter of loading them from the cache).
+        self.__dict__.update(state)
+
     def line(self, key: str) -> int | None:
         return self.doc.line(key, 1) if self.doc else None
 
