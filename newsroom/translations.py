@@ -120,14 +120,17 @@ def link(items: list[Item], settings: Settings, problems: list[Problem]) -> list
         originals_languages.setdefault(original.id, set()).add(base_language(language))
 
     changed: dict[str, Item] = {}
+    bound_to = {name: bound_language(settings, name) for name in settings.channels}
     for i, item in enumerate(out):  # originals leave channels bound to another language to their translations
+        if not any(bound_to.get(n) for n in item.channels):
+            continue  # no channel of its is bound to a language (most items, most projects)
         channels = {n: o for n, o in item.channels.items()
-                    if (bound := bound_language(settings, n)) is None
+                    if (bound := bound_to.get(n)) is None
                     or base_language(bound) == base_language(language_of(item, settings))}
         if len(channels) != len(item.channels):
             out[i] = changed[item.id] = replace(item, channels=channels)
         for name in item.channels:
-            bound = bound_language(settings, name)
+            bound = bound_to.get(name)
             if bound and base_language(bound) != base_language(language_of(item, settings)) \
                     and base_language(bound) not in originals_languages.get(item.id, ()) \
                     and item.status in ("review", "approved"):
