@@ -66,9 +66,12 @@ class Figure:
     cpu: float
     wall: float
     peak_mb: float
+    user: float = 0.0  # the CPU seconds split: the process's own work, and the kernel's for it
+    system: float = 0.0  # (making folders and files, mostly: it varies several-fold between runs on a busy disk)
 
     def __str__(self) -> str:
-        return f"{self.cpu:8.2f} s CPU {self.wall:8.2f} s wall {self.peak_mb:7.0f} MB"
+        return (f"{self.cpu:8.2f} s CPU ({self.user:5.2f} user + {self.system:5.2f} sys) {self.wall:8.2f} s wall "
+                f"{self.peak_mb:7.0f} MB")
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, ok=(0, 1)) -> Figure:
@@ -85,7 +88,7 @@ def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None,
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in ok:
         sys.exit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{out.decode()[-2000:]}\n{err.decode()[-2000:]}")
-    return Figure(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+    return Figure(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime)
 
 
 def load() -> str:
