@@ -12,7 +12,6 @@ corrected one item of 10,000 writes a thirty-second of the posts, not all 18 MB 
 from __future__ import annotations
 
 import pickle
-import zlib
 from pathlib import Path
 
 from newsroom.model import Item, Project
@@ -20,9 +19,8 @@ from newsroom.model import Item, Project
 from .base import Post
 from newsroom.atomic import write_atomic
 from newsroom.gcpause import collector_paused
+from newsroom.itemcache import SHARDS, shard_of, unchanged
 
-
-SHARDS = 32
 
 
 class PostCache:
@@ -77,8 +75,7 @@ class PostCache:
             shards[_shard(key)][key] = post
         try:
             for n, shard in enumerate(shards):
-                before = self.loaded[n]
-                if shard.keys() == before.keys() and all(shard[k] is before[k] for k in shard):
+                if unchanged(shard, self.loaded[n]):
                     continue
                 self.folder.mkdir(parents=True, exist_ok=True)
                 write_atomic(self.folder / f"{n:02d}.pickle",
@@ -91,7 +88,7 @@ class PostCache:
 
 def _shard(key: str) -> int:
     """The shard of a post: by its item's path (the key's last part), so an item's revisions share one."""
-    return zlib.crc32(key.rpartition("|")[2].encode("utf-8", "surrogatepass")) % SHARDS
+    return shard_of(key.rpartition("|")[2])
 
 
 def _key(item_id: str, revision: str, path: str) -> str:

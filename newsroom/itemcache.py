@@ -57,6 +57,11 @@ def shard_of(rel: str) -> int:
     return zlib.crc32(rel.encode("utf-8", "surrogatepass")) % SHARDS
 
 
+def unchanged(shard: dict, before: dict) -> bool:
+    """Whether a shard holds exactly what its file holds (the same keys, the very same objects)."""
+    return shard.keys() == before.keys() and all(shard[k] is before[k] for k in shard)
+
+
 class ItemCache:
     def __init__(self, root: Path, settings_bytes: bytes):
         self.root = Path(root)
@@ -125,8 +130,7 @@ class ItemCache:
             shards[shard_of(rel)][rel] = hit
         try:
             for n, shard in enumerate(shards):
-                before = self.loaded[n]
-                if shard.keys() == before.keys() and all(shard[k] is before[k] for k in shard):
+                if unchanged(shard, self.loaded[n]):
                     continue
                 source = self.sources[n]
                 if source is not None:  # its bodies before its file is replaced (Windows cannot replace an open file)
@@ -195,12 +199,13 @@ class _Bodies:
 def _body_from_file(root: Path, item) -> str:
     """The body of ``item`` from its file, which must still be the revision it was loaded from."""
     from . import yamlload
+    from .items import revision_of
 
     try:
         text = yamlload.decode((root / item.path).read_bytes())
     except (OSError, UnicodeDecodeError):
         text = None
-    if text is None or hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest() != item.revision:
+    if text is None or revision_of(text) != item.revision:
         raise RuntimeError(f"{item.path}: the item cache lost its body and the file has changed since it was "
                            "loaded; run the command again (delete .cache/items/ if this repeats)")
     return yamlload.split_front_matter(text).body

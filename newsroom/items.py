@@ -217,6 +217,11 @@ def _no_front_matter(text: str) -> str:
     return f"has {found}: write YAML between '---' lines instead (publish import converts a whole folder)"
 
 
+def revision_of(text: str) -> str:
+    """An item file's revision: a hash of its whole text (a changed item is a new revision)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
 def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
               channel_overrides: dict[str, s.Schema] | None = None) -> Item | None:
     """One item from its bytes; problems are appended, and None returned when nothing usable remains."""
@@ -311,7 +316,7 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
     if v.get("title") is None or v.get("status") is None:
         # Without these the item means nothing to the calendar; its problems are already listed.
         return None
-    revision = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    revision = revision_of(text)
     # the item keeps its document for the lines of its keys; the values live in the item itself, and
     # a second copy of every front matter would cost memory and the item cache's time
     doc.data = None
