@@ -32,7 +32,7 @@ from pathlib import Path
 from .fingerprint import code_signature
 from .gcpause import collector_paused
 from .atomic import write_atomic
-from .model import Item
+from .model import Item, revision_of
 
 VERSION = 5
 FOLDER = Path(".cache") / "items"
@@ -199,7 +199,6 @@ class _Bodies:
 def _body_from_file(root: Path, item) -> str:
     """The body of ``item`` from its file, which must still be the revision it was loaded from."""
     from . import yamlload
-    from .items import revision_of
 
     try:
         text = yamlload.decode((root / item.path).read_bytes())

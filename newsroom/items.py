@@ -1,7 +1,6 @@
 """Items: Markdown files under content/ with YAML front matter, read into ``model.Item``."""
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
@@ -12,7 +11,7 @@ from . import schema as s
 from . import times, yamlload
 from .bodyscan import image_sources
 from .itemcache import content_key, stat_key
-from .model import STATUSES, ChannelOverride, Item, Settings
+from .model import STATUSES, ChannelOverride, Item, Settings, revision_of
 from .problems import ERROR, WARNING, Problem, did_you_mean
 from .translations import base_language, suffix_language
 from .workflow import check_item
@@ -215,11 +214,6 @@ def _no_front_matter(text: str) -> str:
         return ("has no front matter: start the file with a line '---', the YAML keys (title, status …), "
                 "then another '---'")
     return f"has {found}: write YAML between '---' lines instead (publish import converts a whole folder)"
-
-
-def revision_of(text: str) -> str:
-    """An item file's revision: a hash of its whole text (a changed item is a new revision)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],

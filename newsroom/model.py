@@ -5,6 +5,7 @@ these and never the YAML itself.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -226,6 +227,11 @@ class ChannelOverride:
     after: tuple[str, ...] = ()  # channels of the same item that must be delivered first
     options: dict[str, Any] = field(default_factory=dict)
     line: int | None = None
+
+
+def revision_of(text: str) -> str:
+    """An item file's revision: a hash of its whole text (a changed item is a new revision)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 @dataclass
