@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
-from bench.corpus import generate  # noqa: E402
+from bench.corpus import discard, generate, settle_note  # noqa: E402
 
 
 def floor(root: Path) -> int:
@@ -51,6 +50,8 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--corpus", default=str(HERE / ".corpus"))
     args = ap.parse_args(argv)
     compile_code()
+    if note := settle_note():
+        print(note, flush=True)
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         root = Path(args.corpus) / str(n)
@@ -63,7 +64,7 @@ def main(argv=None) -> list[dict]:
         runs: dict[str, list] = {}
         for _ in range(args.repeat):
             runs.setdefault("floor (read + C YAML)", []).append(measure(floor_cmd, env=child_env()))
-            shutil.rmtree(root / ".cache", ignore_errors=True)
+            discard(root / ".cache")
             runs.setdefault("check, cold (no .cache)", []).append(measure(check_cmd, env=child_env()))
             runs.setdefault("check, warm (caches filled)", []).append(measure(check_cmd, env=child_env()))
         best = {name: min(figs, key=lambda f: f.cpu) for name, figs in runs.items()}

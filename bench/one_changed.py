@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
-from bench.corpus import generate  # noqa: E402
+from bench.corpus import discard, generate, settle_note  # noqa: E402
 from bench.peers import (NOW, WORK, child_env, compile_code, delivered_posts, hugo_corpus, load, measure,  # noqa: E402
                          ours, reset)
 
@@ -54,6 +54,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--base", type=Path, help="another checkout of this project to measure beside ours")
     args = ap.parse_args(argv)
     compile_code()
+    if note := settle_note():
+        print(note, flush=True)
     base_code = args.base.resolve() if args.base else None
     if base_code is not None:
         if not (base_code / "publish.py").is_file():
@@ -78,7 +80,7 @@ def main(argv=None) -> dict:
     other = None
     if base_code is not None:
         other = base / "base-project"
-        shutil.rmtree(other, ignore_errors=True)
+        discard(other)
         shutil.copytree(root, other, symlinks=True)
         theirs(base_code, other, "publish", "--now", NOW)  # its caches filled by its own code (not measured)
     runs: dict[str, list] = {}

@@ -20,6 +20,11 @@ then, in turn within each repetition (so a busy machine slows all of them alike)
 - **ours, one item changed**: after a cold run (``state/``, ``.cache/``, ``public/`` all present), one
   delivered item's body edited, ``publish`` again (the page is rebuilt, nothing is posted again).
 
+What a run leaves behind is cleared before the next by moving it into ``bench/.corpus/.trash``,
+which is deleted when the benchmark ends: on a disk where a deletion slows the creation of files for
+minutes after it (ext4 without a journal, as on the build machine), the run measured next would pay
+for the benchmark's own clean-up (``bench/corpus.py``, ``discard``).
+
 Figures are the CPU seconds of the child process (user + system, its waited-for workers included,
 from ``wait4``), its wall time and its peak resident memory (the largest single process), the best of
 the repetitions. Ratios compare figures measured in the same run. The machine's load average is
@@ -53,7 +58,7 @@ REPO = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(REPO))
 
-from bench.corpus import generate  # noqa: E402
+from bench.corpus import discard, generate, settle_note  # noqa: E402
 
 WORK = HERE / ".corpus"
 VENV = HERE / ".venv"
@@ -128,7 +133,7 @@ def _date(value) -> str:
 def pelican_corpus(root: Path, posts: list[tuple[Path, str]], target: Path) -> None:
     """The same posts as Pelican Markdown (header lines, then the same body); settings as close to
     our blog as Pelican's allow (bench/blog.py's, which this follows)."""
-    shutil.rmtree(target, ignore_errors=True)
+    discard(target)
     (target / "content").mkdir(parents=True)
     for path, slug in posts:
         meta, body = front_matter(path)
@@ -190,7 +195,7 @@ HUGO_LAYOUTS = {
 def hugo_corpus(root: Path, posts: list[tuple[Path, str]], target: Path) -> None:
     """The same posts as Hugo content (YAML front matter, the same body) and a minimal theme of its
     own layouts: a page per post, paginated home, tag and campaign lists with RSS, a sitemap."""
-    shutil.rmtree(target, ignore_errors=True)
+    discard(target)
     (target / "content" / "posts").mkdir(parents=True)
     import yaml
 
@@ -257,8 +262,9 @@ def ours(root: Path, *args: str) -> Figure:
 
 
 def reset(root: Path, *names: str) -> None:
+    """Clear ``root``'s ``names`` before a measured run: moved into the trash, not deleted (``discard``)."""
     for name in names:
-        shutil.rmtree(root / name, ignore_errors=True)
+        discard(root / name)
 
 
 def change_one(posts: list[tuple[Path, str]]) -> Path:
@@ -287,7 +293,7 @@ def bench_size(n: int, repeat: int, pelican: bool, hugo: bool) -> dict:
                 pelican_corpus(root, posts, base / "pelican")
             if hugo:
                 hugo_corpus(root, posts, base / "hugo")
-        shutil.rmtree(base / "cache-copy", ignore_errors=True)
+        discard(base / "cache-copy")
         shutil.copytree(root / ".cache", base / "cache-copy")
         if pelican:
             reset(base, "pelican-out")
@@ -405,6 +411,8 @@ def main(argv=None) -> None:
         print(subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip())
     compile_code()
     print(f"python {sys.version.split()[0]}, {load()}", flush=True)
+    if note := settle_note():
+        print(note, flush=True)
     results = []
     for n in sizes:
         r = bench_size(n, args.repeat, pelican, hugo)
