@@ -214,9 +214,11 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
     if templates_dir:
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))  # the project's own blog/ templates first
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
+    # auto_reload off: an environment lives for one build, whose templates are read once (by content,
+    # for the signature); Jinja would otherwise stat a page's base template at each of its pages
     return _environment_class()(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                                 undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                keep_trailing_newline=True)
+                                keep_trailing_newline=True, auto_reload=False)
 
 
 @lru_cache(maxsize=None)
