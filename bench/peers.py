@@ -9,6 +9,10 @@ then, in turn within each repetition (so a busy machine slows all of them alike)
 
 - **ours, cold**: ``python publish.py publish`` with no ``state/``, ``.cache/`` or ``public/``: every
   approved item due is claimed, rendered, delivered to the blog and recorded; the site is built;
+  the run renders in worker processes only where they pay for their fork (``prerender.pays``);
+- **ours, cold, N workers**: the same with a render worker on every core (``NEWSROOM_RENDER_WORKERS``),
+  whatever it pays, on a machine with more than one: the wall time the cores give back beside the
+  CPU they cost;
 - **Pelican, cold**: the same posts (those the cold run delivered, by its ledger) as Pelican Markdown,
   ``pelican`` into an empty folder, no content cache (Pelican lives in ``bench/.venv``, which this
   script creates; it is not a project dependency);
@@ -44,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,6 +68,7 @@ from bench.corpus import discard, generate, settle_note  # noqa: E402
 WORK = HERE / ".corpus"
 VENV = HERE / ".venv"
 PELICAN = VENV / "bin" / "pelican"
+CORES = min(os.cpu_count() or 1, 8)  # as the run counts them (scheduler/run/prerender.py)
 NOW = "2027-06-01T00:00Z"  # after every publish_at in the corpus: every approved item is due
 
 
@@ -73,10 +79,11 @@ class Figure:
     peak_mb: float
     user: float = 0.0  # the CPU seconds split: the process's own work, and the kernel's for it
     system: float = 0.0  # (making folders and files, mostly: it varies several-fold between runs on a busy disk)
+    workers: int = 0  # the render worker processes our run said it used (0: none, or not ours)
 
     def __str__(self) -> str:
         return (f"{self.cpu:8.2f} s CPU ({self.user:5.2f} user + {self.system:5.2f} sys) {self.wall:8.2f} s wall "
-                f"{self.peak_mb:7.0f} MB")
+                f"{self.peak_mb:7.0f} MB" + (f", {self.workers} render workers" if self.workers else ""))
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, ok=(0, 1)) -> Figure:
@@ -93,7 +100,9 @@ def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None,
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in ok:
         sys.exit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{out.decode()[-2000:]}\n{err.decode()[-2000:]}")
-    return Figure(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime)
+    used = re.search(rb"posts in (\d+) worker processes", out)
+    return Figure(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime,
+                  int(used.group(1)) if used else 0)
 
 
 def load() -> str:
@@ -254,11 +263,11 @@ def compile_code() -> None:
         (compileall.compile_file if path.is_file() else compileall.compile_dir)(str(path), quiet=2)
 
 
-def ours(root: Path, *args: str) -> Figure:
+def ours(root: Path, *args: str, env: dict | None = None) -> Figure:
     # exit 2 as well: the seeded corpus holds files with errors (publish_at conflicts) on purpose, and
     # a run holds their entries back and says so with 2; what it delivered is read from the ledger
-    return measure([sys.executable, str(REPO / "publish.py"), "--root", str(root), *args], env=child_env(),
-                   ok=(0, 1, 2))
+    return measure([sys.executable, str(REPO / "publish.py"), "--root", str(root), *args],
+                   env={**child_env(), **(env or {})}, ok=(0, 1, 2))
 
 
 def reset(root: Path, *names: str) -> None:
@@ -287,6 +296,12 @@ def bench_size(n: int, repeat: int, pelican: bool, hugo: bool) -> dict:
     for rep in range(repeat):
         reset(root, "state", ".cache", "public")
         add("ours cold", ours(root, "publish", "--now", NOW))
+        if CORES > 1:
+            # the same cold run with a render worker on every core whatever it pays: beside the run's
+            # own choice (prerender.pays), what the cores give back in wall time and cost in CPU
+            reset(root, "state", ".cache", "public")
+            add(f"ours cold, {CORES} workers", ours(root, "publish", "--now", NOW,
+                                                    env={"NEWSROOM_RENDER_WORKERS": str(CORES)}))
         if not posts:
             posts = delivered_posts(root)
             if pelican:
@@ -336,6 +351,7 @@ def report_size(r: dict) -> None:
             print(f"  {a} ÷ {b}: {best[a].cpu / best[b].cpu:5.2f}x CPU, "
                   f"{best[a].wall / best[b].wall:5.2f}x wall   ({goal})")
 
+    ratio(f"ours cold, {CORES} workers", "ours cold", "workers on every core ÷ the run's own choice")
     ratio("ours cold", "Pelican cold", "goal <= 0.33x")
     ratio("ours cold", "Hugo cold", "goal <= 2x")
     ratio("ours warm", "Hugo warm", "goal <= 1.2x")
@@ -365,6 +381,11 @@ def linear(results: list[dict]) -> None:
     if len(slope) > 1 and min(v for _, v in slope) > 0:
         print("  CPU an item added " + ", ".join(f"{a}→{b}: {v * 1000:.2f} ms" for (a, b), v in slope)
               + f"; {spread([v for _, v in slope])}")
+    for peer in ("Pelican cold", "Hugo cold"):  # the peers' own, measured in the same run
+        if all(peer in r["best"] for r in results):
+            theirs = [r["best"][peer].cpu / r["items"] for r in results]
+            print(f"  {peer}, CPU an item " + ", ".join(f"{r['items']}: {v * 1000:.2f} ms" for r, v in zip(results, theirs))
+                  + f"; {spread(theirs)}")
 
 
 # -- check ----------------------------------------------------------------------------------------
