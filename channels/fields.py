@@ -23,18 +23,14 @@ from dataclasses import dataclass
 
 import jinja2
 
+from newsroom.bodyscan import BODY_FIELD, body_fields  # noqa: F401 (the fields a body holds: read at load)
+
 OPEN, SEP, CLOSE = "\ue000", "\ue002", "\ue001"
 #: A column as a field name: letters, digits and underscores (the list's header, lowercased).
 NAME = re.compile(r"[a-z0-9_]+")
 _MARK = re.compile(f"{OPEN}([a-z0-9_]+)(?:{SEP}([0-9a-f]*))?{CLOSE}")
 #: What is left of a mark a truncation cut (an excerpt): dropped when a message is filled.
 _BROKEN = re.compile(f"{OPEN}[a-z0-9_]*(?:{SEP}[0-9a-f]*)?{CLOSE}?|{SEP}[0-9a-f]*{CLOSE}?|{CLOSE}")
-
-#: A field in a body: ``{{ recipient.first_name }}`` or ``{{ recipient.first_name | default("there") }}``.
-BODY_FIELD = re.compile(r"\{\{\s*recipient\.([A-Za-z0-9_]+)\s*"
-                        r"(?:\|\s*(?:default|d)\s*\(\s*(?:\"([^\"\\\n]*)\"|'([^'\\\n]*)')\s*\)\s*)?\}\}")
-#: Anything else that looks like a field in a body: not filled, and check says so.
-BODY_NEAR = re.compile(r"\{\{\s*recipient\b[^\n]*?\}\}")
 
 
 class FieldError(Exception):
@@ -135,19 +131,6 @@ def _fallback(m: re.Match) -> str | None:
     if m.group(2) is not None:
         return m.group(2)
     return m.group(3)
-
-
-def body_fields(body: str) -> list[tuple[int, str, bool]]:
-    """(line in the body, column, whether it is filled) of every field written in a body; a field
-    not filled is one written another way (``{{ recipient.name | upper }}``), left as text."""
-    out = []
-    if "recipient" not in body:
-        return out
-    for m in BODY_NEAR.finditer(body):
-        full = BODY_FIELD.fullmatch(m.group(0))
-        line = body.count("\n", 0, m.start()) + 1
-        out.append((line, full.group(1).lower() if full else m.group(0), full is not None))
-    return out
 
 
 def has_marks(text: str) -> bool:

@@ -84,7 +84,10 @@ def field_problems(project: Project, now: datetime) -> list[Problem]:
             override = item.channels.get(name)
             if override is None or not override.enabled or not will_go_out(item, now):
                 continue
-            for line, column, filled in fields.body_fields(item.body):
+            written = item.recipient_fields
+            if written is None:  # an item not from load_items: its body is read
+                written = fields.body_fields(item.body)
+            for line, column, filled in written:
                 where = item.body_line + line - 1 if item.body_line else None
                 if not filled:
                     problems.append(Problem(item.path, where, "body", f"'{column}' is not filled: write "

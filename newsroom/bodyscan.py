@@ -1,8 +1,10 @@
-"""What the core reads of a Markdown body without rendering it: its images, outside fenced code.
+"""What the core reads of a Markdown body without rendering it: its images, outside fenced code, and
+the recipient fields written in it (``{{ recipient.first_name }}``, filled per newsletter recipient).
 
-Loading an item records them (``Item.images``), so ``check`` looks at every item's images without
-holding every body: an item from the item cache reads its body only when something asks for it.
-``channels/markup.py`` renders bodies and uses the same fences.
+Loading an item records them (``Item.images``, ``Item.recipient_fields``), so ``check`` looks at every item's
+images and fields without holding every body: an item from the item cache reads its body only when
+something asks for it. ``channels/markup.py`` renders bodies and uses the same fences;
+``channels/fields.py`` fills the fields.
 """
 from __future__ import annotations
 
@@ -10,6 +12,12 @@ import re
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+#: A field in a body: ``{{ recipient.first_name }}`` or ``{{ recipient.first_name | default("there") }}``.
+BODY_FIELD = re.compile(r"\{\{\s*recipient\.([A-Za-z0-9_]+)\s*"
+                        r"(?:\|\s*(?:default|d)\s*\(\s*(?:\"([^\"\\\n]*)\"|'([^'\\\n]*)')\s*\)\s*)?\}\}")
+#: Anything else that looks like a field in a body: not filled, and check says so.
+BODY_NEAR = re.compile(r"\{\{\s*recipient\b[^\n]*?\}\}")
 
 
 def fence_after(fence: str | None, stripped: str) -> str | None:
@@ -36,4 +44,17 @@ def image_sources(text: str) -> list[tuple[int, str]]:
         fence = after
         if not in_code and "![" in line:
             out.extend((n, m.group(1)) for m in _MD_IMAGE.finditer(line))
+    return out
+
+
+def body_fields(body: str) -> list[tuple[int, str, bool]]:
+    """(line in the body, column, whether it is filled) of every field written in a body; a field
+    not filled is one written another way (``{{ recipient.name | upper }}``), left as text."""
+    out = []
+    if "recipient" not in body:
+        return out
+    for m in BODY_NEAR.finditer(body):
+        full = BODY_FIELD.fullmatch(m.group(0))
+        line = body.count("\n", 0, m.start()) + 1
+        out.append((line, full.group(1).lower() if full else m.group(0), full is not None))
     return out

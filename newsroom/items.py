@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import schema as s
 from . import times, yamlload
-from .bodyscan import image_sources
+from .bodyscan import body_fields, image_sources
 from .itemcache import content_key, stat_key
 from .model import STATUSES, ChannelOverride, Item, Settings, revision_of
 from .problems import ERROR, WARNING, Problem, did_you_mean
@@ -324,7 +324,8 @@ def load_item(rel: str, raw: bytes, settings: Settings, problems: list[Problem],
         timezone=v.get("timezone"), language=language, campaign=v.get("campaign"), tags=v["tags"], segments=v["segments"],
         image=v.get("image"), image_alt=v.get("image_alt"), canonical_url=v.get("canonical_url"),
         priority=v.get("priority") or 0, channels=overrides, extra=known_extra, doc=doc,
-        translation_of=translation_of, translated_from=v.get("translated_from"), images=tuple(image_sources(src.body)))
+        translation_of=translation_of, translated_from=v.get("translated_from"), images=tuple(image_sources(src.body)),
+        recipient_fields=tuple(body_fields(src.body)))
 
 
 def _check_after(rel: str, doc, overrides: dict[str, ChannelOverride], problems: list[Problem]) -> None:

@@ -272,6 +272,7 @@ class Item:
     original_title: str | None = None  # a translation's original's title, for the calendar
     state: str = ""  # the workflow state as written (legal-review); ``status`` is the built-in one it stands for
     images: tuple | None = None  # (body line, src) of the body's images (newsroom/bodyscan.py); None: not read
+    recipient_fields: tuple | None = None  # (body line, column, filled): bodyscan.body_fields; None: not read
 
     def __post_init__(self):
         if not self.state:

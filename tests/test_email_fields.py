@@ -198,3 +198,28 @@ def test_fuzz_filling_never_leaves_a_mark_or_unescaped_html(body, value, fallbac
             assert not any(c in out for c in (fields.OPEN, fields.SEP, fields.CLOSE))
     html = fields.Filler.of(fields.mark("name")).fill({"name": value}, "html")
     assert "<" not in html and ">" not in html and '"' not in html
+
+
+def test_check_from_the_item_cache_finds_the_fields_without_reading_a_body(project, cli, monkeypatch):
+    """Loading records the fields a body holds (``newsroom/bodyscan.py``), so a cached ``check`` of a
+    newsletter's items reads no body and reports the same lines as the first, which parsed every file."""
+    from newsroom import itemcache
+
+    body = "Hi {{ recipient.first_name }} from {{ recipient.city }} {{ recipient.plan | upper }}.\n"
+    root = project(files(**{"content/launch.md": item(
+        "The launch", status="approved", approved_by="Ed", author="Al", publish_at="2026-12-01T09:00:00Z",
+        channels=["newsletter"], body=body)}), settings=settings(2525))
+
+    def lines():
+        result = cli(root, "check", "--format", "json", "--offline", "--now", "2026-11-30T09:00:00Z")
+        out = json.loads(result.output)
+        return [f"{e['path']}:{e['line']}: {e['message']}" for e in out["errors"] + out["warnings"]
+                if e["key"] == "body"]
+
+    first = lines()
+    assert [line.split(": ", 1)[0] for line in first] == ["content/launch.md:9", "content/launch.md:9"]
+    read = []
+    real = itemcache._Bodies.read
+    monkeypatch.setattr(itemcache._Bodies, "read", lambda self, *a: read.append(a) or real(self, *a))
+    assert lines() == first
+    assert read == []
