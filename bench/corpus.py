@@ -103,9 +103,9 @@ def _body(rng: random.Random) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def _item(rng: random.Random, i: int, start: datetime, channels_per_item: int) -> tuple[str, str]:
+def _item(rng: random.Random, i: int, start: datetime, channels_per_item: int, days: int) -> tuple[str, str]:
     status = rng.choice(STATUSES)
-    when = start + timedelta(hours=rng.randint(0, 24 * 120), minutes=rng.choice([0, 15, 30, 45]))
+    when = start + timedelta(hours=rng.randint(0, 24 * days), minutes=rng.choice([0, 15, 30, 45]))
     slug = f"{'-'.join(rng.choice(WORDS) for _ in range(3))}-{i}"
     author = rng.choice(AUTHORS)
     lines = ["---", f'title: "{" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 9))).capitalize()} #{i}"',
@@ -206,9 +206,10 @@ def settle_note() -> str | None:
             f"created in the next {SETTLE - ago:.0f} s may cost more system time (bench/corpus.py, discard)")
 
 
-def generate(root: Path, n: int, seed: int = 1, channels_per_item: int = 3, start: datetime | None = None) -> Path:
+def generate(root: Path, n: int, seed: int = 1, channels_per_item: int = 3, start: datetime | None = None,
+             days: int = 120) -> Path:
     """Write publish.yml and ``n`` items under ``root`` (replacing what was there), their times over the
-    120 days from ``start`` (naive, the corpus's timezone; default 2026-09-01 09:00). Returns ``root``."""
+    ``days`` from ``start`` (naive, the corpus's timezone; default 2026-09-01 09:00). Returns ``root``."""
     root = Path(root)
     discard(root)
     (root / "content").mkdir(parents=True)
@@ -217,7 +218,7 @@ def generate(root: Path, n: int, seed: int = 1, channels_per_item: int = 3, star
     start = start or datetime(2026, 9, 1, 9, 0)
     made_dirs: set[Path] = set()
     for i in range(n):
-        rel, text = _item(rng, i, start, channels_per_item)
+        rel, text = _item(rng, i, start, channels_per_item, days)
         path = root / rel
         if path.parent not in made_dirs:
             path.parent.mkdir(parents=True, exist_ok=True)
