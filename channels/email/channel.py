@@ -45,7 +45,7 @@ from newsroom.segments import select
 from newsroom.translations import base_language
 
 from ..base import Channel, DeliveryContext, Failure, Post, Receipt
-from .message import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, SMTPTransport, Unusable, build_message,
+from .message import (DEFERRED, REFUSED, SENT, Lost, OutboxTransport, Unusable, build_message,
                    html_to_text, prepare, recipient_hash, text_to_html, unsubscribe_token)
 
 
@@ -181,6 +181,8 @@ class Email(Channel):
     def _transport(self):
         o = self.options
         if o.get("host"):
+            from .smtp import SMTPTransport  # only a run that sends imports smtplib and ssl
+
             return SMTPTransport(o["host"], o.get("port"), o.get("security") or "starttls", self.secret("username"),
                                  self.secret("password"), tls_context=self.tls_context)
         if self.outbox is None:
@@ -372,7 +374,7 @@ class Email(Channel):
         if problem is not None:
             return Failure(problem.message, retryable=problem.retryable, retry_after=problem.retry_after,
                            partial=tuple(tallies))
-        data = {"campaigns": tallies, "transport": "smtp" if isinstance(transport, SMTPTransport) else "outbox"}
+        data = {"campaigns": tallies, "transport": "outbox" if isinstance(transport, OutboxTransport) else "smtp"}
         if not send:
             data["dry_run"] = not reconciling
         deferred = sum(t["retry"] for t in tallies)

@@ -1,10 +1,8 @@
 """Mail for the ``email`` channel: one message built per recipient, and two ways to hand it over.
 
-- ``SMTPTransport``: SMTP with STARTTLS (RFC 3207) or implicit TLS, login from the environment.
-  Each message goes MAIL FROM / RCPT TO / DATA on one connection per batch, so every recipient's
-  outcome is known on its own: sent (250), refused for good (5xx), deferred (4xx), or — when the
-  connection breaks after the message's final ``.`` went out but before the server answered —
-  *uncertain*: the server may have queued it, so it is never sent again.
+- ``SMTPTransport`` (``smtp.py``): SMTP with STARTTLS (RFC 3207) or implicit TLS, login from the
+  environment; every recipient's outcome known on its own, and a message whose fate a broken
+  connection leaves unknown is *uncertain*, never sent again.
 - ``OutboxTransport``: no server; each message becomes an ``.eml`` file in the outbox folder the
   publish run hands over (the embedded default of a fresh clone).
 
@@ -16,27 +14,27 @@ sending relay's job (it holds the domain key), not ours.
 """
 from __future__ import annotations
 
-import email.charset
-import email.policy
 import email.utils
 import hashlib
 import hmac
 import html as htmlmod
 import os
 import re
-import smtplib
-import socket
-import ssl
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from dataclasses import dataclass
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..fields import Filler
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+# The MIME classes, the wire policy and smtplib (``smtp.py``) are imported when a message is built or
+# sent: every command on a project with a newsletter imports this module, and most send nothing.
 
 #: Where a template puts the recipient's own unsubscribe link; without it a footer carries the link.
 UNSUBSCRIBE_TAG = "%unsubscribe_url%"
@@ -169,8 +167,13 @@ def prepare(subject: str, text: str, html: str, *, list_name: str, url_pattern: 
                     email_html(html, url=UNSUBSCRIBE_TAG, list_name=list_name, title=subject, lang=lang))
 
 
-_QP = email.charset.Charset("utf-8")
-_QP.body_encoding = email.charset.QP  # readable in an .eml file, unlike base64
+@lru_cache(maxsize=1)
+def _qp():
+    import email.charset
+
+    charset = email.charset.Charset("utf-8")
+    charset.body_encoding = email.charset.QP  # readable in an .eml file, unlike base64
+    return charset
 
 
 def build_message(prepared: Prepared, *, sender: str, to_address: str, to_name: str, unsubscribe_url: str,
@@ -182,6 +185,9 @@ def build_message(prepared: Prepared, *, sender: str, to_address: str, to_name: 
 
     Built with the ``compat32`` MIME classes: ``email.policy.default`` parses every header through
     its header registry and took ~20 ms a message, too slow for a list of thousands."""
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
     msg = MIMEMultipart("alternative")
     msg["From"] = sender
     msg["To"] = email.utils.formataddr((to_name, to_address), charset="utf-8") if to_name else to_address
@@ -197,205 +203,33 @@ def build_message(prepared: Prepared, *, sender: str, to_address: str, to_name: 
     msg["List-Id"] = f"{list_name} <{list_id}>"
     msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.attach(MIMEText(text.fill(values).replace(UNSUBSCRIBE_TAG, unsubscribe_url), "plain", _QP))
+    msg.attach(MIMEText(text.fill(values).replace(UNSUBSCRIBE_TAG, unsubscribe_url), "plain", _qp()))
     msg.attach(MIMEText(html.fill(values, "html").replace(UNSUBSCRIBE_TAG, htmlmod.escape(unsubscribe_url, quote=True)),
-                        "html", _QP))
+                        "html", _qp()))
     return msg
 
 
 def as_bytes(message: Message) -> bytes:
     """The message as SMTP wants it: CRLF line ends."""
-    return message.as_bytes(policy=_WIRE)
+    return message.as_bytes(policy=_wire())
 
 
-class _Wire(email.policy.Compat32):
-    """compat32 with CRLF, and the one-click URL never folded: RFC 8058 receivers read it as written."""
+@lru_cache(maxsize=1)
+def _wire():
+    import email.policy
 
-    def _fold(self, name, value, sanitize):
-        if name.lower() == "list-unsubscribe" and isinstance(value, str) and value.isascii():
-            return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
+    class _Wire(email.policy.Compat32):
+        """compat32 with CRLF, and the one-click URL never folded: RFC 8058 receivers read it as written."""
 
+        def _fold(self, name, value, sanitize):
+            if name.lower() == "list-unsubscribe" and isinstance(value, str) and value.isascii():
+                return f"{name}: {value}{self.linesep}"
+            return super()._fold(name, value, sanitize)
 
-_WIRE = _Wire(linesep="\r\n")
+    return _Wire(linesep="\r\n")
 
 
 # -- transports ---------------------------------------------------------------------------------
-
-class _Tracking:
-    """Remembers whether the current message's final ``CRLF.CRLF`` has been written to the socket:
-    a break after that point leaves the message's fate unknown."""
-
-    data_sent = False
-    before_dot = None  # called just before the final CRLF.CRLF goes out: the journal marks it in flight
-
-    def send(self, s):  # noqa: D401 - smtplib's own name
-        final = isinstance(s, (bytes, bytearray)) and s.endswith(b"\r\n.\r\n")
-        if final and self.before_dot is not None:
-            self.before_dot()
-        super().send(s)
-        if final:
-            self.data_sent = True
-
-
-class _SMTP(_Tracking, smtplib.SMTP):
-    pass
-
-
-class _SMTPSSL(_Tracking, smtplib.SMTP_SSL):
-    pass
-
-
-def _classify(code: int, reply: bytes | str) -> tuple[str, str]:
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    detail = f"{code} {text}".strip()
-    return (DEFERRED if 400 <= code < 500 else REFUSED), detail
-
-
-class SMTPTransport:
-    """Sends over SMTP. ``security``: starttls, ssl or none. Secrets are never put in a message."""
-
-    def __init__(self, host: str, port: int | None, security: str, username: str | None, password: str | None,
-                 tls_context: ssl.SSLContext | None = None, timeout: float = SMTP_TIMEOUT,
-                 local_hostname: str | None = None):
-        self.host, self.security = host, security
-        self.port = port or {"ssl": 465, "starttls": 587}.get(security, 25)
-        self.username, self.password = username, password
-        self.tls_context = tls_context
-        self.timeout = timeout
-        self.local_hostname = local_hostname
-        self.rate_limited = True
-        self.idempotent = False  # a message sent twice reaches its reader twice
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    def landed(self, name: str) -> bool | None:
-        """SMTP cannot tell whether a message in flight when a run died was queued: None."""
-        return None
-
-    @contextmanager
-    def session(self):
-        smtp = self._connect()
-        try:
-            yield _SMTPSession(smtp)
-        finally:
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
-
-    def _connect(self):
-        if self.username and self.security == "none" and self.host not in ("127.0.0.1", "::1", "localhost"):
-            raise Unusable("refusing to send the SMTP password over an unencrypted connection "
-                           "(set security: starttls or ssl)")
-        if self.security != "none" and self.tls_context is None:
-            self.tls_context = ssl.create_default_context()  # once: loading the system's CAs takes time
-        context = self.tls_context
-        helo = self.local_hostname or "localhost"
-        try:
-            if self.security == "ssl":
-                smtp = _SMTPSSL(self.host, self.port, local_hostname=helo, timeout=self.timeout, context=context)
-                smtp.ehlo()  # smtplib's mail() does not greet by itself (only sendmail() does)
-            else:
-                smtp = _SMTP(self.host, self.port, local_hostname=helo, timeout=self.timeout)
-                smtp.ehlo()
-                if self.security == "starttls":
-                    if not smtp.has_extn("starttls"):
-                        smtp.close()
-                        raise Unusable(f"the SMTP server {self.where} does not offer STARTTLS "
-                                       "(set security: ssl, or none for a trusted local relay)")
-                    smtp.starttls(context=context)
-                    smtp.ehlo()
-        except ssl.SSLCertVerificationError as exc:
-            raise Unusable(f"the SMTP server {self.where} presented a certificate that is not trusted: "
-                           f"{exc.verify_message}") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            # no SMTP session, so no message: surely not sent, retried (never "uncertain")
-            raise Unusable(f"cannot connect to the SMTP server {self.where}: {_describe(exc)} (nothing was sent)",
-                           retryable=True) from None
-        if self.username:
-            try:
-                smtp.login(self.username, self.password or "")
-            except smtplib.SMTPAuthenticationError as exc:
-                smtp.close()
-                raise Unusable(self._scrub(f"the SMTP server {self.where} refused the login: "
-                                           f"{exc.smtp_code} {_text(exc.smtp_error)}")) from None
-            except smtplib.SMTPNotSupportedError:
-                smtp.close()
-                raise Unusable(f"the SMTP server {self.where} does not offer a login (AUTH); "
-                               "remove username and password") from None
-            except (smtplib.SMTPException, OSError) as exc:
-                smtp.close()
-                raise Unusable(self._scrub(f"login to the SMTP server {self.where} failed: {_describe(exc)}"),
-                               retryable=True) from None
-        return smtp
-
-    def _scrub(self, text: str) -> str:
-        """A server may echo the login in its answer: never let it (or the password) reach a message."""
-        for secret, label in ((self.password, "[password]"), (self.username, "[login]")):
-            if secret and len(secret) > 1:
-                text = text.replace(secret, label)
-        return text
-
-
-def _text(value) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
-    if isinstance(exc, socket.timeout):
-        return "no answer in time"
-    return str(exc) or type(exc).__name__
-
-
-class _SMTPSession:
-    def __init__(self, smtp):
-        self.smtp = smtp
-
-    def send(self, sender: str, address: str, message: Message, name: str,
-             in_flight=None) -> tuple[str, str]:
-        """(sent | refused | deferred, the server's words). Raises ``Lost`` when the connection breaks.
-
-        ``in_flight()`` is called just before the message's final ``.`` is written: from then until
-        the server's answer, the message's fate is unknown if the run dies."""
-        smtp = self.smtp
-        smtp.data_sent = False
-        smtp.before_dot = in_flight
-        try:
-            code, reply = smtp.mail(sender)
-            if code == 421:
-                raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
-            if code != 250:
-                smtp.rset()
-                state, detail = _classify(code, reply)
-                if state == REFUSED:  # the sender, not this recipient, is refused: nobody can be sent to
-                    raise Unusable(f"the SMTP server refused the sender {sender}: {detail}")
-                return state, detail
-            code, reply = smtp.rcpt(address)
-            if code == 421:
-                raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
-            if code not in (250, 251):
-                smtp.rset()
-                return _classify(code, reply)
-            code, reply = smtp.data(as_bytes(message))
-            if code == 250:
-                return SENT, ""
-            if code == 421:
-                raise Lost(f"the server closed the session: {code} {_text(reply)}", uncertain=False)
-            return _classify(code, reply)
-        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-            try:
-                smtp.rset()
-            except (smtplib.SMTPException, OSError):
-                pass
-            return _classify(exc.smtp_code, exc.smtp_error)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise Lost(f"the connection to the SMTP server broke: {_describe(exc)}", uncertain=smtp.data_sent) from None
-
 
 class OutboxTransport:
     """Writes each message as ``<folder>/<name>.eml`` (atomically: a killed run leaves no half file)."""

@@ -20,7 +20,6 @@ at least as many posts. The run's output says when it used them.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 
@@ -50,8 +49,11 @@ def workers(count: int, env, resident_mb: float | None = None) -> int:
         wanted, least = int(setting), int(setting)
     else:
         wanted, least = min(os.cpu_count() or 1, MAX_WORKERS), MIN_POSTS
-    if (wanted <= 1 or count < max(least, 2) or "fork" not in multiprocessing.get_all_start_methods()
-            or threading.active_count() > 1):
+    if wanted <= 1 or count < max(least, 2) or threading.active_count() > 1:
+        return 1
+    import multiprocessing  # here: most runs render a few posts, or none, in this process
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     n = min(wanted, count)
     if not explicit and not pays(count, n, resident() if resident_mb is None else resident_mb):
@@ -97,6 +99,8 @@ def render_all(run: Run, jobs: list[tuple[Entry, Channel]]) -> list[Post | str]:
     try:
         size = -(-len(jobs) // (n * 4))  # a few chunks per worker, so a slow one does not hold the rest
         chunks = [range(i, min(i + size, len(jobs))) for i in range(0, len(jobs), size)]
+        import multiprocessing
+
         pool = multiprocessing.get_context("fork").Pool(n)
         try:
             parts = pool.map(_render_chunk, chunks)
