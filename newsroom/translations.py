@@ -76,6 +76,9 @@ def bound_language(settings: Settings, channel: str) -> str | None:
 def link(items: list[Item], settings: Settings, problems: list[Problem]) -> list[Item]:
     """The items with every translation tied to its original (see the module's help); translations
     that cannot be tied are left out, with an error."""
+    bound_to = {name: bound_language(settings, name) for name in settings.channels}
+    if not any(bound_to.values()) and not any(i.translation_of for i in items):
+        return list(items)  # no translation, no channel bound to a language (most projects): nothing to tie
     by_id = {i.id: i for i in items if not i.translation_of}
     by_path = {i.path: i for i in items if not i.translation_of}
     out: list[Item] = []
@@ -120,7 +123,6 @@ def link(items: list[Item], settings: Settings, problems: list[Problem]) -> list
         originals_languages.setdefault(original.id, set()).add(base_language(language))
 
     changed: dict[str, Item] = {}
-    bound_to = {name: bound_language(settings, name) for name in settings.channels}
     for i, item in enumerate(out):  # originals leave channels bound to another language to their translations
         if not any(bound_to.get(n) for n in item.channels):
             continue  # no channel of its is bound to a language (most items, most projects)
