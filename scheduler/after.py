@@ -70,21 +70,42 @@ def own_page(item, settings) -> bool:
     return not item.canonical_url or item.canonical_url.rstrip("/") == page_url(item, settings).rstrip("/")
 
 
-def dependencies(item, channel: str, settings, opts: Options | None = None) -> tuple[Dependency, ...]:
+#: One ``Dependency`` for each (channel, implicit): they are values, and a plan of 10,000 items on
+#: three channels would otherwise make 20,000 of the same few
+_DEPENDENCIES: dict[tuple[str, bool], Dependency] = {}
+
+
+def _dependency(channel: str, implicit: bool = False) -> Dependency:
+    found = _DEPENDENCIES.get((channel, implicit))
+    if found is None:
+        found = _DEPENDENCIES[(channel, implicit)] = Dependency(channel, implicit)
+    return found
+
+
+def dependencies(item, channel: str, settings, opts: Options | None = None,
+                 blogs: dict | None = None) -> tuple[Dependency, ...]:
     """What the entry of ``item`` on ``channel`` waits for: its ``after:``, then the implicit blog.
 
     The implicit one is assumed for every non-blog entry of an item with a blog entry whose link is
     its own page (every shipped template links to it); the run confirms it from the rendered post
-    (``links_to``) and drops it for a post that does not link there.
+    (``links_to``) and drops it for a post that does not link there. ``blogs``: the caller's record
+    of what was found for the item's other entries (``id(item)`` → that blog entry's channel, or
+    None when its posts do not wait for one).
     """
     override = item.channels.get(channel)
-    deps = [Dependency(name) for name in (override.after if override else ())]
+    deps = [_dependency(name) for name in override.after] if override is not None and override.after else []
     opts = opts or options(settings)
     config = settings.channels.get(channel)
     if opts.links_wait_for_blog and config is not None and config.type != "blog":
-        blog = blog_channel(item, settings)
-        if blog and blog != channel and all(d.channel != blog for d in deps) and own_page(item, settings):
-            deps.append(Dependency(blog, implicit=True))
+        blog = blogs.get(id(item), "") if blogs is not None else ""
+        if blog == "":  # not looked for yet
+            blog = blog_channel(item, settings)
+            if blog and not own_page(item, settings):
+                blog = None
+            if blogs is not None:
+                blogs[id(item)] = blog
+        if blog and blog != channel and all(d.channel != blog for d in deps):
+            deps.append(_dependency(blog, implicit=True))
     return tuple(deps)
 
 
@@ -126,8 +147,9 @@ def attach(entries: list, settings, ledger: dict[str, EntryState]) -> None:
     what it waits for (their delivery once the ledger knows it, else their planned time)."""
     opts = options(settings)
     by_key = {e.key: e for e in entries}
+    blogs: dict[int, str | None] = {}  # each item's blog entry, looked for once (``dependencies``)
     for e in entries:
-        e.after = dependencies(e.item, e.channel, settings, opts)
+        e.after = dependencies(e.item, e.channel, settings, opts, blogs)
     resolving: set[str] = set()
 
     def resolve(e) -> datetime | None:
@@ -192,6 +214,8 @@ def violations(entries: list, local, done=("delivered", "published")) -> list:
     for e in entries:
         if not getattr(e, "after", ()) or e.key in in_cycle or not e.enabled:
             continue
+        if not any(getattr(by_key.get(entry_key(e.item.id, dep.channel)), "after", ()) for dep in e.after):
+            continue  # what it waits for waits for nothing (a post and its blog page, mostly): no cycle
         cycle = _cycle(e, by_key)
         if cycle:
             in_cycle.update(x.key for x in cycle)

@@ -7,7 +7,6 @@ the item's ``publish_at``, or — for ``at: next`` or no time on a channel with 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 import bisect
 from datetime import datetime, timedelta
 
@@ -23,6 +22,21 @@ from .rules import Local, Occupancy, counts, violations
 
 #: Ledger states that replace the item's status in the calendar.
 LEDGER_STATES = ("delivered", "failed", "missed", "claimed", "skipped", "held", "withdrawn")
+
+
+class _kept:
+    """A property worked out at its first read and kept in the instance's ``__dict__``, where later
+    reads find it: ``functools.cached_property`` without the lock it takes at each first read on
+    Python 3.11 (30,000 first reads in a plan of 10,000 items on three channels)."""
+
+    def __init__(self, fn):
+        self.fn, self.name = fn, fn.__name__
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 @dataclass
@@ -45,7 +59,7 @@ class Entry:
     share: int = 0  # an evergreen re-share: its number (scheduler/evergreen.py); 0: the item's own entry
     earliest: datetime | None = None  # no slot before this (an evergreen share: every after the last)
 
-    @cached_property
+    @_kept
     def key(self) -> str:
         return entry_key(self.item.id, self.channel) + (f"~{self.share}" if self.share else "")
 
