@@ -34,7 +34,7 @@ from .gcpause import collector_paused
 from .atomic import write_atomic
 from .model import Item, revision_of
 
-VERSION = 5
+VERSION = 6
 FOLDER = Path(".cache") / "items"
 OLD_FILE = Path(".cache") / "items.pickle"  # before the shards: removed by the first save
 SHARDS = 32
@@ -49,8 +49,18 @@ def stat_key(st: os.stat_result) -> tuple:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def content_key(raw: bytes) -> bytes:
-    return hashlib.blake2b(raw, digest_size=16).digest()
+def content_key(raw: bytes) -> str:
+    """A file's bytes, digested as ``model.revision_of`` digests an item's text: for a file in UTF-8
+    with no byte order mark and no CR, its item's revision is its content key (``known_key``)."""
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
+def known_key(raw: bytes, item: Item | None) -> str:
+    """``content_key(raw)``, taken from the item loaded from ``raw`` where its revision is the same
+    digest of the same bytes (the text decoded from them encodes back to them): one hash a file."""
+    if item is not None and not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw:
+        return item.revision
+    return content_key(raw)
 
 
 def shard_of(rel: str) -> int:
@@ -156,8 +166,10 @@ def _dumps(signature: bytes, shard: dict[str, tuple]) -> bytes:
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj):
         if type(obj) is Item:  # without its body (the shard's last record has it) and without its source
-            return copyreg.__newobj__, (Item,), {k: v for k, v in obj.__dict__.items()
-                                                 if k != "body" and k != "_body_source"}
+            state = obj.__dict__.copy()  # a copy and two pops: a fifth of pickling 10,000 items less than a filter
+            state.pop("body", None)
+            state.pop("_body_source", None)
+            return copyreg.__newobj__, (Item,), state
         return NotImplemented
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import schema as s
 from . import times, yamlload
 from .bodyscan import body_fields, image_sources
-from .itemcache import content_key, stat_key
+from .itemcache import content_key, known_key, stat_key
 from .model import STATUSES, ChannelOverride, Item, Settings, revision_of
 from .problems import ERROR, WARNING, Problem, did_you_mean
 from .translations import base_language, suffix_language
@@ -454,7 +454,7 @@ def load_items(root: Path, settings: Settings, problems: list[Problem],
             items.append(item)
         problems.extend(own)
         if cache is not None and key is not None:
-            cache.put(rel, key, item, own, content_key(raw))
+            cache.put(rel, key, item, own, known_key(raw, item))
     return items
 
 

@@ -92,16 +92,25 @@ def test_a_fresh_checkout_with_the_cache_restored_parses_only_what_changed(proje
     from newsroom import items as items_mod
     from scheduler.project import load_project as load
 
-    root = project({"content/a.md": item("A"), "content/b.md": item("B"), "content/c.md": item("C")})
-    load(root)
+    # the content key of a plain file is its item's revision; one with CR line ends or a byte order
+    # mark, or that gives no item, is digested as it is
+    root = project({"content/a.md": item("A"), "content/b.md": item("B"), "content/c.md": item("C"),
+                    "content/d.md": item("D").replace("\n", "\r\n").encode(),
+                    "content/e.md": b"\xef\xbb\xbf" + item("E").encode(),
+                    "content/f.md": b"---\ntitle: [unclosed\n---\nBody.\n"})
+    first = load(root)
+    assert sorted(i.title for i in first.items) == ["A", "B", "C", "D", "E"]
     checkout = tmp_path / "checkout"
     shutil.copytree(root, checkout, copy_function=shutil.copy)  # contents kept, mtimes and inodes new
     (checkout / "content/c.md").write_text(item("C, edited"), encoding="utf-8")
     parsed = []
     real = items_mod.load_item
     monkeypatch.setattr(items_mod, "load_item", lambda rel, *a, **k: parsed.append(rel) or real(rel, *a, **k))
-    assert sorted(i.title for i in load(checkout).items) == ["A", "B", "C, edited"]
+    again = load(checkout)
+    assert sorted(i.title for i in again.items) == ["A", "B", "C, edited", "D", "E"]
     assert parsed == ["content/c.md"]
+    assert [p for p in again.problems if p.path == "content/f.md"] == [p for p in first.problems
+                                                                      if p.path == "content/f.md"] != []
     parsed.clear()
     load(checkout)  # and the stat keys were brought up to date
     assert parsed == []
