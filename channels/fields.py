@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from newsroom.bodyscan import BODY_FIELD, body_fields  # noqa: F401 (the fields a body holds: read at load)
+from newsroom.bodyscan import BODY_FIELD  # the fields a body holds are found at load (body_fields)
 
 OPEN, SEP, CLOSE = "\ue000", "\ue002", "\ue001"
 #: A column as a field name: letters, digits and underscores (the list's header, lowercased).

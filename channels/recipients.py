@@ -12,10 +12,10 @@ from datetime import datetime
 
 from jinja2 import nodes
 
+from newsroom.bodyscan import body_fields
 from newsroom.model import Project
 from newsroom.problems import WARNING, Problem, did_you_mean
 
-from . import fields
 
 
 def template_fields(engine, name: str) -> list[tuple[int, str]]:
@@ -86,7 +86,7 @@ def field_problems(project: Project, now: datetime) -> list[Problem]:
                 continue
             written = item.recipient_fields
             if written is None:  # an item not from load_items: its body is read
-                written = fields.body_fields(item.body)
+                written = body_fields(item.body)
             for line, column, filled in written:
                 where = item.body_line + line - 1 if item.body_line else None
                 if not filled:

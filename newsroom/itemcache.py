@@ -32,7 +32,7 @@ from pathlib import Path
 from .fingerprint import code_signature
 from .gcpause import collector_paused
 from .atomic import write_atomic
-from .model import Item, revision_of
+from .model import Item, digest_of, revision_of
 
 VERSION = 6
 FOLDER = Path(".cache") / "items"
@@ -50,9 +50,9 @@ def stat_key(st: os.stat_result) -> tuple:
 
 
 def content_key(raw: bytes) -> str:
-    """A file's bytes, digested as ``model.revision_of`` digests an item's text: for a file in UTF-8
-    with no byte order mark and no CR, its item's revision is its content key (``known_key``)."""
-    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+    """A file's bytes, digested as revisions are (``model.digest_of``): for a file in UTF-8 with no
+    byte order mark and no CR, its item's revision is its content key (``known_key``)."""
+    return digest_of(raw)
 
 
 def known_key(raw: bytes, item: Item | None) -> str:

@@ -231,7 +231,12 @@ class ChannelOverride:
 
 def revision_of(text: str) -> str:
     """An item file's revision: a hash of its whole text (a changed item is a new revision)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    return digest_of(text.encode("utf-8"))
+
+
+def digest_of(raw: bytes) -> str:
+    """The digest revisions are made of: ``revision_of(text)`` is ``digest_of`` its UTF-8 bytes."""
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
 
 @dataclass

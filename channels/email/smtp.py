@@ -45,8 +45,7 @@ class _SMTPSSL(_Tracking, smtplib.SMTP_SSL):
 
 
 def _classify(code: int, reply: bytes | str) -> tuple[str, str]:
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    detail = f"{code} {text}".strip()
+    detail = f"{code} {_text(reply)}".strip()
     return (DEFERRED if 400 <= code < 500 else REFUSED), detail
 
 
