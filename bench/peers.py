@@ -9,7 +9,7 @@ then, in turn within each repetition (so a busy machine slows all of them alike)
 
 - **ours, cold**: ``python publish.py publish`` with no ``state/``, ``.cache/`` or ``public/``: every
   approved item due is claimed, rendered, delivered to the blog and recorded; the site is built;
-  the run renders in worker processes only where they pay for their fork (``prerender.pays``);
+  the run renders in worker processes only where they pay for their fork (``newsroom.workers.pays``);
 - **ours, cold, N workers**: the same with a render worker on every core (``NEWSROOM_RENDER_WORKERS``),
   whatever it pays, on a machine with more than one: the wall time the cores give back beside the
   CPU they cost;
@@ -76,7 +76,7 @@ from bench.corpus import discard, generate, settle_note  # noqa: E402
 WORK = HERE / ".corpus"
 VENV = HERE / ".venv"
 PELICAN = VENV / "bin" / "pelican"
-CORES = min(os.cpu_count() or 1, 8)  # as the run counts them (scheduler/run/prerender.py)
+CORES = min(os.cpu_count() or 1, 8)  # as the run counts them (newsroom/workers.py)
 NOW = "2027-06-01T00:00Z"  # after every publish_at in the corpus: every approved item is due
 
 
@@ -306,7 +306,7 @@ def bench_size(n: int, repeat: int, pelican: bool, hugo: bool) -> dict:
         add("ours cold", ours(root, "publish", "--now", NOW))
         if CORES > 1:
             # the same cold run with a render worker on every core whatever it pays: beside the run's
-            # own choice (prerender.pays), what the cores give back in wall time and cost in CPU
+            # own choice (newsroom.workers.pays), what the cores give back in wall time and cost in CPU
             reset(root, "state", ".cache", "public")
             add(f"ours cold, {CORES} workers", ours(root, "publish", "--now", NOW,
                                                     env={"NEWSROOM_RENDER_WORKERS": str(CORES)}))

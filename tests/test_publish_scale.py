@@ -184,30 +184,30 @@ def test_posts_rendered_in_worker_processes_are_the_same_posts(tmp_path):
 
 def test_render_workers_only_when_the_posts_pay_for_the_fork(monkeypatch):
     """Forking write-protects every page the run holds, and the run then faults on each one it writes
-    again: the posts the other processes take off it must outweigh that (figures in prerender.py)."""
+    again: the posts the other processes take off it must outweigh that (figures in newsroom/workers.py)."""
     import multiprocessing
     import threading
 
-    from scheduler.run import prerender
+    from newsroom import workers
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork here: workers are never used")
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # as the command line: no other thread
-    monkeypatch.setattr(prerender.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
     # the benchmark's 10,000 items: 1,455 posts in a 197 MB process gave no time back on two cores
-    assert prerender.workers(1455, {}, resident_mb=197) == 1
+    assert workers.workers(1455, {}, resident_mb=197) == 1
     # every item approved at 5,000: 1,930 posts in 117 MB, and they did
-    assert prerender.workers(1930, {}, resident_mb=117) == 2
+    assert workers.workers(1930, {}, resident_mb=117) == 2
     # the balance moves with the cores: four share the same posts three ways more
-    monkeypatch.setattr(prerender.os, "cpu_count", lambda: 4)
-    assert prerender.workers(1455, {}, resident_mb=197) == 4
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 4)
+    assert workers.workers(1455, {}, resident_mb=197) == 4
     # few posts never fork, however small the process
-    assert prerender.workers(prerender.MIN_POSTS - 1, {}, resident_mb=1) == 1
+    assert workers.workers(workers.MIN_JOBS - 1, {}, resident_mb=1) == 1
     # asked for by number: that many, whatever the memory
-    assert prerender.workers(1455, {"NEWSROOM_RENDER_WORKERS": "2"}, resident_mb=10_000) == 2
-    assert prerender.workers(1455, {"NEWSROOM_RENDER_WORKERS": "1"}, resident_mb=1) == 1
+    assert workers.workers(1455, {"NEWSROOM_RENDER_WORKERS": "2"}, resident_mb=10_000) == 2
+    assert workers.workers(1455, {"NEWSROOM_RENDER_WORKERS": "1"}, resident_mb=1) == 1
     # and the memory read off the system is this process's, in MB
-    assert 1 < prerender.resident() < 100_000
+    assert 1 < workers.resident() < 100_000
 
 
 def test_a_run_asks_each_content_file_for_its_stat_once(tmp_path, monkeypatch):

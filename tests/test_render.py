@@ -444,6 +444,48 @@ def test_check_keeps_rendering_results_until_item_template_or_settings_change(pr
     assert preview.render_problems(load_project(root), now) == again
 
 
+def test_check_renders_in_worker_processes_with_the_same_problems_in_the_same_order(project):
+    """A whole ``check`` (a whole process: a test worker has threads, where forking is not done) gives
+    the same report, in the same order, whether its posts are rendered here or in two workers."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    files = {f"content/{name}.md": item(f"Title {name}", "approved", approved_by="B", channels=["mastodon", "bluesky"],
+                                        publish_at=f"2030-01-0{n + 1}T09:00")
+             for n, name in enumerate(["ccc", "a", "eeeee", "bb", "dddd"])}
+    root = project({**files, "templates/mastodon/post.j2": "{{ title }} {{ 'x' * 495 }}\n",
+                    "templates/bluesky/post.j2": "{{ title }}{{ 'y' * 295 }}\n"},
+                   settings=SETTINGS)
+    # newsroom.workers.fork_map, watched: it is looked up when check renders, so the spy is what runs
+    code = ("import sys\nimport newsroom.workers as w\nreal = w.fork_map\n"
+            "def spy(function, jobs, n):\n    print(f'forked {len(jobs)} jobs in {n}', file=sys.stderr)\n"
+            "    return real(function, jobs, n)\nw.fork_map = spy\n"
+            f"sys.argv = ['publish.py', '--root', {str(root)!r}, 'check', '--format', 'json']\n"
+            "import publish\npublish.main()\n")
+    reports = {}
+    for workers in ("1", "2", "2 again"):
+        if workers != "2 again":
+            shutil.rmtree(root / ".cache", ignore_errors=True)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "NEWSROOM_RENDER_WORKERS": workers[0], "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 1, done.stderr  # errors: the posts over their limits
+        assert ("forked 10 jobs in 2" in done.stderr) == (workers == "2"), done.stderr  # again: from the cache
+        reports[workers] = json.loads(done.stdout)
+        # what a worker found is kept under its own item and channel, for the next check to reuse
+        kept = json.loads((root / ".cache/render-check.json").read_text(encoding="utf-8"))["entries"]
+        assert len(kept) == 10 and all(p["path"] == key.split("|")[0] and p["key"] == f"channels.{key.split('|')[2]}"
+                                       for key, found in kept.items() for p in found), kept
+    assert reports["1"] == reports["2"] == reports["2 again"]
+    over = [(e["path"], e["message"].split(" (")[0]) for e in reports["1"]["errors"] if "over the limit" in e["message"]]
+    # in check's order (by file, then key), each post over by its title's length
+    assert over == [(f"content/{name}.md", f"{channel}: the post is {len(name) + extra} {unit} over the limit of {limit}")
+                    for name in ("a", "bb", "ccc", "dddd", "eeeee")
+                    for channel, extra, unit, limit in (("bluesky", 1, "graphemes", 300),
+                                                        ("mastodon", 2, "characters", 500))]
+
+
 def test_check_renders_again_when_publish_yml_changes_what_a_post_is_measured_against(project):
     from channels import preview
     from scheduler.project import load_project
