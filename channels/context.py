@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from newsroom.model import Item, Site
 
-from . import fields as recipient_fields, filters, markup, plaintext
+from . import fields as recipient_fields, filters, markdown_engines, markup, plaintext
 
 
 def doc(text: str) -> dict:
@@ -45,7 +45,25 @@ class Body:
     @cached_property
     def clean_html(self) -> str:
         """The one parse every other form comes from: sanitised, links absolute."""
-        return markup.rewrite_links(markup.sanitise(self.raw_html), self.base)
+        return self._clean(self.raw_html)
+
+    def _clean(self, html: str) -> str:
+        return markup.rewrite_links(markup.sanitise(html), self.base)
+
+    def lead_text(self, chars: int) -> str:
+        """``text``, or a start of it longer than ``chars`` made from the body's opening paragraphs
+        alone (``markup.opening``): all an excerpt reads (``filters.excerpt_reads``). A post made
+        from the excerpt (Mastodon, Bluesky, check's renderings) then parses a paragraph or two of
+        a long body, not all of it; the same parse, the same text."""
+        if "clean_html" in self.__dict__ or markup.engine_name(self.engine) != markdown_engines.CMARK_GFM:
+            return self.text
+        size = 2 * chars
+        while (end := markup.opening(self.selected, size)) is not None:
+            lead = plaintext.html_to_text(self._clean(markup.to_html(self.selected[:end], self.engine)))
+            if len(lead) > chars:
+                return lead
+            size *= 2
+        return self.text
 
     @cached_property
     def html(self) -> str:
@@ -131,7 +149,7 @@ class TemplateContext:
     @cached_property
     def excerpt(self) -> str:
         """the summary, else the body's first sentences (at most 200 characters)"""
-        return self.summary or filters.excerpt(self.body.text, 200)
+        return self.summary or filters.excerpt(self.body.lead_text(filters.excerpt_reads(200)), 200)
 
     @classmethod
     def variables(cls) -> dict[str, str]:

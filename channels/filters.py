@@ -97,11 +97,17 @@ def _hashtags(tags: tuple[str, ...], channel_type: str, limit: int | None) -> tu
 _SENTENCE = regex.compile(r"[.!?…。！？](?=\s|$)")
 
 
+def excerpt_reads(n: int) -> int:
+    """How much of a text ``excerpt(text, n)`` reads: a text longer than this has the excerpt of every
+    longer text it begins (``Body.lead_text`` relies on it)."""
+    return 4 * n + 64
+
+
 def excerpt(value: str, n: int = 200, end: str = "…") -> str:
     """At most ``n`` characters of ``value``: whole sentences when at least a third of ``n`` fits that
     way, else whole words, with ``end`` appended when something was cut."""
     value = value or ""
-    head = value[: 4 * n + 64]  # only the start can end up in an excerpt: spare the rest of a long body
+    head = value[: excerpt_reads(n)]  # only the start can end up in an excerpt: spare the rest of a long body
     cut_off = len(head) < len(value)
     value = re.sub(r"\s+", " ", head).strip()
     if len(value) <= n and not cut_off:

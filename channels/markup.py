@@ -74,6 +74,40 @@ def to_html(text: str, engine=None) -> str:
     return (engine or markdown_engines.engine()).html(text)
 
 
+def engine_name(engine=None) -> str:
+    """The name of ``engine`` (``to_html``'s; None: the default)."""
+    return (engine or markdown_engines.engine()).name
+
+
+# A line that may open a block which stays open across a blank line (a list, fenced or indented
+# code, an HTML block) or that is not a plain paragraph (a quote, a table row): ``opening`` stops there.
+_OPENS = re.compile(r" {0,3}(?:[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|[>|<]|```|~~~)| {0,3}\t| {4}")
+
+
+def opening(text: str, size: int) -> int | None:
+    """The end of the body's opening (at least ``size`` characters of it, up to and with a blank
+    line) when CommonMark parses that opening as it parses it within the whole body: paragraphs and
+    headings only, each closed by a blank line, and nothing later that reaches back into it (no link
+    reference or footnote definition anywhere). None when no such opening is long enough, or when
+    the body is shorter than ``size``: then the whole body is parsed."""
+    if len(text) <= size or "]:" in text:
+        return None
+    pos, content = 0, False
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        end = len(text) if nl < 0 else nl + 1
+        line = text[pos:end]
+        if not line.strip(" \t\n"):
+            if content and end >= size:
+                return end
+        elif _OPENS.match(line):
+            return None
+        else:
+            content = True
+        pos = end
+    return None
+
+
 def markdown_to_text(text: str, engine=None) -> str:
     """Markdown to plain text, read off the same parse as the HTML (``plaintext.html_to_text``)."""
     return plaintext.html_to_text(sanitise(to_html(text, engine)))
