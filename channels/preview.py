@@ -206,7 +206,7 @@ def fingerprint(project: Project, folders: list[Path]) -> str:
 
 
 def render_problems(project: Project, now: datetime, *, cache: bool = True, only=None,
-                    env: Mapping[str, str] | None = None) -> list[Problem]:
+                    env: Mapping[str, str] | None = None, progress=None) -> list[Problem]:
     """Over-limit and template problems of every entry that will go out (check's rendering hook).
 
     Only items in review or approved and not expired are rendered, each enabled channel once (email
@@ -215,7 +215,8 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True, only
     templates and publish.yml are unchanged: a second check renders only what changed. ``only``: the
     paths of the items to render (default: all); what the cache holds for the others is kept. The
     posts of a whole check (no ``only``) are rendered in worker processes when they are enough to pay
-    for them (``env``: ``NEWSROOM_RENDER_WORKERS``, as ``newsroom/workers.py`` reads it)."""
+    for them (``env``: ``NEWSROOM_RENDER_WORKERS``, as ``newsroom/workers.py`` reads it);
+    ``progress(n, total, step)`` hears how many are rendered as they are."""
     from newsroom.workers import fork_map, workers
 
     from . import registry
@@ -264,12 +265,17 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True, only
         # a whole check only: a publish run (``only``, the items it has work for) forks its workers once,
         # for the posts it delivers; forking here as well cost it 6% more CPU and 3% more wall time
         n = workers(len(jobs), os.environ if env is None else env) if only is None else 1
+        told = None if progress is None else (lambda done: progress(done, len(jobs), "rendering the posts to check"))
         if n > 1:
             for _, item, _ in jobs:  # bodies read from the item cache once, here, and shared with every worker
                 item.body
-            found = fork_map(lambda job: _problems_of(project, job[1], job[2]), jobs, n)
+            found = fork_map(lambda job: _problems_of(project, job[1], job[2]), jobs, n, progress=told)
         else:
-            found = [_problems_of(project, item, channel) for _, item, channel in jobs]
+            found = []
+            for _, item, channel in jobs:
+                found.append(_problems_of(project, item, channel))
+                if told is not None and (len(found) % PROGRESS_EVERY == 0 or len(found) == len(jobs)):
+                    told(len(found))
         for (key, _, _), problems_ in zip(jobs, found):
             fresh[key] = problems_
     problems: list[Problem] = []
@@ -279,6 +285,10 @@ def render_problems(project: Project, now: datetime, *, cache: bool = True, only
     if cache and fresh != stored:
         _write_cache(path, {"fingerprint": fingerprint_, "entries": fresh})
     return problems
+
+
+#: how many posts rendered between two progress lines (a line each would cost more than a post)
+PROGRESS_EVERY = 100
 
 
 def _problems_of(project: Project, item: Item, channel: Channel) -> list[dict]:

@@ -36,6 +36,7 @@ class CheckContext:
     ledger: dict = field(default_factory=dict)
     items: frozenset | None = None
     plan: list | None = None  # the calendar as of ``now`` on ``ledger``, when the caller made it already
+    progress: Callable[[int, int, str], None] | None = None  # long work's steps, on a terminal (``check``'s)
 
 
 @dataclass(frozen=True)

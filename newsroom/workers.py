@@ -74,9 +74,11 @@ def resident() -> float:
         return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
-def fork_map(function: Callable, jobs: Sequence, n: int) -> list:
+def fork_map(function: Callable, jobs: Sequence, n: int, *,
+             progress: Callable[[int], None] | None = None) -> list:
     """``[function(job) for job in jobs]``, in ``n`` forked processes (``workers`` says how many) that
-    share this process's memory; ``function`` and the jobs are not pickled, only what it returns."""
+    share this process's memory; ``function`` and the jobs are not pickled, only what it returns.
+    ``progress(done)`` hears how many jobs are done, as chunks of them come back in order."""
     global _WORK
     _WORK = (function, jobs)
     # What this process holds, out of the collector's sight while the workers live: a collection in a
@@ -91,7 +93,11 @@ def fork_map(function: Callable, jobs: Sequence, n: int) -> list:
 
         pool = multiprocessing.get_context("fork").Pool(n)
         try:
-            parts = pool.map(_chunk, chunks)
+            parts = []
+            for part in pool.imap(_chunk, chunks):
+                parts.append(part)
+                if progress is not None:
+                    progress(sum(map(len, parts)))
         finally:
             pool.close()
             pool.join()

@@ -154,7 +154,8 @@ def check(root: Path, *, strict: bool = False, fmt: str = "text", now: str | Non
     from .project import check as check_project, load_project
 
     project = load_project(root)
-    verdict = check_project(project, None if now is None else now_option(now), verify=not offline)
+    verdict = check_project(project, None if now is None else now_option(now), verify=not offline,
+                            progress=progress_printer() if fmt == "text" else None)
     if paths:
         verdict = verdict.only(os.path.relpath(Path(p).resolve(), root).replace(os.sep, "/") for p in paths)
     # exit 2 when publish.yml has errors (publish would refuse to run), 1 for any other failure

@@ -53,7 +53,8 @@ def ledger_of(project: Project) -> dict:
 
 
 def check(project: Project, now: datetime | None = None, *, env: Mapping[str, str] | None = None,
-          verify: bool = False, ledger: dict | None = None, items=None, plan: list | None = None) -> Verdict:
+          verify: bool = False, ledger: dict | None = None, items=None, plan: list | None = None,
+          progress=None) -> Verdict:
     """Every problem ``check`` reports: loading and workflow, plus each layer's own checks. The publish
     run asks the same (``scheduler/run/flow.py``): what this calls an error, the run holds.
 
@@ -62,10 +63,11 @@ def check(project: Project, now: datetime | None = None, *, env: Mapping[str, st
     whether its credential works; ``ledger`` (default: read from the state backend) is what the
     ledger knows, given by a run that has read it already; ``items`` (default: all) the paths of the
     items whose posts are rendered and images looked at (a run's, the items it has work for); ``plan``
-    (default: planned here) the calendar as of ``now`` on that ledger, when the caller has it."""
+    (default: planned here) the calendar as of ``now`` on that ledger, when the caller has it;
+    ``progress(n, total, step)`` is told how long work goes (``command.progress_printer``)."""
     ctx = CheckContext(now=now or datetime.now(timezone.utc), env=os.environ if env is None else env,
                        verify=verify, ledger=ledger_of(project) if ledger is None else ledger,
-                       items=None if items is None else frozenset(items), plan=plan)
+                       items=None if items is None else frozenset(items), plan=plan, progress=progress)
     problems = list(project.problems)
     for layer in layers():
         if layer.check is not None:

@@ -460,8 +460,8 @@ def test_check_renders_in_worker_processes_with_the_same_problems_in_the_same_or
                    settings=SETTINGS)
     # newsroom.workers.fork_map, watched: it is looked up when check renders, so the spy is what runs
     code = ("import sys\nimport newsroom.workers as w\nreal = w.fork_map\n"
-            "def spy(function, jobs, n):\n    print(f'forked {len(jobs)} jobs in {n}', file=sys.stderr)\n"
-            "    return real(function, jobs, n)\nw.fork_map = spy\n"
+            "def spy(function, jobs, n, **kw):\n    print(f'forked {len(jobs)} jobs in {n}', file=sys.stderr)\n"
+            "    return real(function, jobs, n, **kw)\nw.fork_map = spy\n"
             f"sys.argv = ['publish.py', '--root', {str(root)!r}, 'check', '--format', 'json']\n"
             "import publish\npublish.main()\n")
     reports = {}
@@ -484,6 +484,51 @@ def test_check_renders_in_worker_processes_with_the_same_problems_in_the_same_or
                     for name in ("a", "bb", "ccc", "dddd", "eeeee")
                     for channel, extra, unit, limit in (("bluesky", 1, "graphemes", 300),
                                                         ("mastodon", 2, "characters", 500))]
+
+
+def test_check_shows_its_rendering_on_a_terminal_and_nowhere_else(project):
+    """A whole ``check`` with stderr on a terminal (a pseudo-terminal here) shows how many posts it has
+    rendered, in this process and from its workers; the report itself, and JSON, carry none of it."""
+    import os
+    import pty
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    files = {f"content/p{n:03d}.md": item(f"Post {n}", "approved", approved_by="B", channels=["mastodon", "bluesky"],
+                                          publish_at="2030-01-01T09:00") for n in range(75)}
+    root = project(files, settings=SETTINGS)
+
+    def check(workers: str, *args: str) -> tuple[str, str]:
+        shutil.rmtree(root / ".cache", ignore_errors=True)
+        main, side = pty.openpty()
+        try:
+            done = subprocess.run([sys.executable, str(ROOT / "publish.py"), "--root", str(root), "check", *args],
+                                  stdout=subprocess.PIPE, stderr=side, text=True,
+                                  env={**os.environ, "NEWSROOM_RENDER_WORKERS": workers})
+            os.close(side)
+            said = b""
+            while True:
+                try:
+                    chunk = os.read(main, 65536)
+                except OSError:  # the terminal's other side is closed: all of it was read
+                    break
+                if not chunk:
+                    break
+                said += chunk
+        finally:
+            os.close(main)
+        return done.stdout, said.decode()
+
+    steps = lambda said: [tuple(map(int, m)) for m in re.findall(r"\[(\d+)/(\d+)\] rendering the posts to check", said)]
+    out, said = check("1")
+    assert steps(said) == [(100, 150), (150, 150)] and "rendering" not in out and "\033" not in out
+    out, said = check("2")
+    done = steps(said)
+    assert done[-1] == (150, 150) and len(done) > 2 and done == sorted(done), said
+    out, said = check("2", "--format", "json")
+    assert not steps(said) and json.loads(out)["summary"]
 
 
 def test_check_renders_again_when_publish_yml_changes_what_a_post_is_measured_against(project):
