@@ -72,6 +72,41 @@ def test_a_long_plain_body_is_read_from_its_opening_only():
     assert len(lead) < len(Body(body, None, (), BASE).text) // 5
 
 
+def test_an_opening_ends_at_the_first_blank_line_at_or_after_the_size():
+    text = "One.\n\nTwo two.\n\nThree three three.\n \nFour.\n"
+    assert [markup.opening(text, size) for size in (1, 6, 7, 16, 17, 37, 38)] == [6, 6, 16, 16, 37, 37, None]
+    assert markup.opening(text, len(text) - 1) is None  # no blank line after the last paragraph
+    assert markup.opening("\n\nOne.\n\nTwo.\n", 1) == 8  # leading blank lines open nothing
+
+
+def test_each_line_that_may_open_another_block_stops_the_opening_and_no_other_does():
+    # CommonMark's block starts, at the edges of their rules: up to three spaces before a marker, a
+    # marker followed by a space, a tab or the line's end, at most nine digits to an ordered one
+    stops = ["- a", "* a", "+ a", "-", "+\t", "1. a", "1) a", "123456789. a", "1.", "> a", "<div>", "<!-- x",
+             "| a |", "```", "~~~", "    code", "\tcode", "   \tcode", "   - a", "  1. a", " > a"]
+    goes = ["*Bold* start.", "-dash start.", "... and then.", "2.5 million.", "1234567890. no list.",
+            "   Three spaces.", "#hashtag", "## A heading", ".", ")", "a | b"]
+    rest = ("More text of the body, a sentence or two. " * 5 + "\n\n") * 4
+    for line in stops + goes:
+        text = f"First paragraph.\n\n{line}\n\n{rest}"
+        found = markup.opening(text, 19)  # past the first paragraph: the line is looked at
+        assert (found is None) == (line in stops), line
+
+
+def test_a_blank_line_is_one_of_spaces_and_tabs_only():
+    rest = ("More text of the body. " * 8 + "\n\n") * 4
+    for filler in ("\xa0", "X", "\u3000", "\f"):  # text, to CommonMark: the paragraph goes on
+        text = f"One.\n{filler}\nTwo.\n\n{rest}"
+        assert markup.opening(text, 1) == len(f"One.\n{filler}\nTwo.\n\n"), repr(filler)
+    assert markup.opening(f"One.\n \t \nTwo.\n\n{rest}", 1) == len("One.\n \t \n")
+
+
+def test_bodies_without_a_way_out_end_without_an_opening():
+    assert markup.opening("\n" * 30, 5) is None  # only blank lines
+    assert markup.opening("One.\nTwo three four five six seven", 3) is None  # no blank line, no last newline
+    assert markup.opening("One two three.\n\nFour", 3) == 16
+
+
 def test_no_opening_where_a_later_block_reaches_back_or_the_opening_is_no_paragraph():
     long = ("A sentence of the opening paragraph. " * 30 + "\n\n") * 3
     assert markup.opening(long, 100) is not None
