@@ -16,8 +16,8 @@ def check(project: Project, ctx: CheckContext) -> list[Problem]:
     from .render import image_problems
 
     # image_problems and field_problems are not cached: an image file or a list's header may change by itself
-    return [*render_problems(project, ctx.now, only=ctx.items, env=ctx.env, progress=ctx.progress), *image_problems(project, only=ctx.items),
-            *field_problems(project, ctx.now), *segment_problems(project)]
+    return [*render_problems(project, ctx.now, only=ctx.items, env=ctx.env, progress=ctx.progress),
+            *image_problems(project, only=ctx.items), *field_problems(project, ctx.now), *segment_problems(project)]
 
 
 LAYER = Layer("channels", channel_types=registry.option_schemas, channel_overrides=registry.override_schemas,

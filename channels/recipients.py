@@ -17,7 +17,6 @@ from newsroom.model import Project
 from newsroom.problems import WARNING, Problem, did_you_mean
 
 
-
 def template_fields(engine, name: str) -> list[tuple[int, str]]:
     """(line, column) of every recipient field a template reads; [] when it cannot be read (the
     render check reports that)."""

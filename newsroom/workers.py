@@ -93,11 +93,12 @@ def fork_map(function: Callable, jobs: Sequence, n: int, *,
 
         pool = multiprocessing.get_context("fork").Pool(n)
         try:
-            parts = []
+            parts, done = [], 0
             for part in pool.imap(_chunk, chunks):
                 parts.append(part)
+                done += len(part)
                 if progress is not None:
-                    progress(sum(map(len, parts)))
+                    progress(done)
         finally:
             pool.close()
             pool.join()
