@@ -8,8 +8,9 @@ The corpus is ``bench/peers.py``'s (seed 1, one channel per item: the blog), bui
 turn within each repetition: one delivered item's body edited and ``publish`` run (the item's page,
 the lists and feeds it is on and the ledger follow; nothing is posted again), and Hugo into an empty
 folder. Figures are each child's CPU seconds (user + system, from ``wait4``), wall seconds and peak
-resident memory, the best of the repetitions; the ratio compares figures of the same run, and the
-machine's load average is printed with them.
+resident memory, the best of the repetitions; the ratio compares figures of the same run (the bests,
+then the range pair by pair: ``bench/peers.py``'s ``pairwise``), and the machine's load average is
+printed with them.
 
 ``--base CHECKOUT`` (another checkout of this project, e.g. ``git worktree add /tmp/base main``) runs
 that checkout's ``publish.py`` as well, on its own copy of the same project after the same cold run
@@ -32,7 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from bench.corpus import discard, generate, settle_note  # noqa: E402
 from bench.peers import (NOW, WORK, child_env, compile_code, delivered_posts, hugo_corpus, load, measure,  # noqa: E402
-                         ours, reset)
+                         ours, pairwise, reset)
 
 
 def theirs(checkout: Path, root: Path, *args: str):
@@ -105,11 +106,12 @@ def main(argv=None) -> dict:
     if other is not None:
         was = best["base, one item changed"]
         print(f"  ours ÷ base ({base_code}), one item changed: {mine.cpu / was.cpu:5.2f}x CPU, "
-              f"{mine.wall / was.wall:5.2f}x wall")
+              f"{mine.wall / was.wall:5.2f}x wall"
+              f"{pairwise(runs['ours, one item changed'], runs['base, one item changed'])}")
     if hugo:
         hugo_fig = best["Hugo, whole build"]
         print(f"  ours one item changed ÷ Hugo whole build: {mine.cpu / hugo_fig.cpu:5.2f}x CPU, "
-              f"{mine.wall / hugo_fig.wall:5.2f}x wall")
+              f"{mine.wall / hugo_fig.wall:5.2f}x wall{pairwise(runs['ours, one item changed'], runs['Hugo, whole build'])}")
     return {name: fig.cpu for name, fig in best.items()}
 
 

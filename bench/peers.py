@@ -31,8 +31,11 @@ for the benchmark's own clean-up (``bench/corpus.py``, ``discard``).
 
 Figures are the CPU seconds of the child process (user + system, its waited-for workers included,
 from ``wait4``), its wall time and its peak resident memory (the largest single process), the best of
-the repetitions. Ratios compare figures measured in the same run. The machine's load average is
-printed with them: the build machine is shared.
+the repetitions. Ratios compare figures measured in the same run: the best of one beside the best of
+the other, and, with more than one repetition, the range of the ratios pair by pair (repetition ``i``
+of one beside repetition ``i`` of the other, measured minutes apart): where that range is wide, the
+machine's noise is larger than the difference a goal draws. The machine's load average is printed
+with them: the build machine is shared.
 
 ``check`` (the standard corpus of ``bench/check.py``: three channels per item), whole processes:
 the floor (read every item and parse its front matter with PyYAML's C loader, in a fresh
@@ -92,6 +95,15 @@ class Figure:
     def __str__(self) -> str:
         return (f"{self.cpu:8.2f} s CPU ({self.user:5.2f} user + {self.system:5.2f} sys) {self.wall:8.2f} s wall "
                 f"{self.peak_mb:7.0f} MB" + (f", {self.workers} render workers" if self.workers else ""))
+
+
+def pairwise(mine: list[Figure], theirs: list[Figure]) -> str:
+    """The range of the CPU ratios of repetition ``i`` of ``mine`` to repetition ``i`` of ``theirs``
+    ("" with fewer than two pairs): how much of a ratio of the bests is the machine's noise."""
+    ratios = [a.cpu / b.cpu for a, b in zip(mine, theirs) if b.cpu > 0]
+    if len(ratios) < 2:
+        return ""
+    return f"; pair by pair {min(ratios):.2f}–{max(ratios):.2f}x"
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, ok=(0, 1)) -> Figure:
@@ -345,7 +357,7 @@ def bench_size(n: int, repeat: int, pelican: bool, hugo: bool) -> dict:
         change_one(posts)
         add("ours one item changed", ours(root, "publish", "--now", NOW))
     best = {name: min(figs, key=lambda f: f.cpu) for name, figs in figures.items()}
-    return {"items": n, "posts": len(posts), "best": best}
+    return {"items": n, "posts": len(posts), "best": best, "runs": figures}
 
 
 def report_size(r: dict) -> None:
@@ -357,7 +369,7 @@ def report_size(r: dict) -> None:
     def ratio(a: str, b: str, goal: str) -> None:
         if a in best and b in best:
             print(f"  {a} ÷ {b}: {best[a].cpu / best[b].cpu:5.2f}x CPU, "
-                  f"{best[a].wall / best[b].wall:5.2f}x wall   ({goal})")
+                  f"{best[a].wall / best[b].wall:5.2f}x wall{pairwise(r['runs'][a], r['runs'][b])}   ({goal})")
 
     ratio(f"ours cold, {CORES} workers", "ours cold", "workers on every core ÷ the run's own choice")
     ratio("ours cold", "Pelican cold", "goal <= 0.33x")
@@ -416,8 +428,10 @@ def bench_check(n: int, repeat: int) -> None:
     print(f"\n== check, {n} items (three channels each) — {load()}")
     for name, fig in best.items():
         print(f"  {name:<24} {fig}")
-    print(f"  check cold ÷ floor: {best['check cold'].cpu / best['floor'].cpu:5.2f}x CPU (goal <= 2x)")
-    print(f"  check warm ÷ floor: {best['check warm'].cpu / best['floor'].cpu:5.2f}x CPU (goal <= 1.5x)")
+    print(f"  check cold ÷ floor: {best['check cold'].cpu / best['floor'].cpu:5.2f}x CPU"
+          f"{pairwise(runs['check cold'], runs['floor'])} (goal <= 2x)")
+    print(f"  check warm ÷ floor: {best['check warm'].cpu / best['floor'].cpu:5.2f}x CPU"
+          f"{pairwise(runs['check warm'], runs['floor'])} (goal <= 1.5x)")
     print(f"  check peak memory: {max(best['check cold'].peak_mb, best['check warm'].peak_mb):.0f} MB (goal < 250 MB)")
 
 
