@@ -8,7 +8,8 @@ most 250 MB of peak memory on 10,000 items.
 
 Figures are each child's CPU seconds (user + system, from ``wait4``), wall seconds and peak resident
 memory, the best of the interleaved repetitions (floor, cold, warm, floor, …); ratios compare
-figures measured in the same run, and the machine's load average is printed with them.
+figures measured in the same run (the bests, then the range pair by pair: ``bench/peers.py``'s
+``pairwise``), and the machine's load average is printed with them.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def floor(root: Path) -> int:
 
 
 def main(argv=None) -> list[dict]:
-    from bench.peers import child_env, compile_code, load, measure
+    from bench.peers import child_env, compile_code, load, measure, pairwise
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000")
@@ -73,8 +74,11 @@ def main(argv=None) -> list[dict]:
             print(f"  {name:<28} {fig}")
         base = best["floor (read + C YAML)"].cpu
         cold, warm = best["check, cold (no .cache)"], best["check, warm (caches filled)"]
-        print(f"  check cold ÷ floor: {cold.cpu / base:5.2f}x CPU (goal <= 2x)")
-        print(f"  check warm ÷ floor: {warm.cpu / base:5.2f}x CPU (goal <= 1.5x)")
+        floors = runs["floor (read + C YAML)"]
+        noise_cold = pairwise(runs["check, cold (no .cache)"], floors)
+        noise_warm = pairwise(runs["check, warm (caches filled)"], floors)
+        print(f"  check cold ÷ floor: {cold.cpu / base:5.2f}x CPU{noise_cold} (goal <= 2x)")
+        print(f"  check warm ÷ floor: {warm.cpu / base:5.2f}x CPU{noise_warm} (goal <= 1.5x)")
         peak = max(cold.peak_mb, warm.peak_mb)
         print(f"  check peak memory: {peak:.0f} MB (goal < 250 MB)", flush=True)
         results.append({"items": n, "floor_cpu_s": round(base, 3), "cold_cpu_s": round(cold.cpu, 3),
