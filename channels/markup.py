@@ -17,7 +17,8 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from newsroom.bodyscan import fence_after as _fence_after, image_sources  # noqa: F401 (image_sources: for callers)
+from newsroom.bodyscan import fence_after as _fence_after, has_mark
+from newsroom.bodyscan import image_sources  # noqa: F401 (for callers)
 
 from . import markdown_engines, plaintext
 
@@ -36,7 +37,7 @@ class Note:
 def select_segment(body: str, segment: str | None, known: tuple[str, ...] | list[str] = ()) -> tuple[str, list[Note]]:
     """The body as ``segment`` sees it: everyone's text plus that segment's blocks (none when
     ``segment`` is None). Block markers inside fenced code are text. ``known``: the item's segments."""
-    if ":::" not in body:
+    if not has_mark(body, ":::"):
         return body, []
     out: list[str] = []
     notes: list[Note] = []
@@ -90,7 +91,7 @@ def opening(text: str, size: int) -> int | None:
     headings only, each closed by a blank line, and nothing later that reaches back into it (no link
     reference or footnote definition anywhere). None when no such opening is long enough, or when
     the body is shorter than ``size``: then the whole body is parsed."""
-    if len(text) <= size or "]:" in text:
+    if len(text) <= size or has_mark(text, "]:"):
         return None
     pos, content = 0, False
     while pos < len(text):
@@ -198,12 +199,13 @@ def images_without_alt_in_source(text: str) -> list[tuple[int, str]]:
     """(line, src) of every image in Markdown source (``![](x.png)`` or a raw ``<img>``) without alt
     text; the line counts from 1 at the body's first line."""
     out: list[tuple[int, str]] = []
-    if "![" not in text and "<img" not in text.lower():
+    # no '<' at all: no "<img" in the text lowered either (lowering makes no '<'), and no copy made
+    if not has_mark(text, "![") and ("<" not in text or "<img" not in text.lower()):
         return out
     for n, line in enumerate(text.splitlines(), 1):
         for m in _MD_IMAGE_NO_ALT.finditer(line):
             out.append((n, m.group(1)))
-        if "<img" in line.lower():
+        if "<" in line and "<img" in line.lower():
             out.extend((n, src) for src in images_without_alt(line))
     return out
 
