@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import jinja2
 from jinja2 import meta
 
+from newsroom.gcpause import is_one_shot
 from newsroom.model import Item, Project
 from newsroom.problems import ERROR, WARNING, Problem
 from newsroom.resources import shipped
@@ -71,8 +72,11 @@ class Engine:
             # HTML templates only: a post for Mastodon must not turn & into &amp;.
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html", "htm"),
                                                 disabled_extensions=(), default_for_string=False, default=False),
-            # auto_reload: a long-running scheduler picks up edited templates (one stat per render)
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=True, cache_size=-1)
+            # auto_reload: a long-running process (serve, studio) picks up edited templates, for a stat
+            # of each template at each render; a command that runs once renders all it renders with
+            # the templates as it first read them (30,000 stats fewer for check at 10,000 items)
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=not is_one_shot(),
+            cache_size=-1)
         self.env.filters.update(filters.FILTERS)
         # default gives a recipient field its fallback (channels/fields.py)
         self.env.filters.update({"default": fields.default_filter, "d": fields.default_filter})

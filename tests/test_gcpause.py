@@ -72,3 +72,23 @@ def test_a_plan_leaves_no_cycle_for_the_collector(tmp_path):
         gc.set_debug(0)
         gc.garbage.clear()
     assert len(functions) <= 1, functions  # the plan's own resolver, once; not one per entry
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_templates_are_read_again_only_by_a_long_running_process(restored, tmp_path, once):
+    """A command that runs once renders with the templates as it first read them (no stat of each
+    at each render); serve and studio pick up a template edited while they run."""
+    import os
+
+    from channels.render import Engine
+
+    one_shot(once)
+    (tmp_path / "templates").mkdir()
+    template = tmp_path / "templates" / "note.txt.j2"
+    template.write_text("first {{ n }}", encoding="utf-8")
+    engine = Engine(tmp_path)
+    assert engine.template("note.txt.j2").render(n=1) == "first 1"
+    template.write_text("second {{ n }}", encoding="utf-8")
+    st = template.stat()
+    os.utime(template, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))  # a later mtime, whatever the clock
+    assert engine.template("note.txt.j2").render(n=2) == ("first 2" if once else "second 2")
