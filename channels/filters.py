@@ -109,7 +109,7 @@ def excerpt(value: str, n: int = 200, end: str = "…") -> str:
     value = value or ""
     head = value[: excerpt_reads(n)]  # only the start can end up in an excerpt: spare the rest of a long body
     cut_off = len(head) < len(value)
-    value = re.sub(r"\s+", " ", head).strip()
+    value = " ".join(head.split())  # each run of whitespace one space, none at the ends (as plaintext.flush)
     if len(value) <= n and not cut_off:
         return value
     if len(value) <= n:  # whitespace-heavy start: what is left still fits

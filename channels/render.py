@@ -26,6 +26,7 @@ from newsroom.gcpause import is_one_shot
 from newsroom.model import Item, Project
 from newsroom.problems import ERROR, WARNING, Problem
 from newsroom.resources import shipped
+from newsroom.translations import base_language
 
 from . import fields, filters, markdown_engines, text
 from .base import Channel, Media, Post
@@ -50,8 +51,6 @@ def item_url(project: Project, item: Item) -> str:
 
 def language_prefix(item: Item) -> str:
     """``de/`` for a translation into German, else nothing: where the blog writes its page."""
-    from newsroom.translations import base_language
-
     return f"{base_language(item.language)}/" if item.translation_of and item.language else ""
 
 

@@ -56,3 +56,41 @@ def test_segments_and_an_excerpts_opening_still_see_their_marks():
     long = "A first paragraph of some length.\n\n" * 4
     assert markup.opening(long, 40) is not None
     assert markup.opening(long + "[x]: https://example.com/\n", 40) is None  # a definition reaches back
+
+
+def _excerpt_before(value: str, n: int = 200, end: str = "…") -> str:
+    """``filters.excerpt`` as it was, whitespace collapsed by a regex pass (the reference)."""
+    import re
+
+    from channels.filters import _SENTENCE, excerpt_reads
+
+    value = value or ""
+    head = value[: excerpt_reads(n)]
+    cut_off = len(head) < len(value)
+    value = re.sub(r"\s+", " ", head).strip()
+    if len(value) <= n and not cut_off:
+        return value
+    if len(value) <= n:
+        return value[: max(0, n - len(end))].rstrip() + end
+    room = value[: n - len(end) + 1]
+    cut = max((m.end() for m in _SENTENCE.finditer(room)), default=0)
+    if cut >= n // 3:
+        return value[:cut]
+    space = room.rfind(" ")
+    head = room[:space] if space > 0 else room[: n - len(end)]
+    return head.rstrip(" ,;:-–—") + end
+
+
+# every character Python counts as whitespace (str.isspace, the same test as \s), and some that are not
+_SPACES = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\u200b", "\ufeff", "\u180e"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(words=st.lists(st.one_of(st.sampled_from(["word", "end.", "Wait!", "a", "—", "é"]),
+                                st.text(alphabet=_SPACES, min_size=1, max_size=3)), max_size=120),
+       n=st.integers(min_value=1, max_value=120))
+def test_an_excerpt_collapses_whitespace_as_the_regex_did(words, n):
+    from channels.filters import excerpt
+
+    text = "".join(words)
+    assert excerpt(text, n) == _excerpt_before(text, n)
