@@ -237,7 +237,11 @@ def split_front_matter(text: str) -> Source:
     start = text.find("\n") + 1 if "\n" in text else len(text)
     pos = start - 1  # the newline before the line being looked at
     while True:
-        candidates = [i for i in (text.find("\n---", pos), text.find("\n...", pos)) if i != -1]
+        dashes = text.find("\n---", pos)
+        # a "\n..." that starts before the "\n---" ends before it too (that "\n" is no "."): a body
+        # with no "..." line is not read to its end for one
+        dots = text.find("\n...", pos, dashes if dashes != -1 else len(text))
+        candidates = [i for i in (dashes, dots) if i != -1]
         if not candidates:
             return Source(text[start:], "", text.count("\n") + 2, front_closed=False)
         nl = min(candidates)

@@ -2,6 +2,7 @@
 from datetime import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from newsroom import schema as s
 from newsroom import times, yamlload
@@ -99,3 +100,36 @@ def test_pure_python_fallback_gives_the_same_document(monkeypatch):
     monkeypatch.setattr(yamlload, "_Loader", yamlload._PureLoader)
     slow = parse(text)
     assert (fast.data, fast.lines) == (slow.data, slow.lines)
+
+
+def _split_before(text: str):
+    """``split_front_matter`` as it was, each closing marker looked for through the whole text."""
+    if not text.startswith("---") or text[3:4] not in ("\n", "", " "):
+        return (None, text, 1, True)
+    start = text.find("\n") + 1 if "\n" in text else len(text)
+    pos = start - 1
+    while True:
+        candidates = [i for i in (text.find("\n---", pos), text.find("\n...", pos)) if i != -1]
+        if not candidates:
+            return (text[start:], "", text.count("\n") + 2, False)
+        nl = min(candidates)
+        line_end = text.find("\n", nl + 1)
+        line = text[nl + 1: line_end if line_end != -1 else len(text)]
+        if line.rstrip() in ("---", "..."):
+            break
+        pos = nl + 1
+    front = text[start: nl + 1] if nl + 1 > start else ""
+    body = text[line_end + 1:] if line_end != -1 else ""
+    return (front, body, front.count("\n") + 3, True)
+
+
+_LINES = st.sampled_from(["---", "...", "--- ", "... ", "----", "-- -", "..", ".. .", "a: 1", "", " ", "x...",
+                          "x---", "---x", "...x", "\n", "-", "."])
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(_LINES, max_size=14), joiner=st.sampled_from(["\n", "", "\n\n"]))
+def test_the_front_matter_closes_at_the_first_marker_line_as_before(lines, joiner):
+    text = joiner.join(lines)
+    src = yamlload.split_front_matter(text)
+    assert (src.front, src.body, src.body_line, src.front_closed) == _split_before(text)
