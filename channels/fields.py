@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from newsroom.bodyscan import BODY_FIELD, has_mark  # the fields a body holds are found at load (body_fields)
+from newsroom.bodyscan import BODY_FIELD, may_hold_fields  # the fields a body holds are found at load (body_fields)
 
 OPEN, SEP, CLOSE = "\ue000", "\ue002", "\ue001"
 #: A column as a field name: letters, digits and underscores (the list's header, lowercased).
@@ -115,14 +115,14 @@ def default_filter(value, default_value="", boolean=False):
 
 def body_marks(body: str) -> str:
     """A body with its recipient fields turned into marks (for the newsletter)."""
-    if not has_mark(body, "{{") or "recipient" not in body:  # what BODY_FIELD begins with
+    if not may_hold_fields(body):
         return body
     return BODY_FIELD.sub(lambda m: mark(m.group(1), _fallback(m)), body)
 
 
 def body_fallbacks(body: str) -> str:
     """A body with its recipient fields turned into their fallbacks (for every other channel)."""
-    if not has_mark(body, "{{") or "recipient" not in body:
+    if not may_hold_fields(body):
         return body
     return BODY_FIELD.sub(lambda m: _fallback(m) or "", body)
 

@@ -52,6 +52,12 @@ def fence_after(fence: str | None, stripped: str) -> str | None:
     return fence
 
 
+def may_hold_fields(body: str) -> bool:
+    """False when ``body`` surely holds no recipient field: ``BODY_FIELD`` and ``BODY_NEAR`` both begin
+    with ``{{`` and name ``recipient``."""
+    return has_mark(body, "{{") and "recipient" in body
+
+
 def image_sources(text: str) -> list[tuple[int, str]]:
     """(line, src) of every Markdown image in ``text`` outside fenced code; lines count from 1."""
     out: list[tuple[int, str]] = []
@@ -71,7 +77,7 @@ def body_fields(body: str) -> list[tuple[int, str, bool]]:
     """(line in the body, column, whether it is filled) of every field written in a body; a field
     not filled is one written another way (``{{ recipient.name | upper }}``), left as text."""
     out = []
-    if not has_mark(body, "{{") or "recipient" not in body:  # what BODY_NEAR begins with
+    if not may_hold_fields(body):
         return out
     for m in BODY_NEAR.finditer(body):
         full = BODY_FIELD.fullmatch(m.group(0))
